@@ -1,0 +1,341 @@
+"""Core types: EventLog, IngestReport, Deviation, Provenance, and the column names.
+
+An :class:`EventLog` is a pandas table with the canonical XES / pm4py column
+names below, sorted by case, then timestamp, then input order. It never
+mutates its input and is validated on construction. Conversion to pm4py
+objects happens in :meth:`EventLog.to_pm4py` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+# ------------------------------------------------------------ column names
+CASE = "case:concept:name"
+ACTIVITY = "concept:name"
+TIMESTAMP = "time:timestamp"
+RESOURCE = "org:resource"
+#: Start of the event when the source has start and end times (pm4py's name).
+START_TIMESTAMP = "start_timestamp"
+#: Stable input order: the tie-break for equal timestamps (pm4py's name).
+ORDER = "@@index"
+#: Line (CSV) / row (XLSX) / record index (JSON, XES) the event came from.
+SOURCE_ROW = "@@source_row"
+LIFECYCLE = "lifecycle:transition"
+
+REQUIRED_COLUMNS = (CASE, ACTIVITY, TIMESTAMP, ORDER)
+
+#: ``progress(done, total, label)``: long operations call it; the CLI and the app draw it.
+ProgressFn = Callable[[int, int, str], None]
+
+
+def no_progress(done: int, total: int, label: str) -> None:  # noqa: ARG001
+    """The default progress callback: does nothing."""
+
+
+# ------------------------------------------------------------ ingest report
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which input columns hold the case id, activity, timestamps and resource."""
+
+    case: str | None = None
+    activity: str | None = None
+    timestamp: str | None = None
+    resource: str | None = None
+    end_timestamp: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class QuarantinedRow:
+    """One input row that did not become an event, and why.
+
+    ``row`` is the 1-based line number for text files (header = line 1), the
+    1-based spreadsheet row for XLSX, the 1-based record index for JSON/XES.
+    """
+
+    row: int
+    reason: str
+    column: str | None = None
+    value: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class IngestReport:
+    """What happened to every input row.
+
+    The accounting identity always holds (checked by :meth:`check_balance`)::
+
+        rows_read == events_from_rows + len(quarantined) + collapsed_duplicates + sum(filtered.values())
+
+    For row-shaped inputs ``events_from_rows == events``. For the wide shape
+    a "row" is a non-empty stage cell, so the identity is per cell. For XES a
+    "row" is an event element.
+    """
+
+    source: str
+    sha256: str
+    shape: str = "long"
+    preset: str | None = None
+    mapping: dict[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
+    rows_read: int = 0
+    events: int = 0
+    cases: int = 0
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+    collapsed_duplicates: int = 0
+    duplicate_events: int = 0
+    #: rows deliberately not used, by reason (e.g. "Field is 'Amount', not a stage field": 812)
+    filtered: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def check_balance(self) -> None:
+        accounted = self.events + len(self.quarantined) + self.collapsed_duplicates + sum(self.filtered.values())
+        if accounted != self.rows_read:
+            raise AssertionError(
+                f"ingest accounting broken for {self.source}: rows_read={self.rows_read} but "
+                f"events={self.events} + quarantined={len(self.quarantined)} + "
+                f"collapsed={self.collapsed_duplicates} + filtered={sum(self.filtered.values())} = {accounted}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "shape": self.shape,
+            "preset": self.preset,
+            "mapping": self.mapping,
+            "timezone": self.timezone,
+            "rows_read": self.rows_read,
+            "events": self.events,
+            "cases": self.cases,
+            "quarantined": [q.to_dict() for q in self.quarantined],
+            "collapsed_duplicates": self.collapsed_duplicates,
+            "duplicate_events": self.duplicate_events,
+            "filtered": dict(self.filtered),
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def summary(self) -> str:
+        """A few human lines, as the CLI prints them."""
+        lines = [
+            f"{self.source}: {self.events:,} events in {self.cases:,} cases "
+            f"from {self.rows_read:,} rows ({self.shape}{', preset ' + self.preset if self.preset else ''})",
+        ]
+        if self.mapping:
+            lines.append("  mapping: " + ", ".join(f"{k}={v!r}" for k, v in self.mapping.items()))
+        lines.append(f"  naive timestamps read as {self.timezone}")
+        if self.quarantined:
+            lines.append(f"  quarantined: {len(self.quarantined):,} rows (see --report for each row and reason)")
+            reasons: dict[str, int] = {}
+            for q in self.quarantined:
+                key = q.reason.split(":")[0]
+                reasons[key] = reasons.get(key, 0) + 1
+            for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:5]:
+                lines.append(f"    {n:,} × {reason}")
+        if self.collapsed_duplicates:
+            lines.append(f"  collapsed consecutive repeated stages: {self.collapsed_duplicates:,}")
+        if self.duplicate_events:
+            lines.append(f"  duplicate events kept: {self.duplicate_events:,}")
+        for reason, n in self.filtered.items():
+            lines.append(f"  not used: {n:,} rows ({reason})")
+        for w in self.warnings:
+            lines.append(f"  warning: {w}")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------ event log
+@dataclass(frozen=True)
+class EventLog:
+    """An event log with canonical columns; see the module docstring.
+
+    Build one with :meth:`from_frame` (validates, sorts, copies); the readers
+    in :mod:`processmining.ingest` do that for you.
+
+    >>> log = EventLog.from_frame(pd.DataFrame({
+    ...     CASE: ["1", "1"], ACTIVITY: ["Open", "Close"],
+    ...     TIMESTAMP: pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)}))
+    >>> log.n_cases, log.n_events
+    (1, 2)
+    """
+
+    df: pd.DataFrame
+    report: IngestReport | None = None
+    name: str = "log"
+    #: transformations applied after ingest (quality fixes, filters), in order
+    history: tuple[str, ...] = ()
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        report: IngestReport | None = None,
+        name: str | None = None,
+        history: Iterable[str] = (),
+    ) -> EventLog:
+        df = frame.copy()
+        missing = [c for c in (CASE, ACTIVITY, TIMESTAMP) if c not in df.columns]
+        if missing:
+            raise ValueError(f"EventLog needs columns {missing}; got {list(df.columns)}")
+        if ORDER not in df.columns:
+            df[ORDER] = range(len(df))
+        if not isinstance(df[TIMESTAMP].dtype, pd.DatetimeTZDtype):
+            raise ValueError(f"{TIMESTAMP} must be timezone-aware, got {df[TIMESTAMP].dtype}")
+        df[TIMESTAMP] = df[TIMESTAMP].dt.tz_convert("UTC")
+        if START_TIMESTAMP in df.columns:
+            df[START_TIMESTAMP] = df[START_TIMESTAMP].dt.tz_convert("UTC")
+        for col in (CASE, ACTIVITY):
+            if df[col].isna().any():
+                raise ValueError(f"{col} has {int(df[col].isna().sum())} empty values")
+            df[col] = df[col].astype("string")
+        if RESOURCE in df.columns:
+            df[RESOURCE] = df[RESOURCE].astype("string")
+        df[ORDER] = df[ORDER].astype("int64")
+        df = df.sort_values([CASE, TIMESTAMP, ORDER], kind="stable", ignore_index=True)
+        return cls(df=df, report=report, name=name or (report.source if report else "log"), history=tuple(history))
+
+    # -- sizes
+    @property
+    def n_events(self) -> int:
+        return len(self.df)
+
+    @property
+    def n_cases(self) -> int:
+        return int(self.df[CASE].nunique())
+
+    @property
+    def activities(self) -> list[str]:
+        return sorted(self.df[ACTIVITY].unique().tolist())
+
+    @property
+    def has_start_times(self) -> bool:
+        return START_TIMESTAMP in self.df.columns and self.df[START_TIMESTAMP].notna().any()
+
+    @property
+    def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        if self.df.empty:
+            return None
+        return self.df[TIMESTAMP].min(), self.df[TIMESTAMP].max()
+
+    def with_frame(self, frame: pd.DataFrame, *, step: str) -> EventLog:
+        """A new log from a transformed frame, with ``step`` appended to the history."""
+        return EventLog.from_frame(frame, report=self.report, name=self.name, history=(*self.history, step))
+
+    def to_pm4py(self) -> pd.DataFrame:
+        """The frame pm4py's simplified interface expects (dataframe with canonical columns).
+
+        This is the single place where our log becomes a pm4py input.
+        """
+        df = self.df.copy()
+        df[CASE] = df[CASE].astype(object)
+        df[ACTIVITY] = df[ACTIVITY].astype(object)
+        return df
+
+    def fingerprint(self) -> str:
+        """A content hash: equal logs have equal fingerprints (cache key for the app)."""
+        h = hashlib.sha256()
+        h.update(pd.util.hash_pandas_object(self.df[[CASE, ACTIVITY, TIMESTAMP, ORDER]], index=False).values.tobytes())
+        h.update(repr(self.history).encode())
+        return h.hexdigest()[:16]
+
+
+# ------------------------------------------------------------ deviations
+DeviationKind = Literal["missing", "unexpected", "out_of_order", "rule", "not_computed"]
+Severity = Literal["low", "medium", "high"]
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One deviation of one case: from the model (alignments) or from a rule.
+
+    ``evidence`` holds the ``@@index`` values of the events that show it.
+    """
+
+    case_id: str
+    kind: DeviationKind
+    activity: str | None
+    message: str
+    rule_id: str | None = None
+    bpmn_element_id: str | None = None
+    expected: str | None = None
+    observed: str | None = None
+    timestamp: pd.Timestamp | None = None
+    resource: str | None = None
+    severity: Severity = "medium"
+    evidence: tuple[int, ...] = ()
+    accepted: bool = False
+    accepted_reason: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        rec = {f.name: getattr(self, f.name) for f in fields(self)}
+        rec["evidence"] = " ".join(str(i) for i in self.evidence)
+        return rec
+
+
+#: column order of a deviation table (``pd.DataFrame([d.to_record() for d in ...])``)
+DEVIATION_COLUMNS = tuple(f.name for f in fields(Deviation))
+
+
+# ------------------------------------------------------------ provenance
+def tool_version() -> str:
+    try:
+        return metadata.version("processmining")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What produced an export, so that it can be reproduced: attached to every export."""
+
+    inputs: Mapping[str, str]  # role -> "name sha256:…", e.g. {"log": "orders.csv sha256:ab12…"}
+    parameters: Mapping[str, Any]
+    tool: str = "processmining"
+    tool_version: str = field(default_factory=tool_version)
+    python: str = field(default_factory=platform.python_version)
+    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+    @classmethod
+    def build(cls, *, inputs: Mapping[str, tuple[str, str]], parameters: Mapping[str, Any]) -> Provenance:
+        """``inputs`` maps a role to ``(display name, sha256)``."""
+        return cls(
+            inputs={role: f"{name} sha256:{digest}" for role, (name, digest) in inputs.items()},
+            parameters=dict(parameters),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["inputs"] = dict(self.inputs)
+        d["parameters"] = {k: (v if isinstance(v, (int, float, bool, str, type(None), list, dict)) else str(v))
+                           for k, v in self.parameters.items()}
+        return d
+
+    def with_parameters(self, **extra: Any) -> Provenance:
+        return replace(self, parameters={**self.parameters, **extra})
