@@ -56,6 +56,20 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Sales- and support-process mining and BPMN conformance for CRM and ticket exports."""
+
+
+@app.command()
+def version() -> None:
+    """Print the processmining version."""
+    from ..model import tool_version
+
+    typer.echo(f"processmining {tool_version()}")
+
+
 #: modules under processmining.cli that add commands to ``app`` when imported
 COMMAND_MODULES = (
     "convert",
