@@ -1,0 +1,178 @@
+"""Exports: formula injection (BAD_INPUTS item 29), provenance, pseudonymisation, golden files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from processmining.export import (
+    XLSX_MAX_ROWS,
+    neutralise_csv_cell,
+    pseudonym,
+    pseudonymize,
+    to_bytes,
+    write_tables,
+)
+from processmining.model import DEVIATION_COLUMNS, Provenance
+
+GOLDEN = Path(__file__).parent / "golden" / "export"
+
+# Every formula trigger of item 29, plus values that must pass unchanged.
+RISKY = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", "=HYPERLINK(\"http://x\",\"y\")"]
+SAFE = ["Send quote", "Approve quote", "a=b", "x-1", ""]
+
+
+def _provenance() -> Provenance:
+    # fixed time and version so the golden files are stable
+    return Provenance(
+        inputs={"log": "orders.csv sha256:" + "a" * 64, "model": "lead_to_order.bpmn sha256:" + "b" * 64},
+        parameters={"mode": "alignments", "variant_timeout_s": 10.0, "rules": "lead_to_order.rules.yaml"},
+        tool_version="1.2.3",
+        python="3.11.7",
+        created_at="2024-05-01T12:00:00+00:00",
+    )
+
+
+def _deviations() -> pd.DataFrame:
+    rows = [
+        # an unexpected move whose activity label came from the log with a formula in it
+        dict(case_id="006A", kind="unexpected", activity="=cmd|' /C calc'!A0", rule_id=None,
+             bpmn_element_id=None, expected=None, observed="=cmd|' /C calc'!A0",
+             timestamp=pd.Timestamp("2024-03-01 09:15:02", tz="UTC"), resource="@admin", severity="medium",
+             message="=cmd|' /C calc'!A0 happened, but the model does not allow it there", evidence="3",
+             accepted=False, accepted_reason=None),
+        # a rule violation: plain text must survive unchanged
+        dict(case_id="006B", kind="rule", activity="Discount Approval", rule_id="sod-quote",
+             bpmn_element_id="Task_Approval", expected=None, observed=None,
+             timestamp=pd.Timestamp("2024-03-02 10:00:00", tz="UTC"), resource="005X", severity="high",
+             message="Proposal/Price Quote and Discount Approval were both done by 005X", evidence="7 9",
+             accepted=True, accepted_reason="known exception, ticket AUD-4"),
+    ]
+    return pd.DataFrame(rows, columns=list(DEVIATION_COLUMNS))
+
+
+def test_csv_cells_neutralised_and_values_survive():
+    frame = pd.DataFrame({"v": RISKY + SAFE, "n": range(len(RISKY) + len(SAFE))})
+    text = to_bytes({"t": frame}, fmt="csv").decode()
+    back = pd.read_csv(io.StringIO(text), keep_default_na=False)
+    # every risky cell starts with a quote and is otherwise the original text
+    assert back["v"].tolist()[: len(RISKY)] == ["'" + v for v in RISKY]
+    assert back["v"].tolist()[len(RISKY):] == SAFE
+    # numbers are not text: negative numbers stay numbers
+    assert neutralise_csv_cell(-5) == -5
+    assert back["n"].tolist() == list(range(len(RISKY) + len(SAFE)))
+
+
+def test_xlsx_stores_strings_never_formulas(tmp_path):
+    frame = pd.DataFrame({"v": RISKY + SAFE})
+    out = tmp_path / "d.xlsx"
+    write_tables({"deviations": frame}, out, provenance=_provenance())
+    # the raw sheet XML has no <f> (formula) element at all
+    with zipfile.ZipFile(out) as zf:
+        sheet_xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["deviations", "provenance"]
+    cells = [c for (c,) in wb["deviations"].iter_rows(min_row=2, max_col=1)]
+    assert [c.data_type for c in cells if c.value is not None] == ["s"] * (len(RISKY) + len(SAFE) - 1)
+    # values intact, no quote prefix in XLSX ("" reads back as empty)
+    assert [c.value for c in cells] == RISKY + SAFE[:-1] + [None]
+
+
+def test_xlsx_has_deviations_summary_provenance_sheets(tmp_path):
+    out = tmp_path / "audit.xlsx"
+    summary = {"fitness": 0.97, "cases": 2, "share_by_kind": {"rule": 0.5}}
+    write_tables({"deviations": _deviations(), "summary": summary}, out, provenance=_provenance())
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["deviations", "summary", "provenance"]
+    summary_rows = list(wb["summary"].iter_rows(values_only=True))
+    assert summary_rows == [("key", "value"), ("fitness", 0.97), ("cases", 2), ("share_by_kind.rule", 0.5)]
+    prov = dict(list(wb["provenance"].iter_rows(values_only=True))[1:])
+    assert prov["inputs.log"] == "orders.csv sha256:" + "a" * 64
+    assert prov["parameters.variant_timeout_s"] == 10.0
+    assert prov["tool_version"] == "1.2.3"
+    assert prov["created_at"] == "2024-05-01T12:00:00+00:00"
+    dev = list(wb["deviations"].iter_rows(values_only=True))
+    assert dev[0] == DEVIATION_COLUMNS
+    # timestamps are real date cells in UTC
+    assert dev[1][DEVIATION_COLUMNS.index("timestamp")] == pd.Timestamp("2024-03-01 09:15:02").to_pydatetime()
+    assert dev[2][DEVIATION_COLUMNS.index("accepted")] is True
+
+
+def test_csv_golden_and_sidecars(tmp_path):
+    out = tmp_path / "deviations.csv"
+    written = write_tables({"deviations": _deviations(), "summary": {"fitness": 0.5}}, out,
+                           provenance=_provenance())
+    assert [p.name for p in written] == ["deviations.csv", "deviations.summary.csv", "deviations.provenance.json"]
+    _golden("deviations.csv", out.read_bytes())
+    assert (tmp_path / "deviations.summary.csv").read_bytes() == b"key,value\r\nfitness,0.5\r\n"
+    prov = json.loads((tmp_path / "deviations.provenance.json").read_text())
+    assert prov["inputs"]["model"] == "lead_to_order.bpmn sha256:" + "b" * 64
+
+
+def test_json_golden_keeps_values_verbatim():
+    data = to_bytes({"deviations": _deviations(), "summary": {"fitness": 0.5, "precision": None}},
+                    fmt="json", provenance=_provenance())
+    _golden("deviations.json", data)
+    doc = json.loads(data)
+    assert list(doc) == ["provenance", "deviations", "summary"]
+    assert doc["deviations"][0]["activity"] == "=cmd|' /C calc'!A0"  # JSON is data: no prefix
+    assert doc["deviations"][0]["timestamp"] == "2024-03-01T09:15:02Z"
+    assert doc["deviations"][0]["rule_id"] is None
+
+
+def test_zip_bundles_tables_and_provenance():
+    data = to_bytes({"deviations": _deviations(), "summary": {"fitness": 0.5}}, fmt="zip", provenance=_provenance())
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert sorted(zf.namelist()) == ["deviations.csv", "provenance.json", "summary.csv"]
+        assert zf.read("deviations.csv") == to_bytes({"d": _deviations()}, fmt="csv")
+
+
+def test_pseudonymize_is_keyed_stable_and_keeps_missing():
+    frame = pd.DataFrame({"case_id": ["A", "B", "A"], "resource": ["alice", None, "bob"], "kind": ["x"] * 3})
+    out = pseudonymize(frame, key="k1", columns={"case_id": "case-", "resource": "res-"})
+    assert out["case_id"].tolist()[0] == out["case_id"].tolist()[2] == pseudonym("A", "k1", prefix="case-")
+    assert out["case_id"].nunique() == 2
+    assert out["resource"].isna().tolist() == [False, True, False]
+    assert out["kind"].tolist() == ["x"] * 3  # other columns untouched
+    assert "alice" not in out.to_csv()
+    # another key gives other pseudonyms; the input is not mutated
+    other = pseudonymize(frame, key="k2", columns={"case_id": "case-"})
+    assert other["case_id"][0] != out["case_id"][0]
+    assert frame["case_id"].tolist() == ["A", "B", "A"]
+    assert len(pseudonym("A", "k1")) == 16
+    with pytest.raises(ValueError, match="non-empty key"):
+        pseudonymize(frame, key="", columns={"case_id": ""})
+
+
+def test_format_errors_and_inference(tmp_path):
+    with pytest.raises(ValueError, match="cannot tell the export format"):
+        write_tables({"t": pd.DataFrame({"a": [1]})}, tmp_path / "x.txt")
+    with pytest.raises(ValueError, match="give fmt="):
+        write_tables({"t": pd.DataFrame({"a": [1]})}, io.BytesIO())
+    with pytest.raises(ValueError, match="nothing to export"):
+        to_bytes({}, fmt="json")
+
+
+def test_xlsx_illegal_control_characters_do_not_break_the_file(tmp_path):
+    # \x0b (vertical tab) cannot be stored in XML; the file must still open
+    out = tmp_path / "x.xlsx"
+    write_tables({"t": pd.DataFrame({"v": ["a\x0bb", "ok"]})}, out)
+    values = [r[0] for r in openpyxl.load_workbook(out)["t"].iter_rows(min_row=2, values_only=True)]
+    assert values == ["a\ufffdb", "ok"]
+    assert XLSX_MAX_ROWS == 1_048_576
+
+
+def _golden(name: str, data: bytes) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    assert data == path.read_bytes(), f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept)"
