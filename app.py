@@ -1,10 +1,30 @@
-"""Streamlit entry point: the router only. Pages live in app_pages/."""
+"""Streamlit entry point: the router only. Pages live in app_pages/, logic in processmining/.
+
+Run with ``streamlit run app.py``; the first bundled demo log is loaded on start.
+"""
+
+from __future__ import annotations
 
 import streamlit as st
+
+from app_pages._sidebar import log_switcher
+from processmining import app_state
 
 st.set_page_config(page_title="processmining", page_icon="🔀", layout="wide")
 
 pages = [
     st.Page("app_pages/load.py", title="Load", icon="📂", default=True),
+    st.Page("app_pages/quality.py", title="Data quality", icon="🩺"),
+    st.Page("app_pages/process_map.py", title="Process map", icon="🗺️"),
+    st.Page("app_pages/bottlenecks.py", title="Bottlenecks", icon="⏱️"),
+    st.Page("app_pages/conformance.py", title="Conformance", icon="✅"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+
+with app_state.friendly_errors():
+    if not st.session_state.get(app_state.DEMO_TRIED):
+        with st.spinner("Loading the demo log…"):
+            app_state.ensure_demo_loaded()
+log_switcher()
+with app_state.friendly_errors():
+    page.run()

@@ -1,0 +1,28 @@
+"""The sidebar part every page shares: which loaded log is analysed."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from processmining import app_state
+
+
+def _on_pick() -> None:
+    app_state.select(st.session_state["sidebar_log"])
+
+
+def log_switcher() -> None:
+    """A selector of the logs loaded in this session (a caption when there is only one)."""
+    logs = app_state.loaded_logs()
+    cur = app_state.current()
+    if not logs or cur is None:
+        st.sidebar.caption("No log loaded yet.")
+        return
+    if len(logs) == 1:
+        st.sidebar.caption(f"Log: **{cur.key}**")
+        return
+    # keep the widget in step when another page changed the current log
+    if st.session_state.get("sidebar_log") != cur.key:
+        st.session_state["sidebar_log"] = cur.key
+    st.sidebar.selectbox("Log", [e.key for e in logs], key="sidebar_log", on_change=_on_pick,
+                         help="Logs loaded in this session; load more on the Load page.")
