@@ -72,7 +72,7 @@ class ProcessMap:
     # -- pm4py-shaped views (tests compare these with pm4py)
     def dfg(self) -> dict[tuple[str, str], int]:
         """``{(a, b): frequency}`` like ``pm4py.discover_dfg(...)[0]``."""
-        return {(s, t): int(f) for s, t, f in zip(self.arcs["source"], self.arcs["target"], self.arcs["frequency"])}
+        return {(s, t): int(f) for s, t, f in zip(self.arcs["source"], self.arcs["target"], self.arcs["frequency"], strict=True)}
 
     def performance_dfg(self) -> dict[tuple[str, str], dict[str, float]]:
         """``{(a, b): {"mean", "median", "max", "min", "sum", "stdev"}}`` in seconds, like pm4py's."""
@@ -80,7 +80,7 @@ class ProcessMap:
                 "min": "wait_min_s", "sum": "wait_total_s", "stdev": "wait_stdev_s"}
         cols = {k: self.arcs[v].to_numpy() for k, v in keys.items()}
         return {(s, t): {k: float(cols[k][i]) for k in keys}
-                for i, (s, t) in enumerate(zip(self.arcs["source"], self.arcs["target"]))}
+                for i, (s, t) in enumerate(zip(self.arcs["source"], self.arcs["target"], strict=True))}
 
     def start_activities(self) -> dict[str, int]:
         s = self.activities["starts"]
@@ -107,7 +107,7 @@ class ProcessMap:
     @cached_property
     def _widest_trees(self) -> tuple[dict[str, str], dict[str, str]]:
         e = self.edges()
-        triples = list(zip(e["source"], e["target"], e["frequency"].astype(float)))
+        triples = list(zip(e["source"], e["target"], e["frequency"].astype(float), strict=True))
         return _widest_tree(triples, START), _widest_tree([(t, s, w) for s, t, w in triples], END)
 
 
@@ -279,11 +279,11 @@ def simplify(pm: ProcessMap, *, activities: float | None = None, paths: float | 
     cand = edges[edges["source"].isin(nodes) & edges["target"].isin(nodes)]
     cand = cand.sort_values(["frequency", "source", "target"], ascending=[False, True, True])
     n_keep_arcs = math.ceil(paths * len(cand) - 1e-9)
-    chosen: set[tuple[str, str]] = set(zip(cand["source"].iloc[:n_keep_arcs], cand["target"].iloc[:n_keep_arcs]))
+    chosen: set[tuple[str, str]] = set(zip(cand["source"].iloc[:n_keep_arcs], cand["target"].iloc[:n_keep_arcs], strict=True))
     # strongest in / out arc of every kept activity (cand is sorted by frequency)
     best_in = cand.drop_duplicates("target")
     best_out = cand.drop_duplicates("source")
-    chosen |= set(zip(best_in["source"], best_in["target"])) | set(zip(best_out["source"], best_out["target"]))
+    chosen |= set(zip(best_in["source"], best_in["target"], strict=True)) | set(zip(best_out["source"], best_out["target"], strict=True))
     pred, succ = base._widest_trees
     connectors: list[str] = []
 
@@ -315,7 +315,7 @@ def simplify(pm: ProcessMap, *, activities: float | None = None, paths: float | 
                 seen = reach(root, forward)
     all_nodes = kept | set(connectors)
     act_rows = acts.loc[[a for a in order if a in all_nodes]]
-    arcs = base.arcs[[(s, t) in chosen for s, t in zip(base.arcs["source"], base.arcs["target"])]]
+    arcs = base.arcs[[(s, t) in chosen for s, t in zip(base.arcs["source"], base.arcs["target"], strict=True)]]
     starts = {t for s, t in chosen if s == START}
     ends = {s for s, t in chosen if t == END}
     act_rows = act_rows.assign(starts=np.where(act_rows.index.isin(list(starts)), act_rows["starts"], 0),
@@ -423,192 +423,10 @@ def discover_bpmn(log: EventLog, *, noise_threshold: float = 0.2) -> str:
     tree = pm4py.discover_process_tree_inductive(frame, noise_threshold=noise_threshold,
                                                  activity_key=ACTIVITY, case_id_key=CASE,
                                                  timestamp_key=TIMESTAMP)
-    graph = _graph_from_pm4py(pm4py.convert_to_bpmn(tree))
-    return bpmn_xml(_reduce_gateways(graph), name=log.name)
+    from .discovery_bpmn import bpmn_xml, graph_from_pm4py, reduce_gateways
 
-
-@dataclass
-class _Graph:
-    """A plain BPMN graph: ``nodes`` id -> (kind, name); ``flows`` list of (source id, target id)."""
-
-    nodes: dict[str, tuple[str, str]]
-    flows: list[tuple[str, str]]
-
-
-_KINDS = {"StartEvent": "startEvent", "NormalStartEvent": "startEvent", "EndEvent": "endEvent",
-          "NormalEndEvent": "endEvent", "Task": "task", "ExclusiveGateway": "exclusiveGateway",
-          "ParallelGateway": "parallelGateway", "InclusiveGateway": "inclusiveGateway"}
-
-
-def _graph_from_pm4py(bpmn: Any) -> _Graph:
-    """pm4py's BPMN object -> :class:`_Graph` with readable, valid XML ids."""
-    nodes: dict[str, tuple[str, str]] = {}
-    ids: dict[Any, str] = {}
-    counters: dict[str, int] = {}
-    for node in sorted(bpmn.get_nodes(), key=lambda n: (type(n).__name__, n.get_name() or "", n.get_id())):
-        kind = _KINDS.get(type(node).__name__)
-        if kind is None:
-            raise ValueError(f"unexpected BPMN node type from the miner: {type(node).__name__}")
-        prefix = {"startEvent": "StartEvent", "endEvent": "EndEvent", "task": "Activity"}.get(kind, "Gateway")
-        counters[prefix] = counters.get(prefix, 0) + 1
-        nid = f"{prefix}_{counters[prefix]}"
-        ids[node] = nid
-        nodes[nid] = (kind, node.get_name() if kind == "task" else "")
-    flows = [(ids[f.get_source()], ids[f.get_target()]) for f in bpmn.get_flows()]
-    return _Graph(nodes=nodes, flows=sorted(flows))
-
-
-def _reduce_gateways(g: _Graph) -> _Graph:
-    """Remove what the tree-to-BPMN conversion leaves behind: pass-through gateways,
-    split-into-split and join-into-join chains of the same type, and duplicate XOR flows.
-    Each step preserves the language of the model."""
-    nodes, flows = dict(g.nodes), list(g.flows)
-    changed = True
-    while changed:
-        changed = False
-        ins: dict[str, list[int]] = {n: [] for n in nodes}
-        outs: dict[str, list[int]] = {n: [] for n in nodes}
-        for i, (s, t) in enumerate(flows):
-            outs[s].append(i)
-            ins[t].append(i)
-        for nid, (kind, _) in nodes.items():
-            if not kind.endswith("Gateway"):
-                continue
-            if len(ins[nid]) == 1 and len(outs[nid]) == 1:  # pass-through
-                (s, _t), (_s, t) = flows[ins[nid][0]], flows[outs[nid][0]]
-                flows = [f for i, f in enumerate(flows) if i not in (ins[nid][0], outs[nid][0])] + [(s, t)]
-                del nodes[nid]
-                changed = True
-                break
-            if len(ins[nid]) == 1:  # split fed directly by a split of the same type
-                src = flows[ins[nid][0]][0]
-                if nodes[src][0] == kind and len(ins[src]) == 1:
-                    flows = [(src, t) if s == nid else (s, t) for i, (s, t) in enumerate(flows) if i != ins[nid][0]]
-                    del nodes[nid]
-                    changed = True
-                    break
-            if len(outs[nid]) == 1:  # join feeding directly into a join of the same type
-                tgt = flows[outs[nid][0]][1]
-                if nodes[tgt][0] == kind and len(outs[tgt]) == 1:
-                    flows = [(s, tgt) if t == nid else (s, t) for i, (s, t) in enumerate(flows) if i != outs[nid][0]]
-                    del nodes[nid]
-                    changed = True
-                    break
-        if not changed:
-            seen: set[tuple[str, str]] = set()
-            dedup = []
-            for s, t in flows:
-                if (s, t) in seen and nodes[s][0] == "exclusiveGateway":
-                    changed = True
-                    continue
-                seen.add((s, t))
-                dedup.append((s, t))
-            flows = dedup
-    return _Graph(nodes=nodes, flows=flows)
-
-
-_SIZE = {"task": (100.0, 80.0), "startEvent": (36.0, 36.0), "endEvent": (36.0, 36.0)}
-_GW_SIZE = (50.0, 50.0)
-
-
-def _layout(g: _Graph) -> tuple[dict[str, tuple[float, float, float, float]], list[list[tuple[float, float]]]]:
-    """Left-to-right layout by graphviz ``dot``: shape bounds (x, y, w, h) and flow waypoints (points)."""
-    import subprocess
-
-    lines = ["digraph G {", "rankdir=LR; nodesep=0.5; ranksep=0.6; splines=polyline;"]
-    for nid, (kind, _) in g.nodes.items():
-        w, h = _SIZE.get(kind, _GW_SIZE)
-        shape = {"task": "box"}.get(kind, "circle" if kind.endswith("Event") else "diamond")
-        lines.append(f'"{nid}" [shape={shape}, fixedsize=true, width={w / 72:.4f}, height={h / 72:.4f}, label=""];')
-    for i, (s, t) in enumerate(g.flows):
-        lines.append(f'"{s}" -> "{t}" [id="f{i}"];')
-    lines.append("}")
-    try:
-        out = subprocess.run(["dot", "-Tplain-ext"], input="\n".join(lines), capture_output=True, text=True,
-                             check=True, timeout=120).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise RuntimeError(f"graphviz 'dot' failed to lay out the BPMN model: {exc}") from exc
-    bounds: dict[str, tuple[float, float, float, float]] = {}
-    edges: dict[tuple[str, str], list[list[tuple[float, float]]]] = {}
-    height = 0.0
-    for line in out.splitlines():
-        parts = line.split()
-        if parts[0] == "graph":
-            height = float(parts[3])
-        elif parts[0] == "node":
-            nid = parts[1].strip('"')
-            w, h = _SIZE.get(g.nodes[nid][0], _GW_SIZE)
-            cx, cy = float(parts[2]) * 72, (height - float(parts[3])) * 72
-            bounds[nid] = (round(cx - w / 2 + 20, 1), round(cy - h / 2 + 20, 1), w, h)
-        elif parts[0] == "edge":
-            s, t, n = parts[1].strip('"'), parts[2].strip('"'), int(parts[3])
-            pts = [(float(parts[4 + 2 * k]) * 72 + 20, (height - float(parts[5 + 2 * k])) * 72 + 20) for k in range(n)]
-            edges.setdefault((s, t), []).append([(round(x, 1), round(y, 1)) for x, y in pts[::3]])
-    waypoints = []
-    for s, t in g.flows:
-        pts = edges[(s, t)].pop(0) if edges.get((s, t)) else []
-        sx, sy, sw, sh = bounds[s]
-        tx, ty, tw, th = bounds[t]
-        if len(pts) < 2:
-            pts = [(sx + sw, sy + sh / 2), (tx, ty + th / 2)]
-        waypoints.append(pts)
-    return bounds, waypoints
-
-
-def bpmn_xml(g: _Graph, *, name: str = "discovered") -> str:
-    """Serialise a BPMN graph with a fresh dot layout as BPMN 2.0 XML with DI for every shape and edge."""
-    from lxml import etree
-
-    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-          "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-          "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI"}
-
-    def q(prefix: str, tag: str) -> str:
-        return f"{{{ns[prefix]}}}{tag}"
-
-    bounds, waypoints = _layout(g)
-    defs = etree.Element(q("bpmn", "definitions"), nsmap=ns, id="Definitions_1",
-                         targetNamespace="http://processmining.example/discovered",
-                         exporter="processmining", exporterVersion=_version())
-    proc = etree.SubElement(defs, q("bpmn", "process"), id="Process_1", name=f"Discovered from {name}",
-                            isExecutable="false")
-    flow_ids = [f"Flow_{i + 1}" for i in range(len(g.flows))]
-    elements: dict[str, Any] = {}
-    for nid, (kind, label) in g.nodes.items():
-        attrs = {"id": nid}
-        if label:
-            attrs["name"] = label
-        if kind.endswith("Gateway"):
-            n_in = sum(1 for _, t in g.flows if t == nid)
-            n_out = sum(1 for s, _ in g.flows if s == nid)
-            attrs["gatewayDirection"] = "Diverging" if n_in <= 1 < n_out else "Converging" if n_out <= 1 < n_in else "Mixed"
-        elements[nid] = etree.SubElement(proc, q("bpmn", kind), **attrs)
-    for fid, (_, t) in zip(flow_ids, g.flows):  # the schema wants every incoming before the outgoing
-        etree.SubElement(elements[t], q("bpmn", "incoming")).text = fid
-    for fid, (s, _) in zip(flow_ids, g.flows):
-        etree.SubElement(elements[s], q("bpmn", "outgoing")).text = fid
-    for fid, (s, t) in zip(flow_ids, g.flows):
-        etree.SubElement(proc, q("bpmn", "sequenceFlow"), id=fid, sourceRef=s, targetRef=t)
-    diagram = etree.SubElement(defs, q("bpmndi", "BPMNDiagram"), id="BPMNDiagram_1")
-    plane = etree.SubElement(diagram, q("bpmndi", "BPMNPlane"), id="BPMNPlane_1", bpmnElement="Process_1")
-    for nid, (kind, _) in g.nodes.items():
-        attrs = {"id": f"{nid}_di", "bpmnElement": nid}
-        if kind == "exclusiveGateway":
-            attrs["isMarkerVisible"] = "true"
-        shape = etree.SubElement(plane, q("bpmndi", "BPMNShape"), **attrs)
-        x, y, w, h = bounds[nid]
-        etree.SubElement(shape, q("dc", "Bounds"), x=f"{x:g}", y=f"{y:g}", width=f"{w:g}", height=f"{h:g}")
-    for fid, pts in zip(flow_ids, waypoints):
-        edge = etree.SubElement(plane, q("bpmndi", "BPMNEdge"), id=f"{fid}_di", bpmnElement=fid)
-        for x, y in pts:
-            etree.SubElement(edge, q("di", "waypoint"), x=f"{x:g}", y=f"{y:g}")
-    return etree.tostring(defs, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode("utf-8")
-
-
-def _version() -> str:
-    from .model import tool_version
-
-    return tool_version()
+    graph = graph_from_pm4py(pm4py.convert_to_bpmn(tree))
+    return bpmn_xml(reduce_gateways(graph), name=log.name)
 
 
 def _describe(pm: ProcessMap) -> dict[str, Any]:
