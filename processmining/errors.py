@@ -67,3 +67,8 @@ class RuleError(ProcessMiningError):
 
 class ConformanceError(ProcessMiningError):
     """Conformance cannot be computed (e.g. the model is unsound)."""
+
+
+class AnalysisError(ProcessMiningError, ValueError):
+    """An analysis parameter cannot be used on this log: an unknown activity or column,
+    a malformed duration or SLA target, an empty selection."""
