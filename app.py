@@ -21,6 +21,11 @@ pages = [
 ]
 page = st.navigation(pages)
 
+# Streamlit forgets a widget's value when its page is not shown; keys starting with
+# "keep_" (map sliders, filters, workshop options) survive page switches this way.
+for key in [k for k in st.session_state if str(k).startswith("keep_")]:
+    st.session_state[key] = st.session_state[key]
+
 with app_state.friendly_errors():
     if not st.session_state.get(app_state.DEMO_TRIED):
         with st.spinner("Loading the demo log…"):

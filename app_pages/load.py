@@ -7,6 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from app_pages._downloads import table_downloads
 from processmining import app_state
 from processmining.errors import UnsafeInputError
 from processmining.model import ColumnMapping
@@ -149,9 +150,8 @@ if report is not None:
         q = pd.DataFrame([r.to_dict() for r in report.quarantined])
         st.markdown(f"**{len(q):,} quarantined rows** — not in the log, each with its reason")
         st.dataframe(q, hide_index=True, key="load_quarantine")
-        st.download_button("Download quarantined rows (CSV)", q.to_csv(index=False).encode(),
-                           file_name=f"{cur.key}.quarantined.csv", mime="text/csv",
-                           key="load_quarantine_dl")
+        table_downloads({"quarantined_rows": q}, stem=f"{cur.key}.quarantined", key="load_quarantine_dl",
+                        cache_parts=(cur.fingerprint, "quarantine"))
     else:
         st.success("No row was quarantined.")
     st.download_button("Download the ingest report (JSON)", report.to_json().encode(),

@@ -34,7 +34,7 @@ from .errors import (
     RuleError,
     UnsafeInputError,
 )
-from .model import EventLog, ProgressFn
+from .model import EventLog, ProgressFn, Provenance
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
@@ -298,3 +298,17 @@ def progress(label: str) -> Iterator[ProgressFn]:
         yield update
     finally:
         bar.empty()
+
+
+# ------------------------------------------------------------------ provenance
+def log_provenance(entry: LoadedLog, *, extra_inputs: dict[str, tuple[str, str]] | None = None,
+                   **parameters: Any) -> Provenance:
+    """The :class:`Provenance` of an export made from ``entry`` with ``parameters``."""
+    report = entry.log.report
+    inputs = {"log": (report.source, report.sha256) if report else (entry.key, entry.fingerprint)}
+    inputs.update(extra_inputs or {})
+    params: dict[str, Any] = {"log_history": list(entry.log.history)}
+    if report is not None:
+        params.update(preset=report.preset, mapping=dict(report.mapping), timezone=report.timezone)
+    params.update(parameters)
+    return Provenance.build(inputs=inputs, parameters=params)

@@ -1,0 +1,193 @@
+"""Sidebar filters shared by the process map and the bottleneck pages.
+
+The widgets only collect a filter description (a plain dict); the filtering
+itself is :mod:`processmining.filters`. The filtered log is cached per
+session under (log fingerprint, filter description), so a filter is applied
+once and the fingerprint of a filtered log is never recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from processmining import app_state
+from processmining.app_state import LoadedLog
+from processmining.model import CASE, EventLog
+
+NO_FILTERS = "all cases"
+_TIME_MODES = {
+    "contained": "cases that start and end in the frame",
+    "intersecting": "cases with any event in the frame",
+    "started": "cases that start in the frame",
+    "completed": "cases that end in the frame",
+    "trim": "events in the frame (cases are cut)",
+}
+
+
+@dataclass(frozen=True)
+class FilteredView:
+    """The log after the sidebar filters; ``key`` identifies it for the cache."""
+
+    log: EventLog
+    key: tuple[Any, ...]
+    description: str
+    spec: dict[str, Any]
+
+
+def _reset() -> None:
+    for k in [k for k in st.session_state if str(k).startswith("keep_flt_")]:
+        del st.session_state[k]
+
+
+def _attribute_columns(log: EventLog) -> list[str]:
+    skip = {CASE, "time:timestamp", "start_timestamp", "@@index", "@@source_row"}
+    cols = [c for c in log.df.columns if c not in skip]
+    return [c for c in cols if log.df[c].nunique(dropna=True) <= 5000]
+
+
+def _collect(cur: LoadedLog) -> dict[str, Any]:
+    """Draw the filter widgets in the sidebar; return the active filters as a dict."""
+    from processmining import discovery
+
+    log = cur.log
+    ss = st.session_state
+    if ss.get("pm:filters_for") != cur.fingerprint:  # another log: its values may not exist here
+        _reset()
+        ss["pm:filters_for"] = cur.fingerprint
+    spec: dict[str, Any] = {}
+    sb = st.sidebar
+    sb.header("Filters")
+    acts = log.activities
+
+    span = log.time_span
+    with sb.expander("Time frame", expanded=bool(ss.get("keep_flt_time_on"))):
+        on = st.toggle("Filter by time", key="keep_flt_time_on")
+        if span is not None:
+            lo, hi = span[0].date(), span[1].date()
+            ss.setdefault("keep_flt_time", (lo, hi))
+            rng = st.date_input("From – to", min_value=lo, max_value=hi,
+                                key="keep_flt_time", disabled=not on)
+            mode = st.selectbox("Keep", list(_TIME_MODES), format_func=_TIME_MODES.get,
+                                key="keep_flt_time_mode", disabled=not on)
+            if on and isinstance(rng, (tuple, list)) and len(rng) == 2:
+                spec["time"] = (rng[0].isoformat(), rng[1].isoformat(), mode)
+
+    with sb.expander("Attribute values", expanded=bool(ss.get("keep_flt_attr_values"))):
+        cols = _attribute_columns(log)
+        col = st.selectbox("Attribute", cols, key="keep_flt_attr") if cols else None
+        if col is not None:
+            values = app_state.cached("attr_values", (cur.fingerprint, col),
+                                      lambda: sorted(map(str, log.df[col].dropna().unique())),
+                                      scope=cur.fingerprint)
+            chosen = st.multiselect("Values", values, key="keep_flt_attr_values")
+            how = st.radio("Cases", ["with", "without"], horizontal=True, key="keep_flt_attr_how",
+                           format_func=lambda h: f"{h} these values")
+            if chosen:
+                spec["attribute"] = (col, tuple(chosen), how)
+
+    with sb.expander("Variants", expanded=bool(ss.get("keep_flt_variants"))):
+        var = app_state.cached("variants", (cur.fingerprint, ()), lambda: discovery.variants(log),
+                               scope=cur.fingerprint)
+        labels = {r.variant: f"{r.variant} · {r.cases:,} cases · {r.length} steps"
+                  for r in var.head(200).itertuples()}
+        if ss.get("keep_flt_variants"):
+            ss["keep_flt_variants"] = [v for v in ss["keep_flt_variants"] if v in labels]
+        chosen_v = st.multiselect("Only these variants", list(labels), format_func=labels.get,
+                                  key="keep_flt_variants")
+        if chosen_v:
+            by_name = dict(zip(var["variant"], var["activities"], strict=True))
+            spec["variants"] = tuple(sorted(chosen_v, key=lambda v: int(v[1:])))
+            spec["_variant_paths"] = tuple(by_name[v] for v in spec["variants"])
+
+    with sb.expander("Start and end", expanded=bool(ss.get("keep_flt_starts") or ss.get("keep_flt_ends"))):
+        starts = st.multiselect("Cases starting with", acts, key="keep_flt_starts")
+        ends = st.multiselect("Cases ending with", acts, key="keep_flt_ends")
+        if starts:
+            spec["starts"] = tuple(starts)
+        if ends:
+            spec["ends"] = tuple(ends)
+
+    with sb.expander("Follows", expanded=bool(ss.get("keep_flt_follows_on"))):
+        on = st.toggle("Filter by a follows relation", key="keep_flt_follows_on")
+        a = st.selectbox("Activity A", acts, key="keep_flt_follows_a", disabled=not on)
+        if acts:
+            ss.setdefault("keep_flt_follows_b", acts[min(1, len(acts) - 1)])
+        b = st.selectbox("followed by activity B", acts, key="keep_flt_follows_b", disabled=not on)
+        kind = st.radio("How", ["eventually", "directly"], horizontal=True, key="keep_flt_follows_kind",
+                        disabled=not on)
+        within = st.number_input("within days (0: any time)", 0.0, 3650.0, step=1.0,
+                                 key="keep_flt_follows_days", disabled=not on)
+        how = st.radio("Cases", ["with", "without"], horizontal=True, key="keep_flt_follows_how",
+                       disabled=not on, format_func=lambda h: f"{h} this pattern")
+        if on and a and b:
+            spec["follows"] = (a, b, kind, float(within), how)
+
+    if spec:
+        sb.button("Clear all filters", key="flt_reset", on_click=_reset)
+    return spec
+
+
+def describe(spec: dict[str, Any]) -> str:
+    """One line saying which filters are on."""
+    parts = []
+    if "time" in spec:
+        lo, hi, mode = spec["time"]
+        parts.append(f"{_TIME_MODES[mode]} {lo} – {hi}")
+    if "attribute" in spec:
+        col, values, how = spec["attribute"]
+        parts.append(f"cases {how} {col} in {{{', '.join(values[:3])}{', …' if len(values) > 3 else ''}}}")
+    if "variants" in spec:
+        parts.append(f"variants {', '.join(spec['variants'][:5])}{' …' if len(spec['variants']) > 5 else ''}")
+    if "starts" in spec:
+        parts.append(f"starting with {' / '.join(spec['starts'])}")
+    if "ends" in spec:
+        parts.append(f"ending with {' / '.join(spec['ends'])}")
+    if "follows" in spec:
+        a, b, kind, within, how = spec["follows"]
+        parts.append(f"cases {how} {a} {kind} followed by {b}" + (f" within {within:g} d" if within else ""))
+    return "filtered: " + "; ".join(parts) if parts else NO_FILTERS
+
+
+def apply(log: EventLog, spec: dict[str, Any]) -> EventLog:
+    """The log after every filter in ``spec`` (all of them: a case must pass each)."""
+    from processmining import filters
+
+    out = log
+    if "time" in spec:
+        lo, hi, mode = spec["time"]
+        out = filters.filter_time_frame(out, lo, f"{hi} 23:59:59.999999", mode=mode)
+    if "attribute" in spec:
+        col, values, how = spec["attribute"]
+        raw = {str(v): v for v in log.df[col].dropna().unique()}
+        out = filters.filter_case_attribute(out, col, [raw[v] for v in values if v in raw], keep=how == "with")
+    if "variants" in spec:
+        out = filters.filter_variants(out, variants=list(spec["_variant_paths"]))
+    if "starts" in spec:
+        out = filters.filter_start_activities(out, list(spec["starts"]))
+    if "ends" in spec:
+        out = filters.filter_end_activities(out, list(spec["ends"]))
+    if "follows" in spec:
+        a, b, kind, within, how = spec["follows"]
+        out = filters.filter_follows(out, a, b, directly=kind == "directly",
+                                     within=(within * 86400.0) or None, keep=how == "with")
+    return out
+
+
+def sidebar_filters(cur: LoadedLog) -> FilteredView:
+    """Draw the sidebar filters and return the filtered current log (cached per session)."""
+    try:
+        import processmining.filters  # noqa: F401
+    except ModuleNotFoundError:
+        st.sidebar.caption("Filters are not available in this build.")
+        return FilteredView(cur.log, (cur.fingerprint, ()), NO_FILTERS, {})
+    spec = _collect(cur)
+    if not spec:
+        return FilteredView(cur.log, (cur.fingerprint, ()), NO_FILTERS, spec)
+    parts = tuple(sorted((k, v) for k, v in spec.items() if not k.startswith("_")))
+    key = (cur.fingerprint, parts)
+    with st.spinner("Filtering…"):
+        log = app_state.cached("filtered_log", key, lambda: apply(cur.log, spec), scope=cur.fingerprint)
+    return FilteredView(log, key, describe(spec), spec)

@@ -1,0 +1,87 @@
+"""Workshop mode of the process map: display options and named saved views stepped through in order.
+
+A view is a snapshot of every persistent map and filter widget (keys starting
+with ``keep_map_`` or ``keep_flt_``). Views are kept per log in this session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app_pages._filters import FilteredView
+from processmining.app_state import LoadedLog
+
+VIEWS = "pm:views"
+VIEW_POS = "pm:view_pos"
+_SNAPSHOT_PREFIXES = ("keep_map_", "keep_flt_")
+_NOT_IN_VIEWS = ("keep_map_workshop", "keep_map_anon", "keep_map_hide")
+
+
+def _views(fingerprint: str) -> list[dict[str, Any]]:
+    return st.session_state.setdefault(VIEWS, {}).setdefault(fingerprint, [])
+
+
+def _snapshot() -> dict[str, Any]:
+    return {k: v for k, v in st.session_state.items()
+            if k.startswith(_SNAPSHOT_PREFIXES) and k not in _NOT_IN_VIEWS}
+
+
+def _save(fingerprint: str) -> None:
+    name = (st.session_state.get("ws_view_name") or "").strip()
+    views = _views(fingerprint)
+    name = name or f"View {len(views) + 1}"
+    views[:] = [v for v in views if v["name"] != name]
+    views.append({"name": name, "state": _snapshot()})
+    st.session_state[VIEW_POS] = len(views) - 1
+    st.session_state["ws_view_name"] = ""
+
+
+def _apply(fingerprint: str, pos: int) -> None:
+    views = _views(fingerprint)
+    if not views:
+        return
+    pos = max(0, min(pos, len(views) - 1))
+    for k in [k for k in st.session_state if k.startswith("keep_flt_")]:
+        del st.session_state[k]  # filters absent from the view are off
+    for k, v in views[pos]["state"].items():
+        st.session_state[k] = v
+    st.session_state[VIEW_POS] = pos
+
+
+def _delete(fingerprint: str) -> None:
+    views = _views(fingerprint)
+    pos = st.session_state.get(VIEW_POS, 0)
+    if 0 <= pos < len(views):
+        del views[pos]
+    st.session_state[VIEW_POS] = max(0, min(pos, len(views) - 1))
+
+
+def workshop_controls(cur: LoadedLog, view: FilteredView) -> dict[str, bool]:
+    """Draw the workshop bar (display options, saved views); return the display options."""
+    fp = cur.fingerprint
+    views = _views(fp)
+    pos = st.session_state.get(VIEW_POS, 0)
+    bar = st.columns([1.2, 1.2, 2.2, 0.8, 0.8, 2.6])
+    anonymise = bar[0].checkbox("Anonymise labels", key="keep_map_anon",
+                                help="Activities become 'Activity A', 'Activity B', …")
+    hide = bar[1].checkbox("Hide numbers", key="keep_map_hide",
+                           help="Only the shape of the process; no counts or times on the map.")
+    if views:
+        bar[2].markdown(f"**View {pos + 1} of {len(views)}: {views[min(pos, len(views) - 1)]['name']}**")
+    else:
+        bar[2].caption("No saved views yet: set filters and sliders, name the view, save it.")
+    bar[3].button("◀ Back", key="ws_prev", on_click=_apply, args=(fp, pos - 1), disabled=pos <= 0 or not views)
+    bar[4].button("Next ▶", key="ws_next", on_click=_apply, args=(fp, pos + 1),
+                  disabled=not views or pos >= len(views) - 1)
+    with bar[5].popover("Saved views", use_container_width=True):
+        st.text_input("Name of this view", key="ws_view_name", placeholder="e.g. Lost deals, Q2")
+        st.button("Save the current view", key="ws_save", on_click=_save, args=(fp,), type="primary")
+        if views:
+            st.selectbox("Go to", range(len(views)), format_func=lambda i: f"{i + 1}. {views[i]['name']}",
+                         key="ws_goto", index=min(pos, len(views) - 1))
+            st.button("Show it", key="ws_show", on_click=lambda: _apply(fp, st.session_state["ws_goto"]))
+            st.button("Delete the shown view", key="ws_delete", on_click=_delete, args=(fp,))
+    st.caption(view.description)
+    return {"anonymise": anonymise, "hide_numbers": hide}
