@@ -1,0 +1,127 @@
+"""The Streamlit app through ``streamlit.testing.v1.AppTest`` on small logs built in code.
+
+The flows on the bundled demo data are in ``tests/test_app_demo.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from processmining import app_state
+from processmining.model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ("app_pages/load.py", "app_pages/quality.py", "app_pages/process_map.py",
+         "app_pages/bottlenecks.py", "app_pages/conformance.py")
+
+
+def small_log() -> EventLog:
+    """Five ticket cases: three follow the main path, one has rework, one skips a step."""
+    paths = {
+        "T1": ["Open", "1st Line Support", "Resolved", "Closed"],
+        "T2": ["Open", "1st Line Support", "Resolved", "Closed"],
+        "T3": ["Open", "1st Line Support", "Resolved", "Closed"],
+        "T4": ["Open", "1st Line Support", "2nd Line Support", "1st Line Support", "Resolved", "Closed"],  # ping-pong
+        "T5": ["Open", "Resolved", "Closed"],  # skipped the support line
+    }
+    rows = []
+    for n, (case, acts) in enumerate(paths.items()):
+        for i, act in enumerate(acts):
+            rows.append((case, act, pd.Timestamp("2024-03-01", tz="UTC") + pd.Timedelta(days=n, hours=5 * i),
+                         f"agent{i % 2}"))
+    df = pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, RESOURCE])
+    return EventLog.from_frame(df, name="tickets.csv")
+
+
+def app_with(log: EventLog | None) -> AppTest:
+    """The app with ``log`` already loaded in the session (and no demo auto-load)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[app_state.DEMO_TRIED] = True
+    if log is not None:
+        state: dict = {}
+        app_state.add_log(log, state=state)
+        for k, v in state.items():
+            at.session_state[k] = v
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]
+                     + [e.value for e in at.error] + [i.value for i in at.info]
+                     + [w.value for w in at.warning])
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_without_a_log(page: str) -> None:
+    at = app_with(None).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    if page != "app_pages/load.py":
+        assert at.info[0].value.startswith("No event log loaded yet")
+    else:
+        assert "No log loaded yet" in texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_with_a_log(page: str) -> None:
+    at = app_with(small_log()).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_load_page_shows_the_log_numbers() -> None:
+    at = app_with(small_log()).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Events"] == "21"
+    assert metrics["Cases"] == "5"
+    assert metrics["Activities"] == "5"
+    assert metrics["From"] == "2024-03-01"
+
+
+def test_upload_over_the_size_limit_is_refused() -> None:
+    # BAD_INPUTS 30: the browser refuses big files; the page refuses them too
+    from streamlit import config
+
+    at = app_with(None).run()
+    before = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 1)
+    at.file_uploader(key="load_upload").upload("big.csv", b"a,b\n" + b"1,2\n" * 300_000, "text/csv")
+    try:
+        at.run()
+    finally:
+        config.set_option("server.maxUploadSize", before)
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "big.csv: the file is 1 MB, over the 1 MB upload limit" in at.error[0].value
+
+
+def test_an_unexpected_error_in_a_page_is_a_friendly_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    # BAD_INPUTS 30: an exception inside a page -> a message, no traceback
+    from processmining import discovery
+
+    def broken(log: EventLog) -> None:
+        raise RuntimeError("internal detail /srv/secret")
+
+    monkeypatch.setattr(discovery, "process_map", broken)
+    at = app_with(small_log()).run()
+    at.switch_page("app_pages/process_map.py").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("**Something went wrong while preparing this view (RuntimeError).**")
+    assert "secret" not in at.error[0].value
+
+
+def test_a_second_session_does_not_see_the_first_sessions_log() -> None:
+    # BAD_INPUTS 30: nothing reaches another session through a cache
+    first = app_with(small_log()).run()
+    first.switch_page("app_pages/process_map.py").run()
+    assert not first.exception
+    second = app_with(None).run()
+    second.switch_page("app_pages/process_map.py").run()
+    assert second.info[0].value.startswith("No event log loaded yet")
+    assert "tickets.csv" not in texts(second)
