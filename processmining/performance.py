@@ -1,0 +1,390 @@
+"""Where the time goes: activity and case times, throughput, stuck cases, rework, backward moves, funnel.
+
+All functions take an :class:`~processmining.model.EventLog` and return a
+pandas table (durations in seconds, float) computed with vectorised
+operations over the sorted event table. Waiting times per arc live on the
+process map (:func:`processmining.discovery.process_map`); SLA targets and the
+bottleneck ranking in :mod:`processmining.bottlenecks`; handovers, ping-pong
+and workload in :mod:`processmining.handover`.
+
+Timing basis: with start and complete timestamps (``start_timestamp``) an
+activity has a processing time (complete − start) and the gap between
+activities is waiting time. With completion times only — the usual CRM stage
+history or ticket changelog — only the time *between* completions is known;
+:func:`timing_note` says which applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import AnalysisError
+from .model import ACTIVITY, CASE, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+
+
+# ------------------------------------------------------------------ durations
+def parse_duration(value: str | float | int | pd.Timedelta | None) -> float:
+    """Seconds from ``"4h"``, ``"30d"``, ``"1d 12h"``, ``"45min"``, ``"2w"``, a Timedelta or a number of seconds.
+
+    >>> parse_duration("4h"), parse_duration("1d 12h"), parse_duration(90)
+    (14400.0, 129600.0, 90.0)
+    """
+    if value is None:
+        raise AnalysisError("a duration is required")
+    if isinstance(value, pd.Timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            seconds = pd.Timedelta(text.replace("w", "W") if text.endswith("w") else text).total_seconds()
+        except (ValueError, TypeError) as exc:
+            raise AnalysisError(f"{text!r} is not a duration; write e.g. 4h, 30d, 1d 12h, 45min") from exc
+    if not np.isfinite(seconds) or seconds < 0:
+        raise AnalysisError(f"duration must be a non-negative time, got {value!r}")
+    return float(seconds)
+
+
+def timing_note(log: EventLog) -> str:
+    """One sentence saying which times the log supports (shown next to every performance view)."""
+    if log.has_start_times:
+        return ("The log has start and complete timestamps: processing time per activity (complete − start) "
+                "and waiting time between activities are both known.")
+    return ("The log has one timestamp per event: only waiting times between completions are known; "
+            "processing time within an activity cannot be separated from waiting time.")
+
+
+@dataclass(frozen=True)
+class _Events:
+    """Per-event arrays of a log, in log order (cases contiguous)."""
+
+    codes: np.ndarray      # case code per event
+    starts: np.ndarray     # first row of each case
+    ends: np.ndarray       # last row of each case
+    case_ids: np.ndarray   # case id per case code
+    act: np.ndarray        # activity per event (object)
+    t: np.ndarray          # completion time, seconds since epoch (float)
+
+
+def _events(log: EventLog) -> _Events:
+    df = log.df
+    n = len(df)
+    case = df[CASE].to_numpy(dtype=object)
+    first = np.ones(n, dtype=bool)
+    if n > 1:
+        first[1:] = case[1:] != case[:-1]
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n) - 1 if n else starts
+    t = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64") / 1e9
+    return _Events(codes=np.cumsum(first) - 1, starts=starts, ends=ends, case_ids=case[starts],
+                   act=df[ACTIVITY].to_numpy(dtype=object), t=t)
+
+
+def _to_ts(seconds: np.ndarray | pd.Series) -> pd.Series:
+    return pd.to_datetime(pd.Series(np.asarray(seconds, dtype=float) * 1e9).round().astype("Int64"), utc=True)
+
+
+def _as_of(log: EventLog, as_of: str | pd.Timestamp | None) -> float:
+    if as_of is None:
+        if log.n_events == 0:
+            return float("nan")
+        return log.df[TIMESTAMP].max().value / 1e9
+    t = pd.Timestamp(as_of)
+    t = t.tz_localize("UTC") if t.tzinfo is None else t
+    return t.value / 1e9
+
+
+# ------------------------------------------------------------------ activities and cases
+def activity_performance(log: EventLog) -> pd.DataFrame:
+    """Per activity: how often, how long before it happens, and (with start times) how long it takes.
+
+    Columns: ``events``, ``cases``; ``wait_before_mean_s`` / ``wait_before_median_s`` /
+    ``wait_before_total_s`` (time from the previous event of the case to this
+    one: the waiting time "into" the activity; the first event of a case has
+    none); ``processing_mean_s`` / ``processing_median_s`` / ``processing_total_s``
+    (complete − start; NaN without start timestamps — see :func:`timing_note`).
+    Sorted by total waiting time, largest first.
+
+    >>> activity_performance(log).head(3)
+    """
+    ev = _events(log)
+    df = log.df
+    prev_gap = np.full(len(ev.t), np.nan)
+    if len(ev.t) > 1:
+        prev_gap[1:] = ev.t[1:] - ev.t[:-1]
+        prev_gap[ev.starts] = np.nan
+    if log.has_start_times:
+        st = df[START_TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64") / 1e9
+        st = np.where(df[START_TIMESTAMP].isna().to_numpy(), np.nan, st)
+        proc = ev.t - st
+        if len(ev.t) > 1:  # wait until the activity starts, not until it completes
+            prev_gap[1:] = np.maximum(st[1:], ev.t[:-1]) - ev.t[:-1]
+            prev_gap[ev.starts] = np.nan
+    else:
+        proc = np.full(len(ev.t), np.nan)
+    frame = pd.DataFrame({"activity": ev.act, "case": ev.codes, "wait": prev_gap, "proc": proc})
+    g = frame.groupby("activity", sort=True)
+    out = pd.DataFrame({
+        "events": g.size(),
+        "cases": g["case"].nunique(),
+        "wait_before_mean_s": g["wait"].mean(),
+        "wait_before_median_s": g["wait"].median(),
+        "wait_before_total_s": g["wait"].sum(min_count=1),
+        "processing_mean_s": g["proc"].mean(),
+        "processing_median_s": g["proc"].median(),
+        "processing_total_s": g["proc"].sum(min_count=1),
+    })
+    out.index.name = "activity"
+    return out.sort_values(["wait_before_total_s", "events"], ascending=False, na_position="last")
+
+
+def case_durations(log: EventLog) -> pd.DataFrame:
+    """One row per case: ``case``, ``start``, ``end``, ``events``, ``duration_s`` (first to last event).
+
+    >>> case_durations(log)["duration_s"].median() / 86400   # median days per case
+    """
+    ev = _events(log)
+    if len(ev.t) == 0:
+        return pd.DataFrame(columns=["case", "start", "end", "events", "duration_s"])
+    first, last = np.minimum.reduceat(ev.t, ev.starts), np.maximum.reduceat(ev.t, ev.starts)
+    return pd.DataFrame({"case": ev.case_ids, "start": _to_ts(first), "end": _to_ts(last),
+                         "events": np.diff(np.append(ev.starts, len(ev.t))), "duration_s": last - first})
+
+
+def case_duration_stats(log: EventLog) -> dict[str, float]:
+    """Distribution of case durations in seconds: count, mean, min, p10, p25, median, p75, p90, p95, max."""
+    d = case_durations(log)["duration_s"].astype(float)
+    if d.empty:
+        return {"count": 0}
+    q = d.quantile([0.1, 0.25, 0.5, 0.75, 0.9, 0.95]).to_numpy()
+    return {"count": int(len(d)), "mean": float(d.mean()), "min": float(d.min()), "p10": float(q[0]),
+            "p25": float(q[1]), "median": float(q[2]), "p75": float(q[3]), "p90": float(q[4]),
+            "p95": float(q[5]), "max": float(d.max())}
+
+
+def throughput_time(log: EventLog, a: str, b: str) -> pd.DataFrame:
+    """Per case, the time from the first ``a`` to the first ``b`` after it.
+
+    Columns: ``case``, ``from_time``, ``to_time``, ``duration_s``. Cases without
+    ``a``, or without a ``b`` after it, are not listed (use
+    :func:`processmining.bottlenecks.sla_breaches` for still-open ones).
+
+    >>> throughput_time(log, "Prospecting", "Proposal/Price Quote")["duration_s"].median()
+    """
+    pairs = first_pairs(log, a, b)
+    done = pairs[pairs["to_pos"] >= 0]
+    return pd.DataFrame({"case": done["case"].to_numpy(), "from_time": _to_ts(done["from_t"]),
+                         "to_time": _to_ts(done["to_t"]),
+                         "duration_s": (done["to_t"] - done["from_t"]).to_numpy()})
+
+
+def first_pairs(log: EventLog, a: str | None, b: str) -> pd.DataFrame:
+    """Per case with an ``a`` (``None``: the case start): positions / times of the first ``a`` and first ``b`` after it.
+
+    ``to_pos`` is -1 and ``to_t`` NaN when no ``b`` follows. Building block of throughput and SLA checks.
+    """
+    ev = _events(log)
+    n_cases = len(ev.starts)
+    pos = np.arange(len(ev.t))
+    if a is None:
+        from_pos = ev.starts.astype(np.int64)
+    else:
+        from_pos = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
+        rows = pos[ev.act == a]
+        np.minimum.at(from_pos, ev.codes[rows], rows)
+    has_a = from_pos != np.iinfo(np.int64).max
+    to_pos = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
+    rows = pos[ev.act == b]
+    later = rows > from_pos[ev.codes[rows]]
+    np.minimum.at(to_pos, ev.codes[rows[later]], rows[later])
+    to_found = to_pos != np.iinfo(np.int64).max
+    sel = np.flatnonzero(has_a)
+    fp = from_pos[sel]
+    tp = np.where(to_found[sel], to_pos[sel], -1)
+    return pd.DataFrame({"case": ev.case_ids[sel], "from_pos": fp, "to_pos": tp, "from_t": ev.t[fp],
+                         "to_t": np.where(tp >= 0, ev.t[np.maximum(tp, 0)], np.nan)})
+
+
+# ------------------------------------------------------------------ stuck / open
+def stuck_cases(
+    log: EventLog,
+    *,
+    idle: str | float | pd.Timedelta | None = None,
+    end_activities: Iterable[str] | None = None,
+    as_of: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Cases that look stuck or unfinished at ``as_of`` (default: the log's last timestamp).
+
+    A case is listed when it has had no event for longer than ``idle``, and/or
+    (when ``end_activities`` are given) it contains none of them. Columns:
+    ``case``, ``last_activity``, ``last_time``, ``idle_s``, ``idle_exceeded``,
+    ``no_end_activity``. Most idle first.
+
+    >>> stuck_cases(log, idle="60d", end_activities=["Closed Won", "Closed Lost", "Order Booked"])
+    """
+    if idle is None and end_activities is None:
+        raise AnalysisError("give idle=... and/or end_activities=[...] to decide what counts as stuck")
+    ev = _events(log)
+    now = _as_of(log, as_of)
+    last_t = ev.t[ev.ends]
+    idle_s = now - last_t
+    idle_hit = idle_s > parse_duration(idle) if idle is not None else np.zeros(len(ev.ends), dtype=bool)
+    if end_activities is not None:
+        ends = list(end_activities)
+        has_end = np.zeros(len(ev.starts), dtype=bool)
+        has_end[ev.codes[np.isin(ev.act, ends)]] = True
+        no_end = ~has_end
+    else:
+        no_end = np.zeros(len(ev.ends), dtype=bool)
+    mask = idle_hit | no_end
+    out = pd.DataFrame({"case": ev.case_ids[mask], "last_activity": ev.act[ev.ends][mask],
+                        "last_time": _to_ts(last_t[mask]), "idle_s": idle_s[mask],
+                        "idle_exceeded": idle_hit[mask], "no_end_activity": no_end[mask]})
+    return out.sort_values(["idle_s", "case"], ascending=[False, True], ignore_index=True)
+
+
+# ------------------------------------------------------------------ rework and backward moves
+def rework(log: EventLog, *, level: str = "activity") -> pd.DataFrame:
+    """Activities repeated within a case.
+
+    ``level="activity"``: per activity ``cases_with_rework`` (cases doing it more
+    than once), ``share_of_cases`` (of the cases that do it at all),
+    ``extra_executions`` (executions beyond the first). ``level="case"``: one
+    row per repeated (case, activity) with ``executions``.
+
+    >>> rework(log).loc["Proposal/Price Quote", "cases_with_rework"]
+    """
+    frame = pd.DataFrame({"case": log.df[CASE].to_numpy(dtype=object), "activity": log.df[ACTIVITY].to_numpy(dtype=object)})
+    counts = frame.groupby(["case", "activity"], sort=True).size().rename("executions").reset_index()
+    repeated = counts[counts["executions"] > 1]
+    if level == "case":
+        return repeated.sort_values(["executions", "case"], ascending=[False, True], ignore_index=True)
+    if level != "activity":
+        raise AnalysisError(f"level must be 'activity' or 'case', got {level!r}")
+    per_act = counts.groupby("activity").agg(cases=("case", "size"))
+    rep = repeated.groupby("activity").agg(cases_with_rework=("case", "size"), executions=("executions", "sum"))
+    out = per_act.join(rep, how="left").fillna(0)
+    out["cases_with_rework"] = out["cases_with_rework"].astype(np.int64)
+    out["extra_executions"] = (out["executions"] - out["cases_with_rework"]).astype(np.int64)
+    out["share_of_cases"] = out["cases_with_rework"] / out["cases"]
+    out = out.drop(columns="executions")
+    return out.sort_values(["cases_with_rework", "extra_executions"], ascending=False)
+
+
+def backward_moves(
+    log: EventLog,
+    order: Sequence[str],
+    *,
+    allowed: Iterable[tuple[str, str]] = (),
+) -> pd.DataFrame:
+    """Moves to an earlier stage of the pipeline ``order`` (e.g. Negotiation/Review → Needs Analysis).
+
+    Only events of the listed stages are considered (others are skipped over);
+    ``allowed`` lists expected backward moves (e.g. a revised quote). One row per
+    move: ``case``, ``from_stage``, ``to_stage``, ``time``, ``resource``,
+    ``steps_back`` (how many stages back).
+
+    >>> moves = backward_moves(log, STAGES, allowed=[("Negotiation/Review", "Proposal/Price Quote")])
+    >>> moves.groupby(["from_stage", "to_stage"]).size()
+    """
+    rank = {s: i for i, s in enumerate(order)}
+    if len(rank) != len(order):
+        raise AnalysisError("the stage order lists a stage twice")
+    df = log.df
+    r = df[ACTIVITY].map(rank)
+    sel = r.notna().to_numpy()
+    case = df[CASE].to_numpy(dtype=object)[sel]
+    rk = r.to_numpy(dtype=float)[sel]
+    act = df[ACTIVITY].to_numpy(dtype=object)[sel]
+    idx = np.flatnonzero(sel)
+    if len(rk) < 2:
+        return pd.DataFrame(columns=["case", "from_stage", "to_stage", "time", "resource", "steps_back"])
+    back = (case[1:] == case[:-1]) & (rk[1:] < rk[:-1])
+    allow = set(map(tuple, allowed))
+    if allow:
+        back &= ~pd.Series(list(zip(act[:-1], act[1:], strict=True))).isin(allow).to_numpy()
+    j = np.flatnonzero(back) + 1
+    rows = idx[j]
+    res = df[RESOURCE].to_numpy(dtype=object)[rows] if RESOURCE in df.columns else np.full(len(rows), None)
+    return pd.DataFrame({"case": case[j], "from_stage": act[j - 1], "to_stage": act[j],
+                         "time": df[TIMESTAMP].to_numpy()[rows], "resource": res,
+                         "steps_back": (rk[j - 1] - rk[j]).astype(np.int64)})
+
+
+# ------------------------------------------------------------------ funnel
+def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """A sales funnel over the pipeline ``stages`` (in order).
+
+    Per stage: ``reached`` (cases that got at least this far: the stage or any
+    later one), ``visited`` (cases with an event of the stage itself),
+    ``conversion`` (reached / reached of the previous stage; 1.0 for the
+    first), and, when ``lost`` names the lost activity (e.g. ``"Closed Lost"``),
+    ``lost_here``: lost cases whose furthest stage before being lost was this one
+    (the drop-out stage), and ``lost_share`` of all lost cases.
+
+    >>> funnel(log, ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
+    ...              "Negotiation/Review", "Closed Won"], lost="Closed Lost")
+    """
+    stages = list(stages)
+    if not stages:
+        raise AnalysisError("funnel needs at least one stage")
+    rank = {s: i for i, s in enumerate(stages)}
+    ev = _events(log)
+    n_cases = len(ev.starts)
+    r = pd.Series(ev.act).map(rank).to_numpy(dtype=float)
+    has = ~np.isnan(r)
+    furthest = np.full(n_cases, -1.0)
+    np.maximum.at(furthest, ev.codes[has], r[has])
+    visited = np.zeros((n_cases, len(stages)), dtype=bool)
+    visited[ev.codes[has], r[has].astype(np.int64)] = True
+    reached = np.array([(furthest >= i).sum() for i in range(len(stages))], dtype=np.int64)
+    out = pd.DataFrame({"stage": stages, "reached": reached, "visited": visited.sum(axis=0).astype(np.int64)})
+    prev = np.concatenate([[reached[0]], reached[:-1]]).astype(float)
+    out["conversion"] = np.divide(reached, prev, out=np.zeros(len(stages)), where=prev > 0)
+    if lost is not None:
+        lost_acts = [lost] if isinstance(lost, str) else list(lost)
+        is_lost = np.isin(ev.act, lost_acts)
+        pos = np.arange(len(ev.t))
+        first_lost = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_lost, ev.codes[is_lost], pos[is_lost])
+        lost_case = first_lost != np.iinfo(np.int64).max
+        before = has & (pos < first_lost[ev.codes])
+        drop = np.full(n_cases, -1.0)
+        np.maximum.at(drop, ev.codes[before], r[before])
+        counts = np.bincount(drop[lost_case & (drop >= 0)].astype(np.int64), minlength=len(stages))
+        out["lost_here"] = counts[: len(stages)]
+        total_lost = int(lost_case.sum())
+        out["lost_share"] = out["lost_here"] / total_lost if total_lost else 0.0
+        out.attrs["lost_cases"] = total_lost
+        out.attrs["lost_before_any_stage"] = int((lost_case & (drop < 0)).sum())
+    out.attrs["cases"] = n_cases
+    return out
+
+
+def lost_cases(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str]) -> pd.DataFrame:
+    """The lost cases with their drop-out stage (furthest of ``stages`` before the first ``lost`` event).
+
+    Columns: ``case``, ``drop_out_stage`` (None if lost before any stage), ``lost_time``.
+    """
+    rank = {s: i for i, s in enumerate(stages)}
+    lost_acts = [lost] if isinstance(lost, str) else list(lost)
+    ev = _events(log)
+    n_cases = len(ev.starts)
+    pos = np.arange(len(ev.t))
+    is_lost = np.isin(ev.act, lost_acts)
+    first_lost = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_lost, ev.codes[is_lost], pos[is_lost])
+    lost_case = first_lost != np.iinfo(np.int64).max
+    r = pd.Series(ev.act).map(rank).to_numpy(dtype=float)
+    before = ~np.isnan(r) & (pos < first_lost[ev.codes])
+    drop = np.full(n_cases, -1.0)
+    np.maximum.at(drop, ev.codes[before], r[before])
+    sel = np.flatnonzero(lost_case)
+    names = np.array([*stages, None], dtype=object)
+    return pd.DataFrame({"case": ev.case_ids[sel], "drop_out_stage": names[drop[sel].astype(np.int64)],
+                         "lost_time": _to_ts(ev.t[first_lost[sel]])})
