@@ -75,7 +75,7 @@ def workshop_controls(cur: LoadedLog, view: FilteredView) -> dict[str, bool]:
     bar[3].button("◀ Back", key="ws_prev", on_click=_apply, args=(fp, pos - 1), disabled=pos <= 0 or not views)
     bar[4].button("Next ▶", key="ws_next", on_click=_apply, args=(fp, pos + 1),
                   disabled=not views or pos >= len(views) - 1)
-    with bar[5].popover("Saved views", use_container_width=True):
+    with bar[5].popover("Saved views", width="stretch"):
         st.text_input("Name of this view", key="ws_view_name", placeholder="e.g. Lost deals, Q2")
         st.button("Save the current view", key="ws_save", on_click=_save, args=(fp,), type="primary")
         if views:
