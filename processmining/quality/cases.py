@@ -1,0 +1,177 @@
+"""Checks on whole cases: incomplete, one-event, unusually long and stale cases.
+
+Suriadi et al. (2017) patterns *elusive case* and *incomplete case*: exports
+cut cases at the extraction window, records are created and abandoned, and a
+case that is still open is not a finished case.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..model import ACTIVITY, CASE, TIMESTAMP, EventLog
+from .findings import CheckSkipped, Finding, QualityConfig, make_finding
+
+
+def case_boundaries(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of the first and the last event of every case (the frame is sorted by case)."""
+    codes = pd.factorize(df[CASE])[0]
+    change = codes[1:] != codes[:-1]
+    return np.r_[True, change] if len(codes) else np.zeros(0, bool), np.r_[change, True] if len(codes) else \
+        np.zeros(0, bool)
+
+
+def _first_last(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """First and last event of every case (the frame is sorted by case, time, order)."""
+    first, last = case_boundaries(df)
+    return df.loc[first, [CASE, ACTIVITY, TIMESTAMP]], df.loc[last, [CASE, ACTIVITY, TIMESTAMP]]
+
+
+def infer_boundary_activities(log: EventLog, *, config: QualityConfig | None = None) -> tuple[tuple[str, ...],
+                                                                                            tuple[str, ...]]:
+    """The start and end activities: given in ``config``, else inferred from the log.
+
+    An activity is a start (end) activity when it is the first (last) event
+    in at least ``config.boundary_share`` of the cases that contain it, and
+    first (last) in at least ``config.boundary_min_cases`` of all cases. So
+    "Closed" (last whenever it occurs) is an end activity, "Resolved" (usually
+    followed by "Closed") is not, and a case whose last event is "Resolved"
+    has no end. If the activities found this way begin (end) fewer than
+    ``config.boundary_min_coverage`` of the cases, the log has no dominant
+    start (end) and nothing is inferred for that side: the checks that need
+    it are skipped rather than flagging most cases on a guess.
+
+    >>> starts, ends = infer_boundary_activities(log)  # doctest: +SKIP
+    >>> starts, ends  # doctest: +SKIP
+    (('Open',), ('Closed',))
+    """
+    config = config or QualityConfig()
+    df = log.df
+    if df.empty:
+        return tuple(config.start_activities or ()), tuple(config.end_activities or ())
+    first, last = _first_last(df)
+    containing = df[[CASE, ACTIVITY]].drop_duplicates()[ACTIVITY].value_counts()
+    n_cases = len(first)
+
+    def infer(boundary: pd.DataFrame) -> tuple[str, ...]:
+        at = boundary[ACTIVITY].value_counts()
+        share = at / containing.reindex(at.index)
+        keep = at[(share >= config.boundary_share) & (at >= config.boundary_min_cases * n_cases)]
+        if keep.sum() < config.boundary_min_coverage * n_cases:  # no dominant boundary: do not guess
+            return ()
+        return tuple(sorted(str(a) for a in keep.index))
+
+    starts = tuple(config.start_activities) if config.start_activities is not None else infer(first)
+    ends = tuple(config.end_activities) if config.end_activities is not None else infer(last)
+    return starts, ends
+
+
+def incomplete_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Cases that do not begin with a start activity or do not finish with an end activity."""
+    starts, ends = infer_boundary_activities(log, config=config)
+    first, last = _first_last(log.df)
+    findings: list[Finding] = []
+    given = "given" if config.start_activities is not None else "inferred"
+    if starts:
+        bad = first.loc[~first[ACTIVITY].isin(starts)].rename(columns={ACTIVITY: "first activity",
+                                                                        TIMESTAMP: "first event"})
+        if not bad.empty:
+            findings.append(make_finding(
+                check="incomplete_cases", dimension="cases", severity="medium",
+                title=f"{len(bad):,} cases do not begin with a start activity ({given}: {', '.join(starts)})",
+                count=len(bad), case_ids=bad[CASE], examples=bad, config=config,
+                recommendation="These cases started before the export window or lost their first events. "
+                               "Exclude them from lead-time and conformance figures (exclude_incomplete_cases).",
+                details={"kind": "no start", "start_activities": list(starts),
+                         "first_activities": {str(k): int(v) for k, v in bad["first activity"].value_counts().items()}},
+            ))
+    given = "given" if config.end_activities is not None else "inferred"
+    if ends:
+        bad = last.loc[~last[ACTIVITY].isin(ends)].rename(columns={ACTIVITY: "last activity",
+                                                                   TIMESTAMP: "last event"})
+        if not bad.empty:
+            findings.append(make_finding(
+                check="incomplete_cases", dimension="cases", severity="medium",
+                title=f"{len(bad):,} cases do not end with an end activity ({given}: {', '.join(ends)})",
+                count=len(bad), case_ids=bad[CASE], examples=bad, config=config,
+                recommendation="Open (still running) or abandoned cases. Analyse them separately: their lead "
+                               "times are not final and they look like deviations to a model.",
+                details={"kind": "no end", "end_activities": list(ends),
+                         "last_activities": {str(k): int(v) for k, v in bad["last activity"].value_counts().items()}},
+            ))
+    if not starts and not ends:
+        raise CheckSkipped("no start or end activity could be inferred; pass start_activities / end_activities")
+    return findings
+
+
+def single_event_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Cases with exactly one event: created and never moved, or the rest of the case is missing."""
+    sizes = log.df.groupby(CASE, observed=True, sort=False).size()
+    ones = sizes[sizes == 1]
+    if ones.empty:
+        return []
+    out = log.df.loc[log.df[CASE].isin(ones.index), [CASE, ACTIVITY, TIMESTAMP]]
+    return [make_finding(
+        check="single_event_cases", dimension="cases", severity="low",
+        title=f"{len(ones):,} cases have a single event",
+        count=len(ones), case_ids=out[CASE], examples=out, config=config,
+        recommendation="One-event cases carry no flow. Check whether they are test records or records whose "
+                       "history was not exported; leave them out of the process map.",
+        details={"by_activity": {str(k): int(v) for k, v in out[ACTIVITY].value_counts().items()}},
+    )]
+
+
+def long_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Cases lasting more than ``long_case_factor`` x the ``long_case_quantile`` of all case durations."""
+    span = log.df.groupby(CASE, observed=True, sort=False)[TIMESTAMP].agg(["min", "max"])
+    duration = span["max"] - span["min"]
+    if len(duration) < 20:
+        raise CheckSkipped(f"only {len(duration)} cases; at least 20 are needed for a usual duration")
+    usual = duration.quantile(config.long_case_quantile).round("s")
+    limit = (usual * config.long_case_factor).round("s")
+    long = duration[duration > limit]
+    if long.empty or limit <= pd.Timedelta(0):
+        return []
+    out = long.rename("duration").sort_values(ascending=False).reset_index()
+    out["duration"] = out["duration"].astype(str)
+    return [make_finding(
+        check="long_cases", dimension="cases", severity="low",
+        title=f"{len(long):,} cases last longer than {limit} "
+              f"({config.long_case_factor:g} x the {config.long_case_quantile:.0%} quantile, {usual})",
+        count=len(long), case_ids=out[CASE], examples=out, config=config,
+        recommendation="Very long cases are often reused records or cases reopened months later; check them "
+                       "before they dominate average lead times.",
+        details={"usual": str(usual), "limit": str(limit)},
+    )]
+
+
+def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Cases without an end activity whose last event is older than ``config.stale_after`` at export time.
+
+    Export time = the log's last event (see :class:`QualityConfig`).
+    """
+    _, ends = infer_boundary_activities(log, config=config)
+    if not ends:
+        raise CheckSkipped("no end activity could be inferred; pass end_activities")
+    _, last = _first_last(log.df)
+    export = log.df[TIMESTAMP].max()
+    idle = export - last[TIMESTAMP]
+    mask = (~last[ACTIVITY].isin(ends) & (idle > config.stale_after)).to_numpy(dtype=bool, na_value=False)
+    out = last.loc[mask].assign(idle=idle[mask].astype(str)).rename(columns={ACTIVITY: "last activity",
+                                                                              TIMESTAMP: "last event"})
+    if out.empty:
+        return []
+    return [make_finding(
+        check="stale_open_cases", dimension="cases", severity="medium",
+        title=f"{len(out):,} open cases had no event for more than {config.stale_after.days:,} days "
+              f"before the last event of the log ({export.date()})",
+        count=len(out), case_ids=out[CASE], examples=out, config=config,
+        recommendation="Stuck or abandoned records that were never closed: close or re-qualify them in the "
+                       "source system; exclude them from open-pipeline figures.",
+        details={"export_time": export.isoformat(),
+                 "last_activities": {str(k): int(v) for k, v in out["last activity"].value_counts().items()}},
+    )]
+
+
+CHECKS = (incomplete_cases, single_event_cases, long_cases, stale_open_cases)

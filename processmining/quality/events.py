@@ -1,0 +1,88 @@
+"""Checks on repeated events: exact duplicates and near-duplicates.
+
+Suriadi et al. (2017) pattern *collateral events*: the same step recorded
+twice (double clicks, re-sent webhooks, history rows duplicated by an export).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..model import ACTIVITY, CASE, LIFECYCLE, ORDER, SOURCE_ROW, TIMESTAMP, EventLog
+from .findings import Finding, QualityConfig, make_finding
+
+DUPLICATE_KEY = (CASE, ACTIVITY, TIMESTAMP)
+
+
+def event_key(log: EventLog) -> list[str]:
+    """Columns that identify "the same event": case, activity, timestamp, and the lifecycle transition if any.
+
+    With a lifecycle column (XES ``start``/``complete``, BPIC's sub-statuses)
+    a start and a complete of one activity at one instant are two events.
+    """
+    return [*DUPLICATE_KEY, *([LIFECYCLE] if LIFECYCLE in log.df.columns else [])]
+
+
+def attribute_columns(log: EventLog) -> list[str]:
+    """Every column except the internal ones (``@@index``, ``@@source_row`` and other ``@@`` columns)."""
+    return [c for c in log.df.columns if not c.startswith("@@") and c not in (ORDER, SOURCE_ROW)]
+
+
+def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Events with the same case, activity and timestamp (and lifecycle transition) as an earlier event.
+
+    ``count`` = the surplus copies (a pair counts 1). ``details["exact"]`` is
+    how many of them are identical in every attribute, which is what
+    :func:`processmining.quality.drop_duplicate_events` removes by default.
+    """
+    df = log.df
+    key = event_key(log)
+    dup = df.duplicated(key, keep="first")
+    n = int(dup.sum())
+    if n == 0:
+        return []
+    exact = int(df.duplicated(attribute_columns(log), keep="first").sum())
+    groups = (df.loc[df.duplicated(key, keep=False)]
+              .groupby(key, observed=True, sort=False, dropna=False).size().rename("copies").reset_index()
+              .sort_values("copies", ascending=False, kind="stable"))
+    return [make_finding(
+        check="duplicate_events", dimension="events", severity="high",
+        title=f"{n:,} duplicate events (same case, activity and timestamp; {exact:,} identical in every attribute)",
+        count=n, case_ids=df.loc[dup, CASE], examples=groups, config=config,
+        recommendation="Duplicates inflate activity counts and create self-loops on the map. Drop them with "
+                       "drop_duplicate_events (CLI: --fix drop-duplicates) unless the step really happened twice.",
+        details={"exact": exact, "groups": len(groups)},
+    )]
+
+
+def near_duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Consecutive events of one case with the same activity within ``config.near_duplicate_window``.
+
+    Same-instant repeats are :func:`duplicate_events`; this catches the ones
+    a few seconds apart (double submits, retries).
+    """
+    df = log.df
+    same = np.ones(len(df), dtype=bool)
+    for column in event_key(log)[:2] + event_key(log)[3:]:  # case, activity (+ lifecycle), not the time
+        codes = pd.factorize(df[column])[0]
+        same &= np.r_[False, codes[1:] == codes[:-1]]
+    gap = df[TIMESTAMP] - df[TIMESTAMP].shift()
+    mask = same & ((gap > pd.Timedelta(0)) & (gap <= config.near_duplicate_window)).to_numpy(
+        dtype=bool, na_value=False)
+    n = int(mask.sum())
+    if n == 0:
+        return []
+    out = df.loc[mask, [CASE, ACTIVITY, TIMESTAMP]].assign(seconds_after_previous=gap[mask].dt.total_seconds())
+    return [make_finding(
+        check="near_duplicate_events", dimension="events", severity="medium",
+        title=f"{n:,} events repeat the previous step of their case within "
+              f"{int(config.near_duplicate_window.total_seconds()):,} s",
+        count=n, case_ids=out[CASE], examples=out, config=config,
+        recommendation="Repeats seconds apart are usually double submits or retries, not rework. Check a few; if "
+                       "they are artefacts, collapse them before counting rework or loops.",
+        details={"window_seconds": config.near_duplicate_window.total_seconds()},
+    )]
+
+
+CHECKS = (duplicate_events, near_duplicate_events)

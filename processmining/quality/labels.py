@@ -1,0 +1,206 @@
+"""Checks on activity labels: synonymous / distorted labels and polluted labels.
+
+Suriadi et al. (2017) patterns *synonymous labels*, *distorted label* and
+*polluted label*. The work is done on the distinct labels and their
+frequencies (a few hundred strings even for million-event logs), never per
+event.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..model import ACTIVITY, CASE, EventLog
+from .findings import Finding, QualityConfig, make_finding
+
+_PUNCT = re.compile(f"[{re.escape(string.punctuation)}]+")
+_SPACE = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+#: a label that differs from a frequent one is compared against at most this many frequent labels
+_MAX_CHOICES = 1000
+#: ... and at most this many rare labels are compared (the rest is counted in details)
+_MAX_QUERIES = 20000
+
+
+def normalize_label(label: str) -> str:
+    """The comparison key of a label: case-folded, punctuation as space, whitespace collapsed.
+
+    >>> normalize_label("  Waiting For-Customer ")
+    'waiting for customer'
+    """
+    return _SPACE.sub(" ", _PUNCT.sub(" ", str(label).casefold())).strip()
+
+
+def _similarity_matrix(queries: list[str], choices: list[str]) -> np.ndarray:
+    """Levenshtein-based similarity 0-100 of every query against every choice."""
+    try:
+        from rapidfuzz import fuzz, process
+    except ImportError:  # optional speed-up; difflib gives the same ratio definition
+        import difflib
+
+        return np.array([[round(100 * difflib.SequenceMatcher(None, q, c).ratio()) for c in choices]
+                         for q in queries[:500]] or np.zeros((0, len(choices))), dtype=np.uint8)
+    return process.cdist(queries, choices, scorer=fuzz.ratio, dtype=np.uint8)
+
+
+def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str, str], dict[str, str]]:
+    """Which label should become which, from label frequencies (``value_counts()`` of the activity).
+
+    Returns ``(mapping, reason)``: ``mapping[label] = canonical label`` for
+    every label that is a variant of a more frequent one; ``reason[label]``
+    says why ("same after normalising case/whitespace/punctuation" or
+    "similarity 0.95 to ..."). Labels whose digits differ ("1st Line" / "2nd
+    Line") are never merged.
+    """
+    labels = pd.DataFrame({"label": counts.index.astype(str), "events": counts.to_numpy()})
+    labels["key"] = labels["label"].map(normalize_label)
+    labels = labels.sort_values(["events", "label"], ascending=[False, True], kind="stable")
+    mapping: dict[str, str] = {}
+    reason: dict[str, str] = {}
+    # 1. identical after normalising: the most frequent spelling wins
+    canonical_of_key = labels.drop_duplicates("key").set_index("key")["label"]
+    for label, key in zip(labels["label"], labels["key"], strict=True):
+        if canonical_of_key[key] != label:
+            mapping[label] = canonical_of_key[key]
+            reason[label] = "same after normalising case, whitespace and punctuation"
+    # 2. small edit distance between normalised keys: a rare key resembles a much more frequent one
+    keys = labels.groupby("key", sort=False)["events"].sum().sort_values(ascending=False, kind="stable")
+    keys = keys[keys.index.str.len() >= config.label_min_length]
+    if len(keys) >= 2:
+        choices = keys.head(_MAX_CHOICES)
+        queries = keys.iloc[-_MAX_QUERIES:] if len(keys) > _MAX_QUERIES else keys
+        sim = _similarity_matrix(queries.index.tolist(), choices.index.tolist())
+        cutoff = round(100 * config.label_similarity)
+        q_freq = queries.to_numpy()[: sim.shape[0], None]
+        ok = (sim >= cutoff) & (q_freq <= config.label_rare_ratio * choices.to_numpy()[None, :])
+        key_target: dict[str, tuple[str, int]] = {}
+        for qi, ci in zip(*np.nonzero(ok), strict=True):
+            q, c = queries.index[qi], choices.index[ci]
+            if _DIGITS.findall(q) != _DIGITS.findall(c):
+                continue
+            if q not in key_target or sim[qi, ci] > key_target[q][1]:
+                key_target[q] = (c, int(sim[qi, ci]))
+        for q in list(key_target):  # follow chains a -> b -> c to the most frequent key
+            seen = {q}
+            target, score = key_target[q]
+            while target in key_target and target not in seen:
+                seen.add(target)
+                target = key_target[target][0]
+            key_target[q] = (target, score)
+        for label, key in zip(labels["label"], labels["key"], strict=True):
+            if key in key_target:
+                target, score = key_target[key]
+                mapping[label] = canonical_of_key[target]
+                reason[label] = f"similarity {score / 100:.2f} to {canonical_of_key[target]!r}"
+    return mapping, reason
+
+
+def synonymous_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Labels that differ only in case, whitespace or punctuation, or are near-misspellings of a frequent one.
+
+    ``details["mapping"]`` is the label -> canonical label mapping that
+    :func:`processmining.quality.merge_synonymous_labels` applies.
+    """
+    counts = log.df[ACTIVITY].value_counts()
+    mapping, reason = synonym_mapping(counts, config)
+    if not mapping:
+        return []
+    variant_mask = log.df[ACTIVITY].isin(list(mapping))
+    n = int(variant_mask.sum())
+    examples = pd.DataFrame({
+        "label": list(mapping),
+        "canonical": list(mapping.values()),
+        "events": [int(counts[k]) for k in mapping],
+        "canonical events": [int(counts[v]) for v in mapping.values()],
+        "reason": [reason[k] for k in mapping],
+    }).sort_values(["canonical", "events"], ascending=[True, False], kind="stable")
+    return [make_finding(
+        check="synonymous_labels", dimension="labels", severity="high",
+        title=f"{len(mapping):,} labels are variants of {len(set(mapping.values())):,} others ({n:,} events)",
+        count=n, case_ids=log.df.loc[variant_mask, CASE], examples=examples, config=config,
+        recommendation="Variants split one step into several activities on the map and hide it from rules and "
+                       "models. Review the mapping and apply merge_synonymous_labels (CLI: --fix merge-labels).",
+        details={"mapping": mapping, "labels": len(mapping)},
+    )]
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+_ID = re.compile(r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{6,}\b")
+_NUMBER = re.compile(r"\d{3,}")
+_POLLUTION: Mapping[str, re.Pattern[str]] = {
+    "e-mail": _EMAIL, "url": _URL, "uuid": _UUID, "id": _ID, "number": _NUMBER,
+}
+
+
+def label_template(label: str) -> tuple[str, list[str]]:
+    """The label with embedded e-mails, URLs, ids and numbers replaced by placeholders, and what was found.
+
+    >>> label_template("Call 48213")
+    ('Call <number>', ['number'])
+    """
+    found: list[str] = []
+    out = str(label)
+    for kind, pattern in _POLLUTION.items():
+        out, n = pattern.subn(f"<{kind}>", out)
+        if n:
+            found.append(kind)
+    return out, found
+
+
+def polluted_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Activity labels that embed e-mail addresses, URLs, ids or numbers ("Call 48213")."""
+    counts = log.df[ACTIVITY].value_counts()
+    rows = []
+    for label, events in counts.items():  # distinct labels only
+        template, kinds = label_template(str(label))
+        if kinds:
+            rows.append((str(label), template, ", ".join(kinds), int(events)))
+    if not rows:
+        return []
+    found = pd.DataFrame(rows, columns=["label", "template", "embeds", "events"])
+    templates = found.groupby("template", sort=False).agg(labels=("label", "size"), events=("events", "sum"))
+    templates = templates.sort_values("events", ascending=False).reset_index()
+    mask = log.df[ACTIVITY].isin(found["label"])
+    n = int(mask.sum())
+    return [make_finding(
+        check="polluted_labels", dimension="labels", severity="medium",
+        title=f"{len(found):,} labels embed ids, numbers or e-mail addresses ({n:,} events, "
+              f"{len(templates):,} patterns)",
+        count=n, case_ids=log.df.loc[mask, CASE], examples=found.sort_values("events", ascending=False),
+        config=config,
+        recommendation="The activity column carries case data. Map each pattern to one activity (replace the "
+                       "id/number by nothing) and keep the value as an event attribute.",
+        details={"templates": dict(zip(templates["template"], templates["labels"].astype(int), strict=True))},
+    )]
+
+
+def high_cardinality_activities(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """More distinct activities than ``config.max_activities``: free text or ids in the activity column."""
+    counts = log.df[ACTIVITY].value_counts()
+    if len(counts) <= config.max_activities:
+        return []
+    rare = counts[counts == 1]
+    first_word = pd.Series(counts.index.astype(str), dtype="object").str.split().str[0].fillna("")
+    groups = pd.DataFrame({"first word": first_word.to_numpy(), "events": counts.to_numpy()}).groupby(
+        "first word").agg(labels=("events", "size"), events=("events", "sum")).sort_values(
+        "labels", ascending=False).reset_index()
+    mask = log.df[ACTIVITY].isin(rare.index)
+    return [make_finding(
+        check="high_cardinality_activities", dimension="labels", severity="medium",
+        title=f"{len(counts):,} distinct activities (more than {config.max_activities:,}); "
+              f"{len(rare):,} occur only once",
+        count=len(counts), case_ids=log.df.loc[mask, CASE], examples=groups, config=config,
+        recommendation="A process map with this many activities is unreadable. Check that the activity column "
+                       "is a stage/status field, not a subject line; group labels by their first word.",
+        details={"distinct": len(counts), "singletons": len(rare)},
+    )]
+
+
+CHECKS = (synonymous_labels, polluted_labels, high_cardinality_activities)

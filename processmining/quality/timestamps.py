@@ -1,0 +1,277 @@
+"""Checks on when events happened: batch entry, precision, offsets, anchoring, durations.
+
+Suriadi et al. (2017) patterns *form-based event capture*, *inadvertent time
+travel*, *unanchored event* and *scattered event*, adapted to CRM stage and
+ticket status histories. Every check is ``check(log, config) -> list[Finding]``
+and works on whole columns (groupbys), never event by event.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from ..model import ACTIVITY, CASE, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+from .findings import CheckSkipped, Finding, QualityConfig, make_finding
+
+DAY_NS = 86_400 * 10**9
+
+
+def _join_labels(values: pd.Series) -> str:
+    return " | ".join(sorted({str(v) for v in values}))
+
+
+def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Cases with several different events at the same instant: stages clicked through afterwards.
+
+    Fires per (case, timestamp) group holding at least
+    ``config.batch_case_min_events`` distinct activities. ``count`` = events
+    in such groups. Exact repeats of one activity are left to
+    :func:`~processmining.quality.events.duplicate_events`.
+    """
+    df = log.df[[CASE, ACTIVITY, TIMESTAMP]].drop_duplicates()
+    sizes = df.groupby([CASE, TIMESTAMP], observed=True, sort=False).size()
+    hit = sizes[sizes >= config.batch_case_min_events]
+    if hit.empty:
+        return []
+    groups = hit.reset_index(name="events").sort_values("events", ascending=False, kind="stable")
+    sample = groups.head(config.max_examples)
+    labels = df.merge(sample[[CASE, TIMESTAMP]], on=[CASE, TIMESTAMP]).groupby(
+        [CASE, TIMESTAMP], observed=True, sort=False)[ACTIVITY].agg(_join_labels).rename("activities")
+    examples = sample.merge(labels.reset_index(), on=[CASE, TIMESTAMP], how="left")
+    n_events = int(hit.sum())
+    return [make_finding(
+        check="batch_entry_by_case", dimension="timestamps", severity="medium",
+        title=f"{n_events:,} events share their timestamp with other steps of the same case "
+              f"({len(hit):,} batches)",
+        count=n_events, case_ids=groups[CASE], examples=examples, config=config,
+        recommendation="The order of these steps is unknown and their waiting times are zero by construction: "
+                       "they were recorded in one save or entered afterwards. Do not read durations between them; "
+                       "ask whether the stages are really used as they happen.",
+        details={"batches": len(hit)},
+    )]
+
+
+def batch_entry_by_resource(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Accounts that record many events of different cases at the same instant (bulk updates, imports)."""
+    if RESOURCE not in log.df.columns:
+        raise CheckSkipped("the log has no resource column")
+    df = log.df[[CASE, RESOURCE, TIMESTAMP]].dropna(subset=[RESOURCE])
+    agg = df.groupby([RESOURCE, TIMESTAMP], observed=True, sort=False)[CASE].agg(["size", "nunique"])
+    hit = agg[(agg["size"] >= config.batch_resource_min_events) & (agg["nunique"] >= 2)]
+    if hit.empty:
+        return []
+    groups = hit.reset_index().rename(columns={"size": "events", "nunique": "cases"})
+    groups = groups.sort_values("events", ascending=False, kind="stable")
+    affected = df.merge(groups[[RESOURCE, TIMESTAMP]], on=[RESOURCE, TIMESTAMP])
+    n_events = int(groups["events"].sum())
+    return [make_finding(
+        check="batch_entry_by_resource", dimension="timestamps", severity="low",
+        title=f"{n_events:,} events recorded in {len(groups):,} bulk updates by "
+              f"{groups[RESOURCE].nunique():,} accounts",
+        count=n_events, case_ids=affected[CASE], examples=groups, config=config,
+        recommendation="Bulk updates (imports, mass edits, automations) do not show when the work happened. "
+                       "Exclude these events from timing analyses or check them with the account owner.",
+        details={"batches": len(groups), "accounts": sorted(groups[RESOURCE].astype(str).unique().tolist())},
+    )]
+
+
+def _local_naive(log: EventLog) -> pd.Series:
+    tz = log.report.timezone if log.report is not None and log.report.timezone else "UTC"
+    try:
+        return log.df[TIMESTAMP].dt.tz_convert(tz).dt.tz_localize(None)
+    except (ValueError, KeyError):  # unknown zone name in a hand-made report: fall back to UTC
+        return log.df[TIMESTAMP].dt.tz_localize(None)
+
+
+def timestamp_precision(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Date-only values: events at exactly midnight (in the declared time zone) among timed events.
+
+    If every event is at midnight the whole log has day precision (high
+    severity); otherwise the midnight cluster is reported when it is larger
+    than minute-precision clocks would produce by chance (1 in 1,440).
+    """
+    local = _local_naive(log)
+    midnight = (local.astype("int64") % DAY_NS) == 0
+    n = int(midnight.sum())
+    total = len(local)
+    if n == 0 or n / total <= 1 / 1440:
+        return []
+    df = log.df.loc[midnight, [CASE, ACTIVITY, TIMESTAMP]]
+    if n == total:
+        return [make_finding(
+            check="timestamp_precision", dimension="timestamps", severity="high",
+            title=f"all {n:,} timestamps are dates without a time of day",
+            count=n, case_ids=df[CASE], examples=df, config=config,
+            recommendation="Day precision: the order of events on the same day is the file order, and "
+                           "durations below a day are meaningless. Report times in days.",
+            details={"share": 1.0},
+        )]
+    by_activity = df[ACTIVITY].value_counts()
+    return [make_finding(
+        check="timestamp_precision", dimension="timestamps", severity="medium",
+        title=f"{n:,} events ({n / total:.1%}) have a date but no time (midnight) among timed events",
+        count=n, case_ids=df[CASE], examples=df, config=config,
+        recommendation="Date-only values sort before every timed event of the same day, which invents an "
+                       "order and distorts waiting times. Find the source field that drops the time; treat these "
+                       "events as day precision.",
+        details={"share": round(n / total, 6), "by_activity": {str(k): int(v) for k, v in by_activity.items()}},
+    )]
+
+
+_FIRST_INT = re.compile(r"(\d[\d,]*)")
+
+
+def mixed_offsets(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Timestamps with and without a UTC offset in one source, as the ingest report recorded them."""
+    if log.report is None:
+        raise CheckSkipped("the log has no ingest report (offsets are only known at ingest)")
+    warnings = [w for w in log.report.warnings if re.search(r"offset|time ?zone|naive", w, re.IGNORECASE)]
+    if not warnings:
+        return []
+    counts = []
+    for w in warnings:
+        m = _FIRST_INT.search(w)
+        counts.append(int(m.group(1).replace(",", "")) if m else 0)
+    examples = pd.DataFrame({"ingest warning": warnings, "values": counts})
+    return [make_finding(
+        check="mixed_offsets", dimension="timestamps", severity="medium",
+        title=f"mixed time-zone offsets at ingest: {'; '.join(warnings)}",
+        count=sum(counts), case_ids=[], examples=examples, config=config,
+        recommendation=f"Values without an offset were read as {log.report.timezone}. If they were written in "
+                       "another zone, re-read with --timezone or apply the shift_timezone fix.",
+        details={"assumed_timezone": log.report.timezone},
+    )]
+
+
+def future_events(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Events later than the reference "now" (``config.now``, default the audit time) plus a tolerance."""
+    now = config.reference_now()
+    limit = now + config.future_tolerance
+    mask = log.df[TIMESTAMP] > limit
+    n = int(mask.sum())
+    if n == 0:
+        return []
+    df = log.df.loc[mask, [CASE, ACTIVITY, TIMESTAMP]].sort_values(TIMESTAMP, ascending=False, kind="stable")
+    return [make_finding(
+        check="future_events", dimension="timestamps", severity="high",
+        title=f"{n:,} events are later than {now.isoformat()} (the reference time)",
+        count=n, case_ids=df[CASE], examples=df, config=config,
+        recommendation="Future dates are typos (2042 for 2024), planned dates stored as event dates, or a "
+                       "wrong time zone. Correct them at the source or exclude these cases.",
+        details={"reference_now": now.isoformat()},
+    )]
+
+
+def implausible_past_events(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Events before ``config.earliest_plausible`` (1900-01-01, 1970-01-01 and other default values)."""
+    mask = log.df[TIMESTAMP] < config.earliest_plausible
+    n = int(mask.sum())
+    if n == 0:
+        return []
+    df = log.df.loc[mask, [CASE, ACTIVITY, TIMESTAMP]]
+    return [make_finding(
+        check="implausible_past_events", dimension="timestamps", severity="high",
+        title=f"{n:,} events are dated before {config.earliest_plausible.date()}",
+        count=n, case_ids=df[CASE], examples=df, config=config,
+        recommendation="Such dates are placeholders for an empty field (epoch 1970-01-01, 1900-01-01). "
+                       "Treat them as missing and exclude the cases from timing analyses.",
+        details={"values": {str(k): int(v) for k, v in df[TIMESTAMP].value_counts().head(10).items()}},
+    )]
+
+
+_CREATED_NAME = re.compile(r"creat", re.IGNORECASE)
+
+
+def _creation_times(log: EventLog, config: QualityConfig) -> tuple[pd.Series, str]:
+    """Creation time per case (indexed by case id) and where it came from."""
+    df = log.df
+    column = config.creation_column
+    if column is None:
+        candidates = [c for c in df.columns if c.startswith("case:") and _CREATED_NAME.search(c)
+                      and isinstance(df[c].dtype, pd.DatetimeTZDtype)]
+        column = candidates[0] if candidates else None
+    if column is not None:
+        if column not in df.columns:
+            raise CheckSkipped(f"creation column {column!r} is not in the log")
+        if not isinstance(df[column].dtype, pd.DatetimeTZDtype):
+            raise CheckSkipped(f"creation column {column!r} is not a time-zone-aware timestamp")
+        return df.groupby(CASE, observed=True, sort=False)[column].min(), f"case attribute {column!r}"
+    if config.creation_activity is not None:
+        created = df.loc[df[ACTIVITY] == config.creation_activity]
+        return (created.groupby(CASE, observed=True, sort=False)[TIMESTAMP].min(),
+                f"activity {config.creation_activity!r}")
+    raise CheckSkipped("no creation time: the log has no 'case:created' timestamp attribute and no "
+                       "creation_activity was given")
+
+
+def events_before_creation(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Events (or event starts) earlier than the creation of their case."""
+    created, source = _creation_times(log, config)
+    df = log.df
+    creation = df[CASE].map(created)
+    earliest = df[TIMESTAMP]
+    if START_TIMESTAMP in df.columns:
+        earliest = df[START_TIMESTAMP].where(df[START_TIMESTAMP].notna(), df[TIMESTAMP])
+        earliest = earliest.where(earliest < df[TIMESTAMP], df[TIMESTAMP])
+    mask = (earliest < creation).fillna(False).astype(bool)
+    n = int(mask.sum())
+    if n == 0:
+        return []
+    out = df.loc[mask, [CASE, ACTIVITY, TIMESTAMP]].assign(created=creation[mask])
+    out["before_by"] = (out["created"] - earliest[mask]).astype(str)
+    return [make_finding(
+        check="events_before_creation", dimension="timestamps", severity="high",
+        title=f"{n:,} events happen before their case was created ({source})",
+        count=n, case_ids=out[CASE], examples=out, config=config,
+        recommendation="Either the creation time is wrong (record migrated or re-created) or these events carry "
+                       "the wrong date. Check the cases at the source before measuring lead times.",
+        details={"creation_source": source},
+    )]
+
+
+def impossible_durations(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Events that end before they start, and cases longer than ``config.max_case_duration``."""
+    df = log.df
+    findings: list[Finding] = []
+    if START_TIMESTAMP in df.columns:
+        neg = (df[START_TIMESTAMP] > df[TIMESTAMP]).fillna(False).astype(bool)
+        n = int(neg.sum())
+        if n:
+            out = df.loc[neg, [CASE, ACTIVITY, START_TIMESTAMP, TIMESTAMP]]
+            findings.append(make_finding(
+                check="impossible_durations", dimension="timestamps", severity="high",
+                title=f"{n:,} events end before they start",
+                count=n, case_ids=out[CASE], examples=out, config=config,
+                recommendation="Start and end columns are swapped or one of them is wrong; "
+                               "processing times of these events are negative.",
+                details={"kind": "negative event duration"},
+            ))
+    span = df.groupby(CASE, observed=True, sort=False)[TIMESTAMP].agg(["min", "max"])
+    duration = span["max"] - span["min"]
+    long = duration[duration > config.max_case_duration]
+    if not long.empty:
+        out = long.rename("duration").sort_values(ascending=False).reset_index()
+        out["duration"] = out["duration"].astype(str)
+        findings.append(make_finding(
+            check="impossible_durations", dimension="timestamps", severity="high",
+            title=f"{len(long):,} cases last longer than {config.max_case_duration.days:,} days",
+            count=len(long), case_ids=out[CASE], examples=out, config=config,
+            recommendation="A case that long is a reused case id or a placeholder date; "
+                           "split or exclude it before measuring lead times.",
+            details={"kind": "case too long"},
+        ))
+    return findings
+
+
+CHECKS = (
+    batch_entry_by_case,
+    batch_entry_by_resource,
+    timestamp_precision,
+    mixed_offsets,
+    future_events,
+    implausible_past_events,
+    events_before_creation,
+    impossible_durations,
+)
