@@ -1,0 +1,51 @@
+"""BPMN 2.0: safe import with an element-level report, Petri-net conversion, soundness, labels, diagrams.
+
+Typical use::
+
+    from processmining.bpmn import read_bpmn, match_labels, to_petri_net, check_soundness
+
+    model = read_bpmn("bpmn_models/lead_to_order.bpmn")
+    print(model.report.summary())
+    labels = match_labels(model, log_activities)
+    converted = to_petri_net(model, label_map=labels.label_map)
+    check_soundness(converted).sound   # True
+"""
+
+from __future__ import annotations
+
+from .labels import LabelMatch, match_labels, normalise_label, read_label_mapping
+from .model import (
+    Bounds,
+    BpmnFlow,
+    BpmnImportReport,
+    BpmnModel,
+    BpmnNode,
+    Diagram,
+    ElementReport,
+    Lane,
+    Pool,
+)
+from .parse import read_bpmn
+from .petri import ConvertedNet, to_petri_net
+from .soundness import SoundnessResult, check_soundness
+
+__all__ = [
+    "BpmnFlow",
+    "BpmnImportReport",
+    "BpmnModel",
+    "BpmnNode",
+    "Bounds",
+    "ConvertedNet",
+    "Diagram",
+    "ElementReport",
+    "LabelMatch",
+    "Lane",
+    "Pool",
+    "SoundnessResult",
+    "check_soundness",
+    "match_labels",
+    "normalise_label",
+    "read_bpmn",
+    "read_label_mapping",
+    "to_petri_net",
+]

@@ -1,0 +1,415 @@
+"""Hardened BPMN 2.0 XML parsing: file -> :class:`BpmnModel` plus the import report.
+
+XML goes through :mod:`processmining.safe_input` (no entities, no DTD, no
+network). Elements are recognised by their local name, so any namespace
+prefix works; vendor extensions (``extensionElements``, foreign attributes)
+are skipped. A file may hold several processes and a collaboration with
+pools; one process is chosen (``process=`` by id, name or pool name; by
+default the one with the most tasks) and the report says which and why.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..errors import BpmnError, IngestError, UnsafeInputError
+from ..safe_input import parse_xml, read_bytes
+from .model import (
+    ACTIVITY_TYPES,
+    FLOW_NODE_TYPES,
+    SUBPROCESS_TYPES,
+    TASK_TYPES,
+    Bounds,
+    BpmnFlow,
+    BpmnImportReport,
+    BpmnModel,
+    BpmnNode,
+    Diagram,
+    Edge,
+    Lane,
+    Pool,
+    Shape,
+)
+
+_IGNORED_ARTIFACTS = {
+    "dataObject": "data object: not control flow",
+    "dataObjectReference": "data object: not control flow",
+    "dataStoreReference": "data store: not control flow",
+    "textAnnotation": "annotation: not control flow",
+    "association": "association: not control flow",
+    "dataInputAssociation": "data association: not control flow",
+    "dataOutputAssociation": "data association: not control flow",
+    "group": "group: not control flow",
+    "property": "process property: not control flow",
+}
+_SKIP_CHILDREN = {
+    "extensionElements",
+    "documentation",
+    "laneSet",
+    "ioSpecification",
+    "incoming",
+    "outgoing",
+    "standardLoopCharacteristics",
+    "multiInstanceLoopCharacteristics",
+    "resourceRole",
+    "performer",
+    "potentialOwner",
+    "humanPerformer",
+    "auditing",
+    "monitoring",
+    "category",
+    "correlationSubscription",
+}
+
+
+def _local(el: etree._Element) -> str:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _name(el: etree._Element) -> str:
+    return (el.get("name") or "").strip()
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in ("true", "1")
+
+
+@dataclass
+class _Scope:
+    """Everything collected from one ``<process>`` element."""
+
+    id: str
+    name: str
+    element: etree._Element
+    nodes: dict[str, BpmnNode] = field(default_factory=dict)
+    flows: dict[str, BpmnFlow] = field(default_factory=dict)
+    lanes: dict[str, Lane] = field(default_factory=dict)
+    ignored: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: flow id -> scope (process or sub-process id) it was declared in
+    flow_scope: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def task_count(self) -> int:
+        return sum(1 for n in self.nodes.values() if n.type in TASK_TYPES or n.type == "callActivity")
+
+
+def read_bpmn(
+    source: str | os.PathLike | bytes,
+    *,
+    name: str | None = None,
+    process: str | None = None,
+) -> BpmnModel:
+    """Read a BPMN 2.0 file safely and return one process as a :class:`BpmnModel`.
+
+    ``source`` is a local path or the bytes of an upload (``name`` is then
+    shown in messages). ``process`` picks a process by id, name or pool
+    (participant) name; by default the process with the most tasks is used
+    and ``model.report.process_choice`` says so. The returned model always
+    carries its import report; ``model.report.usable`` tells whether it can
+    be converted for conformance checking (``report.problems`` says why not).
+
+    Raises :class:`BpmnError` when the file is not BPMN, holds no process
+    with flow nodes, or ``process`` names nothing; :class:`UnsafeInputError`
+    for hostile XML (entity declarations, external DTDs, URLs).
+
+    Example::
+
+        >>> model = read_bpmn("bpmn_models/it_support_ticket.bpmn")
+        >>> model.lane_of("2nd Line Support")
+        '2nd Line'
+    """
+    try:
+        raw = read_bytes(source, name=name)
+        root = parse_xml(raw.data, raw.name, expected_roots=("definitions",))
+    except UnsafeInputError:
+        raise
+    except IngestError as exc:
+        raise BpmnError(exc.message, source=exc.source, line=exc.line, column=exc.column) from None
+    from .validate import validate_model
+
+    model = _build_model(root, raw.name, raw.sha256, process)
+    validate_model(model)
+    return model
+
+
+def _build_model(root: etree._Element, source: str, sha256: str, wanted: str | None) -> BpmnModel:
+    scopes: dict[str, _Scope] = {}
+    globals_: dict[str, tuple[str, str]] = {}
+    collaboration_pools: dict[str, Pool] = {}
+    message_flows: dict[str, BpmnFlow] = {}
+    other: dict[str, tuple[str, str]] = {}
+    for child in root:
+        kind = _local(child)
+        if kind == "process":
+            pid = child.get("id") or f"process_{len(scopes) + 1}"
+            scope = _Scope(pid, _name(child), child)
+            _collect(child, scope, parent=None)
+            _collect_lanes(child, scope)
+            scopes[pid] = scope
+        elif kind in ("globalTask", "globalUserTask", "globalManualTask", "globalScriptTask", "globalBusinessRuleTask"):
+            globals_[child.get("id") or ""] = (kind, _name(child))
+        elif kind == "collaboration":
+            for part in child:
+                pk = _local(part)
+                if pk == "participant":
+                    pool = Pool(part.get("id") or "", _name(part), part.get("processRef"))
+                    collaboration_pools[pool.id] = pool
+                elif pk == "messageFlow":
+                    mf = BpmnFlow(
+                        part.get("id") or "", part.get("sourceRef") or "", part.get("targetRef") or "", _name(part)
+                    )
+                    message_flows[mf.id] = mf
+                elif pk in ("textAnnotation", "group"):
+                    other[part.get("id") or ""] = (pk, (part.findtext("{*}text") or _name(part)).strip())
+    if not scopes or all(not s.nodes for s in scopes.values()):
+        raise BpmnError("the file holds no process with flow nodes (empty model)", source=source)
+
+    chosen, reason = _choose(scopes, collaboration_pools, wanted, source)
+    report = BpmnImportReport(source=source, sha256=sha256, process_id=chosen.id, process_name=chosen.name or None)
+    report.process_choice = reason
+    report.processes = [
+        {"id": s.id, "name": s.name, "tasks": s.task_count, "nodes": len(s.nodes)} for s in scopes.values()
+    ]
+    for node_id, node in list(chosen.nodes.items()):
+        if node.type == "callActivity" and node.called_element in globals_:
+            kind, gname = globals_[node.called_element]
+            # a call to a global task is that task, performed here
+            chosen.nodes[node_id] = _replace(node, type="task", name=node.name or gname)
+    for el_id, kind, nm, why in chosen.ignored:
+        report.add(el_id, kind, nm, "ignored", why)
+    for mf in message_flows.values():
+        report.add(mf.id, "messageFlow", mf.name, "ignored", "message flow: between pools, not sequence flow")
+    for s in scopes.values():
+        if s is not chosen:
+            for n in s.nodes.values():
+                other[n.id] = (n.type, n.label)
+    diagram = _read_diagram(root, chosen.id, collaboration_pools)
+    report.has_diagram = bool(diagram)
+    return BpmnModel(
+        source=source,
+        sha256=sha256,
+        process_id=chosen.id,
+        process_name=chosen.name,
+        nodes=chosen.nodes,
+        flows=chosen.flows,
+        lanes=chosen.lanes,
+        diagram=diagram,
+        report=report,
+        pools=collaboration_pools,
+        message_flows=message_flows,
+        processes={s.id: (s.nodes, s.flows) for s in scopes.values()},
+        other_elements=other,
+    )
+
+
+def _replace(node: BpmnNode, **changes) -> BpmnNode:
+    from dataclasses import replace
+
+    return replace(node, **changes)
+
+
+def _choose(
+    scopes: dict[str, _Scope], pools: dict[str, Pool], wanted: str | None, source: str
+) -> tuple[_Scope, str]:
+    if wanted is not None:
+        key = " ".join(wanted.split()).casefold()
+        if wanted in scopes:
+            return scopes[wanted], f"process id {wanted!r} requested"
+        for s in scopes.values():
+            if " ".join(s.name.split()).casefold() == key and key:
+                return s, f"process named {s.name!r} requested"
+        for p in pools.values():
+            if p.process in scopes and (" ".join(p.name.split()).casefold() == key or p.id == wanted):
+                return scopes[p.process], f"pool {p.name or p.id!r} requested (process {p.process!r})"
+        known = ", ".join(
+            repr(s.name or s.id) for s in scopes.values()
+        ) + (" ; pools: " + ", ".join(repr(p.name or p.id) for p in pools.values()) if pools else "")
+        raise BpmnError(f"no process or pool named {wanted!r}; the file has: {known}", source=source)
+    ranked = sorted(scopes.values(), key=lambda s: (-s.task_count, -len(s.nodes)))
+    best = ranked[0]
+    if len(scopes) == 1:
+        return best, "the only process in the file"
+    pool_name = next((p.name for p in pools.values() if p.process == best.id and p.name), None)
+    label = f"{best.name or best.id!r}" + (f" (pool {pool_name!r})" if pool_name else "")
+    tie = [s for s in ranked if s.task_count == best.task_count and s is not best]
+    extra = f"; tied with {', '.join(repr(s.name or s.id) for s in tie)}, first in the file taken" if tie else ""
+    return best, (
+        f"{label}: most tasks ({best.task_count}) of {len(scopes)} processes{extra}; "
+        "pass process=NAME|ID to choose another"
+    )
+
+
+def _loop_of(el: etree._Element) -> tuple[str | None, bool, int | None]:
+    for child in el:
+        kind = _local(child)
+        if kind == "standardLoopCharacteristics":
+            return "standard", _bool(child.get("testBefore"), False), None
+        if kind == "multiInstanceLoopCharacteristics":
+            seq = _bool(child.get("isSequential"), False)
+            card = None
+            for sub in child:
+                if _local(sub) == "loopCardinality":
+                    text = (sub.text or "").strip()
+                    if text.isdigit():
+                        card = int(text)
+            return ("sequential" if seq else "parallel"), False, card
+    return None, False, None
+
+
+def _events_of(el: etree._Element) -> tuple[tuple[str, ...], str | None]:
+    defs: list[str] = []
+    link: str | None = None
+    for child in el:
+        kind = _local(child)
+        if kind.endswith("EventDefinition"):
+            short = kind[: -len("EventDefinition")]
+            defs.append(short)
+            if short == "link":
+                link = (child.get("name") or "").strip() or None
+        elif kind == "eventDefinitionRef":
+            defs.append("ref")
+    return tuple(defs), link
+
+
+def _collect(container: etree._Element, scope: _Scope, parent: str | None) -> None:
+    """Collect flow nodes and sequence flows of a process or sub-process, recursively."""
+    scope_id = parent or scope.id
+    for el in container:
+        kind = _local(el)
+        if not kind or kind in _SKIP_CHILDREN:
+            continue
+        el_id = el.get("id") or f"{kind}@line{el.sourceline}"
+        if kind == "sequenceFlow":
+            cond = None
+            for sub in el:
+                if _local(sub) == "conditionExpression":
+                    cond = (sub.text or "").strip() or "(condition)"
+            scope.flows[el_id] = BpmnFlow(
+                el_id, el.get("sourceRef") or "", el.get("targetRef") or "", _name(el), cond, el.sourceline
+            )
+            scope.flow_scope[el_id] = scope_id
+        elif kind in FLOW_NODE_TYPES:
+            loop, test_before, card = _loop_of(el) if kind in ACTIVITY_TYPES else (None, False, None)
+            events, link = _events_of(el)
+            scope.nodes[el_id] = BpmnNode(
+                id=el_id,
+                type=kind,
+                name=_name(el),
+                parent=parent,
+                process=scope.id,
+                events=events,
+                loop=loop,
+                loop_test_before=test_before,
+                loop_cardinality=card,
+                attached_to=el.get("attachedToRef"),
+                cancel_activity=_bool(el.get("cancelActivity"), True),
+                called_element=el.get("calledElement"),
+                default_flow=el.get("default"),
+                triggered_by_event=_bool(el.get("triggeredByEvent"), False),
+                is_for_compensation=_bool(el.get("isForCompensation"), False),
+                link_name=link,
+                line=el.sourceline,
+            )
+            if kind in SUBPROCESS_TYPES:
+                _collect(el, scope, parent=el_id)
+        elif kind in _IGNORED_ARTIFACTS:
+            scope.ignored.append((el_id, kind, _name(el), _IGNORED_ARTIFACTS[kind]))
+        elif kind.endswith("EventDefinition") or kind in ("loopCharacteristics",):
+            continue
+        else:
+            scope.ignored.append((el_id, kind, _name(el), "not a BPMN control-flow element"))
+
+
+def _collect_lanes(process_el: etree._Element, scope: _Scope) -> None:
+    def walk(lane_set: etree._Element, parent: str | None) -> None:
+        for lane in lane_set:
+            if _local(lane) != "lane":
+                continue
+            lane_id = lane.get("id") or f"lane@line{lane.sourceline}"
+            refs = tuple((r.text or "").strip() for r in lane if _local(r) == "flowNodeRef" and (r.text or "").strip())
+            scope.lanes[lane_id] = Lane(lane_id, _name(lane), refs, parent, scope.id)
+            for sub in lane:
+                if _local(sub) == "childLaneSet":
+                    walk(sub, lane_id)
+
+    for child in process_el:
+        if _local(child) == "laneSet":
+            walk(child, None)
+    # innermost lane wins: child lanes are visited after their parent
+    lane_of: dict[str, str] = {}
+    for lane in scope.lanes.values():
+        for ref in lane.nodes:
+            lane_of[ref] = lane.id
+    for node_id, node in list(scope.nodes.items()):
+        lane_id = lane_of.get(node_id)
+        if lane_id is None:
+            ancestor = node.parent
+            while ancestor and lane_id is None:
+                lane_id = lane_of.get(ancestor)
+                ancestor = scope.nodes[ancestor].parent if ancestor in scope.nodes else None
+        if lane_id is None and node.attached_to:
+            lane_id = lane_of.get(node.attached_to)
+        if lane_id is not None:
+            scope.nodes[node_id] = _replace(node, lane=lane_id)
+
+
+def _float(el: etree._Element, attr: str) -> float:
+    try:
+        return float(el.get(attr) or 0.0)
+    except ValueError:
+        return 0.0
+
+
+def _bounds(el: etree._Element | None) -> Bounds | None:
+    if el is None:
+        return None
+    for child in el:
+        if _local(child) == "Bounds":
+            return Bounds(_float(child, "x"), _float(child, "y"), _float(child, "width"), _float(child, "height"))
+    return None
+
+
+def _opt_bool(value: str | None) -> bool | None:
+    return None if value is None else _bool(value, False)
+
+
+def _read_diagram(root: etree._Element, process_id: str, pools: dict[str, Pool]) -> Diagram:
+    """DI of the plane that shows the chosen process (or its collaboration); else the first plane."""
+    planes = [p for d in root if _local(d) == "BPMNDiagram" for p in d if _local(p) == "BPMNPlane"]
+    if not planes:
+        return Diagram()
+    wanted = {process_id} | {p.id for p in pools.values()}
+    collab_ids = {c.get("id") for c in root if _local(c) == "collaboration"}
+    plane = next((p for p in planes if p.get("bpmnElement") in wanted | collab_ids), planes[0])
+    diagram = Diagram()
+    for el in plane:
+        kind = _local(el)
+        ref = el.get("bpmnElement")
+        if not ref:
+            continue
+        label_el = next((c for c in el if _local(c) == "BPMNLabel"), None)
+        label = _bounds(label_el)
+        if kind == "BPMNShape":
+            b = _bounds(el)
+            if b is not None and ref not in diagram.shapes:
+                diagram.shapes[ref] = Shape(
+                    ref,
+                    b,
+                    label,
+                    _opt_bool(el.get("isExpanded")),
+                    _opt_bool(el.get("isHorizontal")),
+                    _opt_bool(el.get("isMarkerVisible")),
+                )
+        elif kind == "BPMNEdge":
+            pts = tuple((_float(w, "x"), _float(w, "y")) for w in el if _local(w) == "waypoint")
+            if len(pts) >= 2 and ref not in diagram.edges:
+                diagram.edges[ref] = Edge(ref, pts, label)
+    return diagram
