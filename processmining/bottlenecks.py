@@ -19,7 +19,7 @@ import pandas as pd
 
 from .discovery import ProcessMap, process_map
 from .errors import AnalysisError
-from .model import ACTIVITY, EventLog
+from .model import ACTIVITY, RESOURCE, EventLog
 from .performance import _as_of, _events, _to_ts, activity_performance, first_pairs, parse_duration
 
 
@@ -212,6 +212,9 @@ def bottleneck_report(
     stage_order: Sequence[str] | None = None,
     lost: str | None = None,
     top: int | None = None,
+    ping_pong_attribute: str = ACTIVITY,
+    ping_pong_ignore: Sequence[str] = (),
+    handover_attribute: str = RESOURCE,
 ) -> dict[str, pd.DataFrame]:
     """All "where is time lost?" tables for one log, named for export (CLI ``bottlenecks``, app download).
 
@@ -240,8 +243,9 @@ def bottleneck_report(
         "arcs": pm.arcs,
         "case_durations": pd.DataFrame([case_duration_stats(log)]),
         "rework": rework(log).reset_index(),
-        "ping_pong": ping_pong(log),
-        "handovers": handovers(log) if "org:resource" in log.df.columns else pd.DataFrame(),
+        "ping_pong": ping_pong(log, attribute=ping_pong_attribute, ignore=ping_pong_ignore),
+        "handovers": (handovers(log, attribute=handover_attribute) if handover_attribute in log.df.columns
+                      else pd.DataFrame({"note": [f"the log has no {handover_attribute} column"]})),
     }
     if slas:
         tables["sla_breaches"], tables["sla_summary"] = sla_breaches(log, slas)
