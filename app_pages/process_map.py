@@ -51,14 +51,15 @@ small = app_state.cached(
 options = workshop_controls(cur, view) if workshop else {}
 anonymise = bool(options.get("anonymise"))
 hide_numbers = bool(options.get("hide_numbers"))
-render_args = dict(mode=mode, large=workshop, anonymise=anonymise, hide_numbers=hide_numbers)
+render_args = dict(metric=mode, large_labels=workshop, anonymise=anonymise, hide_numbers=hide_numbers)
 svg = app_state.cached("map_svg", (view.key, act_pct, path_pct, render_args),
                        lambda: render.render_map(small, fmt="svg", **render_args), scope=cur.fingerprint)
 st.html(f'<div class="pm-map" style="width:100%;overflow:auto;text-align:center">{svg}</div>')
 
-shown = f"{len(small.activities)} of {len(full.activities)} activities, {len(small.arcs)} of {len(full.arcs)} paths"
+n_kept = len(small.activities) - len(small.connectors)
+shown = f"{n_kept} of {len(full.activities)} activities, {len(small.arcs)} of {len(full.arcs)} paths"
 if small.connectors:
-    shown += f" (kept to connect the map: {', '.join(small.connectors)})"
+    shown += f"; {len(small.connectors)} more kept to connect the map: {', '.join(small.connectors)}"
 st.caption(shown)
 
 d1, d2, _ = st.columns([1, 1, 4])
@@ -75,7 +76,7 @@ if workshop:
 # ------------------------------------------------------------------ variant explorer
 st.subheader("Variants")
 variants = app_state.cached("variants", view.key, lambda: discovery.variants(log), scope=cur.fingerprint)
-st.caption(f"{len(variants):,} variants; the top 10 cover "
+st.caption(f"{len(variants):,} variant{'' if len(variants) == 1 else 's'}; the top 10 cover "
            f"{variants['cumulative_share'].iloc[min(10, len(variants)) - 1]:.0%} of cases. "
            "Select rows to show only those variants in the map (sidebar filter).")
 table = pd.DataFrame({

@@ -125,3 +125,48 @@ def test_a_second_session_does_not_see_the_first_sessions_log() -> None:
     second.switch_page("app_pages/process_map.py").run()
     assert second.info[0].value.startswith("No event log loaded yet")
     assert "tickets.csv" not in texts(second)
+
+
+def test_process_map_draws_svg_and_the_sliders_cut_it() -> None:
+    at = app_with(small_log()).run()
+    at.switch_page("app_pages/process_map.py").run()
+    html = at.get("html")
+    assert len(html) == 1 and "<svg" in html[0].proto.body
+    # a 5-activity map is shown whole; 3 variants: main path (3 cases), ping-pong, skip
+    assert "5 of 5 activities, 6 of 6 paths" in texts(at)
+    assert at.dataframe(key="map_variants").value["cases"].tolist() == [3, 1, 1]
+    at.slider(key="keep_map_act").set_value(40).run()  # 2 of 5 activities
+    assert not at.exception
+    caption = next(c.value for c in at.caption if " of 5 activities" in c.value)
+    # the two most frequent stay; the map stays connected from start to end through two more
+    assert caption.startswith("2 of 5 activities, 3 of 6 paths; 2 more kept to connect the map: ")
+    at.radio(key="keep_map_mode").set_value("performance").run()
+    assert not at.exception and "<svg" in at.get("html")[0].proto.body
+
+
+def test_workshop_mode_saves_views_and_steps_through_them() -> None:
+    at = app_with(small_log()).run()
+    at.switch_page("app_pages/process_map.py").run()
+    at.toggle(key="keep_map_workshop").set_value(True).run()
+    assert not at.title  # full-width map: no page title, no tables
+    at.text_input(key="ws_view_name").input("Everything").run()
+    at.button(key="ws_save").click().run()
+    at.slider(key="keep_map_act").set_value(40).run()
+    at.text_input(key="ws_view_name").input("Main steps").run()
+    at.button(key="ws_save").click().run()
+    assert "View 2 of 2: Main steps" in texts(at)
+    at.button(key="ws_prev").click().run()
+    assert "View 1 of 2: Everything" in texts(at)
+    assert at.slider(key="keep_map_act").value == 100
+    at.button(key="ws_next").click().run()
+    assert at.slider(key="keep_map_act").value == 40
+
+
+def test_filters_apply_to_the_map_and_survive_a_page_switch() -> None:
+    at = app_with(small_log()).run()
+    at.switch_page("app_pages/process_map.py").run()
+    at.multiselect(key="keep_flt_variants").set_value(["V1"]).run()
+    assert "12 events · 3 cases · filtered: variants V1" in texts(at)  # V1: 3 main-path cases × 4 events
+    at.switch_page("app_pages/bottlenecks.py").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Cases"] == "3"
