@@ -1,0 +1,247 @@
+"""Lossless import of CRM and ticket exports (CSV, TSV, XLSX, JSON, Parquet, XES) into an :class:`EventLog`.
+
+Typical use::
+
+    from processmining.ingest import read_log
+    log = read_log("OpportunityFieldHistory.csv", preset="salesforce-field-history")
+    print(log.report.summary())
+
+Every input row ends up as an event or as a counted, named row of the
+:class:`~processmining.model.IngestReport` (quarantined with its line number,
+collapsed as an export artefact, or filtered as a non-stage field).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import IngestError
+from ..model import (
+    ACTIVITY,
+    CASE,
+    ORDER,
+    RESOURCE,
+    SOURCE_ROW,
+    START_TIMESTAMP,
+    TIMESTAMP,
+    ColumnMapping,
+    EventLog,
+    ProgressFn,
+    no_progress,
+)
+from ..safe_input import InputBytes, read_bytes
+from .assemble import assemble
+from .guess import guess_mapping
+from .nested import FLATTENERS, NESTED_PRESET, detect_nested
+from .presets import PRESETS, Preset, detect_preset, get_preset, list_presets
+from .shapes import Staged, first_present, long_shape, transition_shape, wide_shape
+from .tabular import (
+    Table,
+    load_json,
+    read_csv_text,
+    read_json_table,
+    read_parquet,
+    read_table,
+    read_xlsx,
+    sniff_kind,
+)
+from .timestamps import check_timezone, parse_timestamps
+
+__all__ = [
+    "PRESETS",
+    "ColumnMapping",
+    "Preset",
+    "Table",
+    "guess_mapping",
+    "list_presets",
+    "parse_timestamps",
+    "read_log",
+    "read_table",
+    "write_log",
+]
+
+
+def _stage_labels(log_frame: pd.DataFrame, labels: Mapping[str, str], warnings: list[str]) -> pd.DataFrame:
+    mapped = log_frame[ACTIVITY].map(dict(labels))
+    unknown = sorted(set(log_frame.loc[mapped.isna(), ACTIVITY].dropna()))
+    if unknown:
+        warnings.append(f"{len(unknown)} stage ids have no label in the stage lookup and are kept as ids: "
+                        + ", ".join(map(repr, unknown[:10])) + (" ..." if len(unknown) > 10 else ""))
+    out = log_frame.copy()
+    out[ACTIVITY] = mapped.fillna(log_frame[ACTIVITY]).astype("string")
+    return out
+
+
+def _explicit(mapping: ColumnMapping | None) -> bool:
+    return mapping is not None and any(v for v in mapping.to_dict().values())
+
+
+def read_log(
+    source: str | os.PathLike | bytes,
+    *,
+    name: str | None = None,
+    preset: str | None = None,
+    mapping: ColumnMapping | None = None,
+    dayfirst: bool | None = None,
+    timezone: str = "UTC",
+    sheet: str | None = None,
+    progress: ProgressFn = no_progress,
+    stage_labels: Mapping[str, str] | None = None,
+) -> EventLog:
+    """Read an event log or a CRM / ticket export and return an :class:`EventLog` with its report.
+
+    The format is detected from the content (gzip by magic bytes, XLSX,
+    Parquet, XML → XES, JSON) and then the extension. ``preset`` names the
+    export layout (see :func:`list_presets`); ``mapping`` names the columns of
+    a long table explicitly (and overrides the preset's columns); with
+    neither, a known export layout is recognised from its columns, or the
+    mapping is guessed - the report says which. ``dayfirst`` decides
+    ``03/04/2024``; ``timezone`` is applied to timestamps without an offset.
+    ``stage_labels`` maps stage ids (HubSpot, ServiceNow, Pipedrive) to labels.
+
+    ``log.report`` accounts for every input row: ``rows_read == events +
+    quarantined + collapsed + filtered``.
+
+    >>> log = read_log(b"case,activity,time\\n1,Open,2024-03-01 09:00\\n1,Close,2024-03-02 10:00\\n", name="t.csv")
+    >>> log.n_events, log.report.mapping["case"]
+    (2, 'case')
+    """
+    check_timezone(timezone)
+    progress(0, 4, "reading")
+    data = read_bytes(source, name=name)
+    kind = sniff_kind(data)
+    chosen = get_preset(preset) if preset else None
+    if kind == "xes":
+        return _read_xes(source, data, name=name, progress=progress)
+    progress(1, 4, "parsing")
+    warnings: list[str] = []
+    table: Table
+    if kind == "json":
+        doc = load_json(data)
+        nested = chosen.nested if chosen and chosen.nested else (None if chosen else detect_nested(doc))
+        if nested:
+            table = FLATTENERS[nested](doc, data)
+            if chosen is None:
+                chosen = get_preset(NESTED_PRESET[nested])
+                warnings.append(f"layout recognised as preset {chosen.name!r}")
+        else:
+            table = read_json_table(data, doc)
+    elif kind == "xlsx":
+        table = read_xlsx(data, sheet=sheet)
+    elif kind == "parquet":
+        table = read_parquet(data)
+    else:
+        table = read_csv_text(data)
+    warnings = table.warnings + warnings
+    if chosen is None and not _explicit(mapping):
+        chosen = detect_preset(list(table.frame.columns))
+        if chosen is not None:
+            warnings.append(f"layout recognised as preset {chosen.name!r} (pass --preset or --case/--activity/"
+                            "--timestamp to override)")
+    progress(2, 4, "timestamps")
+    tz = timezone
+    df_rule = dayfirst if dayfirst is not None else (chosen.dayfirst if chosen else None)
+    staged = _stage(table, chosen, mapping, dayfirst=df_rule, timezone=tz, warnings=warnings)
+    if chosen and chosen.history_note:
+        warnings.append(chosen.history_note)
+    progress(3, 4, "building log")
+    log = assemble(staged, source=data.name, sha256=data.sha256,
+                   shape=chosen.shape if chosen and not _explicit(mapping) else "long",
+                   preset=chosen.name if chosen else None, timezone=tz,
+                   collapse_repeats=bool(chosen and chosen.collapse_repeats), warnings=warnings, name=name)
+    if stage_labels:
+        frame = _stage_labels(log.df, stage_labels, log.report.warnings)  # type: ignore[union-attr]
+        log = EventLog.from_frame(frame, report=log.report, name=log.name)
+    progress(4, 4, "done")
+    return log
+
+
+def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *, dayfirst: bool | None,
+           timezone: str, warnings: list[str]) -> Staged:
+    m = mapping.to_dict() if mapping else {}
+    if preset is None or (m and preset.shape == "long"):
+        if preset is not None:  # explicit flags override the preset's columns
+            base = {"case": first_present(table, preset.case, "case"), "activity": preset.activity,
+                    "timestamp": preset.timestamp, "resource": preset.resource,
+                    "end_timestamp": preset.end_timestamp}
+            m = {**{k: v for k, v in base.items() if v}, **m}
+        elif not {"case", "activity", "timestamp"} <= set(m):
+            guessed = guess_mapping(table.frame).to_dict()
+            chosen = {k: v for k, v in guessed.items() if k not in m and v not in m.values()}
+            m = {**chosen, **m}
+            if chosen:
+                warnings.append("guessed columns: " + ", ".join(f"{k}={v!r}" for k, v in chosen.items())
+                                + " (override with --case/--activity/--timestamp/--resource)")
+        return long_shape(table, case=m.get("case"), activity=m.get("activity"), timestamp=m.get("timestamp"),
+                          resource=m.get("resource"), end_timestamp=m.get("end_timestamp"), dayfirst=dayfirst,
+                          timezone=timezone)
+    case = m.get("case") or first_present(table, preset.case, "case")
+    if preset.shape == "long":
+        return long_shape(table, case=case, activity=preset.activity, timestamp=preset.timestamp,
+                          resource=m.get("resource") or (preset.resource if preset.resource in table.frame else None),
+                          end_timestamp=preset.end_timestamp, dayfirst=dayfirst, timezone=timezone)
+    if preset.shape == "wide":
+        return wide_shape(table, case=case, pattern=preset.wide_pattern or "", dayfirst=dayfirst, timezone=timezone)
+    resource = m.get("resource") or (preset.resource if preset.resource and
+                                     preset.resource.lower() in {c.lower() for c in table.frame.columns} else None)
+    old = preset.old_value if preset.old_value and preset.old_value.lower() in {
+        c.lower() for c in table.frame.columns} else None
+    return transition_shape(
+        table, case=case, field_col=preset.field or "", new=m.get("activity") or preset.activity or "",
+        timestamp=m.get("timestamp") or preset.timestamp or "", stage_fields=preset.stage_fields, old=old,
+        resource=resource, created_values=preset.created_values, new_fallback=preset.activity_fallback,
+        old_fallback=preset.old_value_fallback, current="current" if preset.nested == "jira" else None,
+        dayfirst=dayfirst, timezone=timezone)
+
+
+def _read_xes(source: str | os.PathLike | bytes, data: InputBytes, *, name: str | None,
+              progress: ProgressFn) -> EventLog:
+    try:
+        from ..xes import read_xes
+    except ModuleNotFoundError as exc:
+        if exc.name != "processmining.xes":
+            raise
+        raise IngestError("XES import is not available in this build", source=data.name) from None
+    src = source if isinstance(source, bytes) else data.data if data.compressed else source
+    return read_xes(src, name=name or data.name, progress=progress)
+
+
+def write_log(log: EventLog, dest: str | os.PathLike) -> None:
+    """Write ``log`` to ``dest``: ``.csv``, ``.parquet``, ``.xes`` or ``.xes.gz`` (by extension).
+
+    CSV timestamps are ISO 8601 with ``+00:00`` so they read back unchanged;
+    internal columns (``@@index``, ``@@source_row``) are left out of CSV and
+    XES, and kept in Parquet.
+
+    >>> import tempfile, pathlib
+    >>> log = read_log(b"case,activity,time\\n1,Open,2024-03-01 09:00\\n", name="t.csv")
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "out.csv"; write_log(log, p); p.read_text().splitlines()[1]
+    '1,Open,2024-03-01T09:00:00.000000+00:00'
+    """
+    path = Path(dest)
+    low = path.name.lower()
+    if low.endswith((".xes", ".xes.gz")):
+        from ..xes import write_xes
+
+        write_xes(log, path)
+        return
+    df = log.df
+    if low.endswith(".parquet"):
+        df.to_parquet(path, index=False)
+        return
+    if low.endswith(".csv"):
+        out = df.drop(columns=[c for c in (ORDER, SOURCE_ROW) if c in df.columns])
+        for c in out.columns:
+            if isinstance(out[c].dtype, pd.DatetimeTZDtype):
+                out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+        out.to_csv(path, index=False)
+        return
+    raise IngestError(f"cannot write {path.name!r}: use .csv, .parquet, .xes or .xes.gz")
+
+
+# names re-exported for callers that build logs themselves
+_ = (CASE, ACTIVITY, TIMESTAMP, RESOURCE, START_TIMESTAMP, PRESETS, list_presets, read_table, parse_timestamps)

@@ -1,0 +1,437 @@
+"""Reading CSV / TSV / XLSX / Parquet / flat JSON as a table of text.
+
+Every cell is read as text (``007`` stays ``007``, ``May`` stays ``May``);
+blank cells are NA. Each table row carries the line (CSV), spreadsheet row
+(XLSX) or 1-based record index (Parquet, JSON) it came from, so every
+message and every quarantined row can point at it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import IngestError, UnsafeInputError
+from ..safe_input import InputBytes, read_bytes
+
+#: XLSX members are decompressed by openpyxl; refuse workbooks that would expand beyond this.
+MAX_XLSX_UNCOMPRESSED = 1024**3
+MAX_XLSX_RATIO = 200
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class Table:
+    """A table of text cells plus where each row came from.
+
+    ``frame`` has one ``str`` column per input column (NA = blank cell);
+    ``rows`` holds the source line / row / record number of each frame row.
+    """
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    source: str
+    sha256: str
+    kind: str
+    warnings: list[str] = field(default_factory=list)
+    #: quarantined rows found while reading (ragged lines): (line, reason)
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)
+    #: input items deliberately not turned into rows (nested JSON), by reason
+    pre_filtered: dict[str, int] = field(default_factory=dict)
+
+
+def sniff_kind(data: InputBytes) -> str:
+    """The format of an input: ``csv``, ``xlsx``, ``parquet``, ``json`` or ``xes``, from content then name."""
+    head = data.data[:4096]
+    name = data.name.lower().removesuffix(".gz")
+    if head[:4] == b"PAR1":
+        return "parquet"
+    if head[:4] == b"PK\x03\x04":
+        return "xlsx"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if name.endswith(".xes") or stripped[:5] == b"<?xml" or stripped[:4] == b"<log":
+        return "xes"
+    if name.endswith(".json") or stripped[:1] in (b"{", b"["):
+        return "json"
+    return "csv"
+
+
+# ------------------------------------------------------------------ CSV
+def _decode(raw: bytes, source: str, warnings: list[str]) -> str:
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        warnings.append("file is UTF-16; decoded")
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        try:
+            text = raw.decode("cp1252")
+            enc = "Windows-1252"
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+            enc = "ISO-8859-1 (latin-1)"
+        warnings.append(f"file is not UTF-8 (first non-UTF-8 byte on line {line}); decoded as {enc}")
+        return text
+
+
+def _header_line(text: str) -> str:
+    end = text.find("\n")
+    return (text if end == -1 else text[:end]).rstrip("\r")
+
+
+def sniff_delimiter(header: str, name: str) -> str:
+    """The delimiter that splits the header into the most fields (quotes respected)."""
+    if name.lower().removesuffix(".gz").endswith(".tsv"):
+        return "\t"
+    best, best_n = ",", 1
+    for d in _DELIMITERS:
+        n = len(next(csv.reader([header], delimiter=d), []))
+        if n > best_n:
+            best, best_n = d, n
+    return best
+
+
+def _dedupe(names: list[str], source: str) -> list[str]:
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        n = n.strip() or f"column_{i + 1}"
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}.{seen[n]}"
+        seen.setdefault(n, 0)
+        out.append(n)
+    return out
+
+
+def read_csv_text(data: InputBytes) -> Table:
+    """Read delimited text; ragged lines are returned as ``bad_rows`` with their line number."""
+    warnings: list[str] = []
+    text = _decode(data.data, data.name, warnings)
+    if not text.strip():
+        raise IngestError("the file is empty", source=data.name)
+    header = _header_line(text)
+    delim = sniff_delimiter(header, data.name)
+    if delim != "," and not data.name.lower().endswith((".tsv", ".tsv.gz")):
+        warnings.append(f"delimiter {delim!r} detected (not a comma)")
+    names = _dedupe(next(csv.reader([header], delimiter=delim)), data.name)
+    frame, rows, bad = _read_fast(text, names, delim)
+    if frame is None:
+        frame, rows, bad = _read_exact(text, names, delim)
+    if len(frame) == 0 and not bad:
+        raise IngestError(f"the file has a header row ({len(names)} columns) but no data rows", source=data.name)
+    if bad and len(bad) > max(10, len(frame)):
+        line, reason = bad[0]
+        raise IngestError(f"most rows do not match the header ({reason}); is the delimiter {delim!r} right?",
+                          source=data.name, line=line)
+    return Table(frame, rows, data.name, data.sha256, "csv", warnings, bad)
+
+
+def _read_fast(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame | None, np.ndarray, list]:
+    """pyarrow's multithreaded reader; gives up (None) when line numbers would be uncertain."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if '"' in text and "\n" in text and _has_quoted_newline(text):
+        return None, np.empty(0, dtype=np.int64), []
+    ragged: list[int] = []
+
+    def on_bad(row) -> str:  # noqa: ANN001 - pyarrow's InvalidRow
+        ragged.append(1)
+        return "skip"
+
+    encoded = text.encode("utf-8")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(encoded),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                 null_values=[""]),
+        )
+    except pa.ArrowInvalid:
+        return None, np.empty(0, dtype=np.int64), []
+    if ragged:
+        return None, np.empty(0, dtype=np.int64), []
+    # line numbers of the non-blank lines after the header, vectorised
+    buf = np.frombuffer(encoded, dtype=np.uint8)
+    nl = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(buf)]))
+    lengths = ends - starts
+    cr = (lengths > 0) & (buf[np.minimum(ends - 1, len(buf) - 1)] == 13)
+    nonblank = np.flatnonzero((lengths - cr) > 0) + 1
+    data_lines = nonblank[1:]
+    if len(data_lines) != table.num_rows:
+        return None, np.empty(0, dtype=np.int64), []
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    return frame, data_lines.astype(np.int64), []
+
+
+def _has_quoted_newline(text: str) -> bool:
+    # A quote count that is odd on some line means a quoted value spans lines.
+    return any(line.count('"') % 2 for line in text.splitlines())
+
+
+def _read_exact(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame, np.ndarray, list]:
+    """Python's csv module: exact line numbers for multi-line values and ragged rows."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    next(reader, None)
+    width = len(names)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    bad: list[tuple[int, str]] = []
+    start = reader.line_num + 1
+    try:
+        for rec in reader:
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                start = reader.line_num + 1
+                continue
+            if len(rec) != width:
+                bad.append((start, f"row has {len(rec)} fields, the header has {width}"))
+            else:
+                records.append(rec)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise IngestError(f"malformed CSV: {exc}", line=reader.line_num) from None
+    frame = pd.DataFrame(records, columns=names, dtype=pd.StringDtype("pyarrow")) if records else \
+        pd.DataFrame({n: pd.Series([], dtype=pd.StringDtype("pyarrow")) for n in names})
+    frame = frame.replace("", pd.NA)
+    return frame, np.asarray(lines, dtype=np.int64), bad
+
+
+# ------------------------------------------------------------------ XLSX
+def _check_zip(raw: bytes, source: str) -> bool:
+    """Refuse zip bombs; return whether any worksheet holds a formula."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile as exc:
+        raise IngestError(f"not a valid XLSX (zip) file: {exc}", source=source) from None
+    total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        if info.file_size > 10 * 1024**2 and info.compress_size and info.file_size / info.compress_size > MAX_XLSX_RATIO:
+            raise UnsafeInputError(
+                f"XLSX member {info.filename} expands {info.file_size / info.compress_size:.0f}× "
+                f"({info.file_size / 1024**2:.0f} MB); refusing a possible zip bomb", source=source)
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise UnsafeInputError(
+            f"XLSX expands to {total / 1024**2:.0f} MB, over the {MAX_XLSX_UNCOMPRESSED / 1024**2:.0f} MB limit; "
+            "refusing a possible zip bomb", source=source)
+    for info in zf.infolist():
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            body = zf.read(info)
+            if b"<f>" in body or b"<f " in body or b":f>" in body or b":f " in body:
+                return True
+    return False
+
+
+def _cell_text(v: object) -> str | None:
+    import datetime as dt
+
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    s = str(v)
+    return s if s.strip() else None
+
+
+def read_xlsx(data: InputBytes, *, sheet: str | None = None) -> Table:
+    """Read one sheet (default: the first) of an XLSX workbook as text."""
+    import openpyxl
+
+    has_formulas = _check_zip(data.data, data.name)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data.data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise IngestError(f"cannot open XLSX workbook: {exc}", source=data.name) from None
+    if sheet is not None and sheet not in wb.sheetnames:
+        raise IngestError(f"no sheet {sheet!r}; the workbook has {wb.sheetnames}", source=data.name)
+    ws = wb[sheet] if sheet else wb[wb.sheetnames[0]]
+    title = ws.title
+    it = ws.iter_rows(values_only=True)
+    header = None
+    header_row = 0
+    for i, row in enumerate(it, start=1):
+        if any(c is not None and str(c).strip() for c in row):
+            header, header_row = row, i
+            break
+    if header is None:
+        raise IngestError(f"sheet {title!r} is empty", source=data.name)
+    names = _dedupe([_cell_text(c) or "" for c in header], data.name)
+    width = len(names)
+    records: list[list[str | None]] = []
+    lines: list[int] = []
+    for i, row in enumerate(it, start=header_row + 1):
+        cells = [_cell_text(c) for c in row[:width]]
+        if not any(c is not None for c in cells):
+            continue
+        cells += [None] * (width - len(cells))
+        records.append(cells)
+        lines.append(i)
+    wb.close()
+    if not records:
+        raise IngestError(f"sheet {title!r} has a header row but no data rows", source=data.name)
+    if has_formulas:
+        _check_formulas(data, title, header_row, names, records, lines)
+    frame = pd.DataFrame(records, columns=names).astype(pd.StringDtype("pyarrow"))
+    return Table(frame, np.asarray(lines, dtype=np.int64), data.name, data.sha256, "xlsx")
+
+
+def _check_formulas(data: InputBytes, title: str, header_row: int, names: list[str],
+                    records: list[list[str | None]], lines: list[int]) -> None:
+    """A formula without a cached value reads as blank: refuse it, naming the cell."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.load_workbook(io.BytesIO(data.data), read_only=True, data_only=False)
+    ws = wb[title]
+    by_line = dict(zip(lines, range(len(lines)), strict=True))
+    for i, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
+        k = by_line.get(i)
+        for j, v in enumerate(row[: len(names)]):
+            if isinstance(v, str) and v.startswith("=") and (k is None or records[k][j] is None):
+                wb.close()
+                raise IngestError(
+                    f"cell {title}!{get_column_letter(j + 1)}{i} holds the formula {v!r} without a cached value; "
+                    "open and save the workbook in Excel (or LibreOffice) so values are stored, then retry",
+                    source=data.name)
+    wb.close()
+
+
+# ------------------------------------------------------------------ Parquet / JSON
+def read_parquet(data: InputBytes) -> Table:
+    """Read a Parquet file; every column cast to text (timestamps as ISO with offset)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data.data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise IngestError(f"not a readable Parquet file: {exc}", source=data.name) from None
+    cols = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_timestamp(col.type):
+            unit_col = col.cast(pa.timestamp("us", tz=col.type.tz))
+            fmt = "%Y-%m-%dT%H:%M:%S" if col.type.tz is None else "%Y-%m-%dT%H:%M:%S%z"
+            col = pc.strftime(unit_col, format=fmt.replace("%S", "%S"))
+        elif not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+            col = col.cast(pa.string())
+        cols[name] = col
+    frame = pa.table(cols).to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow"))
+    if len(frame) == 0:
+        raise IngestError("the Parquet file has no rows", source=data.name)
+    frame = frame.replace("", pd.NA)
+    return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "parquet")
+
+
+def load_json(data: InputBytes) -> object:
+    """Parse JSON (UTF-8/16); syntax errors name the line and column."""
+    text = _decode(data.data, data.name, [])
+    if not text.strip():
+        raise IngestError("the file is empty", source=data.name)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"invalid JSON: {exc.msg} (column {exc.colno})", source=data.name, line=exc.lineno) from None
+
+
+def _scalar_text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    s = str(v)
+    return s if s.strip() else None
+
+
+def json_records(doc: object, source: str) -> list[dict]:
+    """The list of records of a flat JSON export: a list, or the first list value of an object."""
+    if isinstance(doc, list):
+        records = doc
+    elif isinstance(doc, dict):
+        lists = [v for v in doc.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if not lists:
+            raise IngestError("JSON object holds no list of records", source=source)
+        records = lists[0]
+    else:
+        raise IngestError("JSON must be a list of records or an object holding one", source=source)
+    bad = next((i for i, r in enumerate(records) if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise IngestError(f"record {bad + 1} is not a JSON object", source=source)
+    return records
+
+
+def read_json_table(data: InputBytes, doc: object | None = None) -> Table:
+    """A flat JSON export (list of records; nested objects flattened with dots) as text."""
+    doc = load_json(data) if doc is None else doc
+    records = json_records(doc, data.name)
+    if not records:
+        raise IngestError("the JSON holds no records", source=data.name)
+    flat = pd.json_normalize(records, sep=".")
+    frame = pd.DataFrame({c: [_scalar_text(v) if not (isinstance(v, float) and np.isnan(v)) else None
+                              for v in flat[c].tolist()] for c in flat.columns})
+    frame = frame.astype(pd.StringDtype("pyarrow"))
+    return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "json")
+
+
+def read_table(
+    source: str | os.PathLike | bytes,
+    *,
+    name: str | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """Read a CSV / TSV / XLSX / Parquet / flat JSON file as text, for preview or mapping.
+
+    ``table.frame`` holds every cell as text (NA for blank); ``table.rows``
+    the line / row number of each frame row; ``table.warnings`` what was
+    detected (delimiter, encoding). Raises :class:`IngestError` for files
+    that cannot be read (empty, header only, wrong format).
+
+    >>> t = read_table(b"id,stage\\n007,Open\\n", name="x.csv")
+    >>> t.frame.iloc[0].tolist(), t.rows.tolist()
+    (['007', 'Open'], [2])
+    """
+    data = read_bytes(source, name=name)
+    return read_table_bytes(data, sheet=sheet)
+
+
+def read_table_bytes(data: InputBytes, *, sheet: str | None = None) -> Table:
+    kind = sniff_kind(data)
+    if kind == "csv":
+        return read_csv_text(data)
+    if kind == "xlsx":
+        return read_xlsx(data, sheet=sheet)
+    if kind == "parquet":
+        return read_parquet(data)
+    if kind == "json":
+        return read_json_table(data)
+    raise IngestError("this is an XES (XML) file, not a table; use read_log", source=data.name)
+
+
+def suffix(name: str) -> str:
+    p = Path(name.lower())
+    return "".join(p.suffixes[-2:]) if p.suffix == ".gz" else p.suffix
