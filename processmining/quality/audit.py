@@ -111,10 +111,11 @@ def timestamp_precision_counts(log: EventLog) -> dict[str, int]:
         local = log.df[TIMESTAMP].dt.tz_convert(tz).dt.tz_localize(None)
     except (ValueError, KeyError):
         local = log.df[TIMESTAMP].dt.tz_localize(None)
-    ns = local.astype("int64").to_numpy()
-    day = ns % (86_400 * 10**9) == 0
-    minute = (ns % (60 * 10**9) == 0) & ~day
-    second = (ns % 10**9 == 0) & ~minute & ~day
+    day = (local.dt.normalize() == local).to_numpy(dtype=bool, na_value=False)
+    on_minute = (local.dt.floor("min") == local).to_numpy(dtype=bool, na_value=False)
+    on_second = (local.dt.floor("s") == local).to_numpy(dtype=bool, na_value=False)
+    minute = on_minute & ~day
+    second = on_second & ~on_minute
     return {"day": int(day.sum()), "minute": int(minute.sum()), "second": int(second.sum()),
             "sub-second": int((~(day | minute | second)).sum())}
 

@@ -15,8 +15,6 @@ import pandas as pd
 from ..model import ACTIVITY, CASE, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
 from .findings import CheckSkipped, Finding, QualityConfig, make_finding
 
-DAY_NS = 86_400 * 10**9
-
 
 def _join_labels(values: pd.Series) -> str:
     return " | ".join(sorted({str(v) for v in values}))
@@ -93,7 +91,7 @@ def timestamp_precision(log: EventLog, config: QualityConfig) -> list[Finding]:
     than minute-precision clocks would produce by chance (1 in 1,440).
     """
     local = _local_naive(log)
-    midnight = (local.astype("int64") % DAY_NS) == 0
+    midnight = (local.dt.normalize() == local).to_numpy(dtype=bool, na_value=False)
     n = int(midnight.sum())
     total = len(local)
     if n == 0 or n / total <= 1 / 1440:
