@@ -1,0 +1,84 @@
+"""Who works in the demo company, and the id formats of the source systems.
+
+Salesforce record ids are real 18-character ids (15-character id plus the
+case-safety checksum), so tools that validate ids accept them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+FIRST_NAMES = (
+    "Ana", "Ben", "Carla", "David", "Elif", "Felix", "Greta", "Hannes", "Ines", "Jonas", "Klara", "Lukas",
+    "Mia", "Noah", "Olga", "Paul", "Rosa", "Sven", "Tara", "Umut", "Vera", "Wim", "Yara", "Zoe",
+    "Marta", "Omar", "Lena", "Tobias", "Priya", "Nils", "Sofia", "Emil",
+)
+LAST_NAMES = (
+    "Ruiz", "Schmidt", "Novak", "Okafor", "Yilmaz", "Berger", "Lindqvist", "Kowalski", "Moreau", "Rossi",
+    "Jansen", "Fischer", "Dubois", "Weber", "Costa", "Nowak", "Petersen", "Hoffmann", "Sato", "Kaya",
+    "Meyer", "Larsen", "Brandt", "Varga", "Silva", "Keller", "Horvat", "Lund", "Wagner", "Ibrahim",
+)
+
+
+def salesforce_checksum(id15: str) -> str:
+    """The 3-character suffix that turns a 15-character Salesforce id into the 18-character one."""
+    out = []
+    for chunk in (id15[0:5], id15[5:10], id15[10:15]):
+        bits = sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
+        out.append(_CHECKSUM_ALPHABET[bits])
+    return "".join(out)
+
+
+def _base62(n: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        n, r = divmod(n, 62)
+        digits.append(_BASE62[r])
+    return "".join(reversed(digits))
+
+
+def salesforce_ids(prefix: str, numbers: np.ndarray) -> list[str]:
+    """18-character ids ``<prefix>Hs0000<6 base62 digits><checksum>`` for the given record numbers.
+
+    ``prefix`` is the key prefix (``006`` Opportunity, ``005`` User); ``Hs`` is the pod.
+    """
+    ids = []
+    for n in numbers.tolist():
+        id15 = f"{prefix}Hs0000{_base62(int(n), 6)}"
+        ids.append(id15 + salesforce_checksum(id15))
+    return ids
+
+
+def person_names(rng: np.random.Generator, count: int, *, exclude: set[str] | None = None) -> list[str]:
+    """``count`` distinct "First Last" names."""
+    taken = set(exclude or ())
+    names: list[str] = []
+    while len(names) < count:
+        name = f"{FIRST_NAMES[rng.integers(len(FIRST_NAMES))]} {LAST_NAMES[rng.integers(len(LAST_NAMES))]}"
+        if name not in taken:
+            taken.add(name)
+            names.append(name)
+    return names
+
+
+def jira_account_id(rng: np.random.Generator) -> str:
+    """A Jira Cloud account id (24 hex digits, the current format)."""
+    return "".join(f"{b:02x}" for b in rng.integers(0, 256, size=12).tolist())
+
+
+@dataclass(frozen=True)
+class Person:
+    """One user of a source system: the id the export shows, the display name, and the role."""
+
+    user_id: str
+    name: str
+    role: str
+    team: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.user_id, "name": self.name, "role": self.role, "team": self.team}

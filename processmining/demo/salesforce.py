@@ -1,0 +1,510 @@
+"""Seeded B2B sales pipeline: Salesforce OpportunityFieldHistory export and canonical event log.
+
+The simulation is vectorised per *path template*: every opportunity follows one
+template (a fixed stage sequence such as "won with discount approval" or the
+planted "wrong order"), and all opportunities of one template get their waiting
+times, business-hour snapping and users as numpy arrays, one column (stage) at
+a time. A million events take a few seconds.
+
+Normal templates conform to the reference model ``bpmn_models/lead_to_order.bpmn``;
+each planted template carries exactly one planted kind (see ``eventlogs/README.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..model import ACTIVITY, CASE, ORDER, RESOURCE, TIMESTAMP
+from .clock import (
+    DAY_S,
+    EXPORT_LOCAL,
+    SECOND,
+    WEEK,
+    WINDOW_START_LOCAL,
+    format_salesforce,
+    local_to_utc,
+    lognormal_seconds,
+    random_business_times,
+    snap_to_business_hours,
+    weeks_to_shift,
+)
+from .people import Person, person_names, salesforce_ids
+from .truth import GroundTruth, LogTruth, Planted
+
+FILE_NAME = "salesforce_opportunity_field_history.csv"
+COLUMNS = ("OpportunityId", "Field", "DataType", "OldValue", "NewValue", "CreatedById", "CreatedDate")
+
+P, Q, NA, PQ, DA, NR, CW, CL, OB = STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Proposal/Price Quote",
+    "Discount Approval",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+    "Order Booked",
+)
+#: Discount__c above this (percent) requires a Discount Approval
+APPROVAL_THRESHOLD = 20.0
+#: Proposal/Price Quote must follow Prospecting within this many days
+SLA_QUOTE_DAYS = 30
+#: an open opportunity without any event for longer than this is "stuck"
+STUCK_DAYS = 60
+
+# (median days, sigma, cap days) of the wait before entering a stage. The caps
+# of Q + NA + PQ (4 + 5 + 6 days, plus at most three weekend snaps) keep every
+# normal opportunity well inside the 30-day quote SLA.
+_WAIT = {
+    Q: (1.5, 0.8, 4.0),
+    NA: (2.5, 0.7, 5.0),
+    PQ: (3.0, 0.6, 6.0),
+    DA: (0.8, 0.7, 4.0),
+    NR: (5.0, 0.7, 20.0),
+    CW: (9.0, 0.8, 35.0),
+    CL: (7.0, 0.9, 35.0),
+    OB: (1.5, 0.6, 6.0),
+}
+_REVISED_QUOTE_WAIT = (3.0, 0.6, 10.0)
+
+
+@dataclass(frozen=True)
+class Template:
+    """One path through the pipeline that a group of opportunities follows."""
+
+    name: str
+    path: tuple[str, ...]
+    #: "none" (never quoted), "low" (Discount__c <= 20) or "high" (> 20)
+    discount: str
+    #: "won", "lost", "open" (in progress) or "stuck" (open, silent > 60 days)
+    outcome: str
+    #: relative weight among normal templates, or share of all cases for planted ones
+    weight: float
+    kind: str | None = None
+    #: wait overrides by step index: (median days, sigma, cap days[, floor days])
+    waits: dict[int, tuple[float, ...]] = field(default_factory=dict)
+    #: roles by step index overriding the default (rep, DA: manager, OB: order management)
+    roles: dict[int, str] = field(default_factory=dict)
+    detail: dict[str, object] = field(default_factory=dict)
+
+    def wait(self, step: int) -> tuple[float, ...]:
+        if step in self.waits:
+            return self.waits[step]
+        if self.path[step] == PQ and step > 0 and NR in self.path[:step] and self.path[step - 1] == NR:
+            return _REVISED_QUOTE_WAIT
+        return _WAIT[self.path[step]]
+
+    def role(self, step: int) -> str:
+        if step in self.roles:
+            return self.roles[step]
+        return {DA: "manager", OB: "order"}.get(self.path[step], "rep")
+
+
+def _normal_templates() -> list[Template]:
+    head = (P, Q, NA)
+    quote = {"low": (PQ,), "high": (PQ, DA)}
+    out: list[Template] = []
+    won_w = {("low", 0): 0.16, ("high", 0): 0.09, ("low", 1): 0.04, ("high", 1): 0.03}
+    for (disc, loops), w in won_w.items():
+        path = head + quote[disc] + (NR,) + (quote[disc] + (NR,)) * loops + (CW, OB)
+        out.append(Template(f"won_{disc}{'_revised' * loops}", path, disc, "won", w))
+    out += [
+        Template("lost_after_qualification", (P, Q, CL), "none", "lost", 0.12),
+        Template("lost_after_needs_analysis", (P, Q, NA, CL), "none", "lost", 0.10),
+        Template("lost_after_quote", (P, Q, NA, PQ, CL), "low", "lost", 0.07),
+        Template("lost_after_negotiation_low", (P, Q, NA, PQ, NR, CL), "low", "lost", 0.06),
+        Template("lost_after_negotiation_high", (P, Q, NA, PQ, DA, NR, CL), "high", "lost", 0.04),
+        Template("lost_after_revised_quote", (P, Q, NA, PQ, NR, PQ, NR, CL), "low", "lost", 0.03),
+        Template("open_at_qualification", (P, Q), "none", "open", 0.03),
+        Template("open_at_needs_analysis", (P, Q, NA), "none", "open", 0.03),
+        Template("open_at_quote", (P, Q, NA, PQ), "low", "open", 0.02),
+        Template("open_at_approval", (P, Q, NA, PQ, DA), "high", "open", 0.01),
+        Template("open_at_negotiation_low", (P, Q, NA, PQ, NR), "low", "open", 0.03),
+        Template("open_at_negotiation_high", (P, Q, NA, PQ, DA, NR), "high", "open", 0.02),
+    ]
+    return out
+
+
+def _planted_templates() -> list[Template]:
+    won_low = (P, Q, NA, PQ, NR, CW, OB)
+    sla_wait = {3: (40.0, 0.15, 55.0, 33.0)}
+    return [
+        Template("skipped_approval", won_low, "high", "won", 0.015, kind="skipped_approval"),
+        Template("sod_breach", (P, Q, NA, PQ, DA, NR, CW, OB), "high", "won", 0.01, kind="sod_breach",
+                 roles={3: "manager"}),
+        # Q + NA + NR + PQ caps (4 + 5 + 4 + 3 days) keep the late quote inside the SLA
+        Template("wrong_order", (P, Q, NA, NR, PQ, CW, OB), "low", "won", 0.01, kind="wrong_order",
+                 waits={3: (2.0, 0.6, 4.0), 4: (1.5, 0.6, 3.0)}),
+        Template("backward_negotiation_to_needs_analysis", (P, Q, NA, PQ, NR, NA, PQ, NR, CW, OB), "low", "won",
+                 0.01, kind="backward_move", detail={"from": NR, "to": NA, "step": 5}),
+        Template("backward_quote_to_qualification", (P, Q, NA, PQ, Q, NA, PQ, NR, CW, OB), "low", "won",
+                 0.01, kind="backward_move", detail={"from": PQ, "to": Q, "step": 4}),
+        Template("sla_breach_low", won_low, "low", "won", 0.01, kind="sla_breach", waits=sla_wait),
+        Template("sla_breach_high", (P, Q, NA, PQ, DA, NR, CW, OB), "high", "won", 0.01, kind="sla_breach",
+                 waits=sla_wait),
+        Template("order_without_won", (P, Q, NA, PQ, NR, OB), "low", "won", 0.0075, kind="order_without_won"),
+        Template("stuck_at_quote", (P, Q, NA, PQ), "low", "stuck", 0.01, kind="stuck_open"),
+        Template("stuck_at_negotiation", (P, Q, NA, PQ, NR), "low", "stuck", 0.01, kind="stuck_open"),
+    ]
+
+
+PLANTED_DESCRIPTIONS = {
+    "skipped_approval": ("Discount__c > 20 but no Discount Approval stage", True),
+    "sod_breach": ("the same CreatedById moved the deal into Proposal/Price Quote and into Discount Approval", True),
+    "wrong_order": ("Negotiation/Review before Proposal/Price Quote (and no other deviation)", False),
+    "backward_move": ("exactly one move back to an earlier stage (other than the allowed revised-quote loop "
+                      "Negotiation/Review -> Proposal/Price Quote)", False),
+    "sla_breach": (f"first Proposal/Price Quote more than {SLA_QUOTE_DAYS} days after Prospecting", True),
+    "order_without_won": ("Order Booked without Closed Won", False),
+    "stuck_open": (f"open deal (already quoted) without any event for more than {STUCK_DAYS} days before the export",
+                   None),
+}
+
+
+@dataclass
+class SalesTeam:
+    reps: list[Person]
+    managers: list[Person]
+    order: list[Person]
+    integration: Person
+
+    @property
+    def everyone(self) -> list[Person]:
+        return [*self.reps, *self.managers, *self.order, self.integration]
+
+
+def _team(rng: np.random.Generator) -> SalesTeam:
+    names = person_names(rng, 32)
+    ids = salesforce_ids("005", np.sort(rng.choice(np.arange(3_000_000, 3_500_000), size=32, replace=False)))
+    managers = [Person(ids[i], names[i], "Sales Manager", team=i) for i in range(4)]
+    reps = [Person(ids[4 + i], names[4 + i], "Sales Representative", team=i % 4) for i in range(24)]
+    order = [Person(ids[28 + i], names[28 + i], "Order Management") for i in range(3)]
+    integration = Person(ids[31], "Integration User", "Integration (CPQ sync)")
+    return SalesTeam(reps, managers, order, integration)
+
+
+@dataclass
+class SalesSimulation:
+    """Everything the writers need: the events (one row per stage event) and per-case attributes."""
+
+    templates: list[Template]
+    template_of_case: np.ndarray
+    case_ids: np.ndarray
+    events: pd.DataFrame  # case (int), step, activity, t (local datetime64[s]), user (str)
+    amount0: np.ndarray
+    amount: np.ndarray
+    discount: np.ndarray
+    rep: np.ndarray
+    team: SalesTeam
+
+
+def simulate_sales(n_cases: int, rng: np.random.Generator) -> SalesSimulation:
+    """Simulate ``n_cases`` opportunities (vectorised per template); see the module docstring."""
+    normal, planted = _normal_templates(), _planted_templates()
+    templates = normal + planted
+    team = _team(rng)
+    tpl = _assign_templates(n_cases, normal, planted, rng)
+
+    # per-case attributes
+    amount = np.round(rng.lognormal(np.log(42_000), 0.7, n_cases) / 500) * 500 + 500
+    amount0 = np.round(amount * rng.uniform(0.75, 1.2, n_cases) / 500) * 500
+    disc_kind = np.array([t.discount for t in templates])[tpl]
+    low = rng.choice(np.array([0, 0, 0, 5, 10, 10, 12.5, 15, 15, 20.0]), n_cases)
+    high = rng.choice(np.array([22.5, 25, 25, 30, 35.0]), n_cases)
+    discount = np.where(disc_kind == "high", high, np.where(disc_kind == "low", low, np.nan))
+    amount0 = np.where(disc_kind == "none", amount, amount0)
+    rep = rng.integers(0, len(team.reps), n_cases)
+    order_user = rng.integers(0, len(team.order), n_cases)
+    rep_ids = np.array([p.user_id for p in team.reps], dtype=object)
+    manager_ids = np.array([team.managers[p.team].user_id for p in team.reps], dtype=object)
+    order_ids = np.array([p.user_id for p in team.order], dtype=object)
+
+    parts = []
+    for ti, t in enumerate(templates):
+        idx = np.flatnonzero(tpl == ti)
+        if idx.size == 0:
+            continue
+        times = _simulate_times(t, idx.size, rng)
+        k = len(t.path)
+        by_role = {"rep": rep_ids[rep[idx]], "manager": manager_ids[rep[idx]], "order": order_ids[order_user[idx]]}
+        users = np.stack([by_role[t.role(j)] for j in range(k)], axis=1)
+        parts.append(pd.DataFrame({
+            "case": np.repeat(idx, k),
+            "step": np.tile(np.arange(k), idx.size),
+            "activity": np.tile(np.array(t.path, dtype=object), idx.size),
+            "t": times.ravel(),
+            "user": users.ravel(),
+        }))
+    events = pd.concat(parts, ignore_index=True)
+    # record ids grow with creation time, like real Salesforce ids
+    first = events.loc[events["step"] == 0].sort_values(["t", "case"], kind="stable")
+    numbers = 5_000_000_000 + np.cumsum(rng.integers(1, 4000, n_cases))
+    case_ids = np.empty(n_cases, dtype=object)
+    case_ids[first["case"].to_numpy()] = salesforce_ids("006", numbers)
+    events = events.sort_values(["case", "step"], kind="stable", ignore_index=True)
+    return SalesSimulation(templates, tpl, case_ids, events, amount0, amount, discount, rep, team)
+
+
+def _assign_templates(n: int, normal: list[Template], planted: list[Template], rng: np.random.Generator) -> np.ndarray:
+    """Template index per case: exact counts for planted templates, weighted draw for the rest."""
+    weights = np.array([t.weight for t in normal])
+    tpl = rng.choice(len(normal), size=n, p=weights / weights.sum())
+    counts = [int(round(t.weight * n)) for t in planted]
+    positions = rng.permutation(n)[: sum(counts)]
+    tpl[positions] = np.repeat(np.arange(len(normal), len(normal) + len(planted)), counts)
+    return tpl
+
+
+def _simulate_times(t: Template, m: int, rng: np.random.Generator) -> np.ndarray:
+    """(m, len(path)) local times: lognormal waits snapped to business hours, placed relative to the export."""
+    k = len(t.path)
+    times = np.empty((m, k), dtype="datetime64[s]")
+    times[:, 0] = random_business_times(rng, m, start=WINDOW_START_LOCAL, end=EXPORT_LOCAL - 30 * DAY_S * SECOND)
+    for j in range(1, k):
+        median, sigma, cap, *floor = t.wait(j)
+        wait = lognormal_seconds(rng, m, median_days=median, sigma=sigma, cap_days=cap)
+        if floor:
+            wait = np.maximum(wait, int(floor[0] * DAY_S))
+        times[:, j] = snap_to_business_hours(times[:, j - 1] + wait * SECOND, rng)
+    if t.outcome in ("won", "lost"):
+        shift = np.maximum(weeks_to_shift(times[:, -1], EXPORT_LOCAL - DAY_S * SECOND), 0)
+    elif t.outcome == "open" and PQ not in t.path:
+        # not yet quoted: Prospecting less than 24 days ago, so the quote SLA is not yet due
+        shift = weeks_to_shift(times[:, 0], EXPORT_LOCAL - 17 * DAY_S * SECOND)
+    else:
+        lo, hi = (2, 38) if t.outcome == "open" else (61, 190)
+        gap = (rng.uniform(lo, hi, m) * DAY_S).astype(np.int64)
+        shift = weeks_to_shift(times[:, -1], EXPORT_LOCAL - gap * SECOND)
+    return times - shift[:, None] * WEEK
+
+
+# ---------------------------------------------------------------- canonical log
+def sales_event_log(sim: SalesSimulation) -> pd.DataFrame:
+    """The simulation as a canonical event log frame (what the importer should produce)."""
+    ev = sim.events
+    cases = ev["case"].to_numpy()
+    return pd.DataFrame({
+        CASE: pd.array(sim.case_ids[cases], dtype="string"),
+        ACTIVITY: pd.array(ev["activity"].to_numpy(), dtype="string"),
+        TIMESTAMP: local_to_utc(ev["t"].to_numpy()),
+        RESOURCE: pd.array(ev["user"].to_numpy(), dtype="string"),
+        "case:Amount": sim.amount[cases],
+        "case:Discount__c": sim.discount[cases],
+        ORDER: np.arange(len(ev), dtype=np.int64),
+    })
+
+
+def generate_sales_log(n_events: int = 1_000_000, *, seed: int = 7) -> pd.DataFrame:
+    """A canonical sales event log with exactly ``n_events`` events, for benchmarks.
+
+    Columns: ``case:concept:name`` (18-character opportunity ids),
+    ``concept:name`` (stage), ``time:timestamp`` (UTC), ``org:resource`` (user
+    id), ``case:Amount``, ``case:Discount__c`` (percent, NaN when never quoted)
+    and ``@@index``; sorted by case and time. Same seed, same frame. The last
+    case may be cut short to hit the exact event count.
+
+    Example::
+
+        df = generate_sales_log(200_000, seed=7)
+        len(df)  # 200000
+    """
+    if n_events < 1:
+        raise ValueError(f"n_events must be at least 1, got {n_events}")
+    n_cases = max(int(n_events / 5.4 * 1.08), 10)
+    while True:
+        rng = np.random.default_rng([seed, 1])
+        sim = simulate_sales(n_cases, rng)
+        if len(sim.events) >= n_events:
+            break
+        n_cases = int(n_cases * 1.2) + 10
+    return sales_event_log(sim).iloc[:n_events].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- field history export
+def _num(values: np.ndarray) -> np.ndarray:
+    return np.array([f"{v:g}" for v in values.tolist()], dtype=object)
+
+
+def field_history_frame(sim: SalesSimulation, rng: np.random.Generator) -> tuple[pd.DataFrame, dict[int, tuple[str, int]]]:
+    """The OpportunityFieldHistory rows (sorted like a Data Loader export) and the planted artefact rows.
+
+    Returns the frame and ``{row position: (stage, case index)}`` of the
+    repeated-stage artefact rows.
+    """
+    ev = sim.events
+    cases, steps = ev["case"].to_numpy(), ev["step"].to_numpy()
+    acts, times, users = ev["activity"].to_numpy(), ev["t"].to_numpy(), ev["user"].to_numpy()
+    prev_act = np.concatenate([[""], acts[:-1]])
+    first = steps == 0
+    blocks: list[dict[str, np.ndarray]] = []
+
+    def block(mask, field_name, dtype, old, new, user, t, seq):
+        n = int(mask.sum())
+        blocks.append({
+            "case": cases[mask], "Field": np.full(n, field_name, dtype=object), "DataType": np.full(n, dtype, dtype=object),
+            "OldValue": old, "NewValue": new, "CreatedById": user, "t": t, "seq": seq,
+        })
+
+    empty = np.full(len(ev), "", dtype=object)
+    block(first, "created", "", empty[first], empty[first], users[first], times[first], steps[first] * 10)
+    stage = ~first
+    block(stage, "StageName", "DynamicEnum", prev_act[stage], acts[stage], users[stage], times[stage], steps[stage] * 10)
+
+    # Amount: first estimate when qualified, final figure with the first quote
+    at_q = (acts == Q) & (steps == 1)
+    c = cases[at_q]
+    block(at_q, "Amount", "Currency", empty[at_q], _num(sim.amount0[c]), users[at_q], times[at_q], steps[at_q] * 10 + 1)
+    is_pq = acts == PQ
+    first_pq = is_pq & ~pd.Series(is_pq).groupby(cases).shift(1, fill_value=False).pipe(
+        lambda s: s.groupby(cases).cummax()).to_numpy()
+    c = cases[first_pq]
+    changed = sim.amount0[c] != sim.amount[c]
+    mask = first_pq.copy()
+    mask[np.flatnonzero(first_pq)[~changed]] = False
+    c2 = cases[mask]
+    block(mask, "Amount", "Currency", _num(sim.amount0[c2]), _num(sim.amount[c2]), users[mask], times[mask], steps[mask] * 10 + 1)
+    block(first_pq, "Discount__c", "Percent", empty[first_pq], _num(sim.discount[c]), users[first_pq], times[first_pq],
+          steps[first_pq] * 10 + 2)
+
+    # CloseDate pushed out and Probability lowered by hand in some negotiations
+    is_nr = acts == NR
+    first_nr = is_nr & ~pd.Series(is_nr).groupby(cases).shift(1, fill_value=False).pipe(
+        lambda s: s.groupby(cases).cummax()).to_numpy()
+    n_nr = int(first_nr.sum())
+    push = first_nr.copy()
+    push[np.flatnonzero(first_nr)[rng.random(n_nr) >= 0.4]] = False
+    start_day = pd.Series(times).groupby(cases).transform("min").to_numpy().astype("datetime64[D]")
+    planned = start_day[push] + np.timedelta64(90, "D")
+    pushed = planned + rng.choice(np.array([30, 45, 60]), int(push.sum())).astype("timedelta64[D]")
+    block(push, "CloseDate", "DateOnly", np.datetime_as_string(planned).astype(object),
+          np.datetime_as_string(pushed).astype(object), users[push], times[push], steps[push] * 10 + 3)
+    prob = first_nr.copy()
+    prob[np.flatnonzero(first_nr)[rng.random(n_nr) >= 0.15]] = False
+    n_prob = int(prob.sum())
+    block(prob, "Probability", "Percent", np.full(n_prob, "90", dtype=object), np.full(n_prob, "70", dtype=object),
+          users[prob], times[prob], steps[prob] * 10 + 4)
+
+    # export artefacts: the CPQ sync re-saves the current stage (OldValue == NewValue)
+    tpl = sim.template_of_case
+    closed_normal = np.array([t.kind is None and t.outcome in ("won", "lost") and len(t.path) >= 4
+                              for t in sim.templates])[tpl]
+    candidates = np.flatnonzero(closed_normal)
+    n_art = int(round(0.03 * len(tpl)))
+    chosen = np.sort(rng.choice(candidates, size=min(n_art, candidates.size), replace=False))
+    lengths = np.bincount(cases, minlength=len(tpl))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    at = starts[chosen] + rng.integers(1, lengths[chosen] - 1)  # an intermediate stage event
+    frac = rng.uniform(0.2, 0.8, chosen.size)
+    gap = ((times[at + 1] - times[at]) / SECOND).astype(np.int64)
+    art_t = times[at] + (gap * frac).astype(np.int64) * SECOND
+    blocks.append({
+        "case": chosen, "Field": np.full(chosen.size, "StageName", dtype=object),
+        "DataType": np.full(chosen.size, "DynamicEnum", dtype=object), "OldValue": acts[at], "NewValue": acts[at],
+        "CreatedById": np.full(chosen.size, sim.team.integration.user_id, dtype=object), "t": art_t,
+        "seq": steps[at] * 10 + 5, "artefact": np.ones(chosen.size, dtype=bool),
+    })
+
+    frame = pd.concat([pd.DataFrame(b) for b in blocks], ignore_index=True)
+    frame["artefact"] = frame["artefact"].fillna(False).astype(bool) if "artefact" in frame else False
+    order = np.lexsort((frame["seq"].to_numpy(), frame["case"].to_numpy(), frame["t"].to_numpy()))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["CreatedDate"] = format_salesforce(local_to_utc(frame["t"].to_numpy()))
+    frame["OpportunityId"] = sim.case_ids[frame["case"].to_numpy()]
+    artefacts = {int(i): (str(frame.at[i, "NewValue"]), int(frame.at[i, "case"]))
+                 for i in np.flatnonzero(frame["artefact"].to_numpy())}
+    return frame, artefacts
+
+
+def sales_truth(sim: SalesSimulation, frame: pd.DataFrame, artefacts: dict[int, tuple[str, int]]) -> LogTruth:
+    """The ground truth of one simulated export, derived from the templates and the generated times."""
+    ids = sim.case_ids
+    tpl = sim.template_of_case
+    planted = {k: Planted(d, fits_reference_model=f) for k, (d, f) in PLANTED_DESCRIPTIONS.items()}
+    ev = sim.events
+    first_t = ev.groupby("case")["t"].min().to_numpy()
+    last_t = ev.groupby("case")["t"].max().to_numpy()
+    pq_t = ev.loc[ev["activity"] == PQ].groupby("case")["t"].min()
+    by_id = {p.user_id: p for p in sim.team.everyone}
+    lost_after: dict[str, list[str]] = {s: [] for s in (Q, NA, PQ, NR)}
+    open_at: dict[str, list[str]] = {}
+    outcomes = {"won": 0, "lost": 0, "open": 0}
+    open_cases, normal_cases = [], []
+    for case in range(len(tpl)):
+        t = sim.templates[tpl[case]]
+        cid = ids[case]
+        outcomes["open" if t.outcome == "stuck" else t.outcome] += 1
+        if t.outcome in ("open", "stuck"):
+            open_cases.append(cid)
+            open_at.setdefault(t.path[-1], []).append(cid)
+        if t.outcome == "lost":
+            lost_after[t.path[-2]].append(cid)
+        if t.kind is None:
+            normal_cases.append(cid)
+            continue
+        kind = planted[t.kind]
+        if t.kind == "skipped_approval":
+            kind.add(cid, {"discount": float(sim.discount[case])})
+        elif t.kind == "sod_breach":
+            user = ev.loc[(ev["case"] == case) & (ev["activity"] == DA), "user"].iloc[0]
+            kind.add(cid, {"user": user, "user_name": by_id[user].name, "discount": float(sim.discount[case])})
+        elif t.kind == "backward_move":
+            kind.add(cid, dict(t.detail))
+        elif t.kind == "sla_breach":
+            days = (pq_t[case] - first_t[case]) / np.timedelta64(1, "s") / DAY_S
+            kind.add(cid, {"days": round(float(days), 2)})
+        elif t.kind == "stuck_open":
+            idle = (EXPORT_LOCAL - last_t[case]) / np.timedelta64(1, "s") / DAY_S
+            kind.add(cid, {"stage": t.path[-1], "days_since_last_event": round(float(idle), 1)})
+        else:
+            kind.add(cid)
+    art = Planted("StageName rows whose OldValue equals NewValue (the CPQ sync re-saved the stage); the importer "
+                  "collapses them, the case stays normal", fits_reference_model=True)
+    for row, (stage, case) in sorted(artefacts.items()):
+        art.cases.append(ids[case])
+        art.details.setdefault(ids[case], []).append({"stage": stage, "line": row + 2})
+    art.cases = sorted(set(art.cases))
+    art.extra = {"rows": len(artefacts)}
+    return LogTruth(
+        file=FILE_NAME, system="Salesforce OpportunityFieldHistory (Data Loader / SOQL export, UTC)",
+        preset="salesforce-field-history", reference_model="bpmn_models/lead_to_order.bpmn",
+        n_cases=len(ids), n_rows=len(frame), n_events=len(ev), activities=list(STAGES),
+        planted=planted, imperfections={"export_artefacts": art},
+        normal_cases=normal_cases, open_cases=open_cases,
+        facts={
+            "rules": {"approval_above_discount": APPROVAL_THRESHOLD, "quote_sla_days": SLA_QUOTE_DAYS,
+                      "stuck_after_days": STUCK_DAYS},
+            "outcomes": outcomes,
+            "lost_after": {k: sorted(v) for k, v in lost_after.items()},
+            "open_at": {k: sorted(open_at[k]) for k in STAGES if k in open_at},
+            "users": [p.to_dict() for p in sim.team.everyone],
+        },
+    )
+
+
+def generate_sales_field_history(n_opportunities: int = 2000, *, seed: int = 7) -> tuple[pd.DataFrame, GroundTruth]:
+    """A Salesforce OpportunityFieldHistory export of ``n_opportunities`` deals, and its ground truth.
+
+    The frame has exactly the export columns ``OpportunityId, Field, DataType,
+    OldValue, NewValue, CreatedById, CreatedDate`` (all text, ``CreatedDate``
+    like ``2024-03-01T09:15:02.000Z``), rows in CreatedDate order. The ground
+    truth's ``logs["salesforce"]`` says which opportunity carries which planted
+    deviation. Same seed, same rows.
+
+    Example::
+
+        rows, truth = generate_sales_field_history(500, seed=3)
+        sorted(truth.logs["salesforce"].planted)  # ['backward_move', 'order_without_won', ...]
+    """
+    if n_opportunities < 1:
+        raise ValueError(f"n_opportunities must be at least 1, got {n_opportunities}")
+    rng = np.random.default_rng([seed, 1])
+    sim = simulate_sales(n_opportunities, rng)
+    frame, artefacts = field_history_frame(sim, rng)
+    truth = sales_truth(sim, frame, artefacts)
+    gt = GroundTruth(seed=seed, scale=n_opportunities / 2000,
+                     export_time=str(local_to_utc(np.array([EXPORT_LOCAL]))[0].isoformat()).replace("+00:00", "Z"),
+                     logs={"salesforce": truth})
+    return frame[list(COLUMNS)].copy(), gt
