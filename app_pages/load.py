@@ -9,11 +9,12 @@ import streamlit as st
 
 from app_pages._downloads import table_downloads
 from processmining import app_state
-from processmining.errors import UnsafeInputError
+from processmining.errors import ProcessMiningError, UnsafeInputError
 from processmining.model import ColumnMapping
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "json", "xes", "gz", "parquet"]
-NO_PRESET = "(none: map the columns myself)"
+AUTO = "Auto-detect"
+NO_PRESET = "Map the columns myself"
 NONE = "(none)"
 ROLES = (
     ("case", "Case id", True),
@@ -44,6 +45,35 @@ with demo_tab:
                        f"{entry.log.n_cases:,} cases.")
 
 # ------------------------------------------------------------------ upload
+def column_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """What each column of the preview looks like: date/time, number or text, and how many values."""
+    from processmining.ingest import parse_timestamps
+
+    out = []
+    for col in frame.columns:
+        values = frame[col].dropna().head(200).reset_index(drop=True)
+        kind = "empty"
+        if len(values):
+            try:
+                parsed = parse_timestamps(values, column=str(col), dayfirst=True)
+                share = float(parsed.values.notna().mean())
+                if values.str.fullmatch(r"\d{1,4}").all():
+                    share = 0.0  # small integers are not times
+            except ProcessMiningError:
+                share = 1.0  # ambiguous day/month order: still dates
+            if share >= 0.9:
+                kind = "date / time"
+            elif share >= 0.5:
+                kind = f"date / time ({1 - share:.0%} not readable)"
+            elif pd.to_numeric(values, errors="coerce").notna().mean() >= 0.9:
+                kind = "number"
+            else:
+                kind = "text"
+        out.append({"column": str(col), "detected type": kind, "distinct values": int(frame[col].nunique()),
+                    "blank": int(frame[col].isna().sum()), "example": values.iloc[0] if len(values) else ""})
+    return pd.DataFrame(out)
+
+
 with upload_tab:
     from processmining import ingest
 
@@ -51,6 +81,7 @@ with upload_tab:
     uploaded = st.file_uploader(
         f"Event log (CSV, XLSX, JSON, XES, XES.GZ or Parquet; up to {limit_mb} MB)",
         type=UPLOAD_TYPES, key="load_upload",
+        help="CRM and ticket exports are recognised: Salesforce, HubSpot, Pipedrive, Jira, Zendesk, ServiceNow.",
     )
     if uploaded is not None:
         # the browser enforces the limit; this check keeps the promise for any other client
@@ -59,34 +90,49 @@ with upload_tab:
                                    f"{limit_mb} MB upload limit", source=uploaded.name)
         data = uploaded.getvalue()  # bytes in memory only: never written to disk
         digest = hashlib.sha256(data).hexdigest()
-        presets = list(ingest.list_presets())
-        preset_names = [p if isinstance(p, str) else p.name for p in presets]
-        guessed_preset = ingest.detect_preset(data, name=uploaded.name) if hasattr(ingest, "detect_preset") else None
-        options = [NO_PRESET, *preset_names]
-        preset = st.selectbox(
-            "Export layout (preset)", options,
-            index=options.index(guessed_preset) if guessed_preset in options else 0,
-            key="load_preset",
-            help="Presets know the exports of Salesforce, HubSpot, Pipedrive, Dynamics, Jira, "
-                 "Zendesk and ServiceNow. Without a preset, say which column is which.",
-        )
+        lower = uploaded.name.lower()
+        is_xes = lower.endswith((".xes", ".xes.gz"))
         sheet = None
-        if uploaded.name.lower().endswith(".xlsx"):
+        if lower.endswith(".xlsx"):
             sheet = st.text_input("Sheet (empty: the first)", key="load_sheet") or None
 
-        mapping = ColumnMapping()
-        is_table = not uploaded.name.lower().endswith((".xes", ".xes.gz"))
-        if preset == NO_PRESET and is_table:
-            preview = app_state.cached(
-                "preview", (digest, sheet),
-                lambda: ingest.preview_table(data, name=uploaded.name, sheet=sheet), scope=digest)
-            st.markdown("**First rows** and the type detected for each column")
-            st.dataframe(preview.rows, key="load_preview", height=240)
-            st.dataframe(pd.DataFrame({"column": list(preview.types),
-                                       "detected type": list(preview.types.values())}),
-                         hide_index=True, key="load_types")
-            guess = ingest.guess_mapping(preview.rows)
-            cols = [NONE, *map(str, preview.rows.columns)]
+        table = None
+        if not is_xes:
+            try:
+                table = app_state.cached("preview", (digest, sheet),
+                                         lambda: ingest.read_table(data, name=uploaded.name, sheet=sheet),
+                                         scope=digest)
+            except ProcessMiningError as exc:  # nested JSON (Jira, Zendesk ...) has no flat preview
+                st.caption(f"No table preview ({exc.message}); a preset reads it.")
+        presets = {p.name: p for p in ingest.list_presets()}
+        detected = ingest.detect_preset([str(c) for c in table.frame.columns]) if table is not None else None
+        options = [AUTO, *presets, NO_PRESET] if not is_xes else [AUTO]
+        if st.session_state.get("pm:load_for") != digest:  # a new file: start from what was detected
+            st.session_state["load_preset"] = detected.name if detected else AUTO
+            st.session_state["pm:load_for"] = digest
+        preset = st.selectbox(
+            "Export layout", options, key="load_preset",
+            format_func=lambda o: f"{presets[o].system}: {o}" if o in presets else o,
+            help="Presets know the exports of Salesforce, HubSpot, Pipedrive, Jira, Zendesk and ServiceNow. "
+                 "Auto-detect recognises them from the columns, or guesses the columns of a plain event table.",
+        )
+        if preset in presets:
+            st.caption(presets[preset].description)
+        if detected is not None and preset == detected.name:
+            st.caption(f"Recognised from the columns: **{detected.system}** ({detected.name}).")
+
+        mapping = None
+        if table is not None:
+            st.markdown(f"**First rows** of {len(table.frame):,} and what each column looks like")
+            st.dataframe(table.frame.head(20), key="load_preview", height=240)
+            st.dataframe(app_state.cached("preview_types", (digest, sheet), lambda: column_types(table.frame),
+                                          scope=digest), hide_index=True, key="load_types")
+        if table is not None and preset == NO_PRESET:
+            try:
+                guess = ingest.guess_mapping(table.frame)
+            except ProcessMiningError:
+                guess = ColumnMapping()
+            cols = [NONE, *map(str, table.frame.columns)]
             chosen: dict[str, str | None] = {}
             grid = st.columns(len(ROLES))
             for (role, label, _required), cell in zip(ROLES, grid, strict=True):
@@ -104,12 +150,11 @@ with upload_tab:
                            horizontal=True, key="load_dayfirst")
         tz = right.text_input("Time zone of timestamps without an offset", "UTC", key="load_tz")
         if st.button("Read the log", key="load_upload_btn", type="primary"):
-            with st.spinner(f"Reading {uploaded.name}…"):
+            with app_state.progress(f"Reading {uploaded.name}") as progress:
                 log = ingest.read_log(
-                    data, name=uploaded.name, preset=None if preset == NO_PRESET else preset,
-                    mapping=mapping,
-                    dayfirst={"detect": None, "day first": True, "month first": False}[order],
-                    timezone=tz or "UTC", sheet=sheet)
+                    data, name=uploaded.name, preset=preset if preset in presets else None,
+                    mapping=mapping, dayfirst={"detect": None, "day first": True, "month first": False}[order],
+                    timezone=tz or "UTC", sheet=sheet, progress=progress)
             entry = app_state.add_log(log, origin="upload")
             st.success(f"Loaded **{entry.key}**: {log.n_events:,} events in {log.n_cases:,} cases.")
 
