@@ -206,8 +206,7 @@ def _read_xes(source: str | os.PathLike | bytes, data: InputBytes, *, name: str 
         if exc.name != "processmining.xes":
             raise
         raise IngestError("XES import is not available in this build", source=data.name) from None
-    src = source if isinstance(source, bytes) else data.data if data.compressed else source
-    return read_xes(src, name=name or data.name, progress=progress)
+    return read_xes(source, name=name or data.name, progress=progress)
 
 
 def write_log(log: EventLog, dest: str | os.PathLike) -> None:

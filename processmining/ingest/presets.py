@@ -103,6 +103,8 @@ _PRESET_LIST = (
                     "ids (map them to labels with a stage lookup). Newest-first histories are sorted.",
         case=("id",), activity="value", timestamp="timestamp", resource="updatedByUserId", field="property",
         stage_fields=("dealstage", "hs_pipeline_stage"), signature=("property", "value", "timestamp", "sourcetype"),
+        history_note="HubSpot history values are stage ids (custom stages are numbers): pass a stage lookup "
+                     "(id,label from /crm/v3/pipelines/deals) to see labels",
     ),
     Preset(
         name="pipedrive-flow", system="Pipedrive", shape="transition", nested="pipedrive",
@@ -142,6 +144,8 @@ _PRESET_LIST = (
         case=("documentkey",), activity="newvalue", timestamp="sys_created_on", resource="user", field="fieldname",
         old_value="oldvalue", stage_fields=("state",),
         signature=("documentkey", "fieldname", "newvalue", "sys_created_on"),
+        history_note="ServiceNow state values are choice numbers (incident: 1 New, 2 In Progress, 3 On Hold, "
+                     "6 Resolved, 7 Closed, 8 Canceled; labels vary by table): pass a stage lookup from sys_choice",
     ),
 )
 
