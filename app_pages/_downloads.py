@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from processmining import app_state
 from processmining.model import Provenance
 
 MIME = {
@@ -20,22 +19,21 @@ MIME = {
 
 
 def table_downloads(tables: Mapping[str, pd.DataFrame | Mapping[str, Any]], *, stem: str, key: str,
-                    provenance: Provenance | None = None, cache_parts: Any = None,
+                    provenance: Provenance | None = None,
                     formats: tuple[str, ...] = ("csv", "xlsx", "json")) -> None:
-    """One download button per format, side by side.
+    """One download button per format, side by side; the file is built when the button is clicked.
 
-    Formula-like cells are neutralised and provenance travels with XLSX / JSON
-    (see :mod:`processmining.export`). ``cache_parts`` identifies the tables
-    (e.g. log fingerprint + parameters) so the bytes are built once per session.
+    Formula-like cells are neutralised and provenance travels with XLSX / JSON /
+    ZIP (see :mod:`processmining.export`). Building runs on click, off the page
+    script, so a large XLSX never slows the page down.
     """
     from processmining import export
 
+    tables = dict(tables)
     cols = st.columns(len(formats))
     for fmt, col in zip(formats, cols, strict=True):
         def build(fmt: str = fmt) -> bytes:
             return export.to_bytes(tables, fmt=fmt, provenance=provenance)
 
-        data = (app_state.cached(f"download:{fmt}", (key, cache_parts), build)
-                if cache_parts is not None else build())
-        col.download_button(f"Download {fmt.upper()}", data, file_name=f"{stem}.{fmt}",
-                            mime=MIME[fmt], key=f"{key}_{fmt}")
+        col.download_button(f"Download {fmt.upper()}", build, file_name=f"{stem}.{fmt}", mime=MIME[fmt],
+                            key=f"{key}_{fmt}", on_click="ignore")

@@ -256,5 +256,4 @@ st.divider()
 st.markdown("**Download these tables** (every table as a sheet; with provenance)")
 prov = app_state.log_provenance(cur, filters=view.description, slas=list(slas), idle=idle, stages=stages)
 table_downloads(tables, stem=f"{cur.key}.bottlenecks", key="bn_dl", provenance=prov,
-                cache_parts=(view.key, slas, idle, tuple(ends), tuple(stages), lost_act, tuple(pp_ignore)),
                 formats=("xlsx", "json", "zip"))

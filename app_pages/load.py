@@ -196,7 +196,7 @@ if report is not None:
         st.markdown(f"**{len(q):,} quarantined rows** — not in the log, each with its reason")
         st.dataframe(q, hide_index=True, key="load_quarantine")
         table_downloads({"quarantined_rows": q}, stem=f"{cur.key}.quarantined", key="load_quarantine_dl",
-                        cache_parts=(cur.fingerprint, "quarantine"))
+                        provenance=app_state.log_provenance(cur))
     else:
         st.success("No row was quarantined.")
     st.download_button("Download the ingest report (JSON)", report.to_json().encode(),

@@ -65,10 +65,9 @@ st.caption(shown)
 d1, d2, _ = st.columns([1, 1, 4])
 stem = f"{cur.key}.process-map"
 d1.download_button("Download SVG", svg.encode(), file_name=f"{stem}.svg", mime="image/svg+xml",
-                   key="map_dl_svg")
-png = app_state.cached("map_png", (view.key, act_pct, path_pct, render_args),
-                       lambda: render.render_map(small, fmt="png", **render_args), scope=cur.fingerprint)
-d2.download_button("Download PNG", png, file_name=f"{stem}.png", mime="image/png", key="map_dl_png")
+                   key="map_dl_svg", on_click="ignore")
+d2.download_button("Download PNG", lambda: render.render_map(small, fmt="png", **render_args),
+                   file_name=f"{stem}.png", mime="image/png", key="map_dl_png", on_click="ignore")
 
 if workshop:
     st.stop()
