@@ -33,7 +33,7 @@ from ..model import (
     ProgressFn,
     no_progress,
 )
-from ..safe_input import InputBytes, read_bytes
+from ..safe_input import MAX_INPUT_BYTES, InputBytes, read_bytes
 from .assemble import assemble
 from .guess import guess_mapping
 from .nested import FLATTENERS, NESTED_PRESET, detect_nested
@@ -91,6 +91,7 @@ def read_log(
     sheet: str | None = None,
     progress: ProgressFn = no_progress,
     stage_labels: Mapping[str, str] | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
 ) -> EventLog:
     """Read an event log or a CRM / ticket export and return an :class:`EventLog` with its report.
 
@@ -102,6 +103,7 @@ def read_log(
     mapping is guessed - the report says which. ``dayfirst`` decides
     ``03/04/2024``; ``timezone`` is applied to timestamps without an offset.
     ``stage_labels`` maps stage ids (HubSpot, ServiceNow, Pipedrive) to labels.
+    ``max_bytes`` caps the (decompressed) input size.
 
     ``log.report`` accounts for every input row: ``rows_read == events +
     quarantined + collapsed + filtered``.
@@ -112,7 +114,7 @@ def read_log(
     """
     check_timezone(timezone)
     progress(0, 4, "reading")
-    data = read_bytes(source, name=name)
+    data = read_bytes(source, name=name, max_bytes=max_bytes)
     kind = sniff_kind(data)
     chosen = get_preset(preset) if preset else None
     if kind == "xes":
@@ -170,7 +172,10 @@ def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *
                     "end_timestamp": preset.end_timestamp}
             m = {**{k: v for k, v in base.items() if v}, **m}
         elif not {"case", "activity", "timestamp"} <= set(m):
-            guessed = guess_mapping(table.frame).to_dict()
+            try:
+                guessed = guess_mapping(table.frame).to_dict()
+            except IngestError as exc:
+                raise IngestError(exc.message, source=table.source) from None
             chosen = {k: v for k, v in guessed.items() if k not in m and v not in m.values()}
             m = {**chosen, **m}
             if chosen:

@@ -34,7 +34,7 @@ def _by_name(columns: list[str], role: str, taken: set[str]) -> str | None:
     return None
 
 
-def _parses_as_time(values: pd.Series) -> bool:
+def _parses_as_time(values: pd.Series, share: float = 0.9) -> bool:
     sample = values.dropna().head(200)
     if sample.empty:
         return False
@@ -43,7 +43,7 @@ def _parses_as_time(values: pd.Series) -> bool:
     except IngestError:
         return True  # ambiguous day/month: still dates
     # bare small integers are not times (epoch needs 9+ digits, Excel 5 digits)
-    return parsed.values.notna().mean() >= 0.9 and not sample.str.fullmatch(r"\d{1,4}").all()
+    return parsed.values.notna().mean() >= share and not sample.str.fullmatch(r"\d{1,4}").all()
 
 
 def guess_mapping(frame: pd.DataFrame) -> ColumnMapping:
@@ -62,7 +62,7 @@ def guess_mapping(frame: pd.DataFrame) -> ColumnMapping:
     found: dict[str, str | None] = {}
     for role in ("case", "activity", "end_timestamp", "timestamp", "resource"):
         col = _by_name(columns, role, taken)
-        if role in ("timestamp", "end_timestamp") and col is not None and not _parses_as_time(frame[col].astype("string")):
+        if role in ("timestamp", "end_timestamp") and col is not None and not _parses_as_time(frame[col].astype("string"), 0.5):
             col = None
         if role == "timestamp" and col is None:
             col = next((c for c in columns if c not in taken and _parses_as_time(frame[c].astype("string"))), None)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IngestError, UnsafeInputError
-from ..safe_input import InputBytes, read_bytes
+from ..safe_input import MAX_INPUT_BYTES, InputBytes, read_bytes
 
 #: XLSX members are decompressed by openpyxl; refuse workbooks that would expand beyond this.
 MAX_XLSX_UNCOMPRESSED = 1024**3
@@ -403,6 +403,7 @@ def read_table(
     *,
     name: str | None = None,
     sheet: str | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
 ) -> Table:
     """Read a CSV / TSV / XLSX / Parquet / flat JSON file as text, for preview or mapping.
 
@@ -415,7 +416,7 @@ def read_table(
     >>> t.frame.iloc[0].tolist(), t.rows.tolist()
     (['007', 'Open'], [2])
     """
-    data = read_bytes(source, name=name)
+    data = read_bytes(source, name=name, max_bytes=max_bytes)
     return read_table_bytes(data, sheet=sheet)
 
 
