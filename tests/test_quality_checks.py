@@ -366,6 +366,7 @@ def test_attribute_completeness_event_and_case_level():
     [f] = attribute_completeness(log, CFG)
     table = {r["attribute"]: (r["level"], r["missing"]) for r in f.examples.to_dict("records")}
     assert table == {"case:Amount": ("case", 1), "channel": ("event", 2), RESOURCE: ("event", 1)}
-    assert f.severity == "medium" and sorted(f.case_ids) == ["c1"]
+    assert f.severity == "medium" and f.cases_affected == 0  # completeness has its own score, no cases
+    assert f.details["resource_missing_by_activity"] == {"Work": 1}
     assert f.details["completeness"]["case:Amount"] == 0.5
     assert attribute_completeness(CLEAN, CFG) == []

@@ -48,9 +48,10 @@ def completeness_table(log: EventLog) -> pd.DataFrame:
 def attribute_completeness(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Attributes with missing values, worst first; ``details["completeness"]`` lists every attribute.
 
-    Affected cases are those with events lacking a resource (the attribute
-    resource, hand-over and segregation-of-duties analyses need); other
-    incomplete attributes are listed without case ids.
+    No case is "affected": a missing optional attribute does not make a case's
+    flow wrong, and the attributes score measures completeness directly.
+    ``details["resource_missing_by_activity"]`` shows where the resource is
+    missing (often one synthesised step, such as a ticket's creation).
     """
     table = completeness_table(log)
     incomplete = table.loc[table["missing"] > 0].sort_values("completeness", kind="stable")
@@ -58,17 +59,20 @@ def attribute_completeness(log: EventLog, config: QualityConfig) -> list[Finding
         return []
     worst = float(incomplete["completeness"].min())
     severity = "high" if worst < 0.5 else "medium" if worst < 0.9 else "low"
-    cases = log.df.loc[_missing(log.df[RESOURCE]), CASE] if RESOURCE in log.df.columns else []
+    details: dict[str, object] = {"completeness": {a: round(float(c), 4) for a, c in
+                                                   zip(table["attribute"], table["completeness"], strict=True)}}
+    if RESOURCE in log.df.columns:
+        no_resource = log.df.loc[_missing(log.df[RESOURCE]), ACTIVITY].value_counts()
+        details["resource_missing_by_activity"] = {str(k): int(v) for k, v in no_resource.items()}
     examples = incomplete.assign(completeness=incomplete["completeness"].round(4))
     return [make_finding(
         check="attribute_completeness", dimension="attributes", severity=severity,
         title=f"{len(incomplete):,} of {len(table):,} attributes have missing values "
               f"(worst: {incomplete['attribute'].iloc[0]} {worst:.1%} complete)",
-        count=len(incomplete), case_ids=cases, examples=examples, config=config,
+        count=len(incomplete), case_ids=[], examples=examples, config=config,
         recommendation="Analyses that group or filter by an incomplete attribute silently leave those "
                        "events out. Make the field mandatory at the source or report results with the gap.",
-        details={"completeness": {a: round(float(c), 4) for a, c in
-                                  zip(table["attribute"], table["completeness"], strict=True)}},
+        details=details,
     )]
 
 

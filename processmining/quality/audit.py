@@ -44,7 +44,8 @@ def audit(
     that name no cases (mixed offsets from the ingest report, single points
     of dependency) are listed but do not move a score. The attributes score
     is the mean completeness of all attributes x 100.
-    ``cases_affected_share`` is the share of cases hit by at least one finding.
+    ``cases_affected_share`` is the share of cases hit by at least one finding;
+    ``cases_affected_by_severity["medium"]`` the share hit by a medium or high one.
 
     A check that cannot run on this log (no resource column, no creation
     time, ...) is listed in ``report.skipped`` with the reason.
@@ -68,9 +69,11 @@ def audit(
             skipped[check.__name__] = exc.reason
     progress(total, total, "quality: done")
     n_cases = log.n_cases
-    all_cases: set[str] = set()
+    hit: dict[str, set[str]] = {"high": set(), "medium": set(), "low": set()}
     for f in findings:
-        all_cases |= f.case_ids
+        for level in ("high", "medium", "low")[("high", "medium", "low").index(f.severity):]:
+            hit[level] |= f.case_ids
+    all_cases = hit["low"]
     return QualityReport(
         findings=tuple(findings),
         scores=dimension_scores(findings, log=log),
@@ -79,6 +82,7 @@ def audit(
         skipped=skipped,
         config=config.to_dict(),
         source=log.name,
+        cases_affected_by_severity={k: round(len(v) / n_cases, 6) if n_cases else 0.0 for k, v in hit.items()},
     )
 
 

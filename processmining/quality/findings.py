@@ -57,8 +57,10 @@ class QualityConfig:
     future_tolerance: pd.Timedelta = pd.Timedelta(days=1)
     #: events before this date are implausible (default values such as 1900-01-01 or 1970-01-01)
     earliest_plausible: pd.Timestamp = pd.Timestamp("1990-01-01", tz="UTC")
-    #: a case with at least this many distinct events at one instant was entered in a batch
+    #: a case with at least this many distinct events recorded within ``batch_window`` was entered in a batch
     batch_case_min_events: int = 2
+    #: consecutive events of a case closer than this count as one save (sub-second clock differences)
+    batch_window: pd.Timedelta = pd.Timedelta(seconds=1)
     #: an account recording at least this many events of different cases at one instant
     batch_resource_min_events: int = 5
     #: case durations above this are impossible for CRM/ticket processes
@@ -200,6 +202,8 @@ class QualityReport:
     skipped: Mapping[str, str] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
     source: str = "log"
+    #: share of cases hit by a finding of at least this severity: {"high": .., "medium": .., "low": ..}
+    cases_affected_by_severity: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def overall_score(self) -> float:
@@ -217,6 +221,7 @@ class QualityReport:
             "overall_score": self.overall_score,
             "scores": {k: float(v) for k, v in self.scores.items()},
             "cases_affected_share": float(self.cases_affected_share),
+            "cases_affected_by_severity": {k: float(v) for k, v in self.cases_affected_by_severity.items()},
             "findings": [f.to_dict() for f in self.findings],
             "skipped": dict(self.skipped),
             "config": dict(self.config),
@@ -236,7 +241,8 @@ class QualityReport:
         lines = [
             f"{self.source}: {self.summary.get('events', 0):,} events, {self.summary.get('cases', 0):,} cases; "
             f"overall score {self.overall_score:.1f}/100; "
-            f"{self.cases_affected_share:.1%} of cases affected by at least one finding",
+            f"{self.cases_affected_share:.1%} of cases affected by at least one finding "
+            f"({self.cases_affected_by_severity.get('medium', 0.0):.1%} by a medium or high one)",
             "  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in self.scores.items()),
         ]
         for f in self.findings:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
-from ..model import ACTIVITY, CASE, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+from ..model import ACTIVITY, CASE, ORDER, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
 from .findings import CheckSkipped, Finding, QualityConfig, make_finding
 
 
@@ -20,34 +21,60 @@ def _join_labels(values: pd.Series) -> str:
     return " | ".join(sorted({str(v) for v in values}))
 
 
-def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
-    """Cases with several different events at the same instant: stages clicked through afterwards.
+def recorded_instant(log: EventLog) -> pd.Series:
+    """When each step was recorded: the start time for interval logs (the stage was entered), else the timestamp.
 
-    Fires per (case, timestamp) group holding at least
-    ``config.batch_case_min_events`` distinct activities. ``count`` = events
-    in such groups. Exact repeats of one activity are left to
-    :func:`~processmining.quality.events.duplicate_events`.
+    In a HubSpot-style interval log a stage's end equals the next stage's
+    start by construction; comparing entry times avoids reporting that as a batch.
     """
-    df = log.df[[CASE, ACTIVITY, TIMESTAMP]].drop_duplicates()
-    sizes = df.groupby([CASE, TIMESTAMP], observed=True, sort=False).size()
-    hit = sizes[sizes >= config.batch_case_min_events]
-    if hit.empty:
+    df = log.df
+    if START_TIMESTAMP in df.columns:
+        return df[START_TIMESTAMP].where(df[START_TIMESTAMP].notna(), df[TIMESTAMP])
+    return df[TIMESTAMP]
+
+
+def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
+    """Cases with several different steps recorded at (almost) the same instant: stages clicked through afterwards.
+
+    Consecutive events of a case less than ``config.batch_window`` apart form
+    one batch (so 06:26:54.511 and 06:26:54.744 are one save); a batch with at
+    least ``config.batch_case_min_events`` distinct activities is reported.
+    ``count`` = events in such batches. Exact repeats of one activity are
+    left to :func:`~processmining.quality.events.duplicate_events`.
+    """
+    df = log.df
+    instant = recorded_instant(log)
+    order = np.lexsort((df[ORDER].to_numpy(), instant.to_numpy(), pd.factorize(df[CASE])[0]))
+    case_codes = pd.factorize(df[CASE])[0][order]
+    t = instant.to_numpy()[order]
+    new_case = np.r_[True, case_codes[1:] != case_codes[:-1]]
+    gap_big = np.r_[True, (t[1:] - t[:-1]) >= config.batch_window.to_timedelta64()]
+    batch = np.cumsum(new_case | gap_big)
+    frame = pd.DataFrame({"batch": batch, CASE: df[CASE].to_numpy()[order], ACTIVITY: df[ACTIVITY].to_numpy()[order],
+                          "at": t})
+    distinct = frame.drop_duplicates(["batch", ACTIVITY])
+    sizes = distinct.groupby("batch", sort=False).size()
+    hit_batches = sizes[sizes >= config.batch_case_min_events]
+    if hit_batches.empty:
         return []
-    groups = hit.reset_index(name="events").sort_values("events", ascending=False, kind="stable")
-    sample = groups.head(config.max_examples)
-    labels = df.merge(sample[[CASE, TIMESTAMP]], on=[CASE, TIMESTAMP]).groupby(
-        [CASE, TIMESTAMP], observed=True, sort=False)[ACTIVITY].agg(_join_labels).rename("activities")
-    examples = sample.merge(labels.reset_index(), on=[CASE, TIMESTAMP], how="left")
-    n_events = int(hit.sum())
+    affected = distinct.loc[distinct["batch"].isin(hit_batches.index)]
+    groups = affected.groupby("batch", sort=False).agg(
+        case=(CASE, "first"), first=("at", "min"), last=("at", "max"), events=(ACTIVITY, "size"),
+        activities=(ACTIVITY, _join_labels)).rename(columns={"case": CASE})
+    groups = groups.sort_values("events", ascending=False, kind="stable").reset_index(drop=True)
+    groups["first"] = pd.to_datetime(groups["first"], utc=True)
+    groups["last"] = pd.to_datetime(groups["last"], utc=True)
+    n_events = int(hit_batches.sum())
+    window = config.batch_window.total_seconds()
     return [make_finding(
         check="batch_entry_by_case", dimension="timestamps", severity="medium",
-        title=f"{n_events:,} events share their timestamp with other steps of the same case "
-              f"({len(hit):,} batches)",
-        count=n_events, case_ids=groups[CASE], examples=examples, config=config,
+        title=f"{n_events:,} events were recorded within {window:g} s of other steps of the same case "
+              f"({len(groups):,} batches)",
+        count=n_events, case_ids=groups[CASE], examples=groups, config=config,
         recommendation="The order of these steps is unknown and their waiting times are zero by construction: "
                        "they were recorded in one save or entered afterwards. Do not read durations between them; "
                        "ask whether the stages are really used as they happen.",
-        details={"batches": len(hit)},
+        details={"batches": len(groups), "window_seconds": window},
     )]
 
 
