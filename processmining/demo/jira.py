@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .clock import (
     DAY_S,
@@ -117,7 +118,6 @@ def _simulate_ticket(i: int, kind: str | None, created: np.datetime64, clock: _C
     tk.go(OPEN, created, "")
     if kind == "sla_first_response":
         pickup = int(rng.uniform(FIRST_RESPONSE_SLA_HOURS + 1, 30) * 3600) * SECOND
-        tk.detail["hours"] = round(float(pickup / SECOND) / 3600, 2)
     else:
         pickup = clock.hours(0.6, 0.7, 3.0)
     t = created + pickup
@@ -172,8 +172,6 @@ def _simulate_ticket(i: int, kind: str | None, created: np.datetime64, clock: _C
         t = max(t, created + int(rng.uniform(HIGH_RESOLUTION_SLA_DAYS + 0.5, 12) * DAY_S) * SECOND)
         t = scalar_snap(t, rng)
     tk.go(RESOLVED, t, role_of(line))
-    if slow:
-        tk.detail["days"] = round(float((t - created) / SECOND) / DAY_S, 2)
     if kind == "reopened":
         t = clock.work(t + int(rng.uniform(1, 3.5) * DAY_S) * SECOND, 1, 4)
         tk.go(REOPENED, t, role_of(line))
@@ -238,7 +236,8 @@ def _place(tk: Ticket, *, recent: bool, rng: np.random.Generator) -> None:
         over = (times[-1] - (EXPORT_LOCAL - idle)) / SECOND
         weeks = int(np.ceil(over / (7 * DAY_S)))
         times = times - weeks * WEEK
-        tk.detail["days_since_last_event"] = round(float((EXPORT_LOCAL - times[-1]) / SECOND) / DAY_S, 1)
+        export_utc, last_utc = local_to_utc(np.array([EXPORT_LOCAL, times[-1]]))
+        tk.detail["days_since_last_event"] = round((export_utc - last_utc).total_seconds() / DAY_S, 1)
         tk.open_at_export = True
     elif recent:
         keep = int(np.searchsorted(times, EXPORT_LOCAL))
@@ -336,6 +335,11 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
     all_times = np.array([t for tk in tickets for t in tk.times])
     utc_all = local_to_utc(all_times)
     millis = rng.integers(0, 1000, len(all_times))
+    starts = np.cumsum([0] + [len(tk.times) for tk in tickets])
+    for pos, tk in enumerate(tickets):
+        if tk.index in {b.index for b in batch}:  # one save: the very same instant, milliseconds included
+            millis[starts[pos + 1] - 1] = millis[starts[pos + 1] - 2]
+    exact = utc_all + pd.to_timedelta(millis, unit="ms")
     hist_str = format_jira(utc_all, millis, tz=OFFICE_TZ)
     created_str = format_jira(utc_all, millis, tz="UTC")
 
@@ -377,7 +381,7 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
             histories.append({"id": hid[(pos, j)], "author": author, "created": created, "items": items})
             if acc == BOT_ACCOUNT:
                 imperf["bot_account"].details.setdefault(key, []).append(hid[(pos, j)])
-            if tk.index in dup_ids and j == 1 + (tk.index % (n - 1)):
+            if tk.index in dup_ids and j == 1 + (tk.index % max(1, n - 2)):  # never the closing history
                 histories.append(json.loads(json.dumps(histories[-1])))
                 imperf["duplicate_histories"].add(key, {"history_id": hid[(pos, j)], "status": tk.statuses[j]})
         status = tk.statuses[-1]
@@ -397,6 +401,11 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
             "changelog": {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories},
         })
         offset += n
+        if tk.kind == "sla_first_response":  # measured on the exported (UTC, millisecond) times
+            tk.detail["hours"] = round((exact[offset - n + 1] - exact[offset - n]).total_seconds() / 3600, 2)
+        elif tk.kind == "sla_resolution_high":
+            first_res = offset - n + tk.statuses.index(RESOLVED)
+            tk.detail["days"] = round((exact[first_res] - exact[offset - n]).total_seconds() / DAY_S, 2)
         if tk.kind is not None:
             detail = {k: v for k, v in tk.detail.items() if not k.startswith("_")}
             planted[tk.kind].add(key, detail or None)

@@ -430,12 +430,15 @@ def sales_truth(sim: SalesSimulation, frame: pd.DataFrame, artefacts: dict[int, 
     by_id = {p.user_id: p for p in sim.team.everyone}
     lost_after: dict[str, list[str]] = {s: [] for s in (Q, NA, PQ, NR)}
     open_at: dict[str, list[str]] = {}
-    outcomes = {"won": 0, "lost": 0, "open": 0}
+    outcomes = {"won": 0, "lost": 0, "open": 0, "booked_without_won": 0}
     open_cases, normal_cases = [], []
     for case in range(len(tpl)):
         t = sim.templates[tpl[case]]
         cid = ids[case]
-        outcomes["open" if t.outcome == "stuck" else t.outcome] += 1
+        if t.outcome in ("open", "stuck"):
+            outcomes["open"] += 1
+        else:
+            outcomes[t.outcome if CW in t.path or t.outcome == "lost" else "booked_without_won"] += 1
         if t.outcome in ("open", "stuck"):
             open_cases.append(cid)
             open_at.setdefault(t.path[-1], []).append(cid)
@@ -453,10 +456,12 @@ def sales_truth(sim: SalesSimulation, frame: pd.DataFrame, artefacts: dict[int, 
         elif t.kind == "backward_move":
             kind.add(cid, dict(t.detail))
         elif t.kind == "sla_breach":
-            days = (pq_t[case] - first_t[case]) / np.timedelta64(1, "s") / DAY_S
+            pq_utc, first_utc = local_to_utc(np.array([pq_t[case], first_t[case]]))
+            days = (pq_utc - first_utc) / pd.Timedelta(days=1)
             kind.add(cid, {"days": round(float(days), 2)})
         elif t.kind == "stuck_open":
-            idle = (EXPORT_LOCAL - last_t[case]) / np.timedelta64(1, "s") / DAY_S
+            export_utc, last_utc = local_to_utc(np.array([EXPORT_LOCAL, last_t[case]]))
+            idle = (export_utc - last_utc) / pd.Timedelta(days=1)
             kind.add(cid, {"stage": t.path[-1], "days_since_last_event": round(float(idle), 1)})
         else:
             kind.add(cid)

@@ -1,0 +1,310 @@
+"""The demo exports against their ground truth, checked independently on the imported event logs.
+
+Every planted kind is re-derived here from the events the importer produces
+(not from the generator's internals) and must equal the recorded case ids
+exactly - which also proves that normal cases never trigger a planted kind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from processmining.demo import FILES, GROUND_TRUTH_FILE, generate_demo
+from processmining.demo.people import salesforce_checksum
+from processmining.model import ACTIVITY, CASE, RESOURCE, START_TIMESTAMP, TIMESTAMP
+
+EXPORT = pd.Timestamp("2024-12-02T06:00:00Z")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    files, truth = generate_demo()
+    return files, truth.to_dict()
+
+
+@pytest.fixture(scope="module")
+def logs(demo):
+    ingest = pytest.importorskip("processmining.ingest", reason="the importer (processmining.ingest) is not built yet")
+    files, truth = demo
+    out = {}
+    for key, name in FILES.items():
+        out[key] = ingest.read_log(files[name], name=name, preset=truth["logs"][key]["preset"])
+    return out
+
+
+def _sequences(df: pd.DataFrame, codes: dict[str, str]) -> pd.Series:
+    return df.groupby(CASE, sort=False)[ACTIVITY].agg(lambda s: "".join(codes.get(a, "?") for a in s))
+
+
+# ------------------------------------------------------------------ committed files
+def test_committed_eventlogs_are_exactly_what_the_generator_writes(demo, repo_root):
+    files, _ = demo
+    folder = repo_root / "eventlogs"
+    for name, data in files.items():
+        assert (folder / name).read_bytes() == data, f"eventlogs/{name} differs from `processmining demo eventlogs`"
+    assert sum(len(d) for d in files.values()) < 5_000_000
+
+
+def test_ground_truth_file_structure(demo):
+    files, truth = demo
+    assert json.loads(files[GROUND_TRUTH_FILE]) == truth
+    assert truth["format"] == "processmining-demo-ground-truth" and truth["seed"] == 7
+    assert truth["export_time"] == "2024-12-02T06:00:00Z"
+    for key, lt in truth["logs"].items():
+        assert lt["file"] == FILES[key]
+        assert len(set(lt["normal_cases"])) == len(lt["normal_cases"])
+        planted_cases = set().union(*(set(p["cases"]) for p in lt["planted"].values()))
+        # one planted kind per case, never on a normal case
+        assert sum(p["count"] for p in lt["planted"].values()) == len(planted_cases)
+        assert not planted_cases & set(lt["normal_cases"])
+        assert len(planted_cases) + len(lt["normal_cases"]) == lt["cases"]
+
+
+def test_counts_per_planted_kind(demo):
+    _, truth = demo
+    counts = {k: {kind: p["count"] for kind, p in lt["planted"].items()} for k, lt in truth["logs"].items()}
+    assert counts["salesforce"] == {"skipped_approval": 30, "sod_breach": 20, "wrong_order": 20, "backward_move": 40,
+                                    "sla_breach": 40, "order_without_won": 15, "stuck_open": 40}
+    assert counts["jira"] == {"ping_pong": 38, "reopened": 60, "sla_first_response": 30, "sla_resolution_high": 30,
+                              "never_closed": 30}
+    assert counts["hubspot"] == {"skipped_stage": 30}
+    imperf = {k: {kind: p["count"] for kind, p in lt["imperfections"].items()} for k, lt in truth["logs"].items()}
+    assert imperf["jira"] == {"batch_entry": 15, "synonym_labels": 9, "duplicate_histories": 8, "departed_agent": 3,
+                              "bot_account": imperf["jira"]["bot_account"], "date_only_timestamps": 6}
+    assert imperf["salesforce"] == {"export_artefacts": 60}
+    assert truth["logs"]["salesforce"]["imperfections"]["export_artefacts"]["rows"] == 60
+    assert imperf["hubspot"] == {"date_only_cells": 20}
+
+
+# ------------------------------------------------------------------ the presets load the files
+def test_files_load_with_their_presets_and_nothing_quarantined(demo, logs):
+    _, truth = demo
+    for key, log in logs.items():
+        lt, report = truth["logs"][key], log.report
+        assert report.quarantined == [], (key, report.quarantined[:3])
+        assert log.n_cases == lt["cases"]
+    sf, jira, hub = logs["salesforce"], logs["jira"], logs["hubspot"]
+    assert sf.n_events == truth["logs"]["salesforce"]["events"]
+    assert sf.report.collapsed_duplicates == 60  # exactly the planted artefact rows
+    assert sf.report.rows_read == truth["logs"]["salesforce"]["rows"]
+    # duplicate histories are kept by the importer (and counted), everything else is one event per status item
+    assert jira.n_events == truth["logs"]["jira"]["events"] + 8
+    assert jira.report.duplicate_events == 8
+    assert hub.n_events == truth["logs"]["hubspot"]["events"]
+
+
+# ------------------------------------------------------------------ Salesforce
+SF = {"Prospecting": "p", "Qualification": "q", "Needs Analysis": "n", "Proposal/Price Quote": "x",
+      "Discount Approval": "a", "Negotiation/Review": "r", "Closed Won": "w", "Closed Lost": "l", "Order Booked": "o"}
+SF_WON = r"pqn(xa?r)+wo"
+SF_LOST = r"pq(n(x(a?r(xa?r)*)?)?)?l"
+
+
+def _sf_frames(logs):
+    df = logs["salesforce"].df
+    return df, _sequences(df, SF)
+
+
+def test_salesforce_normal_cases_follow_the_normal_flow(demo, logs):
+    _, truth = demo
+    lt = truth["logs"]["salesforce"]
+    _, seqs = _sf_frames(logs)
+    open_cases = set(lt["open_cases"])
+    for case in lt["normal_cases"]:
+        s = seqs[case]
+        if case in open_cases:
+            assert any(re.fullmatch(SF_WON, s + tail) for tail in ("wo", "rwo", "arwo", "xarwo", "nxrwo")), (case, s)
+        else:
+            assert re.fullmatch(SF_WON, s) or re.fullmatch(SF_LOST, s), (case, s)
+    # and no planted case does (except the rule-only kinds, which keep a normal sequence)
+    for kind in ("wrong_order", "backward_move", "order_without_won"):
+        for case in lt["planted"][kind]["cases"]:
+            assert not (re.fullmatch(SF_WON, seqs[case]) or re.fullmatch(SF_LOST, seqs[case])), (kind, case)
+
+
+def test_salesforce_planted_kinds_rederived_from_the_events(demo, logs):
+    _, truth = demo
+    lt = truth["logs"]["salesforce"]
+    planted = {k: set(v["cases"]) for k, v in lt["planted"].items()}
+    df, seqs = _sf_frames(logs)
+    discount = df.groupby(CASE)["case:Discount__c"].first().astype("Float64")
+    has_da = seqs.str.contains("a")
+    approval_needed = discount.reindex(seqs.index).fillna(0) > 20
+    assert set(seqs.index[approval_needed & ~has_da]) == planted["skipped_approval"]
+    # every approval-needing normal quote is approved: each x is followed by a when the discount is above 20
+    normal = seqs.loc[lt["normal_cases"]]
+    need = approval_needed.loc[lt["normal_cases"]]
+    assert (normal[need].str.count("x") == normal[need].str.count("xa")).all()
+    assert not normal[~need].str.contains("a").any()
+
+    pq = df[df[ACTIVITY] == "Proposal/Price Quote"][[CASE, RESOURCE]]
+    da = df[df[ACTIVITY] == "Discount Approval"][[CASE, RESOURCE]]
+    pairs = pq.merge(da, on=[CASE, RESOURCE])
+    assert set(pairs[CASE]) == planted["sod_breach"]
+    assert pairs.groupby(CASE).size().eq(1).all()  # exactly one same-user pair per case
+    for case, detail in lt["planted"]["sod_breach"]["details"].items():
+        assert pairs.loc[pairs[CASE] == case, RESOURCE].iloc[0] == detail["user"]
+
+    assert set(seqs.index[seqs.str.match(r"^[^x]*r.*x")]) == planted["wrong_order"]
+
+    rank = {a: i for i, a in enumerate(SF)}
+    prev = df.groupby(CASE)[ACTIVITY].shift()
+    back = df[prev.notna() & (df[ACTIVITY].map(rank) < prev.map(rank))
+              & ~((prev == "Negotiation/Review") & (df[ACTIVITY] == "Proposal/Price Quote"))]
+    assert set(back[CASE]) == planted["backward_move"]
+    assert back.groupby(CASE).size().eq(1).all()
+    for case, detail in lt["planted"]["backward_move"]["details"].items():
+        row = back[back[CASE] == case].iloc[0]
+        assert (prev[row.name], row[ACTIVITY]) == (detail["from"], detail["to"])
+
+    start = df.groupby(CASE)[TIMESTAMP].min()
+    first_quote = df[df[ACTIVITY] == "Proposal/Price Quote"].groupby(CASE)[TIMESTAMP].min()
+    late = (first_quote - start.reindex(first_quote.index)) > pd.Timedelta(days=30)
+    assert set(late.index[late]) == planted["sla_breach"]
+    for case, detail in lt["planted"]["sla_breach"]["details"].items():
+        assert detail["days"] == pytest.approx((first_quote[case] - start[case]) / pd.Timedelta(days=1), abs=0.01)
+
+    assert set(seqs.index[seqs.str.contains("o") & ~seqs.str.contains("w")]) == planted["order_without_won"]
+
+    last = df.groupby(CASE)[TIMESTAMP].max()
+    is_open = ~seqs.str[-1].isin(["w", "l", "o"])
+    assert set(seqs.index[is_open]) == set(lt["open_cases"])
+    stuck = is_open & ((EXPORT - last.reindex(seqs.index)) > pd.Timedelta(days=60))
+    assert set(seqs.index[stuck]) == planted["stuck_open"]
+
+    lost = seqs[seqs.str.endswith("l")]
+    codes = {v: k for k, v in SF.items()}
+    for stage, cases in lt["lost_after"].items():
+        assert set(lost.index[lost.str[-2].map(codes) == stage]) == set(cases)
+    assert lt["outcomes"] == {"won": int(seqs.str.contains("w").sum()), "lost": len(lost),
+                              "open": int(is_open.sum()), "booked_without_won": 15}
+
+
+def test_salesforce_ids_and_timestamps_look_like_the_real_export(demo):
+    files, truth = demo
+    raw = pd.read_csv(pd.io.common.BytesIO(files[FILES["salesforce"]]), dtype=str, keep_default_na=False)
+    assert list(raw.columns) == ["OpportunityId", "Field", "DataType", "OldValue", "NewValue", "CreatedById",
+                                 "CreatedDate"]
+    for col, prefix in (("OpportunityId", "006"), ("CreatedById", "005")):
+        ids = raw[col].drop_duplicates()
+        assert ids.str.fullmatch(prefix + r"Hs[0-9A-Za-z]{13}").all()
+        assert all(i[15:] == salesforce_checksum(i[:15]) for i in ids)
+    assert raw["CreatedDate"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z").all()
+    assert (raw["Field"] == "created").sum() == 2000
+    art = raw[(raw["Field"] == "StageName") & (raw["OldValue"] == raw["NewValue"])]
+    details = truth["logs"]["salesforce"]["imperfections"]["export_artefacts"]["details"]
+    lines = sorted(d["line"] for v in details.values() for d in v)
+    assert sorted((art.index + 2).tolist()) == lines  # line numbers in the file (header is line 1)
+
+
+# ------------------------------------------------------------------ Jira
+JIRA = {"Open": "o", "1st Line Support": "1", "2nd Line Support": "2", "3rd Line Support": "3",
+        "Waiting for Customer": "w", "Resolved": "r", "Closed": "c", "Reopened": "x"}
+JIRA_DONE = r"o1(w1)*(2(w2)*(3(w3)*)?)?rc"
+
+
+def test_jira_normal_cases_follow_the_normal_flow(demo, logs):
+    _, truth = demo
+    lt = truth["logs"]["jira"]
+    df = logs["jira"].df
+    df = df.drop_duplicates([CASE, ACTIVITY, TIMESTAMP, RESOURCE])  # the planted duplicate histories
+    seqs = _sequences(df, {**JIRA, **dict.fromkeys(lt["imperfections"]["synonym_labels"]["synonyms"], "w")})
+    open_cases = set(lt["open_cases"])
+    for case in lt["normal_cases"]:
+        s = seqs[case]
+        if case in open_cases:
+            assert any(re.fullmatch(JIRA_DONE, s + tail) for tail in ("rc", "1rc", "2rc")), (case, s)
+        else:
+            assert re.fullmatch(JIRA_DONE, s), (case, s)
+
+
+def test_jira_planted_kinds_rederived_from_the_events(demo, logs):
+    _, truth = demo
+    lt = truth["logs"]["jira"]
+    planted = {k: set(v["cases"]) for k, v in lt["planted"].items()}
+    df = logs["jira"].df
+    seqs = _sequences(df, JIRA)
+    prev = df.groupby(CASE)[ACTIVITY].shift()
+    line = {"1st Line Support": 1, "2nd Line Support": 2, "3rd Line Support": 3}
+    down = df[df[ACTIVITY].map(line) < prev.map(line)]
+    assert set(down[CASE]) == planted["ping_pong"]
+    for case, detail in lt["planted"]["ping_pong"]["details"].items():
+        assert len(down[down[CASE] == case]) == detail["bounces"]
+
+    assert set(seqs.index[seqs.str.contains("x")]) == planted["reopened"]
+
+    opened = df[df[ACTIVITY] == "Open"].set_index(CASE)[TIMESTAMP]
+    first_l1 = df[df[ACTIVITY] == "1st Line Support"].groupby(CASE)[TIMESTAMP].min()
+    wait = first_l1 - opened.reindex(first_l1.index)
+    assert set(wait.index[wait > pd.Timedelta(hours=4)]) == planted["sla_first_response"]
+
+    prio = df.groupby(CASE)["case:priority"].first()
+    resolved = df[df[ACTIVITY] == "Resolved"].groupby(CASE)[TIMESTAMP].min()
+    high = prio.index[prio == "High"]
+    res_time = resolved.reindex(high).fillna(EXPORT) - opened.reindex(high)
+    assert set(high[res_time > pd.Timedelta(days=5)]) == planted["sla_resolution_high"]
+
+    last = df.groupby(CASE).agg(act=(ACTIVITY, "last"), t=(TIMESTAMP, "max"))
+    idle = (last["act"] != "Closed") & (EXPORT - last["t"] > pd.Timedelta(days=30))
+    assert set(last.index[idle]) == planted["never_closed"]
+    assert set(last.index[last["act"] != "Closed"]) == set(lt["open_cases"])
+
+
+def test_jira_imperfections_rederived_from_the_events(demo, logs):
+    _, truth = demo
+    imp = truth["logs"]["jira"]["imperfections"]
+    df = logs["jira"].df
+    g = df.groupby(CASE)
+    same_time = df[(df[TIMESTAMP] == g[TIMESTAMP].shift()) & (df[ACTIVITY] != g[ACTIVITY].shift())]
+    assert set(same_time[CASE]) == set(imp["batch_entry"]["cases"])
+    dup = df[df.duplicated([CASE, ACTIVITY, TIMESTAMP, RESOURCE])]
+    assert set(dup[CASE]) == set(imp["duplicate_histories"]["cases"])
+    odd = df[~df[ACTIVITY].isin(JIRA)]
+    assert set(odd[ACTIVITY]) == set(imp["synonym_labels"]["synonyms"])
+    assert set(odd[CASE]) == set(imp["synonym_labels"]["cases"])
+    midnight = df[df[TIMESTAMP] == df[TIMESTAMP].dt.normalize()]
+    assert set(midnight[CASE]) == set(imp["date_only_timestamps"]["cases"])
+    # only the departed agent has a silence over 90 days, and the cases after it are the planted ones
+    acts = df.dropna(subset=[RESOURCE]).sort_values(TIMESTAMP)
+    gaps = acts.groupby(RESOURCE)[TIMESTAMP].diff()
+    returning = acts[gaps > pd.Timedelta(days=90)]
+    assert set(returning[RESOURCE]) == {imp["departed_agent"]["display_name"]}
+    after = acts[(acts[RESOURCE] == imp["departed_agent"]["display_name"])
+                 & (acts[TIMESTAMP] >= returning[TIMESTAMP].min())]
+    assert set(after[CASE]) == set(imp["departed_agent"]["cases"])
+    assert imp["departed_agent"]["silence_days"] > 90
+    bot = df[df[RESOURCE] == "Automation for Jira"]
+    assert set(bot[CASE]) == set(imp["bot_account"]["cases"]) and len(bot) == imp["bot_account"]["histories"]
+    assert set(bot[ACTIVITY]) == {"Closed"}
+
+
+# ------------------------------------------------------------------ HubSpot
+def test_hubspot_funnel_skips_and_date_only_cells(demo, logs):
+    _, truth = demo
+    lt = truth["logs"]["hubspot"]
+    df = logs["hubspot"].df
+    order = ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled", "Decision Maker Bought-In",
+             "Contract Sent"]
+    rank = {s: i for i, s in enumerate(order)}
+    open_part = df[df[ACTIVITY].isin(order)]
+    ranks = {case: sorted(rank[a] for a in acts) for case, acts in open_part.groupby(CASE)[ACTIVITY]}
+    gapped = {case for case, r in ranks.items() if r != list(range(len(r)))}
+    assert gapped == set(lt["planted"]["skipped_stage"]["cases"])
+    for case, detail in lt["planted"]["skipped_stage"]["details"].items():
+        assert order[min(set(range(5)) - set(ranks[case]))] == detail["skipped"]
+    final = {case: frozenset(acts) for case, acts in df.groupby(CASE)[ACTIVITY]}
+    open_cases = set(lt["open_cases"])
+    won = {c for c, s in final.items() if "Closed Won" in s}
+    lost = {c for c, s in final.items() if "Closed Lost" in s}
+    assert not won & lost and not (won | lost) & open_cases
+    assert len(won) + len(lost) + len(open_cases) == lt["cases"]
+    assert lt["outcomes"] == {"won": len(won), "lost": len(lost), "open": len(open_cases)}
+    for stage, cases in lt["lost_after"].items():  # the last open stage before Closed Lost
+        assert all(max(final[c] - {"Closed Lost"}, key=rank.get) == stage for c in cases)
+    entered = df[START_TIMESTAMP] if START_TIMESTAMP in df else df[TIMESTAMP]
+    midnight = df[entered == entered.dt.normalize()]
+    assert set(midnight[CASE]) == set(lt["imperfections"]["date_only_cells"]["cases"])
