@@ -105,9 +105,15 @@ class ProcessMap:
 
     # -- cached helpers for simplify (depend only on the full map)
     @cached_property
-    def _widest_trees(self) -> tuple[dict[str, str], dict[str, str]]:
+    def _edge_list(self) -> list[tuple[str, str, int]]:
+        """All edges as (source, target, frequency), most frequent first (ties by name)."""
         e = self.edges()
-        triples = list(zip(e["source"], e["target"], e["frequency"].astype(float), strict=True))
+        triples = [(str(s), str(t), int(f)) for s, t, f in zip(e["source"], e["target"], e["frequency"], strict=True)]
+        return sorted(triples, key=lambda x: (-x[2], x[0], x[1]))
+
+    @cached_property
+    def _widest_trees(self) -> tuple[dict[str, str], dict[str, str]]:
+        triples = [(s, t, float(f)) for s, t, f in self._edge_list]
         return _widest_tree(triples, START), _widest_tree([(t, s, w) for s, t, w in triples], END)
 
 
@@ -271,19 +277,20 @@ def simplify(pm: ProcessMap, *, activities: float | None = None, paths: float | 
     n_act = len(acts)
     if n_act == 0:
         return base
-    order = acts.sort_values(["events"], ascending=False, kind="stable").index.tolist()
+    order = acts.index.tolist()  # process_map sorts activities by events, most frequent first
     keep_n = max(1, math.ceil(activities * n_act - 1e-9))
     kept = set(order[:keep_n])
     nodes = kept | {START, END}
-    edges = base.edges()
-    cand = edges[edges["source"].isin(nodes) & edges["target"].isin(nodes)]
-    cand = cand.sort_values(["frequency", "source", "target"], ascending=[False, True, True])
+    cand = [(s, t) for s, t, _ in base._edge_list if s in nodes and t in nodes]  # most frequent first
     n_keep_arcs = math.ceil(paths * len(cand) - 1e-9)
-    chosen: set[tuple[str, str]] = set(zip(cand["source"].iloc[:n_keep_arcs], cand["target"].iloc[:n_keep_arcs], strict=True))
-    # strongest in / out arc of every kept activity (cand is sorted by frequency)
-    best_in = cand.drop_duplicates("target")
-    best_out = cand.drop_duplicates("source")
-    chosen |= set(zip(best_in["source"], best_in["target"], strict=True)) | set(zip(best_out["source"], best_out["target"], strict=True))
+    chosen: set[tuple[str, str]] = set(cand[:n_keep_arcs])
+    # strongest in / out arc of every kept activity
+    best_in: dict[str, tuple[str, str]] = {}
+    best_out: dict[str, tuple[str, str]] = {}
+    for s, t in cand:
+        best_in.setdefault(t, (s, t))
+        best_out.setdefault(s, (s, t))
+    chosen |= set(best_in.values()) | set(best_out.values())
     pred, succ = base._widest_trees
     connectors: list[str] = []
 
@@ -315,7 +322,9 @@ def simplify(pm: ProcessMap, *, activities: float | None = None, paths: float | 
                 seen = reach(root, forward)
     all_nodes = kept | set(connectors)
     act_rows = acts.loc[[a for a in order if a in all_nodes]]
-    arcs = base.arcs[[(s, t) in chosen for s, t in zip(base.arcs["source"], base.arcs["target"], strict=True)]]
+    keep_arc = np.fromiter(((s, t) in chosen for s, t in zip(base.arcs["source"], base.arcs["target"], strict=True)),
+                           dtype=bool, count=len(base.arcs))
+    arcs = base.arcs[keep_arc]
     starts = {t for s, t in chosen if s == START}
     ends = {s for s, t in chosen if t == END}
     act_rows = act_rows.assign(starts=np.where(act_rows.index.isin(list(starts)), act_rows["starts"], 0),
