@@ -22,7 +22,7 @@ def demo(
     formats: Annotated[list[str] | None, typer.Option(
         "--format", help="What to write; repeatable: 'exports' (the three source-system files + ground_truth.json, "
                          "the default) and/or an event-log format (xes, xes.gz, csv, parquet) to also write each "
-                         "export converted with its preset.", show_default=False)] = None,
+                         "export converted with its preset, as <export>_log.<format>).", show_default=False)] = None,
 ) -> None:
     """Write realistic demo exports with planted deviations, and ground_truth.json saying which case has which.
 
@@ -53,7 +53,7 @@ def demo(
 
             log = read_log(files[name], name=name, preset=lt.preset)
             for fmt in log_formats:
-                target = outdir / f"{Path(name).stem}.{fmt}"
+                target = outdir / f"{Path(name).stem}_log.{fmt}"  # never overwrites the CSV exports
                 write_log(log, target)
                 typer.echo(f"wrote {target} ({log.n_events:,} events, {log.n_cases:,} cases)")
     if "exports" in wanted:
