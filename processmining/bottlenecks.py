@@ -19,7 +19,7 @@ import pandas as pd
 
 from .discovery import ProcessMap, process_map
 from .errors import AnalysisError
-from .model import ACTIVITY, RESOURCE, EventLog
+from .model import ACTIVITY, CASE, RESOURCE, EventLog
 from .performance import _as_of, _events, _to_ts, activity_performance, first_pairs, parse_duration
 
 
@@ -135,6 +135,7 @@ def sla_breaches(
     targets: Sequence[SlaTarget | str],
     *,
     as_of: str | pd.Timestamp | None = None,
+    final_activities: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check time targets; return ``(breaches, summary)``.
 
@@ -143,10 +144,13 @@ def sla_breaches(
     still open), ``duration_s``, ``limit_s``, ``excess_s`` (by how much) and
     ``status``: ``"late"`` (done after the limit) or ``"open"`` (not done yet and
     already over the limit at ``as_of``, default the log's last timestamp).
-    For a stage target the longest stay in the stage is reported.
+    For a stage target the longest stay in the stage is reported. With
+    ``final_activities`` (e.g. ``["Closed Lost"]``), a case that reached one of
+    them without the target activity is finished, not open: it is counted as
+    ``not_reached`` in the summary and never listed as a breach.
 
     ``summary``: per target ``measured`` (cases where the clock started),
-    ``met``, ``late``, ``open_breached``, ``breach_share``, ``median_s``, ``p90_s``.
+    ``met``, ``late``, ``open_breached``, ``not_reached``, ``breach_share``, ``median_s``, ``p90_s``.
 
     >>> breaches, summary = sla_breaches(log, ["Open->1st Line Support<=4h"])
     """
@@ -164,13 +168,21 @@ def sla_breaches(
             frame = pd.DataFrame({"case": pairs["case"], "from_activity": tgt.source or "(case start)",
                                   "to_activity": tgt.target, "from_t": pairs["from_t"],
                                   "to_t": pairs["to_t"], "duration_s": dur, "done": done})
+            finished = np.zeros(len(frame), dtype=bool)
+            if final_activities is not None:
+                fin = set(final_activities) - {tgt.target}
+                fin_cases = set(sub.df.loc[sub.df[ACTIVITY].isin(list(fin)), CASE].tolist())
+                finished = ~done & frame["case"].isin(fin_cases).to_numpy()
         else:
             frame = _stage_stays(sub, tgt.source or "", now)
-        late = frame["done"].to_numpy() & (frame["duration_s"].to_numpy() > tgt.limit_s)
-        open_b = ~frame["done"].to_numpy() & (frame["duration_s"].to_numpy() > tgt.limit_s)
+            finished = np.zeros(len(frame), dtype=bool)
+        over = frame["duration_s"].to_numpy() > tgt.limit_s
+        late = frame["done"].to_numpy() & over
+        open_b = ~frame["done"].to_numpy() & ~finished & over
         d = frame["duration_s"][frame["done"]]
-        summary.append({"target": tgt.label, "measured": int(len(frame)), "met": int(len(frame) - late.sum() - open_b.sum()),
-                        "late": int(late.sum()), "open_breached": int(open_b.sum()),
+        summary.append({"target": tgt.label, "measured": int(len(frame)),
+                        "met": int(len(frame) - late.sum() - open_b.sum() - finished.sum()),
+                        "late": int(late.sum()), "open_breached": int(open_b.sum()), "not_reached": int(finished.sum()),
                         "breach_share": float((late.sum() + open_b.sum()) / len(frame)) if len(frame) else 0.0,
                         "median_s": float(d.median()) if len(d) else float("nan"),
                         "p90_s": float(d.quantile(0.9)) if len(d) else float("nan"), "limit_s": tgt.limit_s})
@@ -248,7 +260,7 @@ def bottleneck_report(
                       else pd.DataFrame({"note": [f"the log has no {handover_attribute} column"]})),
     }
     if slas:
-        tables["sla_breaches"], tables["sla_summary"] = sla_breaches(log, slas)
+        tables["sla_breaches"], tables["sla_summary"] = sla_breaches(log, slas, final_activities=end_activities)
     if idle is not None or end_activities is not None:
         tables["stuck_cases"] = stuck_cases(log, idle=idle, end_activities=end_activities)
     if stage_order:
