@@ -313,10 +313,15 @@ def test_stale_open_cases_relative_to_the_last_event():
         rows += flow(f"t{i:02d}", 1, ("Open", "Work", "Closed"))
     rows += [("stuck", "Open", "2024-01-02T09:00:00Z", "a"), ("stuck", "Work", "2024-01-03T09:00:00Z", "a")]
     rows += [("fresh", "Open", "2024-03-01T09:00:00Z", "a")]  # open, but active 2 days before the export
-    [f] = stale_open_cases(make_log(rows), CFG)
+    default = QualityConfig()  # no known export time: measured against the log's last event (2024-03-03)
+    [f] = stale_open_cases(make_log(rows), default)
     assert (f.count, sorted(f.case_ids)) == (1, ["stuck"])
     assert f.details["last_activities"] == {"Work": 1}
-    assert stale_open_cases(make_log(rows[:-3]), CFG) == []
+    assert stale_open_cases(make_log(rows[:-3]), default) == []
+    # with the export time given (2024-12-31), "fresh" has been idle for ten months as well
+    [f] = stale_open_cases(make_log(rows), CFG)
+    assert sorted(f.case_ids) == ["fresh", "stuck"]
+    assert f.details["export_time"] == "2024-12-31T00:00:00+00:00"
 
 
 # ------------------------------------------------------------ resources

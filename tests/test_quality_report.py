@@ -48,13 +48,14 @@ def ticket_log() -> EventLog:
 def test_audit_findings_scores_and_share():
     report = audit(ticket_log(), config=CFG)
     by = {f.check: f for f in report.findings}
-    assert sorted(by) == ["batch_entry_by_case", "duplicate_events", "incomplete_cases", "synonymous_labels",
-                          "system_accounts", "timestamp_precision"]
+    assert sorted(by) == ["batch_entry_by_case", "duplicate_events", "incomplete_cases", "stale_open_cases",
+                          "synonymous_labels", "system_accounts", "timestamp_precision"]
     assert sorted(by["synonymous_labels"].case_ids) == ["s1"]
     assert sorted(by["duplicate_events"].case_ids) == ["d1"]
     assert sorted(by["batch_entry_by_case"].case_ids) == ["b1"]
     assert sorted(by["timestamp_precision"].case_ids) == ["n1"]
     assert sorted(by["incomplete_cases"].case_ids) == ["n1"]
+    assert sorted(by["stale_open_cases"].case_ids) == ["n1"]  # open since March at the export (2024-12-31)
     assert by["system_accounts"].details["accounts"] == ["Automation for Jira", "<script>alert(1)</script>"]
     assert by["system_accounts"].cases_affected == 9
     # t0..t7 (bot) + s1 + d1 + b1 + n1 = all 12 cases hit by something
@@ -87,7 +88,7 @@ def test_html_report_is_self_contained_and_escapes_log_values():
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Wating for Customer" in page
     assert "http" not in page.split("</style>")[0]  # no external stylesheet or font
-    assert page.count("<section") == 6
+    assert page.count("<section") == 7
 
 
 def test_html_escapes_values_that_appear_in_examples():

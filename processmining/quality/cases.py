@@ -149,13 +149,14 @@ def long_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
 def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Cases without an end activity whose last event is older than ``config.stale_after`` at export time.
 
-    Export time = the log's last event (see :class:`QualityConfig`).
+    Export time = ``config.now`` when given (the known export time), else the
+    log's last event (see :class:`QualityConfig`).
     """
     _, ends = infer_boundary_activities(log, config=config)
     if not ends:
         raise CheckSkipped("no end activity could be inferred; pass end_activities")
     _, last = _first_last(log.df)
-    export = log.df[TIMESTAMP].max()
+    export = config.reference_now() if config.now is not None else log.df[TIMESTAMP].max()
     idle = export - last[TIMESTAMP]
     mask = (~last[ACTIVITY].isin(ends) & (idle > config.stale_after)).to_numpy(dtype=bool, na_value=False)
     out = last.loc[mask].assign(idle=idle[mask].astype(str)).rename(columns={ACTIVITY: "last activity",
@@ -165,7 +166,7 @@ def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     return [make_finding(
         check="stale_open_cases", dimension="cases", severity="medium",
         title=f"{len(out):,} open cases had no event for more than {config.stale_after.days:,} days "
-              f"before the last event of the log ({export.date()})",
+              f"before {'the export' if config.now is not None else 'the last event of the log'} ({export.date()})",
         count=len(out), case_ids=out[CASE], examples=out, config=config,
         recommendation="Stuck or abandoned records that were never closed: close or re-qualify them in the "
                        "source system; exclude them from open-pipeline figures.",

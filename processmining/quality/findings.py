@@ -48,7 +48,8 @@ class QualityConfig:
     stamped between the export and today as well. Staleness of open cases is
     measured against the log's last event (the effective export time), never
     against the wall clock, so that an old export does not make every open
-    case look stale.
+    case look stale; when ``now`` is given it is taken as the export time for
+    staleness too.
     """
 
     #: events later than this are "in the future" (default: wall-clock UTC at audit time)

@@ -43,10 +43,11 @@ def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
     left to :func:`~processmining.quality.events.duplicate_events`.
     """
     df = log.df
-    instant = recorded_instant(log)
-    order = np.lexsort((df[ORDER].to_numpy(), instant.to_numpy(), pd.factorize(df[CASE])[0]))
-    case_codes = pd.factorize(df[CASE])[0][order]
-    t = instant.to_numpy()[order]
+    instant = recorded_instant(log).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()  # datetime64, not objects
+    codes = pd.factorize(df[CASE])[0]
+    order = np.lexsort((df[ORDER].to_numpy(), instant, codes))
+    case_codes = codes[order]
+    t = instant[order]
     new_case = np.r_[True, case_codes[1:] != case_codes[:-1]]
     gap_big = np.r_[True, (t[1:] - t[:-1]) >= config.batch_window.to_timedelta64()]
     batch = np.cumsum(new_case | gap_big)
@@ -60,8 +61,10 @@ def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
     affected = distinct.loc[distinct["batch"].isin(hit_batches.index)]
     groups = affected.groupby("batch", sort=False).agg(
         case=(CASE, "first"), first=("at", "min"), last=("at", "max"), events=(ACTIVITY, "size"),
-        activities=(ACTIVITY, _join_labels)).rename(columns={"case": CASE})
-    groups = groups.sort_values("events", ascending=False, kind="stable").reset_index(drop=True)
+    ).rename(columns={"case": CASE}).sort_values("events", ascending=False, kind="stable")
+    shown = groups.index[: config.max_examples]  # label lists only for the examples shown
+    labels = affected.loc[affected["batch"].isin(shown)].groupby("batch", sort=False)[ACTIVITY].agg(_join_labels)
+    groups = groups.assign(activities=labels.reindex(groups.index)).reset_index(drop=True)
     groups["first"] = pd.to_datetime(groups["first"], utc=True)
     groups["last"] = pd.to_datetime(groups["last"], utc=True)
     n_events = int(hit_batches.sum())
