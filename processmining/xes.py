@@ -134,10 +134,10 @@ def _nested(attr: etree._Element, key: str, row: int, store: dict, scan: _Scan) 
 
 def _syntax_error(exc: etree.XMLSyntaxError, label: str, data: bytes) -> IngestError:
     line, col = exc.position if exc.position else (None, None)
-    msg = exc.msg or str(exc)
+    msg = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
     if "Excessive depth" in msg:
         msg = "elements are nested deeper than 256 levels (refused to protect memory)"
-    elif line is not None and _ends_early(msg):
+    elif line is not None and _at_end(data, line, col):
         msg = f"the file ends early (truncated?); no partial log is returned: {msg}"
     return IngestError(
         f"not well-formed XML: {msg}" + (f" (column {col})" if col else ""),
@@ -146,20 +146,29 @@ def _syntax_error(exc: etree.XMLSyntaxError, label: str, data: bytes) -> IngestE
     )
 
 
-def _ends_early(msg: str) -> bool:
-    return "Premature end of data" in msg or "EndTag" in msg or "end of data" in msg.lower()
+def _at_end(data: bytes, line: int, col: int | None) -> bool:
+    """Whether a syntax error sits where the data stops (a truncated file)."""
+    body = data.rstrip()
+    if line < body.count(b"\n") + 1:
+        return False
+    last = body.rpartition(b"\n")[2].decode("utf-8", "replace")
+    return col is None or col >= len(last)
 
 
 _FIRST_TAG = re.compile(rb"<\s*([A-Za-z_][\w:.-]*)")
 
 
-def _check_root(data: bytes, label: str) -> None:
-    """Refuse non-XES documents before parsing them: empty, JSON, wrong root."""
+def _check_not_xml(data: bytes, label: str) -> None:
+    """Refuse empty files and JSON with their own messages."""
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise IngestError("the file is empty; expected an XES document with root <log>", source=label)
     if stripped[:1] in (b"{", b"["):
         raise IngestError("this is JSON, not XES; expected an XML document with root <log>", source=label)
+
+
+def _check_root(data: bytes, label: str) -> None:
+    """Parse up to the first element and refuse a root other than <log> (e.g. HTML)."""
     parser = etree.iterparse(io.BytesIO(data), events=("start",), **safe_input.xml_parser_options())
     try:
         _, root = next(iter(parser))
@@ -379,7 +388,7 @@ def _case_ids(scan: _Scan, tr_cols: dict[str, _Column], n_traces: int, warnings:
     name_col = tr_cols.pop(_TRACE_KEY, None)
     if name_col is None:
         return np.full(n_traces, None, dtype=object)
-    names = name_col.values.astype(object).where(name_col.values.notna(), None).to_numpy(dtype=object)
+    names = np.array(name_col.values.astype(object).where(name_col.values.notna(), None), dtype=object)
     named = pd.Series(names).dropna()
     dup_mask = named.duplicated(keep="first")
     if not dup_mask.any():
@@ -463,8 +472,9 @@ def read_xes(
     blob = safe_input.read_bytes(source, name=name, max_bytes=max_bytes)
     label = blob.name
     data = blob.data
-    _check_root(data, label)
+    _check_not_xml(data, label)
     safe_input.check_xml_prolog(data, label)
+    _check_root(data, label)
     scan = _scan(data, label, progress)
     return _assemble(scan, label, blob.sha256)
 
