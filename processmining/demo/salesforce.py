@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..model import ACTIVITY, CASE, ORDER, RESOURCE, TIMESTAMP
 from .clock import (
@@ -287,14 +288,24 @@ def sales_event_log(sim: SalesSimulation) -> pd.DataFrame:
     ev = sim.events
     cases = ev["case"].to_numpy()
     return pd.DataFrame({
-        CASE: pd.array(sim.case_ids[cases], dtype="string"),
-        ACTIVITY: pd.array(ev["activity"].to_numpy(), dtype="string"),
+        CASE: _strings(sim.case_ids, cases),
+        ACTIVITY: _strings(*_factorize(ev["activity"])),
         TIMESTAMP: local_to_utc(ev["t"].to_numpy()),
-        RESOURCE: pd.array(ev["user"].to_numpy(), dtype="string"),
+        RESOURCE: _strings(*_factorize(ev["user"])),
         "case:Amount": sim.amount[cases],
         "case:Discount__c": sim.discount[cases],
         ORDER: np.arange(len(ev), dtype=np.int64),
     })
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(column)  # hashing, no sort
+    return np.asarray(uniques, dtype=object), codes
+
+
+def _strings(values: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``values[codes]`` as a pandas string array, gathered in Arrow (no per-row Python objects)."""
+    return pd.array(pa.array(values.astype(str)).take(pa.array(codes)), dtype="string")
 
 
 def generate_sales_log(n_events: int = 1_000_000, *, seed: int = 7) -> pd.DataFrame:
@@ -313,7 +324,7 @@ def generate_sales_log(n_events: int = 1_000_000, *, seed: int = 7) -> pd.DataFr
     """
     if n_events < 1:
         raise ValueError(f"n_events must be at least 1, got {n_events}")
-    n_cases = max(int(n_events / 5.4 * 1.08), 10)
+    n_cases = max(int(n_events / 5.9 * 1.02), 10)
     while True:
         rng = np.random.default_rng([seed, 1])
         sim = simulate_sales(n_cases, rng)
