@@ -118,7 +118,7 @@ def test_mixed_offsets_reads_the_ingest_warning_and_skips_without_report():
     report = IngestReport(source="x.csv", sha256="0", timezone="UTC",
                           warnings=["12 timestamps without a UTC offset (read as UTC) among 30 with an offset"])
     [f] = mixed_offsets(make_log(flow("c1", 1), report=report), CFG)
-    assert f.count == 12 and f.details["assumed_timezone"] == "UTC"
+    assert (f.count, f.severity, f.details["mixed"]) == (12, "low", False)  # the warning does not say "mix"
     assert mixed_offsets(make_log(flow("c1", 1), report=IngestReport(source="x", sha256="0")), CFG) == []
     with pytest.raises(CheckSkipped, match="no ingest report"):
         mixed_offsets(CLEAN, CFG)
@@ -375,3 +375,25 @@ def test_attribute_completeness_event_and_case_level():
     assert f.details["resource_missing_by_activity"] == {"Work": 1}
     assert f.details["completeness"]["case:Amount"] == 0.5
     assert attribute_completeness(CLEAN, CFG) == []
+
+
+def test_mixed_offsets_counts_the_values_without_offset():
+    # the ingest engineer's wording: the naive count is the second number
+    report = IngestReport(source="j.json", sha256="0", timezone="UTC", warnings=[
+        "column 'created' mixes 7,576 timestamps with a UTC offset and 6 without; those without were read as UTC",
+        "column 'created': 6 values are dates without a time of day (read as 00:00)"])
+    [f] = mixed_offsets(make_log(flow("c1", 1), report=report), CFG)
+    assert (f.count, f.severity, f.details["mixed"]) == (6, "medium", True)
+    assert len(f.examples) == 1  # the date-only warning belongs to timestamp_precision
+
+
+def test_batch_entry_by_case_within_a_second_and_not_for_interval_rows():
+    # Jira: "Resolved" and "Closed" saved 233 ms apart are one save
+    rows = [("c1", "Open", "2024-03-01T09:00:00Z", "a"), ("c1", "Resolved", "2024-03-04T06:26:54.511Z", "a"),
+            ("c1", "Closed", "2024-03-04T06:26:54.744Z", "a")]
+    [f] = batch_entry_by_case(make_log(rows), CFG)
+    assert (f.count, sorted(f.case_ids)) == (2, ["c1"])
+    # HubSpot-style intervals: a stage ends when the next is entered; entry times differ, so no batch
+    rows = [("d1", "Appointment Scheduled", "2024-03-08T11:26:00Z", "a"), ("d1", "Closed Lost", "2024-03-08T11:26:00Z", "a")]
+    starts = pd.to_datetime(["2024-03-04T08:40:00Z", "2024-03-08T11:26:00Z"], utc=True)
+    assert batch_entry_by_case(make_log(rows, extra={START_TIMESTAMP: starts}), CFG) == []
