@@ -36,11 +36,11 @@ def demo(
     unknown = [f for f in wanted if f not in ("exports", *LOG_FORMATS)]
     if unknown:
         raise ProcessMiningError(f"--format {unknown[0]!r} is not known; use exports, {', '.join(LOG_FORMATS)}")
+    if outdir.exists() and not outdir.is_dir():
+        raise ProcessMiningError(f"{outdir}: exists and is not a folder")
     from ..demo import FILES, GROUND_TRUTH_FILE, generate_demo
 
     files, truth = generate_demo(seed=seed, scale=scale)
-    if outdir.exists() and not outdir.is_dir():
-        raise ProcessMiningError(f"{outdir}: exists and is not a folder")
     outdir.mkdir(parents=True, exist_ok=True)
     for key, name in FILES.items():
         lt = truth.logs[key]
