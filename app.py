@@ -10,14 +10,14 @@ import streamlit as st
 from app_pages._sidebar import log_switcher
 from processmining import app_state
 
-st.set_page_config(page_title="processmining", page_icon="🔀", layout="wide")
+st.set_page_config(page_title="processmining", page_icon=":material/account_tree:", layout="wide")
 
 pages = [
-    st.Page("app_pages/load.py", title="Load", icon="📂", default=True),
-    st.Page("app_pages/quality.py", title="Data quality", icon="🩺"),
-    st.Page("app_pages/process_map.py", title="Process map", icon="🗺️"),
-    st.Page("app_pages/bottlenecks.py", title="Bottlenecks", icon="⏱️"),
-    st.Page("app_pages/conformance.py", title="Conformance", icon="✅"),
+    st.Page("app_pages/load.py", title="Load", icon=":material/upload_file:", default=True),
+    st.Page("app_pages/quality.py", title="Data quality", icon=":material/fact_check:"),
+    st.Page("app_pages/process_map.py", title="Process map", icon=":material/account_tree:"),
+    st.Page("app_pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_bottom:"),
+    st.Page("app_pages/conformance.py", title="Conformance", icon=":material/rule:"),
 ]
 page = st.navigation(pages)
 

@@ -21,8 +21,12 @@ def require_log() -> LoadedLog:
     return cur
 
 
-def require_library(*names: str, feature: str) -> list[ModuleType]:
-    """Import ``processmining.<name>`` modules; when one is missing say so and stop the page."""
+def require_library(*names: str, feature: str, needs: tuple[str, ...] = ()) -> list[ModuleType]:
+    """Import ``processmining.<name>`` modules; when one is missing say so and stop the page.
+
+    ``needs`` names functions the last module must provide (a module can exist
+    before its public functions do).
+    """
     modules = []
     for name in names:
         try:
@@ -33,6 +37,11 @@ def require_library(*names: str, feature: str) -> list[ModuleType]:
             st.info(f"{feature} is not available in this build (the `processmining.{name}` "
                     "module is not installed).")
             st.stop()
+    missing = [n for n in needs if not hasattr(modules[-1], n)]
+    if missing:
+        st.info(f"{feature} is not available in this build (`processmining.{names[-1]}` has no "
+                f"{', '.join(missing)}).")
+        st.stop()
     return modules
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages._filters import sidebar_filters
 from app_pages._guards import require_library, require_log
+from app_pages._svg import show_svg
 from app_pages._workshop import workshop_controls
 from processmining import app_state
 
@@ -54,7 +55,7 @@ hide_numbers = bool(options.get("hide_numbers"))
 render_args = dict(metric=mode, large_labels=workshop, anonymise=anonymise, hide_numbers=hide_numbers)
 svg = app_state.cached("map_svg", (view.key, act_pct, path_pct, render_args),
                        lambda: render.render_map(small, fmt="svg", **render_args), scope=cur.fingerprint)
-st.html(f'<div class="pm-map" style="width:100%;overflow:auto;text-align:center">{svg}</div>')
+show_svg(svg, css_class="pm-map")
 
 n_kept = len(small.activities) - len(small.connectors)
 shown = f"{n_kept} of {len(full.activities)} activities, {len(small.arcs)} of {len(full.arcs)} paths"
