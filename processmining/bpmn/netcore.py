@@ -95,7 +95,7 @@ class CoreNet:
                 t.alive = False  # a silent self-loop adds no behaviour
                 return True
             # R1: p's only consumer is t -> fuse p into q
-            if consumers.get(p) == [t] and p not in self.final and q not in self.initial:
+            if consumers.get(p) == [t] and p not in self.final and q not in self.initial and not self._overlap(p, q):
                 self._merge_place(p, into=q, producers=producers, consumers=consumers)
                 t.alive = False
                 return True
@@ -104,7 +104,7 @@ class CoreNet:
                 producers.get(q) == [t]
                 and not self._protected(q)
                 and p not in self.final
-                and not any(p in v.pre for v in consumers.get(q, []))
+                and not self._overlap(p, q)
             ):
                 self._merge_place(q, into=p, producers=producers, consumers=consumers)
                 t.alive = False
@@ -119,6 +119,7 @@ class CoreNet:
                 and prods[0] is not t
                 and prods[0].post.get(p) == 1
                 and not self._protected(p)
+                and not any(q in prods[0].post for q in t.post)
             ):
                 u = prods[0]
                 del u.post[p]
@@ -138,6 +139,7 @@ class CoreNet:
                 and cons[0].pre.get(q) == 1
                 and q not in cons[0].post
                 and not self._protected(q)
+                and not any(p in cons[0].pre for p in t.pre)
             ):
                 v = cons[0]
                 del v.pre[q]
@@ -146,7 +148,67 @@ class CoreNet:
                 t.alive = False
                 self.place_alive[q] = False
                 return True
+        if single_in and single_out:
+            # R5: q is drained only by visible transitions -> each gets a copy that consumes p instead
+            p = next(iter(t.pre))
+            q = next(iter(t.post))
+            cons = consumers.get(q, [])
+            if (
+                cons
+                and len(cons) <= 4
+                and q not in self.final
+                and all(v.label is not None and v.pre.get(q) == 1 and q not in v.post and p not in v.pre for v in cons)
+            ):
+                for v in cons:
+                    pre = dict(v.pre)
+                    del pre[q]
+                    pre[p] = 1
+                    copy = Trans(f"t{len(self.trans)}_{v.element}", v.label, v.element, pre, dict(v.post))
+                    self.trans.append(copy)
+                t.alive = False
+                return True
+            # R6: p is filled only by visible transitions -> each gets a copy that marks q instead.
+            # Only when every consumer of p needs p alone: then choosing early (at the producer)
+            # can never block a synchronisation, so soundness is kept too.
+            prods = producers.get(p, [])
+            if (
+                prods
+                and all(c.pre == {p: 1} for c in consumers.get(p, []))
+                and len(prods) <= 4
+                and not self._protected(p)
+                and all(u.label is not None and u.post.get(p) == 1 and p not in u.pre and q not in u.post for u in prods)
+            ):
+                for u in prods:
+                    post = dict(u.post)
+                    del post[p]
+                    post[q] = 1
+                    copy = Trans(f"t{len(self.trans)}_{u.element}", u.label, u.element, dict(u.pre), post)
+                    self.trans.append(copy)
+                t.alive = False
+                return True
         return False
+
+    def _overlap(self, p: int, q: int) -> bool:
+        """Does some live transition touch both places on the same side (merging would create a weight)?"""
+        for t in self.trans:
+            if t.alive and ((p in t.pre and q in t.pre) or (p in t.post and q in t.post)):
+                return True
+        return False
+
+    def unweight(self) -> None:
+        """Replace output arcs of weight > 1 by silent helper transitions (pm4py copies nets without weights)."""
+        for t in list(self.trans):
+            if not t.alive:
+                continue
+            for p, w in list(t.post.items()):
+                if w > 1:
+                    t.post[p] = 1
+                    for _ in range(w - 1):
+                        q = self.place(f"extra:{self.places[p]}")
+                        t.post[q] = 1
+                        self.add(None, t.element, {q: 1}, {p: 1})
+            if any(w > 1 for w in t.pre.values()):
+                raise ValueError(f"transition {t.name} consumes several tokens from one place")
 
     def _merge_place(self, p: int, *, into: int, producers, consumers) -> None:
         for u in producers.get(p, []):

@@ -1,0 +1,546 @@
+"""Flattening one BPMN scope (process level or sub-process body) into the conversion's net.
+
+See :mod:`processmining.bpmn.petri` for the mapping of each construct.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ..errors import BpmnError
+from .model import SUBPROCESS_TYPES, TASK_TYPES, BpmnFlow, BpmnNode
+from .netcore import explore
+
+if TYPE_CHECKING:
+    from .petri import _Builder
+
+MAX_OR_BRANCHES = 8
+MAX_INTERRUPT_STATES = 400
+
+
+class Scope:
+    """Builds one process level or sub-process body into the builder's net."""
+
+    def __init__(self, b: _Builder, nodes, flows, parent, entry, done, override, stack) -> None:
+        self.b = b
+        self.net = b.net
+        self.all_nodes = nodes
+        self.all_flows = flows
+        self.parent = parent
+        self.entry = entry
+        self.done = done
+        self.override = override
+        self.stack = stack
+        self.inp: dict[str, int] = {}
+        self.own: dict[str, int] = {}
+        self.nodes: dict[str, BpmnNode] = {}
+        self.boundary: dict[str, list[BpmnNode]] = {}
+        for n in nodes.values():
+            if n.parent != parent:
+                continue
+            if n.type == "subProcess" and n.triggered_by_event:
+                b.note(n, "ignored", "event sub-process: started by an event, not part of the normal flow")
+                for c in nodes.values():
+                    if _inside(c, n.id, nodes):
+                        b.note(c, "ignored", f"inside event sub-process {n.id}")
+                continue
+            if n.is_for_compensation or (n.type == "boundaryEvent" and "compensate" in n.events):
+                b.note(n, "ignored", "compensation: only runs when a completed activity is undone")
+                continue
+            if n.type == "boundaryEvent":
+                if n.attached_to in nodes and nodes[n.attached_to].parent == parent:
+                    self.boundary.setdefault(n.attached_to, []).append(n)
+                    self.nodes[n.id] = n
+                continue
+            self.nodes[n.id] = n
+        self.flows = {
+            f.id: f for f in flows.values() if f.source in self.nodes and f.target in self.nodes
+        }
+        self.ins: dict[str, list[BpmnFlow]] = {k: [] for k in self.nodes}
+        self.outs: dict[str, list[BpmnFlow]] = {k: [] for k in self.nodes}
+        for f in self.flows.values():
+            self.outs[f.source].append(f)
+            self.ins[f.target].append(f)
+        self.or_pairs: dict[str, tuple[str, dict[str, str]]] = {}
+        self.or_split_of: dict[str, str] = {}
+        self.control: dict[tuple[str, frozenset[str]], int] = {}
+
+    def el(self, node: BpmnNode) -> str:
+        return self.override or node.id
+
+    def add(self, label, node: BpmnNode, pre, post):
+        return self.net.add(label, self.el(node), pre, post)
+
+    # places
+    def in_place(self, node_id: str) -> int:
+        if node_id not in self.inp:
+            self.inp[node_id] = self.net.place(f"in:{node_id}")
+        return self.inp[node_id]
+
+    def flow_place(self, f: BpmnFlow) -> int:
+        tgt = self.nodes[f.target]
+        joins = len(self.ins[tgt.id]) > 1
+        if joins and (tgt.type == "parallelGateway" or tgt.id in self.or_pairs):
+            if f.id not in self.own:
+                self.own[f.id] = self.net.place(f"flow:{f.id}")
+            return self.own[f.id]
+        return self.in_place(tgt.id)
+
+    def out_bag(self, node: BpmnNode) -> dict[int, int]:
+        """Places a completed node marks: its outgoing flows (AND), or the scope's end when it has none."""
+        outs = self.outs[node.id]
+        if not outs:
+            return {self.done: 1}
+        conditional = [f for f in outs if f.condition and f.id != node.default_flow]
+        if len(outs) > 1 and conditional and not node.is_gateway:
+            mid = self.net.place(f"cond:{node.id}")
+            self.or_split(node, mid, outs)
+            self.b.note(node, "mapped", "conditional outgoing flows: one or more of them (inclusive split)")
+            return {mid: 1}
+        bag: dict[int, int] = {}
+        for f in outs:
+            p = self.flow_place(f)
+            bag[p] = bag.get(p, 0) + 1
+        return bag
+
+    # ------------------------------------------------------------ build
+    def build(self) -> None:
+        self._pair_or_joins()
+        starts = [n for n in self.nodes.values() if n.type == "startEvent"]
+        silent_starts = [
+            n
+            for n in self.nodes.values()
+            if not self.ins[n.id]
+            and n.type not in ("startEvent", "boundaryEvent")
+            and not (n.type == "intermediateCatchEvent" and "link" in n.events)
+        ]
+        if starts:
+            for s in starts:
+                self.add(None, s, {self.entry: 1}, self.out_bag(s))
+                self.b.notes.setdefault(s.id, ("mapped", "start event: silent step"))
+            for n in silent_starts:
+                self.b.note(n, "ignored", "unreachable: no incoming sequence flow while the scope has a start event")
+        else:
+            if not silent_starts:
+                where = f"sub-process {self.parent}" if self.parent else f"process {self.b.model.process_id}"
+                raise BpmnError(
+                    f"{where} has no start event and every node has an incoming flow: nowhere to start",
+                    source=self.b.model.source,
+                    element=self.parent or self.b.model.process_id,
+                )
+            holder = self.all_nodes.get(self.parent) if self.parent else None
+            self.net.add(None, self.override or self.parent or self.b.model.process_id, {self.entry: 1},
+                         {self.in_place(n.id): 1 for n in silent_starts})
+            msg = (f"no start event: {len(silent_starts)} node(s) without incoming flow start together "
+                   f"({', '.join(n.label or n.id for n in silent_starts[:5])})")
+            if holder is not None:
+                self.b.notes.setdefault(holder.id, ("mapped", msg))
+            else:
+                self.b.scope_messages.append(msg)
+        skip = {n.id for n in silent_starts} if starts else set()
+        for n in self.nodes.values():
+            if n.id in skip or n.type in ("startEvent", "boundaryEvent"):
+                continue
+            self.node(n)
+
+    def node(self, n: BpmnNode) -> None:
+        if n.is_gateway:
+            self.gateway(n)
+        elif n.is_event:
+            self.event(n)
+        else:
+            self.activity(n)
+
+    def event(self, n: BpmnNode) -> None:
+        pin = self.in_place(n.id)
+        if n.type == "endEvent":
+            t = self.add(None, n, {pin: 1}, {self.done: 1})
+            if "terminate" in n.events:
+                t.keep = True
+                self.b.terminates.append(len(self.net.trans) - 1)
+                self.b.notes[n.id] = ("mapped", "terminate end event")
+            else:
+                self.b.notes.setdefault(n.id, ("mapped", "end event: silent step"))
+            return
+        if n.type == "intermediateThrowEvent" and "link" in n.events:
+            catch = self._link_target(n)
+            self.add(None, n, {pin: 1}, {self.in_place(catch.id): 1})
+            self.b.notes.setdefault(n.id, ("mapped", f"link to {catch.id}"))
+            return
+        self.add(None, n, {pin: 1}, self.out_bag(n))
+        self.b.notes.setdefault(n.id, ("mapped", "intermediate event: silent step"))
+
+    def _link_target(self, n: BpmnNode) -> BpmnNode:
+        key = n.link_name or n.label
+        for c in self.nodes.values():
+            if c.type == "intermediateCatchEvent" and "link" in c.events and (c.link_name or c.label) == key:
+                return c
+        raise self.b.err(n, f"link throw event {key!r} has no link catch event with the same name in its scope")
+
+    # ------------------------------------------------------------ gateways
+    def gateway(self, n: BpmnNode) -> None:
+        ins, outs = self.ins[n.id], self.outs[n.id]
+        kind = n.type
+        if kind == "complexGateway":
+            raise self.b.err(n, "complex gateways have no exact Petri-net meaning; replace it with "
+                                "exclusive/parallel/inclusive gateways")
+        if kind == "parallelGateway":
+            pre = {self.flow_place(f): 1 for f in ins} if len(ins) > 1 else {self.in_place(n.id): 1}
+            self.add(None, n, pre, self.out_bag(n))
+            self.b.notes.setdefault(n.id, ("mapped", "parallel gateway"))
+            return
+        if kind == "inclusiveGateway":
+            self.inclusive(n)
+            return
+        # exclusive / event-based: choice among outgoing flows, merge of incoming
+        pin = self.in_place(n.id)
+        if not outs:
+            self.add(None, n, {pin: 1}, {self.done: 1})
+        for f in outs:
+            self.add(None, n, {pin: 1}, {self.flow_place(f): 1})
+        self.b.notes.setdefault(n.id, ("mapped", "exclusive choice" if kind == "exclusiveGateway" else
+                                       "event-based gateway: exclusive choice of the first event"))
+
+    def inclusive(self, n: BpmnNode) -> None:
+        ins, outs = self.ins[n.id], self.outs[n.id]
+        if len(ins) > 1:
+            if n.id not in self.or_pairs:
+                raise self.b.err(
+                    n,
+                    "inclusive (OR) join without a matching inclusive split: which branches to wait for cannot "
+                    "be expressed exactly; make the split and join a matching pair or use a parallel/exclusive join",
+                )
+            split_id, branch_to_in = self.or_pairs[n.id]
+            split = self.nodes[split_id]
+            after = self.net.place(f"orjoin:{n.id}") if len(outs) > 1 else None
+            post = {after: 1} if after is not None else self.out_bag(n)
+            in_flows = {f.id: f for f in ins}
+            for subset in _or_subsets(self.outs[split_id], split.default_flow):
+                pre = {self.control[(n.id, subset)]: 1}
+                for out_id in subset:
+                    pre[self.flow_place(in_flows[branch_to_in[out_id]])] = 1
+                self.add(None, n, pre, post)
+            if after is not None:
+                self.or_split(n, after, outs)
+            self.b.notes[n.id] = ("mapped", f"inclusive join paired with split {split_id}: waits for the started branches")
+            return
+        pin = self.in_place(n.id)
+        if len(outs) <= 1:
+            self.add(None, n, {pin: 1}, self.out_bag(n))
+            self.b.notes.setdefault(n.id, ("mapped", "inclusive gateway with one outgoing flow: pass-through"))
+            return
+        self.or_split(n, pin, outs)
+        self.b.notes.setdefault(n.id, ("mapped", "inclusive split: one or more branches, never none"))
+
+    def or_split(self, n: BpmnNode, pin: int, outs: list[BpmnFlow]) -> None:
+        non_default = [f for f in outs if f.id != n.default_flow]
+        if len(non_default) > MAX_OR_BRANCHES:
+            raise self.b.err(n, f"inclusive split with {len(non_default)} branches (more than {MAX_OR_BRANCHES}) "
+                                "is too large to expand")
+        join = self.or_split_of.get(n.id)
+        by_id = {f.id: f for f in outs}
+        for subset in _or_subsets(outs, n.default_flow):
+            post: dict[int, int] = {}
+            for fid in subset:
+                p = self.flow_place(by_id[fid])
+                post[p] = post.get(p, 0) + 1
+            if join is not None:
+                key = (join, subset)
+                if key not in self.control:
+                    self.control[key] = self.net.place(f"or:{join}:{len(self.control)}")
+                post[self.control[key]] = 1
+            self.add(None, n, {pin: 1}, post)
+
+    def _pair_or_joins(self) -> None:
+        """Pair each inclusive join with the inclusive split whose branches it merges (structured regions)."""
+        for j in self.nodes.values():
+            if j.type != "inclusiveGateway" or len(self.ins[j.id]) < 2:
+                continue
+            transparent: set[str] = set()
+            for _ in range(20):
+                records = {f.id: self._origins(f, j.id, transparent) for f in self.ins[j.id]}
+                nested = set()
+                for recs in records.values():
+                    if recs is None:
+                        continue
+                    per_split: dict[str, set[str]] = {}
+                    for split_id, out_id in recs:
+                        per_split.setdefault(split_id, set()).add(out_id)
+                    nested |= {s for s, o in per_split.items() if len(o) > 1}
+                if not nested - transparent:
+                    break
+                transparent |= nested
+            if any(r is None or len(r) != 1 for r in records.values()):
+                continue
+            splits = {next(iter(r))[0] for r in records.values()}
+            if len(splits) != 1:
+                continue
+            split_id = splits.pop()
+            branch_to_in = {next(iter(r))[1]: fin for fin, r in records.items()}
+            if set(branch_to_in) != {f.id for f in self.outs[split_id]} or split_id in self.or_split_of:
+                continue
+            self.or_pairs[j.id] = (split_id, branch_to_in)
+            self.or_split_of[split_id] = j.id
+
+    def _origins(self, fin: BpmnFlow, join_id: str, transparent: set[str]) -> set[tuple[str, str]] | None:
+        """(split id, split outgoing flow id) pairs an incoming flow of an OR-join comes from; None if open."""
+        found: set[tuple[str, str]] = set()
+        seen: set[str] = set()
+        stack = [fin]
+        while stack:
+            f = stack.pop()
+            if f.id in seen:
+                continue
+            seen.add(f.id)
+            src = self.nodes[f.source]
+            if src.type == "inclusiveGateway" and len(self.outs[src.id]) > 1 and src.id not in transparent:
+                found.add((src.id, f.id))
+                continue
+            if src.id == join_id or not self.ins[src.id]:
+                return None
+            stack.extend(self.ins[src.id])
+        return found
+
+    # ------------------------------------------------------------ activities
+    def activity(self, n: BpmnNode) -> None:
+        bounds = self.boundary.get(n.id, [])
+        nonint = [e for e in bounds if not e.cancel_activity]
+        inter = [e for e in bounds if e.cancel_activity]
+        pin = self.in_place(n.id)
+        flags: list[tuple[int, int]] = []
+        if nonint:
+            act = self.net.place(f"active:{n.id}")
+            flag_places = [(self.net.place(f"ready:{e.id}"), self.net.place(f"fired:{e.id}")) for e in nonint]
+            pre_flags = {f: 1 for f, _ in flag_places}
+            self.add(None, n, {pin: 1}, {act: 1, **pre_flags})
+            flags = flag_places
+            body_out_place = self.net.place(f"completed:{n.id}")
+            self._cleanup(n, body_out_place, flags, self.out_bag(n))
+            body_out = {body_out_place: 1}
+        else:
+            act = pin
+            body_out = self.out_bag(n)
+        internal = self.body(n, act, body_out)
+        for e, (ready, fired) in zip(nonint, flags, strict=True):
+            eouts = self.out_bag(e)
+            for p in internal:
+                post = {p: 1, fired: 1}
+                for q, w in eouts.items():
+                    post[q] = post.get(q, 0) + w
+                self.add(None, e, {p: 1, ready: 1}, post)
+            self.b.note(e, "mapped" if n.type in TASK_TYPES else "mapped",
+                        "non-interrupting boundary event: an extra parallel path, at most once per activation")
+        for e in inter:
+            target = self.out_bag(e)
+            if flags:
+                gone = self.net.place(f"interrupted:{e.id}")
+                self._cleanup(e, gone, flags, target)
+                target = {gone: 1}
+            self._interrupt(n, e, act, internal, target)
+
+    def _cleanup(self, n: BpmnNode, start: int, flags: list[tuple[int, int]], final: dict[int, int]) -> None:
+        """Consume each boundary flag (fired or not) before passing on: keeps the net safe."""
+        cur = start
+        for i, (ready, fired) in enumerate(flags):
+            last = i == len(flags) - 1
+            nxt = None if last else self.net.place(f"cleanup:{n.id}:{i}")
+            post = final if last else {nxt: 1}
+            self.add(None, n, {cur: 1, ready: 1}, post)
+            self.add(None, n, {cur: 1, fired: 1}, post)
+            if nxt is not None:
+                cur = nxt
+
+    def _interrupt(self, n: BpmnNode, e: BpmnNode, act: int, internal: list[int], target: dict[int, int]) -> None:
+        if n.type in TASK_TYPES or n.type == "adHocSubProcess" or len(internal) == 1:
+            for p in internal:
+                self.add(None, e, {p: 1}, target)
+            self.b.note(e, "mapped", "interrupting boundary event: an alternative path that cancels the activity")
+            return
+        states = self.b.body_states.get(n.id)
+        if states is None:
+            raise self.b.err(e, "interrupting boundary event: the sub-process has too many internal states to "
+                                "express cancellation exactly")
+        for m in states:
+            self.add(None, e, dict(m), target)
+        self.b.note(e, "mapped", f"interrupting boundary event: cancels the sub-process in any of its "
+                                 f"{len(states)} internal states")
+
+    def body(self, n: BpmnNode, act: int, body_out: dict[int, int]) -> list[int]:
+        """Build the activity between ``act`` and ``body_out``; return its internal (active) places."""
+        if n.type in TASK_TYPES:
+            return self._task(n, act, body_out)
+        if n.type == "adHocSubProcess":
+            return self._adhoc(n, act, body_out)
+        if n.type in SUBPROCESS_TYPES and not any(c.parent == n.id for c in self.all_nodes.values()):
+            self.add(None, n, {act: 1}, body_out)
+            self.b.note(n, "approximated", "collapsed sub-process whose content is not in the file: a silent step")
+            return [act]
+        if n.type in SUBPROCESS_TYPES:
+            return self._subprocess(n, act, body_out, self.all_nodes, self.all_flows, n.id, self.override)
+        if n.type == "callActivity":
+            called = n.called_element
+            if not called:
+                raise self.b.err(
+                    n,
+                    "call activity names no called process (calledElement is empty), so its steps are unknown: "
+                    "model it as a sub-process or task, or export the called process into the same file",
+                )
+            if called not in self.b.model.processes:
+                raise self.b.err(
+                    n,
+                    f"call activity calls {called!r}, which is not a process in this file: "
+                    "export the called process into the same file (it is inlined then)",
+                )
+            if called in self.stack:
+                raise self.b.err(n, f"call activity calls {called!r} recursively")
+            nodes, flows = self.b.model.processes[called]
+            self.b.note(n, "mapped", f"call activity: process {called!r} inlined")
+            return self._subprocess(n, act, body_out, nodes, flows, None, self.override or n.id, called)
+        raise self.b.err(n, f"unsupported element type {n.type}")
+
+    def _task(self, n: BpmnNode, act: int, out: dict[int, int]) -> list[int]:
+        label = self.b.label(n)
+        if label is None:
+            self.b.note(n, "approximated", "unnamed task: a silent step (it cannot match a log activity)")
+        if n.loop is None:
+            self.add(label, n, {act: 1}, out)
+            self.b.notes.setdefault(n.id, ("mapped", f"{n.type}: visible step"))
+        elif n.loop_cardinality is not None and n.loop in ("parallel", "sequential"):
+            cur = act
+            k = max(n.loop_cardinality, 0)
+            if k == 0:
+                self.add(None, n, {act: 1}, out)
+            for i in range(k):
+                nxt = out if i == k - 1 else {self.net.place(f"mi:{n.id}:{i}"): 1}
+                self.add(label, n, {cur: 1}, nxt)
+                if i < k - 1:
+                    cur = next(iter(nxt))
+            self.b.notes.setdefault(n.id, ("mapped", f"multi-instance: exactly {k} executions"))
+        else:
+            self.add(label, n, {act: 1}, out)
+            self.add(label, n, {act: 1}, {act: 1})
+            if n.loop == "standard" and n.loop_test_before:
+                self.add(None, n, {act: 1}, out)
+                self.b.notes.setdefault(n.id, ("mapped", "loop (test before): zero or more executions"))
+            elif n.loop == "standard":
+                self.b.notes.setdefault(n.id, ("mapped", "loop: one or more executions"))
+            else:
+                self.b.notes.setdefault(n.id, ("mapped", "multi-instance: one or more executions"))
+        return [act]
+
+    def _adhoc(self, n: BpmnNode, act: int, out: dict[int, int]) -> list[int]:
+        hub = self.net.place(f"adhoc:{n.id}")
+        self.add(None, n, {act: 1}, {hub: 1})
+        for c in self.all_nodes.values():
+            if c.parent != n.id:
+                continue
+            if c.is_task:
+                self.net.add(self.b.label(c), self.override or c.id, {hub: 1}, {hub: 1})
+                self.b.note(c, "mapped", f"task of ad-hoc sub-process {n.id}")
+            else:
+                self.b.note(c, "ignored", f"inside ad-hoc sub-process {n.id}: only its tasks are used")
+        self.add(None, n, {hub: 1}, out)
+        self.b.note(n, "approximated", "ad-hoc sub-process: its tasks in any order, any number of times")
+        return [act, hub]
+
+    def _subprocess(self, n, act, out, nodes, flows, parent, override, called=None) -> list[int]:
+        start = self.net.place(f"start:{n.id}")
+        end = self.net.place(f"end:{n.id}")
+        enter = self.add(None, n, {act: 1}, {start: 1})
+        first_place, first_trans = len(self.net.places), len(self.net.trans)
+        self.b.build_scope(nodes, flows, parent, start, end, override=override,
+                           stack=self.stack + ((called,) if called else ()))
+        frag_trans = list(range(first_trans, len(self.net.trans)))
+        space = explore(self.net, {start: 1}, transitions=frag_trans, max_states=20_000, timeout_s=3.0)
+        k = 1
+        if space.complete:
+            enabled_from = {i for i, e in enumerate(space.edges) if e}
+            counts = {dict(m).get(end, 0) for i, m in enumerate(space.markings) if i not in enabled_from}
+            counts.discard(0)
+            if len(counts) > 1:
+                raise self.b.err(n, f"its branches end in a varying number of end events ({sorted(counts)}), "
+                                    "so its completion cannot be expressed exactly")
+            if counts:
+                k = counts.pop()
+        elif any(sum(self.net.trans[t].post.values()) > sum(self.net.trans[t].pre.values()) for t in frag_trans):
+            raise self.b.err(n, f"cannot determine how its parallel branches complete ({space.reason})")
+        done = end
+        restart = {start: 1}
+        if k > 1:
+            # count the k end tokens with a chain of places (pm4py nets carry no arc weights)
+            done = self.net.place(f"ended:{n.id}:0")
+            enter.post[done] = 1
+            restart[done] = 1
+            for i in range(1, k + 1):
+                nxt = self.net.place(f"ended:{n.id}:{i}")
+                self.add(None, n, {end: 1, done: 1}, {nxt: 1})
+                done = nxt
+        if any(e.cancel_activity for e in self.boundary.get(n.id, [])):
+            self.b.body_states[n.id] = self._cancel_states(n, restart, done, first_trans)
+        self.add(None, n, {done: 1}, out)
+        if n.loop is not None:
+            self.add(None, n, {done: 1}, restart)
+            if n.loop == "standard" and n.loop_test_before:
+                self.add(None, n, {act: 1}, out)
+            if n.loop == "parallel":
+                self.b.note(n, "approximated", "parallel multi-instance sub-process: instances run one after "
+                                               "another (interleaving between instances is not modelled)")
+            else:
+                self.b.notes.setdefault(n.id, ("mapped", f"{'loop' if n.loop == 'standard' else 'multi-instance'}"
+                                               " sub-process: one or more executions"))
+        self.b.notes.setdefault(n.id, ("mapped", f"{n.type}: flattened"))
+        inner = [p for p in range(first_place, len(self.net.places)) if self.net.place_alive[p] and p != done]
+        return [start, end, *inner]
+
+
+    def _cancel_states(self, n: BpmnNode, restart: dict[int, int], done: int, first_trans: int) -> list | None:
+        """Markings of a sub-process body in which it can still be cancelled (visible work may follow)."""
+        frag = list(range(first_trans, len(self.net.trans)))
+        space = explore(self.net, restart, transitions=frag, max_states=20_000, timeout_s=3.0)
+        if not space.complete:
+            return None
+        # a state counts only while a visible step can still follow; after the last visible step the
+        # sub-process is completing, and cancelling there would look like cancelling after completion
+        back: list[list[int]] = [[] for _ in space.markings]
+        useful = [False] * len(space.markings)
+        for i, out in enumerate(space.edges):
+            for ti, j in out:
+                back[j].append(i)
+                if self.net.trans[ti].label is not None:
+                    useful[i] = True
+        stack = [i for i, u in enumerate(useful) if u]
+        while stack:
+            j = stack.pop()
+            for i in back[j]:
+                if not useful[i]:
+                    useful[i] = True
+                    stack.append(i)
+        useful[0] = True
+        states = [m for i, m in enumerate(space.markings) if useful[i] and m != ((done, 1),)]
+        if len(states) > MAX_INTERRUPT_STATES or any(c != 1 for m in states for _, c in m):
+            return None
+        return states
+
+
+
+
+def _inside(node: BpmnNode, ancestor: str, nodes: Mapping[str, BpmnNode]) -> bool:
+    cur = node.parent
+    while cur:
+        if cur == ancestor:
+            return True
+        cur = nodes[cur].parent if cur in nodes else None
+    return False
+
+
+def _or_subsets(outs: list[BpmnFlow], default: str | None) -> list[frozenset[str]]:
+    """Non-empty subsets of the conditional branches, plus the default flow alone."""
+    conds = [f.id for f in outs if f.id != default]
+    subsets = [frozenset(c) for r in range(1, len(conds) + 1) for c in itertools.combinations(conds, r)]
+    if default is not None and any(f.id == default for f in outs):
+        subsets.append(frozenset({default}))
+    return subsets
+
+
