@@ -19,7 +19,7 @@ PRESET_DEFAULTS: dict[str, dict[str, object]] = {
         "stages": ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
                    "Discount Approval", "Negotiation/Review", "Closed Won", "Order Booked"],
         "lost": "Closed Lost", "ends": ["Closed Won", "Closed Lost", "Order Booked"], "idle": "60d",
-        "slas": "Prospecting->Proposal/Price Quote<=30d\nNegotiation/Review<=30d",
+        "slas": "Prospecting->Proposal/Price Quote<=30d",
     },
     "hubspot-deals": {
         "stages": ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled",
@@ -29,7 +29,7 @@ PRESET_DEFAULTS: dict[str, dict[str, object]] = {
     },
     "jira-changelog": {
         "stages": ["Open", "1st Line Support", "2nd Line Support", "3rd Line Support", "Resolved", "Closed"],
-        "lost": None, "ends": ["Closed"], "idle": "14d",
+        "lost": None, "ends": ["Closed"], "idle": "30d",
         "slas": "Open->1st Line Support<=4h\nOpen->Resolved<=5d if priority=High",
         "ping_pong_ignore": ["Waiting for Customer"],
     },
@@ -186,10 +186,17 @@ with tabs[4]:
         with app_state.friendly_errors():
             stuck = cached("bn_stuck", (idle, tuple(ends)), lambda: performance.stuck_cases(
                 log, idle=idle or None, end_activities=ends or None))
-            st.markdown(f"**{len(stuck):,} cases** look stuck or unfinished at the log's last event "
-                        f"({int(stuck['idle_exceeded'].sum()):,} idle longer than {idle or '–'}, "
-                        f"{int(stuck['no_end_activity'].sum()):,} without an end activity).")
-            st.dataframe(stuck.assign(idle_days=days(stuck["idle_s"])), hide_index=True, key="bn_stuck")
+            both = stuck["idle_exceeded"] & stuck["no_end_activity"] if idle and ends else \
+                stuck["idle_exceeded"] | stuck["no_end_activity"]
+            if idle and ends:
+                st.markdown(f"**{int(both.sum()):,} stuck cases**: not finished and no event for longer than "
+                            f"{idle} at the log's last event. In all, {int(stuck['no_end_activity'].sum()):,} "
+                            f"cases are unfinished and {int(stuck['idle_exceeded'].sum()):,} idle that long.")
+            else:
+                st.markdown(f"**{len(stuck):,} cases** match.")
+            show_all = st.toggle("Show every unfinished or idle case", key="bn_stuck_all")
+            shown = stuck if show_all else stuck[both]
+            st.dataframe(shown.assign(idle_days=days(shown["idle_s"])), hide_index=True, key="bn_stuck")
             tables["stuck_cases"] = stuck
 
 with tabs[5]:

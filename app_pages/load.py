@@ -28,6 +28,17 @@ st.title("Load an event log")
 st.caption("Sales- and support-process mining and BPMN conformance. "
            "Start with a demo log, or upload your CRM / ticket export.")
 
+
+
+def loaded(entry: app_state.LoadedLog) -> None:
+    """Say what was loaded, and rerun so that the sidebar offers the new log."""
+    st.session_state["pm:load_msg"] = (f"Loaded **{entry.key}**: {entry.log.n_events:,} events in "
+                                       f"{entry.log.n_cases:,} cases. Every page now analyses it.")
+    st.rerun()
+
+
+if st.session_state.get("pm:load_msg"):
+    st.success(st.session_state.pop("pm:load_msg"))
 demo_tab, upload_tab = st.tabs(["Demo logs", "Upload a file"])
 
 # ------------------------------------------------------------------ demo logs
@@ -41,8 +52,7 @@ with demo_tab:
         if st.button("Load demo log", key="load_demo_btn", type="primary"):
             with st.spinner(f"Reading {pick.file}…"):
                 entry = app_state.load_demo(pick)
-            st.success(f"Loaded **{entry.key}**: {entry.log.n_events:,} events in "
-                       f"{entry.log.n_cases:,} cases.")
+            loaded(entry)
 
 # ------------------------------------------------------------------ upload
 def column_types(frame: pd.DataFrame) -> pd.DataFrame:
@@ -155,8 +165,7 @@ with upload_tab:
                     data, name=uploaded.name, preset=preset if preset in presets else None,
                     mapping=mapping, dayfirst={"detect": None, "day first": True, "month first": False}[order],
                     timezone=tz or "UTC", sheet=sheet, progress=progress)
-            entry = app_state.add_log(log, origin="upload")
-            st.success(f"Loaded **{entry.key}**: {log.n_events:,} events in {log.n_cases:,} cases.")
+            loaded(app_state.add_log(log, origin="upload"))
 
 # ------------------------------------------------------------------ the current log
 st.divider()

@@ -1,0 +1,123 @@
+"""The app's main flows on the bundled demo data (AppTest): load → map → bottlenecks → conformance → download.
+
+Expected numbers come from ``eventlogs/ground_truth.json``, written by the
+seeded demo generator together with the logs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from processmining import app_state
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+TRUTH = REPO / "eventlogs" / "ground_truth.json"
+
+pytestmark = pytest.mark.skipif(not TRUTH.is_file(), reason="the demo logs in eventlogs/ are missing")
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict:
+    return json.loads(TRUTH.read_text(encoding="utf-8"))["logs"]
+
+
+@pytest.fixture(scope="module")
+def started() -> AppTest:
+    """The app after its first run: the Salesforce demo is loaded without any click."""
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def frame(at: AppTest, columns: set[str]) -> pd.DataFrame:
+    """The first table shown whose columns include ``columns``."""
+    for d in at.dataframe:
+        if columns <= set(map(str, d.value.columns)):
+            return d.value
+    raise AssertionError(f"no table with columns {sorted(columns)}")
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """File name -> the callable a deferred download button runs when clicked (recorded per run)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    seen: dict = {}
+    original = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):  # noqa: ANN001
+        seen[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return seen
+
+
+def test_first_start_shows_the_salesforce_demo(started: AppTest, truth: dict) -> None:
+    sf = truth["salesforce"]
+    assert not started.exception and not started.error
+    m = metrics(started)
+    assert m["Events"] == f"{sf['events']:,}"  # 11,809
+    assert m["Cases"] == f"{sf['cases']:,}"  # 2,000
+    assert m["Activities"] == str(len(sf["activities"]))
+    accounting = frame(started, {"rows", "count"}).set_index("rows")["count"]
+    # the CPQ re-saves of an unchanged stage are collapsed, each one counted
+    assert accounting["collapsed: repeated the current stage"] == sf["imperfections"]["export_artefacts"]["count"]
+    assert accounting.sum() == sf["rows"]  # every input row is accounted for
+
+
+def test_process_map_and_slider(started: AppTest, truth: dict) -> None:
+    at = started
+    at.switch_page("app_pages/process_map.py").run()
+    assert not at.exception and not at.error
+    svg = [m.value for m in at.markdown if '<div class="pm-map"' in m.value]
+    n = len(truth["salesforce"]["activities"])
+    assert len(svg) == 1 and svg[0].count('class="node"') == n + 2  # stages + start + end
+    at.slider(key="keep_map_act").set_value(50).run()
+    shown = next(c.value for c in at.caption if f" of {n} activities" in c.value)
+    assert shown.startswith(f"5 of {n} activities")  # the 5 most frequent stages
+    variants = frame(at, {"variant", "cases", "path"})
+    assert variants["cases"].sum() == truth["salesforce"]["cases"]
+
+
+def test_bottlenecks_on_the_demo(started: AppTest, truth: dict, downloads: dict) -> None:
+    sf = truth["salesforce"]
+    at = started
+    at.switch_page("app_pages/bottlenecks.py").run()
+    assert not at.exception and not at.error
+    assert metrics(at)["Cases"] == f"{sf['cases']:,}"
+    sla = frame(at, {"target", "late", "met"})
+    # the planted quote SLA breaches: first quote more than 30 days after Prospecting
+    assert sla.set_index("target").loc["Prospecting->Proposal/Price Quote<=30d", "late"] == \
+        sf["planted"]["sla_breach"]["count"]
+    stuck = next(m.value for m in at.markdown if "stuck cases" in m.value)
+    assert stuck.startswith(f"**{sf['planted']['stuck_open']['count']} stuck cases**")
+    funnel = frame(at, {"stage", "reached", "conversion"})
+    assert funnel["reached"].iloc[0] == sf["cases"]  # every deal starts in Prospecting
+    assert funnel["lost_here"].sum() == sf["outcomes"]["lost"]
+    xlsx = downloads["salesforce_opportunity_field_history.csv.bottlenecks.xlsx"]()
+    assert xlsx[:2] == b"PK"
+    sheets = pd.read_excel(io.BytesIO(xlsx), sheet_name=None)
+    assert {"bottlenecks", "sla_breaches", "funnel", "provenance"} <= set(sheets)
+
+
+def test_a_second_demo_log_is_switchable(truth: dict) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    jira = next(d for d in app_state.DEMO_LOGS if d.preset == "jira-changelog")
+    at.selectbox(key="load_demo_pick").set_value(jira).run()
+    at.button(key="load_demo_btn").click().run()
+    assert not at.exception and not at.error
+    assert metrics(at)["Cases"] == f"{truth['jira']['cases']:,}"
+    switcher = at.sidebar.selectbox(key="sidebar_log")
+    assert switcher.options == ["salesforce_opportunity_field_history.csv", "jira_changelog.json"]
+    switcher.set_value("salesforce_opportunity_field_history.csv").run()
+    assert metrics(at)["Cases"] == f"{truth['salesforce']['cases']:,}"
