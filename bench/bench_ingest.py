@@ -1,0 +1,119 @@
+"""Benchmark: XES import (and export) of processmining vs plain pm4py, measured in the same run.
+
+    .venv/bin/python bench/bench_ingest.py                      # the three real logs, 3 repeats
+    .venv/bin/python bench/bench_ingest.py --repeat 1 --files bpic2013_incidents.xes.gz
+
+Every measurement runs in a fresh child process, so the peak memory of one reader
+never hides in the other's high-water mark. A child imports its library first (not
+timed: pm4py's import alone takes seconds), records its resident memory, runs the
+reader once and reports the wall time and the peak resident set size above that
+baseline (``ru_maxrss``). The best time of ``--repeat`` runs is printed, with the
+ratio pm4py / ours (> 1 means we are faster).
+
+pm4py runs with default settings: ``pm4py.read_xes(path)`` (it returns a
+dataframe) and ``pm4py.write_xes(df, path)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATASETS = Path(os.environ.get("PROCESSMINING_DATASETS", REPO.parent / "shared" / "datasets"))
+DEFAULT_FILES = ("running-example.xes", "receipt.xes.gz", "bpic2013_incidents.xes.gz")
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _child(task: str, path: str) -> None:
+    """Run one measurement and print it as JSON (in a fresh process)."""
+    out = Path(tempfile.mkdtemp()) / "out.xes"
+    if task.startswith("ours"):
+        sys.path.insert(0, str(REPO))
+        from processmining.xes import read_xes, write_xes
+
+        if task == "ours-write":
+            log = read_xes(path)
+        base = _rss_kib()
+        start = time.perf_counter()
+        if task == "ours-read":
+            log = read_xes(path)
+            n_events, n_cases = log.n_events, log.n_cases
+        else:
+            write_xes(log, out)
+            n_events, n_cases = log.n_events, log.n_cases
+    else:
+        import warnings
+
+        warnings.filterwarnings("ignore")
+        import pm4py
+
+        if task == "pm4py-write":
+            df = pm4py.read_xes(path, show_progress_bar=False)
+        base = _rss_kib()
+        start = time.perf_counter()
+        if task == "pm4py-read":
+            df = pm4py.read_xes(path)
+        else:
+            pm4py.write_xes(df, str(out))
+        n_events, n_cases = len(df), int(df["case:concept:name"].nunique())
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_mib": max(peak - base, 0) / 1024, "events": n_events,
+                      "cases": n_cases}))
+
+
+def _measure(task: str, path: Path, repeat: int) -> dict:
+    best: dict | None = None
+    for _ in range(repeat):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", task, str(path)],
+            capture_output=True, text=True, check=True,
+        )
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        if best is None or result["seconds"] < best["seconds"]:
+            best = result
+    assert best is not None
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", nargs="*", default=list(DEFAULT_FILES), help="file names under datasets/real/")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is shown")
+    parser.add_argument("--no-write", action="store_true", help="only measure reading")
+    parser.add_argument("--child", nargs=2, metavar=("TASK", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+          f"best of {args.repeat}")
+    header = f"{'file':28} {'op':5} {'events':>8} {'cases':>6} {'ours s':>8} {'pm4py s':>8} {'ratio':>6} " \
+             f"{'ours MiB':>9} {'pm4py MiB':>9}"
+    print(header)
+    print("-" * len(header))
+    for name in args.files:
+        path = DATASETS / "real" / name
+        for op in ("read",) if args.no_write else ("read", "write"):
+            ours = _measure(f"ours-{op}", path, args.repeat)
+            theirs = _measure(f"pm4py-{op}", path, args.repeat)
+            same = (ours["events"], ours["cases"]) == (theirs["events"], theirs["cases"])
+            print(f"{name:28} {op:5} {ours['events']:>8,} {ours['cases']:>6,} {ours['seconds']:>8.2f} "
+                  f"{theirs['seconds']:>8.2f} {theirs['seconds'] / ours['seconds']:>5.1f}x "
+                  f"{ours['peak_mib']:>9.0f} {theirs['peak_mib']:>9.0f}" + ("" if same else "  COUNTS DIFFER"))
+
+
+if __name__ == "__main__":
+    main()
