@@ -71,9 +71,17 @@ def first_present(table: Table, candidates: tuple[str, ...], role: str) -> str:
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
+    """The column as Arrow-backed text, with blank or whitespace-only cells as NA (values kept as written)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     s = s.astype(TEXT)
-    stripped = s.str.strip()
-    return s.where(stripped.notna() & (stripped != ""), pd.NA)
+    arr = s.array.__arrow_array__()
+    blank = pc.equal(pc.utf8_trim_whitespace(arr), "")
+    if not pc.any(blank).as_py():
+        return s
+    out = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index, dtype=TEXT)
 
 
 def parse_column(table: Table, values: pd.Series, column: str, rows: np.ndarray, *, dayfirst: bool | None,
@@ -122,7 +130,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str, resour
     used = set(cols.values())
     for c in f.columns:
         if c not in used:
-            out[c] = f[c].to_numpy()
+            out[c] = f[c].array
     return Staged(out, rows_read=len(f) + len(table.bad_rows), mapping=cols, warnings=warnings,
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
 

@@ -115,20 +115,35 @@ def _dedupe(names: list[str], source: str) -> list[str]:
     return out
 
 
+def _utf8_body(raw: bytes) -> bytes | None:
+    """The bytes without a UTF-8 BOM if they are plain UTF-8 (checked by decoding), else None."""
+    body = raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return body
+
+
 def read_csv_text(data: InputBytes) -> Table:
     """Read delimited text; ragged lines are returned as ``bad_rows`` with their line number."""
     warnings: list[str] = []
-    text = _decode(data.data, data.name, warnings)
-    if not text.strip():
+    body = _utf8_body(data.data)
+    if body is None:  # UTF-16 or a legacy code page: decode (with a warning) and re-encode once
+        body = _decode(data.data, data.name, warnings).encode("utf-8")
+    if not body[: 1 << 16].strip() and not body.strip():
         raise IngestError("the file is empty", source=data.name)
-    header = _header_line(text)
+    end = body.find(b"\n")
+    header = (body if end == -1 else body[:end]).decode("utf-8").rstrip("\r")
     delim = sniff_delimiter(header, data.name)
     if delim != "," and not data.name.lower().endswith((".tsv", ".tsv.gz")):
         warnings.append(f"delimiter {delim!r} detected (not a comma)")
     names = _dedupe(next(csv.reader([header], delimiter=delim)), data.name)
-    frame, rows, bad = _read_fast(text, names, delim)
+    frame, rows, bad = _read_fast(body, names, delim)
     if frame is None:
-        frame, rows, bad = _read_exact(text, names, delim)
+        frame, rows, bad = _read_exact(body.decode("utf-8"), names, delim)
     if len(frame) == 0 and not bad:
         raise IngestError(f"the file has a header row ({len(names)} columns) but no data rows", source=data.name)
     if bad and len(bad) > max(10, len(frame)):
@@ -138,12 +153,30 @@ def read_csv_text(data: InputBytes) -> Table:
     return Table(frame, rows, data.name, data.sha256, "csv", warnings, bad)
 
 
-def _read_fast(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame | None, np.ndarray, list]:
+def _line_layout(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    nl = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(buf)]))
+    return nl, starts, ends
+
+
+def _has_quoted_newline(buf: np.ndarray, nl: np.ndarray) -> bool:
+    """A line with an odd number of quote characters means a quoted value spans lines."""
+    quotes = np.flatnonzero(buf == 34)
+    if len(quotes) == 0:
+        return False
+    per_line = np.bincount(np.searchsorted(nl, quotes), minlength=len(nl) + 1)
+    return bool((per_line % 2).any())
+
+
+def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame | None, np.ndarray, list]:
     """pyarrow's multithreaded reader; gives up (None) when line numbers would be uncertain."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if '"' in text and "\n" in text and _has_quoted_newline(text):
+    buf = np.frombuffer(body, dtype=np.uint8)
+    nl, starts, ends = _line_layout(buf)
+    if _has_quoted_newline(buf, nl):
         return None, np.empty(0, dtype=np.int64), []
     ragged: list[int] = []
 
@@ -151,10 +184,9 @@ def _read_fast(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame | 
         ragged.append(1)
         return "skip"
 
-    encoded = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(encoded),
+            io.BytesIO(body),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
@@ -166,23 +198,14 @@ def _read_fast(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame | 
     if ragged:
         return None, np.empty(0, dtype=np.int64), []
     # line numbers of the non-blank lines after the header, vectorised
-    buf = np.frombuffer(encoded, dtype=np.uint8)
-    nl = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], nl + 1))
-    ends = np.concatenate((nl, [len(buf)]))
     lengths = ends - starts
-    cr = (lengths > 0) & (buf[np.minimum(ends - 1, len(buf) - 1)] == 13)
+    cr = (lengths > 0) & (buf[np.clip(ends - 1, 0, max(len(buf) - 1, 0))] == 13)
     nonblank = np.flatnonzero((lengths - cr) > 0) + 1
     data_lines = nonblank[1:]
     if len(data_lines) != table.num_rows:
         return None, np.empty(0, dtype=np.int64), []
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     return frame, data_lines.astype(np.int64), []
-
-
-def _has_quoted_newline(text: str) -> bool:
-    # A quote count that is odd on some line means a quoted value spans lines.
-    return any(line.count('"') % 2 for line in text.splitlines())
 
 
 def _read_exact(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame, np.ndarray, list]:

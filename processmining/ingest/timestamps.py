@@ -86,13 +86,47 @@ def check_timezone(timezone: str) -> str:
     return timezone
 
 
-def _localize(naive: pd.Series, timezone: str) -> pd.Series:
-    """Naive wall-clock times in ``timezone`` → UTC. DST gaps shift forward, repeated hours take the first."""
+def _localize(naive: pd.Series | np.ndarray, timezone: str) -> np.ndarray:
+    """Naive wall-clock times in ``timezone`` → naive UTC ``datetime64[ns]``.
+
+    DST gaps shift forward; repeated (ambiguous) hours take the first (summer-time) reading.
+    """
+    values = np.asarray(naive, dtype="datetime64[ns]")
     if timezone.upper() == "UTC":
-        return naive.dt.tz_localize("UTC")
-    flags = np.ones(len(naive), dtype=bool)
-    local = naive.dt.tz_localize(timezone, ambiguous=flags, nonexistent="shift_forward")
-    return local.dt.tz_convert("UTC")
+        return values
+    flags = np.ones(len(values), dtype=bool)
+    local = pd.Series(values).dt.tz_localize(timezone, ambiguous=flags, nonexistent="shift_forward")
+    return np.asarray(local.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]")
+
+
+def as_arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """The column as an Arrow string array, trimmed, with blanks as nulls (no copy for Arrow-backed text)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        chunked = values.array.__arrow_array__()
+    else:
+        obj = values.astype(object).where(values.notna(), None).to_numpy()
+        chunked = pa.chunked_array([pa.array([None if v is None else str(v) for v in obj], type=pa.string())])
+    if chunked.num_chunks == 0:
+        chunked = pa.chunked_array([pa.array([], type=pa.string())])
+    if not pa.types.is_string(chunked.type):
+        chunked = chunked.cast(pa.string())
+    trimmed = pc.ascii_trim_whitespace(chunked)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _iso(sub: pa.ChunkedArray, *, aware: bool) -> np.ndarray:
+    """ISO 8601 strings → naive UTC (aware) or naive wall-clock datetime64[ns]; NaT for impossible values."""
+    if pc.any(pc.match_substring(sub, ",")).as_py():
+        sub = pc.replace_substring(sub, ",", ".")
+    try:
+        ts = pc.cast(sub, pa.timestamp("ns", "UTC") if aware else pa.timestamp("ns"))
+        return np.asarray(ts.to_numpy(), dtype="datetime64[ns]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some value is impossible: parse per value
+        objs = pd.Series(sub.to_numpy(zero_copy_only=False))
+        parsed = pd.to_datetime(objs, format="ISO8601", utc=aware, errors="coerce")
+        if aware:
+            parsed = parsed.dt.tz_localize(None)
+        return np.asarray(parsed, dtype="datetime64[ns]")
 
 
 def _from_parts(parts: dict[str, np.ndarray], month: np.ndarray, day: np.ndarray) -> pd.Series:
@@ -112,9 +146,9 @@ def _from_parts(parts: dict[str, np.ndarray], month: np.ndarray, day: np.ndarray
     return pd.to_datetime(frame, errors="coerce")
 
 
-def _first(values: pd.Series, mask: np.ndarray, rows: np.ndarray) -> tuple[str, int]:
+def _first(values: pa.ChunkedArray, mask: np.ndarray, rows: np.ndarray) -> tuple[str, int]:
     idx = int(np.flatnonzero(mask)[0])
-    return str(values.iloc[idx]), int(rows[idx])
+    return str(values[idx].as_py()), int(rows[idx])
 
 
 def parse_timestamps(
@@ -137,16 +171,15 @@ def parse_timestamps(
     """
     n = len(values)
     rows = np.arange(1, n + 1) if rows is None else np.asarray(rows)
-    text = values.astype("string[pyarrow]").str.strip()
-    text = text.where(text != "", pd.NA)
-    remaining = text.notna().to_numpy(dtype=bool)
+    arr = as_arrow_text(values)
+    present = arr.is_valid().to_numpy(zero_copy_only=False)
+    remaining = present.copy()
     recognised = np.zeros(n, dtype=bool)
     warnings: list[str] = []
     naive_count = 0
     offset_count = 0
     date_only = 0
 
-    arr = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string())
     out_ns = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
 
     def take(pattern: str) -> np.ndarray:
@@ -155,15 +188,14 @@ def parse_timestamps(
         hit = pc.match_substring_regex(arr, f"^(?:{pattern})$").fill_null(False)
         return hit.to_numpy(zero_copy_only=False) & remaining
 
-    def store(mask: np.ndarray, parsed: pd.Series) -> None:
+    def store(mask: np.ndarray, utc_naive: np.ndarray | pd.Series) -> None:
         nonlocal remaining
-        utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-        out_ns[mask] = np.asarray(utc, dtype="datetime64[ns]")
+        out_ns[mask] = np.asarray(utc_naive, dtype="datetime64[ns]")
         recognised[mask] = True
         remaining = remaining & ~mask
 
     def extract(mask: np.ndarray, pattern: str) -> dict[str, np.ndarray]:
-        parts = pc.extract_regex(arr.filter(pa.array(mask)), f"^(?:{pattern})$")
+        parts = pc.extract_regex(arr.filter(pa.array(mask)), f"^(?:{pattern})$").combine_chunks()
         got: dict[str, np.ndarray] = {}
         for i in range(parts.type.num_fields):
             name = parts.type.field(i).name
@@ -179,26 +211,42 @@ def parse_timestamps(
                 got[name] = pc.cast(pc.if_else(empty, "-1", col), pa.int64()).to_numpy()
         return got
 
+    # 0. fast path: the whole column is ISO 8601 (Arrow's parser), all with or all without an offset
+    if present.all() and n:
+        for aware in (True, False):
+            try:
+                ts = pc.cast(arr, pa.timestamp("ns", "UTC") if aware else pa.timestamp("ns"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+            if not pc.all(pc.greater_equal(pc.binary_length(arr), 10)).as_py():
+                break  # Arrow also reads bare years or year-months; those go through the checks below
+            values_ns = np.asarray(ts.to_numpy(), dtype="datetime64[ns]")
+            if aware:
+                offset_count = n
+            else:
+                values_ns = _localize(values_ns, timezone)
+                naive_count = n
+                date_only = int(pc.sum(pc.equal(pc.binary_length(arr), 10)).as_py() or 0)
+            store(present, values_ns)
+            break
     # 1. ISO with an explicit offset
     m = take(ISO_OFFSET)
     if m.any():
-        sub = text[m].str.replace(",", ".", regex=False)
-        store(m, pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce"))
+        store(m, _iso(arr.filter(pa.array(m)), aware=True))
         offset_count += int(m.sum())
     # 2. naive ISO (with or without a time)
     m = take(ISO_NAIVE)
     if m.any():
-        sub = text[m].str.replace(",", ".", regex=False)
-        date_only += int(sub.str.len().eq(10).sum())
-        parsed = pd.to_datetime(sub, format="ISO8601", errors="coerce")
-        store(m, _localize(parsed.astype("datetime64[ns]"), timezone))
+        sub = arr.filter(pa.array(m))
+        date_only += int(pc.sum(pc.equal(pc.binary_length(sub), 10)).as_py() or 0)
+        store(m, _localize(_iso(sub, aware=False), timezone))
         naive_count += int(m.sum())
     # 3. epoch seconds / milliseconds (UTC by definition)
     for pattern, unit in ((EPOCH_S, "s"), (EPOCH_MS, "ms")):
         m = take(pattern)
         if m.any():
             num = pc.cast(arr.filter(pa.array(m)), pa.float64()).to_numpy()
-            store(m, pd.to_datetime(pd.Series(num), unit=unit, utc=True, errors="coerce"))
+            store(m, pd.to_datetime(pd.Series(num), unit=unit, errors="coerce"))
             offset_count += int(m.sum())
     # 4. Excel serial day numbers (local wall-clock time)
     m = take(EXCEL)
@@ -214,7 +262,7 @@ def parse_timestamps(
         parts = extract(m, _NUMERIC)
         a, b = parts["a"], parts["b"]
         sub_rows = rows[m]
-        sub_text = text[m]
+        sub_text = arr.filter(pa.array(m))
         if dayfirst is None:
             says_day = (a > 12) & (b <= 12)
             says_month = (b > 12) & (a <= 12)
@@ -275,7 +323,7 @@ def parse_timestamps(
 
     out = pd.Series(out_ns, index=values.index).dt.tz_localize("UTC")
     errors = pd.Series(pd.NA, index=values.index, dtype="string")
-    bad = text.notna().to_numpy(dtype=bool) & out.isna().to_numpy()
+    bad = present & np.isnat(out_ns)
     if bad.any():
         errors.iloc[np.flatnonzero(bad & recognised)] = IMPOSSIBLE
         errors.iloc[np.flatnonzero(bad & ~recognised)] = UNRECOGNISED
