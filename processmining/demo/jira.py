@@ -287,7 +287,46 @@ def _assign_authors(tickets: list[Ticket], desk: Desk, rng: np.random.Generator)
             chosen[role] = usable[int(rng.integers(len(usable)))]
         tk.detail["_authors"] = [None if r == "" else (BOT_ACCOUNT, BOT_NAME) if r == "bot" else chosen[r]
                                  for r in tk.roles]
+    _fill_silences(tickets, desk, returning)
     return [(tk.index, tk) for tk in returns]  # type: ignore[misc]
+
+
+def _fill_silences(tickets: list[Ticket], desk: Desk, returning: set[int], *, limit_days: int = 75) -> None:
+    """Give an agent a ticket inside any silence longer than ``limit_days``, so that only the departed agent
+    has one over 90 days (small demo scales would otherwise leave rarely used agents idle for months)."""
+    limit = limit_days * DAY_S * SECOND
+    locked: set[tuple[int, str]] = set()  # (ticket, role) given to an agent to close a silence: never taken back
+    for _ in range(3):  # taking a ticket from one agent can open a silence for another: repeat
+        changed = False
+        for role, pool in desk.lines.items():
+            for agent in pool:
+                if agent != desk.departed:
+                    changed |= _fill_agent(tickets, desk, returning, locked, role, agent, limit)
+        if not changed:
+            return
+
+
+def _fill_agent(tickets: list[Ticket], desk: Desk, returning: set[int], locked: set[tuple[int, str]], role: str,
+                agent: tuple[str, str], limit: np.timedelta64) -> bool:
+    changed = False
+    for _ in range(50):
+        times = sorted(t for tk in tickets for t, a in zip(tk.times, tk.detail["_authors"], strict=True) if a == agent)
+        gaps = [(b - a, a, b) for a, b in zip(times, times[1:], strict=False) if b - a > limit]
+        if not gaps:
+            break
+        _, start, end = max(gaps)
+        middle = start + (end - start) // 2
+        options = [tk for tk in tickets if id(tk) not in returning and (tk.index, role) not in locked
+                   and role in tk.roles and desk.departed not in tk.detail["_authors"]
+                   and all(start < t < end for t, r in zip(tk.times, tk.roles, strict=True) if r == role)]
+        if not options:
+            break
+        pick = min(options, key=lambda tk: abs(tk.times[0] - middle))
+        pick.detail["_authors"] = [agent if r == role else a
+                                   for r, a in zip(pick.roles, pick.detail["_authors"], strict=True)]
+        locked.add((pick.index, role))
+        changed = True
+    return changed
 
 
 def _pick(rng: np.random.Generator, pool: list[Ticket], k: int, used: set[int]) -> list[Ticket]:
