@@ -21,6 +21,11 @@ def _missing(values: pd.Series) -> pd.Series:
     return missing.astype(bool)
 
 
+def _percent(share: float) -> str:
+    """``0.99996`` -> ``'99.99%'``, never ``'100.0%'`` for an incomplete attribute."""
+    return f"{min(share * 100, 99.99):.2f}%" if share < 1 else "100%"
+
+
 def completeness_table(log: EventLog) -> pd.DataFrame:
     """One row per attribute: level (event/case), rows checked, missing values, completeness (0-1).
 
@@ -68,7 +73,7 @@ def attribute_completeness(log: EventLog, config: QualityConfig) -> list[Finding
     return [make_finding(
         check="attribute_completeness", dimension="attributes", severity=severity,
         title=f"{len(incomplete):,} of {len(table):,} attributes have missing values "
-              f"(worst: {incomplete['attribute'].iloc[0]} {worst:.1%} complete)",
+              f"(worst: {incomplete['attribute'].iloc[0]} {_percent(worst)} complete)",
         count=len(incomplete), case_ids=[], examples=examples, config=config,
         recommendation="Analyses that group or filter by an incomplete attribute silently leave those "
                        "events out. Make the field mandatory at the source or report results with the gap.",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog, ProgressFn, no_progress
 from . import attributes, cases, events, labels, resources, timestamps
 from .attributes import completeness_table
+from .codes import codes
 from .findings import (
     DIMENSIONS,
     SEVERITY_WEIGHT,
@@ -129,7 +129,7 @@ def log_summary(log: EventLog, *, config: QualityConfig) -> dict[str, object]:
     df = log.df
     span = log.time_span
     starts, ends = cases.infer_boundary_activities(log, config=config) if not df.empty else ((), ())
-    sizes = df.groupby(CASE, observed=True, sort=False).size() if not df.empty else pd.Series(dtype="int64")
+    sizes = np.bincount(codes(log, CASE)[0]) if not df.empty else np.zeros(0, dtype=np.int64)
     summary: dict[str, object] = {
         "events": log.n_events,
         "cases": log.n_cases,

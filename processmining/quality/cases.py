@@ -11,21 +11,15 @@ import numpy as np
 import pandas as pd
 
 from ..model import ACTIVITY, CASE, TIMESTAMP, EventLog
+from .codes import case_bounds, codes, times
 from .findings import CheckSkipped, Finding, QualityConfig, make_finding
 
 
-def case_boundaries(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks of the first and the last event of every case (the frame is sorted by case)."""
-    codes = pd.factorize(df[CASE])[0]
-    change = codes[1:] != codes[:-1]
-    return np.r_[True, change] if len(codes) else np.zeros(0, bool), np.r_[change, True] if len(codes) else \
-        np.zeros(0, bool)
-
-
-def _first_last(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _first_last(log: EventLog) -> tuple[pd.DataFrame, pd.DataFrame]:
     """First and last event of every case (the frame is sorted by case, time, order)."""
-    first, last = case_boundaries(df)
-    return df.loc[first, [CASE, ACTIVITY, TIMESTAMP]], df.loc[last, [CASE, ACTIVITY, TIMESTAMP]]
+    first, last = case_bounds(log)
+    cols = [CASE, ACTIVITY, TIMESTAMP]
+    return log.df.loc[first, cols], log.df.loc[last, cols]
 
 
 def infer_boundary_activities(log: EventLog, *, config: QualityConfig | None = None) -> tuple[tuple[str, ...],
@@ -50,27 +44,39 @@ def infer_boundary_activities(log: EventLog, *, config: QualityConfig | None = N
     df = log.df
     if df.empty:
         return tuple(config.start_activities or ()), tuple(config.end_activities or ())
-    first, last = _first_last(df)
-    containing = df[[CASE, ACTIVITY]].drop_duplicates()[ACTIVITY].value_counts()
-    n_cases = len(first)
+    case_codes, _ = codes(log, CASE)
+    act_codes, labels = codes(log, ACTIVITY)
+    n_act = len(labels)
+    containing = np.bincount(pd.unique(case_codes * n_act + act_codes) % n_act, minlength=n_act)  # hash, not sort
+    first_mask, last_mask = case_bounds(log)
+    n_cases = int(first_mask.sum())
 
-    def infer(boundary: pd.DataFrame) -> tuple[str, ...]:
-        at = boundary[ACTIVITY].value_counts()
-        share = at / containing.reindex(at.index)
-        keep = at[(share >= config.boundary_share) & (at >= config.boundary_min_cases * n_cases)]
-        if keep.sum() < config.boundary_min_coverage * n_cases:  # no dominant boundary: do not guess
+    def infer(mask: np.ndarray) -> tuple[str, ...]:
+        at = np.bincount(act_codes[mask], minlength=n_act)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(containing > 0, at / np.maximum(containing, 1), 0.0)
+        keep = (share >= config.boundary_share) & (at >= config.boundary_min_cases * n_cases) & (at > 0)
+        if at[keep].sum() < config.boundary_min_coverage * n_cases:  # no dominant boundary: do not guess
             return ()
-        return tuple(sorted(str(a) for a in keep.index))
+        return tuple(sorted(str(a) for a in labels[keep]))
 
-    starts = tuple(config.start_activities) if config.start_activities is not None else infer(first)
-    ends = tuple(config.end_activities) if config.end_activities is not None else infer(last)
+    starts = tuple(config.start_activities) if config.start_activities is not None else infer(first_mask)
+    ends = tuple(config.end_activities) if config.end_activities is not None else infer(last_mask)
     return starts, ends
+
+
+def case_durations(log: EventLog) -> pd.Series:
+    """Last minus first timestamp of every case, indexed by case id."""
+    first, last = case_bounds(log)
+    t = times(log)
+    return pd.Series(pd.to_timedelta(t[last] - t[first], unit="ns"), index=codes(log, CASE)[1],
+                     name="duration").rename_axis(CASE)
 
 
 def incomplete_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Cases that do not begin with a start activity or do not finish with an end activity."""
     starts, ends = infer_boundary_activities(log, config=config)
-    first, last = _first_last(log.df)
+    first, last = _first_last(log)
     findings: list[Finding] = []
     given = "given" if config.start_activities is not None else "inferred"
     if starts:
@@ -107,11 +113,12 @@ def incomplete_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
 
 def single_event_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Cases with exactly one event: created and never moved, or the rest of the case is missing."""
-    sizes = log.df.groupby(CASE, observed=True, sort=False).size()
-    ones = sizes[sizes == 1]
-    if ones.empty:
+    case_codes, _ = codes(log, CASE)
+    single = np.bincount(case_codes)[case_codes] == 1
+    if not single.any():
         return []
-    out = log.df.loc[log.df[CASE].isin(ones.index), [CASE, ACTIVITY, TIMESTAMP]]
+    out = log.df.loc[single, [CASE, ACTIVITY, TIMESTAMP]]
+    ones = out[CASE]
     return [make_finding(
         check="single_event_cases", dimension="cases", severity="low",
         title=f"{len(ones):,} cases have a single event",
@@ -124,8 +131,7 @@ def single_event_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
 
 def long_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Cases lasting more than ``long_case_factor`` x the ``long_case_quantile`` of all case durations."""
-    span = log.df.groupby(CASE, observed=True, sort=False)[TIMESTAMP].agg(["min", "max"])
-    duration = span["max"] - span["min"]
+    duration = case_durations(log)
     if len(duration) < 20:
         raise CheckSkipped(f"only {len(duration)} cases; at least 20 are needed for a usual duration")
     usual = duration.quantile(config.long_case_quantile).round("s")
@@ -155,7 +161,7 @@ def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     _, ends = infer_boundary_activities(log, config=config)
     if not ends:
         raise CheckSkipped("no end activity could be inferred; pass end_activities")
-    _, last = _first_last(log.df)
+    _, last = _first_last(log)
     export = config.reference_now() if config.now is not None else log.df[TIMESTAMP].max()
     idle = export - last[TIMESTAMP]
     mask = (~last[ACTIVITY].isin(ends) & (idle > config.stale_after)).to_numpy(dtype=bool, na_value=False)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import ACTIVITY, CASE, LIFECYCLE, ORDER, SOURCE_ROW, TIMESTAMP, EventLog
+from .codes import codes, times
 from .findings import Finding, QualityConfig, make_finding
 
 DUPLICATE_KEY = (CASE, ACTIVITY, TIMESTAMP)
@@ -38,14 +39,15 @@ def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     """
     df = log.df
     key = event_key(log)
-    dup = df.duplicated(key, keep="first")
+    keyframe = pd.DataFrame({c: (times(log) if c == TIMESTAMP else codes(log, c)[0]) for c in key})
+    dup = keyframe.duplicated(keep="first").to_numpy()
     n = int(dup.sum())
     if n == 0:
         return []
-    exact = int(df.duplicated(attribute_columns(log), keep="first").sum())
-    groups = (df.loc[df.duplicated(key, keep=False)]
-              .groupby(key, observed=True, sort=False, dropna=False).size().rename("copies").reset_index()
-              .sort_values("copies", ascending=False, kind="stable"))
+    involved = keyframe.duplicated(keep=False).to_numpy()
+    exact = int(df.loc[involved, attribute_columns(log)].duplicated(keep="first").sum())
+    groups = (df.loc[involved].groupby(key, observed=True, sort=False, dropna=False).size().rename("copies")
+              .reset_index().sort_values("copies", ascending=False, kind="stable"))
     return [make_finding(
         check="duplicate_events", dimension="events", severity="high",
         title=f"{n:,} duplicate events (same case, activity and timestamp; {exact:,} identical in every attribute)",
@@ -65,8 +67,8 @@ def near_duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]
     df = log.df
     same = np.ones(len(df), dtype=bool)
     for column in event_key(log)[:2] + event_key(log)[3:]:  # case, activity (+ lifecycle), not the time
-        codes = pd.factorize(df[column])[0]
-        same &= np.r_[False, codes[1:] == codes[:-1]]
+        column_codes = codes(log, column)[0]
+        same &= np.r_[False, column_codes[1:] == column_codes[:-1]]
     gap = df[TIMESTAMP] - df[TIMESTAMP].shift()
     mask = same & ((gap > pd.Timedelta(0)) & (gap <= config.near_duplicate_window)).to_numpy(
         dtype=bool, na_value=False)

@@ -106,7 +106,7 @@ def exclude_incomplete_cases(
     """
     config = config or QualityConfig()
     starts, ends = infer_boundary_activities(log, config=config)
-    first, last = _first_last(log.df)
+    first, last = _first_last(log)
     bad: set[str] = set()
     if missing_start and starts:
         bad |= set(first.loc[~first[ACTIVITY].isin(starts), CASE].astype(str))

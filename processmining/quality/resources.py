@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from ..model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+from .codes import codes, times
 from .findings import CheckSkipped, Finding, QualityConfig, make_finding
 
 
@@ -33,34 +35,48 @@ def system_account_mask(resources: pd.Series, *, config: QualityConfig) -> pd.Se
 
 
 def returning_accounts(log: EventLog, config: QualityConfig) -> list[Finding]:
-    """Accounts that act again after a silence longer than ``config.silence`` (e.g. a departed employee)."""
-    df = _resources(log).sort_values([RESOURCE, TIMESTAMP], kind="stable")
-    gap = df[TIMESTAMP].diff()
-    same = df[RESOURCE].eq(df[RESOURCE].shift()).to_numpy(dtype=bool, na_value=False)
-    mask = same & (gap > config.silence).to_numpy(dtype=bool, na_value=False)
-    returns = df.loc[mask].assign(silence=gap[mask])
-    if returns.empty:
+    """Accounts that act again after a silence longer than ``config.silence`` (e.g. a departed employee).
+
+    ``count`` = events by those accounts from their first return on.
+    """
+    _resources(log)
+    res_codes, names = codes(log, RESOURCE)
+    case_codes, case_ids = codes(log, CASE)
+    t = times(log)
+    valid = np.nonzero(res_codes >= 0)[0]
+    order = valid[np.lexsort((t[valid], res_codes[valid]))]
+    rr, tt = res_codes[order], t[order]
+    gap = np.r_[0, np.diff(tt)]
+    back = np.r_[False, rr[1:] == rr[:-1]] & (gap > config.silence.value)
+    if not back.any():
         return []
-    first_return = returns.groupby(RESOURCE, observed=True, sort=False).agg(
-        returned=(TIMESTAMP, "min"), longest_silence=("silence", "max"))
-    after = df.merge(first_return["returned"].reset_index(), on=RESOURCE)
-    after = after.loc[after[TIMESTAMP] >= after["returned"]]
-    last_before = df.merge(first_return["returned"].reset_index(), on=RESOURCE)
-    last_before = last_before.loc[last_before[TIMESTAMP] < last_before["returned"]].groupby(
-        RESOURCE, observed=True)[TIMESTAMP].max().rename("last seen before")
-    examples = first_return.join(last_before).join(after.groupby(RESOURCE, observed=True).size().rename(
-        "events after return")).reset_index()
-    examples["longest_silence"] = examples["longest_silence"].dt.days.astype("int64").astype(str) + " days"
-    examples = examples[[RESOURCE, "last seen before", "returned", "longest_silence", "events after return"]]
+    first_back = pd.DataFrame({"r": rr[back], "t": tt[back], "gap": gap[back]}).groupby("r").agg(
+        returned=("t", "min"), longest=("gap", "max"))
+    returned = np.full(len(names), np.iinfo(np.int64).max)
+    returned[first_back.index.to_numpy()] = first_back["returned"].to_numpy()
+    flagged = np.isin(rr, first_back.index.to_numpy())
+    after = flagged & (tt >= returned[rr])
+    before = flagged & (tt < returned[rr])
+    last_before = pd.Series(tt[before]).groupby(rr[before]).max()
+    n_after = pd.Series(np.bincount(rr[after], minlength=len(names)))
+    idx = first_back.index.to_numpy()
+    examples = pd.DataFrame({
+        RESOURCE: names[idx],
+        "last seen before": pd.to_datetime(last_before.reindex(idx).to_numpy(), utc=True),
+        "returned": pd.to_datetime(first_back["returned"].to_numpy(), utc=True),
+        "longest_silence": [f"{int(g // 86_400_000_000_000)} days" for g in first_back["longest"].to_numpy()],
+        "events after return": n_after.to_numpy()[idx],
+    }).sort_values("events after return", ascending=False, kind="stable")
+    n = int(after.sum())
     return [make_finding(
         check="returning_accounts", dimension="resources", severity="medium",
         title=f"{len(examples):,} accounts act again after more than {config.silence.days:,} days of silence "
-              f"({len(after):,} events)",
-        count=len(after), case_ids=after[CASE], examples=examples, config=config,
+              f"({n:,} events)",
+        count=n, case_ids=case_ids[case_codes[order[after]]], examples=examples, config=config,
         recommendation="A long-silent account that acts again is often a departed employee whose account is "
                        "used by someone else or by an automation. Check the access logs; do not credit the work "
                        "to that person in segregation-of-duties analyses.",
-        details={"accounts": sorted(examples[RESOURCE].astype(str).tolist())},
+        details={"accounts": sorted(str(a) for a in examples[RESOURCE])},
     )]
 
 
@@ -89,23 +105,31 @@ def resource_concentration(log: EventLog, config: QualityConfig) -> list[Finding
     System accounts are left out (they are reported by :func:`system_accounts`).
     No case is "affected": ``count`` is the number of activities.
     """
-    df = _resources(log)
-    df = df.loc[~system_account_mask(df[RESOURCE], config=config)]
-    if df[RESOURCE].nunique() < config.concentration_min_resources:
+    _resources(log)
+    res_codes, names = codes(log, RESOURCE)
+    act_codes, labels = codes(log, ACTIVITY)
+    system = system_account_mask(pd.Series(names, dtype="object"), config=config).to_numpy()
+    human = (res_codes >= 0) & ~system[np.maximum(res_codes, 0)]
+    if len(pd.unique(res_codes[human])) < config.concentration_min_resources:
         raise CheckSkipped(f"fewer than {config.concentration_min_resources} (human) accounts in the log")
     if config.critical_activities is not None:
-        df = df.loc[df[ACTIVITY].isin(config.critical_activities)]
-    per = df.groupby([ACTIVITY, RESOURCE], observed=True).size().rename("events").reset_index()
-    totals = per.groupby(ACTIVITY, observed=True)["events"].agg(["sum", "size"])
-    top = per.sort_values("events", ascending=False, kind="stable").drop_duplicates(ACTIVITY)
-    top = top.merge(totals.rename(columns={"sum": "activity events", "size": "accounts"}).reset_index(),
-                    on=ACTIVITY)
-    top["share"] = (top["events"] / top["activity events"]).round(4)
-    hit = top.loc[(top["share"] >= config.concentration_share)
-                  & (top["activity events"] >= config.concentration_min_events)]
-    if hit.empty:
+        critical = np.isin(labels.astype(str), list(config.critical_activities))  # on distinct labels
+        human &= critical[act_codes]
+    n_res = len(names)
+    pair_counts = pd.Series(act_codes[human] * n_res + res_codes[human]).value_counts(sort=False)
+    pairs, counts = pair_counts.index.to_numpy(), pair_counts.to_numpy()
+    per = pd.DataFrame({"a": pairs // n_res, "r": pairs % n_res, "events": counts})  # one row per (activity, account)
+    stats = per.groupby("a").agg(total=("events", "sum"), accounts=("r", "size"))
+    top = per.sort_values("events", ascending=False, kind="stable").drop_duplicates("a").set_index("a")
+    top = top.join(stats)
+    top["share"] = (top["events"] / top["total"]).round(4)
+    top = top.loc[(top["share"] >= config.concentration_share) & (top["total"] >= config.concentration_min_events)]
+    if top.empty:
         return []
-    hit = hit.sort_values("share", ascending=False).reset_index(drop=True)
+    hit = pd.DataFrame({ACTIVITY: labels[top.index.to_numpy()], RESOURCE: names[top["r"].to_numpy()],
+                        "events": top["events"].to_numpy(), "activity events": top["total"].to_numpy(),
+                        "accounts": top["accounts"].to_numpy(), "share": top["share"].to_numpy()})
+    hit = hit.sort_values(["share", "activity events"], ascending=False, kind="stable").reset_index(drop=True)
     return [make_finding(
         check="resource_concentration", dimension="resources", severity="low",
         title=f"{len(hit):,} activities depend on one person (at least {config.concentration_share:.0%} "

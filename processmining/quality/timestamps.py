@@ -14,23 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..model import ACTIVITY, CASE, ORDER, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+from .cases import case_durations
+from .codes import codes, times
 from .findings import CheckSkipped, Finding, QualityConfig, make_finding
-
-
-def _join_labels(values: pd.Series) -> str:
-    return " | ".join(sorted({str(v) for v in values}))
-
-
-def recorded_instant(log: EventLog) -> pd.Series:
-    """When each step was recorded: the start time for interval logs (the stage was entered), else the timestamp.
-
-    In a HubSpot-style interval log a stage's end equals the next stage's
-    start by construction; comparing entry times avoids reporting that as a batch.
-    """
-    df = log.df
-    if START_TIMESTAMP in df.columns:
-        return df[START_TIMESTAMP].where(df[START_TIMESTAMP].notna(), df[TIMESTAMP])
-    return df[TIMESTAMP]
 
 
 def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
@@ -39,45 +25,58 @@ def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
     Consecutive events of a case less than ``config.batch_window`` apart form
     one batch (so 06:26:54.511 and 06:26:54.744 are one save); a batch with at
     least ``config.batch_case_min_events`` distinct activities is reported.
+    Interval logs (with ``start_timestamp``) are compared on entry (start)
+    times: in a HubSpot-style export a stage ends when the next is entered,
+    which is not a batch.
     ``count`` = events in such batches. Exact repeats of one activity are
     left to :func:`~processmining.quality.events.duplicate_events`.
     """
     df = log.df
-    instant = recorded_instant(log).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()  # datetime64, not objects
-    codes = pd.factorize(df[CASE])[0]
-    order = np.lexsort((df[ORDER].to_numpy(), instant, codes))
-    case_codes = codes[order]
-    t = instant[order]
-    new_case = np.r_[True, case_codes[1:] != case_codes[:-1]]
-    gap_big = np.r_[True, (t[1:] - t[:-1]) >= config.batch_window.to_timedelta64()]
-    batch = np.cumsum(new_case | gap_big)
-    frame = pd.DataFrame({"batch": batch, CASE: df[CASE].to_numpy()[order], ACTIVITY: df[ACTIVITY].to_numpy()[order],
-                          "at": t})
-    distinct = frame.drop_duplicates(["batch", ACTIVITY])
-    sizes = distinct.groupby("batch", sort=False).size()
-    hit_batches = sizes[sizes >= config.batch_case_min_events]
-    if hit_batches.empty:
+    case_codes, case_ids = codes(log, CASE)
+    act_codes, act_labels = codes(log, ACTIVITY)
+    if START_TIMESTAMP in df.columns:
+        t = np.where(df[START_TIMESTAMP].notna().to_numpy(), times(log, START_TIMESTAMP), times(log))
+        order = np.lexsort((df[ORDER].to_numpy(), t, case_codes))
+    else:  # the log is already sorted by case, time, input order
+        t = times(log)
+        order = np.arange(len(df))
+    cc, tt, aa = case_codes[order], t[order], act_codes[order]
+    window = config.batch_window.value  # ns
+    batch = np.cumsum(np.r_[True, (cc[1:] != cc[:-1]) | ((tt[1:] - tt[:-1]) >= window)]) - 1
+    candidate = np.bincount(batch)[batch] >= config.batch_case_min_events
+    if not candidate.any():
         return []
-    affected = distinct.loc[distinct["batch"].isin(hit_batches.index)]
+    sub = pd.DataFrame({"batch": batch[candidate], "act": aa[candidate], "case": cc[candidate],
+                        "t": tt[candidate]}).drop_duplicates(["batch", "act"])
+    distinct = sub.groupby("batch", sort=False).size()
+    hit = distinct[distinct >= config.batch_case_min_events]
+    if hit.empty:
+        return []
+    affected = sub.loc[sub["batch"].isin(hit.index)]
     groups = affected.groupby("batch", sort=False).agg(
-        case=(CASE, "first"), first=("at", "min"), last=("at", "max"), events=(ACTIVITY, "size"),
-    ).rename(columns={"case": CASE}).sort_values("events", ascending=False, kind="stable")
+        case=("case", "first"), first=("t", "min"), last=("t", "max"), events=("act", "size"),
+    ).sort_values("events", ascending=False, kind="stable")
     shown = groups.index[: config.max_examples]  # label lists only for the examples shown
-    labels = affected.loc[affected["batch"].isin(shown)].groupby("batch", sort=False)[ACTIVITY].agg(_join_labels)
-    groups = groups.assign(activities=labels.reindex(groups.index)).reset_index(drop=True)
-    groups["first"] = pd.to_datetime(groups["first"], utc=True)
-    groups["last"] = pd.to_datetime(groups["last"], utc=True)
-    n_events = int(hit_batches.sum())
-    window = config.batch_window.total_seconds()
+    labels = affected.loc[affected["batch"].isin(shown)].groupby("batch", sort=False)["act"].agg(
+        lambda a: " | ".join(sorted(str(act_labels[i]) for i in a)))
+    examples = pd.DataFrame({
+        CASE: case_ids[groups["case"].to_numpy()],
+        "first": pd.to_datetime(groups["first"].to_numpy(), utc=True),
+        "last": pd.to_datetime(groups["last"].to_numpy(), utc=True),
+        "events": groups["events"].to_numpy(),
+        "activities": labels.reindex(groups.index).to_numpy(),
+    })
+    n_events = int(hit.sum())
+    seconds = config.batch_window.total_seconds()
     return [make_finding(
         check="batch_entry_by_case", dimension="timestamps", severity="medium",
-        title=f"{n_events:,} events were recorded within {window:g} s of other steps of the same case "
+        title=f"{n_events:,} events were recorded within {seconds:g} s of other steps of the same case "
               f"({len(groups):,} batches)",
-        count=n_events, case_ids=groups[CASE], examples=groups, config=config,
+        count=n_events, case_ids=examples[CASE], examples=examples, config=config,
         recommendation="The order of these steps is unknown and their waiting times are zero by construction: "
                        "they were recorded in one save or entered afterwards. Do not read durations between them; "
                        "ask whether the stages are really used as they happen.",
-        details={"batches": len(groups), "window_seconds": window},
+        details={"batches": len(groups), "window_seconds": seconds},
     )]
 
 
@@ -85,23 +84,33 @@ def batch_entry_by_resource(log: EventLog, config: QualityConfig) -> list[Findin
     """Accounts that record many events of different cases at the same instant (bulk updates, imports)."""
     if RESOURCE not in log.df.columns:
         raise CheckSkipped("the log has no resource column")
-    df = log.df[[CASE, RESOURCE, TIMESTAMP]].dropna(subset=[RESOURCE])
-    agg = df.groupby([RESOURCE, TIMESTAMP], observed=True, sort=False)[CASE].agg(["size", "nunique"])
+    res_codes, res_names = codes(log, RESOURCE)
+    case_codes, case_ids = codes(log, CASE)
+    t = times(log)
+    valid = np.nonzero(res_codes >= 0)[0]
+    same_instant = pd.DataFrame({"r": res_codes[valid], "t": t[valid]}).duplicated(keep=False).to_numpy()
+    idx = valid[same_instant]
+    if len(idx) == 0:
+        return []
+    sub = pd.DataFrame({"r": res_codes[idx], "t": t[idx], "c": case_codes[idx]})
+    agg = sub.groupby(["r", "t"], sort=False)["c"].agg(["size", "nunique"])
     hit = agg[(agg["size"] >= config.batch_resource_min_events) & (agg["nunique"] >= 2)]
     if hit.empty:
         return []
-    groups = hit.reset_index().rename(columns={"size": "events", "nunique": "cases"})
-    groups = groups.sort_values("events", ascending=False, kind="stable")
-    affected = df.merge(groups[[RESOURCE, TIMESTAMP]], on=[RESOURCE, TIMESTAMP])
+    hit = hit.sort_values("size", ascending=False, kind="stable").reset_index()
+    groups = pd.DataFrame({RESOURCE: res_names[hit["r"].to_numpy()],
+                           TIMESTAMP: pd.to_datetime(hit["t"].to_numpy(), utc=True),
+                           "events": hit["size"].to_numpy(), "cases": hit["nunique"].to_numpy()})
+    affected = sub.merge(hit[["r", "t"]], on=["r", "t"])
     n_events = int(groups["events"].sum())
     return [make_finding(
         check="batch_entry_by_resource", dimension="timestamps", severity="low",
         title=f"{n_events:,} events recorded in {len(groups):,} bulk updates by "
               f"{groups[RESOURCE].nunique():,} accounts",
-        count=n_events, case_ids=affected[CASE], examples=groups, config=config,
+        count=n_events, case_ids=case_ids[affected["c"].to_numpy()], examples=groups, config=config,
         recommendation="Bulk updates (imports, mass edits, automations) do not show when the work happened. "
                        "Exclude these events from timing analyses or check them with the account owner.",
-        details={"batches": len(groups), "accounts": sorted(groups[RESOURCE].astype(str).unique().tolist())},
+        details={"batches": len(groups), "accounts": sorted(str(a) for a in groups[RESOURCE].unique())},
     )]
 
 
@@ -291,8 +300,7 @@ def impossible_durations(log: EventLog, config: QualityConfig) -> list[Finding]:
                                "processing times of these events are negative.",
                 details={"kind": "negative event duration"},
             ))
-    span = df.groupby(CASE, observed=True, sort=False)[TIMESTAMP].agg(["min", "max"])
-    duration = span["max"] - span["min"]
+    duration = case_durations(log)
     long = duration[duration > config.max_case_duration]
     if not long.empty:
         out = long.rename("duration").sort_values(ascending=False).reset_index()
