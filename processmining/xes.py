@@ -37,6 +37,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -90,7 +91,6 @@ class _Scan:
     tr_values: dict[tuple[str, str | None], tuple[list[int], list[str | None]]] = field(default_factory=dict)
     tr_line: list[int] = field(default_factory=list)
     flattened: dict[str, int] = field(default_factory=dict)
-    unknown: dict[str, int] = field(default_factory=dict)
 
 
 def _container_value(elem: etree._Element) -> Any:
@@ -383,7 +383,7 @@ def _build_columns(
 
 
 # ------------------------------------------------------------------ assembling
-def _case_ids(scan: _Scan, tr_cols: dict[str, _Column], n_traces: int, warnings: list[str]) -> np.ndarray:
+def _case_ids(tr_cols: dict[str, _Column], n_traces: int, warnings: list[str]) -> np.ndarray:
     """Trace ids (object array, ``None`` = no id), duplicates renamed ``id#2``, ``id#3``, ..."""
     name_col = tr_cols.pop(_TRACE_KEY, None)
     if name_col is None:
@@ -409,7 +409,7 @@ def _case_ids(scan: _Scan, tr_cols: dict[str, _Column], n_traces: int, warnings:
         names[pos] = candidate
         renamed.append(candidate)
     dup_ids = named[named.duplicated(keep=False)].unique().tolist()
-    listed = ", ".join(repr(i) for i in dup_ids[:_MAX_LISTED]) + (" ..." if len(dup_ids) > _MAX_LISTED else "")
+    listed = _listed([repr(i) for i in dup_ids])
     warnings.append(
         f"{len(dup_ids):,} trace ids occur more than once ({len(renamed):,} extra traces): {listed}; "
         "they were NOT merged: each repeat is a separate case with the suffix #2, #3, ... "
@@ -418,26 +418,28 @@ def _case_ids(scan: _Scan, tr_cols: dict[str, _Column], n_traces: int, warnings:
     return names
 
 
-def _value_warnings(col: _Column, where: list[str], label: str, warnings: list[str]) -> None:
-    bad_idx = np.flatnonzero(col.bad.to_numpy(dtype=bool))
-    if not len(bad_idx):
-        return
-    listed = "; ".join(f"{where[i]}: {col.raw.iloc[i]!r}" for i in bad_idx[:_MAX_LISTED])
-    more = f"; and {len(bad_idx) - _MAX_LISTED:,} more" if len(bad_idx) > _MAX_LISTED else ""
-    warnings.append(
-        f"{len(bad_idx):,} values of {col.xes_type} attribute {col.key!r} are not a valid {col.xes_type} "
-        f"and are kept as text in column {col.key + ' (raw)'!r}: {listed}{more}"
-    )
+def _listed(items: list[str]) -> str:
+    """At most ``_MAX_LISTED`` items, comma-separated, with a marker when there are more."""
+    return ", ".join(items[:_MAX_LISTED]) + (f", ... ({len(items) - _MAX_LISTED:,} more)" if len(items) > _MAX_LISTED else "")
 
 
-def _frame_columns(cols: dict[str, _Column], prefix: str, where_fn, warnings: list[str], label: str) -> dict:
+def _attribute_columns(
+    cols: dict[str, _Column], prefix: str, where: Callable[[int], str], warnings: list[str]
+) -> dict[str, Any]:
+    """Frame columns for typed attributes; unreadable values keep their text in ``<key> (raw)``."""
     out: dict[str, Any] = {}
     for key, col in cols.items():
-        name = prefix + key
-        out[name] = col.values
-        if col.bad.any():
-            _value_warnings(col, where_fn(), label, warnings)
-            out[name + " (raw)"] = col.raw.where(col.bad, None).astype("string")
+        out[prefix + key] = col.values
+        bad_idx = np.flatnonzero(col.bad.to_numpy(dtype=bool))
+        if len(bad_idx):
+            raw_name = f"{prefix}{key} (raw)"
+            out[raw_name] = col.raw.where(col.bad, None).astype("string")
+            examples = [f"{where(i)}: {col.raw.iloc[i]!r}" for i in bad_idx[:_MAX_LISTED]]
+            more = f"; and {len(bad_idx) - _MAX_LISTED:,} more" if len(bad_idx) > _MAX_LISTED else ""
+            warnings.append(
+                f"{len(bad_idx):,} values of {col.xes_type} attribute {key!r} are not a valid {col.xes_type} "
+                f"and are kept as text in column {raw_name!r}: {'; '.join(examples)}{more}"
+            )
     return out
 
 
@@ -480,100 +482,80 @@ def read_xes(
 
 
 def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
+    """Type the collected values, quarantine unusable events, and build the log and its report."""
     warnings: list[str] = []
-    n_ev = scan.n_events
-    n_traces = len(scan.tr_line)
+    n_ev, n_traces = scan.n_events, len(scan.tr_line)
     ev_trace = np.asarray(scan.ev_trace, dtype=np.int64)
     tr_cols = _build_columns(scan.tr_values, n_traces, warnings, "trace", {_TRACE_KEY: "string"})
-    names = _case_ids(scan, tr_cols, n_traces, warnings)
+    names = _case_ids(tr_cols, n_traces, warnings)
     ev_cols = _build_columns(
         scan.ev_values, n_ev, warnings, "event", {ACTIVITY: "string", TIMESTAMP: "date", RESOURCE: "string"}
     )
-    for msg, count in scan.flattened.items():
-        warnings.append(f"{msg} ({count:,} times)")
-
-    events_per_trace = np.bincount(ev_trace, minlength=n_traces) if n_ev else np.zeros(n_traces, dtype=np.int64)
-    index_in_trace = np.arange(n_ev, dtype=np.int64) - np.concatenate(([0], np.cumsum(events_per_trace)[:-1]))[
-        ev_trace
-    ] + 1 if n_ev else np.zeros(0, dtype=np.int64)
+    warnings.extend(f"{msg} ({count:,} times)" for msg, count in scan.flattened.items())
+    per_trace = np.bincount(ev_trace, minlength=n_traces)
+    first_of_trace = np.concatenate(([0], np.cumsum(per_trace)[:-1])).astype(np.int64)
+    index_in_trace = np.arange(n_ev, dtype=np.int64) - first_of_trace[ev_trace] + 1
 
     def trace_label(t: int) -> str:
-        tid = names[t]
-        return f"trace {tid!r}" if tid is not None else f"trace #{t + 1} (no concept:name)"
+        return f"trace {names[t]!r}" if names[t] is not None else f"trace #{t + 1} (no concept:name)"
 
-    def event_where() -> list[str]:
-        return [f"{trace_label(ev_trace[i])}, event {index_in_trace[i]}" for i in range(n_ev)]
+    def event_label(i: int) -> str:
+        return f"{trace_label(ev_trace[i])}, event {index_in_trace[i]}"
 
-    def trace_where() -> list[str]:
-        return [trace_label(t) for t in range(n_traces)]
-
-    # ---- which events cannot be used
-    case_of_event = names[ev_trace] if n_ev else np.zeros(0, dtype=object)
+    # ---- events that cannot be used: no case id, no activity, no (readable) timestamp
+    case_of_event = names[ev_trace]
+    act, ts = ev_cols.pop(ACTIVITY, None), ev_cols.pop(TIMESTAMP, None)
     no_case = pd.isna(case_of_event)
-    act = ev_cols.pop(ACTIVITY, None)
-    ts = ev_cols.pop(TIMESTAMP, None)
-    no_act = np.ones(n_ev, dtype=bool) if act is None else np.array(act.values.isna(), dtype=bool)
+    no_act = np.ones(n_ev, dtype=bool)
     if act is not None:
-        no_act |= (act.values.str.len() == 0).fillna(False).to_numpy(dtype=bool)
-    no_ts = np.ones(n_ev, dtype=bool) if ts is None else ts.raw.isna().to_numpy()
-    bad_ts = np.zeros(n_ev, dtype=bool) if ts is None else ts.bad.to_numpy(dtype=bool)
+        no_act = np.array(act.values.isna(), dtype=bool) | np.array(act.values.str.len().eq(0).fillna(False))
+    no_ts = np.ones(n_ev, dtype=bool) if ts is None else np.array(ts.raw.isna(), dtype=bool)
+    bad_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.bad, dtype=bool)
     drop = no_case | no_act | no_ts | bad_ts
-    quarantined: list[QuarantinedRow] = []
+    quarantined = []
     for i in np.flatnonzero(drop):
-        where = f"{trace_label(ev_trace[i])}, event {index_in_trace[i]} (line {scan.ev_line[i]})"
+        where = f"{event_label(i)} (line {scan.ev_line[i]})"
         if no_case[i]:
-            reason, col, value = f"{where}: the trace has no concept:name (case id)", _TRACE_KEY, None
+            q = QuarantinedRow(int(i) + 1, f"{where}: the trace has no concept:name (case id)", _TRACE_KEY)
         elif no_act[i]:
-            reason, col, value = f"{where}: the event has no concept:name (activity)", ACTIVITY, None
+            q = QuarantinedRow(int(i) + 1, f"{where}: the event has no concept:name (activity)", ACTIVITY)
         elif no_ts[i]:
-            reason, col, value = f"{where}: the event has no time:timestamp", TIMESTAMP, None
+            q = QuarantinedRow(int(i) + 1, f"{where}: the event has no time:timestamp", TIMESTAMP)
         else:
             raw = ts.raw.iloc[i]
-            reason, col, value = f"{where}: time:timestamp {raw!r} is not a valid xs:dateTime", TIMESTAMP, raw
-        quarantined.append(QuarantinedRow(row=int(i) + 1, reason=reason, column=col, value=value))
+            q = QuarantinedRow(int(i) + 1, f"{where}: time:timestamp {raw!r} is not a valid xs:dateTime",
+                               TIMESTAMP, raw)
+        quarantined.append(q)
+    if ts is not None:
+        naive = ~ts.raw.dropna().str.strip().str.contains(_OFFSET, regex=True)
+        if naive.any():
+            warnings.append(f"{int(naive.sum()):,} time:timestamp values have no UTC offset; read as UTC")
 
-    # ---- event and trace attribute columns
+    # ---- columns: canonical ones first, then event attributes, then trace attributes
     data: dict[str, Any] = {
         CASE: pd.array(case_of_event, dtype="string"),
         ACTIVITY: act.values if act is not None else pd.array([None] * n_ev, dtype="string"),
         TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[us, UTC]"),
     }
-    if ts is not None and ts.raw.notna().any():
-        naive = ~ts.raw.dropna().str.strip().str.contains(_OFFSET, regex=True)
-        if naive.any():
-            warnings.append(f"{int(naive.sum()):,} time:timestamp values have no UTC offset; read as UTC")
-    ordered = {RESOURCE: ev_cols.pop(RESOURCE, None), LIFECYCLE: ev_cols.pop(LIFECYCLE, None)}
-    for key, col in ordered.items():
-        if col is not None:
-            ev_cols_first = {key: col}
-            data.update(_frame_columns(ev_cols_first, "", event_where, warnings, label))
-    data.update(_frame_columns(ev_cols, "", event_where, warnings, label))
-    for key, values in _frame_columns(tr_cols, "case:", trace_where, warnings, label).items():
-        arr = values.array if isinstance(values, pd.Series) else values
-        data[key] = arr.take(ev_trace) if n_ev else arr[:0]
+    first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
+    data.update(_attribute_columns({**first, **ev_cols}, "", event_label, warnings))
+    for key, values in _attribute_columns(tr_cols, "case:", trace_label, warnings).items():
+        data[key] = (values.array if isinstance(values, pd.Series) else values).take(ev_trace)
     data[ORDER] = np.arange(n_ev, dtype=np.int64)
     data[SOURCE_ROW] = np.arange(1, n_ev + 1, dtype=np.int64)
     frame = pd.DataFrame({k: (v.array if isinstance(v, pd.Series) else v) for k, v in data.items()})
-    frame = frame.loc[~drop] if drop.any() else frame
+    if drop.any():
+        frame = frame.loc[~drop]
 
     # ---- traces in = traces out + flagged
-    empty = np.flatnonzero(events_per_trace == 0)
+    empty = np.flatnonzero(per_trace == 0)
     if len(empty):
-        ids = [trace_label(t) for t in empty[:_MAX_LISTED]]
-        warnings.append(
-            f"{len(empty):,} empty traces (no <event>) are not in the log: "
-            + ", ".join(ids)
-            + (" ..." if len(empty) > _MAX_LISTED else "")
-        )
-    kept_per_trace = np.bincount(ev_trace[~drop], minlength=n_traces) if n_ev else events_per_trace
-    lost = np.flatnonzero((events_per_trace > 0) & (kept_per_trace == 0))
+        warnings.append(f"{len(empty):,} empty traces (no <event>) are not in the log: "
+                        + _listed([trace_label(t) for t in empty]))
+    lost = np.flatnonzero((per_trace > 0) & (np.bincount(ev_trace[~drop], minlength=n_traces) == 0))
     if len(lost):
-        ids = [trace_label(t) for t in lost[:_MAX_LISTED]]
-        warnings.append(
-            f"{len(lost):,} traces lost every event to quarantine and are not in the log: "
-            + ", ".join(ids)
-            + (" ..." if len(lost) > _MAX_LISTED else "")
-        )
+        warnings.append(f"{len(lost):,} traces lost every event to quarantine and are not in the log: "
+                        + _listed([trace_label(t) for t in lost]))
 
     report = IngestReport(
         source=label,
@@ -586,8 +568,7 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
         warnings=warnings,
     )
     log = EventLog.from_frame(frame, report=report, name=label)
-    report.events = log.n_events
-    report.cases = log.n_cases
+    report.events, report.cases = log.n_events, log.n_cases
     subset = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE) if c in log.df.columns]
     report.duplicate_events = int(log.df.duplicated(subset=subset).sum())
     report.check_balance()

@@ -11,7 +11,16 @@ import pandas as pd
 import pytest
 
 from processmining.errors import ProcessMiningError
-from processmining.model import ACTIVITY, CASE, LIFECYCLE, ORDER, RESOURCE, SOURCE_ROW, TIMESTAMP, EventLog
+from processmining.model import (
+    ACTIVITY,
+    CASE,
+    LIFECYCLE,
+    ORDER,
+    RESOURCE,
+    SOURCE_ROW,
+    TIMESTAMP,
+    EventLog,
+)
 from processmining.xes import read_xes, write_xes
 
 DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
