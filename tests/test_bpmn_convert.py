@@ -74,7 +74,7 @@ def test_all_task_types_are_visible_steps():
     kinds = ["userTask", "serviceTask", "manualTask", "sendTask", "receiveTask", "scriptTask", "businessRuleTask"]
     body = S + "".join(f'<{k} id="T{i}" name="{k}"/>' for i, k in enumerate(kinds)) + E
     flows = " ".join(["s>T0"] + [f"T{i}>T{i + 1}" for i in range(len(kinds) - 1)] + [f"T{len(kinds) - 1}>e"])
-    conv = check(bpmn(body, flows), [" ".join(kinds)], [" ".join(kinds[:-1]), " ".join(reversed(kinds))])
+    conv = check(bpmn(body, flows), [" ".join(kinds)], [" ".join(kinds[:-1]), " ".join([kinds[1], kinds[0], *kinds[2:]])])
     assert sorted(conv.activities) == sorted(kinds)
     # no silent transition is left for a plain sequence
     assert sum(1 for tr in conv.net.transitions if tr.label is None) == 0

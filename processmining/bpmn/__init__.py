@@ -13,6 +13,7 @@ Typical use::
 
 from __future__ import annotations
 
+from .diagram import Overlay, render_svg
 from .labels import LabelMatch, match_labels, normalise_label, read_label_mapping
 from .model import (
     Bounds,
@@ -40,6 +41,7 @@ __all__ = [
     "ElementReport",
     "LabelMatch",
     "Lane",
+    "Overlay",
     "Pool",
     "SoundnessResult",
     "check_soundness",
@@ -47,5 +49,6 @@ __all__ = [
     "normalise_label",
     "read_bpmn",
     "read_label_mapping",
+    "render_svg",
     "to_petri_net",
 ]

@@ -169,6 +169,8 @@ def _build_model(root: etree._Element, source: str, sha256: str, wanted: str | N
                     message_flows[mf.id] = mf
                 elif pk in ("textAnnotation", "group"):
                     other[part.get("id") or ""] = (pk, (part.findtext("{*}text") or _name(part)).strip())
+        elif kind in ("textAnnotation", "group", "dataStore"):
+            other[child.get("id") or ""] = (kind, (child.findtext("{*}text") or _name(child)).strip())
     if not scopes or all(not s.nodes for s in scopes.values()):
         raise BpmnError("the file holds no process with flow nodes (empty model)", source=source)
 
@@ -185,6 +187,9 @@ def _build_model(root: etree._Element, source: str, sha256: str, wanted: str | N
             chosen.nodes[node_id] = _replace(node, type="task", name=node.name or gname)
     for el_id, kind, nm, why in chosen.ignored:
         report.add(el_id, kind, nm, "ignored", why)
+    for s in scopes.values():
+        for el_id, kind, nm, _why in s.ignored:
+            other.setdefault(el_id, (kind, nm))
     for mf in message_flows.values():
         report.add(mf.id, "messageFlow", mf.name, "ignored", "message flow: between pools, not sequence flow")
     for s in scopes.values():
@@ -321,7 +326,8 @@ def _collect(container: etree._Element, scope: _Scope, parent: str | None) -> No
             if kind in SUBPROCESS_TYPES:
                 _collect(el, scope, parent=el_id)
         elif kind in _IGNORED_ARTIFACTS:
-            scope.ignored.append((el_id, kind, _name(el), _IGNORED_ARTIFACTS[kind]))
+            label = (el.findtext("{*}text") or "").strip() if kind == "textAnnotation" else _name(el)
+            scope.ignored.append((el_id, kind, label, _IGNORED_ARTIFACTS[kind]))
         elif kind.endswith("EventDefinition") or kind in ("loopCharacteristics",):
             continue
         else:
