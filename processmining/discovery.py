@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -141,9 +142,41 @@ def _widest_tree(edges: Iterable[tuple[str, str, float]], root: str) -> dict[str
 
 
 # ------------------------------------------------------------------ the map
-def _event_arrays(log: EventLog) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray | None]:
+@dataclass(frozen=True)
+class EventCodes:
+    """Integer codes of a log's events, computed once per log and shared by every analysis.
+
+    Events are in log order, so every case is one contiguous block.
+    """
+
+    case: np.ndarray        # case code per event (0, 0, 1, 1, 1, ...)
+    starts: np.ndarray      # first row of every case
+    ends: np.ndarray        # last row of every case
+    case_ids: np.ndarray    # case id (object) per case code
+    act: np.ndarray         # activity code per event, codes in name order
+    act_names: list[str]    # activity name per activity code
+    ts: np.ndarray          # completion time, int64 ns since epoch
+    start: np.ndarray | None  # start time (ns; missing -> completion), None without start times
+
+
+_CODES: dict[int, tuple[weakref.ref, EventCodes]] = {}
+
+
+def event_codes(log: EventLog) -> EventCodes:
+    """The :class:`EventCodes` of ``log`` (cached while the log's frame is alive)."""
+    key = id(log.df)
+    hit = _CODES.get(key)
+    if hit is not None and hit[0]() is log.df:
+        return hit[1]
     df = log.df
+    n = len(df)
     case_codes, _ = pd.factorize(df[CASE], sort=False)
+    case_codes = case_codes.astype(np.int64)
+    first = np.ones(n, dtype=bool)
+    if n > 1:
+        first[1:] = case_codes[1:] != case_codes[:-1]
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n) - 1 if n else starts
     act_codes, act_names = pd.factorize(df[ACTIVITY], sort=True)
     ts = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64")
     start = None
@@ -152,7 +185,17 @@ def _event_arrays(log: EventLog) -> tuple[np.ndarray, np.ndarray, list[str], np.
         missing = df[START_TIMESTAMP].isna().to_numpy()
         st[missing] = ts[missing]
         start = st
-    return case_codes.astype(np.int64), act_codes.astype(np.int64), [str(a) for a in act_names], ts, start
+    codes = EventCodes(case=np.cumsum(first) - 1, starts=starts, ends=ends,
+                       case_ids=df[CASE].iloc[starts].to_numpy(dtype=object), act=act_codes.astype(np.int64),
+                       act_names=[str(a) for a in act_names], ts=ts, start=start)
+    _CODES[key] = (weakref.ref(df), codes)
+    weakref.finalize(df, _CODES.pop, key, None)
+    return codes
+
+
+def _event_arrays(log: EventLog) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray | None]:
+    c = event_codes(log)
+    return c.case, c.act, c.act_names, c.ts, c.start
 
 
 def process_map(log: EventLog) -> ProcessMap:
@@ -334,28 +377,36 @@ def simplify(pm: ProcessMap, *, activities: float | None = None, paths: float | 
 
 
 # ------------------------------------------------------------------ variants
-_SEP = "\x1f"
+def _variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Variants of ``log`` computed on integer codes (polars, no per-case Python work).
 
-
-def _case_table(log: EventLog) -> pd.DataFrame:
-    """One row per case: its variant key (activities joined by \\x1f), first/last time, event count."""
+    Returns ``(table, case_variant, case_ids)``: ``table`` has one row per variant
+    (``codes``: list of activity codes, ``cases``, duration stats, ``first_case``
+    code), unsorted; ``case_variant[i]`` is the row of case ``i`` in ``table``.
+    """
     import polars as pl
 
-    df = log.df
-    frame = pl.DataFrame({
-        "case": df[CASE].to_numpy(dtype=object),
-        "act": df[ACTIVITY].to_numpy(dtype=object),
-        "ts": df[TIMESTAMP].to_numpy(dtype="datetime64[ns]"),
-    }, schema={"case": pl.String, "act": pl.String, "ts": pl.Datetime("ns")})
-    out = frame.group_by("case", maintain_order=True).agg(
-        pl.col("act").str.join(_SEP).alias("key"),
-        pl.col("ts").min().alias("first"),
-        pl.col("ts").max().alias("last"),
-        pl.len().alias("events"),
-    )
-    res = out.to_pandas()
-    res["duration_s"] = (res["last"] - res["first"]).dt.total_seconds()
-    return res
+    c = event_codes(log)
+    case_codes, act_codes, ts = c.case, c.act, c.ts
+    names = c.act_names
+    frame = pl.DataFrame({"c": case_codes, "a": act_codes.astype(np.int32), "t": ts})
+    per_case = frame.group_by("c", maintain_order=True).agg(
+        pl.col("a"), (pl.col("t").max() - pl.col("t").min()).alias("d"))
+    per_case = per_case.with_columns(pl.col("a").rank("dense").cast(pl.Int64).alias("v") - 1)
+    table = per_case.group_by("v").agg(
+        pl.col("a").first().alias("codes"), pl.len().alias("cases"),
+        (pl.col("d").mean() / 1e9).alias("mean_duration_s"), (pl.col("d").median() / 1e9).alias("median_duration_s"),
+        pl.col("c").min().alias("first_case"),
+    ).sort("v")
+    out = pd.DataFrame({
+        "codes": table["codes"].to_list(),
+        "cases": table["cases"].to_numpy(),
+        "mean_duration_s": table["mean_duration_s"].to_numpy(),
+        "median_duration_s": table["median_duration_s"].to_numpy(),
+        "first_case": table["first_case"].to_numpy(),
+    })
+    out["activities"] = [tuple(str(names[k]) for k in codes) for codes in out["codes"]]
+    return out, per_case["v"].to_numpy(), c.case_ids
 
 
 def variants(log: EventLog) -> pd.DataFrame:
@@ -369,25 +420,19 @@ def variants(log: EventLog) -> pd.DataFrame:
     >>> v = variants(log)
     >>> v.loc[0, "cases"], v.loc[0, "activities"]
     """
-    ct = _case_table(log)
-    if ct.empty:
-        return pd.DataFrame(columns=["variant", "activities", "length", "cases", "share", "cumulative_share",
-                                     "mean_duration_s", "median_duration_s", "example_case"])
-    g = ct.groupby("key", sort=False)
-    v = pd.DataFrame({
-        "cases": g.size(),
-        "mean_duration_s": g["duration_s"].mean(),
-        "median_duration_s": g["duration_s"].median(),
-        "example_case": g["case"].first(),
-    }).reset_index()
-    v = v.sort_values(["cases", "key"], ascending=[False, True], ignore_index=True)
-    v["activities"] = [tuple(k.split(_SEP)) for k in v["key"]]
+    cols = ["variant", "activities", "length", "cases", "share", "cumulative_share",
+            "mean_duration_s", "median_duration_s", "example_case"]
+    if log.n_events == 0:
+        return pd.DataFrame(columns=cols)
+    v, _, case_ids = _variant_table(log)
+    n_cases = len(case_ids)
+    v = v.sort_values(["cases", "activities"], ascending=[False, True], ignore_index=True)
     v["length"] = [len(a) for a in v["activities"]]
-    v["share"] = v["cases"] / len(ct)
-    v["cumulative_share"] = v["cases"].cumsum() / len(ct)
+    v["share"] = v["cases"] / n_cases
+    v["cumulative_share"] = v["cases"].cumsum() / n_cases
     v["variant"] = [f"V{i + 1}" for i in range(len(v))]
-    return v[["variant", "activities", "length", "cases", "share", "cumulative_share",
-              "mean_duration_s", "median_duration_s", "example_case"]]
+    v["example_case"] = case_ids[v["first_case"].to_numpy()]
+    return v[cols]
 
 
 def variant_coverage(log: EventLog, top_n: int) -> float:
@@ -405,9 +450,13 @@ def variant_coverage(log: EventLog, top_n: int) -> float:
 
 
 def case_variant_keys(log: EventLog) -> pd.Series:
-    """Variant key of every case (index: case id; value: tuple of activities)."""
-    ct = _case_table(log)
-    return pd.Series([tuple(k.split(_SEP)) for k in ct["key"]], index=pd.Index(ct["case"], name=CASE))
+    """Variant of every case (index: case id, in log order; value: tuple of activities)."""
+    if log.n_events == 0:
+        return pd.Series([], dtype=object, index=pd.Index([], name=CASE))
+    v, case_variant, case_ids = _variant_table(log)
+    acts = np.empty(len(v), dtype=object)
+    acts[:] = list(v["activities"])
+    return pd.Series(acts[case_variant], index=pd.Index(case_ids, name=CASE))
 
 
 # ------------------------------------------------------------------ BPMN

@@ -36,19 +36,26 @@ def handovers(log: EventLog, *, attribute: str = RESOURCE) -> pd.DataFrame:
 
     >>> handovers(log, attribute="org:group").head()
     """
+    from .discovery import event_codes
+
     col = _column(log, attribute)
-    keep = col.notna().to_numpy()
-    case = log.df[CASE].to_numpy(dtype=object)[keep]
-    val = col.to_numpy(dtype=object)[keep]
-    t = log.df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64")[keep] / 1e9
+    c = event_codes(log)
+    vcodes, vnames = pd.factorize(col, sort=True)  # -1 for missing values
+    keep = vcodes >= 0
+    case = c.case[keep]
+    val = vcodes[keep]
+    t = c.ts[keep] / 1e9
     if len(val) < 2:
         return pd.DataFrame(columns=["source", "target", "handovers", "cases", "median_delay_s", "mean_delay_s"])
     hit = (case[1:] == case[:-1]) & (val[1:] != val[:-1])
     j = np.flatnonzero(hit)
-    frame = pd.DataFrame({"source": val[j], "target": val[j + 1], "case": case[j], "delay": t[j + 1] - t[j]})
-    g = frame.groupby(["source", "target"], sort=True)
+    names = np.asarray(vnames, dtype=object)
+    frame = pd.DataFrame({"s": val[j], "t": val[j + 1], "case": case[j], "delay": t[j + 1] - t[j]})
+    g = frame.groupby(["s", "t"], sort=True)
     out = pd.DataFrame({"handovers": g.size(), "cases": g["case"].nunique(),
                         "median_delay_s": g["delay"].median(), "mean_delay_s": g["delay"].mean()}).reset_index()
+    out.insert(0, "source", names[out.pop("s").to_numpy()])
+    out.insert(1, "target", names[out.pop("t").to_numpy()])
     return out.sort_values(["handovers", "source", "target"], ascending=[False, True, True], ignore_index=True)
 
 

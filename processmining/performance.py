@@ -72,17 +72,12 @@ class _Events:
 
 
 def _events(log: EventLog) -> _Events:
-    df = log.df
-    n = len(df)
-    case = df[CASE].to_numpy(dtype=object)
-    first = np.ones(n, dtype=bool)
-    if n > 1:
-        first[1:] = case[1:] != case[:-1]
-    starts = np.flatnonzero(first)
-    ends = np.append(starts[1:], n) - 1 if n else starts
-    t = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64") / 1e9
-    return _Events(codes=np.cumsum(first) - 1, starts=starts, ends=ends, case_ids=case[starts],
-                   act=df[ACTIVITY].to_numpy(dtype=object), t=t)
+    from .discovery import event_codes
+
+    c = event_codes(log)
+    names = np.array(c.act_names + [""], dtype=object)
+    return _Events(codes=c.case, starts=c.starts, ends=c.ends, case_ids=c.case_ids,
+                   act=names[c.act] if len(c.act) else np.array([], dtype=object), t=c.ts / 1e9)
 
 
 def _to_ts(seconds: np.ndarray | pd.Series) -> pd.Series:
@@ -127,11 +122,16 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
             prev_gap[ev.starts] = np.nan
     else:
         proc = np.full(len(ev.t), np.nan)
-    frame = pd.DataFrame({"activity": ev.act, "case": ev.codes, "wait": prev_gap, "proc": proc})
+    from .discovery import event_codes
+
+    c = event_codes(log)
+    n_act = len(c.act_names)
+    frame = pd.DataFrame({"activity": c.act, "wait": prev_gap, "proc": proc})
     g = frame.groupby("activity", sort=True)
+    cases = np.bincount(pd.unique(c.case * n_act + c.act) % n_act, minlength=n_act) if n_act else np.zeros(0)
     out = pd.DataFrame({
         "events": g.size(),
-        "cases": g["case"].nunique(),
+        "cases": cases,
         "wait_before_mean_s": g["wait"].mean(),
         "wait_before_median_s": g["wait"].median(),
         "wait_before_total_s": g["wait"].sum(min_count=1),
@@ -139,7 +139,7 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
         "processing_median_s": g["proc"].median(),
         "processing_total_s": g["proc"].sum(min_count=1),
     })
-    out.index.name = "activity"
+    out.index = pd.Index([c.act_names[i] for i in out.index], name="activity")
     return out.sort_values(["wait_before_total_s", "events"], ascending=False, na_position="last")
 
 
@@ -259,21 +259,30 @@ def rework(log: EventLog, *, level: str = "activity") -> pd.DataFrame:
 
     >>> rework(log).loc["Proposal/Price Quote", "cases_with_rework"]
     """
-    frame = pd.DataFrame({"case": log.df[CASE].to_numpy(dtype=object), "activity": log.df[ACTIVITY].to_numpy(dtype=object)})
-    counts = frame.groupby(["case", "activity"], sort=True).size().rename("executions").reset_index()
+    from .discovery import event_codes
+
+    c = event_codes(log)
+    n_act = max(len(c.act_names), 1)
+    vc = pd.Series(c.case * n_act + c.act).value_counts(sort=False).sort_index()
+    keys, execs = vc.index.to_numpy(), vc.to_numpy()
+    counts = pd.DataFrame({"case": c.case_ids[keys // n_act],
+                           "activity": np.array(c.act_names, dtype=object)[keys % n_act] if len(keys) else [],
+                           "executions": execs})
     repeated = counts[counts["executions"] > 1]
     if level == "case":
         return repeated.sort_values(["executions", "case"], ascending=[False, True], ignore_index=True)
     if level != "activity":
         raise AnalysisError(f"level must be 'activity' or 'case', got {level!r}")
-    per_act = counts.groupby("activity").agg(cases=("case", "size"))
-    rep = repeated.groupby("activity").agg(cases_with_rework=("case", "size"), executions=("executions", "sum"))
-    out = per_act.join(rep, how="left").fillna(0)
-    out["cases_with_rework"] = out["cases_with_rework"].astype(np.int64)
-    out["extra_executions"] = (out["executions"] - out["cases_with_rework"]).astype(np.int64)
+    acode = keys % n_act
+    rep = execs > 1
+    out = pd.DataFrame({
+        "cases": np.bincount(acode, minlength=n_act),
+        "cases_with_rework": np.bincount(acode[rep], minlength=n_act),
+        "extra_executions": np.bincount(acode, weights=execs - 1, minlength=n_act).astype(np.int64),
+    }, index=pd.Index(c.act_names or ["-"], name="activity"))
+    out = out[out["cases"] > 0]
     out["share_of_cases"] = out["cases_with_rework"] / out["cases"]
-    out = out.drop(columns="executions")
-    return out.sort_values(["cases_with_rework", "extra_executions"], ascending=False)
+    return out.sort_values(["cases_with_rework", "extra_executions"], ascending=False, kind="stable")
 
 
 def backward_moves(
