@@ -289,12 +289,12 @@ _FALSE = {"false", "0"}
 _INT_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
-def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.api.extensions.ExtensionArray | pd.Series, pd.Series]:
-    """Convert raw texts (``None`` = absent) to the column type; returns (values, unreadable mask)."""
+def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Convert raw texts (``None`` = absent) to the column type: (values, unreadable mask, texts as string)."""
     present = raw.notna()
+    text = pd.Series(pd.array(raw.to_numpy(), dtype="string"), index=raw.index)
     if xes_type in ("string", "id", "list", "container"):
-        return raw.astype("string"), pd.Series(False, index=raw.index)
-    text = raw.astype("string")
+        return text, pd.Series(False, index=raw.index), text
     if xes_type == "date":
         values = _parse_dates(text)
     elif xes_type == "int":
@@ -322,7 +322,7 @@ def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.api.extensions.ExtensionAr
     bad = present & values.isna()
     if xes_type == "float":
         bad = bad & ~nan_text
-    return values, bad
+    return values, bad, text
 
 
 @dataclass
@@ -364,21 +364,21 @@ def _build_columns(
                 f"{what} attribute {key!r} is written as {', '.join(sorted(kinds))} in different places; "
                 "kept as text"
             )
-        full = np.full(n, None, dtype=object)
-        rows_all = []
-        for rows, vals in kinds.values():
-            idx = np.asarray(rows, dtype=np.int64)
-            full[idx] = vals
-            rows_all.append(idx)
-        rows_cat = np.concatenate(rows_all) if len(rows_all) > 1 else rows_all[0]
-        n_dup = len(rows_cat) - len(np.unique(rows_cat)) if len(rows_all) > 1 else int(
-            np.count_nonzero(np.diff(rows_cat) == 0)
-        )
+        slots = list(kinds.values())
+        idx = np.concatenate([np.asarray(rows, dtype=np.int64) for rows, _ in slots])
+        if len(slots) == 1 and len(idx) == n and (n == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all())):
+            full = np.array(slots[0][1], dtype=object)  # in every row exactly once (the common case)
+            n_dup = 0
+        else:
+            full = np.full(n, None, dtype=object)
+            for rows, vals in slots:
+                full[np.asarray(rows, dtype=np.int64)] = vals
+            n_dup = len(idx) - len(np.unique(idx))
         if n_dup:
             warnings.append(f"{n_dup:,} {what}s have attribute {key!r} more than once; the last value was kept")
-        raw = pd.Series(full)
-        values, bad = _typed(xes_type, raw)
-        columns[key] = _Column(key, xes_type, values, raw, bad)
+        raw = pd.Series(full, dtype=object)
+        values, bad, text = _typed(xes_type, raw)
+        columns[key] = _Column(key, xes_type, values, text, bad)
     return columns
 
 
