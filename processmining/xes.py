@@ -32,6 +32,7 @@ raw text in a ``<key> (raw)`` column and are listed in the warnings.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import json
@@ -277,16 +278,29 @@ _OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 
 def _parse_dates(raw: pd.Series) -> pd.Series:
     """ISO 8601 / xs:dateTime texts → UTC timestamps (NaT where unreadable); naive = UTC."""
-    parsed = pd.to_datetime(raw.str.strip(), utc=True, format="ISO8601", errors="coerce")
+    text = raw.str.strip()
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    retry = np.flatnonzero(np.array(parsed.isna() & text.notna(), dtype=bool))
+    if len(retry):  # lenient second chance for the few pandas refuses (lower-case z, comma fraction)
+        parsed = parsed.copy()
+        for i in retry:
+            parsed.iloc[i] = _fromisoformat(text.iloc[i])
     ints = parsed.dropna().astype("int64")
     if (ints % 1000 == 0).all():
         parsed = parsed.dt.as_unit("us")
     return parsed
 
 
+def _fromisoformat(value: str) -> pd.Timestamp:
+    try:
+        stamp = dt.datetime.fromisoformat(value[:-1] + "Z" if value.endswith("z") else value)
+    except ValueError:
+        return pd.NaT
+    return pd.Timestamp(stamp).tz_localize("UTC") if stamp.tzinfo is None else pd.Timestamp(stamp).tz_convert("UTC")
+
+
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
-_INT_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
 def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:

@@ -274,3 +274,45 @@ def test_float_specials_and_nanosecond_timestamps_round_trip() -> None:
     back = read_xes(buf.getvalue())
     assert back.df[TIMESTAMP].tolist() == frame[TIMESTAMP].tolist()
     assert back.df["x"].tolist() == [np.inf, -np.inf, 1e-300]
+
+
+def test_timestamp_variants_seen_in_the_wild_are_read() -> None:
+    # offsets without colon (older ProM), comma fractions and lower-case z (hand-made files),
+    # space instead of T, and 7 fractional digits (.NET exports): all valid instants
+    stamps = ["2010-03-31T16:59:42.123+0200", "2010-03-31T16:59:42,5+02:00", "2010-03-31T16:59:42z",
+              "2010-03-31 16:59:42+02:00", "2010-03-31T16:59:42.1234567-01:00"]
+    events = "".join(
+        f"<event><string key='concept:name' value='A{i}'/><date key='time:timestamp' value='{s}'/></event>"
+        for i, s in enumerate(stamps)
+    )
+    log = read_xes((DECL + f"<log><trace><string key='concept:name' value='c'/>{events}</trace></log>").encode())
+    got = dict(zip(log.df[ACTIVITY], log.df[TIMESTAMP], strict=True))
+    assert got == {
+        "A0": pd.Timestamp("2010-03-31 14:59:42.123", tz="UTC"),
+        "A1": pd.Timestamp("2010-03-31 14:59:42.5", tz="UTC"),
+        "A2": pd.Timestamp("2010-03-31 16:59:42", tz="UTC"),
+        "A3": pd.Timestamp("2010-03-31 14:59:42", tz="UTC"),
+        "A4": pd.Timestamp("2010-03-31 17:59:42.1234567", tz="UTC"),
+    }
+    assert log.report.quarantined == [] and log.report.warnings == []
+
+
+def test_cli_convert_reads_and_writes_xes_and_refuses_html(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import processmining.cli
+
+    src = tmp_path / "typed.xes"
+    src.write_text(TYPED_LOG, encoding="utf-8")
+    out = tmp_path / "out.xes.gz"
+    result = CliRunner().invoke(processmining.cli.app, ["convert", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    back = read_xes(out)
+    assert (back.n_events, back.n_cases) == (3, 2)
+    assert str(back.df["case:Discount__c"].dtype) == "Int64"
+    page = tmp_path / "page.xes"
+    page.write_bytes(b"<!DOCTYPE html>\n<html><body>login</body></html>")
+    result = CliRunner().invoke(processmining.cli.app, ["convert", str(page), "-o", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2
+    assert "error: page.xes, line 2: root <html>, expected <log>" in result.output
+    assert "Traceback" not in result.output
