@@ -75,7 +75,7 @@ def test_html_report_and_text_summary(csv_path: Path, tmp_path: Path):
     assert page.startswith("<!DOCTYPE html>") and "Wating for Customer" in page
     text = RUNNER.invoke(processmining.cli.app, ["quality", str(csv_path), "-q", *MAPPING])
     assert text.exit_code == 0
-    assert "[high] synonymous_labels: 1 labels are variants of 1 others (1 events) (1 cases)" in text.output
+    assert "[high] synonymous_labels: 1 label variant of 1 label (1 event) (1 case)" in text.output
 
 
 def test_fixes_are_applied_in_order_reported_and_written(csv_path: Path, tmp_path: Path):

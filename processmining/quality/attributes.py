@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 from .events import attribute_columns
-from .findings import Finding, QualityConfig, make_finding
+from .findings import Finding, QualityConfig, count_noun, make_finding
 
 
 def _missing(values: pd.Series) -> pd.Series:
@@ -72,7 +72,7 @@ def attribute_completeness(log: EventLog, config: QualityConfig) -> list[Finding
     examples = incomplete.assign(completeness=incomplete["completeness"].round(4))
     return [make_finding(
         check="attribute_completeness", dimension="attributes", severity=severity,
-        title=f"{len(incomplete):,} of {len(table):,} attributes have missing values "
+        title=f"{count_noun(len(incomplete), 'attribute')} of {len(table):,} with missing values "
               f"(worst: {incomplete['attribute'].iloc[0]} {_percent(worst)} complete)",
         count=len(incomplete), case_ids=[], examples=examples, config=config,
         recommendation="Analyses that group or filter by an incomplete attribute silently leave those "

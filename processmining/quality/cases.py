@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..model import ACTIVITY, CASE, TIMESTAMP, EventLog
 from .codes import case_bounds, codes, times
-from .findings import CheckSkipped, Finding, QualityConfig, make_finding
+from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding
 
 
 def _first_last(log: EventLog) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -85,7 +85,7 @@ def incomplete_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
         if not bad.empty:
             findings.append(make_finding(
                 check="incomplete_cases", dimension="cases", severity="medium",
-                title=f"{len(bad):,} cases do not begin with a start activity ({given}: {', '.join(starts)})",
+                title=f"{count_noun(len(bad), 'case')} without a start activity ({given}: {', '.join(starts)})",
                 count=len(bad), case_ids=bad[CASE], examples=bad, config=config,
                 recommendation="These cases started before the export window or lost their first events. "
                                "Exclude them from lead-time and conformance figures (exclude_incomplete_cases).",
@@ -99,7 +99,7 @@ def incomplete_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
         if not bad.empty:
             findings.append(make_finding(
                 check="incomplete_cases", dimension="cases", severity="medium",
-                title=f"{len(bad):,} cases do not end with an end activity ({given}: {', '.join(ends)})",
+                title=f"{count_noun(len(bad), 'case')} without an end activity ({given}: {', '.join(ends)})",
                 count=len(bad), case_ids=bad[CASE], examples=bad, config=config,
                 recommendation="Open (still running) or abandoned cases. Analyse them separately: their lead "
                                "times are not final and they look like deviations to a model.",
@@ -121,7 +121,7 @@ def single_event_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     ones = out[CASE]
     return [make_finding(
         check="single_event_cases", dimension="cases", severity="low",
-        title=f"{len(ones):,} cases have a single event",
+        title=f"{count_noun(len(ones), 'case')} with a single event",
         count=len(ones), case_ids=out[CASE], examples=out, config=config,
         recommendation="One-event cases carry no flow. Check whether they are test records or records whose "
                        "history was not exported; leave them out of the process map.",
@@ -143,7 +143,7 @@ def long_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     out["duration"] = out["duration"].astype(str)
     return [make_finding(
         check="long_cases", dimension="cases", severity="low",
-        title=f"{len(long):,} cases last longer than {limit} "
+        title=f"{count_noun(len(long), 'case')} longer than {limit} "
               f"({config.long_case_factor:g} x the {config.long_case_quantile:.0%} quantile, {usual})",
         count=len(long), case_ids=out[CASE], examples=out, config=config,
         recommendation="Very long cases are often reused records or cases reopened months later; check them "
@@ -171,7 +171,7 @@ def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
         return []
     return [make_finding(
         check="stale_open_cases", dimension="cases", severity="medium",
-        title=f"{len(out):,} open cases had no event for more than {config.stale_after.days:,} days "
+        title=f"{count_noun(len(out), 'open case')} without an event for more than {config.stale_after.days:,} days "
               f"before {'the export' if config.now is not None else 'the last event of the log'} ({export.date()})",
         count=len(out), case_ids=out[CASE], examples=out, config=config,
         recommendation="Stuck or abandoned records that were never closed: close or re-qualify them in the "

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..model import ACTIVITY, CASE, LIFECYCLE, ORDER, SOURCE_ROW, TIMESTAMP, EventLog
 from .codes import codes, times
-from .findings import Finding, QualityConfig, make_finding
+from .findings import Finding, QualityConfig, count_noun, make_finding
 
 DUPLICATE_KEY = (CASE, ACTIVITY, TIMESTAMP)
 
@@ -50,7 +50,8 @@ def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
               .reset_index().sort_values("copies", ascending=False, kind="stable"))
     return [make_finding(
         check="duplicate_events", dimension="events", severity="high",
-        title=f"{n:,} duplicate events (same case, activity and timestamp; {exact:,} identical in every attribute)",
+        title=f"{count_noun(n, 'duplicate event')} (same case, activity and timestamp; {exact:,} identical in "
+              "every attribute)",
         count=n, case_ids=df.loc[dup, CASE], examples=groups, config=config,
         recommendation="Duplicates inflate activity counts and create self-loops on the map. Drop them with "
                        "drop_duplicate_events (CLI: --fix drop-duplicates) unless the step really happened twice.",
@@ -78,7 +79,7 @@ def near_duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]
     out = df.loc[mask, [CASE, ACTIVITY, TIMESTAMP]].assign(seconds_after_previous=gap[mask].dt.total_seconds())
     return [make_finding(
         check="near_duplicate_events", dimension="events", severity="medium",
-        title=f"{n:,} events repeat the previous step of their case within "
+        title=f"{count_noun(n, 'event')} repeating the previous step of their case within "
               f"{int(config.near_duplicate_window.total_seconds()):,} s",
         count=n, case_ids=out[CASE], examples=out, config=config,
         recommendation="Repeats seconds apart are usually double submits or retries, not rework. Check a few; if "

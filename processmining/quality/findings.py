@@ -156,6 +156,11 @@ class Finding:
         }
 
 
+def count_noun(n: int, singular: str, plural: str | None = None) -> str:
+    """``count_noun(1, "event")`` -> ``'1 event'``; ``count_noun(1200, "batch", "batches")`` -> ``'1,200 batches'``."""
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def make_finding(
     *,
     check: str,
@@ -247,7 +252,7 @@ class QualityReport:
             "  scores: " + ", ".join(f"{k} {v:.1f}" for k, v in self.scores.items()),
         ]
         for f in self.findings:
-            lines.append(f"  [{f.severity}] {f.check}: {f.title} ({f.cases_affected:,} cases)")
+            lines.append(f"  [{f.severity}] {f.check}: {f.title} ({count_noun(f.cases_affected, 'case')})")
         for check, reason in self.skipped.items():
             lines.append(f"  skipped {check}: {reason}")
         return "\n".join(lines)

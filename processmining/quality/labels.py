@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import ACTIVITY, CASE, EventLog
-from .findings import Finding, QualityConfig, make_finding
+from .findings import Finding, QualityConfig, count_noun, make_finding
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}]+")
 _SPACE = re.compile(r"\s+")
@@ -121,7 +121,8 @@ def synonymous_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
     }).sort_values(["canonical", "events"], ascending=[True, False], kind="stable")
     return [make_finding(
         check="synonymous_labels", dimension="labels", severity="high",
-        title=f"{len(mapping):,} labels are variants of {len(set(mapping.values())):,} others ({n:,} events)",
+        title=f"{count_noun(len(mapping), 'label variant')} of {count_noun(len(set(mapping.values())), 'label')} "
+              f"({count_noun(n, 'event')})",
         count=n, case_ids=log.df.loc[variant_mask, CASE], examples=examples, config=config,
         recommendation="Variants split one step into several activities on the map and hide it from rules and "
                        "models. Review the mapping and apply merge_synonymous_labels (CLI: --fix merge-labels).",
@@ -171,8 +172,8 @@ def polluted_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
     n = int(mask.sum())
     return [make_finding(
         check="polluted_labels", dimension="labels", severity="medium",
-        title=f"{len(found):,} labels embed ids, numbers or e-mail addresses ({n:,} events, "
-              f"{len(templates):,} patterns)",
+        title=f"{count_noun(len(found), 'label')} embedding ids, numbers or e-mail addresses "
+              f"({count_noun(n, 'event')}, {count_noun(len(templates), 'pattern')})",
         count=n, case_ids=log.df.loc[mask, CASE], examples=found.sort_values("events", ascending=False),
         config=config,
         recommendation="The activity column carries case data. Map each pattern to one activity (replace the "

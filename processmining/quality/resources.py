@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 from .codes import codes, times
-from .findings import CheckSkipped, Finding, QualityConfig, make_finding
+from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding
 
 
 def _resources(log: EventLog) -> pd.DataFrame:
@@ -70,8 +70,8 @@ def returning_accounts(log: EventLog, config: QualityConfig) -> list[Finding]:
     n = int(after.sum())
     return [make_finding(
         check="returning_accounts", dimension="resources", severity="medium",
-        title=f"{len(examples):,} accounts act again after more than {config.silence.days:,} days of silence "
-              f"({n:,} events)",
+        title=f"{count_noun(len(examples), 'account')} active again after more than {config.silence.days:,} days "
+              f"of silence ({count_noun(n, 'event')})",
         count=n, case_ids=case_ids[case_codes[order[after]]], examples=examples, config=config,
         recommendation="A long-silent account that acts again is often a departed employee whose account is "
                        "used by someone else or by an automation. Check the access logs; do not credit the work "
@@ -91,7 +91,8 @@ def system_accounts(log: EventLog, config: QualityConfig) -> list[Finding]:
     per = per.sort_values("events", ascending=False).reset_index()
     return [make_finding(
         check="system_accounts", dimension="resources", severity="low",
-        title=f"{len(per):,} system or bot accounts recorded {n:,} events ({n / len(log.df):.1%})",
+        title=f"{count_noun(len(per), 'system or bot account')} with {count_noun(n, 'event')} "
+              f"({n / len(log.df):.1%} of all)",
         count=n, case_ids=df.loc[mask, CASE], examples=per, config=config,
         recommendation="Automated steps are not human work: leave them out of workload, hand-over and "
                        "segregation-of-duties analyses, and check that each automation is intended.",
@@ -132,7 +133,8 @@ def resource_concentration(log: EventLog, config: QualityConfig) -> list[Finding
     hit = hit.sort_values(["share", "activity events"], ascending=False, kind="stable").reset_index(drop=True)
     return [make_finding(
         check="resource_concentration", dimension="resources", severity="low",
-        title=f"{len(hit):,} activities depend on one person (at least {config.concentration_share:.0%} "
+        title=f"{count_noun(len(hit), 'activity', 'activities')} depending on one person (at least "
+              f"{config.concentration_share:.0%} "
               "of their events)",
         count=len(hit), case_ids=[], examples=hit, config=config,
         recommendation="A single point of dependency: absences stall the process, and a shared or generic "

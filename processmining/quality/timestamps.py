@@ -16,7 +16,7 @@ import pandas as pd
 from ..model import ACTIVITY, CASE, ORDER, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
 from .cases import case_durations
 from .codes import codes, times
-from .findings import CheckSkipped, Finding, QualityConfig, make_finding
+from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding
 
 
 def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
@@ -70,8 +70,8 @@ def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
     seconds = config.batch_window.total_seconds()
     return [make_finding(
         check="batch_entry_by_case", dimension="timestamps", severity="medium",
-        title=f"{n_events:,} events were recorded within {seconds:g} s of other steps of the same case "
-              f"({len(groups):,} batches)",
+        title=f"{count_noun(n_events, 'event')} recorded within {seconds:g} s of another step of the same case "
+              f"({count_noun(len(groups), 'batch', 'batches')})",
         count=n_events, case_ids=examples[CASE], examples=examples, config=config,
         recommendation="The order of these steps is unknown and their waiting times are zero by construction: "
                        "they were recorded in one save or entered afterwards. Do not read durations between them; "
@@ -105,8 +105,8 @@ def batch_entry_by_resource(log: EventLog, config: QualityConfig) -> list[Findin
     n_events = int(groups["events"].sum())
     return [make_finding(
         check="batch_entry_by_resource", dimension="timestamps", severity="low",
-        title=f"{n_events:,} events recorded in {len(groups):,} bulk updates by "
-              f"{groups[RESOURCE].nunique():,} accounts",
+        title=f"{count_noun(n_events, 'event')} in {count_noun(len(groups), 'bulk update')} by "
+              f"{count_noun(groups[RESOURCE].nunique(), 'account')}",
         count=n_events, case_ids=case_ids[affected["c"].to_numpy()], examples=groups, config=config,
         recommendation="Bulk updates (imports, mass edits, automations) do not show when the work happened. "
                        "Exclude these events from timing analyses or check them with the account owner.",
@@ -148,7 +148,7 @@ def timestamp_precision(log: EventLog, config: QualityConfig) -> list[Finding]:
     by_activity = df[ACTIVITY].value_counts()
     return [make_finding(
         check="timestamp_precision", dimension="timestamps", severity="medium",
-        title=f"{n:,} events ({n / total:.1%}) have a date but no time (midnight) among timed events",
+        title=f"{count_noun(n, 'event')} ({n / total:.1%}) with a date but no time (midnight) among timed events",
         count=n, case_ids=df[CASE], examples=df, config=config,
         recommendation="Date-only values sort before every timed event of the same day, which invents an "
                        "order and distorts waiting times. Find the source field that drops the time; treat these "
@@ -208,7 +208,7 @@ def future_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     df = log.df.loc[mask, [CASE, ACTIVITY, TIMESTAMP]].sort_values(TIMESTAMP, ascending=False, kind="stable")
     return [make_finding(
         check="future_events", dimension="timestamps", severity="high",
-        title=f"{n:,} events are later than {now.isoformat()} (the reference time)",
+        title=f"{count_noun(n, 'event')} later than {now.isoformat()} (the reference time)",
         count=n, case_ids=df[CASE], examples=df, config=config,
         recommendation="Future dates are typos (2042 for 2024), planned dates stored as event dates, or a "
                        "wrong time zone. Correct them at the source or exclude these cases.",
@@ -225,7 +225,7 @@ def implausible_past_events(log: EventLog, config: QualityConfig) -> list[Findin
     df = log.df.loc[mask, [CASE, ACTIVITY, TIMESTAMP]]
     return [make_finding(
         check="implausible_past_events", dimension="timestamps", severity="high",
-        title=f"{n:,} events are dated before {config.earliest_plausible.date()}",
+        title=f"{count_noun(n, 'event')} dated before {config.earliest_plausible.date()}",
         count=n, case_ids=df[CASE], examples=df, config=config,
         recommendation="Such dates are placeholders for an empty field (epoch 1970-01-01, 1900-01-01). "
                        "Treat them as missing and exclude the cases from timing analyses.",
@@ -275,7 +275,7 @@ def events_before_creation(log: EventLog, config: QualityConfig) -> list[Finding
     out["before_by"] = (out["created"] - earliest[mask]).astype(str)
     return [make_finding(
         check="events_before_creation", dimension="timestamps", severity="high",
-        title=f"{n:,} events happen before their case was created ({source})",
+        title=f"{count_noun(n, 'event')} before their case was created ({source})",
         count=n, case_ids=out[CASE], examples=out, config=config,
         recommendation="Either the creation time is wrong (record migrated or re-created) or these events carry "
                        "the wrong date. Check the cases at the source before measuring lead times.",
@@ -294,7 +294,7 @@ def impossible_durations(log: EventLog, config: QualityConfig) -> list[Finding]:
             out = df.loc[neg, [CASE, ACTIVITY, START_TIMESTAMP, TIMESTAMP]]
             findings.append(make_finding(
                 check="impossible_durations", dimension="timestamps", severity="high",
-                title=f"{n:,} events end before they start",
+                title=f"{count_noun(n, 'event')} ending before they start",
                 count=n, case_ids=out[CASE], examples=out, config=config,
                 recommendation="Start and end columns are swapped or one of them is wrong; "
                                "processing times of these events are negative.",
@@ -307,7 +307,7 @@ def impossible_durations(log: EventLog, config: QualityConfig) -> list[Finding]:
         out["duration"] = out["duration"].astype(str)
         findings.append(make_finding(
             check="impossible_durations", dimension="timestamps", severity="high",
-            title=f"{len(long):,} cases last longer than {config.max_case_duration.days:,} days",
+            title=f"{count_noun(len(long), 'case')} longer than {config.max_case_duration.days:,} days",
             count=len(long), case_ids=out[CASE], examples=out, config=config,
             recommendation="A case that long is a reused case id or a placeholder date; "
                            "split or exclude it before measuring lead times.",
