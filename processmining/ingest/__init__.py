@@ -47,6 +47,7 @@ from .tabular import (
     read_parquet,
     read_table,
     read_xlsx,
+    refuse_url_path,
     sniff_kind,
 )
 from .timestamps import check_timezone, parse_timestamps
@@ -113,6 +114,7 @@ def read_log(
     (2, 'case')
     """
     check_timezone(timezone)
+    refuse_url_path(source)
     progress(0, 4, "reading")
     data = read_bytes(source, name=name, max_bytes=max_bytes)
     kind = sniff_kind(data)

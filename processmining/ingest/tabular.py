@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IngestError, UnsafeInputError
-from ..safe_input import MAX_INPUT_BYTES, InputBytes, read_bytes
+from ..safe_input import MAX_INPUT_BYTES, InputBytes, read_bytes, refuse_url
 
 #: XLSX members are decompressed by openpyxl; refuse workbooks that would expand beyond this.
 MAX_XLSX_UNCOMPRESSED = 1024**3
@@ -421,6 +422,19 @@ def read_json_table(data: InputBytes, doc: object | None = None) -> Table:
     return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "json")
 
 
+_COLLAPSED_URL = re.compile(r"^(?:https?|ftp|file|s3|gs|sftp):/(?!/)", re.IGNORECASE)
+
+
+def refuse_url_path(source: str | os.PathLike | bytes) -> None:
+    """``Path("https://x/y")`` collapses to ``https:/x/y``; refuse that too (safe_input checks the ``//`` form)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return
+    text = os.fspath(source)
+    refuse_url(text)
+    if _COLLAPSED_URL.match(text):
+        refuse_url(re.sub(r"^([A-Za-z]+):/", r"\1://", text))
+
+
 def read_table(
     source: str | os.PathLike | bytes,
     *,
@@ -439,6 +453,7 @@ def read_table(
     >>> t.frame.iloc[0].tolist(), t.rows.tolist()
     (['007', 'Open'], [2])
     """
+    refuse_url_path(source)
     data = read_bytes(source, name=name, max_bytes=max_bytes)
     return read_table_bytes(data, sheet=sheet)
 
