@@ -22,12 +22,8 @@ import pandas as pd
 from ..errors import IngestError
 from ..model import (
     ACTIVITY,
-    CASE,
     ORDER,
-    RESOURCE,
     SOURCE_ROW,
-    START_TIMESTAMP,
-    TIMESTAMP,
     ColumnMapping,
     EventLog,
     ProgressFn,
@@ -57,6 +53,8 @@ __all__ = [
     "ColumnMapping",
     "Preset",
     "Table",
+    "detect_preset",
+    "get_preset",
     "guess_mapping",
     "list_presets",
     "parse_timestamps",
@@ -248,6 +246,3 @@ def write_log(log: EventLog, dest: str | os.PathLike) -> None:
         return
     raise IngestError(f"cannot write {path.name!r}: use .csv, .parquet, .xes or .xes.gz")
 
-
-# names re-exported for callers that build logs themselves
-_ = (CASE, ACTIVITY, TIMESTAMP, RESOURCE, START_TIMESTAMP, PRESETS, list_presets, read_table, parse_timestamps)
