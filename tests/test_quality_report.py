@@ -113,3 +113,12 @@ def test_progress_is_reported_per_check():
     audit(ticket_log(), config=CFG, progress=lambda done, total, label: calls.append((done, total, label)))
     assert calls[0] == (0, len(CHECKS), "quality: batch_entry_by_case")
     assert calls[-1] == (len(CHECKS), len(CHECKS), "quality: done")
+
+
+def test_case_table_lists_every_affected_case():
+    table = audit(ticket_log(), config=CFG).case_table()
+    assert list(table.columns) == ["check", "dimension", "severity", "title", CASE]
+    by_check = table.groupby("check")[CASE].apply(sorted).to_dict()
+    assert by_check["duplicate_events"] == ["d1"]
+    assert by_check["system_accounts"] == ["n1", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7"]
+    assert len(table) == 1 + 1 + 1 + 1 + 1 + 1 + 9  # batch, precision, synonyms, duplicates, no end, stale, bots

@@ -220,6 +220,19 @@ class QualityReport:
         """The findings of one check (usually zero or one)."""
         return [f for f in self.findings if f.check == check]
 
+    def case_table(self) -> pd.DataFrame:
+        """Every (finding, affected case) pair: columns check, dimension, severity, title, case id.
+
+        The complete list behind ``cases_affected`` (the examples are capped), e.g.
+        for an auditor's spreadsheet or to filter the log.
+        """
+        parts = [pd.DataFrame({"check": f.check, "dimension": f.dimension, "severity": f.severity,
+                               "title": f.title, "case:concept:name": sorted(f.case_ids)})
+                 for f in self.findings if f.case_ids]
+        if not parts:
+            return pd.DataFrame(columns=["check", "dimension", "severity", "title", "case:concept:name"])
+        return pd.concat(parts, ignore_index=True)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
