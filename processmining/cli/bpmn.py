@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from ..errors import BpmnError
-from . import EXIT_UNUSABLE
 from . import app as root
 
 bpmn_app = typer.Typer(
@@ -59,11 +58,10 @@ def check(
         if soundness is not None:
             typer.echo(f"  soundness: {soundness.reason}")
     if not report.usable:
-        typer.echo(f"error: {model.source}: not usable for conformance: {report.problems[0]}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
+        more = f" (and {len(report.problems) - 1} more problems)" if len(report.problems) > 1 else ""
+        raise BpmnError(f"not usable for conformance: {report.problems[0]}{more}", source=model.source)
     if soundness is not None and soundness.sound is False:
-        typer.echo(f"error: {model.source}: {soundness.reason}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
+        raise BpmnError(f"not usable for conformance: {soundness.reason}", source=model.source)
 
 
 @bpmn_app.command("render")
