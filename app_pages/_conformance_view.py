@@ -2,7 +2,8 @@
 
 Widgets only: conformance, rules, overlays and exports are computed by
 :mod:`processmining.conformance`, :mod:`processmining.rules`,
-:mod:`processmining.bpmn` and :mod:`processmining.export`.
+:mod:`processmining.bpmn` and :mod:`processmining.export`. The one thing
+done here is presentation: turning per-task counts into colours and badges.
 """
 
 from __future__ import annotations
@@ -10,34 +11,214 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
+from app_pages._downloads import table_downloads
+from app_pages._svg import show_svg
 from processmining import app_state
+from processmining.app_state import LoadedLog
+from processmining.errors import ProcessMiningError
 
-KIND_LABEL = {"missing": "skipped (missing)", "unexpected": "unexpected", "out_of_order": "out of order",
+KIND_LABEL = {"missing": "skipped", "unexpected": "unexpected", "out_of_order": "out of order",
               "rule": "rule broken", "not_computed": "not computed"}
+_WHITE, _RED = (255, 255, 255), (215, 58, 73)
+
+
+def heat(share: float) -> str:
+    """White (0) to red (1) as a CSS colour."""
+    s = min(max(share, 0.0), 1.0)
+    r, g, b = (round(w + (c - w) * s) for w, c in zip(_WHITE, _RED, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 # ------------------------------------------------------------------ rules
 def rules_section(model_name: str) -> tuple[str, Any]:
     """The YAML rule editor; returns ``(yaml text, parsed rules or None)``; messages shown in place."""
-    from processmining import rules as rules_mod
-
+    try:
+        from processmining import rules as rules_mod
+    except ModuleNotFoundError:
+        return "", None
+    parse = getattr(rules_mod, "parse_rules", None) or getattr(rules_mod, "load_rules", None)
+    if parse is None:
+        return "", None
     stem = model_name.rsplit(".", 1)[0]
     key = f"keep_cf_rules_{hashlib.sha1(stem.encode()).hexdigest()[:8]}"
     if key not in st.session_state:
         default = app_state.MODEL_DIR / f"{stem}.rules.yaml"
         st.session_state[key] = default.read_text(encoding="utf-8") if default.is_file() else ""
+    parsed = None
     with st.expander("Audit rules (YAML)", expanded=False):
         st.caption("Segregation of duties, four eyes, time limits, precedence, response, existence, absence, "
                    "roles and backward moves, checked per case next to the model. Edit and the check reruns.")
         text = st.text_area("Rules", key=key, height=260, label_visibility="collapsed")
-        parsed = None
         if text.strip():
             try:
-                parsed = rules_mod.parse_rules(text, source="rules editor")
-            except app_state.ProcessMiningError as exc:
-                st.error(f"{exc}\n\nThe check below runs without rules until this is fixed.")
+                parsed = parse(text.encode("utf-8"), name="rules editor")
+            except ProcessMiningError as exc:
+                st.error(f"**{exc}**\n\nThe check below runs without rules until this is fixed.")
             else:
-                st.success(f"{len(parsed)} rules valid.")
+                st.success(f"{len(parsed)} rules are valid and checked.")
     return text, parsed
+
+
+# ------------------------------------------------------------------ diagram
+def task_ids_by_activity(model: Any, label_map: dict[str, str]) -> dict[str, list[str]]:
+    """Log activity -> ids of the tasks it was matched to."""
+    out: dict[str, list[str]] = {}
+    for node in model.tasks:
+        act = label_map.get(node.name)
+        if act is not None:
+            out.setdefault(act, []).append(node.id)
+    return out
+
+
+def element_overlays(model: Any, deviations: pd.DataFrame, label_map: dict[str, str], n_cases: int) -> dict:
+    """Per task: deviating cases as colour (share of all cases) and badge (count), kinds as the tooltip."""
+    from processmining.bpmn.diagram import Overlay
+
+    if deviations.empty or n_cases == 0:
+        return {}
+    dev = deviations[~deviations["accepted"].astype(bool)] if "accepted" in deviations else deviations
+    by_act = task_ids_by_activity(model, label_map)
+    ids = dev["bpmn_element_id"].astype(object).where(dev["bpmn_element_id"].notna(), None)
+    rows = []
+    for elem, act, case, kind in zip(ids, dev["activity"], dev["case_id"], dev["kind"], strict=True):
+        targets = [elem] if elem in model.nodes else by_act.get(act, [])
+        rows.extend((t, case, kind) for t in targets)
+    if not rows:
+        return {}
+    per = pd.DataFrame(rows, columns=["element", "case", "kind"])
+    cases = per.groupby("element")["case"].nunique()
+    top = float(cases.max())
+    out = {}
+    for elem, n in cases.items():
+        kinds = per[per["element"] == elem].groupby("kind")["case"].nunique()
+        text = ", ".join(f"{KIND_LABEL.get(k, k)} in {v:,} cases" for k, v in kinds.items())
+        out[elem] = Overlay(fill=heat(0.15 + 0.85 * n / top), badge=f"{n:,}",
+                            label=f"{n / n_cases:.1%} of cases deviate: {text}")
+    return out
+
+
+def flow_overlays(model: Any, pm: Any, label_map: dict[str, str]) -> dict:
+    """Observed frequency on the sequence flows whose count the log shows directly.
+
+    Task → task: how often the log has the two activities directly after each
+    other. A flow leaving a task with one outgoing flow (or entering a task
+    with one incoming flow): how often that task happened. Flows between two
+    gateways or events stay unlabelled: their counts need the alignment's
+    model moves, which :mod:`processmining.conformance` does not report per
+    flow (yet).
+    """
+    from processmining.bpmn.diagram import Overlay
+
+    act = {n.id: label_map.get(n.name) for n in model.tasks}
+    events = pm.activities["events"].to_dict()
+    dfg = pm.dfg()
+    out_deg: dict[str, int] = {}
+    in_deg: dict[str, int] = {}
+    for f in model.flows.values():
+        out_deg[f.source] = out_deg.get(f.source, 0) + 1
+        in_deg[f.target] = in_deg.get(f.target, 0) + 1
+    counts: dict[str, int] = {}
+    for fid, f in model.flows.items():
+        sa, ta = act.get(f.source), act.get(f.target)
+        if sa and ta:
+            counts[fid] = int(dfg.get((sa, ta), 0))
+        elif sa and out_deg[f.source] == 1:
+            counts[fid] = int(events.get(sa, 0))
+        elif ta and in_deg[f.target] == 1:
+            counts[fid] = int(events.get(ta, 0))
+    top = max(counts.values(), default=0) or 1
+    return {fid: Overlay(fill="#2b6fb0" if n else "#aab2bd", label=f"{n:,}", stroke_width=1.2 + 4.8 * n / top)
+            for fid, n in counts.items()}
+
+
+def diagram_section(model: Any, *, elements: dict | None = None, flows: dict | None = None,
+                    cache_parts: Any = None) -> str:
+    """Draw the BPMN diagram with overlays; return the SVG (also offered as a download)."""
+    from processmining.bpmn.diagram import render_svg
+
+    svg = app_state.cached("bpmn_svg", cache_parts, lambda: render_svg(
+        model, element_overlays=elements or {}, flow_overlays=flows or {}), scope=str(cache_parts))
+    show_svg(svg, css_class="pm-bpmn")
+    st.download_button("Download the diagram (SVG)", svg.encode(), file_name=f"{model.source}.overlay.svg",
+                       mime="image/svg+xml", key="cf_svg_dl", on_click="ignore")
+    return svg
+
+
+# ------------------------------------------------------------------ deviation table
+def deviation_filters(dev: pd.DataFrame) -> pd.DataFrame:
+    """Filter widgets over the deviation table: kind, activity, rule, resource, time."""
+    c = st.columns(5)
+    kinds = c[0].multiselect("Kind", sorted(dev["kind"].dropna().unique()), key="cf_f_kind",
+                             format_func=lambda k: KIND_LABEL.get(k, k))
+    acts = c[1].multiselect("Activity", sorted(dev["activity"].dropna().astype(str).unique()), key="cf_f_act")
+    rules = c[2].multiselect("Rule", sorted(dev["rule_id"].dropna().astype(str).unique()), key="cf_f_rule")
+    res = c[3].multiselect("Resource", sorted(dev["resource"].dropna().astype(str).unique()), key="cf_f_res")
+    show = dev
+    if kinds:
+        show = show[show["kind"].isin(kinds)]
+    if acts:
+        show = show[show["activity"].astype(str).isin(acts)]
+    if rules:
+        show = show[show["rule_id"].astype(str).isin(rules)]
+    if res:
+        show = show[show["resource"].astype(str).isin(res)]
+    ts = pd.to_datetime(dev["timestamp"], utc=True, errors="coerce")
+    if ts.notna().any():
+        lo, hi = ts.min().date(), ts.max().date()
+        rng = c[4].date_input("Time", value=(lo, hi), min_value=lo, max_value=hi, key="cf_f_time")
+        if isinstance(rng, (tuple, list)) and len(rng) == 2 and (rng[0], rng[1]) != (lo, hi):
+            t = pd.to_datetime(show["timestamp"], utc=True, errors="coerce")
+            show = show[(t.dt.date >= rng[0]) & (t.dt.date <= rng[1])]
+    return show
+
+
+def accept_section(dev: pd.DataFrame, store_key: str) -> None:
+    """Mark a deviation pattern (kind + activity or rule) as accepted with a reason."""
+    patterns: list[dict] = st.session_state.setdefault(store_key, [])
+    with st.expander(f"Accepted deviation patterns ({len(patterns)})", expanded=False):
+        st.caption("Accepted deviations stay in the exports, flagged with the reason, and no longer count "
+                   "against the conformance rate.")
+        c = st.columns([1, 1.5, 1.5, 2, 0.8])
+        kind = c[0].selectbox("Kind", sorted(dev["kind"].dropna().unique()) or ["missing"], key="cf_acc_kind",
+                              format_func=lambda k: KIND_LABEL.get(k, k))
+        sub = dev[dev["kind"] == kind]
+        acts = ["(any)", *sorted(sub["activity"].dropna().astype(str).unique())]
+        act = c[1].selectbox("Activity", acts, key="cf_acc_act")
+        rules = ["(any)", *sorted(sub["rule_id"].dropna().astype(str).unique())]
+        rule = c[2].selectbox("Rule", rules, key="cf_acc_rule")
+        c[3].text_input("Reason", key="cf_acc_reason", placeholder="e.g. approved by the CFO in Q2")
+
+        def add() -> None:
+            text = (st.session_state.get("cf_acc_reason") or "").strip()
+            if not text:
+                st.session_state["pm:cf_acc_msg"] = "Give a reason: accepted deviations must say why."
+                return
+            patterns.append({"kind": kind, "activity": None if act == "(any)" else act,
+                             "rule_id": None if rule == "(any)" else rule, "reason": text})
+            st.session_state["cf_acc_reason"] = ""
+
+        c[4].button("Accept", key="cf_acc_add", on_click=add)
+        if st.session_state.get("pm:cf_acc_msg"):
+            st.warning(st.session_state.pop("pm:cf_acc_msg"))
+        if patterns:
+            st.dataframe(pd.DataFrame(patterns), hide_index=True, key="cf_acc_table")
+            st.button("Remove all accepted patterns", key="cf_acc_clear", on_click=patterns.clear)
+
+
+def accepted_from(store_key: str) -> Any:
+    """The accepted patterns of this session as the library's :class:`AcceptedDeviations`."""
+    from processmining.conformance.accepted import AcceptedDeviations, AcceptedPattern
+
+    pats = st.session_state.get(store_key, [])
+    return AcceptedDeviations(patterns=tuple(AcceptedPattern(kind=p["kind"], reason=p["reason"],
+                                                             activity=p["activity"], rule_id=p["rule_id"])
+                                             for p in pats), source="accepted in the app")
+
+
+def downloads_section(cur: LoadedLog, dev: pd.DataFrame, summary: dict, provenance: Any) -> None:
+    st.markdown("**Download the deviations** (with the summary and provenance)")
+    table_downloads({"deviations": dev, "summary": summary}, stem=f"{cur.key}.deviations", key="cf_dl",
+                    provenance=provenance)

@@ -45,12 +45,11 @@ def require_library(*names: str, feature: str, needs: tuple[str, ...] = ()) -> l
     return modules
 
 
-def optional_library(name: str, *, feature: str) -> ModuleType | None:
-    """``processmining.<name>``, or ``None`` after saying that ``feature`` is not in this build."""
+def optional_library(name: str) -> ModuleType | None:
+    """``processmining.<name>``, or ``None`` when this build does not have it."""
     try:
         return importlib.import_module(f"processmining.{name}")
     except ModuleNotFoundError as exc:
         if exc.name != f"processmining.{name}":
             raise
-        st.info(f"{feature} is not available in this build (the `processmining.{name}` module is missing).")
         return None

@@ -7,7 +7,17 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from app_pages._guards import require_library, require_log
+from app_pages._conformance_view import (
+    accept_section,
+    accepted_from,
+    deviation_filters,
+    diagram_section,
+    downloads_section,
+    element_overlays,
+    flow_overlays,
+    rules_section,
+)
+from app_pages._guards import optional_library, require_library, require_log
 from processmining import app_state
 
 #: the reference model that fits each demo export layout
@@ -19,7 +29,7 @@ PRESET_MODELS = {
 NOT_MAPPED = "(not in the log)"
 
 cur = require_log()
-(bpmn,) = require_library("bpmn", feature="BPMN import")
+bpmn, discovery = require_library("bpmn", "discovery", feature="BPMN import")
 st.title("Conformance")
 st.caption(f"What happened in **{cur.key}** versus what the reference model says should happen.")
 
@@ -100,9 +110,71 @@ with st.expander(f"Task names ↔ log activities: {matched} of {n_tasks} tasks m
     if labels.log_only:
         st.caption("In the log but not in the model: " + ", ".join(labels.log_only))
 
-(conformance,) = require_library("conformance", feature="Conformance checking", needs=("conform",))
-from app_pages._conformance_view import deviation_section, diagram_section, kpi_section  # noqa: E402
+rules_text, rules = rules_section(name)
+conformance = optional_library("conformance")
+if conformance is None or not hasattr(conformance, "conform"):
+    st.info("Conformance checking is not available in this build: the diagram is shown without deviations.")
+    diagram_section(model, cache_parts=(model_sha, "plain"))
+    st.stop()
 
-result = kpi_section(cur, model, model_sha, labels, conformance)
-diagram_section(cur, model, result)
-deviation_section(cur, model, model_sha, result)
+# ------------------------------------------------------------------ conformance
+ignore = st.multiselect("Leave these log activities out (the model does not know them)", labels.log_only,
+                        key=f"cf_ignore_{model_sha[:12]}",
+                        help="Otherwise every occurrence is reported as an unexpected activity.")
+accept_key = f"pm:cf_accepted:{model_sha}"
+accepted = accepted_from(accept_key)
+params = (model_sha, sorted(user_mapping.items()), rules_text if rules is not None else "", sorted(ignore),
+          [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns])
+
+
+def run():  # noqa: ANN201 - a ConformanceResult
+    with app_state.progress("Aligning the variants with the model") as progress:
+        return conformance.conform(cur.log, model, rules=rules, label_mapping=user_mapping or None,
+                                   ignore_activities=ignore, accepted=accepted if accepted.patterns else None,
+                                   progress=progress)
+
+
+result = app_state.cached("conform", (cur.fingerprint, params), run, scope=cur.fingerprint)
+summ = result.summary
+k = st.columns(5)
+k[0].metric("Fitness", f"{summ['fitness']:.4f}" if summ.get("fitness") is not None else "–",
+            help=summ.get("fitness_method"))
+k[1].metric("Precision", f"{summ['precision']:.4f}" if summ.get("precision") is not None else "–",
+            help=summ.get("precision_method"))
+k[2].metric("Conforming cases", f"{summ['conformance_rate']:.1%}" if summ.get("conformance_rate") is not None
+            else "–", help="Cases without any (not accepted) deviation.")
+k[3].metric("Deviating cases", f"{summ['deviating_cases']:,}")
+k[4].metric("Deviations", f"{summ['deviations']:,}",
+            help=f"{summ.get('accepted_deviations', 0):,} more are accepted." if summ.get("accepted_deviations")
+            else None)
+if summ.get("not_computed_cases"):
+    st.warning(f"{summ['not_computed_cases']:,} cases ({summ['not_computed_variants']} variants) could not be "
+               "aligned within the time budget: they are listed as 'not computed', never dropped.")
+
+dev = result.deviations
+st.subheader("The model with the deviations")
+st.caption("Tasks are coloured by how many cases deviate there (badge: cases; hover for the kinds); "
+           "sequence flows are as thick as they are frequent in the log.")
+pm = app_state.cached("process_map", (cur.fingerprint, ()), lambda: discovery.process_map(cur.log),
+                      scope=cur.fingerprint)
+eo = element_overlays(model, dev, labels.label_map, summ["cases"])
+fo = flow_overlays(model, pm, labels.label_map)
+diagram_section(model, elements=eo, flows=fo, cache_parts=(cur.fingerprint, params, "overlay"))
+
+st.subheader("Deviations")
+patterns = pd.DataFrame(summ.get("patterns", []))
+if len(patterns):
+    st.caption("Deviation patterns: how many cases, and whether those cases take longer than conforming ones.")
+    st.dataframe(patterns, hide_index=True, key="cf_patterns",
+                 column_config={"share": st.column_config.NumberColumn(format="%.3f")})
+shown = deviation_filters(dev)
+st.caption(f"{len(shown):,} of {len(dev):,} deviations, in {shown['case_id'].nunique():,} cases.")
+st.dataframe(shown, hide_index=True, key="cf_deviations", height=360)
+accept_section(dev, accept_key)
+prov = app_state.log_provenance(
+    cur, extra_inputs={"model": (name, model_sha),
+                       **({"rules": ("rules editor", hashlib.sha256(rules_text.encode()).hexdigest())}
+                          if rules is not None else {})},
+    **{k2: v for k2, v in result.parameters.items()},
+    accepted=[p.__dict__ | {"cases": sorted(p.cases)} for p in accepted.patterns])
+downloads_section(cur, dev, summ, prov)
