@@ -59,7 +59,7 @@ def match_labels(
 
         >>> m = match_labels(model, ["approve", "Ship"])   # model task ' Approve '
         >>> m.label_map
-        {' Approve ': 'approve'}
+        {'Approve': 'approve'}
         >>> m.model_only, m.log_only
         ([], ['Ship'])
     """
