@@ -87,9 +87,13 @@ class _Scan:
     #: per event: index of its trace, XML line
     ev_trace: list[int] = field(default_factory=list)
     ev_line: list[int] = field(default_factory=list)
-    #: (element tag incl. namespace, key) -> (row indices, raw value texts)
-    ev_values: dict[tuple[str, str | None], tuple[list[int], list[str | None]]] = field(default_factory=dict)
-    tr_values: dict[tuple[str, str | None], tuple[list[int], list[str | None]]] = field(default_factory=dict)
+    #: element tag incl. namespace -> key -> (row indices, raw value texts); nested dicts are
+    #: much faster here than (tag, key) tuples, which would be built and hashed per attribute
+    ev_values: dict[str, dict[str | None, tuple[list[int], list[str | None]]]] = field(default_factory=dict)
+    tr_values: dict[str, dict[str | None, tuple[list[int], list[str | None]]]] = field(default_factory=dict)
+    #: (tag, key) in order of first appearance: the column order
+    ev_order: list[tuple[str, str | None]] = field(default_factory=list)
+    tr_order: list[tuple[str, str | None]] = field(default_factory=list)
     tr_line: list[int] = field(default_factory=list)
     flattened: dict[str, int] = field(default_factory=dict)
 
@@ -111,26 +115,36 @@ def _container_value(elem: etree._Element) -> Any:
     return {str(k): v for k, v in items}
 
 
-def _nested(attr: etree._Element, key: str, row: int, store: dict, scan: _Scan) -> None:
+def _slot(store: dict, order: list, tag: str, key: str | None) -> tuple[list[int], list[str | None]]:
+    """The (rows, values) lists of one (tag, key), created on first use."""
+    by_key = store.setdefault(tag, {})
+    slot = by_key.get(key)
+    if slot is None:
+        slot = by_key[key] = ([], [])
+        order.append((tag, key))
+    return slot
+
+
+def _nested(attr: etree._Element, key: str, row: int, store: dict, order: list, scan: _Scan) -> None:
     """Slow path for an attribute with child elements (rare): list/container or meta-attributes."""
     tag = attr.tag
     if _local(tag) in _CONTAINER_TYPES:
         text = json.dumps(_container_value(attr), ensure_ascii=False)
-        rows, vals = store.setdefault((tag, key), ([], []))
+        rows, vals = _slot(store, order, tag, key)
         rows.append(row)
         vals.append(text)
         scan.flattened[f"<{_local(tag)}> attribute {key!r} kept as JSON text"] = (
             scan.flattened.get(f"<{_local(tag)}> attribute {key!r} kept as JSON text", 0) + 1
         )
         return
-    rows, vals = store.setdefault((tag, key), ([], []))
+    rows, vals = _slot(store, order, tag, key)
     rows.append(row)
     vals.append(attr.get("value"))
     for child in attr:
         child_key = f"{key}/{child.get('key')}"
         msg = f"nested attribute under {key!r} flattened into column {child_key!r}"
         scan.flattened[msg] = scan.flattened.get(msg, 0) + 1
-        _nested(child, child_key, row, store, scan)
+        _nested(child, child_key, row, store, order, scan)
 
 
 def _syntax_error(exc: etree.XMLSyntaxError, label: str, data: bytes) -> IngestError:
@@ -233,21 +247,22 @@ def _scan(data: bytes, label: str, progress: ProgressFn) -> _Scan:
                     ev_line.append(child.sourceline)
                     for attr in child:
                         key = attr.get("key")
-                        slot = ev_values.get((attr.tag, key))
-                        if slot is None:
-                            slot = ev_values[(attr.tag, key)] = ([], [])
                         if len(attr):
-                            _nested(attr, key, n_ev, ev_values, scan)
-                        else:
-                            slot[0].append(n_ev)
-                            slot[1].append(attr.get("value"))
+                            _nested(attr, key, n_ev, ev_values, scan.ev_order, scan)
+                            continue
+                        by_key = ev_values.get(attr.tag)
+                        slot = None if by_key is None else by_key.get(key)
+                        if slot is None:
+                            slot = _slot(ev_values, scan.ev_order, attr.tag, key)
+                        slot[0].append(n_ev)
+                        slot[1].append(attr.get("value"))
                     n_ev += 1
                 else:
                     key = child.get("key")
                     if len(child):
-                        _nested(child, key, ti, tr_values, scan)
+                        _nested(child, key, ti, tr_values, scan.tr_order, scan)
                     else:
-                        rows, vals = tr_values.setdefault((ctag, key), ([], []))
+                        rows, vals = _slot(tr_values, scan.tr_order, ctag, key)
                         rows.append(ti)
                         vals.append(child.get("value"))
             elem.clear()
@@ -349,7 +364,8 @@ class _Column:
 
 
 def _build_columns(
-    stores: dict[tuple[str, str | None], tuple[list[int], list[str | None]]],
+    stores: dict[str, dict[str | None, tuple[list[int], list[str | None]]]],
+    order: list[tuple[str, str | None]],
     n: int,
     warnings: list[str],
     what: str,
@@ -357,7 +373,8 @@ def _build_columns(
 ) -> dict[str, _Column]:
     """One typed column per attribute key; ``forced`` maps a key to the type it must have."""
     by_key: dict[str, dict[str, tuple[list[int], list[str | None]]]] = {}
-    for (tag, key), slot in stores.items():
+    for tag, key in order:
+        slot = stores[tag][key]
         kind = _local(tag)
         if key is None:
             warnings.append(f"{len(slot[0]):,} {what} <{kind}> elements without a key attribute were ignored")
@@ -500,10 +517,12 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     warnings: list[str] = []
     n_ev, n_traces = scan.n_events, len(scan.tr_line)
     ev_trace = np.asarray(scan.ev_trace, dtype=np.int64)
-    tr_cols = _build_columns(scan.tr_values, n_traces, warnings, "trace", {_TRACE_KEY: "string"})
+    tr_cols = _build_columns(scan.tr_values, scan.tr_order, n_traces, warnings, "trace",
+                             {_TRACE_KEY: "string"})
     names = _case_ids(tr_cols, n_traces, warnings)
     ev_cols = _build_columns(
-        scan.ev_values, n_ev, warnings, "event", {ACTIVITY: "string", TIMESTAMP: "date", RESOURCE: "string"}
+        scan.ev_values, scan.ev_order, n_ev, warnings, "event",
+        {ACTIVITY: "string", TIMESTAMP: "date", RESOURCE: "string"},
     )
     warnings.extend(f"{msg} ({count:,} times)" for msg, count in scan.flattened.items())
     per_trace = np.bincount(ev_trace, minlength=n_traces)
