@@ -719,9 +719,14 @@ def write_xes(log: EventLog, dest: str | os.PathLike | IO[bytes], *, compress: b
     is_last = np.ones(len(df), dtype=bool)
     is_last[:-1] = is_first[1:]
 
-    event_cols = [c for c in df.columns if not c.startswith("@@") and not c.startswith("case:")]
-    event_cols.sort(key=lambda c: (c not in (ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE), 0))
-    trace_cols = [c for c in df.columns if c.startswith("case:") and c != CASE]
+    # case:<key> columns become trace attributes when they hold one value per case; a column
+    # that varies within a case is written per event under its full name, so nothing is lost
+    # and reading it back gives the same column
+    grouped = df.groupby(case_codes, sort=False) if len(df) else None
+    trace_cols = [c for c in df.columns if c.startswith("case:") and c != CASE
+                  and (grouped is None or grouped[c].nunique(dropna=False).max() <= 1)]
+    event_cols = [c for c in df.columns if not c.startswith("@@") and c != CASE and c not in trace_cols]
+    event_cols.sort(key=lambda c: c not in (ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE))
 
     header = ['<?xml version="1.0" encoding="UTF-8"?>\n',
               '<log xes.version="1849-2016" xes.features="" xmlns="http://www.xes-standard.org/">\n']

@@ -316,3 +316,25 @@ def test_cli_convert_reads_and_writes_xes_and_refuses_html(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "error: page.xes, line 2: root <html>, expected <log>" in result.output
     assert "Traceback" not in result.output
+
+
+def test_case_column_that_varies_within_a_case_is_kept_per_event() -> None:
+    # a "case:" column from a CSV need not be constant per case: writing only the first
+    # value as a trace attribute would lose the others
+    frame = _small_log().df.copy()
+    frame["case:Stage"] = pd.array(["open", "won", "open"], dtype="string")
+    buf = io.BytesIO()
+    write_xes(EventLog.from_frame(frame), buf)
+    assert b'<string key="case:Stage" value="won"/>' in buf.getvalue()
+    assert b'<string key="Region" value="EMEA"/>' in buf.getvalue()  # constant: a trace attribute
+    back = read_xes(buf.getvalue())
+    assert back.df["case:Stage"].tolist() == ["open", "won", "open"]
+    assert back.df["case:Region"].tolist() == ["EMEA", "EMEA", "APAC"]
+
+
+def test_empty_log_round_trips() -> None:
+    log = EventLog.from_frame(_small_log().df.iloc[:0])
+    buf = io.BytesIO()
+    write_xes(log, buf)
+    back = read_xes(buf.getvalue())
+    assert (back.n_events, back.n_cases, back.report.rows_read) == (0, 0, 0)
