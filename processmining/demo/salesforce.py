@@ -418,14 +418,19 @@ def field_history_frame(sim: SalesSimulation, rng: np.random.Generator) -> tuple
         "seq": steps[at] * 10 + 5, "artefact": np.ones(chosen.size, dtype=bool),
     })
 
-    frame = pd.concat([pd.DataFrame(b) for b in blocks], ignore_index=True)
-    frame["artefact"] = frame["artefact"].fillna(False).astype(bool) if "artefact" in frame else False
-    order = np.lexsort((frame["seq"].to_numpy(), frame["case"].to_numpy(), frame["t"].to_numpy()))
-    frame = frame.iloc[order].reset_index(drop=True)
-    frame["CreatedDate"] = format_salesforce(local_to_utc(frame["t"].to_numpy()))
-    frame["OpportunityId"] = sim.case_ids[frame["case"].to_numpy()]
-    artefacts = {int(i): (str(frame.at[i, "NewValue"]), int(frame.at[i, "case"]))
-                 for i in np.flatnonzero(frame["artefact"].to_numpy())}
+    for b in blocks:
+        b.setdefault("artefact", np.zeros(len(b["case"]), dtype=bool))
+    cols = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+    order = np.lexsort((cols["seq"], cols["case"], cols["t"]))
+    cols = {k: v[order] for k, v in cols.items()}
+    # plain object columns: one DataFrame build, no per-block string conversions
+    frame = pd.DataFrame({
+        "OpportunityId": pd.Series(sim.case_ids[cols["case"]], dtype=object),
+        **{c: pd.Series(cols[c], dtype=object) for c in ("Field", "DataType", "OldValue", "NewValue", "CreatedById")},
+        "CreatedDate": pd.Series(format_salesforce(local_to_utc(cols["t"])), dtype=object),
+        "case": cols["case"],
+    })
+    artefacts = {int(i): (str(cols["NewValue"][i]), int(cols["case"][i])) for i in np.flatnonzero(cols["artefact"])}
     return frame, artefacts
 
 
@@ -435,9 +440,14 @@ def sales_truth(sim: SalesSimulation, frame: pd.DataFrame, artefacts: dict[int, 
     tpl = sim.template_of_case
     planted = {k: Planted(d, fits_reference_model=f) for k, (d, f) in PLANTED_DESCRIPTIONS.items()}
     ev = sim.events
-    first_t = ev.groupby("case")["t"].min().to_numpy()
-    last_t = ev.groupby("case")["t"].max().to_numpy()
-    pq_t = ev.loc[ev["activity"] == PQ].groupby("case")["t"].min()
+    utc = pd.Series(local_to_utc(ev["t"].to_numpy()), index=ev.index)
+    first_t = utc.groupby(ev["case"]).min()
+    idle_days = ((local_to_utc(np.array([EXPORT_LOCAL]))[0] - utc.groupby(ev["case"]).max())
+                 / pd.Timedelta(days=1)).to_dict()
+    is_pq = (ev["activity"] == PQ).to_numpy()
+    quote_days = ((utc[is_pq].groupby(ev["case"][is_pq]).min() - first_t) / pd.Timedelta(days=1)).to_dict()
+    is_da = (ev["activity"] == DA).to_numpy()
+    approver = ev.loc[is_da].groupby("case")["user"].first().to_dict()
     by_id = {p.user_id: p for p in sim.team.everyone}
     lost_after: dict[str, list[str]] = {s: [] for s in (Q, NA, PQ, NR)}
     open_at: dict[str, list[str]] = {}
@@ -462,18 +472,14 @@ def sales_truth(sim: SalesSimulation, frame: pd.DataFrame, artefacts: dict[int, 
         if t.kind == "skipped_approval":
             kind.add(cid, {"discount": float(sim.discount[case])})
         elif t.kind == "sod_breach":
-            user = ev.loc[(ev["case"] == case) & (ev["activity"] == DA), "user"].iloc[0]
+            user = approver[case]
             kind.add(cid, {"user": user, "user_name": by_id[user].name, "discount": float(sim.discount[case])})
         elif t.kind == "backward_move":
             kind.add(cid, dict(t.detail))
         elif t.kind == "sla_breach":
-            pq_utc, first_utc = local_to_utc(np.array([pq_t[case], first_t[case]]))
-            days = (pq_utc - first_utc) / pd.Timedelta(days=1)
-            kind.add(cid, {"days": round(float(days), 2)})
+            kind.add(cid, {"days": round(float(quote_days[case]), 2)})
         elif t.kind == "stuck_open":
-            export_utc, last_utc = local_to_utc(np.array([EXPORT_LOCAL, last_t[case]]))
-            idle = (export_utc - last_utc) / pd.Timedelta(days=1)
-            kind.add(cid, {"stage": t.path[-1], "days_since_last_event": round(float(idle), 1)})
+            kind.add(cid, {"stage": t.path[-1], "days_since_last_event": round(float(idle_days[case]), 1)})
         else:
             kind.add(cid)
     art = Planted("StageName rows whose OldValue equals NewValue (the CPQ sync re-saved the stage); the importer "
