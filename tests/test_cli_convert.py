@@ -112,3 +112,23 @@ def test_convert_to_xes(tmp_path):
 
     back = read_log(out)
     assert (back.n_cases, back.n_events) == (3, 6)
+
+
+def test_real_xes_converts_to_csv_and_back_unchanged(tmp_path, shared_datasets):
+    pytest.importorskip("processmining.xes")
+    from processmining.ingest import read_log
+    from processmining.model import ACTIVITY, CASE, TIMESTAMP
+
+    src = shared_datasets / "real" / "receipt.xes.gz"
+    out = tmp_path / "receipt.csv"
+    result = run(str(src), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    # pm4py.read_xes reports 1,434 traces and 8,577 events for this file
+    assert "(8,577 events, 1,434 cases)" in result.stdout
+    original, back = read_log(src), read_log(out)
+    key = [CASE, ACTIVITY, TIMESTAMP]
+    a = original.df[key].sort_values(key, ignore_index=True)
+    b = back.df[key].sort_values(key, ignore_index=True)
+    assert (a[CASE].tolist(), a[ACTIVITY].tolist()) == (b[CASE].tolist(), b[ACTIVITY].tolist())
+    ns = "datetime64[ns, UTC]"
+    assert a[TIMESTAMP].astype(ns).tolist() == b[TIMESTAMP].astype(ns).tolist()

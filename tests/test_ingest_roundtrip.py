@@ -68,7 +68,7 @@ def test_csv_writes_iso_utc_and_drops_internal_columns(tmp_path):
     log = read_log(b"case,activity,time\n1,Open,2024-03-01 09:00\n", name="t.csv")
     write_log(log, tmp_path / "o.csv")
     assert (tmp_path / "o.csv").read_text().splitlines() == [
-        "case:concept:name,concept:name,time:timestamp", "1,Open,2024-03-01T09:00:00.000000+00:00"]
+        '"case:concept:name","concept:name","time:timestamp"', '"1","Open","2024-03-01T09:00:00.000000+00:00"']
 
 
 def test_unknown_output_format_is_refused(tmp_path):

@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import IngestError
@@ -214,17 +215,38 @@ def _read_xes(source: str | os.PathLike | bytes, data: InputBytes, *, name: str 
     return read_xes(source, name=name or data.name, progress=progress)
 
 
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """CSV via Arrow (RFC 4180, text quoted), timestamps as ISO 8601 UTC with microseconds and ``+00:00``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    cols = {}
+    for c in df.columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            naive = np.asarray(s.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[us]")
+            text = pa.array(np.datetime_as_string(naive, unit="us"), type=pa.string())
+            text = pc.if_else(pa.array(np.isnat(naive)), pa.scalar(None, pa.string()), text)
+            cols[c] = pc.binary_join_element_wise(text, pa.scalar("+00:00"), "")
+        elif isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+            cols[c] = s.astype(pd.StringDtype("pyarrow")).array.__arrow_array__().combine_chunks()
+        else:
+            cols[c] = pa.array([None if pd.isna(v) else str(v) for v in s.tolist()], type=pa.string())
+    pacsv.write_csv(pa.table(cols), path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+
+
 def write_log(log: EventLog, dest: str | os.PathLike) -> None:
     """Write ``log`` to ``dest``: ``.csv``, ``.parquet``, ``.xes`` or ``.xes.gz`` (by extension).
 
-    CSV timestamps are ISO 8601 with ``+00:00`` so they read back unchanged;
+    CSV timestamps are ISO 8601 UTC with microseconds and ``+00:00``, so they read back unchanged;
     internal columns (``@@index``, ``@@source_row``) are left out of CSV and
     XES, and kept in Parquet.
 
     >>> import tempfile, pathlib
     >>> log = read_log(b"case,activity,time\\n1,Open,2024-03-01 09:00\\n", name="t.csv")
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "out.csv"; write_log(log, p); p.read_text().splitlines()[1]
-    '1,Open,2024-03-01T09:00:00.000000+00:00'
+    '"1","Open","2024-03-01T09:00:00.000000+00:00"'
     """
     path = Path(dest)
     low = path.name.lower()
@@ -238,11 +260,7 @@ def write_log(log: EventLog, dest: str | os.PathLike) -> None:
         df.to_parquet(path, index=False)
         return
     if low.endswith(".csv"):
-        out = df.drop(columns=[c for c in (ORDER, SOURCE_ROW) if c in df.columns])
-        for c in out.columns:
-            if isinstance(out[c].dtype, pd.DatetimeTZDtype):
-                out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-        out.to_csv(path, index=False)
+        _write_csv(df.drop(columns=[c for c in (ORDER, SOURCE_ROW) if c in df.columns]), path)
         return
     raise IngestError(f"cannot write {path.name!r}: use .csv, .parquet, .xes or .xes.gz")
 
