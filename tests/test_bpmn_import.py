@@ -273,3 +273,12 @@ def test_reference_models(repo_root, name, tasks, lanes):
     assert sorted(conv.activities) == sorted(tasks)
     assert check_soundness(conv).sound is True
     assert conv.approximations == []
+
+
+def test_label_matching_prefers_exact_spelling_and_lists_variants():
+    # several log spellings of one task: the exact one becomes the label, the others stay visible
+    model = read_bpmn(SIMPLE.encode())
+    match = match_labels(model, ["approve ", "APPROVE", "Approve", "Ship"])
+    assert match.label_map == {"Approve": "Approve"}
+    assert match.variants == {"Approve": ["approve ", "APPROVE"]}
+    assert match.log_only == ["approve ", "APPROVE", "Ship"]

@@ -29,14 +29,17 @@ class LabelMatch:
 
     ``label_map`` (task name -> activity) goes to :func:`to_petri_net`;
     ``model_only`` are task names no activity matched, ``log_only`` are
-    activities no task matched; ``by_mapping`` are the pairs that came from
-    the explicit mapping.
+    activities no task matched (incl. other spellings of a matched name, also
+    listed per task in ``variants``); ``by_mapping`` are the pairs that came
+    from the explicit mapping.
     """
 
     label_map: dict[str, str] = field(default_factory=dict)
     model_only: list[str] = field(default_factory=list)
     log_only: list[str] = field(default_factory=list)
     by_mapping: dict[str, str] = field(default_factory=dict)
+    #: task name -> other log spellings of it (differing only in case / spaces), left unmatched
+    variants: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -87,8 +90,12 @@ def match_labels(
             continue
         candidates = by_key.get(key, [])
         if candidates:
-            out.label_map[task.name] = candidates[0]
-            used.update(candidates)
+            # an exact spelling wins; other spellings of the same label stay in log_only
+            chosen = task.label if task.label in candidates else candidates[0]
+            out.label_map[task.name] = chosen
+            used.add(chosen)
+            if len(candidates) > 1:
+                out.variants[task.label] = [c for c in candidates if c != chosen]
         else:
             out.model_only.append(task.label)
     out.log_only = [a for a in acts if a not in used]
