@@ -59,3 +59,19 @@ def case_bounds(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     change = case_codes[1:] != case_codes[:-1]
     return np.r_[True, change], np.r_[change, True]
+
+
+def value_mask(log: EventLog, column: str, values: object) -> np.ndarray:
+    """``log.df[column].isin(values)`` computed on the distinct values (fast for Arrow strings)."""
+    wanted = {str(v) for v in values}  # type: ignore[attr-defined]
+    column_codes, uniques = codes(log, column)
+    hit = np.fromiter((str(u) in wanted for u in uniques), dtype=bool, count=len(uniques))
+    return np.r_[hit, False][column_codes]  # code -1 (missing) -> False
+
+
+def value_counts(log: EventLog, column: str) -> pd.Series:
+    """Events per distinct value (plain Python strings as index), most frequent first."""
+    column_codes, uniques = codes(log, column)
+    counts = np.bincount(column_codes[column_codes >= 0], minlength=len(uniques))
+    out = pd.Series(counts, index=pd.Index([str(u) for u in uniques], dtype=object), name="count")
+    return out.sort_values(ascending=False, kind="stable")

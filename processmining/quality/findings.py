@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 Severity = Literal["low", "medium", "high"]
@@ -175,8 +176,11 @@ def make_finding(
     details: Mapping[str, Any] | None = None,
 ) -> Finding:
     """Build a :class:`Finding`: deduplicates ``case_ids`` and caps ``examples``."""
-    ids = frozenset(str(c) for c in pd.unique(pd.Series(list(case_ids) if not isinstance(case_ids, pd.Series)
-                                                        else case_ids, dtype="object")))
+    if isinstance(case_ids, (pd.Series, pd.Index)):
+        values = case_ids.to_numpy(dtype=object)
+    else:
+        values = np.asarray(list(case_ids), dtype=object)
+    ids = frozenset(map(str, pd.unique(values)))
     return Finding(
         check=check,
         dimension=dimension,

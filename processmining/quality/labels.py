@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import ACTIVITY, CASE, EventLog
+from .codes import value_counts, value_mask
 from .findings import Finding, QualityConfig, count_noun, make_finding
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}]+")
@@ -57,14 +58,16 @@ def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str,
     "similarity 0.95 to ..."). Labels whose digits differ ("1st Line" / "2nd
     Line") are never merged.
     """
-    labels = pd.DataFrame({"label": counts.index.astype(str), "events": counts.to_numpy()})
-    labels["key"] = labels["label"].map(normalize_label)
+    names = [str(v) for v in counts.index.tolist()]  # plain Python strings: iterating Arrow arrays is slow
+    labels = pd.DataFrame({"label": pd.array(names, dtype=object), "events": counts.to_numpy()})
+    labels["key"] = pd.array([normalize_label(v) for v in names], dtype=object)
     labels = labels.sort_values(["events", "label"], ascending=[False, True], kind="stable")
     mapping: dict[str, str] = {}
     reason: dict[str, str] = {}
     # 1. identical after normalising: the most frequent spelling wins
-    canonical_of_key = labels.drop_duplicates("key").set_index("key")["label"]
-    for label, key in zip(labels["label"], labels["key"], strict=True):
+    canonical_of_key = dict(labels.drop_duplicates("key")[["key", "label"]].itertuples(index=False, name=None))
+    label_list, key_list = labels["label"].tolist(), labels["key"].tolist()
+    for label, key in zip(label_list, key_list, strict=True):
         if canonical_of_key[key] != label:
             mapping[label] = canonical_of_key[key]
             reason[label] = "same after normalising case, whitespace and punctuation"
@@ -73,7 +76,11 @@ def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str,
     keys = keys[keys.index.str.len() >= config.label_min_length]
     if len(keys) >= 2:
         choices = keys.head(_MAX_CHOICES)
-        queries = keys.iloc[-_MAX_QUERIES:] if len(keys) > _MAX_QUERIES else keys
+        # only keys whose digits occur in some choice can match ("call 48213" never matches "call 50112")
+        signature = [" ".join(_DIGITS.findall(k)) for k in keys.index.tolist()]
+        allowed = set(signature[: len(choices)])
+        queries = keys[np.fromiter((sig in allowed for sig in signature), dtype=bool, count=len(signature))]
+        queries = queries.iloc[-_MAX_QUERIES:] if len(queries) > _MAX_QUERIES else queries
         sim = _similarity_matrix(queries.index.tolist(), choices.index.tolist())
         cutoff = round(100 * config.label_similarity)
         q_freq = queries.to_numpy()[: sim.shape[0], None]
@@ -92,7 +99,7 @@ def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str,
                 seen.add(target)
                 target = key_target[target][0]
             key_target[q] = (target, score)
-        for label, key in zip(labels["label"], labels["key"], strict=True):
+        for label, key in zip(label_list, key_list, strict=True):
             if key in key_target:
                 target, score = key_target[key]
                 mapping[label] = canonical_of_key[target]
@@ -106,11 +113,11 @@ def synonymous_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
     ``details["mapping"]`` is the label -> canonical label mapping that
     :func:`processmining.quality.merge_synonymous_labels` applies.
     """
-    counts = log.df[ACTIVITY].value_counts()
+    counts = value_counts(log, ACTIVITY)
     mapping, reason = synonym_mapping(counts, config)
     if not mapping:
         return []
-    variant_mask = log.df[ACTIVITY].isin(list(mapping))
+    variant_mask = value_mask(log, ACTIVITY, mapping)
     n = int(variant_mask.sum())
     examples = pd.DataFrame({
         "label": list(mapping),
@@ -157,7 +164,7 @@ def label_template(label: str) -> tuple[str, list[str]]:
 
 def polluted_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Activity labels that embed e-mail addresses, URLs, ids or numbers ("Call 48213")."""
-    counts = log.df[ACTIVITY].value_counts()
+    counts = value_counts(log, ACTIVITY)
     rows = []
     for label, events in counts.items():  # distinct labels only
         template, kinds = label_template(str(label))
@@ -168,7 +175,7 @@ def polluted_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
     found = pd.DataFrame(rows, columns=["label", "template", "embeds", "events"])
     templates = found.groupby("template", sort=False).agg(labels=("label", "size"), events=("events", "sum"))
     templates = templates.sort_values("events", ascending=False).reset_index()
-    mask = log.df[ACTIVITY].isin(found["label"])
+    mask = value_mask(log, ACTIVITY, found["label"].tolist())
     n = int(mask.sum())
     return [make_finding(
         check="polluted_labels", dimension="labels", severity="medium",
@@ -184,7 +191,7 @@ def polluted_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
 
 def high_cardinality_activities(log: EventLog, config: QualityConfig) -> list[Finding]:
     """More distinct activities than ``config.max_activities``: free text or ids in the activity column."""
-    counts = log.df[ACTIVITY].value_counts()
+    counts = value_counts(log, ACTIVITY)
     if len(counts) <= config.max_activities:
         return []
     rare = counts[counts == 1]
@@ -192,7 +199,7 @@ def high_cardinality_activities(log: EventLog, config: QualityConfig) -> list[Fi
     groups = pd.DataFrame({"first word": first_word.to_numpy(), "events": counts.to_numpy()}).groupby(
         "first word").agg(labels=("events", "size"), events=("events", "sum")).sort_values(
         "labels", ascending=False).reset_index()
-    mask = log.df[ACTIVITY].isin(rare.index)
+    mask = value_mask(log, ACTIVITY, rare.index.tolist())
     return [make_finding(
         check="high_cardinality_activities", dimension="labels", severity="medium",
         title=f"{len(counts):,} distinct activities (more than {config.max_activities:,}); "
