@@ -135,3 +135,21 @@ def test_log_frame_matches_eventlog_from_frame():
     pd.testing.assert_frame_equal(EventLog.from_frame(log.df).df, log.df)
     assert log.df[CASE].tolist() == ["a", "a", "b", "b"]
     assert log.df[ACTIVITY].tolist() == ["Y", "Z", "W", "X"]  # ties by input order
+
+
+def test_parquet_typed_columns_become_text_and_instants_stay_instants():
+    import io
+
+    frame = pd.DataFrame({
+        "case": ["1", "1", "2"], "act": ["A", "B", "C"],
+        # a tz-aware column (Berlin, winter: UTC+1) and a null timestamp
+        "ts": pd.to_datetime(["2024-03-01 10:00:00.5", "2024-03-01 11:00:00", None], format="ISO8601")
+        .tz_localize("Europe/Berlin"),
+        "amount": [1.5, 2.0, None],
+    })
+    buf = io.BytesIO()
+    frame.to_parquet(buf)
+    log = read_log(buf.getvalue(), name="x.parquet", mapping=ColumnMapping(case="case", activity="act", timestamp="ts"))
+    assert log.df[TIMESTAMP].dt.strftime("%H:%M:%S.%f").tolist() == ["09:00:00.500000", "10:00:00.000000"]
+    assert log.df["amount"].tolist() == ["1.5", "2"]
+    assert [(q.row, q.reason) for q in log.report.quarantined] == [(3, "missing timestamp")]

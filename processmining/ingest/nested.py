@@ -209,6 +209,8 @@ def detect_nested(doc: Any) -> str | None:
     first = sample[0] if isinstance(sample, list) and sample else sample
     if not isinstance(first, dict):
         return None
+    if isinstance(sample, list) and any(isinstance(x, dict) and x.get("object") == "dealChange" for x in sample[:200]):
+        return "pipedrive"
     if "changelog" in first or ("key" in first and "fields" in first):
         return "jira"
     if "events" in first and ("ticket_id" in first or "audits" in first):

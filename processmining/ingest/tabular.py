@@ -357,9 +357,13 @@ def read_parquet(data: InputBytes) -> Table:
     cols = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_timestamp(col.type):
-            unit_col = col.cast(pa.timestamp("us", tz=col.type.tz))
-            fmt = "%Y-%m-%dT%H:%M:%S" if col.type.tz is None else "%Y-%m-%dT%H:%M:%S%z"
-            col = pc.strftime(unit_col, format=fmt.replace("%S", "%S"))
+            naive = col.cast(pa.timestamp("us", tz=col.type.tz)).cast(pa.timestamp("us")) if col.type.tz else \
+                col.cast(pa.timestamp("us"))
+            values = np.asarray(naive.to_numpy(), dtype="datetime64[us]")
+            text = pa.array(np.datetime_as_string(values, unit="us"), type=pa.string())
+            if col.type.tz:  # an instant: keep it one (as UTC)
+                text = pc.binary_join_element_wise(text, pa.scalar("+00:00"), "")
+            col = pc.if_else(pa.array(np.isnat(values)), pa.scalar(None, pa.string()), text)
         elif not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
             col = col.cast(pa.string())
         cols[name] = col
