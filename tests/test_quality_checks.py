@@ -397,3 +397,19 @@ def test_batch_entry_by_case_within_a_second_and_not_for_interval_rows():
     rows = [("d1", "Appointment Scheduled", "2024-03-08T11:26:00Z", "a"), ("d1", "Closed Lost", "2024-03-08T11:26:00Z", "a")]
     starts = pd.to_datetime(["2024-03-04T08:40:00Z", "2024-03-08T11:26:00Z"], utc=True)
     assert batch_entry_by_case(make_log(rows, extra={START_TIMESTAMP: starts}), CFG) == []
+
+
+def test_events_before_creation_reads_a_text_creation_column_in_the_declared_zone():
+    # HubSpot "Create Date" is naive text, read in Europe/Berlin: d2 created 08:30 UTC, before its first
+    # stage at 08:45 UTC (fine); d3 created 09:00 UTC, 15 minutes after its first stage
+    rows = [("d2", "Appointment", "2024-03-01T08:45:00Z", "a"), ("d3", "Appointment", "2024-03-01T08:45:00Z", "a")]
+    report = IngestReport(source="h.csv", sha256="0", timezone="Europe/Berlin")
+    log = make_log(rows, extra={"case:Create Date": ["2024-03-01 09:30", "2024-03-01 10:00"]}, report=report)
+    [f] = events_before_creation(log, CFG)
+    assert (f.count, sorted(f.case_ids)) == (1, ["d3"])
+    assert f.examples.loc[0, "before_by"] == "0 days 00:15:00"
+    # an explicit column that holds no timestamps is a skip with the reason
+    cfg = QualityConfig(now=CFG.now, creation_column="case:Create Date")
+    text = make_log(rows, extra={"case:Create Date": ["soon", "later"]})
+    with pytest.raises(CheckSkipped, match="does not hold timestamps"):
+        events_before_creation(text, cfg)

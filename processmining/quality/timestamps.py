@@ -236,20 +236,39 @@ def implausible_past_events(log: EventLog, config: QualityConfig) -> list[Findin
 _CREATED_NAME = re.compile(r"creat", re.IGNORECASE)
 
 
+def _as_utc_times(values: pd.Series, timezone: str) -> pd.Series | None:
+    """A case attribute as UTC timestamps: already timestamps, or ISO text with >= 95% parseable values."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values
+    if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        return None
+    text = values.astype("string")
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=False)
+    if parsed.notna().sum() < 0.95 * text.notna().sum() or parsed.notna().sum() == 0:
+        return None
+    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):  # naive: the declared zone, as ingest reads them
+        parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+    return parsed.dt.tz_convert("UTC")
+
+
 def _creation_times(log: EventLog, config: QualityConfig) -> tuple[pd.Series, str]:
     """Creation time per case (indexed by case id) and where it came from."""
     df = log.df
-    column = config.creation_column
-    if column is None:
-        candidates = [c for c in df.columns if c.startswith("case:") and _CREATED_NAME.search(c)
-                      and isinstance(df[c].dtype, pd.DatetimeTZDtype)]
-        column = candidates[0] if candidates else None
-    if column is not None:
+    tz = log.report.timezone if log.report is not None and log.report.timezone else "UTC"
+    columns = [config.creation_column] if config.creation_column is not None else [
+        c for c in df.columns if c.startswith("case:") and _CREATED_NAME.search(c)]
+    for column in columns:
         if column not in df.columns:
             raise CheckSkipped(f"creation column {column!r} is not in the log")
-        if not isinstance(df[column].dtype, pd.DatetimeTZDtype):
-            raise CheckSkipped(f"creation column {column!r} is not a time-zone-aware timestamp")
-        return df.groupby(CASE, observed=True, sort=False)[column].min(), f"case attribute {column!r}"
+        first = df.groupby(CASE, observed=True, sort=False)[column].first()
+        try:
+            parsed = _as_utc_times(first, tz)
+        except (ValueError, TypeError):  # mixed offsets / odd text: not usable as a creation time
+            parsed = None
+        if parsed is not None:
+            return parsed, f"case attribute {column!r}"
+        if config.creation_column is not None:
+            raise CheckSkipped(f"creation column {column!r} does not hold timestamps")
     if config.creation_activity is not None:
         created = df.loc[df[ACTIVITY] == config.creation_activity]
         return (created.groupby(CASE, observed=True, sort=False)[TIMESTAMP].min(),
