@@ -141,7 +141,9 @@ def diagram_section(model: Any, *, elements: dict | None = None, flows: dict | N
 
     svg = app_state.cached("bpmn_svg", cache_parts, lambda: render_svg(
         model, element_overlays=elements or {}, flow_overlays=flows or {}), scope=str(cache_parts))
-    show_svg(svg, css_class="pm-bpmn")
+    fit = st.toggle("Fit the diagram to the page", value=True, key="cf_fit",
+                    help="Off: the diagram at its own size, scroll sideways to read every label.")
+    show_svg(svg, css_class="pm-bpmn", fit=fit)
     st.download_button("Download the diagram (SVG)", svg.encode(), file_name=f"{model.source}.overlay.svg",
                        mime="image/svg+xml", key="cf_svg_dl", on_click="ignore")
     return svg

@@ -63,8 +63,8 @@ def workshop_controls(cur: LoadedLog, view: FilteredView) -> dict[str, bool]:
     fp = cur.fingerprint
     views = _views(fp)
     pos = st.session_state.get(VIEW_POS, 0)
-    bar = st.columns([1.2, 1.2, 2.2, 0.8, 0.8, 2.6])
-    anonymise = bar[0].checkbox("Anonymise labels", key="keep_map_anon",
+    bar = st.columns([1.3, 1.5, 2.6, 0.9, 0.9, 1.6], vertical_alignment="center")
+    anonymise = bar[0].checkbox("Anonymise", key="keep_map_anon",
                                 help="Activities become 'Activity A', 'Activity B', …")
     hide = bar[1].checkbox("Hide numbers", key="keep_map_hide",
                            help="Only the shape of the process; no counts or times on the map.")

@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages._guards import require_library, require_log
 from processmining import app_state
 
-SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
 
 cur = require_log()
 (quality,) = require_library("quality", feature="The data-quality audit")
@@ -43,8 +43,8 @@ if not report.findings:
     st.success("No data-quality problem found.")
 order = {"high": 0, "medium": 1, "low": 2}
 for i, f in enumerate(sorted(report.findings, key=lambda f: (order.get(f.severity, 3), -f.cases_affected))):
-    with st.expander(f"{SEVERITY_ICON.get(f.severity, '•')} {f.title} — {f.count:,} "
-                     f"({f.cases_affected:,} cases) · {f.dimension}"):
+    with st.expander(f"**{f.severity}** · {f.title} ({f.cases_affected:,} cases) · {f.dimension}",
+                     icon=SEVERITY_ICON.get(f.severity)):
         st.markdown(f"**What to do:** {f.recommendation}")
         if len(f.examples):
             st.dataframe(f.examples, hide_index=True, key=f"dq_examples_{i}")

@@ -28,12 +28,12 @@ REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-#: (link text in the sidebar, file name of the screenshot, text that shows the page is drawn)
+#: (link text in the sidebar, file name of the screenshot, text shown once the page is complete)
 PAGES = (
-    ("Data quality", "quality.png", "Data quality"),
-    ("Process map", "process_map.png", "Process map"),
-    ("Bottlenecks", "bottlenecks.png", "Bottlenecks"),
-    ("Conformance", "conformance.png", "Conformance"),
+    ("Data quality", "quality.png", "Fixes"),
+    ("Process map", "process_map.png", "Variants"),
+    ("Bottlenecks", "bottlenecks.png", "Where is time lost?"),
+    ("Conformance", "conformance.png", "Deviations"),
 )
 
 
@@ -112,9 +112,9 @@ def test_every_page_renders_on_the_demo_log(app_url: str, shots_dir: Path) -> No
             assert "Traceback" not in body
             page.screenshot(path=str(shots_dir / "load.png"))
 
-            for link, shot, heading in PAGES:
+            for link, shot, ready in PAGES:
                 page.get_by_role("link", name=link).first.click()
-                page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
+                page.get_by_text(ready, exact=False).first.wait_for(timeout=120_000)
                 _wait_idle(page)
                 if link == "Process map":
                     page.locator(".pm-map svg").first.wait_for(timeout=60_000)
@@ -125,12 +125,23 @@ def test_every_page_renders_on_the_demo_log(app_url: str, shots_dir: Path) -> No
                     _wait_idle(page)
                     # lead_to_order.bpmn: every task is drawn
                     assert page.locator(".pm-bpmn svg").get_by_text("Discount Approval").count() >= 1
+                    page.mouse.move(700, 500)
+                    page.mouse.wheel(0, 450)
+                    page.wait_for_timeout(500)
                 body = page.inner_text("body")
                 assert "Traceback" not in body
                 assert "Something went wrong" not in body, f"{link}: {body[:2000]}"
                 page.screenshot(path=str(shots_dir / shot), full_page=False)
+                if link == "Process map":  # one click: the full-width map for a workshop room
+                    page.get_by_text("Workshop mode").first.click()
+                    page.get_by_text("Saved views").first.wait_for(timeout=30_000)
+                    _wait_idle(page)
+                    assert page.locator(".pm-map svg g.node").count() == 11
+                    page.screenshot(path=str(shots_dir / "workshop.png"), full_page=False)
+                    page.get_by_text("Workshop mode").first.click()
+                    page.get_by_text("Variants").first.wait_for(timeout=30_000)
             assert not errors, errors
         finally:
             browser.close()
-    expected = {"load.png", *(shot for _, shot, _ in PAGES)}
+    expected = {"load.png", "workshop.png", *(shot for _, shot, _ in PAGES)}
     assert expected <= {p.name for p in shots_dir.glob("*.png")}
