@@ -322,6 +322,8 @@ class BpmnModel:
     processes: dict[str, tuple[dict[str, BpmnNode], dict[str, BpmnFlow]]] = field(default_factory=dict)
     #: names shown for elements drawn but not in the chosen process (other pools' nodes, annotations)
     other_elements: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: the conversion built while validating (reused by ``to_petri_net``; labels are applied on export)
+    _conversion: Any = field(default=None, repr=False, compare=False)
 
     @property
     def tasks(self) -> list[BpmnNode]:

@@ -99,13 +99,14 @@ def to_petri_net(model: BpmnModel, *, label_map: Mapping[str, str] | None = None
             + (f" (and {len(model.report.problems) - 3} more)" if len(model.report.problems) > 3 else ""),
             source=model.source,
         )
-    result = build_core(model, label_map=label_map)
-    return _to_pm4py(result, model)
+    result = model._conversion if isinstance(model._conversion, BuildResult) else build_core(model)
+    model._conversion = result
+    return _to_pm4py(result, model, label_map or {})
 
 
-def build_core(model: BpmnModel, *, label_map: Mapping[str, str] | None = None) -> BuildResult:
-    """Build and reduce the internal net; raises :class:`BpmnError` for what cannot be converted."""
-    b = _Builder(model, label_map or {})
+def build_core(model: BpmnModel) -> BuildResult:
+    """Build and reduce the internal net (visible labels = task names); raises :class:`BpmnError`."""
+    b = _Builder(model)
     source = b.net.place("source")
     sink = b.net.place("sink")
     b.net.initial = {source: 1}
@@ -120,9 +121,8 @@ def build_core(model: BpmnModel, *, label_map: Mapping[str, str] | None = None) 
 
 
 class _Builder:
-    def __init__(self, model: BpmnModel, label_map: Mapping[str, str]) -> None:
+    def __init__(self, model: BpmnModel) -> None:
         self.model = model
-        self.label_map = label_map
         self.net = CoreNet()
         self.approx: list[str] = []
         self.notes: dict[str, tuple[str, str]] = {}
@@ -186,9 +186,6 @@ class _Builder:
         return BpmnError(f"{node.describe()}: {message}", source=self.model.source, line=node.line, element=node.id)
 
     def label(self, node: BpmnNode) -> str | None:
-        for key in (node.name, node.label):
-            if key in self.label_map:
-                return self.label_map[key]
         return node.label or None
 
     # ------------------------------------------------------------ scopes
@@ -207,7 +204,7 @@ class _Builder:
         sc.build()
 
 
-def _to_pm4py(result: BuildResult, model: BpmnModel) -> ConvertedNet:
+def _to_pm4py(result: BuildResult, model: BpmnModel, label_map: Mapping[str, str]) -> ConvertedNet:
     from pm4py.objects.petri_net.obj import Marking, PetriNet
     from pm4py.objects.petri_net.utils import petri_utils
 
@@ -222,14 +219,16 @@ def _to_pm4py(result: BuildResult, model: BpmnModel) -> ConvertedNet:
             places[i] = p
         return places[i]
 
+    renames = {" ".join(k.split()): v for k, v in label_map.items()}
     transition_element: dict[str, str] = {}
     activities: list[str] = []
     for t in core.live():
-        pt = PetriNet.Transition(t.name, t.label)
+        label = None if t.label is None else renames.get(t.label, t.label)
+        pt = PetriNet.Transition(t.name, label)
         net.transitions.add(pt)
         transition_element[t.name] = t.element
-        if t.label is not None and t.label not in activities:
-            activities.append(t.label)
+        if label is not None and label not in activities:
+            activities.append(label)
         for p, w in t.pre.items():
             petri_utils.add_arc_from_to(place(p), pt, net, weight=w)
         for p, w in t.post.items():

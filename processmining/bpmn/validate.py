@@ -100,6 +100,7 @@ def _trial_conversion(model: BpmnModel) -> None:
             else:
                 report.add(n.id, n.type, n.name, "ignored", "not converted: another element was refused")
         return
+    model._conversion = result
     report.warnings.extend(m for m in result.messages if m not in report.warnings)
     for n in model.nodes.values():
         status, detail = result.notes.get(n.id, ("mapped", _default_detail(n.type)))
