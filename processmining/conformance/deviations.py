@@ -1,0 +1,173 @@
+"""From one alignment per variant to one deviation record per case, in auditor language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..model import DEVIATION_COLUMNS, ORDER, RESOURCE, TIMESTAMP, EventLog
+from .alignment import AlignmentResult, Move
+from .variants import Variants
+
+SEVERITY = {"missing": "high", "unexpected": "medium", "out_of_order": "medium", "not_computed": "low"}
+
+
+@dataclass(frozen=True)
+class Template:
+    """A deviation of a variant; ``position`` is the event index in the case (-1: no event)."""
+
+    kind: str
+    activity: str
+    position: int
+    element: str | None
+    expected: str | None
+    observed: str | None
+    message: str
+
+
+def _between(trace: Sequence[str], i: int) -> str:
+    """Where in the case position ``i`` (a gap between events) is, in words."""
+    if not trace:
+        return "in an empty case"
+    if i <= 0:
+        return f"before {trace[0]}"
+    if i >= len(trace):
+        return f"after {trace[-1]}"
+    return f"between {trace[i - 1]} and {trace[i]}"
+
+
+def variant_templates(
+    trace: tuple[str, ...],
+    result: AlignmentResult,
+    *,
+    element_of_transition: Mapping[str, str],
+    element_of_label: Mapping[str, str],
+) -> list[Template]:
+    """The deviations one alignment shows, with an activity both missing and unexpected paired as out of order.
+
+    Pairing is in alignment order: the k-th log move of an activity pairs with
+    its k-th model move. The message says where it happened and where the
+    model expected it ("Negotiation/Review happened before Proposal/Price Quote;
+    the model expects it after Proposal/Price Quote").
+    """
+    logs: dict[str, list[Move]] = {}
+    models: dict[str, list[Move]] = {}
+    for mv in result.moves:
+        if mv.kind == "log":
+            logs.setdefault(mv.label or "", []).append(mv)
+        elif mv.kind == "model":
+            models.setdefault(mv.label or "", []).append(mv)
+    out: list[Template] = []
+    for act in sorted(set(logs) | set(models), key=lambda a: _first_pos(logs.get(a), models.get(a))):
+        lm, mm = logs.get(act, []), models.get(act, [])
+        pairs = min(len(lm), len(mm))
+        for k in range(pairs):
+            happened, expected = lm[k].position, mm[k].position
+            where_expected = _between(trace, expected)
+            if expected > happened:
+                anchor = trace[expected - 1]
+                msg = f"{act} happened before {anchor}; the model expects it {where_expected}"
+            else:
+                anchor = trace[expected] if expected < len(trace) else trace[-1]
+                msg = f"{act} happened after {anchor}; the model expects it {where_expected}"
+            out.append(Template("out_of_order", act, happened, element_of_transition.get(mm[k].transition or "")
+                                or element_of_label.get(act), where_expected, _between_event(trace, happened), msg))
+        for mv in lm[pairs:]:
+            where = _between_event(trace, mv.position)
+            if act in element_of_label:
+                msg = f"{act} happened {where}, where the model does not allow it"
+            else:
+                msg = f"{act} happened {where}, but the model has no such activity"
+            out.append(Template("unexpected", act, mv.position, element_of_label.get(act), None, where, msg))
+        for mv in mm[pairs:]:
+            where = _between(trace, mv.position)
+            msg = f"{act} is missing: the model requires it {where}"
+            out.append(Template("missing", act, -1, element_of_transition.get(mv.transition or "")
+                                or element_of_label.get(act), where, None, msg))
+    return out
+
+
+def _between_event(trace: Sequence[str], p: int) -> str:
+    """Where event ``p`` happened, by its neighbours."""
+    before = trace[p - 1] if p > 0 else None
+    after = trace[p + 1] if p + 1 < len(trace) else None
+    if before and after:
+        return f"between {before} and {after}"
+    if before:
+        return f"after {before}, at the end of the case"
+    if after:
+        return f"at the start of the case, before {after}"
+    return "as the only event of the case"
+
+
+def _first_pos(lm: list[Move] | None, mm: list[Move] | None) -> int:
+    return min([m.position for m in (lm or [])] + [m.position for m in (mm or [])] or [0])
+
+
+def expand_to_cases(
+    log: EventLog,
+    variants: Variants,
+    templates: Mapping[int, list[Template]],
+    not_computed: Sequence[int],
+    *,
+    variant_timeout_s: float,
+) -> pd.DataFrame:
+    """One row per case and deviation (``DEVIATION_COLUMNS``), vectorised over cases.
+
+    Event-bound deviations (unexpected, out of order) carry the event's
+    timestamp, resource and ``@@index`` as evidence.
+    """
+    rows = []
+    for v, temps in templates.items():
+        for t in temps:
+            rows.append((v, t.kind, t.activity, t.position, t.element, t.expected, t.observed, t.message))
+    for v in not_computed:
+        rows.append((v, "not_computed", None, -1, None, None, None,
+                     f"no alignment within {variant_timeout_s:g} s for this sequence of "
+                     f"{len(variants.traces[v])} events; the case is left out of fitness"))
+    if not rows:
+        return empty_deviations()
+    tmpl = pd.DataFrame(rows, columns=["variant", "kind", "activity", "position", "bpmn_element_id",
+                                       "expected", "observed", "message"])
+    cases = pd.DataFrame({"variant": variants.case_variant, "case_id": variants.case_ids.astype(str),
+                          "start": variants.case_start, "case_order": np.arange(len(variants.case_ids))})
+    merged = cases.merge(tmpl, on="variant", how="inner").sort_values(["case_order", "position"], kind="stable")
+    pos = merged["position"].to_numpy()
+    has_event = pos >= 0
+    row = np.where(has_event, merged["start"].to_numpy() + np.maximum(pos, 0), 0)
+    df = log.df
+    ts = df[TIMESTAMP].to_numpy()[row] if len(df) else np.array([], dtype="datetime64[ns]")
+    timestamps = pd.Series(pd.to_datetime(ts, utc=True), index=merged.index).where(has_event)
+    if RESOURCE in df.columns:
+        res = pd.Series(df[RESOURCE].to_numpy(dtype=object)[row], index=merged.index).where(has_event)
+    else:
+        res = pd.Series(None, index=merged.index, dtype=object)
+    evidence = pd.Series(df[ORDER].to_numpy()[row], index=merged.index).astype(str).where(has_event, "")
+    out = pd.DataFrame({
+        "case_id": merged["case_id"],
+        "kind": merged["kind"],
+        "activity": merged["activity"],
+        "message": merged["message"],
+        "rule_id": None,
+        "bpmn_element_id": merged["bpmn_element_id"],
+        "expected": merged["expected"],
+        "observed": merged["observed"],
+        "timestamp": timestamps,
+        "resource": res.astype(object),
+        "severity": merged["kind"].map(SEVERITY),
+        "evidence": evidence,
+        "accepted": False,
+        "accepted_reason": None,
+    })
+    return out.reset_index(drop=True)[list(DEVIATION_COLUMNS)]
+
+
+def empty_deviations() -> pd.DataFrame:
+    """An empty deviation table with the right columns and dtypes."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in DEVIATION_COLUMNS})
+    frame["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["accepted"] = pd.Series(dtype=bool)
+    return frame
