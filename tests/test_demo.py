@@ -137,13 +137,6 @@ def test_cli_demo_writes_exports_and_event_logs(tmp_path):
     assert (out / FILES["jira"]).read_bytes() == files[FILES["jira"]]
 
 
-def test_cli_demo_default_is_the_bundled_folder(tmp_path, repo_root):
-    result = CliRunner().invoke(processmining.cli.app, ["demo", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    for name in [*FILES.values(), GROUND_TRUTH_FILE]:
-        assert (tmp_path / name).read_bytes() == (repo_root / "eventlogs" / name).read_bytes()
-
-
 def test_cli_demo_bad_options_are_one_line_errors(tmp_path):
     runner = CliRunner()
     bad_format = runner.invoke(processmining.cli.app, ["demo", str(tmp_path), "--format", "pdf"])

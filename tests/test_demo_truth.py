@@ -38,7 +38,7 @@ def logs(demo):
 
 
 # The bundled files (seed 7) and two other draws: the planted kinds must be exact for any seed, not by luck.
-@pytest.fixture(scope="module", params=[(7, 1.0), (1, 0.3), (23, 0.25)], ids=["seed7", "seed1-0.3", "seed23-0.25"])
+@pytest.fixture(scope="module", params=[(7, 1.0), (1, 0.25), (23, 0.2)], ids=["seed7", "seed1-0.25", "seed23-0.2"])
 def drawn(request):
     seed, scale = request.param
     if seed == 7:
@@ -286,11 +286,14 @@ def test_jira_imperfections_rederived_from_the_events(drawn):
     acts = df.dropna(subset=[RESOURCE]).sort_values(TIMESTAMP)
     gaps = acts.groupby(RESOURCE)[TIMESTAMP].diff()
     returning = acts[gaps > pd.Timedelta(days=90)]
-    assert set(returning[RESOURCE]) == {imp["departed_agent"]["display_name"]}
+    silent = {imp["departed_agent"]["display_name"], *imp["departed_agent"]["other_silent_accounts"]}
+    assert set(returning[RESOURCE]) == silent
     after = acts[(acts[RESOURCE] == imp["departed_agent"]["display_name"])
                  & (acts[TIMESTAMP] >= returning[TIMESTAMP].min())]
     assert set(after[CASE]) == set(imp["departed_agent"]["cases"])
     assert imp["departed_agent"]["silence_days"] > 90
+    if truth["scale"] >= 1:  # at full size nobody else idles that long
+        assert imp["departed_agent"]["other_silent_accounts"] == []
     bot = df[df[RESOURCE] == "Automation for Jira"]
     assert set(bot[CASE]) == set(imp["bot_account"]["cases"]) and len(bot) == imp["bot_account"]["histories"]
     assert set(bot[ACTIVITY]) == {"Closed"}

@@ -261,10 +261,13 @@ class Desk:
     departed: tuple[str, str]
 
 
-def _desk(rng: np.random.Generator) -> Desk:
+def _desk(rng: np.random.Generator, n_tickets: int) -> Desk:
+    """8 / 5 / 3 agents per line for 1,500 tickets; fewer for small demos (so nobody idles for months)."""
     names = person_names(rng, 16)
     people = [(jira_account_id(rng), n) for n in names]
-    lines = {"L1": people[:8], "L2": people[8:13], "L3": people[13:16]}
+    f = min(1.0, n_tickets / 1500)
+    sizes = (max(3, round(8 * f)), max(2, round(5 * f)), max(1, round(3 * f)))
+    lines = {"L1": people[: sizes[0]], "L2": people[8: 8 + sizes[1]], "L3": people[13: 13 + sizes[2]]}
     return Desk(lines, people[0])
 
 
@@ -339,7 +342,7 @@ def _pick(rng: np.random.Generator, pool: list[Ticket], k: int, used: set[int]) 
 # ---------------------------------------------------------------- JSON export
 def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTruth]:
     """The Jira search response (``{"issues": [...]}``) of ``n_tickets`` tickets, and its ground truth."""
-    desk = _desk(rng)
+    desk = _desk(rng, n_tickets)
     tickets = simulate_tickets(n_tickets, rng)
     returns = _assign_authors(tickets, desk, rng)
     planted = {k: Planted(d, fits_reference_model=f) for k, (d, f) in PLANTED_DESCRIPTIONS.items()}
@@ -490,7 +493,16 @@ def _departed_facts(tickets: list[Ticket], desk: Desk) -> dict[str, object]:
                    if a is not None and a[0] == acc)
     gaps = np.diff(np.array(times)) / SECOND / DAY_S
     big = int(np.argmax(gaps))
+    by_account: dict[tuple[str, str], list[np.datetime64]] = {}
+    for tk in tickets:
+        for t, a in zip(tk.times, tk.detail["_authors"], strict=True):
+            if a is not None and a[0] != acc:
+                by_account.setdefault(a, []).append(t)
+    limit = pd.Timedelta(days=DEPARTED_SILENCE_DAYS)
+    others = sorted(name for (_, name), ts in by_account.items()
+                    if (np.diff(local_to_utc(np.sort(np.array(ts)))) > limit).any())
     return {"account_id": acc, "display_name": desk.departed[1],
+            "other_silent_accounts": others,
             "last_event_before_gap": str(local_to_utc(np.array([times[big]]))[0].isoformat()),
             "first_event_after_gap": str(local_to_utc(np.array([times[big + 1]]))[0].isoformat()),
             "silence_days": round(float(gaps[big]), 1)}
