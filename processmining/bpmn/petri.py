@@ -60,10 +60,17 @@ class ConvertedNet:
     """A pm4py Petri net built from a BPMN model.
 
     ``net``, ``initial_marking``, ``final_marking`` go straight into pm4py's
-    alignments or token replay. ``transition_element`` maps every
+    alignments or token replay (no arc weights, so pm4py's synchronous
+    product keeps the semantics). ``transition_element`` maps every
     transition's ``.name`` (silent ones too) to the BPMN element id it
-    stands for; ``activities`` are the visible labels; ``approximations``
+    stands for (steps inlined from a called process map to the call
+    activity; the silent steps that collect several end tokens map to the
+    process id); ``activities`` are the visible labels; ``approximations``
     says where the net's behaviour differs from the BPMN semantics.
+
+    Note for alignment fitness: pm4py's ``log_fitness`` counts silent moves
+    (cost 1 each), so two nets with the same language can differ in the 4th
+    decimal; per-trace fitness and the share of fitting traces do not.
     """
 
     net: Any
