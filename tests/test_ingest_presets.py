@@ -216,3 +216,17 @@ def test_demo_exports_load_with_their_presets(tmp_path):
     assert sf.n_events == truth["salesforce"]["events"]
     assert hs.n_events == truth["hubspot"]["events"]
     assert jr.n_events == truth["jira"]["events"] + jr.report.duplicate_events
+
+
+def test_field_history_newest_first_keeps_latest_case_attribute_and_order():
+    # an export sorted newest first (as API histories often are): order comes from the times, and the
+    # latest Amount is the newest row's, not the last line's
+    data = (b"OpportunityId,Field,OldValue,NewValue,CreatedById,CreatedDate\n"
+            b"006A,Amount,50,100,005X,2024-03-05T10:00:00.000Z\n"
+            b"006A,StageName,Qualification,Closed Won,005X,2024-03-04T10:00:00.000Z\n"
+            b"006A,StageName,Prospecting,Qualification,005X,2024-03-02T10:00:00.000Z\n"
+            b"006A,Amount,,50,005X,2024-03-01T11:00:00.000Z\n"
+            b"006A,created,,,005X,2024-03-01T10:00:00.000Z\n")
+    log = read_log(data, name="history.csv", preset="salesforce-field-history")
+    assert trace(log, "006A") == ["Prospecting", "Qualification", "Closed Won"]
+    assert set(log.df["case:Amount"]) == {"100"}

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from ..model import (
     ACTIVITY,
@@ -32,7 +31,7 @@ from ..model import (
     IngestReport,
     QuarantinedRow,
 )
-from .shapes import Staged
+from .shapes import Staged, text_codes
 
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"
@@ -62,20 +61,6 @@ def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, li
         out.append(QuarantinedRow(row=int(row), reason=f"{why}: {raw!r}", column=str(col), value=str(raw)))
     bad = no_case | no_act | no_ts | bad_ts
     return bad, out
-
-
-def _codes(s: pd.Series, *, sort: bool = False) -> np.ndarray:
-    """Integer codes of a text column (-1 for NA); with ``sort`` the codes follow the text's sort order."""
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
-        codes, _ = pd.factorize(s, sort=sort, use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.int64)
-    encoded = pc.dictionary_encode(s.array.__arrow_array__()).combine_chunks()
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    if sort and len(encoded.dictionary):
-        rank = np.empty(len(encoded.dictionary), dtype=np.int64)
-        rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
-        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    return codes
 
 
 def _count_duplicates(case: np.ndarray, act: np.ndarray, ts: np.ndarray, res: np.ndarray) -> int:
@@ -125,13 +110,13 @@ def assemble(
     quarantined.sort(key=lambda q: q.row)
     ok = staged.frame.loc[~bad] if bad.any() else staged.frame
 
-    case_codes = _codes(ok["_case"], sort=True)
+    case_codes = text_codes(ok["_case"], sort=True)
     ts_i = np.asarray(ok["_ts"].dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]").view("i8")
     order_i = ok["_order"].to_numpy(dtype=np.int64)
     perm = np.lexsort((order_i, ts_i, case_codes))
     case_codes, ts_i = case_codes[perm], ts_i[perm]
-    act_codes = _codes(ok["_activity"])[perm]
-    res_codes = _codes(ok["_resource"])[perm] if "_resource" in ok else np.zeros(len(perm), dtype=np.int64)
+    act_codes = text_codes(ok["_activity"])[perm]
+    res_codes = text_codes(ok["_resource"])[perm] if "_resource" in ok else np.zeros(len(perm), dtype=np.int64)
 
     same_case = _same_as_previous(case_codes)
     same_act = _same_as_previous(act_codes) & same_case

@@ -84,6 +84,22 @@ def _blank_to_na(s: pd.Series) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index, dtype=TEXT)
 
 
+def text_codes(s: pd.Series, *, sort: bool = False) -> np.ndarray:
+    """Integer codes of a text column (-1 for NA); with ``sort`` the codes follow the text's sort order."""
+    import pyarrow.compute as pc
+
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        codes, _ = pd.factorize(s, sort=sort, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64)
+    encoded = pc.dictionary_encode(s.array.__arrow_array__()).combine_chunks()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if sort and len(encoded.dictionary):
+        rank = np.empty(len(encoded.dictionary), dtype=np.int64)
+        rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return codes
+
+
 def parse_column(table: Table, values: pd.Series, column: str, rows: np.ndarray, *, dayfirst: bool | None,
                  timezone: str) -> ParsedTimes:
     return parse_timestamps(values, column=column, rows=rows, source=table.source, dayfirst=dayfirst,
@@ -248,30 +264,47 @@ def transition_shape(table: Table, *, case: str, field_col: str, new: str, times
     warnings: list[str] = []
     filtered: dict[str, int] = {}
     keep = is_stage | is_created
-    parsed = parse_column(table, f[cols["timestamp"]][keep], cols["timestamp"], table.rows[keep],
-                          dayfirst=dayfirst, timezone=timezone)
+    keep_idx = np.flatnonzero(keep)
+    # the whole column is parsed: other fields' times order their values too (exports can be newest first)
+    parsed = parse_column(table, f[cols["timestamp"]], cols["timestamp"], table.rows, dayfirst=dayfirst,
+                          timezone=timezone)
     warnings += parsed.warnings
-    ts = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns, UTC]")
-    ts[keep] = parsed.values.to_numpy()
-    errs = pd.Series(pd.NA, index=f.index, dtype=TEXT)
-    errs[keep] = parsed.errors.to_numpy()
+    ts_ns = np.asarray(parsed.values.dt.tz_localize(None), dtype="datetime64[ns]")
     order = np.arange(len(f), dtype=np.int64)
+    codes = text_codes(case_s)
+    n_codes = int(codes.max()) + 1 if len(codes) else 0
 
-    # first stage of each case: the old value of its earliest stage change
-    stage_rows = pd.DataFrame({"c": case_s[is_stage], "t": ts[is_stage], "o": order[is_stage],
-                               "old": old_s[is_stage]}).dropna(subset=["c"])
-    first_old = (stage_rows.sort_values(["c", "t", "o"], kind="stable", na_position="last")
-                 .drop_duplicates("c").set_index("c")["old"])
-    activity = activity.where(~pd.Series(is_created, index=f.index), case_s.map(first_old).astype(TEXT))
-    if current and current in f.columns:
-        activity = activity.fillna(_blank_to_na(f[current]).where(pd.Series(is_created, index=f.index)))
-    created_cases = set(case_s[is_created].dropna())
+    # first stage of each case: the old value of its earliest stage change (integer keys, no text sort)
+    st_idx = np.flatnonzero(is_stage & (codes >= 0))
+    ts_key = ts_ns.view("i8").copy()
+    ts_key[np.isnat(ts_ns)] = np.iinfo(np.int64).max  # unparseable times sort last
+    st_sorted = st_idx[np.lexsort((order[st_idx], ts_key[st_idx], codes[st_idx]))]
+    first = np.ones(len(st_sorted), dtype=bool)
+    first[1:] = codes[st_sorted][1:] != codes[st_sorted][:-1]
+    first_row = np.full(n_codes, -1, dtype=np.int64)
+    first_row[codes[st_sorted[first]]] = st_sorted[first]
+    cr_idx = np.flatnonzero(is_created & (codes >= 0))
+    src = first_row[codes[cr_idx]] if len(cr_idx) else np.empty(0, dtype=np.int64)
+    act_arr = activity.array.__arrow_array__().combine_chunks()
+    old_arr = old_s.astype(TEXT).array.__arrow_array__().combine_chunks()
+    if len(cr_idx):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        firsts = old_arr.take(pa.array(np.maximum(src, 0)))
+        firsts = pc.if_else(pa.array(src >= 0), firsts, pa.scalar(None, pa.string()))
+        if current and current in f.columns:
+            cur = _blank_to_na(f[current]).array.__arrow_array__().combine_chunks().take(pa.array(cr_idx))
+            firsts = pc.coalesce(firsts, cur)
+        positions = np.full(len(f), -1, dtype=np.int64)
+        positions[cr_idx] = np.arange(len(cr_idx))
+        merged = pc.if_else(pa.array(positions >= 0), firsts.take(pa.array(np.maximum(positions, 0))), act_arr)
+        activity = pd.Series(pd.arrays.ArrowStringArray(merged), index=f.index, dtype=TEXT)
     reason_col = pd.Series(pd.NA, index=f.index, dtype=TEXT)
     unknown_first = is_created & activity.isna().to_numpy()
     reason_col[unknown_first] = "creation row, but the first stage is unknown (no stage change with an old value)"
     if created_values:
-        stage_cases = set(stage_rows["c"])
-        missing = len(stage_cases - created_cases)
+        missing = len(np.setdiff1d(np.unique(codes[st_idx]), np.unique(codes[cr_idx])))
         if missing:
             warnings.append(f"{missing:,} cases have no creation row ({'/'.join(created_values)}): their first event "
                             "is their first stage change; the stage they started in is not an event")
@@ -283,34 +316,40 @@ def transition_shape(table: Table, *, case: str, field_col: str, new: str, times
         for name, k in counts.items():
             label = f"{cols['field']} is {name!r}, not a stage field" if name else f"{cols['field']} is blank"
             filtered[label] = int(k)
-        others = pd.DataFrame({"c": case_s[other], "fld": fld[other], "v": activity[other], "o": order[other]})
-        others = others.dropna(subset=["c", "fld"])
         top = counts.index[counts.index != ""][:MAX_CASE_ATTRIBUTES]
         if len(counts) > MAX_CASE_ATTRIBUTES:
             warnings.append(f"{len(counts):,} other fields in the export; the {MAX_CASE_ATTRIBUTES} most frequent are "
                             "kept as case attributes")
-        others = others[others["fld"].isin(top)]
-        if len(others):
-            latest = others.sort_values("o", kind="stable").drop_duplicates(["c", "fld"], keep="last")
+        ot_idx = np.flatnonzero(other & (codes >= 0) & fld.isin(top).fillna(False).to_numpy(dtype=bool))
+        if len(ot_idx):
+            # the latest value per (case, field): by time, then input order (unparseable times count as oldest)
+            ot_idx = ot_idx[np.lexsort((order[ot_idx], np.where(np.isnat(ts_ns[ot_idx]), np.iinfo(np.int64).min,
+                                                                ts_key[ot_idx])))]
+            others = pd.DataFrame({"c": codes[ot_idx], "fld": fld.iloc[ot_idx].to_numpy(),
+                                   "v": activity.iloc[ot_idx].to_numpy()})
+            latest = others.drop_duplicates(["c", "fld"], keep="last")
             case_attrs = latest.pivot(index="c", columns="fld", values="v")
             case_attrs.columns = [f"case:{c}" for c in case_attrs.columns]
 
+    errs = parsed.errors.iloc[keep_idx].to_numpy()
     out = pd.DataFrame({
-        "_case": case_s[keep], "_activity": activity[keep], "_ts": ts[keep], "_ts_err": errs[keep],
-        "_ts_raw": f[cols["timestamp"]][keep].astype(TEXT), "_row": table.rows[keep], "_order": order[keep],
-        "_old": old_s[keep], "_reason_activity": reason_col[keep],
-    }).reset_index(drop=True)
+        "_case": case_s.iloc[keep_idx].array, "_activity": activity.iloc[keep_idx].array,
+        "_ts": pd.Series(ts_ns[keep_idx]).dt.tz_localize("UTC"), "_ts_err": pd.array(errs, dtype=TEXT),
+        "_ts_raw": f[cols["timestamp"]].iloc[keep_idx].astype(TEXT).array, "_row": table.rows[keep],
+        "_order": order[keep_idx], "_old": old_s.iloc[keep_idx].astype(TEXT).array,
+        "_reason_activity": reason_col.iloc[keep_idx].array,
+    })
     out["_ts_col"] = cols["timestamp"]
-    out["_is_created"] = is_created[keep]
+    out["_is_created"] = is_created[keep_idx]
     if resource:
-        out["_resource"] = _blank_to_na(f[cols["resource"]][keep]).to_numpy()
+        out["_resource"] = _blank_to_na(f[cols["resource"]]).iloc[keep_idx].array
     if len(case_attrs):
-        joined = case_attrs.reindex(out["_case"].to_numpy())
+        joined = case_attrs.reindex(codes[keep_idx])
         for c in case_attrs.columns:
             out[c] = joined[c].astype(TEXT).to_numpy()
     for c in f.columns:
         if c.startswith("case:") and c not in out.columns:
-            out[c] = f[c][keep].to_numpy()
+            out[c] = f[c].iloc[keep_idx].array
     for label, k in table.pre_filtered.items():
         filtered[label] = filtered.get(label, 0) + k
     return Staged(out, rows_read=len(f) + len(table.bad_rows) + sum(table.pre_filtered.values()), mapping=cols,
