@@ -310,3 +310,21 @@ def test_demo_bottleneck_report_tables(salesforce, truth):
     assert s["late"] == 40
     assert tables["summary"].iloc[0]["cases"] == truth["logs"]["salesforce"]["cases"]
     assert tables["bottlenecks"]["share"].max() <= 1.0
+
+
+def test_demo_hubspot_funnel_drop_out_and_open_stages(repo_root, truth):
+    from processmining.ingest import read_log
+
+    hs = truth["logs"]["hubspot"]
+    log = read_log(repo_root / "eventlogs" / "hubspot_deals.csv", preset="hubspot-deals")
+    stages = ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled", "Decision Maker Bought-In",
+              "Contract Sent", "Closed Won"]
+    fu = P.funnel(log, stages, lost="Closed Lost").set_index("stage")
+    lost = P.lost_cases(log, stages, lost="Closed Lost")
+    for stage, ids in hs["lost_after"].items():
+        assert fu.loc[stage, "lost_here"] == len(ids)
+        assert sorted(lost.loc[lost["drop_out_stage"] == stage, "case"]) == sorted(ids)
+    assert fu.loc["Appointment Scheduled", "reached"] == hs["cases"]
+    open_cases = P.stuck_cases(log, end_activities=["Closed Won", "Closed Lost"])
+    for stage, ids in hs["open_at"].items():
+        assert sorted(open_cases.loc[open_cases["last_activity"] == stage, "case"]) == sorted(ids)
