@@ -131,6 +131,38 @@ def pseudonymize_text(text: str, *, key: str | bytes, values: Mapping[str, str])
     return text
 
 
+def pseudonymize_table(
+    frame: pd.DataFrame,
+    *,
+    key: str | bytes,
+    case_column: str = "case_id",
+    resource_column: str = "resource",
+    text_columns: Iterable[str] = ("message", "observed", "expected"),
+) -> pd.DataFrame:
+    """Pseudonymise a deviation-shaped table: case ids (``case-…``) and resources (``res-…``).
+
+    Case ids and resource names quoted inside the text columns (e.g. "... were
+    both done by 005X") are replaced by the same pseudonyms, so nothing of
+    the original identities is left in the export.
+    """
+    values: dict[str, str] = {}
+    for col, prefix in ((resource_column, "res-"), (case_column, "case-")):
+        if col in frame.columns:
+            for v in frame[col].dropna().astype(str).unique():
+                if len(v) >= 3:  # very short values would hit ordinary words
+                    values.setdefault(v, prefix)
+    out = pseudonymize(frame, key=key, columns={case_column: "case-", resource_column: "res-"})
+    if values:
+        for col in text_columns:
+            if col in out.columns:
+                texts = out[col]
+                mask = texts.notna()
+                uniques = texts[mask].astype(str).unique()
+                repl = {t: pseudonymize_text(t, key=key, values=values) for t in uniques}
+                out.loc[mask, col] = texts[mask].astype(str).map(repl)
+    return out
+
+
 # ------------------------------------------------------------ table preparation
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
     for k, v in mapping.items():

@@ -1,0 +1,161 @@
+"""``processmining conform``: deviations of a log from a reference BPMN model and audit rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import app
+from .options import (
+    ActivityOpt,
+    CaseOpt,
+    DayfirstOpt,
+    EndTimestampOpt,
+    LogArg,
+    PresetOpt,
+    ResourceOpt,
+    SheetOpt,
+    TimestampOpt,
+    TimezoneOpt,
+    load_log,
+    progress_bar,
+)
+
+
+@app.command()
+def conform(
+    log_path: LogArg,
+    model_path: Annotated[Path, typer.Argument(help="Reference model (BPMN 2.0 XML).", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Deviation list: .csv, .xlsx, .json or .zip.")],
+    rules_path: Annotated[Path | None, typer.Option("--rules", help="Audit rules (RULES.yaml).")] = None,
+    roles_path: Annotated[Path | None, typer.Option("--roles", help="Resource → role mapping (CSV resource,role).")] = None,
+    mapping_path: Annotated[
+        Path | None, typer.Option("--mapping", help="Task → activity label mapping (CSV task,activity or YAML).")
+    ] = None,
+    alias: Annotated[
+        list[str] | None,
+        typer.Option("--alias", help="Rename a log activity before checking: 'LOG LABEL=MODEL LABEL' (repeatable)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Leave out a log activity the model does not know (repeatable).")
+    ] = None,
+    accepted_path: Annotated[
+        Path | None, typer.Option("--accepted", help="Accepted deviation patterns (YAML or CSV).")
+    ] = None,
+    pseudonymize: Annotated[
+        str | None,
+        typer.Option("--pseudonymize", help="Key: replace case ids and resources by keyed hashes (HMAC-SHA256) in the export."),
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="alignments (exact) or token-replay (fast).")] = "alignments",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per variant before it is reported as not computed.")] = 10.0,
+    processes: Annotated[int | None, typer.Option("--processes", help="Worker processes (default: all cores).")] = None,
+    summary_path: Annotated[Path | None, typer.Option("--summary", help="Also write the summary as JSON.")] = None,
+    preset: PresetOpt = None,
+    case: CaseOpt = None,
+    activity: ActivityOpt = None,
+    timestamp: TimestampOpt = None,
+    resource: ResourceOpt = None,
+    end_timestamp: EndTimestampOpt = None,
+    dayfirst: DayfirstOpt = None,
+    timezone: TimezoneOpt = "UTC",
+    sheet: SheetOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Check LOG against MODEL.bpmn (and --rules): one deviation per row, with provenance.
+
+    Example: processmining conform eventlogs/salesforce_opportunity_field_history.csv
+    bpmn_models/lead_to_order.bpmn --preset salesforce-field-history
+    --rules bpmn_models/lead_to_order.rules.yaml --roles bpmn_models/lead_to_order.roles.csv -o deviations.xlsx
+    """
+    from ..bpmn import read_bpmn, read_label_mapping
+    from ..conformance import conform as run_conform
+    from ..conformance import read_accepted
+    from ..errors import ConformanceError
+    from ..export import infer_format, pseudonymize_table, write_tables
+    from ..model import Provenance
+    from ..rules import load_rules, read_roles
+
+    modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
+    if mode not in modes:
+        raise typer.BadParameter(f"--mode must be alignments or token-replay, got {mode!r}")
+    try:
+        infer_format(output)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    aliases: dict[str, str] = {}
+    for item in alias or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
+        left, right = item.split("=", 1)
+        aliases[left] = right
+    log = load_log(log_path, preset=preset, case=case, activity=activity, timestamp=timestamp, resource=resource,
+                   end_timestamp=end_timestamp, dayfirst=dayfirst, timezone=timezone, sheet=sheet, quiet=quiet)
+    model = read_bpmn(model_path)
+    rules = load_rules(rules_path) if rules_path else None
+    roles = read_roles(roles_path) if roles_path else None
+    label_mapping = read_label_mapping(mapping_path) if mapping_path else None
+    accepted = read_accepted(accepted_path) if accepted_path else None
+    with progress_bar("aligning variants", quiet=quiet) as progress:
+        result = run_conform(log, model, rules=rules, mode=modes[mode], variant_timeout_s=timeout, processes=processes,
+                             label_mapping=label_mapping, activity_map=aliases, ignore_activities=ignore or (),
+                             accepted=accepted, roles=roles, progress=progress)
+    if result.summary["cases"] == 0:
+        raise ConformanceError("the log has no cases", source=str(log_path))
+    inputs = {"log": (log_path.name, log.report.sha256 if log.report else ""), "model": (model_path.name, model.sha256)}
+    for role_name, path, digest in (("rules", rules_path, rules.sha256 if rules else ""),
+                                    ("roles", roles_path, None), ("mapping", mapping_path, None),
+                                    ("accepted", accepted_path, accepted.sha256 if accepted else "")):
+        if path is not None:
+            inputs[role_name] = (path.name, digest or _sha256(path))
+    params = {**result.parameters, "preset": preset, "case": case, "activity": activity, "timestamp": timestamp,
+              "resource": resource, "end_timestamp": end_timestamp, "dayfirst": dayfirst, "timezone": timezone,
+              "sheet": sheet, "pseudonymized": bool(pseudonymize), "log_history": list(log.history)}
+    provenance = Provenance.build(inputs=inputs, parameters=params)
+    deviations = result.deviations
+    if pseudonymize:
+        deviations = pseudonymize_table(deviations, key=pseudonymize)
+    summary = result.summary
+    write_tables({"deviations": deviations, "summary": summary}, output, provenance=provenance)
+    if summary_path is not None:
+        doc = {"provenance": provenance.to_dict(), **summary}
+        summary_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    if not quiet:
+        typer.echo(_describe(summary, output))
+
+
+def _sha256(path: Path) -> str:
+    from ..model import sha256_file
+
+    return sha256_file(path)
+
+
+def _describe(s: dict, output: Path) -> str:
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f}%"
+
+    fit = "n/a" if s["fitness"] is None else f"{s['fitness']:.4f}"
+    prec = "n/a" if s["precision"] is None else f"{s['precision']:.4f}"
+    lines = [
+        f"fitness {fit} · precision {prec} · {s['cases']:,} cases, {s['variants']:,} variants",
+        f"fitting cases {s['fitting_cases']:,} · conforming {s['conforming_cases']:,} "
+        f"({pct(s['conformance_rate'])}) · running {s['running_cases']:,}",
+        "deviating cases by kind: " + ", ".join(f"{k} {pct(v)}" for k, v in s["share_by_kind"].items() if v),
+    ]
+    for p in s["patterns"][:8]:
+        what = p["rule_id"] or p["activity"] or ""
+        delta = p["throughput_delta_days"]
+        lines.append(f"  {p['cases']:>6,} cases  {p['kind']:<12} {what}"
+                     + (f"  (median throughput {delta:+.1f} d vs conforming)" if delta is not None else ""))
+    if s["not_computed_cases"]:
+        lines.append(f"not computed: {s['not_computed_cases']:,} cases in {s['not_computed_variants']} variants "
+                     "(raise --timeout)")
+    if s["unknown_activities"]:
+        lines.append("activities the model does not know: " + ", ".join(s["unknown_activities"])
+                     + " (use --alias or --ignore)")
+    if s["accepted_deviations"]:
+        lines.append(f"accepted deviations: {s['accepted_deviations']:,} (kept in the export, not counted)")
+    lines.append(f"written: {output}")
+    return "\n".join(lines)
