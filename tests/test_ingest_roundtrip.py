@@ -153,3 +153,14 @@ def test_parquet_typed_columns_become_text_and_instants_stay_instants():
     assert log.df[TIMESTAMP].dt.strftime("%H:%M:%S.%f").tolist() == ["09:00:00.500000", "10:00:00.000000"]
     assert log.df["amount"].tolist() == ["1.5", "2"]
     assert [(q.row, q.reason) for q in log.report.quarantined] == [(3, "missing timestamp")]
+
+
+def test_read_table_flattens_changelog_json_for_preview():
+    from pathlib import Path
+
+    from processmining.ingest import detect_preset, read_table
+
+    t = read_table(Path(__file__).parent / "fixtures" / "ingest" / "jira_changelog.json")
+    # 3 creation rows + 6 history items; the columns identify the preset
+    assert len(t.frame) == 9
+    assert detect_preset(list(t.frame.columns)).name == "jira-changelog"

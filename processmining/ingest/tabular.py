@@ -15,7 +15,6 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -84,11 +83,6 @@ def _decode(raw: bytes, source: str, warnings: list[str]) -> str:
             enc = "ISO-8859-1 (latin-1)"
         warnings.append(f"file is not UTF-8 (first non-UTF-8 byte on line {line}); decoded as {enc}")
         return text
-
-
-def _header_line(text: str) -> str:
-    end = text.find("\n")
-    return (text if end == -1 else text[:end]).rstrip("\r")
 
 
 def sniff_delimiter(header: str, name: str) -> str:
@@ -446,7 +440,10 @@ def read_table(
     sheet: str | None = None,
     max_bytes: int = MAX_INPUT_BYTES,
 ) -> Table:
-    """Read a CSV / TSV / XLSX / Parquet / flat JSON file as text, for preview or mapping.
+    """Read a CSV / TSV / XLSX / Parquet / JSON file as text, for preview or mapping.
+
+    A JSON changelog (Jira, Zendesk, HubSpot, Pipedrive) comes back flattened
+    into its history rows, the columns its preset reads.
 
     ``table.frame`` holds every cell as text (NA for blank); ``table.rows``
     the line / row number of each frame row; ``table.warnings`` what was
@@ -471,10 +468,10 @@ def read_table_bytes(data: InputBytes, *, sheet: str | None = None) -> Table:
     if kind == "parquet":
         return read_parquet(data)
     if kind == "json":
-        return read_json_table(data)
+        from .nested import FLATTENERS, detect_nested
+
+        doc = load_json(data)
+        nested = detect_nested(doc)
+        # a changelog document previews as its flattened history (one row per field change)
+        return FLATTENERS[nested](doc, data) if nested else read_json_table(data, doc)
     raise IngestError("this is an XES (XML) file, not a table; use read_log", source=data.name)
-
-
-def suffix(name: str) -> str:
-    p = Path(name.lower())
-    return "".join(p.suffixes[-2:]) if p.suffix == ".gz" else p.suffix
