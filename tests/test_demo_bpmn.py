@@ -7,6 +7,8 @@ between the demo generator and the modellers' BPMN shows up here. Skipped until 
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pytest
 
@@ -26,6 +28,13 @@ def demo_logs():
     return truth, logs
 
 
+@functools.cache
+def _net(model_path: str):
+    import pm4py
+
+    return pm4py.convert_to_petri_net(pm4py.read_bpmn(model_path))
+
+
 def _variant_fitness(model_path, df: pd.DataFrame, cases: set[str]) -> dict[tuple[str, ...], float]:
     """Alignment fitness per distinct activity sequence of ``cases`` (one alignment per variant)."""
     import pm4py
@@ -36,8 +45,7 @@ def _variant_fitness(model_path, df: pd.DataFrame, cases: set[str]) -> dict[tupl
              "time:timestamp": pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(minutes=j)}
             for i, v in enumerate(sorted(variants)) for j, a in enumerate(v)]
     log = pd.DataFrame(rows)
-    bpmn = pm4py.read_bpmn(str(model_path))
-    net, im, fm = pm4py.convert_to_petri_net(bpmn)
+    net, im, fm = _net(str(model_path))
     aligned = pm4py.conformance_diagnostics_alignments(log, net, im, fm)
     order = sorted(variants)
     return {order[i]: a["fitness"] for i, a in enumerate(aligned)}
