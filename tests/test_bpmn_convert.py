@@ -282,3 +282,18 @@ def test_xor_structures_leave_no_needless_silent_transitions():
 def test_label_map_renames_visible_transitions():
     conv = to_petri_net(read_bpmn(bpmn(S + t("Approve") + E, "s>Approve Approve>e")), label_map={"Approve": "approve"})
     assert conv.activities == ["approve"]
+
+
+def test_error_end_inside_subprocess_leaves_through_the_error_boundary():
+    # the error end must not complete the sub-process normally: after B and the error, X follows, never D alone
+    sub = ('<subProcess id="sp"><startEvent id="ss"/>' + t("B", "C") + '<exclusiveGateway id="xs"/>'
+           '<endEvent id="se"/><endEvent id="ee"><errorEventDefinition/></endEvent>'
+           '<sequenceFlow id="g1" sourceRef="ss" targetRef="B"/><sequenceFlow id="g2" sourceRef="B" targetRef="xs"/>'
+           '<sequenceFlow id="g3" sourceRef="xs" targetRef="C"/><sequenceFlow id="g4" sourceRef="C" targetRef="se"/>'
+           '<sequenceFlow id="g5" sourceRef="xs" targetRef="ee"/></subProcess>')
+    body = (S + t("A", "D", "X") + sub + '<boundaryEvent id="b" attachedToRef="sp"><errorEventDefinition/>'
+            '</boundaryEvent><endEvent id="e2"/>' + E)
+    xml = bpmn(body, "s>A A>sp sp>D D>e b>X X>e2")
+    check(xml, ["A B C D", "A B X"], ["A B D", "A B C X D"])
+    status = {e.id: e.detail for e in read_bpmn(xml).report.elements}
+    assert status["ee"] == "error end event: caught by the error boundary event of sp"

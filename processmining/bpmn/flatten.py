@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .petri import _Builder
 
 MAX_OR_BRANCHES = 8
+#: end-event kinds that a boundary event of the enclosing sub-process catches
+THROWN = ("error", "escalation", "cancel")
 MAX_INTERRUPT_STATES = 400
 
 
@@ -156,6 +158,17 @@ class Scope:
     def event(self, n: BpmnNode) -> None:
         pin = self.in_place(n.id)
         if n.type == "endEvent":
+            kind = next((k for k in n.events if k in THROWN), None)
+            if kind is not None and self.parent is not None and self._catcher(kind) is not None:
+                # an error/escalation/cancel end leaves the sub-process through the matching boundary event
+                key = (self.parent, kind)
+                if key not in self.b.raise_places:
+                    self.b.raise_places[key] = self.net.place(f"raised:{kind}:{self.parent}")
+                raised = self.b.raise_places[key]
+                self.add(None, n, {pin: 1}, {raised: 1})
+                self.b.notes[n.id] = ("mapped", f"{kind} end event: caught by the {kind} boundary event of "
+                                                f"{self.parent}")
+                return
             t = self.add(None, n, {pin: 1}, {self.done: 1})
             if "terminate" in n.events:
                 t.keep = True
@@ -171,6 +184,12 @@ class Scope:
             return
         self.add(None, n, {pin: 1}, self.out_bag(n))
         self.b.notes.setdefault(n.id, ("mapped", "intermediate event: silent step"))
+
+    def _catcher(self, kind: str) -> BpmnNode | None:
+        for c in self.all_nodes.values():
+            if c.type == "boundaryEvent" and c.attached_to == self.parent and kind in c.events and c.cancel_activity:
+                return c
+        return None
 
     def _link_target(self, n: BpmnNode) -> BpmnNode:
         key = n.link_name or n.label
@@ -353,6 +372,14 @@ class Scope:
                 cur = nxt
 
     def _interrupt(self, n: BpmnNode, e: BpmnNode, act: int, internal: list[int], target: dict[int, int]) -> None:
+        kind = next((k for k in e.events if (n.id, k) in self.b.raise_states), None)
+        if kind is not None:
+            raised = self.b.raise_states[(n.id, kind)]
+            if raised is None:
+                raise self.b.err(e, f"the {kind} thrown inside {n.describe()} can leave it in too many states to "
+                                    "express exactly")
+            for m in raised:
+                self.add(None, e, dict(m), target)
         if n.type in TASK_TYPES or n.type == "adHocSubProcess" or len(internal) == 1:
             for p in internal:
                 self.add(None, e, {p: 1}, target)
@@ -457,7 +484,9 @@ class Scope:
         k = 1
         if space.complete:
             enabled_from = {i for i, e in enumerate(space.edges) if e}
-            counts = {dict(m).get(end, 0) for i, m in enumerate(space.markings) if i not in enabled_from}
+            raised = {p for (sp, _k), p in self.b.raise_places.items() if sp == n.id}
+            counts = {dict(m).get(end, 0) for i, m in enumerate(space.markings)
+                      if i not in enabled_from and not any(p in raised for p, _ in m)}
             counts.discard(0)
             if len(counts) > 1:
                 raise self.b.err(n, f"its branches end in a varying number of end events ({sorted(counts)}), "
@@ -479,6 +508,9 @@ class Scope:
                 done = nxt
         if any(e.cancel_activity for e in self.boundary.get(n.id, [])):
             self.b.body_states[n.id] = self._cancel_states(n, restart, done, first_trans)
+            for (sp, kind), place in self.b.raise_places.items():
+                if sp == n.id:
+                    self.b.raise_states[(sp, kind)] = self._raised_states(restart, place, first_trans)
         self.add(None, n, {done: 1}, out)
         if n.loop is not None:
             self.add(None, n, {done: 1}, restart)
@@ -494,6 +526,17 @@ class Scope:
         inner = [p for p in range(first_place, len(self.net.places)) if self.net.place_alive[p] and p != done]
         return [start, end, *inner]
 
+
+    def _raised_states(self, restart: dict[int, int], place: int, first_trans: int) -> list | None:
+        """Markings of a sub-process body that hold a thrown error/escalation token (whole marking is consumed)."""
+        frag = list(range(first_trans, len(self.net.trans)))
+        space = explore(self.net, restart, transitions=frag, max_states=20_000, timeout_s=3.0)
+        if not space.complete:
+            return None
+        states = [m for m in space.markings if any(p == place for p, _ in m)]
+        if len(states) > MAX_INTERRUPT_STATES or any(c != 1 for m in states for _, c in m):
+            return None
+        return states
 
     def _cancel_states(self, n: BpmnNode, restart: dict[int, int], done: int, first_trans: int) -> list | None:
         """Markings of a sub-process body in which it can still be cancelled (visible work may follow)."""

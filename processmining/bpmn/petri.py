@@ -135,6 +135,8 @@ class _Builder:
         self.notes: dict[str, tuple[str, str]] = {}
         self.terminates: list[int] = []
         self.body_states: dict[str, list | None] = {}
+        self.raise_places: dict[tuple[str, str], int] = {}
+        self.raise_states: dict[tuple[str, str], list | None] = {}
         self.scope_messages: list[str] = []
 
     # ------------------------------------------------------------ helpers
