@@ -217,6 +217,19 @@ def test_polluted_labels_ids_numbers_emails():
     assert polluted_labels(make_log(flow("c1", 1, ("1st Line Support", "T02 Check"))), CFG) == []
 
 
+def test_polluted_labels_free_text_families():
+    # names typed into the activity: five "Call <name>" labels, one call each
+    names = ("Ann Lee", "Bo Chen", "Cy Diaz", "Di Evans", "Ed Fox")
+    rows = [(f"c{i}", f"Call {n}", "2024-03-01T09:00:00Z", "a") for i, n in enumerate(names)]
+    [f] = polluted_labels(make_log(rows), CFG)
+    assert f.details["templates"] == {"Call <text>": 5}
+    assert f.count == 5 and f.cases_affected == 5
+    # "Closed Won" dominates its family: stages, not free text (and only 5 labels with one carrying most events)
+    rows = [(f"w{i}", "Closed Won", "2024-03-01T09:00:00Z", "a") for i in range(20)]
+    rows += [(f"x{i}", f"Closed {s}", "2024-03-01T09:00:00Z", "a") for i, s in enumerate(("Lost", "Void", "Dup", "Spam"))]
+    assert polluted_labels(make_log(rows), CFG) == []
+
+
 def test_high_cardinality_activities():
     rows = [(f"c{i}", f"Note {chr(65 + i % 26)}{i // 26}", "2024-03-01T09:00:00Z", "a") for i in range(30)]
     cfg = QualityConfig(now=CFG.now, max_activities=20)

@@ -162,14 +162,44 @@ def label_template(label: str) -> tuple[str, list[str]]:
     return out, found
 
 
+#: a first word followed by at least this many different rare remainders is a "<prefix> <text>" family
+_FAMILY_MIN_LABELS = 5
+
+
+def _free_text_families(labels: list[str], events: list[int], taken: set[str]) -> list[tuple[str, str, str, int]]:
+    """Labels "<first word> <free text>" where one first word has many different, rare continuations.
+
+    "Call John Smith", "Call Mary Jones", ... (names or subjects typed into the
+    activity) share the first word; a family needs at least
+    ``_FAMILY_MIN_LABELS`` multi-word members, none carrying half of the
+    family's events (so "Closed Won" / "Closed Lost" is not a family).
+    """
+    families: dict[str, list[tuple[str, int]]] = {}
+    for label, n in zip(labels, events, strict=True):
+        words = label.split(maxsplit=1)
+        if len(words) == 2 and label not in taken:
+            families.setdefault(words[0], []).append((label, n))
+    rows = []
+    for word, members in families.items():
+        total = sum(n for _, n in members)
+        if len(members) >= _FAMILY_MIN_LABELS and max(n for _, n in members) < 0.5 * total:
+            rows += [(label, f"{word} <text>", "free text", n) for label, n in members]
+    return rows
+
+
 def polluted_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
-    """Activity labels that embed e-mail addresses, URLs, ids or numbers ("Call 48213")."""
+    """Activity labels that embed e-mail addresses, URLs, ids, numbers or free text ("Call 48213", "Call Ann Lee").
+
+    Free text is recognised as a family of labels that share their first word
+    and continue differently, each rarely (see :func:`_free_text_families`).
+    """
     counts = value_counts(log, ACTIVITY)
     rows = []
     for label, events in counts.items():  # distinct labels only
         template, kinds = label_template(str(label))
         if kinds:
             rows.append((str(label), template, ", ".join(kinds), int(events)))
+    rows += _free_text_families(counts.index.tolist(), counts.tolist(), {r[0] for r in rows})
     if not rows:
         return []
     found = pd.DataFrame(rows, columns=["label", "template", "embeds", "events"])
@@ -179,7 +209,7 @@ def polluted_labels(log: EventLog, config: QualityConfig) -> list[Finding]:
     n = int(mask.sum())
     return [make_finding(
         check="polluted_labels", dimension="labels", severity="medium",
-        title=f"{count_noun(len(found), 'label')} embedding ids, numbers or e-mail addresses "
+        title=f"{count_noun(len(found), 'label')} embedding ids, numbers, e-mail addresses or free text "
               f"({count_noun(n, 'event')}, {count_noun(len(templates), 'pattern')})",
         count=n, case_ids=log.df.loc[mask, CASE], examples=found.sort_values("events", ascending=False),
         config=config,
