@@ -37,8 +37,8 @@ def logs(demo):
     return _load(*demo)
 
 
-# The bundled files (seed 7) and two other draws: the planted kinds must be exact for any seed, not by luck.
-@pytest.fixture(scope="module", params=[(7, 1.0), (1, 0.25), (23, 0.2)], ids=["seed7", "seed1-0.25", "seed23-0.2"])
+# The bundled files (seed 7) and another, small draw: the planted kinds must be exact for any seed, not by luck.
+@pytest.fixture(scope="module", params=[(7, 1.0), (23, 0.2)], ids=["seed7", "seed23-0.2"])
 def drawn(request):
     seed, scale = request.param
     if seed == 7:
