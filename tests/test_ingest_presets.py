@@ -230,3 +230,35 @@ def test_field_history_newest_first_keeps_latest_case_attribute_and_order():
     log = read_log(data, name="history.csv", preset="salesforce-field-history")
     assert trace(log, "006A") == ["Prospecting", "Qualification", "Closed Won"]
     assert set(log.df["case:Amount"]) == {"100"}
+
+
+@pytest.mark.parametrize(("fixture", "preset"), [
+    ("salesforce_opportunity_field_history.csv", "salesforce-field-history"),   # transition shape
+    ("hubspot_deals.csv", "hubspot-deals"),                                       # wide shape
+    ("salesforce_opportunity_history.csv", "salesforce-opportunity-history"),   # long shape
+])
+def test_every_shape_reads_the_same_from_xlsx_and_json(fixture, preset):
+    import io
+
+    import openpyxl
+
+    csv_log = read_log(FIX / fixture, preset=preset)
+    frame = pd.read_csv(FIX / fixture, dtype=str, keep_default_na=False)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append([v if v != "" else None for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    xlsx_log = read_log(buf.getvalue(), name=fixture.replace(".csv", ".xlsx"), preset=preset)
+    records = [{k: (v if v != "" else None) for k, v in r.items()} for r in frame.to_dict("records")]
+    json_log = read_log(json.dumps(records).encode(), name=fixture.replace(".csv", ".json"), preset=preset)
+    key = [CASE, ACTIVITY, TIMESTAMP]
+    for other in (xlsx_log, json_log):
+        pd.testing.assert_frame_equal(other.df[key], csv_log.df[key])
+        assert other.report.rows_read == csv_log.report.rows_read
+        assert len(other.report.quarantined) == len(csv_log.report.quarantined)
+    # XLSX rows are spreadsheet rows (header = row 1), like CSV lines; JSON rows are record numbers
+    assert [q.row for q in xlsx_log.report.quarantined] == [q.row for q in csv_log.report.quarantined]
+    assert [q.row for q in json_log.report.quarantined] == [q.row - 1 for q in csv_log.report.quarantined]
