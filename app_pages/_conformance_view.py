@@ -33,33 +33,37 @@ def heat(share: float) -> str:
 
 
 # ------------------------------------------------------------------ rules
-def rules_section(model_name: str) -> tuple[str, Any]:
-    """The YAML rule editor; returns ``(yaml text, parsed rules or None)``; messages shown in place."""
-    try:
-        from processmining import rules as rules_mod
-    except ModuleNotFoundError:
-        return "", None
-    parse = getattr(rules_mod, "parse_rules", None) or getattr(rules_mod, "load_rules", None)
-    if parse is None:
-        return "", None
+def rules_section(model_name: str, known: list[str]) -> tuple[str, Any, dict[str, str] | None]:
+    """The YAML rule editor; returns ``(yaml text, RuleSet or None, roles or None)``; messages shown in place.
+
+    The editor starts with ``bpmn_models/<model>.rules.yaml`` when there is one;
+    ``<model>.roles.csv`` next to it maps resources to the roles of ``role`` rules.
+    """
+    from processmining import rules as rules_mod
+
     stem = model_name.rsplit(".", 1)[0]
     key = f"keep_cf_rules_{hashlib.sha1(stem.encode()).hexdigest()[:8]}"
     if key not in st.session_state:
         default = app_state.MODEL_DIR / f"{stem}.rules.yaml"
         st.session_state[key] = default.read_text(encoding="utf-8") if default.is_file() else ""
+    roles_file = app_state.MODEL_DIR / f"{stem}.roles.csv"
+    roles = rules_mod.read_roles(roles_file) if roles_file.is_file() else None
     parsed = None
     with st.expander("Audit rules (YAML)", expanded=False):
         st.caption("Segregation of duties, four eyes, time limits, precedence, response, existence, absence, "
                    "roles and backward moves, checked per case next to the model. Edit and the check reruns.")
-        text = st.text_area("Rules", key=key, height=260, label_visibility="collapsed")
+        text = st.text_area("Rules", key=key, height=300, label_visibility="collapsed")
         if text.strip():
             try:
-                parsed = parse(text.encode("utf-8"), name="rules editor")
+                parsed = rules_mod.load_rules(text.encode("utf-8"), name="rules editor")
+                parsed.validate_activities(known)
             except ProcessMiningError as exc:
+                parsed = None
                 st.error(f"**{exc}**\n\nThe check below runs without rules until this is fixed.")
             else:
-                st.success(f"{len(parsed)} rules are valid and checked.")
-    return text, parsed
+                st.success(f"{len(parsed)} rules are valid and checked"
+                           + (f"; roles of {len(roles)} resources from {roles_file.name}." if roles else "."))
+    return text, parsed, roles
 
 
 # ------------------------------------------------------------------ diagram

@@ -110,7 +110,7 @@ with st.expander(f"Task names ↔ log activities: {matched} of {n_tasks} tasks m
     if labels.log_only:
         st.caption("In the log but not in the model: " + ", ".join(labels.log_only))
 
-rules_text, rules = rules_section(name)
+rules_text, rules, roles = rules_section(name, [*acts, *(t.label for t in model.tasks if t.label)])
 conformance = optional_library("conformance")
 if conformance is None or not hasattr(conformance, "conform"):
     st.info("Conformance checking is not available in this build: the diagram is shown without deviations.")
@@ -131,7 +131,7 @@ def run():  # noqa: ANN201 - a ConformanceResult
     with app_state.progress("Aligning the variants with the model") as progress:
         return conformance.conform(cur.log, model, rules=rules, label_mapping=user_mapping or None,
                                    ignore_activities=ignore, accepted=accepted if accepted.patterns else None,
-                                   progress=progress)
+                                   roles=roles, progress=progress)
 
 
 result = app_state.cached("conform", (cur.fingerprint, params), run, scope=cur.fingerprint)
