@@ -516,7 +516,10 @@ class Scope:
             self.add(None, n, {done: 1}, restart)
             if n.loop == "standard" and n.loop_test_before:
                 self.add(None, n, {act: 1}, out)
-            if n.loop == "parallel":
+            if n.loop in ("parallel", "sequential") and n.loop_cardinality is not None:
+                self.b.note(n, "approximated", f"multi-instance sub-process with {n.loop_cardinality} instances: "
+                                               "modelled as one or more instances, one after another")
+            elif n.loop == "parallel":
                 self.b.note(n, "approximated", "parallel multi-instance sub-process: instances run one after "
                                                "another (interleaving between instances is not modelled)")
             else:

@@ -98,7 +98,7 @@ def _trial_conversion(model: BpmnModel) -> None:
             if n.id == bad:
                 report.add(n.id, n.type, n.name, "refused", exc.message.split(": ", 1)[-1])
             else:
-                report.add(n.id, n.type, n.name, "ignored", "not converted: another element was refused")
+                report.add(n.id, n.type, n.name, "ignored", f"not checked: the conversion stopped at {bad}")
         return
     model._conversion = result
     report.warnings.extend(m for m in result.messages if m not in report.warnings)
