@@ -271,3 +271,9 @@ def test_read_table_preview_keeps_text():
     assert t.frame.iloc[0].tolist() == ["007", "Open", "03/04/2024"]
     assert t.rows.tolist() == [2]
     assert t.warnings == ["delimiter ';' detected (not a comma)"]
+
+
+def test_every_extra_column_is_kept_even_with_internal_looking_names():
+    log = read("case,activity,time,_id,_case,Amount\n1,Open,2024-03-01 09:00,x,y,007\n")
+    row = log.df.iloc[0]
+    assert (row["_id"], row["_case (input)"], row["Amount"]) == ("x", "y", "007")

@@ -31,7 +31,7 @@ from ..model import (
     IngestReport,
     QuarantinedRow,
 )
-from .shapes import Staged, text_codes
+from .shapes import INTERNAL, Staged, text_codes
 
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"
@@ -139,7 +139,7 @@ def assemble(
     df[ORDER] = ok["_order"].astype("int64")
     df[SOURCE_ROW] = ok["_row"].astype("int64")
     for c in ok.columns:
-        if not c.startswith("_"):
+        if c not in INTERNAL:
             df[c] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
     duplicates = _count_duplicates(case_codes, act_codes, ts_i, res_codes)
 

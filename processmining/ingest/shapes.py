@@ -29,6 +29,16 @@ MAX_CASE_ATTRIBUTES = 60
 TEXT = pd.StringDtype("pyarrow")
 
 
+#: the internal columns of a staged table; input columns never use these names (see :func:`attribute_name`)
+INTERNAL = frozenset({"_case", "_activity", "_ts", "_ts_err", "_ts_raw", "_ts_col", "_start", "_resource", "_row",
+                      "_order", "_old", "_reason_activity", "_is_created"})
+
+
+def attribute_name(column: str) -> str:
+    """The attribute name of an input column: unchanged unless it collides with an internal column."""
+    return f"{column} (input)" if column in INTERNAL else column
+
+
 @dataclass
 class Staged:
     """Candidate events plus what happened to the rows that are not events."""
@@ -146,7 +156,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str, resour
     used = set(cols.values())
     for c in f.columns:
         if c not in used:
-            out[c] = f[c].array
+            out[attribute_name(c)] = f[c].array
     return Staged(out, rows_read=len(f) + len(table.bad_rows), mapping=cols, warnings=warnings,
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
 
