@@ -98,6 +98,35 @@ _SIZE = {"task": (100.0, 80.0), "startEvent": (36.0, 36.0), "endEvent": (36.0, 3
 _GW_SIZE = (50.0, 50.0)
 
 
+def _back_edges(g: BpmnGraph) -> set[int]:
+    """Indices of flows that close a loop: DFS from the start events, an edge to a node on the stack."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for i, (s, t) in enumerate(g.flows):
+        out.setdefault(s, []).append((i, t))
+    roots = [n for n, (kind, _) in g.nodes.items() if kind == "startEvent"] + list(g.nodes)
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    back: set[int] = set()
+    for root in roots:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, iter(out.get(root, ())))]
+        while stack:
+            node, it = stack[-1]
+            step = next(it, None)
+            if step is None:
+                state[node] = 2
+                stack.pop()
+                continue
+            i, nxt = step
+            if state.get(nxt) == 1:
+                back.add(i)
+            elif nxt not in state:
+                state[nxt] = 1
+                stack.append((nxt, iter(out.get(nxt, ()))))
+    return back
+
+
 def _layout(g: BpmnGraph) -> tuple[dict[str, tuple[float, float, float, float]], list[list[tuple[float, float]]]]:
     """Left-to-right layout by graphviz ``dot``: shape bounds (x, y, w, h) and flow waypoints (points)."""
     import subprocess
@@ -107,8 +136,11 @@ def _layout(g: BpmnGraph) -> tuple[dict[str, tuple[float, float, float, float]],
         w, h = _SIZE.get(kind, _GW_SIZE)
         shape = {"task": "box"}.get(kind, "circle" if kind.endswith("Event") else "diamond")
         lines.append(f'"{nid}" [shape={shape}, fixedsize=true, width={w / 72:.4f}, height={h / 72:.4f}, label=""];')
+    back = _back_edges(g)
     for i, (s, t) in enumerate(g.flows):
-        lines.append(f'"{s}" -> "{t}" [id="f{i}"];')
+        # a loop's return flow must not push its target to the right of the loop body
+        extra = ", constraint=false" if i in back else ""
+        lines.append(f'"{s}" -> "{t}" [id="f{i}"{extra}];')
     lines.append("}")
     try:
         out = subprocess.run(["dot", "-Tplain-ext"], input="\n".join(lines), capture_output=True, text=True,
