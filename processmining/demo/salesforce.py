@@ -235,9 +235,10 @@ def simulate_sales(n_cases: int, rng: np.random.Generator) -> SalesSimulation:
         parts.append(pd.DataFrame({
             "case": np.repeat(idx, k),
             "step": np.tile(np.arange(k), idx.size),
-            "activity": np.tile(np.array(t.path, dtype=object), idx.size),
+            # object columns keep shared Python strings (pandas would copy them into Arrow and back)
+            "activity": pd.Series(np.tile(np.array(t.path, dtype=object), idx.size), dtype=object),
             "t": times.ravel(),
-            "user": users.ravel(),
+            "user": pd.Series(users.ravel(), dtype=object),
         }))
     events = pd.concat(parts, ignore_index=True)
     # record ids grow with creation time, like real Salesforce ids
