@@ -129,7 +129,8 @@ def assemble(
             keep = ~drop
             perm, case_codes, ts_i, act_codes, res_codes = (a[keep] for a in (perm, case_codes, ts_i, act_codes,
                                                                                res_codes))
-    ok = ok.take(perm).reset_index(drop=True)
+    in_order = len(perm) == len(ok) and bool(np.all(perm[1:] > perm[:-1])) if len(perm) else True
+    ok = ok.reset_index(drop=True) if in_order else ok.take(perm).reset_index(drop=True)
 
     df = pd.DataFrame({CASE: _text(ok["_case"]), ACTIVITY: _text(ok["_activity"]), TIMESTAMP: ok["_ts"]})
     if "_resource" in ok:
