@@ -164,3 +164,9 @@ def test_read_table_flattens_changelog_json_for_preview():
     # 3 creation rows + 6 history items; the columns identify the preset
     assert len(t.frame) == 9
     assert detect_preset(list(t.frame.columns)).name == "jira-changelog"
+
+
+def test_end_before_start_is_flagged():
+    log = read_log(b"case,activity,start,end\n1,Review,2024-03-02 09:00,2024-03-01 11:00\n", name="t.csv",
+                   mapping=ColumnMapping(case="case", activity="activity", timestamp="start", end_timestamp="end"))
+    assert "1 events end before they start (end timestamp earlier than start); kept as exported" in log.report.warnings

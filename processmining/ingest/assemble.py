@@ -150,6 +150,11 @@ def assemble(
         collapsed_duplicates=collapsed, duplicate_events=duplicates, filtered=dict(staged.filtered),
         warnings=list(dict.fromkeys(warnings + staged.warnings)),
     )
+    if START_TIMESTAMP in df:
+        backwards = int((df[START_TIMESTAMP] > df[TIMESTAMP]).sum())
+        if backwards:
+            report.warnings.append(f"{backwards:,} events end before they start (end timestamp earlier than start); "
+                                   "kept as exported")
     if duplicates:
         report.warnings.append(f"{duplicates:,} events repeat an earlier event exactly (case, activity, timestamp, "
                                "resource); kept")
