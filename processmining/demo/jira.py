@@ -271,13 +271,11 @@ def _desk(rng: np.random.Generator, n_tickets: int) -> Desk:
     return Desk(lines, people[0])
 
 
-def _assign_authors(tickets: list[Ticket], desk: Desk, rng: np.random.Generator) -> list[tuple[str, str]]:
-    """Author (accountId, displayName) per event, per ticket; returns the departed agent's return tickets."""
-    returns: list[Ticket] = []
+def _assign_authors(tickets: list[Ticket], desk: Desk, rng: np.random.Generator) -> list[Ticket]:
+    """Set ``detail["_authors"]`` (accountId, displayName) per event; return the departed agent's return tickets."""
     candidates = [tk for tk in tickets if tk.kind is None and not tk.open_at_export
                   and tk.times[0] > np.datetime64("2024-09-16T00:00:00")]
-    for tk in rng.permutation(np.array(candidates, dtype=object))[:3].tolist():
-        returns.append(tk)
+    returns: list[Ticket] = rng.permutation(np.array(candidates, dtype=object))[:3].tolist()
     returning = {id(tk) for tk in returns}
     for tk in tickets:
         chosen: dict[str, tuple[str, str]] = {}
@@ -291,7 +289,7 @@ def _assign_authors(tickets: list[Ticket], desk: Desk, rng: np.random.Generator)
         tk.detail["_authors"] = [None if r == "" else (BOT_ACCOUNT, BOT_NAME) if r == "bot" else chosen[r]
                                  for r in tk.roles]
     _fill_silences(tickets, desk, returning)
-    return [(tk.index, tk) for tk in returns]  # type: ignore[misc]
+    return returns
 
 
 def _fill_silences(tickets: list[Ticket], desk: Desk, returning: set[int], *, limit_days: int = 75) -> None:
@@ -349,7 +347,7 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
     keys = {tk.index: f"SUP-{101 + pos}" for pos, tk in enumerate(tickets)}
 
     # data-quality imperfections on normal, finished tickets (each ticket carries at most one)
-    used = {tk.index for _, tk in returns}
+    used = {tk.index for tk in returns}
     finished = [tk for tk in tickets if tk.kind is None and not tk.open_at_export]
     agent_closed = [tk for tk in finished if tk.roles[-1] != "bot" and tk.priority != "High"]
     batch = _pick(rng, agent_closed, int(round(0.01 * n_tickets)), used)
@@ -401,7 +399,7 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
     batch_ids = {tk.index for tk in batch}
     dup_ids = {tk.index for tk in dup_tickets}
     date_only_ids = {tk.index for tk in date_only}
-    return_ids = {tk.index for _, tk in returns}
+    return_ids = {tk.index for tk in returns}
     normal, open_cases = [], []
     for pos, tk in enumerate(tickets):
         key = keys[tk.index]
