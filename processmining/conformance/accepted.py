@@ -43,7 +43,7 @@ class AcceptedDeviations:
         accepted = out["accepted"].astype(bool).to_numpy().copy()
         reason = out["accepted_reason"].astype(object).to_numpy().copy()
         for p in self.patterns:
-            mask = (out["kind"] == p.kind).to_numpy()
+            mask = (out["kind"] == p.kind).to_numpy(dtype=bool, copy=True)
             if p.activity is not None:
                 mask &= (out["activity"] == p.activity).fillna(False).to_numpy(dtype=bool)
             if p.rule_id is not None:
