@@ -269,12 +269,18 @@ def test_jira_planted_kinds_rederived_from_the_events(drawn):
 
 
 def test_jira_imperfections_rederived_from_the_events(drawn):
-    _, truth, logs = drawn
+    files, truth, logs = drawn
     imp = truth["logs"]["jira"]["imperfections"]
     df = logs["jira"].df
     g = df.groupby(CASE)
     same_time = df[(df[TIMESTAMP] == g[TIMESTAMP].shift()) & (df[ACTIVITY] != g[ACTIVITY].shift())]
     assert set(same_time[CASE]) == set(imp["batch_entry"]["cases"])
+    issues = {i["key"]: i for i in json.loads(files[FILES["jira"]])["issues"]}
+    for case, detail in imp["batch_entry"]["details"].items():
+        hist = {h["id"]: h for h in issues[case]["changelog"]["histories"]}
+        first, second = (hist[h] for h in detail["history_ids"])
+        assert first["created"] == second["created"] == detail["created"]
+        assert [first["items"][0]["toString"], second["items"][0]["toString"]] == detail["statuses"]
     dup = df[df.duplicated([CASE, ACTIVITY, TIMESTAMP, RESOURCE])]
     assert set(dup[CASE]) == set(imp["duplicate_histories"]["cases"])
     odd = df[~df[ACTIVITY].isin(JIRA)]

@@ -455,6 +455,7 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
             open_cases.append(key)
         if tk.index in batch_ids:
             imperf["batch_entry"].add(key, {"statuses": [tk.statuses[-2], tk.statuses[-1]],
+                                            "history_ids": [hid[(pos, n - 2)], hid[(pos, n - 1)]],
                                             "created": hist_str[offset - 1]})
         if "_synonym" in tk.detail:
             imperf["synonym_labels"].add(key, {"label": tk.detail["_synonym"], "canonical": WAIT})
