@@ -277,3 +277,19 @@ def test_every_extra_column_is_kept_even_with_internal_looking_names():
     log = read("case,activity,time,_id,_case,Amount\n1,Open,2024-03-01 09:00,x,y,007\n")
     row = log.df.iloc[0]
     assert (row["_id"], row["_case (input)"], row["Amount"]) == ("x", "y", "007")
+
+
+def test_xlsx_with_entity_declarations_is_refused():
+    # billion laughs inside the shared-strings part of an otherwise valid workbook
+    data = _xlsx([["case", "activity", "time"], ["1", "Open", "2024-03-01 09:00"]])
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                body = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n' + body
+            zf.writestr(info.filename, body)
+    with pytest.raises(UnsafeInputError) as exc:
+        read_log(out.getvalue(), name="lol.xlsx", mapping=MAP)
+    assert str(exc.value).startswith("lol.xlsx (xl/workbook.xml), line 1: XML entity declarations are refused")

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IngestError, UnsafeInputError
-from ..safe_input import MAX_INPUT_BYTES, InputBytes, read_bytes, refuse_url
+from ..safe_input import MAX_INPUT_BYTES, InputBytes, check_xml_prolog, read_bytes, refuse_url
 
 #: XLSX members are decompressed by openpyxl; refuse workbooks that would expand beyond this.
 MAX_XLSX_UNCOMPRESSED = 1024**3
@@ -233,7 +233,7 @@ def _read_exact(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame, 
 
 # ------------------------------------------------------------------ XLSX
 def _check_zip(raw: bytes, source: str) -> bool:
-    """Refuse zip bombs; return whether any worksheet holds a formula."""
+    """Refuse zip bombs and XML entity declarations in any member; return whether a worksheet holds a formula."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile as exc:
@@ -249,12 +249,16 @@ def _check_zip(raw: bytes, source: str) -> bool:
         raise UnsafeInputError(
             f"XLSX expands to {total / 1024**2:.0f} MB, over the {MAX_XLSX_UNCOMPRESSED / 1024**2:.0f} MB limit; "
             "refusing a possible zip bomb", source=source)
+    has_formulas = False
     for info in zf.infolist():
-        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+        if not info.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        with zf.open(info) as fh:  # entity declarations can only sit in the prolog
+            check_xml_prolog(fh.read(64 * 1024), f"{source} ({info.filename})")
+        if not has_formulas and info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
             body = zf.read(info)
-            if b"<f>" in body or b"<f " in body or b":f>" in body or b":f " in body:
-                return True
-    return False
+            has_formulas = b"<f>" in body or b"<f " in body or b":f>" in body or b":f " in body
+    return has_formulas
 
 
 def _cell_text(v: object) -> str | None:
