@@ -293,3 +293,10 @@ def test_xlsx_with_entity_declarations_is_refused():
     with pytest.raises(UnsafeInputError) as exc:
         read_log(out.getvalue(), name="lol.xlsx", mapping=MAP)
     assert str(exc.value).startswith("lol.xlsx (xl/workbook.xml), line 1: XML entity declarations are refused")
+
+
+def test_legacy_xls_gets_a_clear_message():
+    with pytest.raises(IngestError) as exc:
+        read_log(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, name="deals.xls")
+    assert str(exc.value) == ("deals.xls: this is a legacy Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV "
+                              "and retry")

@@ -56,6 +56,9 @@ def sniff_kind(data: InputBytes) -> str:
         return "parquet"
     if head[:4] == b"PK\x03\x04":
         return "xlsx"
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise IngestError("this is a legacy Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV and retry",
+                          source=data.name)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if name.endswith(".xes") or stripped[:5] == b"<?xml" or stripped[:4] == b"<log":
         return "xes"
