@@ -262,3 +262,15 @@ def test_every_shape_reads_the_same_from_xlsx_and_json(fixture, preset):
     # XLSX rows are spreadsheet rows (header = row 1), like CSV lines; JSON rows are record numbers
     assert [q.row for q in xlsx_log.report.quarantined] == [q.row for q in csv_log.report.quarantined]
     assert [q.row for q in json_log.report.quarantined] == [q.row - 1 for q in csv_log.report.quarantined]
+
+
+def test_hubspot_api_objects_with_stage_date_properties():
+    # CRM API JSON (properties hs_v2_date_entered_<stage id>), read with the wide preset and a stage lookup
+    doc = {"results": [{"id": "901", "properties": {
+        "dealname": "Acme", "hs_v2_date_entered_appointmentscheduled": "2024-03-01T09:15:02.000Z",
+        "hs_v2_date_entered_closedwon": "2024-04-02T17:30:12.345Z", "hs_v2_date_exited_appointmentscheduled":
+        "2024-04-02T17:30:12.345Z", "hs_v2_date_entered_closedlost": None}}]}
+    log = read_log(json.dumps(doc).encode(), name="deals.json", preset="hubspot-deals",
+                   stage_labels={"appointmentscheduled": "Appointment Scheduled", "closedwon": "Closed Won"})
+    assert trace(log, "901") == ["Appointment Scheduled", "Closed Won"]
+    assert set(log.df["case:properties.dealname"]) == {"Acme"}

@@ -66,7 +66,8 @@ class Preset:
         return {k: v for k, v in roles.items() if v}
 
 
-HUBSPOT_WIDE = r"""^(?:Date (entered|exited) ["'“”‘’](.+?) \((.+)\)["'“”‘’]|(?:hs_v2_)?date_(entered|exited)_(.+))$"""
+HUBSPOT_WIDE = (r"""^(?:Date (entered|exited) ["'“”‘’](.+?) \((.+)\)["'“”‘’]"""
+                r"|(?:properties\.)?(?:hs_v2_)?date_(entered|exited)_(.+))$")
 
 _PRESET_LIST = (
     Preset(
