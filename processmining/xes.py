@@ -696,8 +696,9 @@ def write_xes(log: EventLog, dest: str | os.PathLike | IO[bytes], *, compress: b
     """Write ``log`` as an IEEE XES document (UTF-8), gzip-compressed when asked.
 
     Every case becomes a ``<trace>`` with ``concept:name`` = the case id and
-    its ``case:<key>`` columns as typed trace attributes (first event's
-    value); every event becomes an ``<event>`` with one typed attribute per
+    its ``case:<key>`` columns as typed trace attributes (a ``case:`` column
+    whose value changes within a case is written per event under its full
+    name instead, so it is not lost); every event becomes an ``<event>`` with one typed attribute per
     non-missing value (string, int, float, boolean, date in UTC with the
     precision the data has). The extensions concept, time, org and lifecycle
     are declared. Columns starting with ``@@`` are internal and not written.
