@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
-from .model import ACTIVITY, CASE, TIMESTAMP, EventLog
+from .model import ACTIVITY, TIMESTAMP, EventLog
 from .performance import parse_duration
 
 TimeFrameMode = Literal["contained", "intersecting", "started", "completed", "trim"]
@@ -37,14 +37,10 @@ TimeFrameMode = Literal["contained", "intersecting", "started", "completed", "tr
 # ------------------------------------------------------------------ helpers
 def _case_codes(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
     """Case code per event (cases are contiguous in a log) and the first row of every case."""
-    case = log.df[CASE]
-    n = len(case)
-    first = np.ones(n, dtype=bool)
-    if n > 1:
-        v = case.to_numpy(dtype=object)
-        first[1:] = v[1:] != v[:-1]
-    codes = np.cumsum(first) - 1
-    return codes, np.flatnonzero(first)
+    from .discovery import event_codes
+
+    c = event_codes(log)
+    return c.case, c.starts
 
 
 def _keep_cases(log: EventLog, case_mask: np.ndarray, step: str) -> EventLog:
