@@ -57,8 +57,9 @@ def role(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
     actual = ev[RESOURCE].astype(object).map(lambda r: ctx.roles.get(r) if isinstance(r, str) else None)
     bad = ev[actual.ne(wanted).to_numpy()]
     actual = actual[bad.index]
+    known = [a if isinstance(a, str) else None for a in actual]
     msgs = [f"{act} was done by {r} ({'role ' + a if a else 'no known role'}), not by a {wanted}"
             if isinstance(r, str) else f"{act} has no resource recorded; it must be done by a {wanted}"
-            for r, a in zip(bad[RESOURCE].astype(object), actual, strict=True)]
+            for r, a in zip(bad[RESOURCE].astype(object), known, strict=True)]
     return violations(bad[CASE].astype(str), act, msgs, bad[TIMESTAMP], bad[RESOURCE].astype(object),
-                      bad[ORDER].astype(str), wanted, [a or "unknown" for a in actual])
+                      bad[ORDER].astype(str), wanted, [a or "unknown" for a in known])
