@@ -173,3 +173,27 @@ def test_pm4py_reads_our_output_identically(shared_datasets: Path, tmp_path: Pat
     assert len(theirs) == 42 and theirs[CASE].nunique() == 6
     assert _key(theirs) == _key(log.df)
     assert theirs["case:creator"].unique().tolist() == ["Fluxicon Nitro"]
+
+
+@pytest.mark.parametrize(
+    ("name", "preset"),
+    [("salesforce_opportunity_field_history.csv", "salesforce-field-history"), ("jira_changelog.json", "jira-changelog")],
+)
+def test_demo_exports_convert_to_xes_and_back_unchanged(repo_root: Path, name: str, preset: str) -> None:
+    from processmining.ingest import read_log
+
+    path = repo_root / "eventlogs" / name
+    if not path.exists():
+        pytest.skip(f"{path} not generated yet")
+    log = read_log(path, preset=preset)
+    back = read_xes(_written(log))
+    assert (back.n_events, back.n_cases) == (log.n_events, log.n_cases)
+    assert _key(back.df) == _key(log.df)
+    # every attribute column comes back with the same values (as string / us-precision dtypes)
+    for col in _public(log.df).columns:
+        ours, theirs = log.df[col].reset_index(drop=True), back.df[col].reset_index(drop=True)
+        if isinstance(ours.dtype, pd.DatetimeTZDtype):
+            ours = ours.dt.as_unit("us")
+        elif not pd.api.types.is_numeric_dtype(ours.dtype):
+            ours = ours.astype("string")
+        pd.testing.assert_series_equal(theirs, ours, check_dtype=True, check_names=False)
