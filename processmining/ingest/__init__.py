@@ -77,7 +77,8 @@ def _stage_labels(log_frame: pd.DataFrame, labels: Mapping[str, str], warnings: 
 
 
 def _explicit(mapping: ColumnMapping | None) -> bool:
-    return mapping is not None and any(v for v in mapping.to_dict().values())
+    """Whether the caller named the case, activity or timestamp column (then no layout is auto-detected)."""
+    return mapping is not None and any((mapping.case, mapping.activity, mapping.timestamp))
 
 
 def read_log(
@@ -153,7 +154,7 @@ def read_log(
         warnings.append(chosen.history_note)
     progress(3, 4, "building log")
     log = assemble(staged, source=data.name, sha256=data.sha256,
-                   shape=chosen.shape if chosen and not _explicit(mapping) else "long",
+                   shape=chosen.shape if chosen else "long",
                    preset=chosen.name if chosen else None, timezone=tz,
                    collapse_repeats=bool(chosen and chosen.collapse_repeats), warnings=warnings, name=name)
     if stage_labels:
