@@ -331,3 +331,27 @@ def test_hubspot_funnel_skips_and_date_only_cells(drawn):
     entered = df[START_TIMESTAMP] if START_TIMESTAMP in df else df[TIMESTAMP]
     midnight = df[entered == entered.dt.normalize()]
     assert set(midnight[CASE]) == set(lt["imperfections"]["date_only_cells"]["cases"])
+
+
+def test_hubspot_and_jira_files_have_the_real_export_shapes(demo):
+    files, truth = demo
+    hub = pd.read_csv(pd.io.common.BytesIO(files[FILES["hubspot"]]), dtype=str, keep_default_na=False)
+    stages = truth["logs"]["hubspot"]["activities"]
+    assert list(hub.columns) == (["Record ID", "Deal Name", "Deal Stage", "Pipeline", "Amount", "Deal owner",
+                                  "Create Date"] + [f'Date entered "{s} (Sales Pipeline)"' for s in stages]
+                                 + [f'Date exited "{s} (Sales Pipeline)"' for s in stages])
+    assert hub["Record ID"].str.fullmatch(r"\d{11}").all() and hub["Record ID"].is_unique
+    dates = hub.filter(like="Date ").stack()
+    dates = dates[dates != ""]
+    assert dates.str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d").sum() == len(dates) - 40  # 20 date-only cell pairs
+    assert dates.str.fullmatch(r"\d{4}-\d\d-\d\d").sum() == 40
+    issues = json.loads(files[FILES["jira"]])["issues"]
+    assert [i["key"] for i in issues[:3]] == ["SUP-101", "SUP-102", "SUP-103"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", i["fields"]["created"]) for i in issues)
+    stamps = [h["created"] for i in issues for h in i["changelog"]["histories"]]
+    with_offset = [s for s in stamps if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[12]00", s)]
+    assert len(stamps) - len(with_offset) == 6  # the planted date-only values
+    status_items = [it for i in issues for h in i["changelog"]["histories"] for it in h["items"]
+                    if it["field"] == "status"]
+    assert {tuple(sorted(it)) for it in status_items} == {("field", "fieldtype", "from", "fromString", "to",
+                                                           "toString")}
