@@ -80,15 +80,15 @@ def conform(
 
     modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
     if mode not in modes:
-        raise typer.BadParameter(f"--mode must be alignments or token-replay, got {mode!r}")
+        raise ConformanceError(f"--mode must be alignments or token-replay, got {mode!r}")
     try:
         infer_format(output)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise ConformanceError(str(exc)) from None
     aliases: dict[str, str] = {}
     for item in alias or []:
         if "=" not in item:
-            raise typer.BadParameter(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
+            raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
         left, right = item.split("=", 1)
         aliases[left] = right
     log = load_log(log_path, preset=preset, case=case, activity=activity, timestamp=timestamp, resource=resource,
