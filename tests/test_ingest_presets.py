@@ -274,3 +274,12 @@ def test_hubspot_api_objects_with_stage_date_properties():
                    stage_labels={"appointmentscheduled": "Appointment Scheduled", "closedwon": "Closed Won"})
     assert trace(log, "901") == ["Appointment Scheduled", "Closed Won"]
     assert set(log.df["case:properties.dealname"]) == {"Acme"}
+
+
+def test_stage_lookup_is_applied_before_collapsing():
+    # 6 (Resolved) and 7 (Closed) mapped to one label: consecutive, so the second is a repeat of the current stage
+    log = read_log(FIX / "servicenow_sys_audit.csv", preset="servicenow-audit",
+                   stage_labels={"2": "In Progress", "6": "Done", "7": "Done"})
+    assert trace(log, "9c573169c611228700193229fff72400") == ["In Progress", "Done"]
+    assert log.report.collapsed_duplicates == 2
+    log.report.check_balance()

@@ -22,7 +22,6 @@ import pandas as pd
 
 from ..errors import IngestError
 from ..model import (
-    ACTIVITY,
     ORDER,
     SOURCE_ROW,
     ColumnMapping,
@@ -65,15 +64,15 @@ __all__ = [
 ]
 
 
-def _stage_labels(log_frame: pd.DataFrame, labels: Mapping[str, str], warnings: list[str]) -> pd.DataFrame:
-    mapped = log_frame[ACTIVITY].map(dict(labels))
-    unknown = sorted(set(log_frame.loc[mapped.isna(), ACTIVITY].dropna()))
+def _apply_stage_labels(staged: Staged, labels: Mapping[str, str], warnings: list[str]) -> None:
+    """Replace stage ids by labels before collapsing, so two ids with one label are one stage."""
+    acts = staged.frame["_activity"]
+    mapped = acts.map(dict(labels))
+    unknown = sorted(set(acts[mapped.isna() & acts.notna()].astype(str)))
     if unknown:
         warnings.append(f"{len(unknown)} stage ids have no label in the stage lookup and are kept as ids: "
                         + ", ".join(map(repr, unknown[:10])) + (" ..." if len(unknown) > 10 else ""))
-    out = log_frame.copy()
-    out[ACTIVITY] = mapped.fillna(log_frame[ACTIVITY]).astype("string")
-    return out
+    staged.frame["_activity"] = mapped.fillna(acts).astype(acts.dtype)
 
 
 def _explicit(mapping: ColumnMapping | None) -> bool:
@@ -150,6 +149,8 @@ def read_log(
     tz = timezone
     df_rule = dayfirst if dayfirst is not None else (chosen.dayfirst if chosen else None)
     staged = _stage(table, chosen, mapping, dayfirst=df_rule, timezone=tz, warnings=warnings)
+    if stage_labels:
+        _apply_stage_labels(staged, stage_labels, warnings)
     if chosen and chosen.history_note:
         warnings.append(chosen.history_note)
     progress(3, 4, "building log")
@@ -157,9 +158,6 @@ def read_log(
                    shape=chosen.shape if chosen else "long",
                    preset=chosen.name if chosen else None, timezone=tz,
                    collapse_repeats=bool(chosen and chosen.collapse_repeats), warnings=warnings, name=name)
-    if stage_labels:
-        frame = _stage_labels(log.df, stage_labels, log.report.warnings)  # type: ignore[union-attr]
-        log = EventLog.from_frame(frame, report=log.report, name=log.name)
     progress(4, 4, "done")
     return log
 
