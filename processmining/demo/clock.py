@@ -81,15 +81,20 @@ def local_to_utc(t: np.ndarray) -> pd.DatetimeIndex:
 def format_salesforce(utc: pd.DatetimeIndex, millis: np.ndarray | None = None) -> np.ndarray:
     """``2024-03-01T09:15:02.000Z`` (Salesforce API / Data Loader style, always UTC)."""
     t = utc.tz_convert(None).to_numpy().astype("datetime64[ms]")
-    if millis is None:  # whole seconds: Arrow's cast to text is faster than numpy's datetime_as_string
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        text = pc.cast(pa.array(t.astype("datetime64[s]")), pa.string())  # "2024-03-01 09:15:02"
-        text = pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), ".000Z", "")
-        return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+    if millis is None:
+        return np.asarray(format_salesforce_arrow(utc).to_numpy(zero_copy_only=False), dtype=object)
     t = t + millis.astype("timedelta64[ms]")
     return np.char.add(np.datetime_as_string(t, unit="ms"), "Z").astype(object)
+
+
+def format_salesforce_arrow(utc: pd.DatetimeIndex):
+    """:func:`format_salesforce` for whole seconds as an Arrow string array (no Python string per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    seconds = utc.tz_convert(None).to_numpy().astype("datetime64[s]")
+    text = pc.cast(pa.array(seconds), pa.string())  # "2024-03-01 09:15:02", faster than numpy's formatting
+    return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), ".000Z", "")
 
 
 def format_jira(utc: pd.DatetimeIndex, millis: np.ndarray, *, tz: str) -> np.ndarray:

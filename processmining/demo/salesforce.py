@@ -25,7 +25,7 @@ from .clock import (
     SECOND,
     WEEK,
     WINDOW_START_LOCAL,
-    format_salesforce,
+    format_salesforce_arrow,
     local_to_utc,
     lognormal_seconds,
     random_business_times,
@@ -426,9 +426,9 @@ def field_history_frame(sim: SalesSimulation, rng: np.random.Generator) -> tuple
     cols = {k: v[order] for k, v in cols.items()}
     # plain object columns: one DataFrame build, no per-block string conversions
     frame = pd.DataFrame({
-        "OpportunityId": pd.Series(sim.case_ids[cols["case"]], dtype=object),
+        "OpportunityId": _strings(sim.case_ids, cols["case"]),
         **{c: pd.Series(cols[c], dtype=object) for c in ("Field", "DataType", "OldValue", "NewValue", "CreatedById")},
-        "CreatedDate": pd.Series(format_salesforce(local_to_utc(cols["t"])), dtype=object),
+        "CreatedDate": pd.array(format_salesforce_arrow(local_to_utc(cols["t"])), dtype="string"),
         "case": cols["case"],
     })
     artefacts = {int(i): (str(cols["NewValue"][i]), int(cols["case"][i])) for i in np.flatnonzero(cols["artefact"])}
