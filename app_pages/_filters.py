@@ -60,7 +60,7 @@ def _collect(cur: LoadedLog) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     sb = st.sidebar
     sb.header("Filters")
-    acts = log.activities
+    acts = app_state.cached("activities", (cur.fingerprint,), lambda: log.activities, scope=cur.fingerprint)
 
     span = log.time_span
     with sb.expander("Time frame", expanded=bool(ss.get("keep_flt_time_on"))):
@@ -76,7 +76,8 @@ def _collect(cur: LoadedLog) -> dict[str, Any]:
                 spec["time"] = (rng[0].isoformat(), rng[1].isoformat(), mode)
 
     with sb.expander("Attribute values", expanded=bool(ss.get("keep_flt_attr_values"))):
-        cols = _attribute_columns(log)
+        cols = app_state.cached("attr_columns", (cur.fingerprint,), lambda: _attribute_columns(log),
+                                scope=cur.fingerprint)
         col = st.selectbox("Attribute", cols, key="keep_flt_attr") if cols else None
         if col is not None:
             values = app_state.cached("attr_values", (cur.fingerprint, col),

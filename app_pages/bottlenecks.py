@@ -106,158 +106,159 @@ with st.expander("Settings: targets, stuck cases, pipeline stages", expanded=Fal
 slas = tuple(line.strip() for line in (slas_text or "").splitlines() if line.strip())
 lost_act = None if lost == "(none)" else lost
 
-pm = cached("process_map", (), lambda: discovery.process_map(log))
-ranking = cached("bn_ranking", (), lambda: bottlenecks.bottleneck_ranking(log, pm=pm))
-durations = cached("bn_durations", (), lambda: performance.case_durations(log))
-stats = cached("bn_duration_stats", (), lambda: performance.case_duration_stats(log))
+with st.spinner("Computing waiting times, targets, rework and the funnel…", show_time=True):
+    pm = cached("process_map", (), lambda: discovery.process_map(log))
+    ranking = cached("bn_ranking", (), lambda: bottlenecks.bottleneck_ranking(log, pm=pm))
+    durations = cached("bn_durations", (), lambda: performance.case_durations(log))
+    stats = cached("bn_duration_stats", (), lambda: performance.case_duration_stats(log))
 
-k = st.columns(5)
-k[0].metric("Cases", f"{log.n_cases:,}")
-k[1].metric("Median case duration", f"{days(stats.get('median', np.nan)):.1f} d")
-k[2].metric("90% of cases within", f"{days(stats.get('p90', np.nan)):.1f} d")
-top = ranking.iloc[0] if len(ranking) else None
-k[3].metric("Biggest time sink", f"{top['share']:.0%}" if top is not None else "–",
-            help=f"{top['name']} ({top['kind']})" if top is not None else None)
-k[4].metric("Activities", f"{len(acts):,}")
-if top is not None:
-    st.markdown(f"**Where is time lost?** {top['share']:.0%} of all waiting happens at "
-                f"**{top['name']}** ({top['kind']}); median {days(top['median_s']):.1f} days.")
+    k = st.columns(5)
+    k[0].metric("Cases", f"{log.n_cases:,}")
+    k[1].metric("Median case duration", f"{days(stats.get('median', np.nan)):.1f} d")
+    k[2].metric("90% of cases within", f"{days(stats.get('p90', np.nan)):.1f} d")
+    top = ranking.iloc[0] if len(ranking) else None
+    k[3].metric("Biggest time sink", f"{top['share']:.0%}" if top is not None else "–",
+                help=f"{top['name']} ({top['kind']})" if top is not None else None)
+    k[4].metric("Activities", f"{len(acts):,}")
+    if top is not None:
+        st.markdown(f"**Where is time lost?** {top['share']:.0%} of all waiting happens at "
+                    f"**{top['name']}** ({top['kind']}); median {days(top['median_s']):.1f} days.")
 
-tabs = st.tabs(["Ranking", "Waiting per arc", "Case durations", "SLA", "Stuck cases", "Rework",
-                "Ping-pong", "Handovers", "Funnel"])
-tables: dict[str, pd.DataFrame] = {"bottlenecks": ranking}
+    tabs = st.tabs(["Ranking", "Waiting per arc", "Case durations", "SLA", "Stuck cases", "Rework",
+                    "Ping-pong", "Handovers", "Funnel"])
+    tables: dict[str, pd.DataFrame] = {"bottlenecks": ranking}
 
-with tabs[0]:
-    show = ranking.assign(share=ranking["share"] * 100, total_days=days(ranking["total_s"]),
-                          mean_days=days(ranking["mean_s"]), median_days=days(ranking["median_s"]))
-    st.dataframe(
-        show[["kind", "name", "frequency", "cases", "share", "total_days", "median_days", "mean_days"]],
-        hide_index=True, key="bn_ranking", height=420,
-        column_config={
-            "share": st.column_config.ProgressColumn("share of waiting", format="%.1f%%", min_value=0,
-                                                     max_value=100),
-            "total_days": st.column_config.NumberColumn("total (days)", format="%.0f"),
-            "median_days": st.column_config.NumberColumn("median (days)", format="%.2f"),
-            "mean_days": st.column_config.NumberColumn("mean (days)", format="%.2f"),
-        })
+    with tabs[0]:
+        show = ranking.assign(share=ranking["share"] * 100, total_days=days(ranking["total_s"]),
+                              mean_days=days(ranking["mean_s"]), median_days=days(ranking["median_s"]))
+        st.dataframe(
+            show[["kind", "name", "frequency", "cases", "share", "total_days", "median_days", "mean_days"]],
+            hide_index=True, key="bn_ranking", height=420,
+            column_config={
+                "share": st.column_config.ProgressColumn("share of waiting", format="%.1f%%", min_value=0,
+                                                         max_value=100),
+                "total_days": st.column_config.NumberColumn("total (days)", format="%.0f"),
+                "median_days": st.column_config.NumberColumn("median (days)", format="%.2f"),
+                "mean_days": st.column_config.NumberColumn("mean (days)", format="%.2f"),
+            })
 
-with tabs[1]:
-    arcs = pm.arcs.nlargest(20, "wait_total_s")
-    chart = pd.DataFrame({"arc": arcs["source"] + " → " + arcs["target"],
-                          "total wait (days)": days(arcs["wait_total_s"]),
-                          "median wait (days)": days(arcs["wait_median_s"]),
-                          "passages": arcs["frequency"]})
-    st.caption("The 20 arcs with the most total waiting time; the colour is the median wait per passage.")
-    st.altair_chart(alt.Chart(chart).mark_bar().encode(
-        x=alt.X("total wait (days):Q"), y=alt.Y("arc:N", sort="-x", title=None),
-        color=alt.Color("median wait (days):Q", scale=alt.Scale(scheme="orangered")),
-        tooltip=list(chart.columns)).properties(height=520), width="stretch")
+    with tabs[1]:
+        arcs = pm.arcs.nlargest(20, "wait_total_s")
+        chart = pd.DataFrame({"arc": arcs["source"] + " → " + arcs["target"],
+                              "total wait (days)": days(arcs["wait_total_s"]),
+                              "median wait (days)": days(arcs["wait_median_s"]),
+                              "passages": arcs["frequency"]})
+        st.caption("The 20 arcs with the most total waiting time; the colour is the median wait per passage.")
+        st.altair_chart(alt.Chart(chart).mark_bar().encode(
+            x=alt.X("total wait (days):Q"), y=alt.Y("arc:N", sort="-x", title=None),
+            color=alt.Color("median wait (days):Q", scale=alt.Scale(scheme="orangered")),
+            tooltip=list(chart.columns)).properties(height=520), width="stretch")
 
-with tabs[2]:
-    d = days(durations["duration_s"].astype(float)).to_numpy()
-    if len(d):
-        hi = float(np.nanpercentile(d, 99)) or 1.0
-        counts, edges = np.histogram(np.clip(d, 0, hi), bins=40, range=(0, hi))
-        hist = pd.DataFrame({"days": [f"{e:.1f}" for e in edges[:-1]], "cases": counts})
-        st.caption(f"Case duration (first to last event), {len(d):,} cases; the last bar holds the top 1%.")
-        st.bar_chart(hist, x="days", y="cases", height=320)
-        st.dataframe(pd.DataFrame([{k2: (v if k2 == "count" else days(v)) for k2, v in stats.items()}]),
-                     hide_index=True, key="bn_duration_stats")
-    tables["case_durations"] = durations
+    with tabs[2]:
+        d = days(durations["duration_s"].astype(float)).to_numpy()
+        if len(d):
+            hi = float(np.nanpercentile(d, 99)) or 1.0
+            counts, edges = np.histogram(np.clip(d, 0, hi), bins=40, range=(0, hi))
+            hist = pd.DataFrame({"days": [f"{e:.1f}" for e in edges[:-1]], "cases": counts})
+            st.caption(f"Case duration (first to last event), {len(d):,} cases; the last bar holds the top 1%.")
+            st.bar_chart(hist, x="days", y="cases", height=320)
+            st.dataframe(pd.DataFrame([{k2: (v if k2 == "count" else days(v)) for k2, v in stats.items()}]),
+                         hide_index=True, key="bn_duration_stats")
+        tables["case_durations"] = durations
 
-with tabs[3]:
-    if not slas:
-        st.info("No time targets set: add some under Settings above (e.g. Open->1st Line Support<=4h).")
-    else:
-        with app_state.friendly_errors():
-            breaches, summary = cached("bn_sla", slas, lambda: bottlenecks.sla_breaches(log, list(slas)))
-            st.dataframe(summary.assign(breach_share=summary["breach_share"] * 100), hide_index=True,
-                         key="bn_sla_summary", column_config={"breach_share": st.column_config.ProgressColumn(
-                             "breach share", format="%.1f%%", min_value=0, max_value=100)})
-            st.markdown(f"**{len(breaches):,} breaches** in {breaches['case'].nunique():,} cases")
-            st.dataframe(breaches.assign(excess_days=days(breaches["excess_s"])), hide_index=True,
-                         key="bn_sla_breaches")
-            tables["sla_breaches"], tables["sla_summary"] = breaches, summary
+    with tabs[3]:
+        if not slas:
+            st.info("No time targets set: add some under Settings above (e.g. Open->1st Line Support<=4h).")
+        else:
+            with app_state.friendly_errors():
+                breaches, summary = cached("bn_sla", slas, lambda: bottlenecks.sla_breaches(log, list(slas)))
+                st.dataframe(summary.assign(breach_share=summary["breach_share"] * 100), hide_index=True,
+                             key="bn_sla_summary", column_config={"breach_share": st.column_config.ProgressColumn(
+                                 "breach share", format="%.1f%%", min_value=0, max_value=100)})
+                st.markdown(f"**{len(breaches):,} breaches** in {breaches['case'].nunique():,} cases")
+                st.dataframe(breaches.assign(excess_days=days(breaches["excess_s"])), hide_index=True,
+                             key="bn_sla_breaches")
+                tables["sla_breaches"], tables["sla_summary"] = breaches, summary
 
-with tabs[4]:
-    if not idle and not ends:
-        st.info("Set an idle time or the end activities under Settings above.")
-    else:
-        with app_state.friendly_errors():
-            stuck = cached("bn_stuck", (idle, tuple(ends)), lambda: performance.stuck_cases(
-                log, idle=idle or None, end_activities=ends or None))
-            both = stuck["idle_exceeded"] & stuck["no_end_activity"] if idle and ends else \
-                stuck["idle_exceeded"] | stuck["no_end_activity"]
-            if idle and ends:
-                st.markdown(f"**{int(both.sum()):,} stuck cases**: not finished and no event for longer than "
-                            f"{idle} at the log's last event. In all, {int(stuck['no_end_activity'].sum()):,} "
-                            f"cases are unfinished and {int(stuck['idle_exceeded'].sum()):,} idle that long.")
-            else:
-                st.markdown(f"**{len(stuck):,} cases** match.")
-            show_all = st.toggle("Show every unfinished or idle case", key="bn_stuck_all")
-            shown = stuck if show_all else stuck[both]
-            st.dataframe(shown.assign(idle_days=days(shown["idle_s"])), hide_index=True, key="bn_stuck")
-            tables["stuck_cases"] = stuck
+    with tabs[4]:
+        if not idle and not ends:
+            st.info("Set an idle time or the end activities under Settings above.")
+        else:
+            with app_state.friendly_errors():
+                stuck = cached("bn_stuck", (idle, tuple(ends)), lambda: performance.stuck_cases(
+                    log, idle=idle or None, end_activities=ends or None))
+                both = stuck["idle_exceeded"] & stuck["no_end_activity"] if idle and ends else \
+                    stuck["idle_exceeded"] | stuck["no_end_activity"]
+                if idle and ends:
+                    st.markdown(f"**{int(both.sum()):,} stuck cases**: not finished and no event for longer than "
+                                f"{idle} at the log's last event. In all, {int(stuck['no_end_activity'].sum()):,} "
+                                f"cases are unfinished and {int(stuck['idle_exceeded'].sum()):,} idle that long.")
+                else:
+                    st.markdown(f"**{len(stuck):,} cases** match.")
+                show_all = st.toggle("Show every unfinished or idle case", key="bn_stuck_all")
+                shown = stuck if show_all else stuck[both]
+                st.dataframe(shown.assign(idle_days=days(shown["idle_s"])), hide_index=True, key="bn_stuck")
+                tables["stuck_cases"] = stuck
 
-with tabs[5]:
-    rw = cached("bn_rework", (), lambda: performance.rework(log))
-    st.caption("Activities done more than once in the same case.")
-    st.dataframe(rw.reset_index(), hide_index=True, key="bn_rework")
-    tables["rework"] = rw.reset_index()
-    if stages:
-        with app_state.friendly_errors():
-            moves = cached("bn_backward", tuple(stages), lambda: performance.backward_moves(log, stages))
-            st.markdown(f"**{len(moves):,} backward stage moves** in {moves['case'].nunique():,} cases")
-            st.dataframe(moves.groupby(["from_stage", "to_stage"]).size().rename("moves").reset_index()
-                         .sort_values("moves", ascending=False), hide_index=True, key="bn_backward_pairs")
-            st.dataframe(moves, hide_index=True, key="bn_backward")
-            tables["backward_moves"] = moves
+    with tabs[5]:
+        rw = cached("bn_rework", (), lambda: performance.rework(log))
+        st.caption("Activities done more than once in the same case.")
+        st.dataframe(rw.reset_index(), hide_index=True, key="bn_rework")
+        tables["rework"] = rw.reset_index()
+        if stages:
+            with app_state.friendly_errors():
+                moves = cached("bn_backward", tuple(stages), lambda: performance.backward_moves(log, stages))
+                st.markdown(f"**{len(moves):,} backward stage moves** in {moves['case'].nunique():,} cases")
+                st.dataframe(moves.groupby(["from_stage", "to_stage"]).size().rename("moves").reset_index()
+                             .sort_values("moves", ascending=False), hide_index=True, key="bn_backward_pairs")
+                st.dataframe(moves, hide_index=True, key="bn_backward")
+                tables["backward_moves"] = moves
 
-with tabs[6]:
-    pp = cached("bn_pingpong", tuple(pp_ignore), lambda: handover.ping_pong(log, ignore=pp_ignore))
-    st.caption("A case going A → B → A between activities (support lines, stages); "
-               + (f"skipping {', '.join(pp_ignore)}." if pp_ignore else "nothing skipped."))
-    st.dataframe(pp, hide_index=True, key="bn_pingpong")
-    tables["ping_pong"] = pp
-    if RESOURCE in log.df.columns:
-        ppr = cached("bn_pingpong_res", (), lambda: handover.ping_pong(log, attribute=RESOURCE))
-        st.caption("Between people (resources):")
-        st.dataframe(ppr.head(200), hide_index=True, key="bn_pingpong_res")
+    with tabs[6]:
+        pp = cached("bn_pingpong", tuple(pp_ignore), lambda: handover.ping_pong(log, ignore=pp_ignore))
+        st.caption("A case going A → B → A between activities (support lines, stages); "
+                   + (f"skipping {', '.join(pp_ignore)}." if pp_ignore else "nothing skipped."))
+        st.dataframe(pp, hide_index=True, key="bn_pingpong")
+        tables["ping_pong"] = pp
+        if RESOURCE in log.df.columns:
+            ppr = cached("bn_pingpong_res", (), lambda: handover.ping_pong(log, attribute=RESOURCE))
+            st.caption("Between people (resources):")
+            st.dataframe(ppr.head(200), hide_index=True, key="bn_pingpong_res")
 
-with tabs[7]:
-    if RESOURCE not in log.df.columns:
-        st.info("The log has no resource column, so there are no handovers between people.")
-    else:
-        ho = cached("bn_handovers", (), lambda: handover.handovers(log))
-        tables["handovers"] = ho
-        n_top = st.slider("Show the strongest handovers", 5, 100, 30, key="bn_ho_top")
-        st.caption("Who hands work to whom: the strongest handovers; thicker = more often.")
-        st.graphviz_chart(handover_dot(ho.head(n_top)), width="stretch")
-        st.dataframe(ho.assign(median_delay_days=days(ho["median_delay_s"])), hide_index=True,
-                     key="bn_handovers")
+    with tabs[7]:
+        if RESOURCE not in log.df.columns:
+            st.info("The log has no resource column, so there are no handovers between people.")
+        else:
+            ho = cached("bn_handovers", (), lambda: handover.handovers(log))
+            tables["handovers"] = ho
+            n_top = st.slider("Show the strongest handovers", 5, 100, 30, key="bn_ho_top")
+            st.caption("Who hands work to whom: the strongest handovers; thicker = more often.")
+            st.graphviz_chart(handover_dot(ho.head(n_top)), width="stretch")
+            st.dataframe(ho.assign(median_delay_days=days(ho["median_delay_s"])), hide_index=True,
+                         key="bn_handovers")
 
-with tabs[8]:
-    if not stages:
-        st.info("Choose the pipeline stages in order under Settings above to see the funnel.")
-    else:
-        with app_state.friendly_errors():
-            fun_stages = [s for s in stages if s != lost_act]
-            fun = cached("bn_funnel", (tuple(fun_stages), lost_act),
-                         lambda: performance.funnel(log, fun_stages, lost=lost_act))
-            bars = alt.Chart(fun.assign(label=[f"{r:,} ({c:.0%})" for r, c in
-                                               zip(fun["reached"], fun["conversion"], strict=True)]))
-            y = alt.Y("stage:N", sort=fun_stages, title=None)
-            st.altair_chart(
-                bars.mark_bar().encode(x=alt.X("reached:Q", title="cases that got this far"), y=y,
-                                       tooltip=list(fun.columns))
-                + bars.mark_text(align="left", dx=4).encode(x="reached:Q", y=y, text="label:N"),
-                width="stretch")
-            if lost_act and "lost_here" in fun.columns:
-                st.caption(f"{fun.attrs.get('lost_cases', 0):,} cases ended in {lost_act}; "
-                           "lost_here says at which stage they dropped out.")
-            st.dataframe(fun.assign(conversion=fun["conversion"] * 100), hide_index=True, key="bn_funnel",
-                         column_config={"conversion": st.column_config.NumberColumn(format="%.1f%%")})
-            tables["funnel"] = fun
+    with tabs[8]:
+        if not stages:
+            st.info("Choose the pipeline stages in order under Settings above to see the funnel.")
+        else:
+            with app_state.friendly_errors():
+                fun_stages = [s for s in stages if s != lost_act]
+                fun = cached("bn_funnel", (tuple(fun_stages), lost_act),
+                             lambda: performance.funnel(log, fun_stages, lost=lost_act))
+                bars = alt.Chart(fun.assign(label=[f"{r:,} ({c:.0%})" for r, c in
+                                                   zip(fun["reached"], fun["conversion"], strict=True)]))
+                y = alt.Y("stage:N", sort=fun_stages, title=None)
+                st.altair_chart(
+                    bars.mark_bar().encode(x=alt.X("reached:Q", title="cases that got this far"), y=y,
+                                           tooltip=list(fun.columns))
+                    + bars.mark_text(align="left", dx=4).encode(x="reached:Q", y=y, text="label:N"),
+                    width="stretch")
+                if lost_act and "lost_here" in fun.columns:
+                    st.caption(f"{fun.attrs.get('lost_cases', 0):,} cases ended in {lost_act}; "
+                               "lost_here says at which stage they dropped out.")
+                st.dataframe(fun.assign(conversion=fun["conversion"] * 100), hide_index=True, key="bn_funnel",
+                             column_config={"conversion": st.column_config.NumberColumn(format="%.1f%%")})
+                tables["funnel"] = fun
 
 st.divider()
 st.markdown("**Download these tables** (every table as a sheet; with provenance)")

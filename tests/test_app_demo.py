@@ -158,9 +158,6 @@ def test_conformance_on_the_reference_model(started: AppTest, truth: dict, downl
     assert {"deviations", "summary", "provenance"} <= set(sheets)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="processmining.conformance.accepted.AcceptedDeviations.apply writes into a read-only "
-                          "numpy view under pandas copy-on-write (ValueError: output array is read-only)")
 def test_accepting_a_deviation_pattern(started: AppTest, truth: dict, downloads: dict) -> None:
     sf = truth["salesforce"]
     at = started
