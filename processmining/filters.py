@@ -45,7 +45,7 @@ def _case_codes(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
 
 def _keep_cases(log: EventLog, case_mask: np.ndarray, step: str) -> EventLog:
     codes, _ = _case_codes(log)
-    return log.with_frame(log.df[case_mask[codes]] if len(codes) else log.df, step=step)
+    return log.subset(case_mask[codes] if len(codes) else np.zeros(0, dtype=bool), step=step)
 
 
 def _check_activities(log: EventLog, activities: Iterable[str]) -> list[str]:
@@ -104,7 +104,7 @@ def filter_time_frame(
     step = f"filter: {mode} in time frame {t0.isoformat()} .. {t1.isoformat()}"
     ts = log.df[TIMESTAMP]
     if mode == "trim":
-        return log.with_frame(log.df[(ts >= t0) & (ts <= t1)], step=step)
+        return log.subset(((ts >= t0) & (ts <= t1)).to_numpy(), step=step)
     if log.n_events == 0:
         return log.with_frame(log.df, step=step)
     _, starts = _case_codes(log)
@@ -180,7 +180,7 @@ def filter_event_attribute(log: EventLog, column: str, values: str | Iterable[ob
     _check_column(log, column)
     vals = _as_list(values)
     hit = log.df[column].isin(vals)
-    return log.with_frame(log.df[hit if keep else ~hit], step=f"filter: events {_neg(keep)}having {column} in {vals}")
+    return log.subset((hit if keep else ~hit).to_numpy(), step=f"filter: events {_neg(keep)}having {column} in {vals}")
 
 
 def filter_activities(log: EventLog, activities: str | Iterable[str], *, keep: bool = True) -> EventLog:
@@ -190,7 +190,7 @@ def filter_activities(log: EventLog, activities: str | Iterable[str], *, keep: b
     """
     acts = _check_activities(log, _as_list(activities))
     hit = log.df[ACTIVITY].isin(acts)
-    return log.with_frame(log.df[hit if keep else ~hit], step=f"filter: events {_neg(keep)}of activities {acts}")
+    return log.subset((hit if keep else ~hit).to_numpy(), step=f"filter: events {_neg(keep)}of activities {acts}")
 
 
 def filter_contains(
@@ -255,19 +255,22 @@ def filter_variants(
     >>> main_flow = filter_variants(log, top=5)
     >>> odd = filter_variants(log, top=5, keep=False)
     """
-    from .discovery import case_variant_keys
-    from .discovery import variants as ranked
+    from .discovery import _variant_table
 
     if (top is None) == (variants is None):
         raise AnalysisError("give either top=N or variants=[...], not both or neither")
-    keys = case_variant_keys(log)
+    if log.n_events == 0:
+        return log.with_frame(log.df, step="filter: variants (empty log)")
+    table, case_variant, _ = _variant_table(log)
     if top is not None:
-        wanted = set(ranked(log)["activities"].iloc[: max(int(top), 0)])
+        ranked = table.sort_values(["cases", "activities"], ascending=[False, True])
+        rows = ranked.index.to_numpy()[: max(int(top), 0)]
         label = f"top {top} variants"
     else:
         wanted = {tuple(v) for v in variants or ()}
+        rows = np.flatnonzero(table["activities"].map(lambda a: a in wanted).to_numpy())  # one per variant
         label = f"{len(wanted)} listed variants"
-    hit = keys.isin(wanted).to_numpy() if len(keys) else np.zeros(0, dtype=bool)
+    hit = np.isin(case_variant, rows)
     return _keep_cases(log, hit if keep else ~hit, f"filter: cases {_neg(keep)}in {label}")
 
 
