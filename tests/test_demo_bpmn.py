@@ -12,18 +12,18 @@ import functools
 import pandas as pd
 import pytest
 
-from processmining.demo import FILES, generate_demo
+from processmining.demo import FILES, GROUND_TRUTH_FILE, load_ground_truth
 from processmining.model import ACTIVITY, CASE, TIMESTAMP
 
 MODELS = {"salesforce": "lead_to_order.bpmn", "jira": "it_support_ticket.bpmn"}
 
 
 @pytest.fixture(scope="module")
-def demo_logs():
+def demo_logs(repo_root):
+    """The bundled eventlogs/ (test_demo_truth checks that they are exactly what the generator writes)."""
     ingest = pytest.importorskip("processmining.ingest", reason="the importer (processmining.ingest) is not built yet")
-    files, gt = generate_demo()
-    truth = gt.to_dict()
-    logs = {key: ingest.read_log(files[FILES[key]], name=FILES[key], preset=truth["logs"][key]["preset"]).df
+    truth = load_ground_truth(repo_root / "eventlogs" / GROUND_TRUTH_FILE)
+    logs = {key: ingest.read_log(repo_root / "eventlogs" / FILES[key], preset=truth["logs"][key]["preset"]).df
             for key in MODELS}
     return truth, logs
 
