@@ -297,3 +297,20 @@ def test_error_end_inside_subprocess_leaves_through_the_error_boundary():
     check(xml, ["A B C D", "A B X"], ["A B D", "A B C X D"])
     status = {e.id: e.detail for e in read_bpmn(xml).report.elements}
     assert status["ee"] == "error end event: caught by the error boundary event of sp"
+
+
+def test_one_visible_transition_per_task_so_token_replay_works():
+    # pm4py's token replay looks transitions up by label: loops and counters must not duplicate tasks
+    loop = '<task id="B" name="B"><standardLoopCharacteristics/></task>'
+    mi = ('<task id="C" name="C"><multiInstanceLoopCharacteristics><loopCardinality>2</loopCardinality>'
+          '</multiInstanceLoopCharacteristics></task>')
+    xml = bpmn(S + t("A") + loop + mi + E, "s>A A>B B>C C>e")
+    conv = check(xml, ["A B C C", "A B B B C C"], ["A B C", "A B C C C", "A C C"])
+    labels = [tr.label for tr in conv.net.transitions if tr.label is not None]
+    assert sorted(labels) == ["A", "B", "C"]
+    import pm4py
+
+    rows = [{"case:concept:name": "c", "concept:name": a, "time:timestamp": pd.Timestamp("2024-01-01") + pd.Timedelta(minutes=i)}
+            for i, a in enumerate(["A", "B", "B", "C", "C"])]
+    replay = pm4py.fitness_token_based_replay(pd.DataFrame(rows), conv.net, conv.initial_marking, conv.final_marking)
+    assert replay["perc_fit_traces"] == 100.0

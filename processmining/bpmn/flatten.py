@@ -344,13 +344,13 @@ class Scope:
         internal = self.body(n, act, body_out)
         for e, (ready, fired) in zip(nonint, flags, strict=True):
             eouts = self.out_bag(e)
-            for p in internal:
-                post = {p: 1, fired: 1}
+            for m in internal:
+                post = {**m, fired: 1}
                 for q, w in eouts.items():
                     post[q] = post.get(q, 0) + w
-                self.add(None, e, {p: 1, ready: 1}, post)
-            self.b.note(e, "mapped" if n.type in TASK_TYPES else "mapped",
-                        "non-interrupting boundary event: an extra parallel path, at most once per activation")
+                self.add(None, e, {**m, ready: 1}, post)
+            self.b.note(e, "mapped", "non-interrupting boundary event: an extra parallel path, at most once per "
+                                     "activation")
         for e in inter:
             target = self.out_bag(e)
             if flags:
@@ -371,7 +371,8 @@ class Scope:
             if nxt is not None:
                 cur = nxt
 
-    def _interrupt(self, n: BpmnNode, e: BpmnNode, act: int, internal: list[int], target: dict[int, int]) -> None:
+    def _interrupt(self, n: BpmnNode, e: BpmnNode, act: int, internal: list[dict[int, int]],
+                   target: dict[int, int]) -> None:
         kind = next((k for k in e.events if (n.id, k) in self.b.raise_states), None)
         if kind is not None:
             raised = self.b.raise_states[(n.id, kind)]
@@ -381,8 +382,8 @@ class Scope:
             for m in raised:
                 self.add(None, e, dict(m), target)
         if n.type in TASK_TYPES or n.type == "adHocSubProcess" or len(internal) == 1:
-            for p in internal:
-                self.add(None, e, {p: 1}, target)
+            for m in internal:
+                self.add(None, e, dict(m), target)
             self.b.note(e, "mapped", "interrupting boundary event: an alternative path that cancels the activity")
             return
         states = self.b.body_states.get(n.id)
@@ -394,8 +395,8 @@ class Scope:
         self.b.note(e, "mapped", f"interrupting boundary event: cancels the sub-process in any of its "
                                  f"{len(states)} internal states")
 
-    def body(self, n: BpmnNode, act: int, body_out: dict[int, int]) -> list[int]:
-        """Build the activity between ``act`` and ``body_out``; return its internal (active) places."""
+    def body(self, n: BpmnNode, act: int, body_out: dict[int, int]) -> list[dict[int, int]]:
+        """Build the activity between ``act`` and ``body_out``; return the markings in which it is active."""
         if n.type in TASK_TYPES:
             return self._task(n, act, body_out)
         if n.type == "adHocSubProcess":
@@ -403,7 +404,7 @@ class Scope:
         if n.type in SUBPROCESS_TYPES and not any(c.parent == n.id for c in self.all_nodes.values()):
             self.add(None, n, {act: 1}, body_out)
             self.b.note(n, "approximated", "collapsed sub-process whose content is not in the file: a silent step")
-            return [act]
+            return [{act: 1}]
         if n.type in SUBPROCESS_TYPES:
             return self._subprocess(n, act, body_out, self.all_nodes, self.all_flows, n.id, self.override)
         if n.type == "callActivity":
@@ -427,35 +428,44 @@ class Scope:
             return self._subprocess(n, act, body_out, nodes, flows, None, self.override or n.id, called)
         raise self.b.err(n, f"unsupported element type {n.type}")
 
-    def _task(self, n: BpmnNode, act: int, out: dict[int, int]) -> list[int]:
+    def _task(self, n: BpmnNode, act: int, out: dict[int, int]) -> list[dict[int, int]]:
+        """One visible transition per task (loops and counters use silent steps), so every task has exactly
+        one transition: pm4py's token replay looks transitions up by label."""
         label = self.b.label(n)
         if label is None:
             self.b.note(n, "approximated", "unnamed task: a silent step (it cannot match a log activity)")
         if n.loop is None:
             self.add(label, n, {act: 1}, out)
             self.b.notes.setdefault(n.id, ("mapped", f"{n.type}: visible step"))
-        elif n.loop_cardinality is not None and n.loop in ("parallel", "sequential"):
-            cur = act
+            return [{act: 1}]
+        if n.loop_cardinality is not None and n.loop in ("parallel", "sequential"):
             k = max(n.loop_cardinality, 0)
+            self.b.notes.setdefault(n.id, ("mapped", f"multi-instance: exactly {k} executions"))
             if k == 0:
                 self.add(None, n, {act: 1}, out)
-            for i in range(k):
-                nxt = out if i == k - 1 else {self.net.place(f"mi:{n.id}:{i}"): 1}
-                self.add(label, n, {cur: 1}, nxt)
-                if i < k - 1:
-                    cur = next(iter(nxt))
-            self.b.notes.setdefault(n.id, ("mapped", f"multi-instance: exactly {k} executions"))
+                return [{act: 1}]
+            # a counter of k places: run, finish one instance, run again until the k-th finished
+            run = self.net.place(f"mi-run:{n.id}")
+            fin = self.net.place(f"mi-done:{n.id}")
+            count = [self.net.place(f"mi-count:{n.id}:{i}") for i in range(k)]
+            self.add(None, n, {act: 1}, {run: 1, count[0]: 1})
+            self.add(label, n, {run: 1}, {fin: 1})
+            for i in range(k - 1):
+                self.add(None, n, {fin: 1, count[i]: 1}, {run: 1, count[i + 1]: 1})
+            self.add(None, n, {fin: 1, count[k - 1]: 1}, out)
+            return [{act: 1}] + [{p: 1, c: 1} for c in count for p in (run, fin)]
+        again = self.net.place(f"loop:{n.id}")
+        self.add(label, n, {act: 1}, {again: 1})
+        self.add(None, n, {again: 1}, {act: 1})
+        self.add(None, n, {again: 1}, out)
+        if n.loop == "standard" and n.loop_test_before:
+            self.add(None, n, {act: 1}, out)
+            self.b.notes.setdefault(n.id, ("mapped", "loop (test before): zero or more executions"))
+        elif n.loop == "standard":
+            self.b.notes.setdefault(n.id, ("mapped", "loop: one or more executions"))
         else:
-            self.add(label, n, {act: 1}, out)
-            self.add(label, n, {act: 1}, {act: 1})
-            if n.loop == "standard" and n.loop_test_before:
-                self.add(None, n, {act: 1}, out)
-                self.b.notes.setdefault(n.id, ("mapped", "loop (test before): zero or more executions"))
-            elif n.loop == "standard":
-                self.b.notes.setdefault(n.id, ("mapped", "loop: one or more executions"))
-            else:
-                self.b.notes.setdefault(n.id, ("mapped", "multi-instance: one or more executions"))
-        return [act]
+            self.b.notes.setdefault(n.id, ("mapped", "multi-instance: one or more executions"))
+        return [{act: 1}, {again: 1}]
 
     def _adhoc(self, n: BpmnNode, act: int, out: dict[int, int]) -> list[int]:
         hub = self.net.place(f"adhoc:{n.id}")
@@ -470,7 +480,7 @@ class Scope:
                 self.b.note(c, "ignored", f"inside ad-hoc sub-process {n.id}: only its tasks are used")
         self.add(None, n, {hub: 1}, out)
         self.b.note(n, "approximated", "ad-hoc sub-process: its tasks in any order, any number of times")
-        return [act, hub]
+        return [{act: 1}, {hub: 1}]
 
     def _subprocess(self, n, act, out, nodes, flows, parent, override, called=None) -> list[int]:
         start = self.net.place(f"start:{n.id}")
@@ -527,7 +537,7 @@ class Scope:
                                                " sub-process: one or more executions"))
         self.b.notes.setdefault(n.id, ("mapped", f"{n.type}: flattened"))
         inner = [p for p in range(first_place, len(self.net.places)) if self.net.place_alive[p] and p != done]
-        return [start, end, *inner]
+        return [{p: 1} for p in (start, end, *inner)]
 
 
     def _raised_states(self, restart: dict[int, int], place: int, first_trans: int) -> list | None:

@@ -54,7 +54,11 @@ class CoreNet:
 
     # ------------------------------------------------------------ reduction
     def reduce(self) -> int:
-        """Remove silent transitions where the language is kept; returns how many were removed."""
+        """Remove silent transitions where the language (and soundness) is kept; returns how many were removed.
+
+        Rules only fuse places and transitions; they never copy a visible transition, so each
+        task keeps exactly one transition (pm4py's token replay looks transitions up by label).
+        """
         removed = 0
         changed = True
         while changed:
@@ -147,44 +151,6 @@ class CoreNet:
                     v.pre[p] = v.pre.get(p, 0) + w
                 t.alive = False
                 self.place_alive[q] = False
-                return True
-        if single_in and single_out:
-            # R5: q is drained only by visible transitions -> each gets a copy that consumes p instead
-            p = next(iter(t.pre))
-            q = next(iter(t.post))
-            cons = consumers.get(q, [])
-            if (
-                cons
-                and len(cons) <= 4
-                and q not in self.final
-                and all(v.label is not None and v.pre.get(q) == 1 and q not in v.post and p not in v.pre for v in cons)
-            ):
-                for v in cons:
-                    pre = dict(v.pre)
-                    del pre[q]
-                    pre[p] = 1
-                    copy = Trans(f"t{len(self.trans)}_{v.element}", v.label, v.element, pre, dict(v.post))
-                    self.trans.append(copy)
-                t.alive = False
-                return True
-            # R6: p is filled only by visible transitions -> each gets a copy that marks q instead.
-            # Only when every consumer of p needs p alone: then choosing early (at the producer)
-            # can never block a synchronisation, so soundness is kept too.
-            prods = producers.get(p, [])
-            if (
-                prods
-                and all(c.pre == {p: 1} for c in consumers.get(p, []))
-                and len(prods) <= 4
-                and not self._protected(p)
-                and all(u.label is not None and u.post.get(p) == 1 and p not in u.pre and q not in u.post for u in prods)
-            ):
-                for u in prods:
-                    post = dict(u.post)
-                    del post[p]
-                    post[q] = 1
-                    copy = Trans(f"t{len(self.trans)}_{u.element}", u.label, u.element, dict(u.pre), post)
-                    self.trans.append(copy)
-                t.alive = False
                 return True
         return False
 

@@ -118,6 +118,7 @@ def build_core(model: BpmnModel) -> BuildResult:
     sink = b.net.place("sink")
     b.net.initial = {source: 1}
     b.build_scope(model.nodes, model.flows, None, source, sink, override=None, stack=())
+    b.net.final = {sink: 1}  # provisional (the token count is set by finish); keeps the sink out of reductions
     b.net.reduce()
     b.finish(sink)
     try:
