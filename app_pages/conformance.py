@@ -19,6 +19,7 @@ from app_pages._conformance_view import (
 )
 from app_pages._guards import optional_library, require_library, require_log
 from processmining import app_state
+from processmining.errors import RuleError
 
 #: the reference model that fits each demo export layout
 PRESET_MODELS = {
@@ -45,7 +46,11 @@ if source == "Bundled model":
         preset = cur.log.report.preset if cur.log.report else None
         if st.session_state.get("pm:cf_for") != cur.fingerprint:
             suggested = PRESET_MODELS.get(preset or "")
-            st.session_state["keep_cf_model"] = suggested if suggested in models else next(iter(models))
+            if suggested not in models:  # the model whose task names the log uses most
+                suggested = max(models, key=lambda m: len(bpmn.match_labels(
+                    app_state.cached("bpmn_model", (m,), lambda m=m: bpmn.read_bpmn(models[m]), scope=m),
+                    cur.log.activities).label_map))
+            st.session_state["keep_cf_model"] = suggested
             st.session_state["pm:cf_for"] = cur.fingerprint
         name = right.selectbox("Model", list(models), key="keep_cf_model",
                                help="Reference models shipped with processmining (bpmn_models/).")
@@ -127,14 +132,22 @@ params = (model_sha, sorted(user_mapping.items()), rules_text if rules is not No
           [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns])
 
 
-def run():  # noqa: ANN201 - a ConformanceResult
+def run(with_rules: bool):  # noqa: ANN201 - a ConformanceResult
     with app_state.progress("Aligning the variants with the model") as progress:
-        return conformance.conform(cur.log, model, rules=rules, label_mapping=user_mapping or None,
-                                   ignore_activities=ignore, accepted=accepted if accepted.patterns else None,
-                                   roles=roles, progress=progress)
+        return conformance.conform(cur.log, model, rules=rules if with_rules else None,
+                                   label_mapping=user_mapping or None, ignore_activities=ignore,
+                                   accepted=accepted if accepted.patterns else None, roles=roles, progress=progress)
 
 
-result = app_state.cached("conform", (cur.fingerprint, params), run, scope=cur.fingerprint)
+try:
+    result = app_state.cached("conform", (cur.fingerprint, params), lambda: run(rules is not None),
+                              scope=cur.fingerprint)
+except RuleError as exc:  # a rule that does not fit this log: say which, check the model without rules
+    st.error(f"**{exc}**\n\nFix the rule in the rules editor above; below, the model is checked without rules.")
+    rules_text = ""
+    rules = None
+    params = (params[0], params[1], "", *params[3:])
+    result = app_state.cached("conform", (cur.fingerprint, params), lambda: run(False), scope=cur.fingerprint)
 summ = result.summary
 k = st.columns(5)
 k[0].metric("Fitness", f"{summ['fitness']:.4f}" if summ.get("fitness") is not None else "–",
