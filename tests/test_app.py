@@ -176,3 +176,30 @@ def test_filters_apply_to_the_map_and_survive_a_page_switch() -> None:
     at.switch_page("app_pages/bottlenecks.py").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Cases"] == "3"
+
+
+def test_upload_map_columns_and_see_quarantined_rows() -> None:
+    # a plain table no preset knows: the user maps the columns; one row has a broken date
+    csv = (b"Ticket ID,Status,Changed At,Agent\n"
+           b"T1,Open,2024-03-01 09:00,ann\nT1,Closed,2024-03-02 10:00,bob\n"
+           b"T2,Open,2024-03-01 09:00,ann\nT2,Closed,not a date,bob\n")
+    at = app_with(None).run()
+    at.file_uploader(key="load_upload").upload("tickets.csv", csv, "text/csv")
+    at.run()
+    assert at.selectbox(key="load_preset").value == "Auto-detect"
+    types = next(d.value for d in at.dataframe if "detected type" in d.value.columns).set_index("column")
+    assert types.loc["Changed At", "detected type"] == "date / time (25% not readable)"
+    assert types.loc["Status", "detected type"] == "text"
+    at.selectbox(key="load_preset").set_value("Map the columns myself").run()
+    for role, column in (("case", "Ticket ID"), ("activity", "Status"), ("timestamp", "Changed At"),
+                         ("resource", "Agent")):
+        at.selectbox(key=f"load_map_{role}").set_value(column)
+    at.run()
+    at.button(key="load_upload_btn").click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith("Loaded **tickets.csv**: 3 events in 2 cases.")
+    quarantined = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert quarantined.to_dict("records") == [{"row": 5, "reason": "not a recognised date/time: 'not a date'",
+                                               "column": "Changed At", "value": "not a date"}]
+    assert {b.label for b in at.get("download_button")} >= {"Download CSV", "Download XLSX",
+                                                            "Download the ingest report (JSON)"}
