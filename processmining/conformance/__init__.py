@@ -48,10 +48,13 @@ Mode = Literal["alignments", "token_replay"]
 
 @dataclass
 class ReferenceNet:
-    """The net conformance runs against, with what ties it back to the BPMN diagram."""
+    """The net conformance runs against, with what ties it back to the BPMN diagram.
+
+    ``pm4py_net`` (``net, im, fm``) is built on first use only (precision, token
+    replay): plain alignments never import pm4py.
+    """
 
     net: CompiledNet
-    pm4py_net: tuple[Any, Any, Any]
     element_of_transition: dict[str, str]
     element_of_label: dict[str, str]
     labels: frozenset[str]
@@ -59,6 +62,18 @@ class ReferenceNet:
     sha256: str = ""
     model_only: list[str] = field(default_factory=list)
     lanes: dict[str, str] = field(default_factory=dict)
+    _pm4py: tuple[Any, Any, Any] | None = field(default=None, repr=False)
+    _source: Any = field(default=None, repr=False)
+    _label_map: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def pm4py_net(self) -> tuple[Any, Any, Any]:
+        if self._pm4py is None:
+            from ..bpmn import to_petri_net
+
+            converted = to_petri_net(self._source, label_map=self._label_map)
+            self._pm4py = (converted.net, converted.initial_marking, converted.final_marking)
+        return self._pm4py
 
 
 @dataclass
@@ -86,39 +101,62 @@ def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: 
     """Compile ``model`` for alignments.
 
     ``model`` is a :class:`processmining.bpmn.BpmnModel` (labels matched to
-    ``activities`` with :func:`processmining.bpmn.match_labels`), a
+    ``activities`` with :func:`processmining.bpmn.match_labels`, compiled from
+    the converter's internal net without importing pm4py), a
     :class:`processmining.bpmn.ConvertedNet`, or a pm4py ``(net, im, fm)``
     tuple (transition names are then taken as element ids).
     """
-    name, sha, model_only, lanes = "model", "", [], {}
     if isinstance(model, tuple) and len(model) == 3:
         net, im, fm = model
+        compiled = CompiledNet.from_pm4py(net, im, fm)
         trans_elem = {str(t.name): str(t.name) for t in net.transitions}
-    else:
-        from ..bpmn import ConvertedNet, match_labels, to_petri_net
+        return _finish(compiled, trans_elem, name="model", sha="", pm4py=(net, im, fm))
+    from ..bpmn import ConvertedNet, match_labels, to_petri_net
 
-        if isinstance(model, ConvertedNet):
-            converted = model
-        else:
-            match = match_labels(model, list(activities), mapping=label_mapping)
-            converted = to_petri_net(model, label_map=match.label_map)
-            model_only = list(match.model_only)
-            name, sha = getattr(model, "source", None) or "model", getattr(model, "sha256", "") or ""
-            for task in model.tasks:
-                lane = model.lane_of(task.label) if task.label else None
-                if lane:
-                    lanes[match.label_map.get(task.name, task.label)] = lane
-        net, im, fm = converted.net, converted.initial_marking, converted.final_marking
-        trans_elem = dict(converted.transition_element)
-        sha = sha or converted.model_sha256
-    compiled = CompiledNet.from_pm4py(net, im, fm)
+    if isinstance(model, ConvertedNet):
+        compiled = CompiledNet.from_pm4py(model.net, model.initial_marking, model.final_marking)
+        return _finish(compiled, dict(model.transition_element), name="model", sha=model.model_sha256,
+                       pm4py=(model.net, model.initial_marking, model.final_marking))
+    from ..bpmn.petri import build_core
+
+    match = match_labels(model, list(activities), mapping=label_mapping)
+    if model.report.problems:
+        to_petri_net(model, label_map=match.label_map)  # raises the BpmnError that names the elements
+    core = build_core(model).core
+    renames = {" ".join(k.split()): v for k, v in match.label_map.items()}
+    live = sorted(core.live(), key=lambda t: t.name)
+    used = sorted({p for t in live for p in (*t.pre, *t.post)} | set(core.initial) | set(core.final))
+    index = {p: i for i, p in enumerate(used)}
+    compiled = CompiledNet.from_arcs(
+        places=len(used),
+        transitions=[(t.name, None if t.label is None else renames.get(t.label, t.label),
+                      tuple((index[p], w) for p, w in t.pre.items()), tuple((index[p], w) for p, w in t.post.items()))
+                     for t in live],
+        initial={index[p]: n for p, n in core.initial.items()},
+        final={index[p]: n for p, n in core.final.items()},
+    )
+    lanes = {}
+    for task in model.tasks:
+        lane = model.lane_of(task.label) if task.label else None
+        if lane:
+            lanes[match.label_map.get(task.name, task.label)] = lane
+    ref = _finish(compiled, {t.name: t.element for t in live}, name=model.source or "model", sha=model.sha256)
+    ref.model_only = list(match.model_only)
+    ref.lanes = lanes
+    ref._source = model
+    ref._label_map = dict(match.label_map)
+    return ref
+
+
+def _finish(compiled: CompiledNet, trans_elem: dict[str, str], *, name: str, sha: str,
+            pm4py: tuple[Any, Any, Any] | None = None) -> ReferenceNet:
     compiled.explore()
     elem_of_label: dict[str, str] = {}
-    for t in sorted(net.transitions, key=lambda t: str(t.name)):
-        if t.label is not None:
-            elem_of_label.setdefault(str(t.label), trans_elem.get(str(t.name), str(t.name)))
-    return ReferenceNet(compiled, (net, im, fm), trans_elem, elem_of_label, compiled.visible_labels,
-                        name=str(name), sha256=sha, model_only=model_only, lanes=lanes)
+    for t_name, label in zip(compiled.names, compiled.labels, strict=True):
+        if label is not None:
+            elem_of_label.setdefault(label, trans_elem.get(t_name, t_name))
+    return ReferenceNet(compiled, trans_elem, elem_of_label, compiled.visible_labels, name=str(name), sha256=sha,
+                        _pm4py=pm4py)
 
 
 def conform(
