@@ -62,6 +62,10 @@ def workshop_controls(cur: LoadedLog, view: FilteredView) -> dict[str, bool]:
     """Draw the workshop bar (display options, saved views); return the display options."""
     fp = cur.fingerprint
     views = _views(fp)
+    # the map gets the whole screen: no sidebar (the filters are in the saved views), less padding
+    st.markdown("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}"
+                "[data-testid='stMainBlockContainer']{padding-top:1.5rem;max-width:100%}</style>",
+                unsafe_allow_html=True)
     pos = st.session_state.get(VIEW_POS, 0)
     bar = st.columns([1.3, 1.5, 2.6, 0.9, 0.9, 1.6], vertical_alignment="center")
     anonymise = bar[0].checkbox("Anonymise", key="keep_map_anon",
