@@ -90,8 +90,9 @@ def _collect(cur: LoadedLog) -> dict[str, Any]:
                 spec["attribute"] = (col, tuple(chosen), how)
 
     with sb.expander("Variants", expanded=bool(ss.get("keep_flt_variants"))):
-        var = app_state.cached("variants", (cur.fingerprint, ()), lambda: discovery.variants(log),
-                               scope=cur.fingerprint)
+        with st.spinner("Ranking the variants…"):
+            var = app_state.cached("variants", (cur.fingerprint, ()), lambda: discovery.variants(log),
+                                   scope=cur.fingerprint)
         labels = {r.variant: f"{r.variant} · {r.cases:,} cases · {r.length} steps"
                   for r in var.head(200).itertuples()}
         if ss.get("keep_flt_variants"):

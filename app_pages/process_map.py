@@ -21,7 +21,8 @@ if not workshop:
     st.title("Process map")
     st.caption(f"{log.n_events:,} events · {log.n_cases:,} cases · {view.description}")
 
-full = app_state.cached("process_map", view.key, lambda: discovery.process_map(log), scope=cur.fingerprint)
+with st.spinner("Computing the process map…", show_time=True):
+    full = app_state.cached("process_map", view.key, lambda: discovery.process_map(log), scope=cur.fingerprint)
 if full.n_events == 0:
     st.warning("No case is left after the filters: widen them in the sidebar.")
     st.stop()
@@ -75,7 +76,8 @@ if workshop:
 
 # ------------------------------------------------------------------ variant explorer
 st.subheader("Variants")
-variants = app_state.cached("variants", view.key, lambda: discovery.variants(log), scope=cur.fingerprint)
+with st.spinner("Ranking the variants…", show_time=True):
+    variants = app_state.cached("variants", view.key, lambda: discovery.variants(log), scope=cur.fingerprint)
 st.caption(f"{len(variants):,} variant{'' if len(variants) == 1 else 's'}; the top 10 cover "
            f"{variants['cumulative_share'].iloc[min(10, len(variants)) - 1]:.0%} of cases. "
            "Select rows to show only those variants in the map (sidebar filter).")
