@@ -139,8 +139,9 @@ def expand_to_cases(
     has_event = pos >= 0
     row = np.where(has_event, merged["start"].to_numpy() + np.maximum(pos, 0), 0)
     df = log.df
-    ts = df[TIMESTAMP].to_numpy()[row] if len(df) else np.array([], dtype="datetime64[ns]")
-    timestamps = pd.Series(pd.to_datetime(ts, utc=True), index=merged.index).where(has_event)
+    naive = df[TIMESTAMP].dt.tz_localize(None).to_numpy()  # datetime64 (UTC), not Timestamp objects
+    ts = naive[row] if len(df) else np.array([], dtype="datetime64[ns]")
+    timestamps = pd.Series(pd.to_datetime(ts).tz_localize("UTC"), index=merged.index).where(has_event)
     if RESOURCE in df.columns:
         res = pd.Series(df[RESOURCE].to_numpy(dtype=object)[row], index=merged.index).where(has_event)
     else:

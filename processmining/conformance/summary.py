@@ -19,7 +19,7 @@ def case_durations_days(log: EventLog, variants: Variants) -> pd.Series:
     """Throughput time per case (first to last event), in days, indexed by case id."""
     if variants.n_variants == 0:
         return pd.Series(dtype=float)
-    ts = log.df[TIMESTAMP].to_numpy()
+    ts = log.df[TIMESTAMP].dt.tz_localize(None).to_numpy()  # naive UTC datetime64, not Timestamp objects
     first = ts[variants.case_start]
     last = ts[variants.case_start + variants.case_len - 1]
     days = (last - first) / np.timedelta64(1, "s") / 86_400.0
