@@ -154,14 +154,17 @@ def diagram_section(model: Any, *, elements: dict | None = None, flows: dict | N
 
 
 # ------------------------------------------------------------------ deviation table
-def deviation_filters(dev: pd.DataFrame) -> pd.DataFrame:
-    """Filter widgets over the deviation table: kind, activity, rule, resource, time."""
+def deviation_filters(dev: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Filter widgets over the deviation table: kind, activity, rule, resource, time.
+
+    ``scope`` (log and model) is part of every key: another result starts unfiltered.
+    """
     c = st.columns(5)
-    kinds = c[0].multiselect("Kind", sorted(dev["kind"].dropna().unique()), key="cf_f_kind",
+    kinds = c[0].multiselect("Kind", sorted(dev["kind"].dropna().unique()), key=f"cf_f_kind_{scope}",
                              format_func=lambda k: KIND_LABEL.get(k, k))
-    acts = c[1].multiselect("Activity", sorted(dev["activity"].dropna().astype(str).unique()), key="cf_f_act")
-    rules = c[2].multiselect("Rule", sorted(dev["rule_id"].dropna().astype(str).unique()), key="cf_f_rule")
-    res = c[3].multiselect("Resource", sorted(dev["resource"].dropna().astype(str).unique()), key="cf_f_res")
+    acts = c[1].multiselect("Activity", sorted(dev["activity"].dropna().astype(str).unique()), key=f"cf_f_act_{scope}")
+    rules = c[2].multiselect("Rule", sorted(dev["rule_id"].dropna().astype(str).unique()), key=f"cf_f_rule_{scope}")
+    res = c[3].multiselect("Resource", sorted(dev["resource"].dropna().astype(str).unique()), key=f"cf_f_res_{scope}")
     show = dev
     if kinds:
         show = show[show["kind"].isin(kinds)]
@@ -174,7 +177,7 @@ def deviation_filters(dev: pd.DataFrame) -> pd.DataFrame:
     ts = pd.to_datetime(dev["timestamp"], utc=True, errors="coerce")
     if ts.notna().any():
         lo, hi = ts.min().date(), ts.max().date()
-        rng = c[4].date_input("Time", value=(lo, hi), min_value=lo, max_value=hi, key="cf_f_time")
+        rng = c[4].date_input("Time", value=(lo, hi), min_value=lo, max_value=hi, key=f"cf_f_time_{scope}")
         if isinstance(rng, (tuple, list)) and len(rng) == 2 and (rng[0], rng[1]) != (lo, hi):
             t = pd.to_datetime(show["timestamp"], utc=True, errors="coerce")
             show = show[(t.dt.date >= rng[0]) & (t.dt.date <= rng[1])]
