@@ -106,13 +106,18 @@ def to_petri_net(model: BpmnModel, *, label_map: Mapping[str, str] | None = None
             + (f" (and {len(model.report.problems) - 3} more)" if len(model.report.problems) > 3 else ""),
             source=model.source,
         )
-    result = model._conversion if isinstance(model._conversion, BuildResult) else build_core(model)
+    result = build_core(model)
     model._conversion = result
     return _to_pm4py(result, model, label_map or {})
 
 
 def build_core(model: BpmnModel) -> BuildResult:
-    """Build and reduce the internal net (visible labels = task names); raises :class:`BpmnError`."""
+    """Build and reduce the internal net (visible labels = task names); raises :class:`BpmnError`.
+
+    Built once per model (while :func:`read_bpmn` validates it) and reused; treat it as read-only.
+    """
+    if isinstance(model._conversion, BuildResult):
+        return model._conversion
     b = _Builder(model)
     source = b.net.place("source")
     sink = b.net.place("sink")
