@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 # ------------------------------------------------------------ column names
@@ -201,6 +202,8 @@ class EventLog:
         if not isinstance(df[TIMESTAMP].dtype, pd.DatetimeTZDtype):
             raise ValueError(f"{TIMESTAMP} must be timezone-aware, got {df[TIMESTAMP].dtype}")
         df[TIMESTAMP] = df[TIMESTAMP].dt.tz_convert("UTC")
+        if df[TIMESTAMP].isna().any():
+            raise ValueError(f"{TIMESTAMP} has {int(df[TIMESTAMP].isna().sum())} empty values")
         if START_TIMESTAMP in df.columns:
             df[START_TIMESTAMP] = df[START_TIMESTAMP].dt.tz_convert("UTC")
         for col in (CASE, ACTIVITY):
@@ -210,7 +213,14 @@ class EventLog:
         if RESOURCE in df.columns:
             df[RESOURCE] = df[RESOURCE].astype("string")
         df[ORDER] = df[ORDER].astype("int64")
-        df = df.sort_values([CASE, TIMESTAMP, ORDER], kind="stable", ignore_index=True)
+        # Sort by (case text, time, input order) on integer keys: sorting text columns
+        # directly costs seconds at a million rows.
+        case_codes, _ = pd.factorize(df[CASE], sort=True)
+        ts = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("i8")
+        perm = np.lexsort((df[ORDER].to_numpy(), ts, case_codes))
+        if len(perm) and not np.all(perm[1:] > perm[:-1]):
+            df = df.take(perm)
+        df = df.reset_index(drop=True)
         return cls(df=df, report=report, name=name or (report.source if report else "log"), history=tuple(history))
 
     # -- sizes
