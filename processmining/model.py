@@ -143,7 +143,7 @@ class IngestReport:
         ]
         if self.mapping:
             lines.append("  mapping: " + ", ".join(f"{k}={v!r}" for k, v in self.mapping.items()))
-        lines.append(f"  naive timestamps read as {self.timezone}")
+        lines.append(f"  time zone for timestamps without an offset: {self.timezone}")
         if self.quarantined:
             lines.append(f"  quarantined: {len(self.quarantined):,} rows (see --report for each row and reason)")
             reasons: dict[str, int] = {}
