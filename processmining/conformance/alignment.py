@@ -91,6 +91,8 @@ class CompiledNet:
     consumers: tuple[tuple[int, ...], ...] = ()
     _succ: dict[Marking, tuple[tuple[int, Marking], ...]] = field(default_factory=dict, repr=False)
     _reach: dict[Marking, frozenset[str]] = field(default_factory=dict, repr=False)
+    _closure: dict[Marking, dict[Marking, int]] = field(default_factory=dict, repr=False)
+    _sync: dict[tuple[Marking, str], list[tuple[int, Marking, int]]] = field(default_factory=dict, repr=False)
     #: exact lower bound of the silent cost from a marking to the final one (state space explored)
     _tau_dist: dict[Marking, int] | None = field(default=None, repr=False)
     #: state-space size once explored (``None`` when it was too large to explore)
@@ -267,6 +269,42 @@ class CompiledNet:
         return frozenset(self.labels[t] for m, succ in self._succ.items() for t, m2 in succ  # type: ignore[misc]
                          if self.labels[t] is not None and m2 in silent_final)
 
+    def silent_closure(self, m: Marking) -> dict[Marking, int]:
+        """Markings reachable from ``m`` by silent steps only, with their least silent cost (memoised)."""
+        found = self._closure.get(m)
+        if found is not None:
+            return found
+        dist: dict[Marking, int] = {}
+        heap = [(0, 0, m)]
+        tie = 0
+        labels = self.labels
+        while heap:
+            d, _tie, x = heapq.heappop(heap)
+            if x in dist:
+                continue
+            dist[x] = d
+            for t, x2 in self.successors(x):
+                if labels[t] is None and x2 not in dist:
+                    tie += 1
+                    heapq.heappush(heap, (d + TAU_COST, tie, x2))
+        self._closure[m] = dist
+        return dist
+
+    def sync_steps(self, m: Marking, label: str) -> list[tuple[int, Marking, int]]:
+        """``(transition, marking after, least silent cost before it)`` for each way to do ``label`` from ``m``."""
+        key = (m, label)
+        found = self._sync.get(key)
+        if found is not None:
+            return found
+        best: dict[tuple[int, Marking], int] = {}
+        for x, d in self.silent_closure(m).items():
+            for t, x2 in self.successors(x):
+                if self.labels[t] == label and d < best.get((t, x2), 1 << 62):
+                    best[(t, x2)] = d
+        found = sorted(((t, x2, d) for (t, x2), d in best.items()), key=lambda e: (e[2], e[0]))
+        self._sync[key] = found
+        return found
+
     def tau_distance(self, m: Marking) -> int | None:
         """Least silent cost from ``m`` to the final marking (0 when not explored; None if unreachable)."""
         if self._tau_dist is None:
@@ -312,6 +350,10 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
     """
     n = len(trace)
     deadline = None if timeout_s is None else time.perf_counter() + timeout_s
+    if n and all(a in net.visible_labels for a in trace):
+        fast = _align_fitting(net, trace, prefix=prefix, deadline=deadline)
+        if fast is not None:
+            return fast
     # suffix label counts for the heuristic: per position, label -> occurrences from there on
     suffix: list[dict[str, int]] = [{} for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -386,6 +428,66 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
                     push(state, (m2, i + 1), g + SYNC_COST, 1, t, heuristic(m2, i + 1))
                 push(state, (m2, i), g + MOVE_COST, 2, t, h2)
     return None
+
+
+def _align_fitting(net: CompiledNet, trace: Sequence[str], *, prefix: bool,
+                   deadline: float | None) -> AlignmentResult | None:
+    """The cheapest alignment made of synchronous and silent moves only, if the trace fits at all.
+
+    Such an alignment costs only its silent moves; any alignment with a log
+    or visible model move costs at least 10,000, so when one exists below
+    that it is optimal. Silent steps are folded into each synchronous step
+    (:meth:`CompiledNet.sync_steps`), so the search visits one state per
+    marking and position, never the interleavings of silent steps.
+    """
+    n = len(trace)
+    final = net.final
+    tau_dist = net._tau_dist
+    best: dict[tuple[Marking, int], int] = {(net.initial, 0): 0}
+    parent: dict[tuple[Marking, int], tuple[tuple[Marking, int], int]] = {}
+    heap: list[tuple[int, int, int, Marking]] = [(0, 0, 0, net.initial)]
+    done: set[tuple[Marking, int]] = set()
+    goal_cost = None
+    goal_state = None
+    tie = 0
+    while heap:
+        g, _neg, i, m = heapq.heappop(heap)
+        state = (m, i)
+        if state in done or g > best.get(state, 1 << 62):
+            continue
+        done.add(state)
+        if goal_cost is not None and g >= goal_cost:
+            break
+        if deadline is not None and len(done) & 255 == 0 and time.perf_counter() > deadline:
+            return None
+        if i == n:
+            if prefix:
+                if tau_dist is None or m in tau_dist:
+                    goal_cost, goal_state = g, state
+                    break
+                continue
+            fc = net.silent_closure(m).get(final)
+            if fc is not None and (goal_cost is None or g + fc < goal_cost):
+                goal_cost, goal_state = g + fc, state
+            continue
+        for t, m2, c in net.sync_steps(m, trace[i]):
+            new = (m2, i + 1)
+            g2 = g + c
+            if g2 < best.get(new, 1 << 62):
+                best[new] = g2
+                parent[new] = (state, t)
+                tie += 1
+                heapq.heappush(heap, (g2, -(i + 1), i + 1, m2))
+    if goal_cost is None or goal_cost >= MOVE_COST:
+        return None
+    moves: list[Move] = []
+    state = goal_state
+    while state in parent:
+        prev, t = parent[state]
+        moves.append(Move("sync", net.labels[t], prev[1], net.names[t]))
+        state = prev
+    moves.reverse()
+    return AlignmentResult(moves=tuple(moves), cost=goal_cost, visited=len(done))
 
 
 _KINDS: tuple[MoveKind, ...] = ("log", "sync", "model", "tau")
