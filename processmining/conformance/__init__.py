@@ -256,7 +256,8 @@ def conform(
     if rules is not None:
         from ..rules import check
 
-        rule_rows = check(original if not renamed and not ignored else log, rules, roles=roles, lanes=ref.lanes)
+        rule_rows = check(original if not renamed and not ignored else log, rules, roles=roles, lanes=ref.lanes,
+                          model_activities=ref.labels, element_of_label=ref.element_of_label)
         deviations = pd.concat([d for d in (deviations, rule_rows) if not d.empty], ignore_index=True) \
             if not rule_rows.empty else deviations
     if accepted is not None:
