@@ -70,7 +70,9 @@ def summarise(
         acts = open_dev.dropna(subset=["activity"])
         for act, grp in acts.groupby("activity", sort=True):
             by_activity[str(act)] = share(grp)
-        keyed = open_dev.assign(_rule=open_dev["rule_id"].fillna(""), _act=open_dev["activity"].fillna(""))
+        # a rule is one pattern whatever activity its rows name (e.g. max_idle names each case's last stage)
+        act_key = open_dev["activity"].fillna("").where(open_dev["kind"] != "rule", "")
+        keyed = open_dev.assign(_rule=open_dev["rule_id"].fillna(""), _act=act_key)
         for (kind, act, rule), grp in keyed.groupby(["kind", "_act", "_rule"], sort=False):
             cases = grp["case_id"].astype(str).unique()
             med = durations.reindex(cases).median()
