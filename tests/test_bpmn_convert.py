@@ -314,3 +314,19 @@ def test_one_visible_transition_per_task_so_token_replay_works():
             for i, a in enumerate(["A", "B", "B", "C", "C"])]
     replay = pm4py.fitness_token_based_replay(pd.DataFrame(rows), conv.net, conv.initial_marking, conv.final_marking)
     assert replay["perc_fit_traces"] == 100.0
+
+
+def test_alignments_only_net_has_fewer_silent_steps_and_the_same_language():
+    # optional skips of tasks: the default keeps one transition per task, alignments_only copies tasks instead
+    body = (S + t("A", "B", "C", "D") + '<exclusiveGateway id="x1"/><exclusiveGateway id="x2"/>'
+            '<exclusiveGateway id="x3"/><exclusiveGateway id="x4"/>' + E)
+    xml = bpmn(body, "s>A A>x1 x1>B x1>x2 B>x2 x2>x3 x3>C x3>x4 C>x4 x4>D D>e")
+    model = read_bpmn(xml)
+    default = to_petri_net(model)
+    fast = to_petri_net(model, alignments_only=True)
+    silent = [sum(1 for tr in c.net.transitions if tr.label is None) for c in (default, fast)]
+    assert silent[1] < silent[0]
+    assert sorted(tr.label for tr in default.net.transitions if tr.label) == ["A", "B", "C", "D"]
+    traces = ["A B C D", "A D", "A B D", "A C D", "A C B D", "B D", "A B C"]
+    assert fitness(default, traces) == fitness(fast, traces)
+    assert fitness(fast, traces)[:4] == [1.0] * 4

@@ -324,6 +324,7 @@ class BpmnModel:
     other_elements: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: the conversion built while validating (reused by ``to_petri_net``; labels are applied on export)
     _conversion: Any = field(default=None, repr=False, compare=False)
+    _conversion_alignments: Any = field(default=None, repr=False, compare=False)
 
     @property
     def tasks(self) -> list[BpmnNode]:

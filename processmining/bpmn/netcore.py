@@ -53,11 +53,13 @@ class CoreNet:
         return [t for t in self.trans if t.alive]
 
     # ------------------------------------------------------------ reduction
-    def reduce(self) -> int:
+    def reduce(self, *, copy_visible: bool = False) -> int:
         """Remove silent transitions where the language (and soundness) is kept; returns how many were removed.
 
-        Rules only fuse places and transitions; they never copy a visible transition, so each
-        task keeps exactly one transition (pm4py's token replay looks transitions up by label).
+        Rules R1-R4 only fuse places and transitions, so each task keeps exactly one transition
+        (pm4py's token replay looks transitions up by label). ``copy_visible`` adds R5/R6, which
+        remove more silent transitions by giving a task further transitions: alignments get
+        faster, but pm4py's token replay must not be used on such a net.
         """
         removed = 0
         changed = True
@@ -67,7 +69,7 @@ class CoreNet:
             for t in self.trans:
                 if not t.alive or t.label is not None or t.keep:
                     continue
-                if self._try_reduce(t, producers, consumers):
+                if self._try_reduce(t, producers, consumers, copy_visible):
                     removed += 1
                     changed = True
                     producers, consumers = self._index()
@@ -89,7 +91,7 @@ class CoreNet:
     def _protected(self, p: int) -> bool:
         return p in self.initial or p in self.final
 
-    def _try_reduce(self, t: Trans, producers, consumers) -> bool:
+    def _try_reduce(self, t: Trans, producers, consumers, copy_visible: bool = False) -> bool:
         single_in = len(t.pre) == 1 and next(iter(t.pre.values())) == 1
         single_out = len(t.post) == 1 and next(iter(t.post.values())) == 1
         if single_in and single_out:
@@ -151,6 +153,44 @@ class CoreNet:
                     v.pre[p] = v.pre.get(p, 0) + w
                 t.alive = False
                 self.place_alive[q] = False
+                return True
+        if single_in and single_out and copy_visible:
+            # R5: q is drained only by visible transitions -> each gets a copy that consumes p instead
+            p = next(iter(t.pre))
+            q = next(iter(t.post))
+            cons = consumers.get(q, [])
+            if (
+                cons
+                and len(cons) <= 4
+                and q not in self.final
+                and all(v.label is not None and v.pre.get(q) == 1 and q not in v.post and p not in v.pre for v in cons)
+            ):
+                for v in cons:
+                    pre = dict(v.pre)
+                    del pre[q]
+                    pre[p] = 1
+                    copy = Trans(f"t{len(self.trans)}_{v.element}", v.label, v.element, pre, dict(v.post))
+                    self.trans.append(copy)
+                t.alive = False
+                return True
+            # R6: p is filled only by visible transitions -> each gets a copy that marks q instead.
+            # Only when every consumer of p needs p alone: then choosing early (at the producer)
+            # can never block a synchronisation, so soundness is kept too.
+            prods = producers.get(p, [])
+            if (
+                prods
+                and all(c.pre == {p: 1} for c in consumers.get(p, []))
+                and len(prods) <= 4
+                and not self._protected(p)
+                and all(u.label is not None and u.post.get(p) == 1 and p not in u.pre and q not in u.post for u in prods)
+            ):
+                for u in prods:
+                    post = dict(u.post)
+                    del post[p]
+                    post[q] = 1
+                    copy = Trans(f"t{len(self.trans)}_{u.element}", u.label, u.element, dict(u.pre), post)
+                    self.trans.append(copy)
+                t.alive = False
                 return True
         return False
 
