@@ -206,8 +206,6 @@ class _Renderer:
         dash = ' stroke-dasharray="6 3"' if n.triggered_by_event else ""
         self.out.append(f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.width:.1f}" height="{b.height:.1f}" rx="10" '
                         f'fill="{fill}" stroke="{INK}" stroke-width="{sw}"{dash}/>')
-        if expanded and n.type == "callActivity":
-            pass
         if n.type == "transaction":
             self.out.append(f'<rect x="{b.x + 4:.1f}" y="{b.y + 4:.1f}" width="{b.width - 8:.1f}" '
                             f'height="{b.height - 8:.1f}" rx="7" fill="none" stroke="{INK}" stroke-width="1.2"/>')
