@@ -328,14 +328,19 @@ def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Seri
         values = _parse_dates(text)
     elif xes_type == "int":
         ok = text.str.fullmatch(r"\s*[+-]?\d{1,18}\s*").fillna(False).astype(bool)
-        values = pd.Series(pd.array([pd.NA] * len(text), dtype="Int64"), index=raw.index)
-        if ok.any():
-            values[ok] = text[ok].str.strip().astype("int64")
+        # Build the int64 data and its mask directly: a masked assignment into an
+        # Int64 Series goes through float64 and rounds values above 2**53.
+        ints = np.zeros(len(text), dtype=np.int64)
+        known = ok.to_numpy(copy=True)
+        if known.any():
+            ints[known] = text[ok].str.strip().astype("int64").to_numpy()
         big = present & ~ok & text.str.fullmatch(r"\s*[+-]?\d+\s*").fillna(False).astype(bool)
         for i in np.flatnonzero(big.to_numpy()):  # 19+ digits: rare, exact check in Python
             number = int(text.iloc[i])
             if -(2**63) <= number < 2**63:
-                values.iloc[i] = number
+                ints[i] = number
+                known[i] = True
+        values = pd.Series(pd.arrays.IntegerArray(ints, ~known), index=raw.index)
     elif xes_type == "float":
         # xs:double also allows INF, -INF and NaN; NaN is read as a missing value
         stripped = text.str.strip().replace({"INF": "inf", "+INF": "inf", "-INF": "-inf"})

@@ -197,3 +197,22 @@ def test_demo_exports_convert_to_xes_and_back_unchanged(repo_root: Path, name: s
         elif not pd.api.types.is_numeric_dtype(ours.dtype):
             ours = ours.astype("string")
         pd.testing.assert_series_equal(theirs, ours, check_dtype=True, check_names=False)
+
+
+def test_int_attributes_above_2_to_the_53_survive_next_to_missing_values(tmp_path):
+    # Found by the hypothesis test above: a masked assignment into an Int64 column went
+    # through float64 and turned 9007199254740993 into 9007199254740992.
+    import pandas as pd
+
+    from processmining.model import ACTIVITY, CASE, TIMESTAMP, EventLog
+    from processmining.xes import read_xes, write_xes
+
+    big = 2**53 + 1
+    log = EventLog.from_frame(pd.DataFrame({
+        CASE: ["c", "c", "c"], ACTIVITY: ["a", "b", "c"],
+        TIMESTAMP: pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+        "n": pd.array([None, None, big], dtype="Int64"),
+    }))
+    write_xes(log, tmp_path / "big.xes")
+    back = read_xes(tmp_path / "big.xes")
+    assert back.df["n"].tolist() == [pd.NA, pd.NA, big]
