@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import os
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -24,21 +23,22 @@ EXIT_UNUSABLE = 2
 
 
 class _SafeGroup(TyperGroup):
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx):  # type: ignore[override]
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            # usage errors, --help, ctrl-c prompts: typer (its own copy of click) prints them
             raise
         except ProcessMiningError as exc:
-            click.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_UNUSABLE)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            typer.echo("interrupted", err=True)
             ctx.exit(130)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for CLI users
             if os.environ.get("PROCESSMINING_DEBUG"):
                 raise
-            click.echo(
+            typer.echo(
                 f"internal error: {type(exc).__name__}: {exc}\n"
                 "This is a bug in processmining; rerun with PROCESSMINING_DEBUG=1 for details and report it.",
                 err=True,
