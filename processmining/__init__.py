@@ -2,14 +2,27 @@
 
 Typical use::
 
-    from processmining import read_log
-    log = read_log("opportunity_field_history.csv", preset="salesforce-field-history")
+    import processmining as pm
+    log = pm.read_log("eventlogs/salesforce_opportunity_field_history.csv")
     print(log.report.summary())
+    svg = pm.render_map(pm.simplify(pm.process_map(log), activities=0.8, paths=0.5))
+    result = pm.conform(log, pm.read_bpmn("bpmn_models/lead_to_order.bpmn"))
+
+The verbs below are imported on first use, so ``import processmining`` stays
+fast (pm4py, which some of them need, takes seconds to import).
 """
 
 from __future__ import annotations
 
-from .errors import BpmnError, ConformanceError, IngestError, ProcessMiningError, RuleError, UnsafeInputError
+from .errors import (
+    AnalysisError,
+    BpmnError,
+    ConformanceError,
+    IngestError,
+    ProcessMiningError,
+    RuleError,
+    UnsafeInputError,
+)
 from .model import (
     ACTIVITY,
     CASE,
@@ -25,8 +38,45 @@ from .model import (
     QuarantinedRow,
 )
 
-__all__ = [
+#: public verb -> module that defines it (loaded lazily by __getattr__)
+_LAZY = {
+    "read_log": "ingest",
+    "write_log": "ingest",
+    "list_presets": "ingest",
+    "read_xes": "xes",
+    "write_xes": "xes",
+    "audit": "quality",
+    "process_map": "discovery",
+    "simplify": "discovery",
+    "variants": "discovery",
+    "discover_bpmn": "discovery",
+    "render_map": "render",
+    "bottleneck_report": "bottlenecks",
+    "sla_breaches": "bottlenecks",
+    "read_bpmn": "bpmn",
+    "render_svg": "bpmn",
+    "to_petri_net": "bpmn",
+    "conform": "conformance",
+    "load_rules": "rules",
+    "write_tables": "export",
+    "write_demo": "demo",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'processmining' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [*sorted(_LAZY),
     "ACTIVITY",
+    "AnalysisError",
     "CASE",
     "ORDER",
     "RESOURCE",
