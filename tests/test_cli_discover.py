@@ -71,8 +71,8 @@ def test_bottlenecks_json_report(log_csv, tmp_path):
     res = run("bottlenecks", log_csv, "-o", out, "--sla", "Open->L1<=4h", "--sla", "Open->Resolved<=1d if priority=High",
               "--idle", "1d", "--final", "Resolved", "--stages", "Open,L1,L2,Resolved", *MAPPING)
     assert res.exit_code == 0, res.output
-    assert "SLA Open->L1<=4h: 2 of 3 cases breached (1 late, 1 still open)" in res.output
-    assert "SLA Open->Resolved<=1d if priority=High: 1 of 1 cases breached (1 late, 0 still open)" in res.output
+    assert "SLA Open->L1<=4h: 2 of 3 cases breached (1 late, 1 still open, 0 ended without the target)" in res.output
+    assert "SLA Open->Resolved<=1d if priority=High: 1 of 1 cases breached (1 late, 0 still open, 0 ended without the target)" in res.output
     doc = json.loads(out.read_text())
     assert doc["provenance"]["parameters"]["sla"] == ["Open->L1<=4h", "Open->Resolved<=1d if priority=High"]
     breaches = doc["sla_breaches"]
@@ -106,3 +106,11 @@ def test_known_errors_are_one_line_and_exit_2(log_csv, tmp_path, args, message, 
     assert res.exit_code == 2, res.output
     assert message in res.output
     assert "Traceback" not in res.output
+
+
+def test_bottlenecks_explains_open_breaches_without_final(log_csv, tmp_path):
+    # Without --final a case that never reached the target looks "still open"; the CLI says how to fix that.
+    res = run("bottlenecks", log_csv, "--sla", "Open->L1<=4h", *MAPPING)
+    assert res.exit_code == 0, res.output
+    assert "SLA Open->L1<=4h: 2 of 3 cases breached (1 late, 1 still open)" in res.output
+    assert "--final" in res.output

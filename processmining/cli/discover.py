@@ -289,7 +289,11 @@ def bottlenecks(
         if "sla_summary" in tables:
             for row in tables["sla_summary"].itertuples(index=False):
                 typer.echo(f"SLA {row.target}: {row.late + row.open_breached:,} of {row.measured:,} cases breached "
-                           f"({row.late:,} late, {row.open_breached:,} still open)")
+                           f"({row.late:,} late, {row.open_breached:,} still open"
+                           + (f", {row.not_reached:,} ended without the target)" if final else ")"))
+                if row.open_breached and not final:
+                    typer.echo("  cases that never reached the target count as still open; name the activities "
+                               "that end a case with --final (e.g. --final 'Closed Lost') to count them as ended")
         if "stuck_cases" in tables:
             typer.echo(f"stuck or open cases: {len(tables['stuck_cases']):,}")
     if output is not None:
