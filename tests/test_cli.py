@@ -57,3 +57,14 @@ def test_usage_error_is_a_usage_message_not_an_internal_error():
     assert result.exit_code == 2
     assert "No such option" in result.output
     assert "internal error" not in result.output
+
+
+@pytest.mark.parametrize("command", ["convert", "discover", "bottlenecks", "conform", "quality"])
+def test_every_log_command_takes_the_same_mapping_flags(command):
+    # The flags are declared once (options.with_log_options); each LOG command must offer all of them.
+    from processmining.cli.options import LOG_OPTIONS
+
+    cmd = typer.main.get_command(app).commands[command]
+    flags = {opt for param in cmd.params for opt in param.opts}
+    expected = {"--" + name.replace("_", "-") for name in LOG_OPTIONS if name != "dayfirst"} | {"--dayfirst"}
+    assert expected <= flags

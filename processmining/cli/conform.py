@@ -10,22 +10,16 @@ import typer
 
 from . import app
 from .options import (
-    ActivityOpt,
-    CaseOpt,
-    DayfirstOpt,
-    EndTimestampOpt,
+    DEFAULT_LOG_OPTIONS,
     LogArg,
-    PresetOpt,
-    ResourceOpt,
-    SheetOpt,
-    TimestampOpt,
-    TimezoneOpt,
-    load_log,
+    LogOptions,
     progress_bar,
+    with_log_options,
 )
 
 
 @app.command()
+@with_log_options
 def conform(
     log_path: LogArg,
     model_path: Annotated[Path, typer.Argument(help="Reference model (BPMN 2.0 XML).", show_default=False)],
@@ -53,15 +47,7 @@ def conform(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per variant before it is reported as not computed.")] = 10.0,
     processes: Annotated[int | None, typer.Option("--processes", help="Worker processes (default: all cores).")] = None,
     summary_path: Annotated[Path | None, typer.Option("--summary", help="Also write the summary as JSON.")] = None,
-    preset: PresetOpt = None,
-    case: CaseOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    resource: ResourceOpt = None,
-    end_timestamp: EndTimestampOpt = None,
-    dayfirst: DayfirstOpt = None,
-    timezone: TimezoneOpt = "UTC",
-    sheet: SheetOpt = None,
+    log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Check LOG against MODEL.bpmn (and --rules): one deviation per row, with provenance.
@@ -91,8 +77,7 @@ def conform(
             raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
         left, right = item.split("=", 1)
         aliases[left] = right
-    log = load_log(log_path, preset=preset, case=case, activity=activity, timestamp=timestamp, resource=resource,
-                   end_timestamp=end_timestamp, dayfirst=dayfirst, timezone=timezone, sheet=sheet, quiet=quiet)
+    log = log_options.load(log_path, quiet=quiet)
     model = read_bpmn(model_path)
     rules = load_rules(rules_path) if rules_path else None
     roles = read_roles(roles_path) if roles_path else None
@@ -110,9 +95,7 @@ def conform(
                                     ("accepted", accepted_path, accepted.sha256 if accepted else "")):
         if path is not None:
             inputs[role_name] = (path.name, digest or _sha256(path))
-    params = {**result.parameters, "preset": preset, "case": case, "activity": activity, "timestamp": timestamp,
-              "resource": resource, "end_timestamp": end_timestamp, "dayfirst": dayfirst, "timezone": timezone,
-              "sheet": sheet, "pseudonymized": bool(pseudonymize), "log_history": list(log.history)}
+    params = {**result.parameters, **log_options.parameters(), "pseudonymized": bool(pseudonymize), "log_history": list(log.history)}
     provenance = Provenance.build(inputs=inputs, parameters=params)
     deviations = result.deviations
     if pseudonymize:

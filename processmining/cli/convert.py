@@ -9,39 +9,10 @@ import typer
 
 from . import app
 from .options import (
-    ActivityOpt,
-    CaseOpt,
-    DayfirstOpt,
-    EndTimestampOpt,
-    PresetOpt,
-    ResourceOpt,
-    SheetOpt,
-    TimestampOpt,
-    TimezoneOpt,
-    load_log,
-    progress_bar,
+    DEFAULT_LOG_OPTIONS,
+    LogOptions,
+    with_log_options,
 )
-
-
-def read_stage_labels(path: Path) -> dict[str, str]:
-    """A stage lookup file: JSON ``{"id": "label"}`` or a CSV whose first two columns are id and label."""
-    from ..errors import IngestError
-    from ..ingest import read_table
-    from ..ingest.tabular import load_json
-    from ..safe_input import read_bytes
-
-    data = read_bytes(path)
-    if path.suffix.lower() == ".json":
-        doc = load_json(data)
-        if not isinstance(doc, dict):
-            raise IngestError('expected a JSON object {"stage id": "label", ...}', source=data.name)
-        return {str(k): str(v) for k, v in doc.items()}
-    table = read_table(path)
-    if table.frame.shape[1] < 2:
-        raise IngestError("a stage lookup needs two columns: id and label", source=data.name)
-    ids, labels = table.frame.iloc[:, 0], table.frame.iloc[:, 1]
-    ok = ids.notna() & labels.notna()
-    return dict(zip(ids[ok].astype(str), labels[ok].astype(str), strict=True))
 
 
 def _print_presets() -> None:
@@ -52,6 +23,7 @@ def _print_presets() -> None:
 
 
 @app.command()
+@with_log_options
 def convert(
     export: Annotated[Path | None, typer.Argument(help="The export: CSV, TSV, XLSX, JSON, Parquet or XES (.xes/.xes.gz).",
                                                   show_default=False)] = None,
@@ -60,18 +32,7 @@ def convert(
     report: Annotated[Path | None, typer.Option("--report", help="Write the ingest report (every quarantined row and "
                                                                  "why) as JSON.", show_default=False)] = None,
     list_presets: Annotated[bool, typer.Option("--list-presets", help="List the export presets and exit.")] = False,
-    preset: PresetOpt = None,
-    case: CaseOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    resource: ResourceOpt = None,
-    end_timestamp: EndTimestampOpt = None,
-    dayfirst: DayfirstOpt = None,
-    timezone: TimezoneOpt = "UTC",
-    sheet: SheetOpt = None,
-    stage_labels: Annotated[Path | None, typer.Option(
-        "--stage-labels", help="CSV (id,label) or JSON object mapping stage ids to labels (HubSpot, ServiceNow, "
-                               "Pipedrive ids).", show_default=False)] = None,
+    log_options: LogOptions = DEFAULT_LOG_OPTIONS,
 ) -> None:
     """Convert a CRM / ticket export into an event log, accounting for every row.
 
@@ -87,21 +48,7 @@ def convert(
 
     if not output.name.lower().endswith((".xes", ".xes.gz", ".csv", ".parquet")):
         raise IngestError(f"cannot write {output.name!r}: use .xes, .xes.gz, .csv or .parquet")
-    if stage_labels is None:
-        log = load_log(export, preset=preset, case=case, activity=activity, timestamp=timestamp, resource=resource,
-                       end_timestamp=end_timestamp, dayfirst=dayfirst, timezone=timezone, sheet=sheet)
-    else:
-        from ..ingest import read_log
-        from ..model import ColumnMapping
-
-        labels = read_stage_labels(stage_labels)
-        mapping = ColumnMapping(case=case, activity=activity, timestamp=timestamp, resource=resource,
-                                end_timestamp=end_timestamp)
-        with progress_bar(f"reading {export.name}") as progress:
-            log = read_log(export, preset=preset, mapping=mapping, dayfirst=dayfirst, timezone=timezone, sheet=sheet,
-                           progress=progress, stage_labels=labels)
-        if log.report is not None:
-            typer.echo(log.report.summary(), err=True)
+    log = log_options.load(export)
     write_log(log, output)
     if report is not None and log.report is not None:
         report.write_text(log.report.to_json() + "\n", encoding="utf-8")

@@ -19,17 +19,10 @@ from ..errors import AnalysisError
 from ..model import EventLog, Provenance
 from . import app
 from .options import (
-    ActivityOpt,
-    CaseOpt,
-    DayfirstOpt,
-    EndTimestampOpt,
+    DEFAULT_LOG_OPTIONS,
     LogArg,
-    PresetOpt,
-    ResourceOpt,
-    SheetOpt,
-    TimestampOpt,
-    TimezoneOpt,
-    load_log,
+    LogOptions,
+    with_log_options,
 )
 
 
@@ -164,6 +157,7 @@ MAP_SUFFIXES = (".svg", ".png", ".dot", ".gv", ".bpmn")
 
 
 @app.command()
+@with_log_options
 def discover(
     log_path: LogArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="map.svg | map.png | map.dot | model.bpmn",
@@ -184,17 +178,14 @@ def discover(
     follows: FollowsOpt = None, directly_follows: DFollowsOpt = None, within: WithinOpt = None,
     min_duration: MinDurOpt = None, max_duration: MaxDurOpt = None,
     contains: ContainsOpt = None, not_contains: NotContainsOpt = None,
-    preset: PresetOpt = None, case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    resource: ResourceOpt = None, end_timestamp: EndTimestampOpt = None, dayfirst: DayfirstOpt = None,
-    timezone: TimezoneOpt = "UTC", sheet: SheetOpt = None,
+    log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Draw the process map (SVG / PNG / DOT) or discover a BPMN model (.bpmn) of LOG."""
     suffix = output.suffix.lower()
     if suffix not in MAP_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(MAP_SUFFIXES)}")
-    log = load_log(log_path, preset=preset, case=case, activity=activity, timestamp=timestamp, resource=resource,
-                   end_timestamp=end_timestamp, dayfirst=dayfirst, timezone=timezone, sheet=sheet, quiet=quiet)
+    log = log_options.load(log_path, quiet=quiet)
     log = apply_filters(log, time_from=time_from, time_to=time_to, time_mode=time_mode.value, case_attr=case_attr,
                         exclude_case_attr=exclude_case_attr, event_attr=event_attr, top_variants=top_variants,
                         start_activity=start_activity, end_activity=end_activity, follows=follows,
@@ -235,6 +226,7 @@ REPORT_SUFFIXES = (".json", ".csv", ".xlsx", ".zip")
 
 
 @app.command()
+@with_log_options
 def bottlenecks(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="report.json | .csv | .xlsx | .zip",
@@ -256,9 +248,7 @@ def bottlenecks(
     follows: FollowsOpt = None, directly_follows: DFollowsOpt = None, within: WithinOpt = None,
     min_duration: MinDurOpt = None, max_duration: MaxDurOpt = None,
     contains: ContainsOpt = None, not_contains: NotContainsOpt = None,
-    preset: PresetOpt = None, case: CaseOpt = None, activity: ActivityOpt = None, timestamp: TimestampOpt = None,
-    resource: ResourceOpt = None, end_timestamp: EndTimestampOpt = None, dayfirst: DayfirstOpt = None,
-    timezone: TimezoneOpt = "UTC", sheet: SheetOpt = None,
+    log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Where is time lost? Bottleneck ranking, SLA breaches, stuck cases, rework, ping-pong, handovers, funnel."""
@@ -268,8 +258,7 @@ def bottlenecks(
     from ..render import format_duration
 
     targets = [parse_sla(s) for s in sla or []]  # malformed targets fail before the log is read
-    log = load_log(log_path, preset=preset, case=case, activity=activity, timestamp=timestamp, resource=resource,
-                   end_timestamp=end_timestamp, dayfirst=dayfirst, timezone=timezone, sheet=sheet, quiet=quiet)
+    log = log_options.load(log_path, quiet=quiet)
     log = apply_filters(log, time_from=time_from, time_to=time_to, time_mode=time_mode.value, case_attr=case_attr,
                         exclude_case_attr=exclude_case_attr, event_attr=event_attr, top_variants=top_variants,
                         start_activity=start_activity, end_activity=end_activity, follows=follows,

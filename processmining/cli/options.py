@@ -1,16 +1,20 @@
 """Options shared by every command that reads an event log, and CLI progress bars.
 
 Every command that takes a LOG accepts the same mapping flags and presets as
-``convert``; use the ``*Opt`` annotations and :func:`load_log`.
+``convert``: decorate it with :func:`with_log_options` (below ``@app.command()``)
+and read the log with ``log_options.load(path)``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -36,31 +40,107 @@ TimezoneOpt = Annotated[str, typer.Option("--timezone", help="Time zone of times
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name (default: the first).")]
 
 
-def load_log(
-    path: Path,
-    *,
-    preset: str | None = None,
-    case: str | None = None,
-    activity: str | None = None,
-    timestamp: str | None = None,
-    resource: str | None = None,
-    end_timestamp: str | None = None,
-    dayfirst: bool | None = None,
-    timezone: str = "UTC",
-    sheet: str | None = None,
-    quiet: bool = False,
-) -> EventLog:
-    """Read LOG with the mapping flags, print the ingest summary to stderr, return the log."""
-    from ..ingest import read_log
+StageLabelsOpt = Annotated[
+    Path | None,
+    typer.Option("--stage-labels", help="CSV (id,label) or JSON object mapping stage ids to labels (HubSpot, "
+                                        "ServiceNow, Pipedrive ids).", show_default=False),
+]
 
-    mapping = ColumnMapping(case=case, activity=activity, timestamp=timestamp, resource=resource,
-                            end_timestamp=end_timestamp)
-    with progress_bar(f"reading {path.name}", quiet=quiet) as progress:
-        log = read_log(path, preset=preset, mapping=mapping, dayfirst=dayfirst, timezone=timezone,
-                       sheet=sheet, progress=progress)
-    if not quiet and log.report is not None:
-        typer.echo(log.report.summary(), err=True)
-    return log
+#: the shared flags: name -> annotation (all default to None except the time zone)
+LOG_OPTIONS: dict[str, Any] = {
+    "preset": PresetOpt,
+    "case": CaseOpt,
+    "activity": ActivityOpt,
+    "timestamp": TimestampOpt,
+    "resource": ResourceOpt,
+    "end_timestamp": EndTimestampOpt,
+    "dayfirst": DayfirstOpt,
+    "timezone": TimezoneOpt,
+    "sheet": SheetOpt,
+    "stage_labels": StageLabelsOpt,
+}
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """How to read LOG: the values of the shared flags (see :func:`with_log_options`)."""
+
+    preset: str | None = None
+    case: str | None = None
+    activity: str | None = None
+    timestamp: str | None = None
+    resource: str | None = None
+    end_timestamp: str | None = None
+    dayfirst: bool | None = None
+    timezone: str = "UTC"
+    sheet: str | None = None
+    stage_labels: Path | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        """The options as plain values, for provenance."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+    def load(self, path: Path, *, quiet: bool = False) -> EventLog:
+        """Read LOG with these options, print the ingest summary to stderr, return the log."""
+        from ..ingest import read_log
+
+        mapping = ColumnMapping(case=self.case, activity=self.activity, timestamp=self.timestamp,
+                                resource=self.resource, end_timestamp=self.end_timestamp)
+        labels = read_stage_labels(self.stage_labels) if self.stage_labels else None
+        with progress_bar(f"reading {path.name}", quiet=quiet) as progress:
+            log = read_log(path, preset=self.preset, mapping=mapping, dayfirst=self.dayfirst, timezone=self.timezone,
+                           sheet=self.sheet, progress=progress, stage_labels=labels)
+        if not quiet and log.report is not None:
+            typer.echo(log.report.summary(), err=True)
+        return log
+
+
+#: the default for a command's ``log_options`` parameter (filled in by the decorator)
+DEFAULT_LOG_OPTIONS = LogOptions()
+
+
+def with_log_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared LOG flags; it receives their values as ``log_options: LogOptions``.
+
+    The flags are added to the command's signature (which is what Typer reads),
+    so every command that takes a LOG accepts exactly the flags ``convert``
+    does, declared once here.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "log_options"]
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                                default="UTC" if name == "timezone" else None)
+              for name, annotation in LOG_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        options = LogOptions(**{name: kwargs.pop(name) for name in LOG_OPTIONS})
+        return command(*args, log_options=options, **kwargs)
+
+    run.__signature__ = signature.replace(parameters=[*own, *shared])  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in (*own, *shared)}
+    return run
+
+
+def read_stage_labels(path: Path) -> dict[str, str]:
+    """A stage lookup file: JSON ``{"id": "label"}`` or a CSV whose first two columns are id and label."""
+    from ..errors import IngestError
+    from ..ingest import read_table
+    from ..ingest.tabular import load_json
+    from ..safe_input import read_bytes
+
+    data = read_bytes(path)
+    if path.suffix.lower() == ".json":
+        doc = load_json(data)
+        if not isinstance(doc, dict):
+            raise IngestError('expected a JSON object {"stage id": "label", ...}', source=data.name)
+        return {str(k): str(v) for k, v in doc.items()}
+    table = read_table(path)
+    if table.frame.shape[1] < 2:
+        raise IngestError("a stage lookup needs two columns: id and label", source=data.name)
+    ids, labels = table.frame.iloc[:, 0], table.frame.iloc[:, 1]
+    ok = ids.notna() & labels.notna()
+    return dict(zip(ids[ok].astype(str), labels[ok].astype(str), strict=True))
 
 
 @contextlib.contextmanager

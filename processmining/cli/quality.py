@@ -17,18 +17,11 @@ import typer
 from ..errors import ProcessMiningError
 from . import app
 from .options import (
-    ActivityOpt,
-    CaseOpt,
-    DayfirstOpt,
-    EndTimestampOpt,
+    DEFAULT_LOG_OPTIONS,
     LogArg,
-    PresetOpt,
-    ResourceOpt,
-    SheetOpt,
-    TimestampOpt,
-    TimezoneOpt,
-    load_log,
+    LogOptions,
     progress_bar,
+    with_log_options,
 )
 
 
@@ -76,19 +69,12 @@ def _write_fixed_log(log: object, dest: Path) -> None:
 
 
 @app.command("quality")
+@with_log_options
 def quality(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report: .json or .html. "
                                                 "Without it a summary is printed.")] = None,
-    preset: PresetOpt = None,
-    case: CaseOpt = None,
-    activity: ActivityOpt = None,
-    timestamp: TimestampOpt = None,
-    resource: ResourceOpt = None,
-    end_timestamp: EndTimestampOpt = None,
-    dayfirst: DayfirstOpt = None,
-    timezone: TimezoneOpt = "UTC",
-    sheet: SheetOpt = None,
+    log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     now: Annotated[str | None, typer.Option("--now", help="Reference time for 'events in the future' "
                                             "(default: the time of the audit). E.g. the export date.")] = None,
     start_activity: Annotated[list[str] | None, typer.Option("--start-activity", help="A start activity "
@@ -135,8 +121,7 @@ def quality(
         silence=pd.Timedelta(days=silence_days),
         stale_after=pd.Timedelta(days=stale_days),
     )
-    log = load_log(log_path, preset=preset, case=case, activity=activity, timestamp=timestamp, resource=resource,
-                   end_timestamp=end_timestamp, dayfirst=dayfirst, timezone=timezone, sheet=sheet, quiet=quiet)
+    log = log_options.load(log_path, quiet=quiet)
     for step in fix or []:
         if step is Fix.merge_labels:
             result = merge_synonymous_labels(log, config=config)
