@@ -480,7 +480,7 @@ def _attribute_columns(
 
 
 def read_xes(
-    source: str | os.PathLike | bytes,
+    source: str | os.PathLike | bytes | safe_input.InputBytes,
     *,
     name: str | None = None,
     progress: ProgressFn = no_progress,
@@ -506,8 +506,14 @@ def read_xes(
     >>> log = read_xes("running-example.xes")          # doctest: +SKIP
     >>> log.n_events, log.n_cases                      # doctest: +SKIP
     (42, 6)
+
+    ``source`` may also be the :class:`~processmining.safe_input.InputBytes`
+    a caller has already read (so a sniffing reader does not read twice).
     """
-    blob = safe_input.read_bytes(source, name=name, max_bytes=max_bytes)
+    if isinstance(source, safe_input.InputBytes):
+        blob = source
+    else:
+        blob = safe_input.read_bytes(source, name=name, max_bytes=max_bytes)
     label = blob.name
     data = blob.data
     _check_not_xml(data, label)

@@ -119,7 +119,7 @@ def read_log(
     kind = sniff_kind(data)
     chosen = get_preset(preset) if preset else None
     if kind == "xes":
-        return _read_xes(source, data, name=name, progress=progress)
+        return _read_xes(data, progress=progress)
     progress(1, 4, "parsing")
     warnings: list[str] = []
     table: Table
@@ -203,15 +203,14 @@ def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *
         dayfirst=dayfirst, timezone=timezone)
 
 
-def _read_xes(source: str | os.PathLike | bytes, data: InputBytes, *, name: str | None,
-              progress: ProgressFn) -> EventLog:
+def _read_xes(data: InputBytes, *, progress: ProgressFn) -> EventLog:
     try:
         from ..xes import read_xes
     except ModuleNotFoundError as exc:
         if exc.name != "processmining.xes":
             raise
         raise IngestError("XES import is not available in this build", source=data.name) from None
-    return read_xes(source, name=name or data.name, progress=progress)
+    return read_xes(data, progress=progress)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
