@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
-from .model import ACTIVITY, CASE, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+from .model import RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
 
 
 # ------------------------------------------------------------------ durations
@@ -304,24 +304,29 @@ def backward_moves(
     rank = {s: i for i, s in enumerate(order)}
     if len(rank) != len(order):
         raise AnalysisError("the stage order lists a stage twice")
+    from .discovery import event_codes
+
     df = log.df
-    r = df[ACTIVITY].map(rank)
-    sel = r.notna().to_numpy()
-    case = df[CASE].to_numpy(dtype=object)[sel]
-    rk = r.to_numpy(dtype=float)[sel]
-    act = df[ACTIVITY].to_numpy(dtype=object)[sel]
-    idx = np.flatnonzero(sel)
+    codes = event_codes(log)  # cached integer codes: no string work per event
+    names = np.array(codes.act_names, dtype=object)
+    code_rank = np.array([rank.get(a, -1) for a in codes.act_names], dtype=np.int64)
+    rk_all = code_rank[codes.act] if len(codes.act) else np.array([], dtype=np.int64)
+    idx = np.flatnonzero(rk_all >= 0)
+    case, rk, act_code = codes.case[idx], rk_all[idx], codes.act[idx]
     if len(rk) < 2:
         return pd.DataFrame(columns=["case", "from_stage", "to_stage", "time", "resource", "steps_back"])
     back = (case[1:] == case[:-1]) & (rk[1:] < rk[:-1])
-    allow = set(map(tuple, allowed))
+    allow = {(a, b) for a, b in allowed}
     if allow:
-        back &= ~pd.Series(list(zip(act[:-1], act[1:], strict=True))).isin(allow).to_numpy()
+        n_act = len(names)
+        index = {a: i for i, a in enumerate(codes.act_names)}
+        allowed_pairs = [index[a] * n_act + index[b] for a, b in allow if a in index and b in index]
+        back &= ~np.isin(act_code[:-1] * n_act + act_code[1:], allowed_pairs)
     j = np.flatnonzero(back) + 1
     rows = idx[j]
-    res = df[RESOURCE].to_numpy(dtype=object)[rows] if RESOURCE in df.columns else np.full(len(rows), None)
-    return pd.DataFrame({"case": case[j], "from_stage": act[j - 1], "to_stage": act[j],
-                         "time": df[TIMESTAMP].to_numpy()[rows], "resource": res,
+    res = df[RESOURCE].iloc[rows].to_numpy(dtype=object) if RESOURCE in df.columns else np.full(len(rows), None)
+    return pd.DataFrame({"case": codes.case_ids[case[j]], "from_stage": names[act_code[j - 1]],
+                         "to_stage": names[act_code[j]], "time": df[TIMESTAMP].iloc[rows].to_numpy(), "resource": res,
                          "steps_back": (rk[j - 1] - rk[j]).astype(np.int64)})
 
 
