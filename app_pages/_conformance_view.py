@@ -104,38 +104,33 @@ def element_overlays(model: Any, deviations: pd.DataFrame, label_map: dict[str, 
     return out
 
 
-def flow_overlays(model: Any, pm: Any, label_map: dict[str, str]) -> dict:
-    """Observed frequency on the sequence flows whose count the log shows directly.
+def flow_overlays(model: Any, flow_counts: dict[str, int]) -> dict:
+    """Every sequence flow labelled with how often the cases took it; line width by frequency.
 
-    Task → task: how often the log has the two activities directly after each
-    other. A flow leaving a task with one outgoing flow (or entering a task
-    with one incoming flow): how often that task happened. Flows between two
-    gateways or events stay unlabelled: their counts need the alignment's
-    model moves, which :mod:`processmining.conformance` does not report per
-    flow (yet).
+    ``flow_counts`` is :attr:`processmining.conformance.ConformanceResult.flow_counts`:
+    exact traversals along each case's aligned run of the model, between gateways and
+    events too (a flow no case took shows 0, in grey). Empty counts (token replay) leave
+    the flows plain.
     """
     from processmining.bpmn.diagram import Overlay
 
-    act = {n.id: label_map.get(n.name) for n in model.tasks}
-    events = pm.activities["events"].to_dict()
-    dfg = pm.dfg()
-    out_deg: dict[str, int] = {}
-    in_deg: dict[str, int] = {}
-    for f in model.flows.values():
-        out_deg[f.source] = out_deg.get(f.source, 0) + 1
-        in_deg[f.target] = in_deg.get(f.target, 0) + 1
-    counts: dict[str, int] = {}
-    for fid, f in model.flows.items():
-        sa, ta = act.get(f.source), act.get(f.target)
-        if sa and ta:
-            counts[fid] = int(dfg.get((sa, ta), 0))
-        elif sa and out_deg[f.source] == 1:
-            counts[fid] = int(events.get(sa, 0))
-        elif ta and in_deg[f.target] == 1:
-            counts[fid] = int(events.get(ta, 0))
+    if not flow_counts:
+        return {}
+    counts = {fid: int(flow_counts.get(fid, 0)) for fid in model.flows}
     top = max(counts.values(), default=0) or 1
     return {fid: Overlay(fill="#2b6fb0" if n else "#aab2bd", label=f"{n:,}", stroke_width=1.2 + 4.8 * n / top)
             for fid, n in counts.items()}
+
+
+def element_counts_table(model: Any, element_counts: dict[str, int]) -> pd.DataFrame:
+    """One row per BPMN element of the diagram: id, type, name and how often the cases executed it."""
+    nodes = list(model.nodes.values())
+    return pd.DataFrame({
+        "element": [n.id for n in nodes],
+        "type": [n.type for n in nodes],
+        "name": [n.name or "" for n in nodes],
+        "executions": [int(element_counts.get(n.id, 0)) for n in nodes],
+    })
 
 
 def diagram_section(model: Any, *, elements: dict | None = None, flows: dict | None = None,

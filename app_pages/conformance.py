@@ -13,6 +13,7 @@ from app_pages._conformance_view import (
     deviation_filters,
     diagram_section,
     downloads_section,
+    element_counts_table,
     element_overlays,
     flow_overlays,
     rules_section,
@@ -30,7 +31,7 @@ PRESET_MODELS = {
 NOT_MAPPED = "(not in the log)"
 
 cur = require_log()
-bpmn, discovery = require_library("bpmn", "discovery", feature="BPMN import")
+(bpmn,) = require_library("bpmn", feature="BPMN import")
 st.title("Conformance")
 st.caption(f"What happened in **{cur.key}** versus what the reference model says should happen.")
 
@@ -167,12 +168,17 @@ if summ.get("not_computed_cases"):
 dev = result.deviations
 st.subheader("The model with the deviations")
 st.caption("Tasks are coloured by how many cases deviate there (badge: cases; hover for the kinds); "
-           "sequence flows are as thick as they are frequent in the log.")
-pm = app_state.cached("process_map", (cur.fingerprint, ()), lambda: discovery.process_map(cur.log),
-                      scope=cur.fingerprint)
+           "each sequence flow says how often the cases took it, and is as thick as it is frequent.")
 eo = element_overlays(model, dev, labels.label_map, summ["cases"])
-fo = flow_overlays(model, pm, labels.label_map)
+fo = flow_overlays(model, result.flow_counts)
 diagram_section(model, elements=eo, flows=fo, cache_parts=(cur.fingerprint, params, "overlay"))
+if result.element_counts:
+    with st.expander("How often each element was executed", expanded=False):
+        st.caption("Along each case's aligned run of the model: a task once per execution (loops count each "
+                   "round, skipped tasks count too), a gateway once per token it passes on. Running cases count "
+                   "what happened so far"
+                   + (f"; {result.untraced_cases:,} cases are not counted." if result.untraced_cases else "."))
+        st.dataframe(element_counts_table(model, result.element_counts), hide_index=True, key="cf_element_counts")
 
 st.subheader("Deviations")
 patterns = pd.DataFrame(summ.get("patterns", []))

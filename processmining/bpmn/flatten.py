@@ -37,6 +37,9 @@ class Scope:
         self.stack = stack
         self.inp: dict[str, int] = {}
         self.own: dict[str, int] = {}
+        #: place -> the flow it stands for / the node whose input it is (to record flow traversals)
+        self.flow_at: dict[int, str] = {}
+        self.target_at: dict[int, str] = {}
         self.nodes: dict[str, BpmnNode] = {}
         self.boundary: dict[str, list[BpmnNode]] = {}
         for n in nodes.values():
@@ -72,13 +75,30 @@ class Scope:
     def el(self, node: BpmnNode) -> str:
         return self.override or node.id
 
-    def add(self, label, node: BpmnNode, pre, post):
-        return self.net.add(label, self.el(node), pre, post)
+    def add(self, label, node: BpmnNode, pre, post, *, hit: bool = True, flows: bool = True,
+            via: tuple[str, ...] | None = None):
+        """A transition of ``node``; ``hit``: one firing is one execution of the node (see :class:`Trans`).
+
+        The sequence flows it traverses are read off its output places: a token on a flow's own
+        place, or on the input place of a node that ``node`` has a sequence flow to; ``via``
+        names them instead where that is ambiguous (choices between flows to one target).
+        """
+        bag = post if isinstance(post, dict) else {q: 1 for q in post}
+        taken: list[str] = list(via or ())
+        if flows and via is None:
+            for q, w in bag.items():
+                if q in self.flow_at:
+                    taken.extend([self.flow_at[q]] * w)
+                elif q in self.target_at:
+                    direct = sorted(f.id for f in self.outs.get(node.id, ()) if f.target == self.target_at[q])
+                    taken.extend(direct[:w])
+        return self.net.add(label, self.el(node), pre, post, hits=(node.id,) if hit else (), flows=tuple(taken))
 
     # places
     def in_place(self, node_id: str) -> int:
         if node_id not in self.inp:
             self.inp[node_id] = self.net.place(f"in:{node_id}")
+            self.target_at[self.inp[node_id]] = node_id
         return self.inp[node_id]
 
     def flow_place(self, f: BpmnFlow) -> int:
@@ -87,6 +107,7 @@ class Scope:
         if joins and (tgt.type == "parallelGateway" or tgt.id in self.or_pairs):
             if f.id not in self.own:
                 self.own[f.id] = self.net.place(f"flow:{f.id}")
+                self.flow_at[self.own[f.id]] = f.id
             return self.own[f.id]
         return self.in_place(tgt.id)
 
@@ -98,7 +119,7 @@ class Scope:
         conditional = [f for f in outs if f.condition and f.id != node.default_flow]
         if len(outs) > 1 and conditional and not node.is_gateway:
             mid = self.net.place(f"cond:{node.id}")
-            self.or_split(node, mid, outs)
+            self.or_split(node, mid, outs, hit=False)
             self.b.note(node, "mapped", "conditional outgoing flows: one or more of them (inclusive split)")
             return {mid: 1}
         bag: dict[int, int] = {}
@@ -218,7 +239,7 @@ class Scope:
         if not outs:
             self.add(None, n, {pin: 1}, {self.done: 1})
         for f in outs:
-            self.add(None, n, {pin: 1}, {self.flow_place(f): 1})
+            self.add(None, n, {pin: 1}, {self.flow_place(f): 1}, via=(f.id,))
         self.b.notes.setdefault(n.id, ("mapped", "exclusive choice" if kind == "exclusiveGateway" else
                                        "event-based gateway: exclusive choice of the first event"))
 
@@ -242,7 +263,7 @@ class Scope:
                     pre[self.flow_place(in_flows[branch_to_in[out_id]])] = 1
                 self.add(None, n, pre, post)
             if after is not None:
-                self.or_split(n, after, outs)
+                self.or_split(n, after, outs, hit=False)
             self.b.notes[n.id] = ("mapped", f"inclusive join paired with split {split_id}: waits for the started branches")
             return
         pin = self.in_place(n.id)
@@ -253,7 +274,7 @@ class Scope:
         self.or_split(n, pin, outs)
         self.b.notes.setdefault(n.id, ("mapped", "inclusive split: one or more branches, never none"))
 
-    def or_split(self, n: BpmnNode, pin: int, outs: list[BpmnFlow]) -> None:
+    def or_split(self, n: BpmnNode, pin: int, outs: list[BpmnFlow], *, hit: bool = True) -> None:
         non_default = [f for f in outs if f.id != n.default_flow]
         if len(non_default) > MAX_OR_BRANCHES:
             raise self.b.err(n, f"inclusive split with {len(non_default)} branches (more than {MAX_OR_BRANCHES}) "
@@ -270,7 +291,7 @@ class Scope:
                 if key not in self.control:
                     self.control[key] = self.net.place(f"or:{join}:{len(self.control)}")
                 post[self.control[key]] = 1
-            self.add(None, n, {pin: 1}, post)
+            self.add(None, n, {pin: 1}, post, hit=hit, via=tuple(sorted(subset)))
 
     def _pair_or_joins(self) -> None:
         """Pair each inclusive join with the inclusive split whose branches it merges (structured regions)."""
@@ -333,7 +354,7 @@ class Scope:
             act = self.net.place(f"active:{n.id}")
             flag_places = [(self.net.place(f"ready:{e.id}"), self.net.place(f"fired:{e.id}")) for e in nonint]
             pre_flags = {f: 1 for f, _ in flag_places}
-            self.add(None, n, {pin: 1}, {act: 1, **pre_flags})
+            self.add(None, n, {pin: 1}, {act: 1, **pre_flags}, hit=False)
             flags = flag_places
             body_out_place = self.net.place(f"completed:{n.id}")
             self._cleanup(n, body_out_place, flags, self.out_bag(n))
@@ -366,8 +387,8 @@ class Scope:
             last = i == len(flags) - 1
             nxt = None if last else self.net.place(f"cleanup:{n.id}:{i}")
             post = final if last else {nxt: 1}
-            self.add(None, n, {cur: 1, ready: 1}, post)
-            self.add(None, n, {cur: 1, fired: 1}, post)
+            self.add(None, n, {cur: 1, ready: 1}, post, hit=False)
+            self.add(None, n, {cur: 1, fired: 1}, post, hit=False)
             if nxt is not None:
                 cur = nxt
 
@@ -442,24 +463,24 @@ class Scope:
             k = max(n.loop_cardinality, 0)
             self.b.notes.setdefault(n.id, ("mapped", f"multi-instance: exactly {k} executions"))
             if k == 0:
-                self.add(None, n, {act: 1}, out)
+                self.add(None, n, {act: 1}, out, hit=False)
                 return [{act: 1}]
             # a counter of k places: run, finish one instance, run again until the k-th finished
             run = self.net.place(f"mi-run:{n.id}")
             fin = self.net.place(f"mi-done:{n.id}")
             count = [self.net.place(f"mi-count:{n.id}:{i}") for i in range(k)]
-            self.add(None, n, {act: 1}, {run: 1, count[0]: 1})
+            self.add(None, n, {act: 1}, {run: 1, count[0]: 1}, hit=False)
             self.add(label, n, {run: 1}, {fin: 1})
             for i in range(k - 1):
-                self.add(None, n, {fin: 1, count[i]: 1}, {run: 1, count[i + 1]: 1})
-            self.add(None, n, {fin: 1, count[k - 1]: 1}, out)
+                self.add(None, n, {fin: 1, count[i]: 1}, {run: 1, count[i + 1]: 1}, hit=False)
+            self.add(None, n, {fin: 1, count[k - 1]: 1}, out, hit=False)
             return [{act: 1}] + [{p: 1, c: 1} for c in count for p in (run, fin)]
         again = self.net.place(f"loop:{n.id}")
         self.add(label, n, {act: 1}, {again: 1})
-        self.add(None, n, {again: 1}, {act: 1})
-        self.add(None, n, {again: 1}, out)
+        self.add(None, n, {again: 1}, {act: 1}, hit=False, flows=False)
+        self.add(None, n, {again: 1}, out, hit=False)
         if n.loop == "standard" and n.loop_test_before:
-            self.add(None, n, {act: 1}, out)
+            self.add(None, n, {act: 1}, out, hit=False)
             self.b.notes.setdefault(n.id, ("mapped", "loop (test before): zero or more executions"))
         elif n.loop == "standard":
             self.b.notes.setdefault(n.id, ("mapped", "loop: one or more executions"))
@@ -474,11 +495,11 @@ class Scope:
             if c.parent != n.id:
                 continue
             if c.is_task:
-                self.net.add(self.b.label(c), self.override or c.id, {hub: 1}, {hub: 1})
+                self.net.add(self.b.label(c), self.override or c.id, {hub: 1}, {hub: 1}, hits=(c.id,))
                 self.b.note(c, "mapped", f"task of ad-hoc sub-process {n.id}")
             else:
                 self.b.note(c, "ignored", f"inside ad-hoc sub-process {n.id}: only its tasks are used")
-        self.add(None, n, {hub: 1}, out)
+        self.add(None, n, {hub: 1}, out, hit=False)
         self.b.note(n, "approximated", "ad-hoc sub-process: its tasks in any order, any number of times")
         return [{act: 1}, {hub: 1}]
 
@@ -514,18 +535,18 @@ class Scope:
             restart[done] = 1
             for i in range(1, k + 1):
                 nxt = self.net.place(f"ended:{n.id}:{i}")
-                self.add(None, n, {end: 1, done: 1}, {nxt: 1})
+                self.add(None, n, {end: 1, done: 1}, {nxt: 1}, hit=False)
                 done = nxt
         if any(e.cancel_activity for e in self.boundary.get(n.id, [])):
             self.b.body_states[n.id] = self._cancel_states(n, restart, done, first_trans)
             for (sp, kind), place in self.b.raise_places.items():
                 if sp == n.id:
                     self.b.raise_states[(sp, kind)] = self._raised_states(restart, place, first_trans)
-        self.add(None, n, {done: 1}, out)
+        self.add(None, n, {done: 1}, out, hit=False)
         if n.loop is not None:
-            self.add(None, n, {done: 1}, restart)
+            self.add(None, n, {done: 1}, restart)  # each further iteration is one more execution
             if n.loop == "standard" and n.loop_test_before:
-                self.add(None, n, {act: 1}, out)
+                self.add(None, n, {act: 1}, out, hit=False)
             if n.loop in ("parallel", "sequential") and n.loop_cardinality is not None:
                 self.b.note(n, "approximated", f"multi-instance sub-process with {n.loop_cardinality} instances: "
                                                "modelled as one or more instances, one after another")

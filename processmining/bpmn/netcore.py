@@ -19,7 +19,14 @@ Marking = tuple[tuple[int, int], ...]  # sorted (place index, tokens) pairs
 
 @dataclass
 class Trans:
-    """A transition: ``label`` None means silent. ``element`` is the BPMN element id it stands for."""
+    """A transition: ``label`` None means silent. ``element`` is the BPMN element id it stands for.
+
+    ``hits`` and ``flows`` record what one firing means in the BPMN diagram: the elements it
+    executes (a task, a gateway passing a token, an event) and the sequence flows it puts a
+    token on, with repetitions. Reductions fold a removed silent step's record into the
+    transitions that now do its work, so summing the records along a run of the reduced net
+    gives the exact element and flow traversals of the BPMN run.
+    """
 
     name: str
     label: str | None
@@ -29,6 +36,13 @@ class Trans:
     alive: bool = True
     #: kept out of reductions (e.g. terminate end events, checked after conversion)
     keep: bool = False
+    hits: tuple[str, ...] = ()
+    flows: tuple[str, ...] = ()
+
+    def absorb(self, other: Trans, times: int = 1) -> None:
+        """This transition now also does ``times`` firings of ``other`` (a removed silent step)."""
+        self.hits += other.hits * times
+        self.flows += other.flows * times
 
 
 @dataclass
@@ -38,14 +52,18 @@ class CoreNet:
     trans: list[Trans] = field(default_factory=list)
     initial: dict[int, int] = field(default_factory=dict)
     final: dict[int, int] = field(default_factory=dict)
+    #: element/flow record of silent steps folded into the initial marking (a start event, its flow)
+    initial_hits: tuple[str, ...] = ()
+    initial_flows: tuple[str, ...] = ()
 
     def place(self, name: str) -> int:
         self.places.append(f"{name}#{len(self.places)}")
         self.place_alive.append(True)
         return len(self.places) - 1
 
-    def add(self, label: str | None, element: str, pre: Iterable[int] | dict[int, int], post: Iterable[int] | dict[int, int]) -> Trans:
-        t = Trans(f"t{len(self.trans)}_{element}", label, element, _bag(pre), _bag(post))
+    def add(self, label: str | None, element: str, pre: Iterable[int] | dict[int, int], post: Iterable[int] | dict[int, int],
+            *, hits: tuple[str, ...] = (), flows: tuple[str, ...] = ()) -> Trans:
+        t = Trans(f"t{len(self.trans)}_{element}", label, element, _bag(pre), _bag(post), hits=hits, flows=flows)
         self.trans.append(t)
         return t
 
@@ -102,6 +120,12 @@ class CoreNet:
                 return True
             # R1: p's only consumer is t -> fuse p into q
             if consumers.get(p) == [t] and p not in self.final and q not in self.initial and not self._overlap(p, q):
+                # every token put on p is taken by t: its producers (and the initial marking) do t's work
+                for u in producers.get(p, []):
+                    u.absorb(t, u.post[p])
+                if p in self.initial:
+                    self.initial_hits += t.hits * self.initial[p]
+                    self.initial_flows += t.flows * self.initial[p]
                 self._merge_place(p, into=q, producers=producers, consumers=consumers)
                 t.alive = False
                 return True
@@ -112,6 +136,9 @@ class CoreNet:
                 and p not in self.final
                 and not self._overlap(p, q)
             ):
+                # every token its consumers take from q was put there by t
+                for v in consumers.get(q, []):
+                    v.absorb(t, v.pre[q])
                 self._merge_place(q, into=p, producers=producers, consumers=consumers)
                 t.alive = False
                 return True
@@ -128,6 +155,7 @@ class CoreNet:
                 and not any(q in prods[0].post for q in t.post)
             ):
                 u = prods[0]
+                u.absorb(t)
                 del u.post[p]
                 for q, w in t.post.items():
                     u.post[q] = u.post.get(q, 0) + w
@@ -148,6 +176,7 @@ class CoreNet:
                 and not any(p in cons[0].pre for p in t.pre)
             ):
                 v = cons[0]
+                v.absorb(t)
                 del v.pre[q]
                 for p, w in t.pre.items():
                     v.pre[p] = v.pre.get(p, 0) + w
@@ -169,7 +198,8 @@ class CoreNet:
                     pre = dict(v.pre)
                     del pre[q]
                     pre[p] = 1
-                    copy = Trans(f"t{len(self.trans)}_{v.element}", v.label, v.element, pre, dict(v.post))
+                    copy = Trans(f"t{len(self.trans)}_{v.element}", v.label, v.element, pre, dict(v.post),
+                                 hits=t.hits + v.hits, flows=t.flows + v.flows)
                     self.trans.append(copy)
                 t.alive = False
                 return True
@@ -188,7 +218,8 @@ class CoreNet:
                     post = dict(u.post)
                     del post[p]
                     post[q] = 1
-                    copy = Trans(f"t{len(self.trans)}_{u.element}", u.label, u.element, dict(u.pre), post)
+                    copy = Trans(f"t{len(self.trans)}_{u.element}", u.label, u.element, dict(u.pre), post,
+                                 hits=u.hits + t.hits, flows=u.flows + t.flows)
                     self.trans.append(copy)
                 t.alive = False
                 return True

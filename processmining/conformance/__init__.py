@@ -30,6 +30,7 @@ from .alignment import MOVE_COST, CompiledNet, align
 from .deviations import empty_deviations, expand_to_cases, variant_templates
 from .engine import align_variants
 from .summary import summarise
+from .traversal import Record, traversal_counts
 from .variants import Variants, log_variants
 
 __all__ = [
@@ -62,6 +63,10 @@ class ReferenceNet:
     sha256: str = ""
     model_only: list[str] = field(default_factory=list)
     lanes: dict[str, str] = field(default_factory=dict)
+    #: per transition name: (BPMN elements executed, sequence flows marked) by one firing
+    records: dict[str, Record] = field(default_factory=dict)
+    #: what the initial marking already did (a start event and its outgoing flow)
+    initial_record: Record = ((), ())
     _pm4py: tuple[Any, Any, Any] | None = field(default=None, repr=False)
     _source: Any = field(default=None, repr=False)
     _label_map: dict[str, str] = field(default_factory=dict, repr=False)
@@ -87,6 +92,20 @@ class ConformanceResult:
     within the budget and their number of cases. ``unknown_activities``: log
     activities the model does not know (map them with ``activity_map`` or
     drop them with ``ignore_activities``).
+
+    ``element_counts`` / ``flow_counts``: how many times each BPMN element
+    (task, gateway, event, sub-process) was executed and each sequence flow
+    traversed, summed over all cases, along the model run each case's
+    alignment chose (mode ``alignments`` only; empty for token replay). A
+    task counts once per execution (each loop iteration counts), a gateway
+    once per token it passes on (a parallel join once per synchronisation),
+    a sub-process once per activation. Skipped tasks (model moves) are part
+    of that run and counted; unexpected events (log moves) are not in the
+    model and never counted. Running cases count what happened so far;
+    variants not aligned within the budget are not counted.
+    ``untraced_cases`` says how many cases are missing from the counts for
+    any other reason (0 unless a run could not be rebuilt). Elements and flows
+    never traversed are absent (read them as 0).
     """
 
     deviations: pd.DataFrame
@@ -95,6 +114,9 @@ class ConformanceResult:
     unknown_activities: list[str]
     variants: pd.DataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
+    element_counts: dict[str, int] = field(default_factory=dict)
+    flow_counts: dict[str, int] = field(default_factory=dict)
+    untraced_cases: int = 0
 
 
 def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: Mapping[str, str] | None = None) -> ReferenceNet:
@@ -115,8 +137,12 @@ def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: 
 
     if isinstance(model, ConvertedNet):
         compiled = CompiledNet.from_pm4py(model.net, model.initial_marking, model.final_marking)
-        return _finish(compiled, dict(model.transition_element), name="model", sha=model.model_sha256,
-                       pm4py=(model.net, model.initial_marking, model.final_marking))
+        ref = _finish(compiled, dict(model.transition_element), name="model", sha=model.model_sha256,
+                      pm4py=(model.net, model.initial_marking, model.final_marking))
+        if model.core is not None:
+            ref.records = {t.name: (t.hits, t.flows) for t in model.core.live()}
+            ref.initial_record = (model.core.initial_hits, model.core.initial_flows)
+        return ref
     from ..bpmn.petri import build_core
 
     match = match_labels(model, list(activities), mapping=label_mapping)
@@ -141,6 +167,8 @@ def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: 
         if lane:
             lanes[match.label_map.get(task.name, task.label)] = lane
     ref = _finish(compiled, {t.name: t.element for t in live}, name=model.source or "model", sha=model.sha256)
+    ref.records = {t.name: (t.hits, t.flows) for t in live}
+    ref.initial_record = (core.initial_hits, core.initial_flows)
     ref.model_only = list(match.model_only)
     ref.lanes = lanes
     ref._source = model
@@ -156,7 +184,7 @@ def _finish(compiled: CompiledNet, trans_elem: dict[str, str], *, name: str, sha
         if label is not None:
             elem_of_label.setdefault(label, trans_elem.get(t_name, t_name))
     return ReferenceNet(compiled, trans_elem, elem_of_label, compiled.visible_labels, name=str(name), sha256=sha,
-                        _pm4py=pm4py)
+                        records={t: ((e,), ()) for t, e in trans_elem.items()}, _pm4py=pm4py)
 
 
 def conform(
@@ -237,8 +265,10 @@ def conform(
         prefix_res = align_variants(net, [variants.traces[v] for v in need_prefix], variant_timeout_s=variant_timeout_s,
                                     processes=processes, prefix=[True] * len(need_prefix)) if need_prefix else []
         chosen = list(full)
+        as_prefix = [False] * variants.n_variants
         for v, r in zip(need_prefix, prefix_res, strict=True):
             chosen[v] = r if r is not None else full[v]
+            as_prefix[v] = r is not None
         templates = {}
         for v, r in enumerate(chosen):
             if r is not None and r.cost >= MOVE_COST:
@@ -246,11 +276,14 @@ def conform(
                                                  element_of_label=ref.element_of_label)
         not_computed = [v for v in range(variants.n_variants) if full[v] is None]
         fitness = _alignment_fitness(variants, costs, bwc)
+        element_counts, flow_counts, untraced = traversal_counts(net, ref.records, ref.initial_record, chosen,
+                                                                 as_prefix, variants.counts)
     else:
         from .replay import token_replay_variants
 
         templates, fitness, costs = token_replay_variants(ref, variants)
         not_computed = []
+        element_counts, flow_counts, untraced = {}, {}, 0
     deviations = expand_to_cases(log, variants, templates, not_computed, variant_timeout_s=variant_timeout_s)
     rule_rows = None
     if rules is not None:
@@ -292,7 +325,8 @@ def conform(
               "label_mapping": dict(label_mapping or {})}
     progress(variants.n_variants, max(variants.n_variants, 1), "done")
     return ConformanceResult(deviations=deviations, summary=summary, not_computed=nc, unknown_activities=unknown,
-                             variants=vt, parameters=params)
+                             variants=vt, parameters=params, element_counts=element_counts,
+                             flow_counts=flow_counts, untraced_cases=untraced)
 
 
 def _prepare_log(log: EventLog, ref: ReferenceNet, activity_map: Mapping[str, str],
