@@ -120,6 +120,37 @@ def test_or_split_counts_the_branches_taken():
     assert r.flow_counts == {"s_A": 6, "A_o1": 6, "o1_B": 5, "o1_C": 4, "B_o2": 5, "C_o2": 4, "o2_D": 6, "D_e": 6}
 
 
+SUB = ('<subProcess id="sp" name="sp"{loop}><startEvent id="ss"/><task id="B" name="B"/><endEvent id="se"/>'
+       '<sequenceFlow id="i1" sourceRef="ss" targetRef="B"/><sequenceFlow id="i2" sourceRef="B" targetRef="se"/>'
+       "</subProcess>")
+
+
+def test_sub_process_counts_inner_flows_and_each_loop_round():
+    flows = "s>A A>sp sp>C C>e"
+    r = conform(log_of({"a": (2, "A B C")}), read_bpmn(bpmn(S + tasks("A", "C") + SUB.format(loop="") + E, flows)),
+                running="none", processes=1, precision=False)
+    assert r.element_counts == {"s": 2, "A": 2, "sp": 2, "ss": 2, "B": 2, "se": 2, "C": 2, "e": 2}
+    assert r.flow_counts == {"s_A": 2, "A_sp": 2, "i1": 2, "i2": 2, "sp_C": 2, "C_e": 2}
+    # a loop marker on the sub-process: its body (and the sub-process) once per round, its own flows once
+    looped = SUB.format(loop="").replace('name="sp">', 'name="sp"><standardLoopCharacteristics/>')
+    r = conform(log_of({"a": (1, "A B B C")}), read_bpmn(bpmn(S + tasks("A", "C") + looped + E, flows)),
+                running="none", processes=1, precision=False)
+    assert r.element_counts == {"s": 1, "A": 1, "sp": 2, "ss": 2, "B": 2, "se": 2, "C": 1, "e": 1}
+    assert r.flow_counts == {"s_A": 1, "A_sp": 1, "i1": 2, "i2": 2, "sp_C": 1, "C_e": 1}
+
+
+@pytest.mark.parametrize(("cancel", "interrupted", "b_runs"), [("true", "A D", 2), ("false", "A D B C", 3)])
+def test_boundary_event_path_is_counted(cancel, interrupted, b_runs):
+    body = (S + tasks("A", "B", "C", "D") + E + '<endEvent id="e2"/>'
+            f'<boundaryEvent id="be" attachedToRef="B" cancelActivity="{cancel}"><timerEventDefinition/></boundaryEvent>')
+    r = conform(log_of({"n": (2, "A B C"), "i": (1, interrupted)}),
+                read_bpmn(bpmn(body, "s>A A>B B>C C>e be>D D>e2")), running="none", processes=1, precision=False)
+    assert r.summary["fitting_cases"] == 3
+    # the timer fired once; interrupting: B never completed in that case, non-interrupting: it still did
+    assert r.element_counts == {"s": 3, "A": 3, "B": b_runs, "be": 1, "D": 1, "e2": 1, "C": b_runs, "e": b_runs}
+    assert r.flow_counts == {"s_A": 3, "A_B": 3, "B_C": b_runs, "C_e": b_runs, "be_D": 1, "D_e2": 1}
+
+
 def test_token_replay_mode_gives_no_counts():
     r = conform(log_of({"b": (1, "A B D")}), read_bpmn(bpmn(*XOR)), mode="token_replay", running="none",
                 precision=False)

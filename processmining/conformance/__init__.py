@@ -101,8 +101,11 @@ class ConformanceResult:
     once per token it passes on (a parallel join once per synchronisation),
     a sub-process once per activation. Skipped tasks (model moves) are part
     of that run and counted; unexpected events (log moves) are not in the
-    model and never counted. Running cases count what happened so far;
-    variants not aligned within the budget are not counted.
+    model and never counted. Running cases count their run up to their last
+    event, with the merges and pass-through events right after it that the
+    net fires together with it (tokens pass those at once); an open decision
+    or a join still waiting is not counted. Variants not aligned within the
+    budget are not counted.
     ``untraced_cases`` says how many cases are missing from the counts for
     any other reason (0 unless a run could not be rebuilt). Elements and flows
     never traversed are absent (read them as 0).
