@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +22,7 @@ from .options import (
     DEFAULT_LOG_OPTIONS,
     LogArg,
     LogOptions,
+    option_bundle,
     with_log_options,
 )
 
@@ -74,6 +75,18 @@ ContainsOpt = Annotated[list[str] | None, typer.Option("--contains", help="Keep 
                                                        rich_help_panel=_F)]
 NotContainsOpt = Annotated[list[str] | None, typer.Option(
     "--not-contains", help="Drop cases containing the activity (repeatable).", rich_help_panel=_F)]
+
+#: the filter flags of ``discover`` and ``bottlenecks``: name -> (annotation, default)
+FILTER_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "time_from": (FromOpt, None), "time_to": (ToOpt, None), "time_mode": (TimeModeOpt, TimeMode.intersecting),
+    "case_attr": (CaseAttrOpt, None), "exclude_case_attr": (ExcludeAttrOpt, None), "event_attr": (EventAttrOpt, None),
+    "top_variants": (TopVariantsOpt, None), "start_activity": (StartActOpt, None), "end_activity": (EndActOpt, None),
+    "follows": (FollowsOpt, None), "directly_follows": (DFollowsOpt, None), "within": (WithinOpt, None),
+    "min_duration": (MinDurOpt, None), "max_duration": (MaxDurOpt, None),
+    "contains": (ContainsOpt, None), "not_contains": (NotContainsOpt, None),
+}
+#: give a command the filter flags; it receives their values as ``filters`` (keyword arguments of apply_filters)
+with_filter_options = option_bundle("filters", FILTER_OPTIONS, dict)
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, list[str]]:
@@ -158,6 +171,7 @@ MAP_SUFFIXES = (".svg", ".png", ".dot", ".gv", ".bpmn")
 
 @app.command()
 @with_log_options
+@with_filter_options
 def discover(
     log_path: LogArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="map.svg | map.png | map.dot | model.bpmn",
@@ -172,12 +186,7 @@ def discover(
     large_labels: Annotated[bool, typer.Option("--large-labels", help="Big fonts for a projector.")] = False,
     hide_numbers: Annotated[bool, typer.Option("--hide-numbers", help="Draw the flow without numbers.")] = False,
     anonymise: Annotated[bool, typer.Option("--anonymise", help="Replace activity names by Activity A, B, ...")] = False,
-    time_from: FromOpt = None, time_to: ToOpt = None, time_mode: TimeModeOpt = TimeMode.intersecting,
-    case_attr: CaseAttrOpt = None, exclude_case_attr: ExcludeAttrOpt = None, event_attr: EventAttrOpt = None,
-    top_variants: TopVariantsOpt = None, start_activity: StartActOpt = None, end_activity: EndActOpt = None,
-    follows: FollowsOpt = None, directly_follows: DFollowsOpt = None, within: WithinOpt = None,
-    min_duration: MinDurOpt = None, max_duration: MaxDurOpt = None,
-    contains: ContainsOpt = None, not_contains: NotContainsOpt = None,
+    filters: dict[str, Any] | None = None,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
@@ -186,11 +195,7 @@ def discover(
     if suffix not in MAP_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(MAP_SUFFIXES)}")
     log = log_options.load(log_path, quiet=quiet)
-    log = apply_filters(log, time_from=time_from, time_to=time_to, time_mode=time_mode.value, case_attr=case_attr,
-                        exclude_case_attr=exclude_case_attr, event_attr=event_attr, top_variants=top_variants,
-                        start_activity=start_activity, end_activity=end_activity, follows=follows,
-                        directly_follows=directly_follows, within=within, min_duration=min_duration,
-                        max_duration=max_duration, contains=contains, not_contains=not_contains)
+    log = apply_filters(log, **(filters or {}))
     if log.n_events == 0:
         raise AnalysisError("no case is left after the filters: " + "; ".join(log.history), source=str(log_path))
     if suffix == ".bpmn":
@@ -227,6 +232,7 @@ REPORT_SUFFIXES = (".json", ".csv", ".xlsx", ".zip")
 
 @app.command()
 @with_log_options
+@with_filter_options
 def bottlenecks(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="report.json | .csv | .xlsx | .zip",
@@ -242,12 +248,7 @@ def bottlenecks(
     ping_pong_attribute: Annotated[str, typer.Option("--ping-pong-by", help="Column for ping-pong (lines, teams, people).")] = "concept:name",
     ping_pong_ignore: Annotated[list[str] | None, typer.Option("--ping-pong-ignore", help="Values skipped for ping-pong (repeatable).")] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Rows of the ranking printed.")] = 10,
-    time_from: FromOpt = None, time_to: ToOpt = None, time_mode: TimeModeOpt = TimeMode.intersecting,
-    case_attr: CaseAttrOpt = None, exclude_case_attr: ExcludeAttrOpt = None, event_attr: EventAttrOpt = None,
-    top_variants: TopVariantsOpt = None, start_activity: StartActOpt = None, end_activity: EndActOpt = None,
-    follows: FollowsOpt = None, directly_follows: DFollowsOpt = None, within: WithinOpt = None,
-    min_duration: MinDurOpt = None, max_duration: MaxDurOpt = None,
-    contains: ContainsOpt = None, not_contains: NotContainsOpt = None,
+    filters: dict[str, Any] | None = None,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
@@ -259,11 +260,7 @@ def bottlenecks(
 
     targets = [parse_sla(s) for s in sla or []]  # malformed targets fail before the log is read
     log = log_options.load(log_path, quiet=quiet)
-    log = apply_filters(log, time_from=time_from, time_to=time_to, time_mode=time_mode.value, case_attr=case_attr,
-                        exclude_case_attr=exclude_case_attr, event_attr=event_attr, top_variants=top_variants,
-                        start_activity=start_activity, end_activity=end_activity, follows=follows,
-                        directly_follows=directly_follows, within=within, min_duration=min_duration,
-                        max_duration=max_duration, contains=contains, not_contains=not_contains)
+    log = apply_filters(log, **(filters or {}))
     if log.n_events == 0:
         raise AnalysisError("no case is left after the filters: " + "; ".join(log.history), source=str(log_path))
     order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None

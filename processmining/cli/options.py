@@ -11,7 +11,7 @@ import contextlib
 import functools
 import inspect
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -99,27 +99,38 @@ class LogOptions:
 DEFAULT_LOG_OPTIONS = LogOptions()
 
 
-def with_log_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Give a command the shared LOG flags; it receives their values as ``log_options: LogOptions``.
+def option_bundle(param: str, options: Mapping[str, tuple[Any, Any]],
+                  build: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator that gives a command a set of shared flags, declared once.
 
-    The flags are added to the command's signature (which is what Typer reads),
-    so every command that takes a LOG accepts exactly the flags ``convert``
-    does, declared once here.
+    ``options`` maps a parameter name to ``(annotation, default)``. The flags
+    are added to the command's signature (which is what Typer reads); the
+    command receives ``build(**values)`` as its parameter ``param``.
+    Decorators made this way stack.
     """
-    signature = inspect.signature(command, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "log_options"]
-    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                                default="UTC" if name == "timezone" else None)
-              for name, annotation in LOG_OPTIONS.items()]
 
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        options = LogOptions(**{name: kwargs.pop(name) for name in LOG_OPTIONS})
-        return command(*args, log_options=options, **kwargs)
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != param]
+        shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+                  for name, (annotation, default) in options.items()]
 
-    run.__signature__ = signature.replace(parameters=[*own, *shared])  # type: ignore[attr-defined]
-    run.__annotations__ = {p.name: p.annotation for p in (*own, *shared)}
-    return run
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in options}
+            return command(*args, **{param: build(**values)}, **kwargs)
+
+        run.__signature__ = signature.replace(parameters=[*own, *shared])  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in (*own, *shared)}
+        return run
+
+    return decorate
+
+
+#: give a command the shared LOG flags; it receives their values as ``log_options: LogOptions``
+with_log_options = option_bundle(
+    "log_options", {name: (annotation, "UTC" if name == "timezone" else None) for name, annotation in LOG_OPTIONS.items()},
+    LogOptions)
 
 
 def read_stage_labels(path: Path) -> dict[str, str]:
