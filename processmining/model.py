@@ -44,6 +44,22 @@ def no_progress(done: int, total: int, label: str) -> None:  # noqa: ARG001
     """The default progress callback: does nothing."""
 
 
+def text_codes(s: pd.Series, *, sort: bool = False) -> np.ndarray:
+    """Integer codes of a text column (-1 for NA); with ``sort`` the codes follow the text's sort order."""
+    import pyarrow.compute as pc
+
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        codes, _ = pd.factorize(s, sort=sort, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64)
+    encoded = pc.dictionary_encode(s.array.__arrow_array__()).combine_chunks()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if sort and len(encoded.dictionary):
+        rank = np.empty(len(encoded.dictionary), dtype=np.int64)
+        rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return codes
+
+
 # ------------------------------------------------------------ ingest report
 @dataclass(frozen=True)
 class ColumnMapping:
@@ -215,7 +231,7 @@ class EventLog:
         df[ORDER] = df[ORDER].astype("int64")
         # Sort by (case text, time, input order) on integer keys: sorting text columns
         # directly costs seconds at a million rows.
-        case_codes, _ = pd.factorize(df[CASE], sort=True)
+        case_codes = text_codes(df[CASE], sort=True)
         ts = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("i8")
         perm = np.lexsort((df[ORDER].to_numpy(), ts, case_codes))
         if len(perm) and not np.all(perm[1:] > perm[:-1]):

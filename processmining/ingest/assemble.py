@@ -30,8 +30,9 @@ from ..model import (
     EventLog,
     IngestReport,
     QuarantinedRow,
+    text_codes,
 )
-from .shapes import INTERNAL, Staged, text_codes
+from .shapes import INTERNAL, Staged
 
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"

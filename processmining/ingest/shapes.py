@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IngestError
+from ..model import text_codes
 from .tabular import Table
 from .timestamps import ParsedTimes, parse_timestamps
 
@@ -92,22 +93,6 @@ def _blank_to_na(s: pd.Series) -> pd.Series:
         return s
     out = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
     return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index, dtype=TEXT)
-
-
-def text_codes(s: pd.Series, *, sort: bool = False) -> np.ndarray:
-    """Integer codes of a text column (-1 for NA); with ``sort`` the codes follow the text's sort order."""
-    import pyarrow.compute as pc
-
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
-        codes, _ = pd.factorize(s, sort=sort, use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.int64)
-    encoded = pc.dictionary_encode(s.array.__arrow_array__()).combine_chunks()
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    if sort and len(encoded.dictionary):
-        rank = np.empty(len(encoded.dictionary), dtype=np.int64)
-        rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
-        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    return codes
 
 
 def parse_column(table: Table, values: pd.Series, column: str, rows: np.ndarray, *, dayfirst: bool | None,
