@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import _state as app_state
 from app_pages._sidebar import log_switcher
-from processmining import app_state
 
 st.set_page_config(page_title="processmining", page_icon=":material/account_tree:", layout="wide")
 

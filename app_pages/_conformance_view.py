@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
+from app_pages._state import LoadedLog
 from app_pages._svg import show_svg
-from processmining import app_state
-from processmining.app_state import LoadedLog
 from processmining.errors import ProcessMiningError
 
 KIND_LABEL = {"missing": "skipped", "unexpected": "unexpected", "out_of_order": "out of order",

@@ -13,8 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from processmining import app_state
-from processmining.app_state import LoadedLog
+from app_pages import _state as app_state
+from app_pages._state import LoadedLog
 from processmining.model import CASE, EventLog
 
 NO_FILTERS = "all cases"

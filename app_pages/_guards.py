@@ -7,8 +7,8 @@ from types import ModuleType
 
 import streamlit as st
 
-from processmining import app_state
-from processmining.app_state import LoadedLog
+from app_pages import _state as app_state
+from app_pages._state import LoadedLog
 
 
 def require_log() -> LoadedLog:

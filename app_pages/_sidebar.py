@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from processmining import app_state
+from app_pages import _state as app_state
 
 
 def _on_pick() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages._filters import FilteredView
-from processmining.app_state import LoadedLog
+from app_pages._state import LoadedLog
 
 VIEWS = "pm:views"
 VIEW_POS = "pm:view_pos"

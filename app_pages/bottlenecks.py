@@ -7,53 +7,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
 from app_pages._filters import sidebar_filters
 from app_pages._guards import require_library, require_log
-from processmining import app_state
+from processmining.ingest.presets import analysis_defaults
 from processmining.model import RESOURCE
-
-#: analysis settings that suit each export layout (what a pipeline's stages and targets are)
-PRESET_DEFAULTS: dict[str, dict[str, object]] = {
-    "salesforce-field-history": {
-        "stages": ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
-                   "Discount Approval", "Negotiation/Review", "Closed Won", "Order Booked"],
-        "lost": "Closed Lost", "ends": ["Closed Won", "Closed Lost", "Order Booked"], "idle": "60d",
-        "slas": "Prospecting->Proposal/Price Quote<=30d",
-    },
-    "hubspot-deals": {
-        "stages": ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled",
-                   "Decision Maker Bought-In", "Contract Sent", "Closed Won"],
-        "lost": "Closed Lost", "ends": ["Closed Won", "Closed Lost"], "idle": "60d",
-        "slas": "Appointment Scheduled->Contract Sent<=60d",
-    },
-    "jira-changelog": {
-        "stages": ["Open", "1st Line Support", "2nd Line Support", "3rd Line Support", "Resolved", "Closed"],
-        "lost": None, "ends": ["Closed"], "idle": "30d",
-        "slas": "Open->1st Line Support<=4h\nOpen->Resolved<=5d if priority=High",
-        "ping_pong_ignore": ["Waiting for Customer"],
-    },
-}
+from processmining.render import handover_dot
 
 
 def days(seconds: pd.Series | float) -> pd.Series | float:
     return seconds / 86400.0
-
-
-def handover_dot(top: pd.DataFrame) -> str:
-    """DOT text of the strongest handovers (a picture of the table next to it)."""
-    def q(text: object) -> str:
-        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    hi = max(float(top["handovers"].max()), 1.0) if len(top) else 1.0
-    lines = ["digraph handovers {", "rankdir=LR; bgcolor=transparent;",
-             'node [shape=box style="rounded,filled" fillcolor="#e8f0fa" color="#5091c8" fontname=Helvetica];',
-             'edge [color="#2b6fb0" fontname=Helvetica fontsize=10];']
-    for r in top.itertuples():
-        width = 0.8 + 5.0 * r.handovers / hi
-        lines.append(f"{q(r.source)} -> {q(r.target)} [penwidth={width:.2f} label={q(f'{r.handovers:,}')}];")
-    lines.append("}")
-    return "\n".join(lines)
 
 
 def _defaults(cur: app_state.LoadedLog, acts: list[str]) -> None:
@@ -62,7 +26,7 @@ def _defaults(cur: app_state.LoadedLog, acts: list[str]) -> None:
     if ss.get("pm:bn_for") == cur.fingerprint:
         return
     preset = cur.log.report.preset if cur.log.report else None
-    d = PRESET_DEFAULTS.get(preset or "", {})
+    d = analysis_defaults(preset)
     ss["keep_bn_slas"] = d.get("slas", "")
     ss["keep_bn_idle"] = d.get("idle", "30d")
     ss["keep_bn_ends"] = [a for a in d.get("ends", []) if a in acts]
@@ -74,7 +38,8 @@ def _defaults(cur: app_state.LoadedLog, acts: list[str]) -> None:
 
 cur = require_log()
 performance, bottlenecks, handover, discovery = require_library(
-    "performance", "bottlenecks", "handover", "discovery", feature="The bottleneck analysis")
+    "performance", "performance.bottlenecks", "performance.handover", "discovery",
+    feature="The bottleneck analysis")
 view = sidebar_filters(cur)
 log = view.log
 st.title("Bottlenecks")

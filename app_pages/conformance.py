@@ -7,6 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from app_pages import _state as app_state
 from app_pages._conformance_view import (
     accept_section,
     accepted_from,
@@ -19,15 +20,9 @@ from app_pages._conformance_view import (
     rules_section,
 )
 from app_pages._guards import optional_library, require_library, require_log
-from processmining import app_state
 from processmining.errors import RuleError
+from processmining.ingest.presets import reference_model
 
-#: the reference model that fits each demo export layout
-PRESET_MODELS = {
-    "salesforce-field-history": "lead_to_order.bpmn",
-    "salesforce-opportunity-history": "opportunity_pipeline.bpmn",
-    "jira-changelog": "it_support_ticket.bpmn",
-}
 NOT_MAPPED = "(not in the log)"
 
 cur = require_log()
@@ -46,7 +41,7 @@ if source == "Bundled model":
     else:
         preset = cur.log.report.preset if cur.log.report else None
         if st.session_state.get("pm:cf_for") != cur.fingerprint:
-            suggested = PRESET_MODELS.get(preset or "")
+            suggested = reference_model(preset)
             if suggested not in models:  # the model whose task names the log uses most
                 suggested = max(models, key=lambda m: len(bpmn.match_labels(
                     app_state.cached("bpmn_model", (m,), lambda m=m: bpmn.read_bpmn(models[m]), scope=m),

@@ -7,8 +7,8 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from app_pages import _state as app_state
 from app_pages._guards import require_library, require_log
-from processmining import app_state
 
 SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from processmining import app_state
+from app_pages import _state as app_state
 from processmining.model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from processmining import app_state
+from app_pages import _state as app_state
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")

@@ -1,7 +1,7 @@
 """``processmining discover`` (process map / BPMN) and ``processmining bottlenecks`` (where time is lost).
 
 Thin shells over :mod:`processmining.discovery`, :mod:`processmining.render`,
-:mod:`processmining.filters` and :mod:`processmining.bottlenecks`. Both read
+:mod:`processmining.filters` and :mod:`processmining.performance.bottlenecks`. Both read
 LOG like ``convert`` (same mapping flags and presets) and accept the same
 filter flags, applied in the order listed in ``--help`` and recorded in the
 log's history.
@@ -255,7 +255,7 @@ def bottlenecks(
     """Where is time lost? Bottleneck ranking, SLA breaches, stuck cases, rework, ping-pong, handovers, funnel."""
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
-    from ..bottlenecks import bottleneck_report, parse_sla
+    from ..performance import bottleneck_report, parse_sla
     from ..render import format_duration
 
     targets = [parse_sla(s) for s in sla or []]  # malformed targets fail before the log is read
