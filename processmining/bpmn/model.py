@@ -13,6 +13,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .labels import normalise_label
+
 #: BPMN task types (local XML names) that become visible steps.
 TASK_TYPES = frozenset(
     {
@@ -75,6 +77,9 @@ class BpmnNode:
     triggered_by_event: bool = False
     is_for_compensation: bool = False
     link_name: str | None = None
+    #: the link event definition's id and, for a throw, the id of the catch definition it names (``target``)
+    link_ref: str | None = None
+    link_target: str | None = None
     line: int | None = None
 
     @property
@@ -328,14 +333,22 @@ class BpmnModel:
 
     @property
     def tasks(self) -> list[BpmnNode]:
-        """Task nodes (every task type) of the chosen process, incl. those inside sub-processes."""
-        return [n for n in self.nodes.values() if n.is_task]
+        """The visible steps of the chosen process, incl. those inside sub-processes: task nodes (every task
+        type) and call activities read as one step (the called process is not in the file)."""
+        return [n for n in self.nodes.values() if n.is_task or self.is_opaque_call(n)]
+
+    def is_opaque_call(self, node: BpmnNode) -> bool:
+        """A call activity whose called process is not in the file (or empty): one step named like the call."""
+        if node.type != "callActivity":
+            return False
+        called = self.processes.get(node.called_element or "")
+        return not (called and called[0])
 
     def lane_of(self, task_name: str) -> str | None:
-        """The lane (role) name of the task with this name (trimmed, case-folded match), or None."""
-        key = " ".join(task_name.split()).casefold()
-        for n in self.nodes.values():
-            if n.is_task and n.label.casefold() == key and n.lane:
+        """The lane (role) name of the task with this name (:func:`normalise_label` match), or None."""
+        key = normalise_label(task_name)
+        for n in self.tasks:
+            if normalise_label(n.label) == key and n.lane:
                 lane = self.lanes.get(n.lane)
                 return lane.name if lane else None
         return None

@@ -55,6 +55,10 @@ class CoreNet:
     #: element/flow record of silent steps folded into the initial marking (a start event, its flow)
     initial_hits: tuple[str, ...] = ()
     initial_flows: tuple[str, ...] = ()
+    #: place -> its complement place (holds a token exactly while the place is empty; see ``complement``)
+    guarded: dict[int, int] = field(default_factory=dict)
+    #: complement place -> the place it complements
+    complement_of: dict[int, int] = field(default_factory=dict)
 
     def place(self, name: str) -> int:
         self.places.append(f"{name}#{len(self.places)}")
@@ -63,9 +67,43 @@ class CoreNet:
 
     def add(self, label: str | None, element: str, pre: Iterable[int] | dict[int, int], post: Iterable[int] | dict[int, int],
             *, hits: tuple[str, ...] = (), flows: tuple[str, ...] = ()) -> Trans:
-        t = Trans(f"t{len(self.trans)}_{element}", label, element, _bag(pre), _bag(post), hits=hits, flows=flows)
+        """A new transition; arcs to complement places are managed here (callers never name them)."""
+        pre_bag = {p: w for p, w in _bag(pre).items() if p not in self.complement_of}
+        post_bag = {p: w for p, w in _bag(post).items() if p not in self.complement_of}
+        t = Trans(f"t{len(self.trans)}_{element}", label, element, pre_bag, post_bag, hits=hits, flows=flows)
+        self._keep_complements(t)
         self.trans.append(t)
         return t
+
+    def complement(self, p: int) -> int:
+        """The complement place of ``p`` (created on first use): marked exactly while ``p`` is empty.
+
+        Reading it tests that ``p`` is empty (exact while ``p`` never holds more than one token). Every
+        transition that fills ``p`` takes the complement token, every one that empties ``p`` puts it back;
+        such transitions are kept out of reductions.
+        """
+        if p in self.guarded:
+            return self.guarded[p]
+        c = self.place(f"empty:{self.places[p].split('#')[0]}")
+        self.guarded[p] = c
+        self.complement_of[c] = p
+        if not self.initial.get(p):
+            self.initial[c] = 1
+        for t in self.trans:
+            if t.alive:
+                self._keep_complements(t, only=p)
+        return c
+
+    def _keep_complements(self, t: Trans, only: int | None = None) -> None:
+        for p, c in self.guarded.items():
+            if only is not None and p != only:
+                continue
+            if p in t.post and p not in t.pre:
+                t.pre[c] = 1
+                t.keep = True
+            elif p in t.pre and p not in t.post:
+                t.post[c] = 1
+                t.keep = True
 
     def live(self) -> list[Trans]:
         return [t for t in self.trans if t.alive]
@@ -306,7 +344,15 @@ def explore(
     timeout_s: float = 5.0,
     token_bound: int = 64,
 ) -> StateSpace:
-    """Breadth-first reachability over ``transitions`` (indices; default all live) from ``initial``."""
+    """Breadth-first reachability over ``transitions`` (indices; default all live) from ``initial``.
+
+    Complement places (see :meth:`CoreNet.complement`) of places empty in ``initial`` are marked too.
+    """
+    if net.guarded:
+        initial = dict(initial)
+        for p, c in net.guarded.items():
+            if c not in initial and not initial.get(p):
+                initial[c] = 1
     idx = transitions if transitions is not None else [i for i, t in enumerate(net.trans) if t.alive]
     tlist = [(i, tuple(net.trans[i].pre.items()), tuple(net.trans[i].post.items())) for i in idx]
     by_place: dict[int, list[int]] = {}

@@ -146,12 +146,10 @@ def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: 
             ref.records = {t.name: (t.hits, t.flows) for t in model.core.live()}
             ref.initial_record = (model.core.initial_hits, model.core.initial_flows)
         return ref
-    from ..bpmn.petri import build_core
+    from ..bpmn import compile_net
 
     match = match_labels(model, list(activities), mapping=label_mapping)
-    if model.report.problems:
-        to_petri_net(model, label_map=match.label_map)  # raises the BpmnError that names the elements
-    core = build_core(model).core
+    core = compile_net(model)  # raises the BpmnError that names the elements
     renames = {" ".join(k.split()): v for k, v in match.label_map.items()}
     live = sorted(core.live(), key=lambda t: t.name)
     used = sorted({p for t in live for p in (*t.pre, *t.post)} | set(core.initial) | set(core.final))
