@@ -181,7 +181,8 @@ class Scope:
             if not silent_starts:
                 where = f"sub-process {self.parent}" if self.parent else f"process {self.b.model.process_id}"
                 raise BpmnError(
-                    f"{where} has no start event and every node has an incoming flow: nowhere to start",
+                    f"{where} has no start event and every node has an incoming flow: nowhere to start; add a "
+                    "start event before the first step",
                     source=self.b.model.source,
                     element=self.parent or self.b.model.process_id,
                 )
@@ -373,12 +374,13 @@ class Scope:
         """Build the activity between ``act`` and ``body_out``; return the markings in which it is active."""
         if n.type in TASK_TYPES:
             return self._task(n, act, body_out)
+        if n.type in SUBPROCESS_TYPES and not any(c.parent == n.id for c in self.all_nodes.values()):
+            self.b.note(n, "approximated", f"collapsed sub-process whose content is not in the file: read as one "
+                                           f"step {n.label!r}" if n.label else
+                        "collapsed sub-process whose content is not in the file and that has no name: a silent step")
+            return self._task(n, act, body_out)
         if n.type == "adHocSubProcess":
             return self._adhoc(n, act, body_out)
-        if n.type in SUBPROCESS_TYPES and not any(c.parent == n.id for c in self.all_nodes.values()):
-            self.add(None, n, {act: 1}, body_out)
-            self.b.note(n, "approximated", "collapsed sub-process whose content is not in the file: a silent step")
-            return [{act: 1}]
         if n.type in SUBPROCESS_TYPES:
             return self._subprocess(n, act, body_out, self.all_nodes, self.all_flows, n.id, self.override)
         if n.type == "callActivity":
@@ -410,7 +412,7 @@ class Scope:
         """One visible transition per task (loops and counters use silent steps), so every task has exactly
         one transition: pm4py's token replay looks transitions up by label."""
         label = self.b.label(n)
-        if label is None and n.type != "callActivity":
+        if label is None and n.is_task:
             self.b.note(n, "approximated", "unnamed task: a silent step (it cannot match a log activity)")
         if n.loop is None:
             self.add(label, n, {act: 1}, out)

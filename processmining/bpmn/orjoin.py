@@ -216,8 +216,9 @@ def guard_joins(b: Builder, joins: list[UnpairedJoin], first_trans: int, entry: 
             t = net.trans[ti]
             for p in sorted(block):
                 c = net.complement(p)
-                t.pre[c] = 1
-                t.post[c] = 1
+                t.pre[c] = 1  # p must be empty; a join that fills p itself (a loop) keeps the complement taken
+                if not (p in t.post and p not in t.pre):
+                    t.post[c] = 1
             t.keep = True
         b.or_joins.append(j)
 

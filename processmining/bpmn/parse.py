@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ..errors import BpmnError, IngestError, UnsafeInputError
-from ..safe_input import parse_xml, read_bytes
+from ..safe_input import read_bytes
 from .labels import normalise_label
+from .xmlfix import parse_bpmn_xml
 from .model import (
     ACTIVITY_TYPES,
     FLOW_NODE_TYPES,
@@ -131,7 +132,7 @@ def read_bpmn(
     """
     try:
         raw = read_bytes(source, name=name)
-        root = parse_xml(raw.data, raw.name, expected_roots=("definitions",))
+        root, repairs = parse_bpmn_xml(raw.data, raw.name)
     except UnsafeInputError:
         raise
     except IngestError as exc:
@@ -139,6 +140,7 @@ def read_bpmn(
     from .validate import validate_model
 
     model = _build_model(root, raw.name, raw.sha256, process)
+    model.report.warnings[:0] = repairs
     validate_model(model)
     return model
 
