@@ -341,3 +341,39 @@ def test_nodes_a_tool_wrote_into_another_process_are_adopted():
         "read as part of 'P'"
     ]
     check(xml, ["A B", "X"], ["A X B", "B"])
+
+
+def test_conform_on_an_or_join_model_agrees_with_pm4py_on_the_same_net():
+    # our alignment engine reads the complement places like any place: the same fitness as pm4py
+    import pandas as pd
+    import pm4py
+
+    from processmining.conformance import conform, reference_net
+    from processmining.model import EventLog
+
+    body = (S + t("A", "B", "C", "D") + '<parallelGateway id="p"/><exclusiveGateway id="x"/>'
+            '<inclusiveGateway id="j"/><endEvent id="e2"/>' + E)
+    model = read_bpmn(bpmn(body, "s>p p>A p>x x>B x>D D>e2 A>j B>j j>C C>e"))
+    cases = {"ok1": "A B C", "ok2": "D A C", "early": "A C B", "skip": "A C"}
+    rows = [{"case:concept:name": c, "concept:name": a, "time:timestamp": pd.Timestamp("2024-01-01", tz="UTC")
+             + pd.Timedelta(hours=i)} for c, tr in cases.items() for i, a in enumerate(tr.split())]
+    log = EventLog.from_frame(pd.DataFrame(rows))
+    res = conform(log, model, processes=1, precision=False)
+    assert res.summary["fitting_cases"] == 2
+    assert sorted(res.deviations["case_id"].unique()) == ["early", "skip"]
+    net, im, fm = reference_net(model, log.activities).pm4py_net
+    expected = pm4py.fitness_alignments(log.to_pm4py(), net, im, fm)["log_fitness"]
+    assert res.summary["fitness"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_or_join_falls_back_to_not_waiting_when_a_guarded_branch_can_hold_two_tokens():
+    # A and B both pass the merge x, so two tokens can wait before it at once: the emptiness test of the
+    # join cannot be exact, and the report says how the join is read instead
+    body = (S + t("A", "B", "C", "D") + '<parallelGateway id="p"/><exclusiveGateway id="x"/>'
+            '<inclusiveGateway id="j"/>' + E)
+    model = read_bpmn(bpmn(body, "s>p p>A p>B p>C A>x B>x x>j C>j j>D D>e"))
+    detail = next(e for e in model.report.elements if e.id == "j")
+    assert detail.status == "approximated"
+    assert detail.detail == ("inclusive join without a matching split: fires for every set of arrived branches "
+                             "without waiting for branches still running (a branch upstream of it can hold two "
+                             "tokens at once (at in:x))")
