@@ -377,3 +377,21 @@ def test_or_join_falls_back_to_not_waiting_when_a_guarded_branch_can_hold_two_to
     assert detail.detail == ("inclusive join without a matching split: fires for every set of arrived branches "
                              "without waiting for branches still running (a branch upstream of it can hold two "
                              "tokens at once (at in:x))")
+
+
+def test_subprocess_whose_branches_end_in_different_numbers_of_end_events():
+    # one branch ends in one end event, the other forks into two: BPMN completes the sub-process when no
+    # token is left inside, so F follows after B alone or after both C and D, never after C alone
+    sub = ('<subProcess id="sp"><startEvent id="ss"/><exclusiveGateway id="x"/><parallelGateway id="p"/>'
+           + t("B", "C", "D") + '<endEvent id="se1"/><endEvent id="se2"/><endEvent id="se3"/>'
+           '<sequenceFlow id="g1" sourceRef="ss" targetRef="x"/><sequenceFlow id="g2" sourceRef="x" targetRef="B"/>'
+           '<sequenceFlow id="g3" sourceRef="x" targetRef="p"/><sequenceFlow id="g4" sourceRef="B" targetRef="se1"/>'
+           '<sequenceFlow id="g5" sourceRef="p" targetRef="C"/><sequenceFlow id="g6" sourceRef="p" targetRef="D"/>'
+           '<sequenceFlow id="g7" sourceRef="C" targetRef="se2"/><sequenceFlow id="g8" sourceRef="D" targetRef="se3"/>'
+           '</subProcess>')
+    xml = bpmn(S + t("A", "F") + sub + E, "s>A A>sp sp>F F>e")
+    model = read_bpmn(xml)
+    assert next(e.detail for e in model.report.elements if e.id == "sp") == (
+        "its branches end in different numbers of end events: it completes once no token is left inside (BPMN "
+        "sub-process completion)")
+    check(xml, ["A B F", "A C D F", "A D C F"], ["A C F", "A B C D F", "A F", "A C F D"])

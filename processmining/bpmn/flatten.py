@@ -472,17 +472,20 @@ class Scope:
         frag_trans = list(range(first_trans, len(self.net.trans)))
         space = explore(self.net, {start: 1}, transitions=frag_trans, max_states=20_000, timeout_s=3.0)
         k = 1
+        varying = False
         if space.complete:
             enabled_from = {i for i, e in enumerate(space.edges) if e}
             raised = {p for (sp, _k), p in self.b.raise_places.items() if sp == n.id}
             counts = {dict(m).get(end, 0) for i, m in enumerate(space.markings)
                       if i not in enabled_from and not any(p in raised for p, _ in m)}
             counts.discard(0)
-            if len(counts) > 1:
-                raise self.b.err(n, f"its branches end in a varying number of end events ({sorted(counts)}), "
-                                    "so its completion cannot be expressed exactly")
-            if counts:
+            if len(counts) > 1 and self.b.or_mode == "local":
+                raise self.b.err(n, f"its branches end in a varying number of end events ({sorted(counts)}) and "
+                                    f"its completion cannot be checked ({self.b.or_reason}): end every branch in "
+                                    "an end event of its own, or merge them before one end event")
+            if len(counts) == 1:
                 k = counts.pop()
+            varying = len(counts) > 1
         elif any(sum(self.net.trans[t].post.values()) > sum(self.net.trans[t].pre.values()) for t in frag_trans):
             raise self.b.err(n, f"cannot determine how its parallel branches complete ({space.reason})")
         done = end
@@ -496,6 +499,8 @@ class Scope:
                 nxt = self.net.place(f"ended:{n.id}:{i}")
                 self.add(None, n, {end: 1, done: 1}, {nxt: 1}, hit=False)
                 done = nxt
+        if varying:
+            done = self._all_ended(n, enter, restart, end, first_place, first_trans)
         if any(e.cancel_activity for e in self.boundary.get(n.id, [])):
             self.b.body_states[n.id] = self._cancel_states(n, restart, done, first_trans)
             for (sp, kind), place in self.b.raise_places.items():
@@ -520,6 +525,41 @@ class Scope:
                  if self.net.place_alive[p] and p != done and p not in self.net.complement_of]
         return [{p: 1} for p in (start, end, *inner)]
 
+
+    def _all_ended(self, n: BpmnNode, enter, restart: dict[int, int], end: int, first_place: int,
+                   first_trans: int) -> int:
+        """Completion when branches end in different numbers of end events: no token is left inside (BPMN).
+
+        End tokens are collected into one; the completing step tests that every place of the body is
+        empty (complement places, checked exact by :func:`orjoin.settle`). Returns the completed place.
+        """
+        net = self.net
+        body = [p for p in range(first_place, len(net.places)) if net.place_alive[p] and p not in net.complement_of]
+        open_ = net.place(f"open:{n.id}")
+        enter.post[open_] = 1
+        restart[open_] = 1
+        ended = net.place(f"ended:{n.id}")
+        # each step that ends a branch gets its own place, so that no place needs two tokens
+        for i, t in enumerate([t for t in net.trans[first_trans:] if t.alive and end in t.post]):
+            own = net.place(f"end:{n.id}:{i}")
+            t.post[own] = t.post.pop(end)
+            body.append(own)
+            self.add(None, n, {own: 1, open_: 1}, {ended: 1}, hit=False)
+            self.add(None, n, {own: 1, ended: 1}, {ended: 1}, hit=False)
+            # a branch that always ends first (or never first) leaves one of the two unused: settle drops it
+            k = len(net.trans)
+            self.b.or_joins.append(orjoin.UnpairedJoin(n, {k - 2: frozenset(), k - 1: frozenset()}, frozenset()))
+        completed = net.place(f"completed:{n.id}")
+        t = self.add(None, n, {ended: 1}, {completed: 1}, hit=False)
+        for p in body:
+            c = net.complement(p)
+            t.pre[c] = 1
+            t.post[c] = 1
+        t.keep = True
+        self.b.or_joins.append(orjoin.UnpairedJoin(n, {len(net.trans) - 1: frozenset()}, frozenset()))
+        self.b.notes[n.id] = ("mapped", "its branches end in different numbers of end events: it completes once "
+                                        "no token is left inside (BPMN sub-process completion)")
+        return completed
 
     def _raised_states(self, restart: dict[int, int], place: int, first_trans: int) -> list | None:
         """Markings of a sub-process body that hold a thrown error/escalation token (whole marking is consumed)."""
