@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import BpmnError
-from . import orjoin
+from . import completion, orjoin
 from .labels import normalise_label
 from .model import SUBPROCESS_TYPES, TASK_TYPES, BpmnFlow, BpmnNode
 from .netcore import CoreNet, explore
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 #: end-event kinds that a boundary event of the enclosing sub-process catches
 THROWN = ("error", "escalation", "cancel")
-MAX_INTERRUPT_STATES = 400
 
 
 class Builder(Protocol):
@@ -500,12 +499,12 @@ class Scope:
                 self.add(None, n, {end: 1, done: 1}, {nxt: 1}, hit=False)
                 done = nxt
         if varying:
-            done = self._all_ended(n, enter, restart, end, first_place, first_trans)
+            done = completion.all_ended(self, n, enter, restart, end, first_place, first_trans)
         if any(e.cancel_activity for e in self.boundary.get(n.id, [])):
-            self.b.body_states[n.id] = self._cancel_states(n, restart, done, first_trans)
+            self.b.body_states[n.id] = completion.cancel_states(self, n, restart, done, first_trans)
             for (sp, kind), place in self.b.raise_places.items():
                 if sp == n.id:
-                    self.b.raise_states[(sp, kind)] = self._raised_states(restart, place, first_trans)
+                    self.b.raise_states[(sp, kind)] = completion.raised_states(self, restart, place, first_trans)
         self.add(None, n, {done: 1}, out, hit=False)
         if n.loop is not None:
             self.add(None, n, {done: 1}, restart)  # each further iteration is one more execution
@@ -524,83 +523,6 @@ class Scope:
         inner = [p for p in range(first_place, len(self.net.places))
                  if self.net.place_alive[p] and p != done and p not in self.net.complement_of]
         return [{p: 1} for p in (start, end, *inner)]
-
-
-    def _all_ended(self, n: BpmnNode, enter, restart: dict[int, int], end: int, first_place: int,
-                   first_trans: int) -> int:
-        """Completion when branches end in different numbers of end events: no token is left inside (BPMN).
-
-        End tokens are collected into one; the completing step tests that every place of the body is
-        empty (complement places, checked exact by :func:`orjoin.settle`). Returns the completed place.
-        """
-        net = self.net
-        body = [p for p in range(first_place, len(net.places)) if net.place_alive[p] and p not in net.complement_of]
-        open_ = net.place(f"open:{n.id}")
-        enter.post[open_] = 1
-        restart[open_] = 1
-        ended = net.place(f"ended:{n.id}")
-        # each step that ends a branch gets its own place, so that no place needs two tokens
-        for i, t in enumerate([t for t in net.trans[first_trans:] if t.alive and end in t.post]):
-            own = net.place(f"end:{n.id}:{i}")
-            t.post[own] = t.post.pop(end)
-            body.append(own)
-            self.add(None, n, {own: 1, open_: 1}, {ended: 1}, hit=False)
-            self.add(None, n, {own: 1, ended: 1}, {ended: 1}, hit=False)
-            # a branch that always ends first (or never first) leaves one of the two unused: settle drops it
-            k = len(net.trans)
-            self.b.or_joins.append(orjoin.UnpairedJoin(n, {k - 2: frozenset(), k - 1: frozenset()}, frozenset()))
-        completed = net.place(f"completed:{n.id}")
-        t = self.add(None, n, {ended: 1}, {completed: 1}, hit=False)
-        for p in body:
-            c = net.complement(p)
-            t.pre[c] = 1
-            t.post[c] = 1
-        t.keep = True
-        self.b.or_joins.append(orjoin.UnpairedJoin(n, {len(net.trans) - 1: frozenset()}, frozenset()))
-        self.b.notes[n.id] = ("mapped", "its branches end in different numbers of end events: it completes once "
-                                        "no token is left inside (BPMN sub-process completion)")
-        return completed
-
-    def _raised_states(self, restart: dict[int, int], place: int, first_trans: int) -> list | None:
-        """Markings of a sub-process body that hold a thrown error/escalation token (whole marking is consumed)."""
-        frag = list(range(first_trans, len(self.net.trans)))
-        space = explore(self.net, restart, transitions=frag, max_states=20_000, timeout_s=3.0)
-        if not space.complete:
-            return None
-        states = [m for m in space.markings if any(p == place for p, _ in m)]
-        if len(states) > MAX_INTERRUPT_STATES or any(c != 1 for m in states for _, c in m):
-            return None
-        return states
-
-    def _cancel_states(self, n: BpmnNode, restart: dict[int, int], done: int, first_trans: int) -> list | None:
-        """Markings of a sub-process body in which it can still be cancelled (visible work may follow)."""
-        frag = list(range(first_trans, len(self.net.trans)))
-        space = explore(self.net, restart, transitions=frag, max_states=20_000, timeout_s=3.0)
-        if not space.complete:
-            return None
-        # a state counts only while a visible step can still follow; after the last visible step the
-        # sub-process is completing, and cancelling there would look like cancelling after completion
-        back: list[list[int]] = [[] for _ in space.markings]
-        useful = [False] * len(space.markings)
-        for i, out in enumerate(space.edges):
-            for ti, j in out:
-                back[j].append(i)
-                if self.net.trans[ti].label is not None:
-                    useful[i] = True
-        stack = [i for i, u in enumerate(useful) if u]
-        while stack:
-            j = stack.pop()
-            for i in back[j]:
-                if not useful[i]:
-                    useful[i] = True
-                    stack.append(i)
-        useful[0] = True
-        states = [m for i, m in enumerate(space.markings) if useful[i] and m != ((done, 1),)]
-        if len(states) > MAX_INTERRUPT_STATES or any(c != 1 for m in states for _, c in m):
-            return None
-        return states
-
-
 
 
 def _inside(node: BpmnNode, ancestor: str, nodes: Mapping[str, BpmnNode]) -> bool:

@@ -18,7 +18,6 @@ from lxml import etree
 from ..errors import BpmnError, IngestError, UnsafeInputError
 from ..safe_input import read_bytes
 from .labels import normalise_label
-from .xmlfix import parse_bpmn_xml
 from .model import (
     ACTIVITY_TYPES,
     FLOW_NODE_TYPES,
@@ -35,6 +34,7 @@ from .model import (
     Pool,
     Shape,
 )
+from .xmlfix import parse_bpmn_xml
 
 _IGNORED_ARTIFACTS = {
     "dataObject": "data object: not control flow",

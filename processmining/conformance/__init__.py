@@ -136,7 +136,7 @@ def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: 
         compiled = CompiledNet.from_pm4py(net, im, fm)
         trans_elem = {str(t.name): str(t.name) for t in net.transitions}
         return _finish(compiled, trans_elem, name="model", sha="", pm4py=(net, im, fm))
-    from ..bpmn import ConvertedNet, match_labels, to_petri_net
+    from ..bpmn import ConvertedNet, match_labels
 
     if isinstance(model, ConvertedNet):
         compiled = CompiledNet.from_pm4py(model.net, model.initial_marking, model.final_marking)
