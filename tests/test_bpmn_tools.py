@@ -396,3 +396,20 @@ def test_subprocess_whose_branches_end_in_different_numbers_of_end_events():
         "its branches end in different numbers of end events: it completes once no token is left inside (BPMN "
         "sub-process completion)")
     check(xml, ["A B F", "A C D F", "A D C F"], ["A C F", "A B C D F", "A F", "A C F D"])
+
+
+def test_malformed_diagram_coordinates_are_reported_not_drawn_at_zero():
+    di = ('<bpmndi:BPMNDiagram id="D"><bpmndi:BPMNPlane id="PL" bpmnElement="P">'
+          '<bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="100" y="80" width="36" height="36"/>'
+          '</bpmndi:BPMNShape>\n<bpmndi:BPMNShape id="A_di" bpmnElement="A"><dc:Bounds x="2OO" y="80" width="100" '
+          'height="80"/></bpmndi:BPMNShape>\n<bpmndi:BPMNEdge id="f0_di" bpmnElement="f0"><di:waypoint x="136" '
+          'y="98"/><di:waypoint x="200" y="NaN"/></bpmndi:BPMNEdge></bpmndi:BPMNPlane></bpmndi:BPMNDiagram>')
+    xml = camunda([("startEvent", "s", ""), ("task", "A", "A"), ("endEvent", "e", "")], "s>A A>e", di)
+    xml = xml.replace(b'id="d" exporter', b'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" id="d" exporter')
+    model = read_bpmn(xml)
+    assert [w for w in model.report.warnings if w.startswith("diagram")] == [
+        "diagram BPMNShape of 'A': Bounds (line 11) has x='2OO', not a number: left out of the drawing",
+        "diagram BPMNEdge of 'f0': waypoint (line 12) has y='NaN', not a finite number: left out of the drawing",
+    ]
+    assert set(model.diagram.shapes) == {"s"} and model.diagram.edges == {}
+    assert model.report.usable

@@ -10,6 +10,7 @@ default the one with the most tasks) and the report says which and why.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -203,7 +204,7 @@ def _build_model(root: etree._Element, source: str, sha256: str, wanted: str | N
         if s is not chosen:
             for n in s.nodes.values():
                 other[n.id] = (n.type, n.label)
-    diagram = _read_diagram(root, chosen.id, collaboration_pools)
+    diagram = _read_diagram(root, chosen.id, collaboration_pools, report.warnings)
     report.has_diagram = bool(diagram)
     return BpmnModel(
         source=source,
@@ -415,11 +416,23 @@ def _collect_lanes(process_el: etree._Element, scope: _Scope) -> None:
             scope.nodes[node_id] = _replace(node, lane=lane_id)
 
 
+class _BadCoordinate(ValueError):
+    pass
+
+
 def _float(el: etree._Element, attr: str) -> float:
+    """A DI coordinate; raises :class:`_BadCoordinate` (naming the line) when it is missing or not a finite number."""
+    value = el.get(attr)
+    where = f"{_local(el)} (line {el.sourceline})"
+    if value is None:
+        raise _BadCoordinate(f"{where} has no {attr}")
     try:
-        return float(el.get(attr) or 0.0)
+        out = float(value)
     except ValueError:
-        return 0.0
+        raise _BadCoordinate(f"{where} has {attr}={value!r}, not a number") from None
+    if not math.isfinite(out):
+        raise _BadCoordinate(f"{where} has {attr}={value!r}, not a finite number")
+    return out
 
 
 def _bounds(el: etree._Element | None) -> Bounds | None:
@@ -435,8 +448,11 @@ def _opt_bool(value: str | None) -> bool | None:
     return None if value is None else _bool(value, False)
 
 
-def _read_diagram(root: etree._Element, process_id: str, pools: dict[str, Pool]) -> Diagram:
-    """DI of the plane that shows the chosen process (or its collaboration); else the first plane."""
+def _read_diagram(root: etree._Element, process_id: str, pools: dict[str, Pool], warnings: list[str]) -> Diagram:
+    """DI of the plane that shows the chosen process (or its collaboration); else the first plane.
+
+    A shape or edge whose coordinates are not numbers is left out of the drawing, with a warning.
+    """
     planes = [p for d in root if _local(d) == "BPMNDiagram" for p in d if _local(p) == "BPMNPlane"]
     if not planes:
         return Diagram()
@@ -449,21 +465,28 @@ def _read_diagram(root: etree._Element, process_id: str, pools: dict[str, Pool])
         ref = el.get("bpmnElement")
         if not ref:
             continue
-        label_el = next((c for c in el if _local(c) == "BPMNLabel"), None)
-        label = _bounds(label_el)
-        if kind == "BPMNShape":
-            b = _bounds(el)
-            if b is not None and ref not in diagram.shapes:
-                diagram.shapes[ref] = Shape(
-                    ref,
-                    b,
-                    label,
-                    _opt_bool(el.get("isExpanded")),
-                    _opt_bool(el.get("isHorizontal")),
-                    _opt_bool(el.get("isMarkerVisible")),
-                )
-        elif kind == "BPMNEdge":
-            pts = tuple((_float(w, "x"), _float(w, "y")) for w in el if _local(w) == "waypoint")
-            if len(pts) >= 2 and ref not in diagram.edges:
-                diagram.edges[ref] = Edge(ref, pts, label)
+        try:
+            _read_shape(el, kind, ref, diagram)
+        except _BadCoordinate as exc:
+            warnings.append(f"diagram {kind} of {ref!r}: {exc}: left out of the drawing")
     return diagram
+
+
+def _read_shape(el: etree._Element, kind: str, ref: str, diagram: Diagram) -> None:
+    label_el = next((c for c in el if _local(c) == "BPMNLabel"), None)
+    label = _bounds(label_el)
+    if kind == "BPMNShape":
+        b = _bounds(el)
+        if b is not None and ref not in diagram.shapes:
+            diagram.shapes[ref] = Shape(
+                ref,
+                b,
+                label,
+                _opt_bool(el.get("isExpanded")),
+                _opt_bool(el.get("isHorizontal")),
+                _opt_bool(el.get("isMarkerVisible")),
+            )
+    elif kind == "BPMNEdge":
+        pts = tuple((_float(w, "x"), _float(w, "y")) for w in el if _local(w) == "waypoint")
+        if len(pts) >= 2 and ref not in diagram.edges:
+            diagram.edges[ref] = Edge(ref, pts, label)
