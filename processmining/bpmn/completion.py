@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from . import orjoin
 from .model import BpmnNode
-from .netcore import explore
+from .netcore import can_reach, explore
 
 if TYPE_CHECKING:
     from .flatten import Scope
@@ -62,6 +62,7 @@ def raised_states(sc: Scope, restart: dict[int, int], place: int, first_trans: i
         return None
     return states
 
+
 def cancel_states(sc: Scope, n: BpmnNode, restart: dict[int, int], done: int, first_trans: int) -> list | None:
     """Markings of a sub-process body in which it can still be cancelled (visible work may follow)."""
     frag = list(range(first_trans, len(sc.net.trans)))
@@ -70,20 +71,8 @@ def cancel_states(sc: Scope, n: BpmnNode, restart: dict[int, int], done: int, fi
         return None
     # a state counts only while a visible step can still follow; after the last visible step the
     # sub-process is completing, and cancelling there would look like cancelling after completion
-    back: list[list[int]] = [[] for _ in space.markings]
-    useful = [False] * len(space.markings)
-    for i, out in enumerate(space.edges):
-        for ti, j in out:
-            back[j].append(i)
-            if sc.net.trans[ti].label is not None:
-                useful[i] = True
-    stack = [i for i, u in enumerate(useful) if u]
-    while stack:
-        j = stack.pop()
-        for i in back[j]:
-            if not useful[i]:
-                useful[i] = True
-                stack.append(i)
+    visible_next = {i for i, out in enumerate(space.edges) if any(sc.net.trans[ti].label is not None for ti, _ in out)}
+    useful = can_reach(space, visible_next)
     useful[0] = True
     states = [m for i, m in enumerate(space.markings) if useful[i] and m != ((done, 1),)]
     if len(states) > MAX_INTERRUPT_STATES or any(c != 1 for m in states for _, c in m):
