@@ -252,14 +252,18 @@ def settle(b: Builder) -> None:
         raise LocalOrJoins(f"its state space could not be explored: {space.reason}")
     producers = [i for i, t in enumerate(net.trans)
                  if t.alive and any(p in net.guarded and p not in t.pre for p in t.post)]
+    heavy = next((p for i in producers for p, w in net.trans[i].post.items() if p in net.guarded and w > 1), None)
+    if heavy is not None:
+        raise LocalOrJoins(f"a step puts two tokens on one branch before it (at {net.places[heavy].split('#')[0]})")
     for m in space.markings:
         md = dict(m)
         for i in producers:
             t = net.trans[i]
             enabled = all(md.get(q, 0) >= w for q, w in t.pre.items() if q not in net.complement_of)
-            if enabled and any(md.get(p, 0) for p in t.post if p in net.guarded and p not in t.pre):
+            full = [p for p in t.post if p in net.guarded and p not in t.pre and md.get(p, 0)]
+            if enabled and full:
                 raise LocalOrJoins(f"a branch upstream of it can hold two tokens at once "
-                                   f"(at {net.places[next(p for p in t.post if p in net.guarded)].split('#')[0]})")
+                                   f"(at {net.places[full[0]].split('#')[0]})")
     fired = {ti for out in space.edges for ti, _ in out}
     for j in b.or_joins:
         if any(ti in fired for ti in j.subsets):
