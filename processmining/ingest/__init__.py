@@ -181,6 +181,9 @@ def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *
             if chosen:
                 warnings.append("guessed columns: " + ", ".join(f"{k}={v!r}" for k, v in chosen.items())
                                 + " (override with --case/--activity/--timestamp/--resource)")
+            if not m.get("timestamp"):
+                warnings.append("no column holds timestamps: the file order is the event order "
+                                "(name one with --timestamp)")
         return long_shape(table, case=m.get("case"), activity=m.get("activity"), timestamp=m.get("timestamp"),
                           resource=m.get("resource"), end_timestamp=m.get("end_timestamp"), dayfirst=dayfirst,
                           timezone=timezone)

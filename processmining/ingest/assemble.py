@@ -39,13 +39,19 @@ MISSING_ACTIVITY = "missing activity"
 MISSING_TIMESTAMP = "missing timestamp"
 
 
+def has_times(staged: Staged) -> bool:
+    """Whether the source has event times: some value in its timestamp column (parsed or not)."""
+    f = staged.frame
+    return bool(f["_ts"].notna().any() or f["_ts_err"].notna().any()) or len(f) == 0
+
+
 def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, list[QuarantinedRow]]:
     f = staged.frame
     case_col = mapping.get("case")
     act_col = mapping.get("activity")
     no_case = f["_case"].isna().to_numpy()
     no_act = f["_activity"].isna().to_numpy() & ~no_case
-    no_ts = (f["_ts"].isna() & f["_ts_err"].isna()).to_numpy() & ~no_case & ~no_act
+    no_ts = (f["_ts"].isna() & f["_ts_err"].isna()).to_numpy() & ~no_case & ~no_act & has_times(staged)
     bad_ts = f["_ts_err"].notna().to_numpy() & ~no_case & ~no_act
     out: list[QuarantinedRow] = []
     for row in f.loc[no_case, "_row"]:
@@ -143,7 +149,8 @@ def assemble(
     for c in ok.columns:
         if c not in INTERNAL:
             df[c] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
-    duplicates = _count_duplicates(case_codes, act_codes, ts_i, res_codes)
+    # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
+    duplicates = _count_duplicates(case_codes, act_codes, ts_i, res_codes) if has_times(staged) else 0
 
     report = IngestReport(
         source=source, sha256=sha256, shape=shape, preset=preset, mapping=mapping, timezone=timezone,
@@ -159,6 +166,8 @@ def assemble(
     if duplicates:
         report.warnings.append(f"{duplicates:,} events repeat an earlier event exactly (case, activity, timestamp, "
                                "resource); kept")
+    report.has_timestamps = has_times(staged)
     report.check_balance()
+    report.require_events()
     # Same invariants as EventLog.from_frame (canonical columns, UTC, text dtypes, sorted), without a text sort.
     return EventLog(df=df, report=report, name=name or source)

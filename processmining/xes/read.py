@@ -552,7 +552,8 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     no_act = np.ones(n_ev, dtype=bool)
     if act is not None:
         no_act = np.array(act.values.isna(), dtype=bool) | np.array(act.values.str.len().eq(0).fillna(False))
-    no_ts = np.ones(n_ev, dtype=bool) if ts is None else np.array(ts.raw.isna(), dtype=bool)
+    # no time:timestamp anywhere in the file: an order-only log (file order = event order), nothing quarantined
+    no_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.raw.isna(), dtype=bool)
     bad_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.bad, dtype=bool)
     drop = no_case | no_act | no_ts | bad_ts
     quarantined = []
@@ -578,7 +579,7 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     data: dict[str, Any] = {
         CASE: pd.array(case_of_event, dtype="string"),
         ACTIVITY: act.values if act is not None else pd.array([None] * n_ev, dtype="string"),
-        TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[us, UTC]"),
+        TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[ns, UTC]"),
     }
     first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
     data.update(_attribute_columns({**first, **ev_cols}, "", event_label, warnings))
@@ -609,10 +610,14 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
         rows_read=n_ev,
         quarantined=quarantined,
         warnings=warnings,
+        has_timestamps=ts is not None or n_ev == 0,
     )
+    report.events = int((~drop).sum())
+    report.require_events()
     log = EventLog.from_frame(frame, report=report, name=label)
     report.events, report.cases = log.n_events, log.n_cases
     subset = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE) if c in log.df.columns]
-    report.duplicate_events = int(log.df.duplicated(subset=subset).sum())
+    # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
+    report.duplicate_events = int(log.df.duplicated(subset=subset).sum()) if report.has_timestamps else 0
     report.check_balance()
     return log
