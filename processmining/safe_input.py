@@ -348,3 +348,79 @@ def parse_xml(data: bytes, source: str, *, expected_roots: tuple[str, ...] = ())
             want = " or ".join(f"<{r}>" for r in expected_roots)
             raise IngestError(f"root <{local}>, expected {want}", source=source, line=root.sourceline)
     return root
+
+
+# --------------------------------------------------------------------- YAML
+#: limits for YAML documents (rules files, label mappings, accepted deviations)
+MAX_YAML_BYTES = 2 * 1024**2
+MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 200_000
+MAX_YAML_DEPTH = 100
+
+
+def load_yaml(data: bytes | str, source: str) -> tuple[object, object]:
+    """Parse untrusted YAML safely: ``(python value, node tree)`` (the tree gives line numbers).
+
+    Before any object is built, the size, the number of aliases, the nesting
+    depth and the *expanded* node count (each alias counted as a full copy of
+    what it names) are checked, so an alias bomb of a few hundred bytes is
+    refused at once (:class:`UnsafeInputError`) instead of running for minutes.
+    Only plain YAML types are built (``yaml.SafeLoader``). Syntax errors raise
+    ``yaml.YAMLError`` for the caller to word.
+    """
+    import yaml
+
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
+        raise UnsafeInputError(f"YAML file is over the {MAX_YAML_BYTES // 1024**2} MB limit", source=source)
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise UnsafeInputError(f"YAML uses more than {MAX_YAML_ALIASES} aliases (*name); refusing a possible "
+                                       "alias bomb", source=source, line=event.start_mark.line + 1)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise UnsafeInputError(f"YAML is nested deeper than {MAX_YAML_DEPTH} levels", source=source,
+                                       line=event.start_mark.line + 1)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        if _expanded_nodes(root) > MAX_YAML_NODES:
+            raise UnsafeInputError(f"YAML expands to more than {MAX_YAML_NODES:,} values through its aliases; "
+                                   "refusing a possible alias bomb", source=source)
+        return loader.construct_document(root), root
+    finally:
+        loader.dispose()
+
+
+def _expanded_nodes(root: object) -> int:
+    """Nodes of the tree with every alias expanded, computed without expanding (memoised, iterative)."""
+    import yaml
+
+    memo: dict[int, int] = {}
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in memo and not done:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            children = [c for pair in node.value for c in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            memo[key] = 1
+            continue
+        if done:
+            memo[key] = min(1 + sum(memo[id(c)] for c in children), 1 << 62)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in memo)
+    return memo[id(root)]

@@ -136,7 +136,7 @@ def load_rules(source: str | PathLike[str] | bytes, *, name: str | None = None) 
     """
     import yaml
 
-    from ..safe_input import read_bytes
+    from ..safe_input import load_yaml, read_bytes
 
     if isinstance(source, bytes):
         data, label = source, name or "rules"
@@ -144,10 +144,8 @@ def load_rules(source: str | PathLike[str] | bytes, *, name: str | None = None) 
     else:
         got = read_bytes(source)
         data, label, digest = got.data, name or Path(source).name, got.sha256
-    text = data.decode("utf-8-sig", errors="replace")
     try:
-        doc = yaml.safe_load(text)
-        root = yaml.compose(text)
+        doc, root = load_yaml(data, label)  # alias bombs and oversized files refused before objects are built
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", source=label,
