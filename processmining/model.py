@@ -35,6 +35,27 @@ SOURCE_ROW = "@@source_row"
 LIFECYCLE = "lifecycle:transition"
 
 REQUIRED_COLUMNS = (CASE, ACTIVITY, TIMESTAMP, ORDER)
+#: names an input column never takes in an EventLog: they hold the mapped columns and the event order
+RESERVED_COLUMNS = frozenset({CASE, ACTIVITY, TIMESTAMP, RESOURCE, START_TIMESTAMP, ORDER, SOURCE_ROW})
+
+
+def input_column_name(name: str, taken: Iterable[str]) -> str:
+    """The name an input column keeps in the log: unchanged, or ``"<name> (input)"`` when it would take the
+    place of a canonical / internal column (the user's mapping always wins), numbered if that is taken too.
+
+    An input name starting with ``@@`` (the mark of internal columns) loses that mark.
+
+    >>> input_column_name("concept:name", {"concept:name"}), input_column_name("@@index", ()), input_column_name("Status", ())
+    ('concept:name (input)', 'index (input)', 'Status')
+    """
+    taken = set(taken)
+    if name not in RESERVED_COLUMNS and name not in taken and not name.startswith("@@"):
+        return name
+    base = name.lstrip("@") or "column"  # "@@..." marks internal columns, which exports leave out
+    candidate, k = f"{base} (input)", 2
+    while candidate in taken or candidate in RESERVED_COLUMNS:
+        candidate, k = f"{base} (input {k})", k + 1
+    return candidate
 
 #: ``progress(done, total, label)``: long operations call it; the CLI and the app draw it.
 ProgressFn = Callable[[int, int, str], None]

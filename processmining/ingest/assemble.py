@@ -30,6 +30,7 @@ from ..model import (
     EventLog,
     IngestReport,
     QuarantinedRow,
+    input_column_name,
     text_codes,
 )
 from .shapes import INTERNAL, Staged
@@ -146,9 +147,17 @@ def assemble(
         df[START_TIMESTAMP] = ok["_start"].dt.tz_convert("UTC")
     df[ORDER] = ok["_order"].astype("int64")
     df[SOURCE_ROW] = ok["_row"].astype("int64")
+    renamed: list[str] = []
     for c in ok.columns:
         if c not in INTERNAL:
-            df[c] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
+            name = input_column_name(c, df.columns)
+            if name != c:
+                renamed.append(f"{c!r} → {name!r}")
+            df[name] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
+    if renamed:
+        warnings = warnings + [f"{len(renamed)} input columns have the name of a column the log itself uses and "
+                               "are kept under another name (the mapping decides case, activity, time and "
+                               "resource): " + ", ".join(renamed)]
     # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
     duplicates = _count_duplicates(case_codes, act_codes, ts_i, res_codes) if has_times(staged) else 0
 

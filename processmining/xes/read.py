@@ -59,6 +59,7 @@ from ..model import (
     IngestReport,
     ProgressFn,
     QuarantinedRow,
+    input_column_name,
     no_progress,
 )
 
@@ -582,9 +583,20 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
         TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[ns, UTC]"),
     }
     first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
-    data.update(_attribute_columns({**first, **ev_cols}, "", event_label, warnings))
+    renamed: list[str] = []
+    for key, values in _attribute_columns({**first, **ev_cols}, "", event_label, warnings).items():
+        name = key if key == RESOURCE else input_column_name(key, data)
+        if name != key:
+            renamed.append(f"event attribute {key!r} → {name!r}")
+        data[name] = values
     for key, values in _attribute_columns(tr_cols, "case:", trace_label, warnings).items():
-        data[key] = (values.array if isinstance(values, pd.Series) else values).take(ev_trace)
+        name = input_column_name(key, data)
+        if name != key:
+            renamed.append(f"trace attribute {key[len('case:'):]!r} → {name!r}")
+        data[name] = (values.array if isinstance(values, pd.Series) else values).take(ev_trace)
+    if renamed:
+        warnings.append(f"{len(renamed)} attributes have the name of a column the log itself uses and are kept "
+                        "under another name: " + ", ".join(renamed))
     data[ORDER] = np.arange(n_ev, dtype=np.int64)
     data[SOURCE_ROW] = np.arange(1, n_ev + 1, dtype=np.int64)
     frame = pd.DataFrame({k: (v.array if isinstance(v, pd.Series) else v) for k, v in data.items()})
