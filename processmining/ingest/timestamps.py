@@ -81,7 +81,7 @@ def to_ns(values: object) -> tuple[np.ndarray, np.ndarray]:
         arr = np.asarray(pd.to_datetime(pd.Series(arr, dtype=object), errors="coerce"))
     unit = np.datetime_data(arr.dtype)[0]
     if unit == "ns":
-        return arr, np.zeros(len(arr), dtype=bool)
+        return np.array(arr), np.zeros(len(arr), dtype=bool)  # a writable copy
     per = _PER_NS.get(unit)
     if per is None:
         raise ValueError(f"unsupported datetime unit {unit!r}")
