@@ -124,7 +124,7 @@ def read_log(
     warnings: list[str] = []
     table: Table
     if kind == "json":
-        doc = load_json(data)
+        doc = load_json(data, warnings)
         nested = chosen.nested if chosen and chosen.nested else (None if chosen else detect_nested(doc))
         if nested:
             table = FLATTENERS[nested](doc, data)
