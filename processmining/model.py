@@ -39,7 +39,7 @@ REQUIRED_COLUMNS = (CASE, ACTIVITY, TIMESTAMP, ORDER)
 RESERVED_COLUMNS = frozenset({CASE, ACTIVITY, TIMESTAMP, RESOURCE, START_TIMESTAMP, ORDER, SOURCE_ROW})
 
 
-def input_column_name(name: str, taken: Iterable[str]) -> str:
+def input_column_name(name: str, taken: set[str] | frozenset[str] | Mapping[str, Any]) -> str:
     """The name an input column keeps in the log: unchanged, or ``"<name> (input)"`` when it would take the
     place of a canonical / internal column (the user's mapping always wins), numbered if that is taken too.
 
@@ -48,7 +48,6 @@ def input_column_name(name: str, taken: Iterable[str]) -> str:
     >>> input_column_name("concept:name", {"concept:name"}), input_column_name("@@index", ()), input_column_name("Status", ())
     ('concept:name (input)', 'index (input)', 'Status')
     """
-    taken = set(taken)
     if name not in RESERVED_COLUMNS and name not in taken and not name.startswith("@@"):
         return name
     base = name.lstrip("@") or "column"  # "@@..." marks internal columns, which exports leave out

@@ -33,6 +33,7 @@ from ..model import (
     input_column_name,
     text_codes,
 )
+from .labels import flag_ids, normalise_labels
 from .shapes import INTERNAL, Staged
 
 MISSING_CASE = "missing case id"
@@ -69,6 +70,22 @@ def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, li
         out.append(QuarantinedRow(row=int(row), reason=f"{why}: {raw!r}", column=str(col), value=str(raw)))
     bad = no_case | no_act | no_ts | bad_ts
     return bad, out
+
+
+def _normalise(ok: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Activity and resource labels in one Unicode spelling (reported); case ids only flagged."""
+    notes: list[str] = []
+    ok = ok.copy() if len(ok) else ok
+    for col, what in (("_activity", "activity"), ("_resource", "resource")):
+        if col in ok and len(ok):
+            ok[col], note = normalise_labels(ok[col], what)
+            if note:
+                notes.append(note)
+    if len(ok):
+        note = flag_ids(ok["_case"])
+        if note:
+            notes.append(note)
+    return ok, notes
 
 
 def _count_duplicates(case: np.ndarray, act: np.ndarray, ts: np.ndarray, res: np.ndarray) -> int:
@@ -117,6 +134,8 @@ def assemble(
                    for r, why, col, val in staged.quarantined] + quarantined
     quarantined.sort(key=lambda q: q.row)
     ok = staged.frame.loc[~bad] if bad.any() else staged.frame
+    ok, notes = _normalise(ok)
+    warnings = warnings + notes
 
     case_codes = text_codes(ok["_case"], sort=True)
     ts_i = np.asarray(ok["_ts"].dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]").view("i8")
@@ -148,12 +167,17 @@ def assemble(
     df[ORDER] = ok["_order"].astype("int64")
     df[SOURCE_ROW] = ok["_row"].astype("int64")
     renamed: list[str] = []
+    attrs: dict[str, pd.Series] = {}
+    taken = set(df.columns)
     for c in ok.columns:
         if c not in INTERNAL:
-            name = input_column_name(c, df.columns)
+            name = input_column_name(c, taken)
+            taken.add(name)
             if name != c:
                 renamed.append(f"{c!r} → {name!r}")
-            df[name] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
+            attrs[name] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
+    if attrs:  # one concat, not one insert per column: thousands of columns stay linear
+        df = pd.concat([df, pd.DataFrame(attrs, index=df.index)], axis=1)
     if renamed:
         warnings = warnings + [f"{len(renamed)} input columns have the name of a column the log itself uses and "
                                "are kept under another name (the mapping decides case, activity, time and "

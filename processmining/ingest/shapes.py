@@ -145,11 +145,15 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
         out.loc[bad_end, "_ts_raw"] = f[cols["end_timestamp"]][bad_end]
         out.loc[bad_end, "_ts_col"] = cols["end_timestamp"]
     used = set(cols.values())
-    for c in f.columns:
-        if c not in used:
-            out[attribute_name(c)] = f[c].array
+    out = _with_attributes(out, f, used)
     return Staged(out, rows_read=len(f) + len(table.bad_rows), mapping=cols, warnings=warnings,
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
+
+
+def _with_attributes(out: pd.DataFrame, f: pd.DataFrame, used: set[str]) -> pd.DataFrame:
+    """``out`` plus every unused input column as an attribute, in one concat (linear in the column count)."""
+    attrs = {attribute_name(c): f[c].array for c in f.columns if c not in used}
+    return pd.concat([out, pd.DataFrame(attrs, index=out.index)], axis=1) if attrs else out
 
 
 def _order_only(table: Table, cols: dict[str, str], resource: str | None) -> Staged:
@@ -167,9 +171,7 @@ def _order_only(table: Table, cols: dict[str, str], resource: str | None) -> Sta
     if "resource" in cols:
         out["_resource"] = _blank_to_na(f[cols["resource"]])
     used = set(cols.values())
-    for c in f.columns:
-        if c not in used:
-            out[attribute_name(c)] = f[c].array
+    out = _with_attributes(out, f, used)
     return Staged(out, rows_read=n + len(table.bad_rows), mapping=cols,
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
 

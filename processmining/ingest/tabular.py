@@ -133,6 +133,9 @@ def read_csv_text(data: InputBytes) -> Table:
         body = _decode(data.data, data.name, warnings).encode("utf-8")
     if not body[: 1 << 16].strip() and not body.strip():
         raise IngestError("the file is empty", source=data.name)
+    if b"\n" not in body and b"\r" in body.rstrip(b"\r"):  # classic Mac OS line ends (CR only)
+        body = body.replace(b"\r", b"\n")
+        warnings.append("lines end with CR only (classic Mac OS); read as line ends")
     end = body.find(b"\n")
     header = (body if end == -1 else body[:end]).decode("utf-8").rstrip("\r")
     delim = sniff_delimiter(header, data.name)

@@ -47,6 +47,7 @@ from lxml import etree
 
 from .. import safe_input
 from ..errors import IngestError
+from ..ingest.labels import flag_ids, normalise_labels
 from ..ingest.timestamps import OUT_OF_RANGE
 from ..model import (
     ACTIVITY,
@@ -634,6 +635,13 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     frame = pd.DataFrame({k: (v.array if isinstance(v, pd.Series) else v) for k, v in data.items()})
     if drop.any():
         frame = frame.loc[~drop]
+    for col, what in ((ACTIVITY, "activity"), (RESOURCE, "resource")):  # one Unicode spelling per label
+        if col in frame.columns and len(frame):
+            frame[col], note = normalise_labels(frame[col], what)
+            if note:
+                warnings.append(note)
+    if len(frame) and (note := flag_ids(frame[CASE])):
+        warnings.append(note)
 
     # ---- traces in = traces out + flagged
     empty = np.flatnonzero(per_trace == 0)
