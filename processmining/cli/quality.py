@@ -46,7 +46,11 @@ def _parse_now(value: str | None) -> object:
         ts = pd.Timestamp(value)
     except ValueError as exc:
         raise ProcessMiningError(f"--now {value!r} is not a date or date-time (use e.g. 2024-12-02T06:00Z)") from exc
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    try:
+        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).as_unit("ns")
+    except (ValueError, OverflowError):
+        raise ProcessMiningError(f"--now {value!r} is outside the dates this tool holds (1677-09-22 to "
+                                 "2262-04-11)") from None
 
 
 def _suffix(path: Path) -> str:
