@@ -32,7 +32,7 @@ from ..model import (
 from ..safe_input import MAX_INPUT_BYTES, InputBytes, atomic_output, check_output_path, read_bytes
 from .assemble import assemble
 from .guess import guess_mapping
-from .nested import FLATTENERS, NESTED_PRESET, detect_nested
+from .nested import NESTED_PRESET, detect_nested, flatten_nested
 from .presets import PRESETS, Preset, detect_preset, get_preset, list_presets
 from .shapes import Staged, first_present, long_shape, transition_shape, wide_shape
 from .tabular import (
@@ -127,7 +127,7 @@ def read_log(
         doc = load_json(data, warnings)
         nested = chosen.nested if chosen and chosen.nested else (None if chosen else detect_nested(doc))
         if nested:
-            table = FLATTENERS[nested](doc, data)
+            table = flatten_nested(nested, doc, data)
             if chosen is None:
                 chosen = get_preset(NESTED_PRESET[nested])
                 warnings.append(f"layout recognised as preset {chosen.name!r}")

@@ -656,10 +656,10 @@ def read_table_bytes(data: InputBytes, *, sheet: str | None = None) -> Table:
     if kind == "parquet":
         return read_parquet(data)
     if kind == "json":
-        from .nested import FLATTENERS, detect_nested
+        from .nested import detect_nested, flatten_nested
 
         doc = load_json(data)
         nested = detect_nested(doc)
         # a changelog document previews as its flattened history (one row per field change)
-        return FLATTENERS[nested](doc, data) if nested else read_json_table(data, doc)
+        return flatten_nested(nested, doc, data) if nested else read_json_table(data, doc)
     raise IngestError("this is an XES (XML) file, not a table; use read_log", source=data.name)
