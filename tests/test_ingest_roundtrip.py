@@ -24,8 +24,9 @@ def multiset(log: EventLog) -> Counter:
 
 
 # text that survives CSV as a value: no leading/trailing blanks (blank-only means "missing"), any other characters
+# (a value starting with = + - @ is written with a leading ' in CSV, on purpose: see test_hostile_outputs.py)
 _text = st.text(alphabet=string.ascii_letters + string.digits + " ,;\"'/:.-_é€\n", min_size=1, max_size=12).filter(
-    lambda s: s.strip() == s and s.strip() != "")
+    lambda s: s.strip() == s and s.strip() != "" and not s.startswith(("-", "=", "+", "@")))
 _events = st.lists(
     st.tuples(
         st.sampled_from(["007", "7", "7.0", "A-1", "x,y"]) | _text,

@@ -128,8 +128,10 @@ def read_label_mapping(path: str | os.PathLike | bytes, *, name: str | None = No
 def _yaml_mapping(text: str, label: str) -> dict[str, str]:
     import yaml
 
+    from ..safe_input import load_yaml
+
     try:
-        data = yaml.safe_load(text)
+        data, _ = load_yaml(text, label)  # alias bombs refused before objects are built
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise BpmnError(f"label mapping is not valid YAML: {exc}", source=label,

@@ -82,9 +82,8 @@ def render(
         raise BpmnError(f"output must end in .svg or .png, got {output.name!r}", source=str(output))
     model = read_bpmn(model_path, process=process)
     svg = render_svg(model, title=title)
-    if suffix == ".svg":
-        output.write_text(svg, encoding="utf-8")
-    else:
-        output.write_bytes(svg_to_png(svg))
+    from ..safe_input import write_atomic
+
+    write_atomic(output, svg if suffix == ".svg" else svg_to_png(svg))
     typer.echo(f"wrote {output} ({'from diagram interchange' if model.diagram else 'automatic layout'}, "
                f"{len(model.nodes)} elements)")
