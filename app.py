@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages import _state as app_state
 from app_pages._sidebar import log_switcher
 
-st.set_page_config(page_title="processmining", page_icon=":material/account_tree:", layout="wide")
+st.set_page_config(page_title="processmining", page_icon="🔀", layout="wide")
 
 pages = [
     st.Page("app_pages/load.py", title="Load", icon=":material/upload_file:", default=True),

@@ -180,11 +180,6 @@ def apply(log: EventLog, spec: dict[str, Any]) -> EventLog:
 
 def sidebar_filters(cur: LoadedLog) -> FilteredView:
     """Draw the sidebar filters and return the filtered current log (cached per session)."""
-    try:
-        import processmining.filters  # noqa: F401
-    except ModuleNotFoundError:
-        st.sidebar.caption("Filters are not available in this build.")
-        return FilteredView(cur.log, (cur.fingerprint, ()), NO_FILTERS, {})
     spec = _collect(cur)
     if not spec:
         return FilteredView(cur.log, (cur.fingerprint, ()), NO_FILTERS, spec)

@@ -10,7 +10,9 @@ import streamlit as st
 from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
 from app_pages._filters import sidebar_filters
-from app_pages._guards import require_library, require_log
+from app_pages._guards import require_log
+from processmining import discovery, performance
+from processmining.performance import bottlenecks, handover
 from processmining.ingest.presets import analysis_defaults
 from processmining.model import RESOURCE
 from processmining.render import handover_dot
@@ -37,9 +39,6 @@ def _defaults(cur: app_state.LoadedLog, acts: list[str]) -> None:
 
 
 cur = require_log()
-performance, bottlenecks, handover, discovery = require_library(
-    "performance", "performance.bottlenecks", "performance.handover", "discovery",
-    feature="The bottleneck analysis")
 view = sidebar_filters(cur)
 log = view.log
 st.title("Bottlenecks")

@@ -19,14 +19,14 @@ from app_pages._conformance_view import (
     flow_overlays,
     rules_section,
 )
-from app_pages._guards import optional_library, require_library, require_log
+from app_pages._guards import require_log
+from processmining import bpmn, conformance
 from processmining.errors import RuleError
 from processmining.ingest.presets import reference_model
 
 NOT_MAPPED = "(not in the log)"
 
 cur = require_log()
-(bpmn,) = require_library("bpmn", feature="BPMN import")
 st.title("Conformance")
 st.caption(f"What happened in **{cur.key}** versus what the reference model says should happen.")
 
@@ -112,11 +112,6 @@ with st.expander(f"Task names ↔ log activities: {matched} of {n_tasks} tasks m
         st.caption("In the log but not in the model: " + ", ".join(labels.log_only))
 
 rules_text, rules, roles = rules_section(name, [*acts, *(t.label for t in model.tasks if t.label)])
-conformance = optional_library("conformance")
-if conformance is None or not hasattr(conformance, "conform"):
-    st.info("Conformance checking is not available in this build: the diagram is shown without deviations.")
-    diagram_section(model, cache_parts=(model_sha, "plain"))
-    st.stop()
 
 # ------------------------------------------------------------------ conformance
 ignore = st.multiselect("Leave these log activities out (the model does not know them)", labels.log_only,

@@ -7,12 +7,12 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._filters import sidebar_filters
-from app_pages._guards import require_library, require_log
+from app_pages._guards import require_log
 from app_pages._svg import show_svg
 from app_pages._workshop import workshop_controls
+from processmining import discovery, render
 
 cur = require_log()
-discovery, render = require_library("discovery", "render", feature="The process map")
 view = sidebar_filters(cur)
 log = view.log
 
