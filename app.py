@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._sidebar import log_switcher
+from app_pages._workspace_ui import finish_autosave, start_autosave, workspace_box
 
 st.set_page_config(page_title="processmining", page_icon="🔀", layout="wide")
 
@@ -17,6 +18,7 @@ pages = [
     st.Page("app_pages/quality.py", title="Data quality", icon=":material/fact_check:"),
     st.Page("app_pages/process_map.py", title="Process map", icon=":material/account_tree:"),
     st.Page("app_pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_bottom:"),
+    st.Page("app_pages/cases.py", title="Cases", icon=":material/timeline:"),
     st.Page("app_pages/conformance.py", title="Conformance", icon=":material/rule:"),
 ]
 page = st.navigation(pages)
@@ -30,6 +32,11 @@ with app_state.friendly_errors():
     if not st.session_state.get(app_state.DEMO_TRIED):
         with st.spinner("Loading the demo log…"):
             app_state.ensure_demo_loaded()
+token = start_autosave()
 log_switcher()
-with app_state.friendly_errors():
-    page.run()
+workspace_box(token)
+try:
+    with app_state.friendly_errors():
+        page.run()
+finally:  # also after st.stop() in a page
+    finish_autosave(token)
