@@ -35,8 +35,9 @@ with app_state.friendly_errors():
 token = start_autosave()
 log_switcher()
 workspace_box(token)
-try:
-    with app_state.friendly_errors():
-        page.run()
-finally:  # also after st.stop() in a page
-    finish_autosave(token)
+# saved before the page (what the callbacks of the click just changed) and after it when it ran
+# to its end (a page that called st.stop() is saved at the next run)
+finish_autosave(token)
+with app_state.friendly_errors():
+    page.run()
+finish_autosave(token)

@@ -59,14 +59,14 @@ def _collect(cur: LoadedLog) -> dict[str, Any]:
         _reset()
         ss["pm:filters_for"] = cur.fingerprint
     spec: dict[str, Any] = {}
+    sb = st.sidebar
+    sb.header("Filters")
     drill = ss.get("keep_flt_drill")
     if drill:  # a click on the map, or a row of the bottleneck ranking
         what = f"{drill[1]} → {drill[2]}" if drill[0] == "arc" else drill[1]
         sb.info(f"**Selection:** cases {'passing ' + what if drill[0] == 'arc' else 'with ' + what}")
         sb.button("Clear the selection", key="flt_drill_clear", on_click=lambda: ss.pop("keep_flt_drill", None))
         spec["drill"] = tuple(drill)
-    sb = st.sidebar
-    sb.header("Filters")
     acts = app_state.cached("activities", (cur.fingerprint,), lambda: log.activities, scope=cur.fingerprint)
 
     span = log.time_span

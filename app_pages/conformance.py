@@ -147,9 +147,10 @@ def run(with_rules: bool):  # noqa: ANN201 - a ConformanceResult
                                    accepted=accepted if accepted.patterns else None, roles=roles, progress=progress)
 
 
-# nothing long runs unless asked: the check starts with the button, and a click on Cancel stops it
+# nothing long runs unless asked: the check of this log against this model starts with the button (later
+# edits of rules, mappings or accepted patterns then re-check), and a click on Cancel stops it
 REQUESTED = f"pm:cf_requested:{cur.fingerprint}"
-run_key = app_state.cache_key("conform", (cur.fingerprint, params))
+run_key = app_state.cache_key("conform", (cur.fingerprint, model_sha))
 
 
 def _request() -> None:
@@ -167,8 +168,6 @@ if ran != run_key:
     b1.button("Check conformance", key="cf_run", type="primary", on_click=_request, width="stretch")
     if st.session_state.pop("pm:cf_cancelled", False):
         b2.warning("The check was cancelled. Start it again when you are ready.")
-    elif ran is not None:
-        b2.caption("The settings changed since the last check: check again to see the deviations.")
     else:
         b2.caption(f"Aligns the {cur.log.n_cases:,} cases of **{cur.key}** with **{name}**"
                    + (" and checks the audit rules" if rules is not None else "") + ". On a big log this takes a "
