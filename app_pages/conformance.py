@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._conformance_view import (
+    KIND_LABEL,
     accept_section,
     accepted_from,
     deviation_filters,
@@ -166,6 +167,11 @@ ran = st.session_state.get(REQUESTED)
 if ran != run_key:
     b1, b2 = st.columns([1, 3], vertical_alignment="center")
     b1.button("Check conformance", key="cf_run", type="primary", on_click=_request, width="stretch")
+    if accepted.patterns:
+        st.caption(f"{len(accepted.patterns)} accepted deviation pattern{'s' if len(accepted.patterns) > 1 else ''} "
+                   "will be applied: " + "; ".join(f"{KIND_LABEL.get(p.kind, p.kind)}"
+                                                  f"{' at ' + p.activity if p.activity else ''} ({p.reason})"
+                                                  for p in accepted.patterns))
     if st.session_state.pop("pm:cf_cancelled", False):
         b2.warning("The check was cancelled. Start it again when you are ready.")
     else:
