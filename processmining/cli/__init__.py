@@ -78,6 +78,7 @@ COMMAND_MODULES = (
     "conform",
     "quality",
     "demo",
+    "report",
 )
 
 for _name in COMMAND_MODULES:

@@ -57,15 +57,16 @@ def html_to_pdf(html: str, *, timeout: float = 180.0) -> bytes:
 def section_pages(pdf: bytes, headings: dict[str, str]) -> dict[str, int]:
     """Page (1-based) on which each section heading first appears after the table of contents."""
     import io
+    import unicodedata
 
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf))
-    texts = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    texts = [" ".join(unicodedata.normalize("NFKC", p.extract_text() or "").split()) for p in reader.pages]
     found: dict[str, int] = {}
     start = 1  # page 1 holds the title and the table of contents
     for key, heading in headings.items():
-        needle = " ".join(heading.split())
+        needle = " ".join(unicodedata.normalize("NFKC", heading).split())
         for i in range(start, len(texts)):
             if needle in texts[i]:
                 found[key] = i + 1
