@@ -57,6 +57,12 @@ def report(
                                                                      "<report>_evidence.xlsx).")] = None,
     calendar_path: CalendarOpt = None,
     targets_path: Annotated[Path | None, typer.Option("--targets", help="KPI targets (YAML).")] = None,
+    stages: Annotated[str | None, typer.Option("--stages", help="Pipeline stages in order, comma-separated "
+                                                                "(default: the preset's).")] = None,
+    lost: Annotated[str | None, typer.Option("--lost", help="The lost stage (default: the preset's).")] = None,
+    idle: Annotated[str | None, typer.Option("--idle", help="Idle limit for stuck cases (default: the preset's, "
+                                                            "else 30d).")] = None,
+    final: Annotated[list[str] | None, typer.Option("--final", help="End activity (repeatable).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per variant for alignments.")] = 10.0,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
@@ -113,7 +119,9 @@ def report(
         inputs["targets"] = (targets_path.name, _sha(targets_path))
     with progress_bar("building the report", quiet=quiet) as progress:
         rep = build_report(log, model=model, rules=rules, roles=roles, accepted=accepted, slas=sla or (),
-                           preset=_preset(log, log_options), calendar=calendar, kpi_overrides=overrides,
+                           preset=_preset(log, log_options), calendar=calendar,
+                           stages=[x.strip() for x in stages.split(",") if x.strip()] if stages else None,
+                           lost=lost, idle=idle, end_activities=final or None, kpi_overrides=overrides,
                            pseudonymize=pseudonymize, inputs=inputs, conformance_timeout=timeout,
                            parameters={**log_options.parameters(), "lang": lang, "log_history": list(log.history)},
                            progress=progress)

@@ -44,11 +44,28 @@ class AuditReport:
     sections: tuple[str, ...] = field(default=SECTIONS)
 
 
+#: column names (without ``case:``) that hold people: pseudonymised with the resources
+PERSON_COLUMNS = {"owner", "deal owner", "user", "assignee", "reporter", "created by", "createdby", "agent",
+                  "opportunity owner", "account owner", "assigned to", "org:group"}
+
+
 def _pseudonymize_log(log: EventLog, key: str) -> EventLog:
+    """Case ids, resources and every column that names people (by name, or sharing values with the
+    resources) replaced by keyed hashes; the same person gets the same ``res-`` pseudonym everywhere."""
     from ..export import pseudonymize
 
-    df = pseudonymize(log.df, key=key, columns={CASE: "case-", RESOURCE: "res-"})
-    return log.with_frame(df, step="pseudonymized case ids and resources")
+    df = log.df
+    people = set(df[RESOURCE].dropna().astype(str).unique()) if RESOURCE in df.columns else set()
+    cols = {CASE: "case-", RESOURCE: "res-"}
+    for col in df.columns:
+        if col in cols or col.startswith("@@") or not (pd.api.types.is_string_dtype(df[col]) or df[col].dtype == object):
+            continue
+        name = col.lower().removeprefix("case:")
+        values = set(df[col].dropna().astype(str).unique())
+        if name in PERSON_COLUMNS or (people and values and len(values & people) >= 0.5 * len(values)):
+            cols[col] = "res-"
+    out = pseudonymize(df, key=key, columns=cols)
+    return log.with_frame(out, step="pseudonymized case ids and people: " + ", ".join(sorted(cols)))
 
 
 def build_report(
@@ -60,6 +77,10 @@ def build_report(
     accepted: Any = None,
     slas: Sequence[str] = (),
     preset: str | None = None,
+    stages: Sequence[str] | None = None,
+    lost: str | None = None,
+    idle: str | None = None,
+    end_activities: Sequence[str] | None = None,
     calendar: BusinessCalendar | None = None,
     kpi_overrides: Mapping[str, Any] | None = None,
     pseudonymize: str | None = None,
@@ -74,7 +95,7 @@ def build_report(
 
     ``slas`` default to the preset's SLA targets (``analysis_defaults``);
     stage order, lost / end activities and the idle limit come from the preset
-    too. ``pseudonymize`` replaces case ids and resources by keyed hashes
+    too, unless given (``stages``, ``lost``, ``idle``, ``end_activities``). ``pseudonymize`` replaces case ids and resources by keyed hashes
     before anything is computed, so the whole report and annex carry only
     pseudonyms (counts and times are unchanged).
     """
@@ -89,10 +110,10 @@ def build_report(
     defaults = analysis_defaults(preset)
     if not slas and defaults.get("slas"):
         slas = [s for s in str(defaults["slas"]).splitlines() if s.strip()]
-    ends = list(defaults.get("ends") or []) or None
-    lost = defaults.get("lost")
-    idle = str(defaults.get("idle") or "30d")
-    stages = list(defaults.get("stages") or [])
+    ends = list(end_activities or defaults.get("ends") or []) or None
+    lost = lost or defaults.get("lost")
+    idle = str(idle or defaults.get("idle") or "30d")
+    stages = list(stages or defaults.get("stages") or [])
     if pseudonymize:
         log = _pseudonymize_log(log, pseudonymize)
         if roles:
@@ -142,7 +163,9 @@ def build_report(
     progress(1, steps, "process map")
     pm = process_map(log)
     a, p = default_sliders(pm)
-    figures["map"] = str(render_map(simplify(pm, activities=a, paths=p), metric="frequency", fmt="svg"))
+    # the map as DOT without its (English) footnote: the renderer adds the language's words
+    dot = str(render_map(simplify(pm, activities=a, paths=p), metric="frequency", fmt="dot"))
+    figures["map_dot"] = "\n".join(line for line in dot.splitlines() if "labelloc=b" not in line)
     var = variants(log)
     tables["variants"] = var.assign(activities=var["activities"].map(" → ".join))
     facts["variants"] = len(var)
@@ -245,7 +268,7 @@ def build_report(
 
     # ---- drivers for every finding with a bad-case set
     progress(7, steps, "drivers")
-    _add_drivers(log, findings, slas=valid_slas, deviating=deviating, lost=lost, idle=idle, ends=ends, tables=tables)
+    _add_drivers(log, findings, ends=ends)
 
     # ---- trend and period comparison
     progress(8, steps, "trends")
@@ -257,6 +280,9 @@ def build_report(
     number(findings)
     tables["findings"] = pd.DataFrame([f.record() for f in findings])
     tables["finding_cases"] = finding_cases(findings)
+    frames = [f.drivers.assign(finding=f.id) for f in findings if f.drivers is not None and len(f.drivers)]
+    tables["drivers"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["attribute", "value", "cases", "group_cases", "lift", "finding"])
     params = {**(parameters or {}), "slas": list(valid_slas), "preset": preset, "idle": idle,
               "pseudonymized": bool(pseudonymize), "calendar": calendar.describe() if calendar else None}
     prov = Provenance.build(inputs=inputs or {"log": (facts["source"], facts["sha256"])}, parameters=params)
@@ -398,29 +424,20 @@ def _delta(p: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
     return {"delta": ("dur", d * 86400.0)} if d is not None else {}
 
 
-def _add_drivers(log: EventLog, findings: list[Finding], *, slas: Sequence[str], deviating: set[str] | None,
-                 lost: Any, idle: str, ends: Sequence[str] | None, tables: dict[str, pd.DataFrame]) -> None:
-    from .drivers import BadCases, drivers
+def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] | None) -> None:
+    """The significant drivers (top 3) of every finding with at least 5 cases and a bad-case set."""
+    from .drivers import BadCases, bad_cases, drivers
 
     all_cases = frozenset(log.df[CASE].astype(str).unique().tolist())
-    frames = []
     for f in findings:
         kind = DRIVER_TARGET.get(f.type)
         if kind is None or f.cases < 5:
             continue
         population = all_cases
-        if kind == "late":
-            from .drivers import bad_cases
-
+        if kind == "late":  # compared with the cases where the SLA clock started
             population = bad_cases(log, f"late:{f.title_params['sla'][1]}", end_activities=ends).population
-        bc = BadCases(kind, f.type, frozenset(f.case_ids), population)
-        d = drivers(log, bc)
-        d = d[d["significant"]].head(3)
-        f.drivers = d
-        if len(d):
-            frames.append(d.assign(finding=f.id or f.type, title=str(f.title_params)))
-    tables["drivers"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["finding", "attribute", "value", "cases", "lift"])
+        d = drivers(log, BadCases(kind, f.type, frozenset(f.case_ids), population))
+        f.drivers = d[d["significant"]].head(3)
 
 
 def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables: dict[str, pd.DataFrame], *,

@@ -103,6 +103,12 @@ def render_html(report: AuditReport, *, lang: str = "en", toc_pages: dict[str, i
         return _fmt_cell(tx, value, kind)
 
     def svg(name: str) -> Markup:
+        if name == "map" and "map_dot" in report.figures:
+            from .compare import svg_from_dot
+
+            dot = report.figures["map_dot"].replace('xlabel="start"', f'xlabel="{tx.t("map.start")}"')
+            dot = dot.replace('xlabel="end"', f'xlabel="{tx.t("map.end")}"')
+            return Markup(svg_from_dot(dot))  # noqa: S704 - SVG produced by Graphviz from our DOT
         return Markup(report.figures.get(name, ""))  # noqa: S704 - SVG produced by our own renderers
 
     def trend_chart(column: str, title: str, kind: str) -> Markup:
@@ -130,6 +136,11 @@ def render_html(report: AuditReport, *, lang: str = "en", toc_pages: dict[str, i
     if tr is not None:
         periods = tr["period"].astype(str).tolist()
         cp_labels = {col: [periods[i] for i in pts] for col, pts in tr.attrs.get("change_points", {}).items() if pts}
+    def attr_label(attribute: str) -> str:
+        from .drivers import MONTH
+
+        return tx.t("attr.month") if attribute == MONTH else attribute
+
     sections = [s for s in report.sections if _has_section(report, s, by_section)]
     env = _env()
     tpl = env.get_template("report.html.j2")
@@ -137,7 +148,7 @@ def render_html(report: AuditReport, *, lang: str = "en", toc_pages: dict[str, i
                       by_section=by_section, sections=sections, toc_pages=toc_pages or {}, trend_chart=trend_chart,
                       metric_label=metric_label, metric_kind=metric_kind, pd=pd,
                       kpi_kind=lambda unit: "pct" if unit == "share" else "dur",
-                      sheets=sorted(report.tables), cp_labels=cp_labels)
+                      sheets=sorted(report.tables), cp_labels=cp_labels, attr_label=attr_label)
 
 
 def _has_section(report: AuditReport, section: str, by_section: dict[str, list[Finding]]) -> bool:
