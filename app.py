@@ -18,6 +18,8 @@ pages = [
     st.Page("app_pages/process_map.py", title="Process map", icon=":material/account_tree:"),
     st.Page("app_pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_bottom:"),
     st.Page("app_pages/conformance.py", title="Conformance", icon=":material/rule:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/report.py", title="Report", icon=":material/description:"),
 ]
 page = st.navigation(pages)
 
