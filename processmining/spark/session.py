@@ -83,6 +83,22 @@ def session_config(*, master: str | None = None, remote: str | None = None,
     return SessionConfig(master=master or "local[*]", shuffle_partitions=shuffle_partitions, conf=dict(conf or {}))
 
 
+def check_reachable(remote: str, *, timeout_s: float = 5.0) -> None:
+    """Fail fast, with one line, when nothing listens at the Spark Connect address (the gRPC client would
+    retry for minutes)."""
+    import socket
+
+    parsed = urlparse(remote)
+    host, port = parsed.hostname or "", parsed.port or DEFAULT_CONNECT_PORT
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise EngineError(f"cannot reach Spark Connect at {remote}: {reason} (is the Connect server running, "
+                          "and is the port open to this machine?)") from None
+
+
 def _require_pyspark(remote: bool) -> None:
     try:
         import pyspark  # noqa: F401
@@ -108,6 +124,7 @@ def spark_session(config: SessionConfig | None = None, **kwargs: Any) -> Any:
 
     builder = SparkSession.builder
     if config.remote is not None:
+        check_reachable(config.remote)
         builder = builder.remote(config.remote)
     else:
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
