@@ -9,7 +9,7 @@ the large-log generator behind ``processmining demo --scale``) writes a
 canonical sales log as Parquet. Each engine then runs in its own process,
 measured in the same run: reading the Parquet file, the process map,
 the variants, the bottleneck ranking and conformance against
-``bpmn_models/opportunity_pipeline.bpmn``. Printed per step: wall time, the
+``bpmn_models/lead_to_order.bpmn``. Printed per step: wall time, the
 Spark / local ratio, and the peak resident memory of the whole process tree
 (Python + JVM), sampled every 0.1 s from /proc. For Spark the stage metrics
 (tasks, executor run time per job, from the Spark UI's REST API on loopback)
@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-MODEL = ROOT / "bpmn_models" / "opportunity_pipeline.bpmn"
+MODEL = ROOT / "bpmn_models" / "lead_to_order.bpmn"
 
 
 # ------------------------------------------------------------------ memory of a process tree

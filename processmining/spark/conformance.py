@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..conformance import ReferenceNet, reference_net
+from ..conformance import ConformanceResult, ReferenceNet, reference_net
 from ..conformance import _alignment_fitness as alignment_fitness
 from ..conformance.alignment import MOVE_COST, align
 from ..conformance.deviations import SEVERITY, variant_templates
@@ -40,24 +40,12 @@ BATCH_VARIANTS = 8
 
 
 @dataclass
-class SparkConformanceResult:
-    """What :func:`conform` found; like :class:`processmining.conformance.ConformanceResult`.
-
-    ``deviations`` is a Spark DataFrame (columns ``DEVIATION_COLUMNS`` plus
-    ``step``, the deviation's rank within its case), written to
-    ``deviations_location`` when one was given; everything else is small and
-    on the driver.
+class SparkConformanceResult(ConformanceResult):
+    """What :func:`conform` found: a :class:`processmining.conformance.ConformanceResult` whose
+    ``deviations`` is a Spark DataFrame (columns ``DEVIATION_COLUMNS`` plus ``step``, the deviation's rank
+    within its case), written to ``deviations_location`` when one was given; all else is small, on the driver.
     """
 
-    deviations: Any
-    summary: dict[str, Any]
-    not_computed: pd.DataFrame
-    unknown_activities: list[str]
-    variants: pd.DataFrame
-    parameters: dict[str, Any] = field(default_factory=dict)
-    element_counts: dict[str, int] = field(default_factory=dict)
-    flow_counts: dict[str, int] = field(default_factory=dict)
-    untraced_cases: int = 0
     deviations_location: str | None = None
 
 
@@ -159,7 +147,8 @@ def conform(
     per_variant = seqs.groupBy("seq").agg(F.count(F.lit(1)).alias("cases"), F.min("c").alias("first_case"))
     n_variants = per_variant.count()
     progress(0, max(n_variants, 1), "aligning variants on the cluster")
-    parts = max(1, min(n_variants // BATCH_VARIANTS, 4096))
+    # an explicit partition count: adaptive execution would put a few KB of variants into one task
+    parts = max(1, min(-(-n_variants // BATCH_VARIANTS), 4096))
     schema = T.StructType(per_variant.schema.fields + [
         T.StructField("full", T.BinaryType()), T.StructField("pref", T.BinaryType()),
         T.StructField("running", T.BooleanType())])

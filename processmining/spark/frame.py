@@ -26,6 +26,8 @@ class SparkLog:
     report: Any = None
     name: str = "log"
     _events: Any = field(default=None, repr=False)
+    #: DataFrames persisted while reading (released by :meth:`unpersist`)
+    cached: list[Any] = field(default_factory=list, repr=False)
     _start: bool | None = field(default=None, repr=False)
 
     @classmethod
@@ -40,7 +42,7 @@ class SparkLog:
         if ORDER not in df.columns:
             from .source import with_row_numbers
 
-            df = with_row_numbers(df, 1).withColumnRenamed("_order", ORDER).drop("_row")
+            df = with_row_numbers(df, 1)[0].withColumnRenamed("_order", ORDER).drop("_row")
         return cls(df=df, name=name)
 
     @property
@@ -79,6 +81,10 @@ class SparkLog:
         return self._events
 
     def unpersist(self) -> None:
+        """Release what this log keeps on the cluster."""
+        for df in self.cached:
+            df.unpersist()
+        self.cached.clear()
         if self._events is not None:
             self._events.unpersist()
             self._events = None

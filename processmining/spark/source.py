@@ -19,7 +19,16 @@ from typing import Any
 from ..errors import IngestError
 from ..ingest.assemble import MISSING_ACTIVITY, MISSING_CASE, MISSING_TIMESTAMP
 from ..ingest.presets import Preset, detect_preset, get_preset
-from ..model import ACTIVITY, CASE, ORDER, RESOURCE, SOURCE_ROW, START_TIMESTAMP, TIMESTAMP, ColumnMapping
+from ..model import (
+    ACTIVITY,
+    CASE,
+    ORDER,
+    RESOURCE,
+    SOURCE_ROW,
+    START_TIMESTAMP,
+    TIMESTAMP,
+    ColumnMapping,
+)
 from .frame import SparkLog
 
 UNKNOWN_FIRST_STAGE = "creation row, but the first stage is unknown (no stage change with an old value)"
@@ -117,8 +126,9 @@ def read_source(spark: Any, source: Any, *, fmt: str = "auto") -> tuple[Any, str
     return df, fmt, text
 
 
-def with_row_numbers(df: Any, start: int) -> Any:
-    """``_order`` (0-based input position) and ``_row`` (``_order + start``), exact and without a global sort.
+def with_row_numbers(df: Any, start: int) -> tuple[Any, int]:
+    """``_order`` (0-based input position) and ``_row`` (``_order + start``), exact and without a global sort;
+    and the number of rows.
 
     ``monotonically_increasing_id`` is (partition << 33) + index in partition;
     one count per partition turns it into the global position.
@@ -135,7 +145,7 @@ def with_row_numbers(df: Any, start: int) -> Any:
     part = F.shiftright(F.col("_mid"), 33)
     offset = F.element_at(F.create_map(*offsets), part) if offsets else F.lit(0)
     order = (offset + (F.col("_mid") - F.shiftleft(part, 33))).cast("long")
-    return tagged.withColumn("_order", order).withColumn("_row", order + start).drop("_mid")
+    return tagged.withColumn("_order", order).withColumn("_row", order + start).drop("_mid"), total
 
 
 def _column(df: Any, name: str | None, role: str, source: str) -> str:
@@ -306,7 +316,6 @@ def read_events(
 
     raw, kind, label = read_source(spark, source, fmt=fmt)
     label = name or label
-    rows_read = raw.count()
     chosen = get_preset(preset) if preset else None
     m = mapping.to_dict() if mapping else {}
     warnings: list[str] = []
@@ -326,8 +335,9 @@ def read_events(
         df = raw.withColumn("_order", F.col(ORDER).cast("long"))
         df = df.withColumn("_row", F.col(SOURCE_ROW).cast("long") if SOURCE_ROW in raw.columns
                            else F.col("_order") + 1)
+        rows_read = None
     else:
-        df = with_row_numbers(raw, 2 if kind == "csv" else 1)
+        df, rows_read = with_row_numbers(raw, 2 if kind == "csv" else 1)
     other = None
     if chosen is not None and chosen.shape == "transition" and not (m and chosen.shape == "long"):
         staged, cols, other = _transition(df, chosen, m, dayfirst=dayfirst, timezone=timezone, source=label)
@@ -354,7 +364,8 @@ def read_events(
     column = (F.when(F.col("_case").isNull(), F.lit(cols["case"]))
               .when(F.col("_activity").isNull(), F.lit(cols.get("activity")))
               .otherwise(F.col("_ts_col")))
-    staged = staged.withColumn("_reason", reason).withColumn("_qcol", column)
+    # parsed once, counted several times: keep the staged rows on the cluster while reading
+    staged = staged.withColumn("_reason", reason).withColumn("_qcol", column).persist()
     bad = staged.filter(F.col("_reason").isNotNull()).select(
         F.col("_row").alias("row"), F.col("_reason").alias("reason"), F.col("_qcol").alias("column"),
         F.when(F.col("_ts_err").isNotNull() & F.col("_case").isNotNull() & F.col("_activity").isNotNull(),
@@ -379,8 +390,10 @@ def read_events(
                         F.countDistinct("_case").alias("cases")).first()
     dup = marked.filter(~F.col("_drop")).groupBy("_case", "_activity", "_ts", "_r").count() \
         .agg(F.sum(F.col("count") - 1).alias("d")).first()["d"] or 0
-    by_reason = {r["reason"].split(":")[0]: r["n"] for r in
-                 bad.groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()}
+    by_reason: dict[str, int] = {}
+    for r in staged.groupBy(F.split(F.col("_reason"), ":")[0].alias("r")).count().collect():
+        if r["r"] is not None:
+            by_reason[r["r"]] = by_reason.get(r["r"], 0) + int(r["count"])
     n_bad = sum(by_reason.values())
     filtered: dict[str, int] = {}
     if other is not None:
@@ -396,6 +409,8 @@ def read_events(
             writer.saveAsTable(quarantine_to)
         location = quarantine_to
     dropped = int(totals["dropped"] or 0)
+    if rows_read is None:
+        rows_read = raw.count()
     events_df = ok.filter(~F.col("_drop")).select(*select)
     report = SparkIngestReport(
         source=label, shape=chosen.shape if chosen else "long", preset=chosen.name if chosen else None,
@@ -405,4 +420,4 @@ def read_events(
         collapsed_duplicates=dropped, duplicate_events=int(dup), filtered=filtered, warnings=warnings,
         quarantine_location=location, quarantine=bad)
     report.check_balance()
-    return SparkLog(df=events_df, report=report, name=label)
+    return SparkLog(df=events_df, report=report, name=label, cached=[staged])
