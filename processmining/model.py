@@ -12,14 +12,18 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from .errors import AnalysisError
 
 # ------------------------------------------------------------ column names
 CASE = "case:concept:name"
@@ -58,6 +62,86 @@ def text_codes(s: pd.Series, *, sort: bool = False) -> np.ndarray:
         rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
         codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
     return codes
+
+
+def _encode(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)`` of a column; ``uniques[codes[i]]`` is row i's value, -1 for NA."""
+    codes, uniques = pd.factorize(s, sort=sort, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def _ns(s: pd.Series) -> np.ndarray:
+    """A timestamp column as int64 ns since the epoch (UTC); NaT is the minimum int64."""
+    if s.isna().all():
+        return np.full(len(s), np.iinfo(np.int64).min, dtype=np.int64)
+    return s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
+
+
+@dataclass(frozen=True)
+class LogCodes:
+    """Integer codes of a log's events, computed once per log (:attr:`EventLog.codes`) and shared by every analysis.
+
+    Events are in log order, so every case is one contiguous block. Immutable:
+    the arrays are read-only.
+    """
+
+    case: np.ndarray        # case code per event (0, 0, 1, 1, 1, ...)
+    starts: np.ndarray      # first row of every case
+    ends: np.ndarray        # last row of every case
+    case_ids: np.ndarray    # case id (object) per case code
+    act: np.ndarray         # activity code per event, codes in name order
+    act_names: list[str]    # activity name per activity code
+    ts: np.ndarray          # completion time, int64 ns since epoch (min int64 where unknown)
+    start: np.ndarray | None  # start time (ns; missing -> completion), None without start times
+
+    @cached_property
+    def act_text(self) -> np.ndarray:
+        """Activity name per event (object array)."""
+        names = np.array([*self.act_names, ""], dtype=object)
+        out = names[self.act] if len(self.act) else np.array([], dtype=object)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def t(self) -> np.ndarray:
+        """Completion time per event in seconds since the epoch (float; NaN where unknown)."""
+        out = np.where(self.ts == np.iinfo(np.int64).min, np.nan, self.ts / 1e9)
+        out.setflags(write=False)
+        return out
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Alias of :attr:`case` (case code per event)."""
+        return self.case
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.starts)
+
+
+def _log_codes(log: EventLog) -> LogCodes:
+    df = log.df
+    n = len(df)
+    case_raw = text_codes(df[CASE])
+    first = np.ones(n, dtype=bool)
+    if n > 1:
+        first[1:] = case_raw[1:] != case_raw[:-1]
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n) - 1 if n else starts
+    act_codes, act_names = _encode(df[ACTIVITY], sort=True)
+    ts = _ns(df[TIMESTAMP])
+    start = None
+    if log.has_start_times:
+        st = _ns(df[START_TIMESTAMP]).copy()
+        missing = df[START_TIMESTAMP].isna().to_numpy()
+        st[missing] = ts[missing]
+        start = st
+    arrays = {"case": np.cumsum(first) - 1, "starts": starts, "ends": ends,
+              "case_ids": df[CASE].iloc[starts].to_numpy(dtype=object), "act": act_codes, "ts": ts, "start": start}
+    for a in arrays.values():
+        if a is not None:
+            a.setflags(write=False)
+    return LogCodes(act_names=[str(a) for a in act_names], **arrays)
 
 
 # ------------------------------------------------------------ ingest report
@@ -212,19 +296,23 @@ class EventLog:
         df = frame.copy()
         missing = [c for c in (CASE, ACTIVITY, TIMESTAMP) if c not in df.columns]
         if missing:
-            raise ValueError(f"EventLog needs columns {missing}; got {list(df.columns)}")
+            raise AnalysisError(f"EventLog needs columns {missing}; got {list(df.columns)}")
         if ORDER not in df.columns:
             df[ORDER] = range(len(df))
         if not isinstance(df[TIMESTAMP].dtype, pd.DatetimeTZDtype):
-            raise ValueError(f"{TIMESTAMP} must be timezone-aware, got {df[TIMESTAMP].dtype}")
+            if len(df) and df[TIMESTAMP].isna().all():  # an order-only log: no event has a time
+                df[TIMESTAMP] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+            else:
+                raise AnalysisError(f"{TIMESTAMP} must be timezone-aware, got {df[TIMESTAMP].dtype}")
         df[TIMESTAMP] = df[TIMESTAMP].dt.tz_convert("UTC")
-        if df[TIMESTAMP].isna().any():
-            raise ValueError(f"{TIMESTAMP} has {int(df[TIMESTAMP].isna().sum())} empty values")
+        n_nat = int(df[TIMESTAMP].isna().sum())
+        if n_nat and n_nat != len(df):
+            raise AnalysisError(f"{TIMESTAMP} has {n_nat} empty values (a log has a time for every event, or for none)")
         if START_TIMESTAMP in df.columns:
             df[START_TIMESTAMP] = df[START_TIMESTAMP].dt.tz_convert("UTC")
         for col in (CASE, ACTIVITY):
             if df[col].isna().any():
-                raise ValueError(f"{col} has {int(df[col].isna().sum())} empty values")
+                raise AnalysisError(f"{col} has {int(df[col].isna().sum())} empty values")
             df[col] = df[col].astype("string")
         if RESOURCE in df.columns:
             df[RESOURCE] = df[RESOURCE].astype("string")
@@ -232,7 +320,7 @@ class EventLog:
         # Sort by (case text, time, input order) on integer keys: sorting text columns
         # directly costs seconds at a million rows.
         case_codes = text_codes(df[CASE], sort=True)
-        ts = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("i8")
+        ts = _ns(df[TIMESTAMP])
         perm = np.lexsort((df[ORDER].to_numpy(), ts, case_codes))
         if len(perm) and not np.all(perm[1:] > perm[:-1]):
             df = df.take(perm)
@@ -254,7 +342,61 @@ class EventLog:
 
     @property
     def has_start_times(self) -> bool:
-        return START_TIMESTAMP in self.df.columns and self.df[START_TIMESTAMP].notna().any()
+        return START_TIMESTAMP in self.df.columns and bool(self.df[START_TIMESTAMP].notna().any())
+
+    @cached_property
+    def has_timestamps(self) -> bool:
+        """False for an order-only log (no event has a time); time-based analyses then refuse."""
+        report = self.report
+        declared = getattr(report, "has_timestamps", None) if report is not None else None
+        if declared is not None:
+            return bool(declared)
+        return bool(self.df[TIMESTAMP].notna().any()) if len(self.df) else True
+
+    # -- the one encoder: integer codes computed once per log object, never in a module global
+    @cached_property
+    def codes(self) -> LogCodes:
+        """Integer codes of cases and activities, case bounds and times (computed once, immutable)."""
+        return _log_codes(self)
+
+    @cached_property
+    def _column_cache(self) -> tuple[threading.Lock, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        return threading.Lock(), {}
+
+    def column_codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, uniques)`` of any column (cached on this log): ``uniques[codes[i]]`` is row i's value, -1 = NA."""
+        lock, cache = self._column_cache
+        with lock:
+            hit = cache.get(column)
+        if hit is not None:
+            return hit
+        if column == CASE:
+            c = self.codes
+            out = (c.case, c.case_ids)
+        elif column == ACTIVITY:
+            c = self.codes
+            out = (c.act, np.asarray(c.act_names, dtype=object))
+        else:
+            out = _encode(self.df[column], sort=False)
+            for a in out:
+                a.setflags(write=False)
+        with lock:
+            return cache.setdefault(column, out)
+
+    def column_ns(self, column: str = TIMESTAMP) -> np.ndarray:
+        """A timestamp column as int64 ns since the epoch (UTC, cached); NaT is the minimum int64."""
+        if column == TIMESTAMP:
+            return self.codes.ts
+        lock, cache = self._column_cache
+        key = f"@@ns:{column}"
+        with lock:
+            hit = cache.get(key)
+        if hit is None:
+            ns = _ns(self.df[column])
+            ns.setflags(write=False)
+            with lock:
+                hit = cache.setdefault(key, (ns, np.empty(0)))
+        return hit[0]
 
     @property
     def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -373,5 +515,27 @@ class Provenance:
                            for k, v in self.parameters.items()}
         return d
 
-    def with_parameters(self, **extra: Any) -> Provenance:
-        return replace(self, parameters={**self.parameters, **extra})
+
+
+def log_provenance(
+    log: EventLog | None,
+    parameters: Mapping[str, Any],
+    *,
+    inputs: Mapping[str, tuple[str, str]] | None = None,
+) -> Provenance:
+    """THE provenance builder: the log's source and hash as input ``"log"``, its transformations under
+    ``"log_history"``, plus ``parameters`` and any further ``inputs`` (role -> (name, sha256)).
+
+    >>> log_provenance(None, {"rule": "x"}).parameters["rule"]
+    'x'
+    """
+    all_inputs: dict[str, tuple[str, str]] = {}
+    params = dict(parameters)
+    if log is not None:
+        if log.report is not None:
+            all_inputs["log"] = (log.report.source, log.report.sha256)
+        else:
+            all_inputs["log"] = (log.name, log.fingerprint())
+        params["log_history"] = list(log.history)
+    all_inputs.update(inputs or {})
+    return Provenance.build(inputs=all_inputs, parameters=params)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import AnalysisError
-from ..model import EventLog, Provenance
+from ..model import EventLog, Provenance, log_provenance
 from . import app
 from .options import (
     DEFAULT_LOG_OPTIONS,
@@ -161,9 +161,7 @@ def apply_filters(
 
 
 def _provenance(log: EventLog, params: dict[str, object]) -> Provenance:
-    rep = log.report
-    inputs = {"log": (rep.source, rep.sha256)} if rep is not None else {}
-    return Provenance.build(inputs=inputs, parameters={**params, "history": list(log.history)})
+    return log_provenance(log, params)
 
 
 MAP_SUFFIXES = (".svg", ".png", ".dot", ".gv", ".bpmn")

@@ -2,7 +2,7 @@
 
 - :mod:`.times`: activity and case times, throughput, stuck cases, rework,
   backward moves, funnel, and the shared primitives (``parse_duration``,
-  ``case_events``, ``as_of_seconds``) that rules and quality call.
+  ``as_of_seconds``) that rules and quality call.
 - :mod:`.bottlenecks`: :func:`bottleneck_ranking`, SLA targets
   (:func:`parse_sla`, :func:`sla_breaches`) and :func:`bottleneck_report`.
 - :mod:`.handover`: handovers, the handover network, ping-pong, workload.
@@ -18,13 +18,11 @@ from .bottlenecks import (
 )
 from .handover import handover_network, handovers, ping_pong, ping_pong_cases, workload
 from .times import (
-    CaseEvents,
     activity_performance,
     as_of_seconds,
     backward_moves,
     case_duration_stats,
     case_durations,
-    case_events,
     first_pairs,
     funnel,
     lost_cases,
@@ -38,7 +36,6 @@ from .times import (
 
 __all__ = [
     "BREACH_COLUMNS",
-    "CaseEvents",
     "SlaTarget",
     "activity_performance",
     "as_of_seconds",
@@ -47,7 +44,6 @@ __all__ = [
     "bottleneck_report",
     "case_duration_stats",
     "case_durations",
-    "case_events",
     "first_pairs",
     "funnel",
     "handover_network",

@@ -23,7 +23,6 @@ from ..model import ACTIVITY, CASE, RESOURCE, EventLog
 from .times import (
     activity_performance,
     as_of_seconds,
-    case_events,
     first_pairs,
     parse_duration,
     to_timestamps,
@@ -207,16 +206,16 @@ def sla_breaches(
 
 def _stage_stays(log: EventLog, stage: str, now: float) -> pd.DataFrame:
     """Per case, the longest stay in ``stage`` (from its event to the next event of the case)."""
-    ev = case_events(log)
+    ev = log.codes
     n = len(ev.t)
     nxt = np.full(n, np.nan)
     if n > 1:
         nxt[:-1] = ev.t[1:]
     nxt[ev.ends] = np.nan
-    rows = np.flatnonzero(ev.act == stage)
+    rows = np.flatnonzero(ev.act_text == stage)
     done = ~np.isnan(nxt[rows])
     dur = np.where(done, nxt[rows] - ev.t[rows], now - ev.t[rows])
-    frame = pd.DataFrame({"case": ev.case_ids[ev.codes[rows]], "from_activity": stage, "to_activity": "(next event)",
+    frame = pd.DataFrame({"case": ev.case_ids[ev.case[rows]], "from_activity": stage, "to_activity": "(next event)",
                           "from_t": ev.t[rows], "to_t": nxt[rows], "duration_s": dur, "done": done})
     frame = frame.sort_values(["case", "duration_s"], ascending=[True, False], kind="stable")
     return frame.drop_duplicates("case").reset_index(drop=True)

@@ -17,8 +17,6 @@ history or ticket changelog — only the time *between* completions is known;
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
@@ -59,28 +57,6 @@ def timing_note(log: EventLog) -> str:
             "processing time within an activity cannot be separated from waiting time.")
 
 
-@dataclass(frozen=True)
-class CaseEvents:
-    """Per-event arrays of a log, in log order (cases contiguous)."""
-
-    codes: np.ndarray      # case code per event
-    starts: np.ndarray     # first row of each case
-    ends: np.ndarray       # last row of each case
-    case_ids: np.ndarray   # case id per case code
-    act: np.ndarray        # activity per event (object)
-    t: np.ndarray          # completion time, seconds since epoch (float)
-
-
-def case_events(log: EventLog) -> CaseEvents:
-    """Per-event arrays of ``log`` (case codes, case bounds, activity names, times in seconds)."""
-    from ..discovery import event_codes
-
-    c = event_codes(log)
-    names = np.array(c.act_names + [""], dtype=object)
-    return CaseEvents(codes=c.case, starts=c.starts, ends=c.ends, case_ids=c.case_ids,
-                   act=names[c.act] if len(c.act) else np.array([], dtype=object), t=c.ts / 1e9)
-
-
 def to_timestamps(seconds: np.ndarray | pd.Series) -> pd.Series:
     """Seconds since the epoch (float) as UTC timestamps (NaN -> NaT)."""
     return pd.to_datetime(pd.Series(np.asarray(seconds, dtype=float) * 1e9).round().astype("Int64"), utc=True)
@@ -110,7 +86,7 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
 
     >>> activity_performance(log).head(3)
     """
-    ev = case_events(log)
+    ev = log.codes
     df = log.df
     prev_gap = np.full(len(ev.t), np.nan)
     if len(ev.t) > 1:
@@ -125,9 +101,7 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
             prev_gap[ev.starts] = np.nan
     else:
         proc = np.full(len(ev.t), np.nan)
-    from ..discovery import event_codes
-
-    c = event_codes(log)
+    c = log.codes
     n_act = len(c.act_names)
     frame = pd.DataFrame({"activity": c.act, "wait": prev_gap, "proc": proc})
     g = frame.groupby("activity", sort=True)
@@ -151,7 +125,7 @@ def case_durations(log: EventLog) -> pd.DataFrame:
 
     >>> case_durations(log)["duration_s"].median() / 86400   # median days per case
     """
-    ev = case_events(log)
+    ev = log.codes
     if len(ev.t) == 0:
         return pd.DataFrame(columns=["case", "start", "end", "events", "duration_s"])
     first, last = np.minimum.reduceat(ev.t, ev.starts), np.maximum.reduceat(ev.t, ev.starts)
@@ -191,20 +165,20 @@ def first_pairs(log: EventLog, a: str | None, b: str) -> pd.DataFrame:
 
     ``to_pos`` is -1 and ``to_t`` NaN when no ``b`` follows. Building block of throughput and SLA checks.
     """
-    ev = case_events(log)
+    ev = log.codes
     n_cases = len(ev.starts)
     pos = np.arange(len(ev.t))
     if a is None:
         from_pos = ev.starts.astype(np.int64)
     else:
         from_pos = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
-        rows = pos[ev.act == a]
-        np.minimum.at(from_pos, ev.codes[rows], rows)
+        rows = pos[ev.act_text == a]
+        np.minimum.at(from_pos, ev.case[rows], rows)
     has_a = from_pos != np.iinfo(np.int64).max
     to_pos = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
-    rows = pos[ev.act == b]
-    later = rows > from_pos[ev.codes[rows]]
-    np.minimum.at(to_pos, ev.codes[rows[later]], rows[later])
+    rows = pos[ev.act_text == b]
+    later = rows > from_pos[ev.case[rows]]
+    np.minimum.at(to_pos, ev.case[rows[later]], rows[later])
     to_found = to_pos != np.iinfo(np.int64).max
     sel = np.flatnonzero(has_a)
     fp = from_pos[sel]
@@ -232,7 +206,7 @@ def stuck_cases(
     """
     if idle is None and end_activities is None:
         raise AnalysisError("give idle=... and/or end_activities=[...] to decide what counts as stuck")
-    ev = case_events(log)
+    ev = log.codes
     now = as_of_seconds(log, as_of)
     last_t = ev.t[ev.ends]
     idle_s = now - last_t
@@ -240,12 +214,12 @@ def stuck_cases(
     if end_activities is not None:
         ends = list(end_activities)
         has_end = np.zeros(len(ev.starts), dtype=bool)
-        has_end[ev.codes[np.isin(ev.act, ends)]] = True
+        has_end[ev.case[np.isin(ev.act_text, ends)]] = True
         no_end = ~has_end
     else:
         no_end = np.zeros(len(ev.ends), dtype=bool)
     mask = idle_hit | no_end
-    out = pd.DataFrame({"case": ev.case_ids[mask], "last_activity": ev.act[ev.ends][mask],
+    out = pd.DataFrame({"case": ev.case_ids[mask], "last_activity": ev.act_text[ev.ends][mask],
                         "last_time": to_timestamps(last_t[mask]), "idle_s": idle_s[mask],
                         "idle_exceeded": idle_hit[mask], "no_end_activity": no_end[mask]})
     return out.sort_values(["idle_s", "case"], ascending=[False, True], ignore_index=True)
@@ -262,9 +236,7 @@ def rework(log: EventLog, *, level: str = "activity") -> pd.DataFrame:
 
     >>> rework(log).loc["Proposal/Price Quote", "cases_with_rework"]
     """
-    from ..discovery import event_codes
-
-    c = event_codes(log)
+    c = log.codes
     n_act = max(len(c.act_names), 1)
     vc = pd.Series(c.case * n_act + c.act).value_counts(sort=False).sort_index()
     keys, execs = vc.index.to_numpy(), vc.to_numpy()
@@ -307,10 +279,8 @@ def backward_moves(
     rank = {s: i for i, s in enumerate(order)}
     if len(rank) != len(order):
         raise AnalysisError("the stage order lists a stage twice")
-    from ..discovery import event_codes
-
     df = log.df
-    codes = event_codes(log)  # cached integer codes: no string work per event
+    codes = log.codes  # cached integer codes: no string work per event
     names = np.array(codes.act_names, dtype=object)
     code_rank = np.array([rank.get(a, -1) for a in codes.act_names], dtype=np.int64)
     rk_all = code_rank[codes.act] if len(codes.act) else np.array([], dtype=np.int64)
@@ -351,28 +321,28 @@ def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
     if not stages:
         raise AnalysisError("funnel needs at least one stage")
     rank = {s: i for i, s in enumerate(stages)}
-    ev = case_events(log)
+    ev = log.codes
     n_cases = len(ev.starts)
-    r = pd.Series(ev.act).map(rank).to_numpy(dtype=float)
+    r = pd.Series(ev.act_text).map(rank).to_numpy(dtype=float)
     has = ~np.isnan(r)
     furthest = np.full(n_cases, -1.0)
-    np.maximum.at(furthest, ev.codes[has], r[has])
+    np.maximum.at(furthest, ev.case[has], r[has])
     visited = np.zeros((n_cases, len(stages)), dtype=bool)
-    visited[ev.codes[has], r[has].astype(np.int64)] = True
+    visited[ev.case[has], r[has].astype(np.int64)] = True
     reached = np.array([(furthest >= i).sum() for i in range(len(stages))], dtype=np.int64)
     out = pd.DataFrame({"stage": stages, "reached": reached, "visited": visited.sum(axis=0).astype(np.int64)})
     prev = np.concatenate([[reached[0]], reached[:-1]]).astype(float)
     out["conversion"] = np.divide(reached, prev, out=np.zeros(len(stages)), where=prev > 0)
     if lost is not None:
         lost_acts = [lost] if isinstance(lost, str) else list(lost)
-        is_lost = np.isin(ev.act, lost_acts)
+        is_lost = np.isin(ev.act_text, lost_acts)
         pos = np.arange(len(ev.t))
         first_lost = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first_lost, ev.codes[is_lost], pos[is_lost])
+        np.minimum.at(first_lost, ev.case[is_lost], pos[is_lost])
         lost_case = first_lost != np.iinfo(np.int64).max
-        before = has & (pos < first_lost[ev.codes])
+        before = has & (pos < first_lost[ev.case])
         drop = np.full(n_cases, -1.0)
-        np.maximum.at(drop, ev.codes[before], r[before])
+        np.maximum.at(drop, ev.case[before], r[before])
         counts = np.bincount(drop[lost_case & (drop >= 0)].astype(np.int64), minlength=len(stages))
         out["lost_here"] = counts[: len(stages)]
         total_lost = int(lost_case.sum())
@@ -390,17 +360,17 @@ def lost_cases(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str
     """
     rank = {s: i for i, s in enumerate(stages)}
     lost_acts = [lost] if isinstance(lost, str) else list(lost)
-    ev = case_events(log)
+    ev = log.codes
     n_cases = len(ev.starts)
     pos = np.arange(len(ev.t))
-    is_lost = np.isin(ev.act, lost_acts)
+    is_lost = np.isin(ev.act_text, lost_acts)
     first_lost = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_lost, ev.codes[is_lost], pos[is_lost])
+    np.minimum.at(first_lost, ev.case[is_lost], pos[is_lost])
     lost_case = first_lost != np.iinfo(np.int64).max
-    r = pd.Series(ev.act).map(rank).to_numpy(dtype=float)
-    before = ~np.isnan(r) & (pos < first_lost[ev.codes])
+    r = pd.Series(ev.act_text).map(rank).to_numpy(dtype=float)
+    before = ~np.isnan(r) & (pos < first_lost[ev.case])
     drop = np.full(n_cases, -1.0)
-    np.maximum.at(drop, ev.codes[before], r[before])
+    np.maximum.at(drop, ev.case[before], r[before])
     sel = np.flatnonzero(lost_case)
     names = np.array([*stages, None], dtype=object)
     return pd.DataFrame({"case": ev.case_ids[sel], "drop_out_stage": names[drop[sel].astype(np.int64)],
