@@ -37,6 +37,8 @@ ORDER = "@@index"
 #: Line (CSV) / row (XLSX) / record index (JSON, XES) the event came from.
 SOURCE_ROW = "@@source_row"
 LIFECYCLE = "lifecycle:transition"
+#: seconds an activity instance was suspended (see :mod:`processmining.lifecycle`)
+SUSPENDED = "lifecycle:suspended_s"
 
 REQUIRED_COLUMNS = (CASE, ACTIVITY, TIMESTAMP, ORDER)
 
@@ -93,6 +95,8 @@ class LogCodes:
     act_names: list[str]    # activity name per activity code
     ts: np.ndarray          # completion time, int64 ns since epoch (min int64 where unknown)
     start: np.ndarray | None  # start time (ns; missing -> completion), None without start times
+    #: processing time per event in seconds (complete - start - suspension); NaN where the start is unknown
+    processing: np.ndarray | None = None
 
     @cached_property
     def act_text(self) -> np.ndarray:
@@ -130,14 +134,18 @@ def _log_codes(log: EventLog) -> LogCodes:
     ends = np.append(starts[1:], n) - 1 if n else starts
     act_codes, act_names = _encode(df[ACTIVITY], sort=True)
     ts = _ns(df[TIMESTAMP])
-    start = None
+    start = processing = None
     if log.has_start_times:
         st = _ns(df[START_TIMESTAMP]).copy()
         missing = df[START_TIMESTAMP].isna().to_numpy()
+        processing = np.where(missing, np.nan, (ts - st) / 1e9)
+        if SUSPENDED in df.columns:
+            processing = processing - df[SUSPENDED].fillna(0).to_numpy(dtype=float)
         st[missing] = ts[missing]
         start = st
     arrays = {"case": np.cumsum(first) - 1, "starts": starts, "ends": ends,
-              "case_ids": df[CASE].iloc[starts].to_numpy(dtype=object), "act": act_codes, "ts": ts, "start": start}
+              "case_ids": df[CASE].iloc[starts].to_numpy(dtype=object), "act": act_codes, "ts": ts, "start": start,
+              "processing": processing}
     for a in arrays.values():
         if a is not None:
             a.setflags(write=False)
@@ -204,6 +212,9 @@ class IngestReport:
     #: rows deliberately not used, by reason (e.g. "Field is 'Amount', not a stage field": 812)
     filtered: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: how lifecycle transitions became activity instances (:mod:`processmining.lifecycle`):
+    #: instances, paired, complete_only, start_only, and events per other transition
+    lifecycle: dict[str, int] = field(default_factory=dict)
 
     def check_balance(self) -> None:
         accounted = self.events + len(self.quarantined) + self.collapsed_duplicates + sum(self.filtered.values())
@@ -230,6 +241,7 @@ class IngestReport:
             "duplicate_events": self.duplicate_events,
             "filtered": dict(self.filtered),
             "warnings": list(self.warnings),
+            **({"lifecycle": dict(self.lifecycle)} if self.lifecycle else {}),
         }
 
     def to_json(self) -> str:

@@ -179,7 +179,7 @@ def process_map(log: EventLog) -> ProcessMap:
         "ends": np.bincount(act[last], minlength=n_act),
     }, index=pd.Index(names, name="activity"))
     if start is not None:
-        dur = pd.Series((ts - start) / 1e9).groupby(act)
+        dur = pd.Series(log.codes.processing).groupby(act)
         agg = dur.agg(["mean", "median", "max", "sum"]).reindex(range(n_act))
         acts["duration_mean_s"] = agg["mean"].to_numpy()
         acts["duration_median_s"] = agg["median"].to_numpy()

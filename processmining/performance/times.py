@@ -92,10 +92,9 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
     if len(ev.t) > 1:
         prev_gap[1:] = ev.t[1:] - ev.t[:-1]
         prev_gap[ev.starts] = np.nan
-    if log.has_start_times:
-        st = df[START_TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64") / 1e9
-        st = np.where(df[START_TIMESTAMP].isna().to_numpy(), np.nan, st)
-        proc = ev.t - st
+    if ev.start is not None:
+        st = ev.start / 1e9  # unknown start -> its completion
+        proc = ev.processing
         if len(ev.t) > 1:  # wait until the activity starts, not until it completes
             prev_gap[1:] = np.maximum(st[1:], ev.t[:-1]) - ev.t[:-1]
             prev_gap[ev.starts] = np.nan
