@@ -279,7 +279,9 @@ def bottlenecks(
                     typer.echo("  cases that never reached the target count as still open; name the activities "
                                "that end a case with --final (e.g. --final 'Closed Lost') to count them as ended")
         if "stuck_cases" in tables:
-            typer.echo(f"stuck or open cases: {len(tables['stuck_cases']):,}")
+            typer.echo(f"stuck cases (running and idle too long): {len(tables['stuck_cases']):,}")
+        if "case_status" in tables:
+            typer.echo(tables["summary"].iloc[0]["case_status"])
     if output is not None:
         from ..export import write_tables
 

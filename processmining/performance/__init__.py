@@ -10,11 +10,13 @@
 
 from .bottlenecks import (
     BREACH_COLUMNS,
+    SLA_STATUSES,
     SlaTarget,
     bottleneck_ranking,
     bottleneck_report,
     parse_sla,
     sla_breaches,
+    sla_cases,
 )
 from .handover import handover_network, handovers, ping_pong, ping_pong_cases, workload
 from .times import (
@@ -24,9 +26,11 @@ from .times import (
     case_duration_stats,
     case_durations,
     first_pairs,
+    format_duration,
     funnel,
     lost_cases,
     parse_duration,
+    require_timestamps,
     rework,
     stuck_cases,
     throughput_time,
@@ -36,6 +40,7 @@ from .times import (
 
 __all__ = [
     "BREACH_COLUMNS",
+    "SLA_STATUSES",
     "SlaTarget",
     "activity_performance",
     "as_of_seconds",
@@ -45,16 +50,19 @@ __all__ = [
     "case_duration_stats",
     "case_durations",
     "first_pairs",
+    "format_duration",
     "funnel",
     "handover_network",
     "handovers",
     "lost_cases",
     "parse_duration",
     "parse_sla",
+    "require_timestamps",
     "ping_pong",
     "ping_pong_cases",
     "rework",
     "sla_breaches",
+    "sla_cases",
     "stuck_cases",
     "throughput_time",
     "timing_note",

@@ -16,6 +16,7 @@ history or ticket changelog — only the time *between* completions is known;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
@@ -26,10 +27,11 @@ from ..model import RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
 
 # ------------------------------------------------------------------ durations
 def parse_duration(value: str | float | int | pd.Timedelta | None) -> float:
-    """Seconds from ``"4h"``, ``"30d"``, ``"1d 12h"``, ``"45min"``, ``"2w"``, a Timedelta or a number of seconds.
+    """THE duration grammar: seconds from ``"4h"``, ``"36h"``, ``"30d"``, ``"1d 12h"``, ``"45min"``, ``"90m"``,
+    ``"2w"``, ``"30 days"``, ISO 8601 ``"P1DT12H"``, a Timedelta or a number of seconds.
 
-    >>> parse_duration("4h"), parse_duration("1d 12h"), parse_duration(90)
-    (14400.0, 129600.0, 90.0)
+    >>> parse_duration("4h"), parse_duration("1d 12h"), parse_duration("P1DT12H"), parse_duration(90)
+    (14400.0, 129600.0, 129600.0, 90.0)
     """
     if value is None:
         raise AnalysisError("a duration is required")
@@ -40,19 +42,52 @@ def parse_duration(value: str | float | int | pd.Timedelta | None) -> float:
     else:
         text = str(value).strip()
         try:
-            seconds = pd.Timedelta(text.replace("w", "W") if text.endswith("w") else text).total_seconds()
+            if not text or text[0] in "+-" or not any(ch.isdigit() for ch in text):
+                raise ValueError(text)
+            norm = re.sub(r"(\d)\s*w(?:eeks?)?\b", r"\1W", text) if not text.upper().startswith("P") else text
+            seconds = pd.Timedelta(norm).total_seconds()
         except (ValueError, TypeError) as exc:
-            raise AnalysisError(f"{text!r} is not a duration; write e.g. 4h, 30d, 1d 12h, 45min") from exc
+            raise AnalysisError(f"{text!r} is not a duration; write e.g. 4h, 36h, 30d, 1d 12h, 45min, P1DT12H") from exc
     if not np.isfinite(seconds) or seconds < 0:
         raise AnalysisError(f"duration must be a non-negative time, got {value!r}")
     return float(seconds)
 
 
+def format_duration(value: float | pd.Timedelta) -> str:
+    """THE duration formatter: ``41.2 days``, ``5.5 hours``, ``90 minutes``, ``12 seconds`` (the unit an auditor reads).
+
+    >>> format_duration(129600), format_duration(pd.Timedelta("90min"))
+    ('36.0 hours', '90 minutes')
+    """
+    secs = value.total_seconds() if isinstance(value, pd.Timedelta) else float(value)
+    if not np.isfinite(secs):
+        return "unknown"
+    if abs(secs) >= 2 * 86_400:
+        return f"{secs / 86_400:.1f} days"
+    if abs(secs) >= 2 * 3_600:
+        return f"{secs / 3_600:.1f} hours"
+    if abs(secs) >= 120:
+        return f"{secs / 60:.0f} minutes"
+    return f"{secs:.0f} seconds"
+
+
+def require_timestamps(log: EventLog, what: str) -> None:
+    """Refuse a time-based analysis on an order-only log, saying so plainly."""
+    if not log.has_timestamps:
+        raise AnalysisError(f"the log has no timestamps (only the order of events): {what} needs times",
+                            source=log.name)
+
+
 def timing_note(log: EventLog) -> str:
     """One sentence saying which times the log supports (shown next to every performance view)."""
+    if not log.has_timestamps:
+        return ("The log has no timestamps, only the order of events: maps (frequency), variants, discovery and "
+                "conformance work; waiting, processing and case times are not available.")
     if log.has_start_times:
-        return ("The log has start and complete timestamps: processing time per activity (complete − start) "
-                "and waiting time between activities are both known.")
+        pairs = (log.report.lifecycle.get("paired", 0) if log.report is not None else 0)
+        lc = (f" ({pairs:,} start/complete event pairs were joined into activity instances)" if pairs else "")
+        return ("The log has start and complete timestamps" + lc + ": processing time per activity "
+                "(complete − start) and waiting time (previous complete → start) are separated.")
     return ("The log has one timestamp per event: only waiting times between completions are known; "
             "processing time within an activity cannot be separated from waiting time.")
 
@@ -159,26 +194,45 @@ def throughput_time(log: EventLog, a: str, b: str) -> pd.DataFrame:
                          "duration_s": (done["to_t"] - done["from_t"]).to_numpy()})
 
 
-def first_pairs(log: EventLog, a: str | None, b: str) -> pd.DataFrame:
-    """Per case with an ``a`` (``None``: the case start): positions / times of the first ``a`` and first ``b`` after it.
+def first_pairs(log: EventLog, a: str | None, b: str, *, from_occurrence: str = "first",
+                to_occurrence: str = "first") -> pd.DataFrame:
+    """Per case with an ``a`` (``None``: the case start): positions / times of the clock's start and stop.
 
-    ``to_pos`` is -1 and ``to_t`` NaN when no ``b`` follows. Building block of throughput and SLA checks.
+    The clock starts at the first (``from_occurrence="last"``: the last) ``a`` and
+    stops at the first (``to_occurrence="last"``: the last) ``b`` after it.
+    ``to_pos`` is -1 and ``to_t`` NaN when no ``b`` follows. Building block of
+    throughput times, SLA targets and the ``max_duration`` rule.
     """
+    for name, occ in (("from_occurrence", from_occurrence), ("to_occurrence", to_occurrence)):
+        if occ not in ("first", "last"):
+            raise AnalysisError(f"{name} must be 'first' or 'last', got {occ!r}")
     ev = log.codes
     n_cases = len(ev.starts)
     pos = np.arange(len(ev.t))
+    big = np.iinfo(np.int64).max
     if a is None:
         from_pos = ev.starts.astype(np.int64)
+        has_a = np.ones(n_cases, dtype=bool)
     else:
-        from_pos = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
         rows = pos[ev.act_text == a]
-        np.minimum.at(from_pos, ev.case[rows], rows)
-    has_a = from_pos != np.iinfo(np.int64).max
-    to_pos = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
+        if from_occurrence == "first":
+            from_pos = np.full(n_cases, big, dtype=np.int64)
+            np.minimum.at(from_pos, ev.case[rows], rows)
+            has_a = from_pos != big
+        else:
+            from_pos = np.full(n_cases, -1, dtype=np.int64)
+            np.maximum.at(from_pos, ev.case[rows], rows)
+            has_a = from_pos >= 0
     rows = pos[ev.act_text == b]
-    later = rows > from_pos[ev.case[rows]]
-    np.minimum.at(to_pos, ev.case[rows[later]], rows[later])
-    to_found = to_pos != np.iinfo(np.int64).max
+    later = has_a[ev.case[rows]] & (rows > from_pos[ev.case[rows]])
+    if to_occurrence == "first":
+        to_pos = np.full(n_cases, big, dtype=np.int64)
+        np.minimum.at(to_pos, ev.case[rows[later]], rows[later])
+        to_found = to_pos != big
+    else:
+        to_pos = np.full(n_cases, -1, dtype=np.int64)
+        np.maximum.at(to_pos, ev.case[rows[later]], rows[later])
+        to_found = to_pos >= 0
     sel = np.flatnonzero(has_a)
     fp = from_pos[sel]
     tp = np.where(to_found[sel], to_pos[sel], -1)
@@ -194,34 +248,29 @@ def stuck_cases(
     end_activities: Iterable[str] | None = None,
     as_of: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Cases that look stuck or unfinished at ``as_of`` (default: the log's last timestamp).
+    """The stuck cases at ``as_of`` (default: the log's last timestamp): running and idle longer than ``idle``.
 
-    A case is listed when it has had no event for longer than ``idle``, and/or
-    (when ``end_activities`` are given) it contains none of them. Columns:
-    ``case``, ``last_activity``, ``last_time``, ``idle_s``, ``idle_exceeded``,
-    ``no_end_activity``. Most idle first.
+    "Running" and "finished" come from :func:`processmining.status.case_status`:
+    a case is finished when its last event is an end activity (``end_activities``,
+    or inferred from the data when ``None``). A finished case is never stuck;
+    exactly ``idle`` is not over it. Columns: ``case``, ``last_activity``,
+    ``last_time``, ``idle_s``, ``status`` (always ``"stuck"``), and for older
+    callers ``idle_exceeded`` / ``no_end_activity`` (both true). Most idle first;
+    ``attrs`` carries the status decision (see :func:`processmining.status.status_note`).
 
     >>> stuck_cases(log, idle="60d", end_activities=["Closed Won", "Closed Lost", "Order Booked"])
     """
-    if idle is None and end_activities is None:
-        raise AnalysisError("give idle=... and/or end_activities=[...] to decide what counts as stuck")
-    ev = log.codes
-    now = as_of_seconds(log, as_of)
-    last_t = ev.t[ev.ends]
-    idle_s = now - last_t
-    idle_hit = idle_s > parse_duration(idle) if idle is not None else np.zeros(len(ev.ends), dtype=bool)
-    if end_activities is not None:
-        ends = list(end_activities)
-        has_end = np.zeros(len(ev.starts), dtype=bool)
-        has_end[ev.case[np.isin(ev.act_text, ends)]] = True
-        no_end = ~has_end
-    else:
-        no_end = np.zeros(len(ev.ends), dtype=bool)
-    mask = idle_hit | no_end
-    out = pd.DataFrame({"case": ev.case_ids[mask], "last_activity": ev.act_text[ev.ends][mask],
-                        "last_time": to_timestamps(last_t[mask]), "idle_s": idle_s[mask],
-                        "idle_exceeded": idle_hit[mask], "no_end_activity": no_end[mask]})
-    return out.sort_values(["idle_s", "case"], ascending=[False, True], ignore_index=True)
+    from ..status import case_status
+
+    if idle is None:
+        raise AnalysisError("give idle=... (e.g. 30d): a case is stuck when it is running and has had no event "
+                            "for longer than that")
+    st = case_status(log, end_activities=end_activities, idle=idle, as_of=as_of)
+    out = st[st["status"] == "stuck"].assign(idle_exceeded=True, no_end_activity=True)
+    out = out.sort_values(["idle_s", "case"], ascending=[False, True], ignore_index=True)
+    out.attrs.update(st.attrs)
+    out.attrs["counts"] = {k: int(v) for k, v in st["status"].value_counts().items()}
+    return out
 
 
 # ------------------------------------------------------------------ rework and backward moves
@@ -303,13 +352,16 @@ def backward_moves(
 
 
 # ------------------------------------------------------------------ funnel
-def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | None = None) -> pd.DataFrame:
+def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | None = None,
+           end_activities: Iterable[str] | None = None) -> pd.DataFrame:
     """A sales funnel over the pipeline ``stages`` (in order).
 
     Per stage: ``reached`` (cases that got at least this far: the stage or any
     later one), ``visited`` (cases with an event of the stage itself),
     ``conversion`` (reached / reached of the previous stage; 1.0 for the
-    first), and, when ``lost`` names the lost activity (e.g. ``"Closed Lost"``),
+    first), ``still_open`` (running cases whose furthest stage is this one: not
+    lost, only not there yet - :func:`processmining.status.case_status` with
+    ``end_activities``, inferred when ``None``), and, when ``lost`` names the lost activity (e.g. ``"Closed Lost"``),
     ``lost_here``: lost cases whose furthest stage before being lost was this one
     (the drop-out stage), and ``lost_share`` of all lost cases.
 
@@ -330,6 +382,13 @@ def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
     visited[ev.case[has], r[has].astype(np.int64)] = True
     reached = np.array([(furthest >= i).sum() for i in range(len(stages))], dtype=np.int64)
     out = pd.DataFrame({"stage": stages, "reached": reached, "visited": visited.sum(axis=0).astype(np.int64)})
+    from ..status import case_status
+
+    st = case_status(log, end_activities=end_activities)
+    running = st["status"].to_numpy() != "finished"
+    here = running & (furthest >= 0)
+    out["still_open"] = np.bincount(furthest[here].astype(np.int64), minlength=len(stages))[: len(stages)]
+    out.attrs["end_activities"] = st.attrs["end_activities"]
     prev = np.concatenate([[reached[0]], reached[:-1]]).astype(float)
     out["conversion"] = np.divide(reached, prev, out=np.zeros(len(stages)), where=prev > 0)
     if lost is not None:
