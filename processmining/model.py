@@ -485,6 +485,14 @@ class Deviation:
 DEVIATION_COLUMNS = tuple(f.name for f in fields(Deviation))
 
 
+def empty_deviations() -> pd.DataFrame:
+    """An empty deviation table with the right columns and dtypes (model deviations and rule violations)."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in DEVIATION_COLUMNS})
+    frame["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["accepted"] = pd.Series(dtype=bool)
+    return frame
+
+
 # ------------------------------------------------------------ provenance
 def tool_version() -> str:
     try:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..model import RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+from ..model import ORDER, RESOURCE, TIMESTAMP, EventLog
 
 
 # ------------------------------------------------------------------ durations
@@ -319,7 +319,8 @@ def backward_moves(
     Only events of the listed stages are considered (others are skipped over);
     ``allowed`` lists expected backward moves (e.g. a revised quote). One row per
     move: ``case``, ``from_stage``, ``to_stage``, ``time``, ``resource``,
-    ``steps_back`` (how many stages back).
+    ``steps_back`` (how many stages back), ``from_index`` / ``to_index`` (the
+    ``@@index`` of the two events: evidence). The ``no_backward_moves`` rule calls this.
 
     >>> moves = backward_moves(log, STAGES, allowed=[("Negotiation/Review", "Proposal/Price Quote")])
     >>> moves.groupby(["from_stage", "to_stage"]).size()
@@ -335,7 +336,8 @@ def backward_moves(
     idx = np.flatnonzero(rk_all >= 0)
     case, rk, act_code = codes.case[idx], rk_all[idx], codes.act[idx]
     if len(rk) < 2:
-        return pd.DataFrame(columns=["case", "from_stage", "to_stage", "time", "resource", "steps_back"])
+        return pd.DataFrame(columns=["case", "from_stage", "to_stage", "time", "resource", "steps_back",
+                                     "from_index", "to_index"])
     back = (case[1:] == case[:-1]) & (rk[1:] < rk[:-1])
     allow = {(a, b) for a, b in allowed}
     if allow:
@@ -346,9 +348,11 @@ def backward_moves(
     j = np.flatnonzero(back) + 1
     rows = idx[j]
     res = df[RESOURCE].iloc[rows].to_numpy(dtype=object) if RESOURCE in df.columns else np.full(len(rows), None)
+    order_col = df[ORDER].to_numpy()
     return pd.DataFrame({"case": codes.case_ids[case[j]], "from_stage": names[act_code[j - 1]],
                          "to_stage": names[act_code[j]], "time": df[TIMESTAMP].iloc[rows].to_numpy(), "resource": res,
-                         "steps_back": (rk[j - 1] - rk[j]).astype(np.int64)})
+                         "steps_back": (rk[j - 1] - rk[j]).astype(np.int64),
+                         "from_index": order_col[idx[j - 1]], "to_index": order_col[rows]})
 
 
 # ------------------------------------------------------------------ funnel
