@@ -26,6 +26,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalysisError
 from ..model import ACTIVITY, CASE, START_TIMESTAMP, TIMESTAMP, EventLog
 
 #: virtual start / end nodes of a map (arcs from START / to END carry case counts)
@@ -194,6 +195,8 @@ def process_map(log: EventLog) -> ProcessMap:
     src, tgt = act[idx], act[idx + 1]
     nxt_start = (start if start is not None else ts)[idx + 1]
     wait = (np.maximum(nxt_start, ts[idx]) - ts[idx]) / 1e9
+    if not log.has_timestamps:  # an order-only log: frequencies only, no fake zero waits
+        wait = np.full(len(idx), np.nan)
     key = src * n_act + tgt
     g = pd.Series(wait).groupby(key)
     stats = g.agg(["size", "mean", "median", "min", "max", "sum", "std"])
@@ -262,7 +265,7 @@ def simplify(pm: ProcessMap, *, activities: float | None = None, paths: float | 
     activities = d_act if activities is None else float(activities)
     paths = d_paths if paths is None else float(paths)
     if not (0.0 <= activities <= 1.0 and 0.0 <= paths <= 1.0):
-        raise ValueError(f"activities and paths must be between 0 and 1, got {activities}, {paths}")
+        raise AnalysisError(f"activities and paths must be between 0 and 1, got {activities}, {paths}")
     acts = base.activities
     n_act = len(acts)
     if n_act == 0:

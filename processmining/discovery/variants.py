@@ -37,6 +37,9 @@ def variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         "first_case": table["first_case"].to_numpy(),
     })
     out["activities"] = [tuple(str(names[k]) for k in codes) for codes in out["codes"]]
+    if not log.has_timestamps:  # order-only log: durations are unknown, not zero
+        out["mean_duration_s"] = np.nan
+        out["median_duration_s"] = np.nan
     return out, per_case["v"].to_numpy(), c.case_ids
 
 

@@ -25,6 +25,7 @@ from .times import (
     as_of_seconds,
     first_pairs,
     parse_duration,
+    require_timestamps,
     to_timestamps,
 )
 
@@ -43,6 +44,7 @@ def bottleneck_ranking(log: EventLog, *, pm: ProcessMap | None = None, top: int 
 
     >>> bottleneck_ranking(log, top=10)[["name", "share", "median_s"]]
     """
+    require_timestamps(log, "the bottleneck ranking")
     pm = pm or process_map(log)
     arcs = pm.arcs
     total_wait = float(arcs["wait_total_s"].sum()) if len(arcs) else 0.0
@@ -284,6 +286,7 @@ def bottleneck_report(
     ``stuck_cases``. With ``stage_order``: ``backward_moves`` and ``funnel``
     (drop-out stage from ``lost``).
     """
+    require_timestamps(log, "the bottleneck report (waiting times, SLA, stuck cases)")
     from .handover import handovers, ping_pong
     from .times import (
         backward_moves,

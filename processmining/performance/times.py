@@ -121,6 +121,7 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
 
     >>> activity_performance(log).head(3)
     """
+    require_timestamps(log, "activity times")
     ev = log.codes
     df = log.df
     prev_gap = np.full(len(ev.t), np.nan)
@@ -159,6 +160,7 @@ def case_durations(log: EventLog) -> pd.DataFrame:
 
     >>> case_durations(log)["duration_s"].median() / 86400   # median days per case
     """
+    require_timestamps(log, "case durations")
     ev = log.codes
     if len(ev.t) == 0:
         return pd.DataFrame(columns=["case", "start", "end", "events", "duration_s"])
@@ -187,6 +189,7 @@ def throughput_time(log: EventLog, a: str, b: str) -> pd.DataFrame:
 
     >>> throughput_time(log, "Prospecting", "Proposal/Price Quote")["duration_s"].median()
     """
+    require_timestamps(log, "a throughput time")
     pairs = first_pairs(log, a, b)
     done = pairs[pairs["to_pos"] >= 0]
     return pd.DataFrame({"case": done["case"].to_numpy(), "from_time": to_timestamps(done["from_t"]),

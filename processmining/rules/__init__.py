@@ -48,6 +48,8 @@ def check(
     Activities a rule names must exist in the log or in ``model_activities``
     (else :class:`RuleError` naming the rule). ``roles``: resource → role;
     ``lanes``: activity → BPMN lane (for ``role`` rules with ``lane: true``).
+    Time rules on a log without timestamps are not checked; ``attrs["not_checked"]``
+    names them with the reason.
     """
     rule_set = rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))
     known = set(log.activities) | set(model_activities) | set((lanes or {}).keys())
@@ -55,7 +57,11 @@ def check(
     rule_set.validate_activities(known)
     ctx = RuleContext.build(log, roles=roles, lanes=lanes, source=rule_set.source)
     frames = []
+    not_checked: dict[str, str] = {}
     for rule in rule_set:
+        if REGISTRY[rule.type].needs_time and not log.has_timestamps:
+            not_checked[rule.id] = f"{rule.type} needs timestamps; the log has only the order of events"
+            continue
         found = REGISTRY[rule.type].checker(ctx, rule)
         if found.empty:
             continue
@@ -65,9 +71,9 @@ def check(
         if rule.label:
             found["message"] = rule.label + ": " + found["message"].astype(str)
         frames.append(found[list(DEVIATION_COLUMNS)])
-    if not frames:
-        return empty_deviations()
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True) if frames else empty_deviations()
+    out.attrs["not_checked"] = not_checked
+    return out
 
 
 def read_roles(source: str | PathLike[str] | bytes, *, name: str | None = None) -> dict[str, str]:

@@ -35,6 +35,8 @@ class RuleType:
     #: field -> the values it may take (e.g. ``from_occurrence: (first, last)``)
     choices: Mapping[str, tuple[Any, ...]] = None  # type: ignore[assignment]
     doc: str = ""
+    #: the checker measures time: on a log without timestamps the rule is reported as not checked
+    needs_time: bool = False
 
     def __post_init__(self) -> None:
         if self.choices is None:
@@ -50,9 +52,10 @@ REGISTRY: dict[str, RuleType] = {t.name: t for t in (
              ("from_occurrence", "to_occurrence", "as_of", "end_activities"),
              {"from_occurrence": _OCC, "to_occurrence": _OCC},
              doc="from the first (last) 'from' to the first (last) 'to' after it within 'limit'; still-open "
-                 "running cases over the limit count too (the Bottlenecks SLA)"),
+                 "running cases over the limit count too (the Bottlenecks SLA)", needs_time=True),
     RuleType("max_idle", max_idle, ("limit",), ("as_of", "unless_last"),
-             doc="a running case has an event at least every 'limit' (unless_last: the end activities)"),
+             doc="a running case has an event at least every 'limit' (unless_last: the end activities)",
+             needs_time=True),
     RuleType("precedence", precedence, ("activity", "after"), doc="'activity' only after one of 'after'"),
     RuleType("response", response, ("activity", "followed_by"), doc="'activity' is eventually followed by 'followed_by'"),
     RuleType("no_backward_moves", no_backward_moves, ("order",), ("allow",),
