@@ -3,15 +3,18 @@
 A case is **finished** when its last event is an end activity. The end
 activities are given (a preset, the user, a rule's ``unless_last``) or
 inferred from the data: an activity is an end activity when it is the last
-event in at least ``share`` (90 %) of the cases that contain it - it is
-rarely followed by anything - and ends at least ``min_cases`` (1 %) of all
+event in more than ``share`` (half) of the cases that contain it - it ends the
+case more often than not - and ends at least ``min_cases`` (1 %) of all
 cases; and only if the activities found that way end at least
 ``min_coverage`` (half) of the cases, otherwise the log shows no dominant end
 and nothing is inferred (:func:`infer_end_activities` says so, the app shows
 and lets one edit the result). So "Closed" (last whenever it occurs) is an end
 activity and "Resolved" (usually followed by "Closed") is not.
 
-A case that is not finished is **running**; a running case is **stuck** when
+When no end activity is given and none can be inferred, the data does not say
+which cases ended: every case is then ``unknown`` (never called stuck on a
+guess; give the end activities). A case that is not finished is **running**;
+a running case is **stuck** when
 it has had no event for longer than the idle limit at ``as_of`` (default: the
 log's last event). A finished case is never stuck. Exactly at the limit is not
 over it. Stuck cases, SLA targets (late vs still open), the funnel, the
@@ -33,11 +36,11 @@ import pandas as pd
 from .errors import AnalysisError
 from .model import EventLog
 
-Status = Literal["finished", "running", "stuck"]
+Status = Literal["finished", "running", "stuck", "unknown"]
 STATUS_COLUMNS = ("case", "last_activity", "last_time", "idle_s", "status")
 
 #: inference thresholds (the data-quality config uses the same defaults)
-SHARE = 0.9
+SHARE = 0.5
 MIN_CASES = 0.01
 MIN_COVERAGE = 0.5
 #: conformance infers end activities only from logs with at least this many cases
@@ -52,7 +55,7 @@ def _infer(log: EventLog, rows: np.ndarray, *, share: float, min_cases: float, m
     containing = np.bincount(pd.unique(c.case * n_act + c.act) % n_act, minlength=n_act)
     at = np.bincount(c.act[rows], minlength=n_act)
     ratio = np.where(containing > 0, at / np.maximum(containing, 1), 0.0)
-    keep = (ratio >= share) & (at >= min_cases * n_cases) & (at > 0)
+    keep = (ratio > share) & (at >= min_cases * n_cases) & (at > 0)
     if at[keep].sum() < min_coverage * n_cases:  # no dominant boundary: do not guess
         return ()
     return tuple(sorted(np.asarray(c.act_names, dtype=object)[keep].tolist()))
@@ -114,8 +117,8 @@ def case_status(
     Columns: ``case``, ``last_activity``, ``last_time``, ``idle_s`` (seconds from
     the last event to ``as_of``; NaN without timestamps), ``status``. In the
     order of the log's cases. ``attrs`` records ``end_activities``,
-    ``end_source`` (``"given"``, ``"inferred"`` or ``"none"`` - then no case is
-    known to be finished and every case counts as running), ``idle_s`` and
+    ``end_source`` (``"given"``, ``"inferred"`` or ``"none"`` - then every
+    case's status is ``"unknown"``: nothing is called stuck on a guess), ``idle_s`` and
     ``as_of``. An idle limit on a log without timestamps is refused.
 
     >>> case_status(log, end_activities=["Closed"], idle="14d")["status"].tolist()   # doctest: +SKIP
@@ -137,6 +140,8 @@ def case_status(
     idle_s = now - last_t
     stuck = ~finished & (idle_s > limit) if limit is not None else np.zeros(len(finished), dtype=bool)
     status = np.where(finished, "finished", np.where(stuck, "stuck", "running")).astype(object)
+    if source == "none":  # nothing says which cases ended: do not guess
+        status = np.full(len(finished), "unknown", dtype=object)
     out = pd.DataFrame({"case": c.case_ids, "last_activity": c.act_text[c.ends] if len(c.ends) else [],
                         "last_time": to_timestamps(last_t), "idle_s": idle_s, "status": status})
     out.attrs.update({"end_activities": ends, "end_source": source, "idle_s": limit,
@@ -166,7 +171,7 @@ def running_case_ids(log: EventLog, *, end_activities: Iterable[str] | None = No
         if end_activities is None:
             return []
     st = case_status(log, end_activities=end_activities)
-    return st.loc[st["status"] != "finished", "case"].astype(str).tolist()
+    return st.loc[st["status"].isin(["running", "stuck"]), "case"].astype(str).tolist()
 
 
 def status_note(st: pd.DataFrame) -> str:
@@ -174,9 +179,10 @@ def status_note(st: pd.DataFrame) -> str:
     ends = st.attrs.get("end_activities") or ()
     source = st.attrs.get("end_source")
     counts = st["status"].value_counts()
-    parts = [f"{int(counts.get(k, 0)):,} {k}" for k in ("finished", "running", "stuck")]
+    parts = [f"{int(counts.get(k, 0)):,} {k}" for k in ("finished", "running", "stuck", "unknown") if counts.get(k)]
     if source == "none":
-        how = "no end activity given and none inferred from the data, so every case counts as running"
+        how = ("no end activity given and none inferred from the data, so finished and running cases cannot be "
+               "told apart (give the end activities)")
     else:
         how = f"finished = last event is {' / '.join(ends)} ({source})"
     idle = st.attrs.get("idle_s")

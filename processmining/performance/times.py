@@ -392,7 +392,7 @@ def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
     from ..status import case_status
 
     st = case_status(log, end_activities=end_activities)
-    running = st["status"].to_numpy() != "finished"
+    running = np.isin(st["status"].to_numpy(), ["running", "stuck"])
     here = running & (furthest >= 0)
     out["still_open"] = np.bincount(furthest[here].astype(np.int64), minlength=len(stages))[: len(stages)]
     out.attrs["end_activities"] = st.attrs["end_activities"]
