@@ -41,7 +41,16 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
-from .model import ACTIVITY, CASE, LIFECYCLE, RESOURCE, START_TIMESTAMP, SUSPENDED, TIMESTAMP, EventLog
+from .model import (
+    ACTIVITY,
+    CASE,
+    LIFECYCLE,
+    RESOURCE,
+    START_TIMESTAMP,
+    SUSPENDED,
+    TIMESTAMP,
+    EventLog,
+)
 
 LifecycleMode = Literal["instances", "classifier", "events"]
 MODES = ("instances", "classifier", "events")

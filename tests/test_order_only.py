@@ -9,7 +9,13 @@ import pytest
 from processmining.discovery import process_map, variants
 from processmining.errors import AnalysisError
 from processmining.model import ACTIVITY, CASE, TIMESTAMP, EventLog
-from processmining.performance import activity_performance, bottleneck_ranking, rework, sla_breaches, timing_note
+from processmining.performance import (
+    activity_performance,
+    bottleneck_ranking,
+    rework,
+    sla_breaches,
+    timing_note,
+)
 from processmining.rules import check, load_rules
 from processmining.status import case_status
 

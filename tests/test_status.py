@@ -7,7 +7,13 @@ import pytest
 
 from processmining.model import ACTIVITY, CASE, TIMESTAMP, EventLog
 from processmining.performance import stuck_cases
-from processmining.status import case_status, end_activity_table, infer_end_activities, running_case_ids, status_note
+from processmining.status import (
+    case_status,
+    end_activity_table,
+    infer_end_activities,
+    running_case_ids,
+    status_note,
+)
 
 
 def _log(rows: list[tuple[str, str, str]]) -> EventLog:

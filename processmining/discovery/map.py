@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..model import ACTIVITY, CASE, START_TIMESTAMP, TIMESTAMP, EventLog
+from ..model import EventLog
 
 #: virtual start / end nodes of a map (arcs from START / to END carry case counts)
 START = "▶ start"

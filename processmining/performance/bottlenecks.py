@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..discovery import ProcessMap, process_map
 from ..errors import AnalysisError
-from ..model import ACTIVITY, CASE, RESOURCE, EventLog
+from ..model import ACTIVITY, RESOURCE, EventLog
 from .times import (
     activity_performance,
     as_of_seconds,

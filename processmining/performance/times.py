@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -123,7 +124,6 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
     """
     require_timestamps(log, "activity times")
     ev = log.codes
-    df = log.df
     prev_gap = np.full(len(ev.t), np.nan)
     if len(ev.t) > 1:
         prev_gap[1:] = ev.t[1:] - ev.t[:-1]
