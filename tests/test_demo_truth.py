@@ -89,7 +89,8 @@ def test_counts_per_planted_kind(demo):
     assert counts["hubspot"] == {"skipped_stage": 30}
     imperf = {k: {kind: p["count"] for kind, p in lt["imperfections"].items()} for k, lt in truth["logs"].items()}
     assert imperf["jira"] == {"batch_entry": 15, "synonym_labels": 9, "duplicate_histories": 8, "departed_agent": 3,
-                              "bot_account": imperf["jira"]["bot_account"], "date_only_timestamps": 6}
+                              "bot_account": imperf["jira"]["bot_account"], "date_only_timestamps": 6,
+                              "agent_on_holiday": 14}
     assert imperf["salesforce"] == {"export_artefacts": 60}
     assert truth["logs"]["salesforce"]["imperfections"]["export_artefacts"]["rows"] == 60
     assert imperf["hubspot"] == {"date_only_cells": 20}
@@ -300,8 +301,14 @@ def test_jira_imperfections_rederived_from_the_events(drawn):
                  & (acts[TIMESTAMP] >= returning[TIMESTAMP].min())]
     assert set(after[CASE]) == set(imp["departed_agent"]["cases"])
     assert imp["departed_agent"]["silence_days"] > 90
-    if truth["scale"] >= 1:  # at full size nobody else idles that long
-        assert imp["departed_agent"]["other_silent_accounts"] == []
+    if truth["scale"] >= 1:  # at full size only the agent back from holiday idles that long as well
+        assert imp["departed_agent"]["other_silent_accounts"] == [imp["agent_on_holiday"]["display_name"]]
+    holiday = acts[acts[RESOURCE] == imp["agent_on_holiday"]["display_name"]]
+    back = pd.Timestamp(imp["agent_on_holiday"]["back_on"], tz="UTC")
+    away = pd.Timestamp(imp["agent_on_holiday"]["away_from"], tz="UTC")
+    assert not ((holiday[TIMESTAMP] >= away + pd.Timedelta(days=1)) & (holiday[TIMESTAMP] < back - pd.Timedelta(
+        days=1))).any()
+    assert set(holiday.loc[holiday[TIMESTAMP] >= back, CASE]) == set(imp["agent_on_holiday"]["cases"])
     bot = df[df[RESOURCE] == "Automation for Jira"]
     assert set(bot[CASE]) == set(imp["bot_account"]["cases"]) and len(bot) == imp["bot_account"]["histories"]
     assert set(bot[ACTIVITY]) == {"Closed"}
