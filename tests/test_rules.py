@@ -111,16 +111,81 @@ def test_max_idle():
     d = check(LOG, rules)
     assert d.case_id.tolist() == ["c2"]
     assert d.message.iloc[0] == "no event for 18.6 days since Approve (limit 15.0 days, as of 2024-03-01 00:00 UTC)"
-    # without unless_last every case counts, finished or not: c1 and c3 ended in January
-    no_ends = _rules('rules:\n  - {id: idle, type: max_idle, limit: 20d, as_of: "2024-03-01"}\n')
-    assert check(LOG, no_ends).case_id.tolist() == ["c1", "c3"]
+    # without unless_last the end activities are inferred from the data (Close ends every case that has it):
+    # c1 and c3 ended in January but are finished, so never idle; c2 is running and idle 18.6 days
+    no_ends = _rules('rules:\n  - {id: idle, type: max_idle, limit: 15d, as_of: "2024-03-01"}\n')
+    assert check(LOG, no_ends).case_id.tolist() == ["c2"]
+    # boundary: exactly at the limit is within it, one second more is over it
+    at = _rules('rules:\n  - {id: idle, type: max_idle, limit: 18d 15h, as_of: "2024-03-01"}\n')
+    assert check(LOG, at).empty
+    over = _rules('rules:\n  - {id: idle, type: max_idle, limit: P18DT14H59M59S, as_of: "2024-03-01"}\n')
+    assert check(LOG, over).case_id.tolist() == ["c2"]
+
+
+def test_max_duration_counts_open_cases_like_the_bottlenecks_sla():
+    from processmining.performance import sla_breaches
+
+    # o1: Create, no Quote yet, running, 40 days by the log's end (over 30d): an open breach
+    # o2: Create, no Quote, but Closed: finished without the target, not judged
+    # o3: Create then Quote after exactly 30 days: within the limit (its Note shows Note is no end activity)
+    log = _log([
+        ("o1", "Create", "2024-01-01 09:00", "ann"), ("o1", "Note", "2024-01-05 09:00", "ann"),
+        ("o2", "Create", "2024-01-01 09:00", "bob"), ("o2", "Close", "2024-01-03 09:00", "bob"),
+        ("o3", "Create", "2024-01-11 09:00", "cy"), ("o3", "Note", "2024-01-12 09:00", "cy"),
+        ("o3", "Quote", "2024-02-10 09:00", "cy"),
+        ("o3", "Close", "2024-02-10 09:00", "cy"),
+    ])
+    rule = _rules("rules:\n  - {id: sla, type: max_duration, from: Create, to: Quote, limit: 30d}\n")
+    d = check(log, rule)
+    assert d.case_id.tolist() == ["o1"]
+    assert d.message.iloc[0] == ("Quote has not happened 40.0 days after Create and the case is still open "
+                                 "(limit 30.0 days, as of 2024-02-10 09:00 UTC)")
+    breaches, summary = sla_breaches(log, ["Create->Quote<=30d"])
+    assert breaches[["case", "status"]].values.tolist() == [["o1", "open"]]
+    assert summary.iloc[0][["met", "late", "open_breached", "not_reached"]].tolist() == [1, 0, 1, 1]
+    one_less = _rules("rules:\n  - {id: sla, type: max_duration, from: Create, to: Quote, limit: 29d 23h 59m 59s}\n")
+    assert sorted(check(log, one_less).case_id) == ["o1", "o3"]
+
+
+def test_max_duration_to_occurrence_last_is_honoured():
+    # r1: Create, Quote after 5 days, Quote again after 40 days
+    log = _log([("r1", "Create", "2024-01-01", "a"), ("r1", "Quote", "2024-01-06", "a"),
+                ("r1", "Quote", "2024-02-10", "a"), ("r1", "Close", "2024-02-11", "a")])
+    first = _rules("rules:\n  - {id: s, type: max_duration, from: Create, to: Quote, limit: 30d}\n")
+    last = _rules("rules:\n  - {id: s, type: max_duration, from: Create, to: Quote, limit: 30d, "
+                  "to_occurrence: last}\n")
+    assert check(log, first).empty
+    assert check(log, last).observed.tolist() == ["40.0 days"]
+    with pytest.raises(RuleError, match=r"r.yaml, line 2: rule 's' \(max_duration\): to_occurrence must be one of "
+                                        r"first, last, got 'final'"):
+        _rules("rules:\n  - {id: s, type: max_duration, from: A, to: B, limit: 1d, to_occurrence: final}\n")
+
+
+def test_every_field_of_the_registry_is_read_by_its_checker():
+    """A field the schema accepts is never ignored: each optional field changes the result on a log built for it."""
+    from processmining.rules.registry import REGISTRY
+
+    optional = {t.name: set(t.optional) for t in REGISTRY.values()}
+    assert optional == {
+        "segregation_of_duties": set(), "four_eyes": set(),
+        "max_duration": {"from_occurrence", "to_occurrence", "as_of", "end_activities"},
+        "max_idle": {"as_of", "unless_last"}, "precedence": set(), "response": set(),
+        "no_backward_moves": {"allow"}, "existence": {"min", "max"}, "absence": {"max"}, "role": {"role", "lane"},
+    }
+    log = _log([("r1", "Create", "2024-01-01", "a"), ("r1", "Create", "2024-01-20", "a"),
+                ("r1", "Quote", "2024-01-25", "a"), ("r2", "Create", "2024-01-01", "b")])
+    base = "rules:\n  - {id: s, type: max_duration, from: Create, to: Quote, limit: 10d"
+    assert check(log, _rules(base + "}\n")).case_id.tolist() == ["r1", "r2"]
+    assert check(log, _rules(base + ", from_occurrence: last}\n")).case_id.tolist() == ["r2"]
+    assert check(log, _rules(base + ", end_activities: [Create]}\n")).case_id.tolist() == ["r1"]
+    assert check(log, _rules(base + ", as_of: '2024-01-05'}\n")).case_id.tolist() == ["r1"]
 
 
 @pytest.mark.parametrize(("text", "message"), [
     ("rules:\n  - {id: x, type: nonsense}\n", "r.yaml, line 2: rule 'x': unknown type 'nonsense'"),
     ("rules:\n  - {id: x, type: max_duration, from: A}\n", "r.yaml, line 2: rule 'x' (max_duration) is missing to, limit"),
     ("rules:\n  - {id: x, type: max_duration, from: A, to: B, limit: soon}\n",
-     "r.yaml, line 2: rule 'x': limit 'soon' is not a duration like 30d, 4h or 90m"),
+     "r.yaml, line 2: rule 'x': limit 'soon' is not a duration like 30d, 4h, 1d 12h or P1DT12H"),
     ("rules:\n  - {type: absence, activity: A}\n", "r.yaml, line 2: rule 1 has no id"),
     ("rules:\n  - {id: a, type: absence, activity: A}\n  - {id: a, type: absence, activity: B}\n",
      "r.yaml, line 3: rule id 'a' is used twice"),
@@ -156,3 +221,25 @@ def test_demo_rule_files_load(repo_root):
     ticket = load_rules(repo_root / "bpmn_models" / "it_support_ticket.rules.yaml")
     assert ticket.rules[0].params["limit"] == pd.Timedelta(hours=4)
     assert len(read_roles(repo_root / "bpmn_models" / "lead_to_order.roles.csv")) == 32
+
+
+def test_rule_names_match_log_labels_after_trimming_and_case_folding():
+    # the log writes RESOLVED and ' close '; the rules say Resolved and Close: one label normaliser
+    log = _log([("t1", "Open", "2024-01-01", "a"), ("t1", "RESOLVED", "2024-01-09", "a"),
+                ("t1", "close", "2024-01-10", "a")])
+    rules = _rules("rules:\n  - {id: res-5d, type: max_duration, from: Open, to: Resolved, limit: 5d}\n"
+                   "  - {id: close-after, type: precedence, activity: Close, after: Resolved}\n")
+    d = check(log, rules)
+    assert d[["rule_id", "case_id", "activity"]].values.tolist() == [["res-5d", "t1", "RESOLVED"]]
+
+
+def test_bundled_rules_apply_only_where_they_fit_the_log():
+    rules = _rules("rules:\n  - {id: res-5d, type: max_duration, from: Open, to: Resolved, limit: 5d}\n"
+                   "  - {id: sod, type: four_eyes, activities: [Quote, Approve]}\n")
+    fit = rules.fit(["OPEN", "Resolved", "Closed"])
+    assert [r.id for r in fit.applicable] == ["res-5d"]
+    assert fit.applicable.rules[0].params["from"] == "OPEN"
+    assert dict(fit.skipped) == {"sod": ("Approve", "Quote")}
+    assert (fit.named, fit.in_log) == (4, 2)
+    assert fit.describe() == ("2 of 4 activities the rules name occur in the log; 1 rule(s) apply; "
+                              "not applied: sod (no 'Approve', 'Quote')")

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import AnalysisError
-from ..model import EventLog, Provenance
+from ..model import EventLog, Provenance, log_provenance
 from . import app
 from .engine import spark_bottlenecks, spark_discover, with_engine
 from .options import (
@@ -163,9 +163,7 @@ def apply_filters(
 
 
 def _provenance(log: EventLog, params: dict[str, object]) -> Provenance:
-    rep = log.report
-    inputs = {"log": (rep.source, rep.sha256)} if rep is not None else {}
-    return Provenance.build(inputs=inputs, parameters={**params, "history": list(log.history)})
+    return log_provenance(log, params)
 
 
 MAP_SUFFIXES = (".svg", ".png", ".dot", ".gv", ".bpmn")
@@ -204,7 +202,6 @@ def discover(
         raise AnalysisError("no case is left after the filters: " + "; ".join(log.history), source=str(log_path))
     if suffix == ".bpmn":
         from ..discovery import discover_bpmn
-
         from ..safe_input import write_atomic
 
         write_atomic(output, discover_bpmn(log, noise_threshold=noise))
@@ -288,7 +285,9 @@ def bottlenecks(
                     typer.echo("  cases that never reached the target count as still open; name the activities "
                                "that end a case with --final (e.g. --final 'Closed Lost') to count them as ended")
         if "stuck_cases" in tables:
-            typer.echo(f"stuck or open cases: {len(tables['stuck_cases']):,}")
+            typer.echo(f"stuck cases (running and idle too long): {len(tables['stuck_cases']):,}")
+        if "case_status" in tables:
+            typer.echo(tables["summary"].iloc[0]["case_status"])
     if output is not None:
         from ..export import write_tables
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import ConformanceError
 from ..model import ACTIVITY, TIMESTAMP, EventLog, ProgressFn, no_progress
+from ..status import running_case_ids
 from .accepted import AcceptedDeviations, AcceptedPattern, read_accepted
 from .alignment import MOVE_COST, CompiledNet, align
 from .deviations import empty_deviations, expand_to_cases, variant_templates
@@ -255,7 +256,8 @@ def conform(
     bwc = bwc_result.cost
     variants = log_variants(log)
     progress(0, max(variants.n_variants, 1), "aligning variants")
-    running_variant = _running_variants(variants, net, running)
+    running_variant = _running_variants(variants, net, running_case_ids(log, fallback=net.end_labels())
+                                         if isinstance(running, str) and running == "auto" else running)
 
     if mode == "alignments":
         full = align_variants(net, variants.traces, variant_timeout_s=variant_timeout_s, processes=processes,

@@ -45,6 +45,8 @@ COMPANIES = (
     "Dunder Mifflin", "Sterling Cooper", "Massive Dynamic",
 )
 PRODUCTS = ("renewal", "pilot", "expansion", "new licences", "support upgrade", "onboarding package", "API add-on")
+#: share of the lost deals that are given to the one owner who loses far more deals (a planted driver)
+LOSING_OWNER_SHARE = 0.3
 #: median days spent in each stage before the next one
 _STAY_DAYS = {AS: 3.0, QTB: 6.0, PS: 7.0, DMBI: 8.0, CS: 6.0}
 
@@ -147,12 +149,19 @@ def hubspot_export(n_deals: int, rng: np.random.Generator) -> tuple[pd.DataFrame
         rows.append([deal, f"{company} - {product}", paths[i][-1], PIPELINE, amt, owners[int(rng.integers(10))],
                      cells[i, 0]] + [entered[s] for s in STAGES] + [exited[s] for s in STAGES])
     frame = pd.DataFrame(rows, columns=columns(), dtype=object)
+    # a root cause for driver analysis: one owner loses far more deals (a third of the lost deals are
+    # theirs). Drawn after everything else, so no other value of the export changes.
+    lost_rows = np.flatnonzero(frame["Deal Stage"].to_numpy() == CL)
+    theirs = lost_rows[rng.random(lost_rows.size) < LOSING_OWNER_SHARE]
+    frame.loc[theirs, "Deal owner"] = owners[0]
+    driver = {"log": FILE_NAME, "target": "lost", "attribute": "case:Deal owner", "value": owners[0]}
     truth = LogTruth(
         file=FILE_NAME, system="HubSpot deals CSV export (wide: Date entered/exited per stage)",
         preset="hubspot-deals", reference_model=None, n_cases=n_deals, n_rows=n_deals, n_events=n_events,
         activities=list(STAGES), planted={"skipped_stage": skipped_truth},
         imperfections={"date_only_cells": date_only}, normal_cases=normal, open_cases=open_cases,
         facts={"outcomes": outcomes, "lost_after": {k: sorted(v) for k, v in lost_after.items()},
-               "open_at": {k: sorted(open_at[k]) for k in OPEN_STAGES if k in open_at}, "owners": owners},
+               "open_at": {k: sorted(open_at[k]) for k in OPEN_STAGES if k in open_at}, "owners": owners,
+               "drivers": [driver]},
     )
     return frame, truth

@@ -47,6 +47,9 @@ LINES = (L1, L2, L3)
 #: distorted spellings of "Waiting for Customer" planted in a few rows
 SYNONYMS = ("Waiting for customer", "Waiting For Customer ", "Wating for Customer")
 FIRST_RESPONSE_SLA_HOURS = 4
+#: a planted driver: this share of the first-response breaches are tickets about one topic
+SLOW_TOPIC = "SSO login loop"
+SLOW_TOPIC_SHARE = 0.7
 HIGH_RESOLUTION_SLA_DAYS = 5
 NEVER_CLOSED_IDLE_DAYS = 30
 DEPARTED_SILENCE_DAYS = 90
@@ -54,6 +57,9 @@ BOT_NAME = "Automation for Jira"
 BOT_ACCOUNT = "557058:f58131cb-b67d-43c7-b30d-6b58d40bd077"
 #: the departed agent's last working day (local)
 DEPARTURE = np.datetime64("2024-05-31T18:00:00", "s")
+#: a 2nd-line agent's long holiday (local): silent for more than the 90-day check, yet not departed -
+#: the natural false positive a departed-account detector meets in real exports
+HOLIDAY = (np.datetime64("2024-07-01T00:00:00", "s"), np.datetime64("2024-10-10T00:00:00", "s"))
 
 PLANTED_DESCRIPTIONS = {
     "ping_pong": ("moved back down to a lower support line and up again (e.g. 1st -> 2nd -> 1st -> 2nd)", False),
@@ -255,10 +261,12 @@ def _place(tk: Ticket, *, recent: bool, rng: np.random.Generator) -> None:
 # ---------------------------------------------------------------- people and imperfections
 @dataclass
 class Desk:
-    """The service desk: agents per line (index 0 of line 1 is the departed agent) and their account ids."""
+    """The service desk: agents per line (index 0 of line 1 is the departed agent, index 0 of line 2 the one
+    on holiday) and their account ids."""
 
     lines: dict[str, list[tuple[str, str]]]  # role -> [(accountId, displayName)]
     departed: tuple[str, str]
+    holiday: tuple[str, str]  # index 0 of line 2: away during HOLIDAY
 
 
 def _desk(rng: np.random.Generator, n_tickets: int) -> Desk:
@@ -268,7 +276,7 @@ def _desk(rng: np.random.Generator, n_tickets: int) -> Desk:
     f = min(1.0, n_tickets / 1500)
     sizes = (max(3, round(8 * f)), max(2, round(5 * f)), max(1, round(3 * f)))
     lines = {"L1": people[: sizes[0]], "L2": people[8: 8 + sizes[1]], "L3": people[13: 13 + sizes[2]]}
-    return Desk(lines, people[0])
+    return Desk(lines, people[0], people[8])
 
 
 def _assign_authors(tickets: list[Ticket], desk: Desk, rng: np.random.Generator) -> list[Ticket]:
@@ -288,8 +296,23 @@ def _assign_authors(tickets: list[Ticket], desk: Desk, rng: np.random.Generator)
             chosen[role] = usable[int(rng.integers(len(usable)))]
         tk.detail["_authors"] = [None if r == "" else (BOT_ACCOUNT, BOT_NAME) if r == "bot" else chosen[r]
                                  for r in tk.roles]
+    _send_on_holiday(tickets, desk)
     _fill_silences(tickets, desk, returning)
     return returns
+
+
+def _send_on_holiday(tickets: list[Ticket], desk: Desk) -> None:
+    """The holiday agent's work inside :data:`HOLIDAY` goes to the colleagues of their line (no random draw)."""
+    agent, pool = desk.holiday, desk.lines["L2"]
+    others = [p for p in pool if p != agent]
+    if not others:
+        return
+    for tk in tickets:
+        authors = tk.detail["_authors"]
+        if agent in authors and any(HOLIDAY[0] <= t < HOLIDAY[1] for t, a in zip(tk.times, authors, strict=True)
+                                    if a == agent):
+            stand_in = others[tk.index % len(others)]
+            tk.detail["_authors"] = [stand_in if a == agent else a for a in authors]
 
 
 def _fill_silences(tickets: list[Ticket], desk: Desk, returning: set[int], *, limit_days: int = 75) -> None:
@@ -301,7 +324,7 @@ def _fill_silences(tickets: list[Ticket], desk: Desk, returning: set[int], *, li
         changed = False
         for role, pool in desk.lines.items():
             for agent in pool:
-                if agent != desk.departed:
+                if agent not in (desk.departed, desk.holiday):
                     changed |= _fill_agent(tickets, desk, returning, locked, role, agent, limit)
         if not changed:
             return
@@ -319,6 +342,7 @@ def _fill_agent(tickets: list[Ticket], desk: Desk, returning: set[int], locked: 
         middle = start + (end - start) // 2
         options = [tk for tk in tickets if id(tk) not in returning and (tk.index, role) not in locked
                    and role in tk.roles and desk.departed not in tk.detail["_authors"]
+                   and desk.holiday not in tk.detail["_authors"]
                    and all(start < t < end for t, r in zip(tk.times, tk.roles, strict=True) if r == role)]
         if not options:
             break
@@ -391,6 +415,9 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
         "departed_agent": Planted(f"a 1st-line agent who left on {str(DEPARTURE)[:10]} acts again "
                                   f"after more than {DEPARTED_SILENCE_DAYS} days of silence"),
         "bot_account": Planted(f"'{BOT_NAME}' closes resolved tickets 5 days later, at any hour"),
+        "agent_on_holiday": Planted(f"a 2nd-line agent away {int((HOLIDAY[1] - HOLIDAY[0]) / SECOND / DAY_S)} days "
+                                    f"(holiday), then back at work: silent for more than {DEPARTED_SILENCE_DAYS} "
+                                    "days but not departed; cases = their tickets after the return"),
         "date_only_timestamps": Planted("history 'created' is a bare date (YYYY-MM-DD, read as midnight UTC); "
                                         "the event order is unchanged"),
     }
@@ -461,12 +488,26 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
             imperf["synonym_labels"].add(key, {"label": tk.detail["_synonym"], "canonical": WAIT})
         if tk.index in return_ids:
             imperf["departed_agent"].add(key)
+        if any(a == desk.holiday and t >= HOLIDAY[1] for t, a in zip(tk.times, tk.detail["_authors"], strict=True)):
+            imperf["agent_on_holiday"].add(key)
+    # a root cause for driver analysis: most first-response breaches are SSO tickets (the 1st line cannot
+    # take them). Drawn after everything else, so no other value of the export changes.
+    late_keys = [keys[tk.index] for tk in tickets if tk.kind == "sla_first_response"]
+    slow = {k for k, r in zip(late_keys, rng.random(len(late_keys)).tolist(), strict=True) if r < SLOW_TOPIC_SHARE}
+    for issue in issues:
+        if issue["key"] in slow:
+            issue["fields"]["summary"] = SLOW_TOPIC
+    driver = {"log": FILE_NAME, "target": "late", "sla": f"Open->{L1}<={FIRST_RESPONSE_SLA_HOURS}h",
+              "attribute": "case:summary", "value": SLOW_TOPIC}
     imperf["synonym_labels"].extra = {"synonyms": {s: WAIT for s in SYNONYMS}}
     imperf["bot_account"].cases = sorted(imperf["bot_account"].details)
     imperf["bot_account"].extra = {"account_id": BOT_ACCOUNT, "display_name": BOT_NAME,
                                    "histories": sum(len(v) for v in imperf["bot_account"].details.values())}
     imperf["bot_account"].details = {}
     imperf["departed_agent"].extra = _departed_facts(tickets, desk)
+    imperf["agent_on_holiday"].fits_reference_model = True
+    imperf["agent_on_holiday"].extra = {"account_id": desk.holiday[0], "display_name": desk.holiday[1],
+                                        "away_from": str(HOLIDAY[0])[:10], "back_on": str(HOLIDAY[1])[:10]}
     n_events = sum(len(tk.times) for tk in tickets)
     truth = LogTruth(
         file=FILE_NAME, system="Jira Cloud REST search with expand=changelog",
@@ -480,6 +521,7 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
                       "never_closed_idle_days": NEVER_CLOSED_IDLE_DAYS,
                       "departed_silence_days": DEPARTED_SILENCE_DAYS},
             "agents": {role: [{"account_id": a, "name": nm} for a, nm in pool] for role, pool in desk.lines.items()},
+            "drivers": [driver],
         },
     )
     return {"expand": "schema,names", "startAt": 0, "maxResults": len(issues), "total": len(issues),

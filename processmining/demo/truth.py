@@ -5,12 +5,17 @@ key in ``eventlogs/README.md``)::
 
     {"format": "processmining-demo-ground-truth", "version": 1, "seed": 7, "scale": 1.0,
      "export_time": "2024-12-02T06:00:00Z",
-     "logs": {"salesforce": {...}, "hubspot": {...}, "jira": {...}}}
+     "logs": {"salesforce": {...}, "hubspot": {...}, "jira": {...}},
+     "drivers": [{"log": "hubspot_deals.csv", "target": "lost", "attribute": "case:Deal owner", "value": ...}, ...]}
 
 Each log entry lists its file, preset, counts, activities, the case ids of
 every planted kind (``planted``) and data-quality imperfection
 (``imperfections``), with per-case details, plus ``normal_cases`` (no planted
-kind at all) and ``open_cases`` (not finished at export time).
+kind at all) and ``open_cases`` (not finished at export time). ``drivers`` lists
+the planted root causes for driver analysis: ``log`` (file in ``eventlogs/``),
+``target`` (``lost`` / ``late`` / ``stuck`` / ``deviating``), ``sla`` (for
+``late``), ``attribute`` (the column as ``read_log`` with the preset yields
+it) and ``value``; a log without an entry has no planted driver.
 """
 
 from __future__ import annotations
@@ -92,7 +97,7 @@ class LogTruth:
             "rows": self.n_rows,
             "events": self.n_events,
             "activities": list(self.activities),
-            **self.facts,
+            **{k: v for k, v in self.facts.items() if k != "drivers"},
             "planted": {k: v.to_dict() for k, v in self.planted.items()},
             "imperfections": {k: v.to_dict() for k, v in self.imperfections.items()},
             "normal_cases": sorted(self.normal_cases),
@@ -117,6 +122,7 @@ class GroundTruth:
             "scale": self.scale,
             "export_time": self.export_time,
             "logs": {k: v.to_dict() for k, v in self.logs.items()},
+            "drivers": [d for v in self.logs.values() for d in v.facts.get("drivers", [])],
         }
 
     def to_json(self) -> str:

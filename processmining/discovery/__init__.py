@@ -1,8 +1,8 @@
 """Discovery: the process map and its simplification, variants, and BPMN models discovered from a log.
 
 - :mod:`.map`: :class:`ProcessMap`, :func:`process_map` (one columnar pass),
-  :func:`simplify` (Disco-style sliders on the computed map), the per-log
-  integer event codes every analysis shares.
+  :func:`simplify` (Disco-style sliders on the computed map), (the integer
+  event codes every analysis shares are :attr:`EventLog.codes`).
 - :mod:`.variants`: the one variants engine (:func:`variant_table`,
   :func:`variants`, :func:`variant_coverage`).
 - :mod:`.bpmn_out`: :func:`discover_bpmn` (inductive miner, gateway
@@ -15,10 +15,8 @@ from .map import (
     ARC_COLUMNS,
     END,
     START,
-    EventCodes,
     ProcessMap,
     default_sliders,
-    event_codes,
     process_map,
     simplify,
 )
@@ -29,11 +27,9 @@ __all__ = [
     "ARC_COLUMNS",
     "END",
     "START",
-    "EventCodes",
     "ProcessMap",
     "default_sliders",
     "discover_bpmn",
-    "event_codes",
     "process_map",
     "simplify",
     "variant_coverage",

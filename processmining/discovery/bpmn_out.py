@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import AnalysisError
 from ..model import ACTIVITY, CASE, TIMESTAMP, EventLog
 
 
@@ -148,7 +149,7 @@ def _layout(g: BpmnGraph) -> tuple[dict[str, tuple[float, float, float, float]],
         out = subprocess.run(["dot", "-Tplain-ext"], input="\n".join(lines), capture_output=True, text=True,
                              check=True, timeout=120).stdout
     except (OSError, subprocess.SubprocessError) as exc:
-        raise RuntimeError(f"graphviz 'dot' failed to lay out the BPMN model: {exc}") from exc
+        raise AnalysisError(f"graphviz 'dot' failed to lay out the BPMN model: {exc}") from exc
     bounds: dict[str, tuple[float, float, float, float]] = {}
     edges: dict[tuple[str, str], list[list[tuple[float, float]]]] = {}
     height = 0.0
@@ -244,12 +245,16 @@ def discover_bpmn(log: EventLog, *, noise_threshold: float = 0.2) -> str:
     >>> open("discovered.bpmn", "w").write(xml)
     """
     if not 0.0 <= noise_threshold <= 1.0:
-        raise ValueError(f"noise_threshold must be between 0 and 1, got {noise_threshold}")
+        raise AnalysisError(f"noise_threshold must be between 0 and 1, got {noise_threshold}")
     if log.n_events == 0:
-        raise ValueError("cannot discover a model from an empty log")
+        raise AnalysisError("cannot discover a model from an empty log", source=log.name)
     import pm4py
 
     frame = log.to_pm4py()[[CASE, ACTIVITY, TIMESTAMP]]
+    if not log.has_timestamps:  # order-only log: the miner needs a sort key; the log order is the order
+        import pandas as pd
+
+        frame[TIMESTAMP] = pd.Timestamp(0, tz="UTC") + pd.to_timedelta(range(len(frame)), unit="s")
     tree = pm4py.discover_process_tree_inductive(frame, noise_threshold=noise_threshold,
                                                  activity_key=ACTIVITY, case_id_key=CASE,
                                                  timestamp_key=TIMESTAMP)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -27,7 +26,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..model import ACTIVITY, CASE, START_TIMESTAMP, TIMESTAMP, EventLog
+from ..errors import AnalysisError
+from ..model import EventLog
 
 #: virtual start / end nodes of a map (arcs from START / to END carry case counts)
 START = "▶ start"
@@ -141,59 +141,8 @@ def _widest_tree(edges: Iterable[tuple[str, str, float]], root: str) -> dict[str
 
 
 # ------------------------------------------------------------------ the map
-@dataclass(frozen=True)
-class EventCodes:
-    """Integer codes of a log's events, computed once per log and shared by every analysis.
-
-    Events are in log order, so every case is one contiguous block.
-    """
-
-    case: np.ndarray        # case code per event (0, 0, 1, 1, 1, ...)
-    starts: np.ndarray      # first row of every case
-    ends: np.ndarray        # last row of every case
-    case_ids: np.ndarray    # case id (object) per case code
-    act: np.ndarray         # activity code per event, codes in name order
-    act_names: list[str]    # activity name per activity code
-    ts: np.ndarray          # completion time, int64 ns since epoch
-    start: np.ndarray | None  # start time (ns; missing -> completion), None without start times
-
-
-_CODES: dict[int, tuple[weakref.ref, EventCodes]] = {}
-
-
-def event_codes(log: EventLog) -> EventCodes:
-    """The :class:`EventCodes` of ``log`` (cached while the log's frame is alive)."""
-    key = id(log.df)
-    hit = _CODES.get(key)
-    if hit is not None and hit[0]() is log.df:
-        return hit[1]
-    df = log.df
-    n = len(df)
-    case_codes, _ = pd.factorize(df[CASE], sort=False)
-    case_codes = case_codes.astype(np.int64)
-    first = np.ones(n, dtype=bool)
-    if n > 1:
-        first[1:] = case_codes[1:] != case_codes[:-1]
-    starts = np.flatnonzero(first)
-    ends = np.append(starts[1:], n) - 1 if n else starts
-    act_codes, act_names = pd.factorize(df[ACTIVITY], sort=True)
-    ts = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64")
-    start = None
-    if log.has_start_times:
-        st = df[START_TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64").copy()
-        missing = df[START_TIMESTAMP].isna().to_numpy()
-        st[missing] = ts[missing]
-        start = st
-    codes = EventCodes(case=np.cumsum(first) - 1, starts=starts, ends=ends,
-                       case_ids=df[CASE].iloc[starts].to_numpy(dtype=object), act=act_codes.astype(np.int64),
-                       act_names=[str(a) for a in act_names], ts=ts, start=start)
-    _CODES[key] = (weakref.ref(df), codes)
-    weakref.finalize(df, _CODES.pop, key, None)
-    return codes
-
-
 def _event_arrays(log: EventLog) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray | None]:
-    c = event_codes(log)
+    c = log.codes
     return c.case, c.act, c.act_names, c.ts, c.start
 
 
@@ -231,7 +180,7 @@ def process_map(log: EventLog) -> ProcessMap:
         "ends": np.bincount(act[last], minlength=n_act),
     }, index=pd.Index(names, name="activity"))
     if start is not None:
-        dur = pd.Series((ts - start) / 1e9).groupby(act)
+        dur = pd.Series(log.codes.processing).groupby(act)
         agg = dur.agg(["mean", "median", "max", "sum"]).reindex(range(n_act))
         acts["duration_mean_s"] = agg["mean"].to_numpy()
         acts["duration_median_s"] = agg["median"].to_numpy()
@@ -246,6 +195,8 @@ def process_map(log: EventLog) -> ProcessMap:
     src, tgt = act[idx], act[idx + 1]
     nxt_start = (start if start is not None else ts)[idx + 1]
     wait = (np.maximum(nxt_start, ts[idx]) - ts[idx]) / 1e9
+    if not log.has_timestamps:  # an order-only log: frequencies only, no fake zero waits
+        wait = np.full(len(idx), np.nan)
     key = src * n_act + tgt
     g = pd.Series(wait).groupby(key)
     stats = g.agg(["size", "mean", "median", "min", "max", "sum", "std"])
@@ -314,7 +265,7 @@ def simplify(pm: ProcessMap, *, activities: float | None = None, paths: float | 
     activities = d_act if activities is None else float(activities)
     paths = d_paths if paths is None else float(paths)
     if not (0.0 <= activities <= 1.0 and 0.0 <= paths <= 1.0):
-        raise ValueError(f"activities and paths must be between 0 and 1, got {activities}, {paths}")
+        raise AnalysisError(f"activities and paths must be between 0 and 1, got {activities}, {paths}")
     acts = base.activities
     n_act = len(acts)
     if n_act == 0:

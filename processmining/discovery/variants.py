@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 
 from ..model import EventLog
-from .map import event_codes
 
 
 def variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -18,7 +17,7 @@ def variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """
     import polars as pl
 
-    c = event_codes(log)
+    c = log.codes
     case_codes, act_codes, ts = c.case, c.act, c.ts
     names = c.act_names
     frame = pl.DataFrame({"c": case_codes, "a": act_codes.astype(np.int32), "t": ts})
@@ -38,6 +37,9 @@ def variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         "first_case": table["first_case"].to_numpy(),
     })
     out["activities"] = [tuple(str(names[k]) for k in codes) for codes in out["codes"]]
+    if not log.has_timestamps:  # order-only log: durations are unknown, not zero
+        out["mean_duration_s"] = np.nan
+        out["median_duration_s"] = np.nan
     return out, per_case["v"].to_numpy(), c.case_ids
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IngestError
+from ..lifecycle import pair_lifecycle
 from ..model import (
     ORDER,
     SOURCE_ROW,
@@ -93,6 +94,7 @@ def read_log(
     progress: ProgressFn = no_progress,
     stage_labels: Mapping[str, str] | None = None,
     max_bytes: int = MAX_INPUT_BYTES,
+    lifecycle: str = "instances",
 ) -> EventLog:
     """Read an event log or a CRM / ticket export and return an :class:`EventLog` with its report.
 
@@ -104,7 +106,10 @@ def read_log(
     mapping is guessed - the report says which. ``dayfirst`` decides
     ``03/04/2024``; ``timezone`` is applied to timestamps without an offset.
     ``stage_labels`` maps stage ids (HubSpot, ServiceNow, Pipedrive) to labels.
-    ``max_bytes`` caps the (decompressed) input size.
+    ``max_bytes`` caps the (decompressed) input size. ``lifecycle``: start /
+    complete events become activity instances (``"instances"``), or stay
+    events named ``activity+transition`` (``"classifier"``) or as read
+    (``"events"``); see :mod:`processmining.lifecycle`.
 
     ``log.report`` accounts for every input row: ``rows_read == events +
     quarantined + collapsed + filtered``.
@@ -120,7 +125,7 @@ def read_log(
     kind = sniff_kind(data)
     chosen = get_preset(preset) if preset else None
     if kind == "xes":
-        return _read_xes(data, progress=progress)
+        return pair_lifecycle(_read_xes(data, progress=progress), mode=lifecycle)  # type: ignore[arg-type]
     progress(1, 4, "parsing")
     warnings: list[str] = []
     table: Table
@@ -160,7 +165,7 @@ def read_log(
                    preset=chosen.name if chosen else None, timezone=tz,
                    collapse_repeats=bool(chosen and chosen.collapse_repeats), warnings=warnings, name=name)
     progress(4, 4, "done")
-    return log
+    return pair_lifecycle(log, mode=lifecycle)  # type: ignore[arg-type]
 
 
 def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *, dayfirst: bool | None,

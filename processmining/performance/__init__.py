@@ -2,7 +2,7 @@
 
 - :mod:`.times`: activity and case times, throughput, stuck cases, rework,
   backward moves, funnel, and the shared primitives (``parse_duration``,
-  ``case_events``, ``as_of_seconds``) that rules and quality call.
+  ``as_of_seconds``) that rules and quality call.
 - :mod:`.bottlenecks`: :func:`bottleneck_ranking`, SLA targets
   (:func:`parse_sla`, :func:`sla_breaches`) and :func:`bottleneck_report`.
 - :mod:`.handover`: handovers, the handover network, ping-pong, workload.
@@ -10,25 +10,27 @@
 
 from .bottlenecks import (
     BREACH_COLUMNS,
+    SLA_STATUSES,
     SlaTarget,
     bottleneck_ranking,
     bottleneck_report,
     parse_sla,
     sla_breaches,
+    sla_cases,
 )
 from .handover import handover_network, handovers, ping_pong, ping_pong_cases, workload
 from .times import (
-    CaseEvents,
     activity_performance,
     as_of_seconds,
     backward_moves,
     case_duration_stats,
     case_durations,
-    case_events,
     first_pairs,
+    format_duration,
     funnel,
     lost_cases,
     parse_duration,
+    require_timestamps,
     rework,
     stuck_cases,
     throughput_time,
@@ -38,7 +40,7 @@ from .times import (
 
 __all__ = [
     "BREACH_COLUMNS",
-    "CaseEvents",
+    "SLA_STATUSES",
     "SlaTarget",
     "activity_performance",
     "as_of_seconds",
@@ -47,18 +49,20 @@ __all__ = [
     "bottleneck_report",
     "case_duration_stats",
     "case_durations",
-    "case_events",
     "first_pairs",
+    "format_duration",
     "funnel",
     "handover_network",
     "handovers",
     "lost_cases",
     "parse_duration",
     "parse_sla",
+    "require_timestamps",
     "ping_pong",
     "ping_pong_cases",
     "rework",
     "sla_breaches",
+    "sla_cases",
     "stuck_cases",
     "throughput_time",
     "timing_note",

@@ -19,13 +19,13 @@ import pandas as pd
 
 from ..discovery import ProcessMap, process_map
 from ..errors import AnalysisError
-from ..model import ACTIVITY, CASE, RESOURCE, EventLog
+from ..model import ACTIVITY, RESOURCE, EventLog
 from .times import (
     activity_performance,
     as_of_seconds,
-    case_events,
     first_pairs,
     parse_duration,
+    require_timestamps,
     to_timestamps,
 )
 
@@ -44,6 +44,7 @@ def bottleneck_ranking(log: EventLog, *, pm: ProcessMap | None = None, top: int 
 
     >>> bottleneck_ranking(log, top=10)[["name", "share", "median_s"]]
     """
+    require_timestamps(log, "the bottleneck ranking")
     pm = pm or process_map(log)
     arcs = pm.arcs
     total_wait = float(arcs["wait_total_s"].sum()) if len(arcs) else 0.0
@@ -136,6 +137,62 @@ def _check(log: EventLog, names: Iterable[str | None], label: str) -> None:
 
 BREACH_COLUMNS = ["target", "case", "from_activity", "to_activity", "from_time", "to_time", "duration_s",
                   "limit_s", "excess_s", "status"]
+#: what happened to each measured case of a target (see :func:`sla_cases`)
+SLA_STATUSES = ("met", "late", "open", "pending", "not_reached")
+
+
+def sla_cases(
+    log: EventLog,
+    target: SlaTarget | str,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    end_activities: Iterable[str] | None = None,
+    from_occurrence: str = "first",
+    to_occurrence: str = "first",
+) -> pd.DataFrame:
+    """THE SLA primitive: every case where the clock of ``target`` started, and what became of it.
+
+    Columns: ``case``, ``from_activity``, ``to_activity``, ``from_t`` / ``to_t``
+    (seconds; ``to_t`` NaN while not done), ``duration_s`` (until done, else until
+    ``as_of``), ``status``: ``"met"`` (done within the limit), ``"late"`` (done
+    after it), ``"open"`` (not done, the case is still running and already over
+    the limit), ``"pending"`` (not done, running, still within the limit),
+    ``"not_reached"`` (the case finished without the target: not judged).
+    Finished / running is :func:`processmining.status.case_status` with
+    ``end_activities`` (inferred from the data when ``None``). Exactly at the
+    limit is within it. The Bottlenecks view and the ``max_duration`` rule both
+    call this, so they count the same cases.
+    """
+    from ..status import case_status
+
+    tgt = parse_sla(target) if isinstance(target, str) else target
+    if not log.has_timestamps:
+        raise AnalysisError(f"SLA {tgt.label!r}: the log has no timestamps, so no duration can be measured",
+                            source=log.name)
+    _check(log, [tgt.source, tgt.target], tgt.label)
+    sub = _restrict(log, tgt.where)
+    now = as_of_seconds(sub, as_of) if as_of is not None else as_of_seconds(log, None)
+    if tgt.target is not None:
+        pairs = first_pairs(sub, tgt.source, tgt.target, from_occurrence=from_occurrence,
+                            to_occurrence=to_occurrence)
+        done = pairs["to_pos"].to_numpy() >= 0
+        dur = np.where(done, pairs["to_t"].to_numpy() - pairs["from_t"].to_numpy(), now - pairs["from_t"].to_numpy())
+        frame = pd.DataFrame({"case": pairs["case"], "from_activity": tgt.source or "(case start)",
+                              "to_activity": tgt.target, "from_t": pairs["from_t"], "to_t": pairs["to_t"],
+                              "duration_s": dur, "done": done, "from_pos": pairs["from_pos"],
+                              "to_pos": pairs["to_pos"]})
+    else:
+        frame = _stage_stays(sub, tgt.source or "", now)
+    st = case_status(sub, end_activities=end_activities)
+    finished_ids = st.loc[st["status"] == "finished", "case"]
+    finished = frame["case"].isin(finished_ids).to_numpy()
+    if tgt.target is not None:  # a case that finished by reaching the target itself is done, not "not reached"
+        finished = finished & ~frame["done"].to_numpy()
+    done = frame["done"].to_numpy()
+    over = frame["duration_s"].to_numpy() > tgt.limit_s
+    status = np.select([done & over, done, finished, over], ["late", "met", "not_reached", "open"], "pending")
+    frame["status"] = status
+    return frame.drop(columns=["done"]).reset_index(drop=True)
 
 
 def sla_breaches(
@@ -143,64 +200,48 @@ def sla_breaches(
     targets: Sequence[SlaTarget | str],
     *,
     as_of: str | pd.Timestamp | None = None,
+    end_activities: Iterable[str] | None = None,
     final_activities: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check time targets; return ``(breaches, summary)``.
+    """Check time targets; return ``(breaches, summary)`` (each case judged by :func:`sla_cases`).
 
     ``breaches``: one row per breaching case and target — ``target``, ``case``,
     ``from_activity``, ``to_activity``, ``from_time``, ``to_time`` (NaT while
     still open), ``duration_s``, ``limit_s``, ``excess_s`` (by how much) and
-    ``status``: ``"late"`` (done after the limit) or ``"open"`` (not done yet and
-    already over the limit at ``as_of``, default the log's last timestamp).
-    For a stage target the longest stay in the stage is reported. With
-    ``final_activities`` (e.g. ``["Closed Lost"]``), a case that reached one of
-    them without the target activity is finished, not open: it is counted as
-    ``not_reached`` in the summary and never listed as a breach.
+    ``status``: ``"late"`` (done after the limit) or ``"open"`` (not done yet,
+    the case still running and already over the limit at ``as_of``, default the
+    log's last timestamp). For a stage target the longest stay in the stage is
+    reported. A case that finished (its last event is one of ``end_activities``,
+    given or inferred from the data; ``final_activities`` is the older name)
+    without the target activity is counted as ``not_reached`` in the summary
+    and never listed as a breach.
 
     ``summary``: per target ``measured`` (cases where the clock started),
-    ``met``, ``late``, ``open_breached``, ``not_reached``, ``breach_share``, ``median_s``, ``p90_s``.
+    ``met``, ``late``, ``open_breached``, ``pending`` (open, within the limit), ``not_reached``,
+    ``breach_share``, ``median_s``, ``p90_s``, ``limit_s``.
 
     >>> breaches, summary = sla_breaches(log, ["Open->1st Line Support<=4h"])
     """
+    ends = end_activities if end_activities is not None else final_activities
     parsed = [parse_sla(t) if isinstance(t, str) else t for t in targets]
-    now = as_of_seconds(log, as_of)
     all_rows, summary = [], []
     for tgt in parsed:
-        _check(log, [tgt.source, tgt.target], tgt.label)
-        sub = _restrict(log, tgt.where)
-        if tgt.target is not None:
-            pairs = first_pairs(sub, tgt.source, tgt.target)
-            done = pairs["to_pos"].to_numpy() >= 0
-            dur = np.where(done, pairs["to_t"].to_numpy() - pairs["from_t"].to_numpy(),
-                           now - pairs["from_t"].to_numpy())
-            frame = pd.DataFrame({"case": pairs["case"], "from_activity": tgt.source or "(case start)",
-                                  "to_activity": tgt.target, "from_t": pairs["from_t"],
-                                  "to_t": pairs["to_t"], "duration_s": dur, "done": done})
-            finished = np.zeros(len(frame), dtype=bool)
-            if final_activities is not None:
-                fin = set(final_activities) - {tgt.target}
-                fin_cases = set(sub.df.loc[sub.df[ACTIVITY].isin(list(fin)), CASE].tolist())
-                finished = ~done & frame["case"].isin(fin_cases).to_numpy()
-        else:
-            frame = _stage_stays(sub, tgt.source or "", now)
-            finished = np.zeros(len(frame), dtype=bool)
-        over = frame["duration_s"].to_numpy() > tgt.limit_s
-        late = frame["done"].to_numpy() & over
-        open_b = ~frame["done"].to_numpy() & ~finished & over
-        d = frame["duration_s"][frame["done"]]
-        summary.append({"target": tgt.label, "measured": int(len(frame)),
-                        "met": int(len(frame) - late.sum() - open_b.sum() - finished.sum()),
-                        "late": int(late.sum()), "open_breached": int(open_b.sum()), "not_reached": int(finished.sum()),
-                        "breach_share": float((late.sum() + open_b.sum()) / len(frame)) if len(frame) else 0.0,
+        frame = sla_cases(log, tgt, as_of=as_of, end_activities=ends)
+        st = frame["status"].to_numpy()
+        n = {k: int((st == k).sum()) for k in SLA_STATUSES}
+        d = frame["duration_s"][np.isin(st, ["met", "late"])]
+        summary.append({"target": tgt.label, "measured": int(len(frame)), "met": n["met"] + n["pending"],
+                        "late": n["late"], "open_breached": n["open"], "pending": n["pending"],
+                        "not_reached": n["not_reached"],
+                        "breach_share": float((n["late"] + n["open"]) / len(frame)) if len(frame) else 0.0,
                         "median_s": float(d.median()) if len(d) else float("nan"),
                         "p90_s": float(d.quantile(0.9)) if len(d) else float("nan"), "limit_s": tgt.limit_s})
-        b = frame[late | open_b]
+        b = frame[np.isin(st, ["late", "open"])]
         all_rows.append(pd.DataFrame({
             "target": tgt.label, "case": b["case"].to_numpy(), "from_activity": b["from_activity"].to_numpy(),
             "to_activity": b["to_activity"].to_numpy(), "from_time": to_timestamps(b["from_t"]),
             "to_time": to_timestamps(b["to_t"]), "duration_s": b["duration_s"].to_numpy(), "limit_s": tgt.limit_s,
-            "excess_s": b["duration_s"].to_numpy() - tgt.limit_s,
-            "status": np.where(b["done"].to_numpy(), "late", "open")}))
+            "excess_s": b["duration_s"].to_numpy() - tgt.limit_s, "status": b["status"].to_numpy()}))
     breaches = pd.concat(all_rows, ignore_index=True) if all_rows else pd.DataFrame(columns=BREACH_COLUMNS)
     breaches = breaches.sort_values(["target", "excess_s", "case"], ascending=[True, False, True], ignore_index=True)
     return breaches[BREACH_COLUMNS], pd.DataFrame(summary)
@@ -208,17 +249,19 @@ def sla_breaches(
 
 def _stage_stays(log: EventLog, stage: str, now: float) -> pd.DataFrame:
     """Per case, the longest stay in ``stage`` (from its event to the next event of the case)."""
-    ev = case_events(log)
+    ev = log.codes
     n = len(ev.t)
     nxt = np.full(n, np.nan)
     if n > 1:
         nxt[:-1] = ev.t[1:]
     nxt[ev.ends] = np.nan
-    rows = np.flatnonzero(ev.act == stage)
+    rows = np.flatnonzero(ev.act_text == stage)
     done = ~np.isnan(nxt[rows])
     dur = np.where(done, nxt[rows] - ev.t[rows], now - ev.t[rows])
-    frame = pd.DataFrame({"case": ev.case_ids[ev.codes[rows]], "from_activity": stage, "to_activity": "(next event)",
-                          "from_t": ev.t[rows], "to_t": nxt[rows], "duration_s": dur, "done": done})
+    to_pos = np.where(done, rows + 1, -1)
+    frame = pd.DataFrame({"case": ev.case_ids[ev.case[rows]], "from_activity": stage, "to_activity": "(next event)",
+                          "from_t": ev.t[rows], "to_t": nxt[rows], "duration_s": dur, "done": done,
+                          "from_pos": rows, "to_pos": to_pos})
     frame = frame.sort_values(["case", "duration_s"], ascending=[True, False], kind="stable")
     return frame.drop_duplicates("case").reset_index(drop=True)
 
@@ -244,6 +287,7 @@ def bottleneck_report(
     ``stuck_cases``. With ``stage_order``: ``backward_moves`` and ``funnel``
     (drop-out stage from ``lost``).
     """
+    require_timestamps(log, "the bottleneck report (waiting times, SLA, stuck cases)")
     from .handover import handovers, ping_pong
     from .times import (
         backward_moves,
@@ -268,13 +312,20 @@ def bottleneck_report(
                       else pd.DataFrame({"note": [f"the log has no {handover_attribute} column"]})),
     }
     if slas:
-        tables["sla_breaches"], tables["sla_summary"] = sla_breaches(log, slas, final_activities=end_activities)
-    if idle is not None or end_activities is not None:
-        tables["stuck_cases"] = stuck_cases(log, idle=idle, end_activities=end_activities)
+        tables["sla_breaches"], tables["sla_summary"] = sla_breaches(log, slas, end_activities=end_activities)
+    if log.has_timestamps:
+        from ..status import case_status, status_note
+
+        st = case_status(log, end_activities=end_activities, idle=idle)
+        tables["case_status"] = st
+        tables["summary"]["case_status"] = status_note(st)
+        if idle is not None:
+            tables["stuck_cases"] = stuck_cases(log, idle=idle, end_activities=end_activities)
     if stage_order:
         tables["backward_moves"] = backward_moves(log, stage_order)
-        tables["funnel"] = funnel(log, [s for s in stage_order if s != lost], lost=lost)
+        tables["funnel"] = funnel(log, [s for s in stage_order if s != lost], lost=lost, end_activities=end_activities)
     return tables
 
 
-__all__ = ["SlaTarget", "bottleneck_ranking", "bottleneck_report", "parse_sla", "sla_breaches"]
+__all__ = ["SLA_STATUSES", "SlaTarget", "bottleneck_ranking", "bottleneck_report", "parse_sla", "sla_breaches",
+           "sla_cases"]

@@ -36,10 +36,8 @@ def handovers(log: EventLog, *, attribute: str = RESOURCE) -> pd.DataFrame:
 
     >>> handovers(log, attribute="org:group").head()
     """
-    from ..discovery import event_codes
-
     col = _column(log, attribute)
-    c = event_codes(log)
+    c = log.codes
     vcodes, vnames = pd.factorize(col, sort=True)  # -1 for missing values
     keep = vcodes >= 0
     case = c.case[keep]

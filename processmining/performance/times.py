@@ -16,22 +16,23 @@ history or ticket changelog — only the time *between* completions is known;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..model import RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+from ..model import ORDER, RESOURCE, TIMESTAMP, EventLog
 
 
 # ------------------------------------------------------------------ durations
 def parse_duration(value: str | float | int | pd.Timedelta | None) -> float:
-    """Seconds from ``"4h"``, ``"30d"``, ``"1d 12h"``, ``"45min"``, ``"2w"``, a Timedelta or a number of seconds.
+    """THE duration grammar: seconds from ``"4h"``, ``"36h"``, ``"30d"``, ``"1d 12h"``, ``"45min"``, ``"90m"``,
+    ``"2w"``, ``"30 days"``, ISO 8601 ``"P1DT12H"``, a Timedelta or a number of seconds.
 
-    >>> parse_duration("4h"), parse_duration("1d 12h"), parse_duration(90)
-    (14400.0, 129600.0, 90.0)
+    >>> parse_duration("4h"), parse_duration("1d 12h"), parse_duration("P1DT12H"), parse_duration(90)
+    (14400.0, 129600.0, 129600.0, 90.0)
     """
     if value is None:
         raise AnalysisError("a duration is required")
@@ -42,43 +43,54 @@ def parse_duration(value: str | float | int | pd.Timedelta | None) -> float:
     else:
         text = str(value).strip()
         try:
-            seconds = pd.Timedelta(text.replace("w", "W") if text.endswith("w") else text).total_seconds()
+            if not text or text[0] in "+-" or not any(ch.isdigit() for ch in text):
+                raise ValueError(text)
+            norm = re.sub(r"(\d)\s*w(?:eeks?)?\b", r"\1W", text) if not text.upper().startswith("P") else text
+            seconds = pd.Timedelta(norm).total_seconds()
         except (ValueError, TypeError) as exc:
-            raise AnalysisError(f"{text!r} is not a duration; write e.g. 4h, 30d, 1d 12h, 45min") from exc
+            raise AnalysisError(f"{text!r} is not a duration; write e.g. 4h, 36h, 30d, 1d 12h, 45min, P1DT12H") from exc
     if not np.isfinite(seconds) or seconds < 0:
         raise AnalysisError(f"duration must be a non-negative time, got {value!r}")
     return float(seconds)
 
 
+def format_duration(value: float | pd.Timedelta) -> str:
+    """THE duration formatter: ``41.2 days``, ``5.5 hours``, ``90 minutes``, ``12 seconds`` (the unit an auditor reads).
+
+    >>> format_duration(129600), format_duration(pd.Timedelta("90min"))
+    ('36.0 hours', '90 minutes')
+    """
+    secs = value.total_seconds() if isinstance(value, pd.Timedelta) else float(value)
+    if not np.isfinite(secs):
+        return "unknown"
+    if abs(secs) >= 2 * 86_400:
+        return f"{secs / 86_400:.1f} days"
+    if abs(secs) >= 2 * 3_600:
+        return f"{secs / 3_600:.1f} hours"
+    if abs(secs) >= 120:
+        return f"{secs / 60:.0f} minutes"
+    return f"{secs:.0f} seconds"
+
+
+def require_timestamps(log: EventLog, what: str) -> None:
+    """Refuse a time-based analysis on an order-only log, saying so plainly."""
+    if not log.has_timestamps:
+        raise AnalysisError(f"the log has no timestamps (only the order of events): {what} needs times",
+                            source=log.name)
+
+
 def timing_note(log: EventLog) -> str:
     """One sentence saying which times the log supports (shown next to every performance view)."""
+    if not log.has_timestamps:
+        return ("The log has no timestamps, only the order of events: maps (frequency), variants, discovery and "
+                "conformance work; waiting, processing and case times are not available.")
     if log.has_start_times:
-        return ("The log has start and complete timestamps: processing time per activity (complete − start) "
-                "and waiting time between activities are both known.")
+        pairs = (log.report.lifecycle.get("paired", 0) if log.report is not None else 0)
+        lc = (f" ({pairs:,} start/complete event pairs were joined into activity instances)" if pairs else "")
+        return ("The log has start and complete timestamps" + lc + ": processing time per activity "
+                "(complete − start) and waiting time (previous complete → start) are separated.")
     return ("The log has one timestamp per event: only waiting times between completions are known; "
             "processing time within an activity cannot be separated from waiting time.")
-
-
-@dataclass(frozen=True)
-class CaseEvents:
-    """Per-event arrays of a log, in log order (cases contiguous)."""
-
-    codes: np.ndarray      # case code per event
-    starts: np.ndarray     # first row of each case
-    ends: np.ndarray       # last row of each case
-    case_ids: np.ndarray   # case id per case code
-    act: np.ndarray        # activity per event (object)
-    t: np.ndarray          # completion time, seconds since epoch (float)
-
-
-def case_events(log: EventLog) -> CaseEvents:
-    """Per-event arrays of ``log`` (case codes, case bounds, activity names, times in seconds)."""
-    from ..discovery import event_codes
-
-    c = event_codes(log)
-    names = np.array(c.act_names + [""], dtype=object)
-    return CaseEvents(codes=c.case, starts=c.starts, ends=c.ends, case_ids=c.case_ids,
-                   act=names[c.act] if len(c.act) else np.array([], dtype=object), t=c.ts / 1e9)
 
 
 def to_timestamps(seconds: np.ndarray | pd.Series) -> pd.Series:
@@ -110,24 +122,21 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
 
     >>> activity_performance(log).head(3)
     """
-    ev = case_events(log)
-    df = log.df
+    require_timestamps(log, "activity times")
+    ev = log.codes
     prev_gap = np.full(len(ev.t), np.nan)
     if len(ev.t) > 1:
         prev_gap[1:] = ev.t[1:] - ev.t[:-1]
         prev_gap[ev.starts] = np.nan
-    if log.has_start_times:
-        st = df[START_TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64") / 1e9
-        st = np.where(df[START_TIMESTAMP].isna().to_numpy(), np.nan, st)
-        proc = ev.t - st
+    if ev.start is not None:
+        st = ev.start / 1e9  # unknown start -> its completion
+        proc = ev.processing
         if len(ev.t) > 1:  # wait until the activity starts, not until it completes
             prev_gap[1:] = np.maximum(st[1:], ev.t[:-1]) - ev.t[:-1]
             prev_gap[ev.starts] = np.nan
     else:
         proc = np.full(len(ev.t), np.nan)
-    from ..discovery import event_codes
-
-    c = event_codes(log)
+    c = log.codes
     n_act = len(c.act_names)
     frame = pd.DataFrame({"activity": c.act, "wait": prev_gap, "proc": proc})
     g = frame.groupby("activity", sort=True)
@@ -151,7 +160,8 @@ def case_durations(log: EventLog) -> pd.DataFrame:
 
     >>> case_durations(log)["duration_s"].median() / 86400   # median days per case
     """
-    ev = case_events(log)
+    require_timestamps(log, "case durations")
+    ev = log.codes
     if len(ev.t) == 0:
         return pd.DataFrame(columns=["case", "start", "end", "events", "duration_s"])
     first, last = np.minimum.reduceat(ev.t, ev.starts), np.maximum.reduceat(ev.t, ev.starts)
@@ -179,6 +189,7 @@ def throughput_time(log: EventLog, a: str, b: str) -> pd.DataFrame:
 
     >>> throughput_time(log, "Prospecting", "Proposal/Price Quote")["duration_s"].median()
     """
+    require_timestamps(log, "a throughput time")
     pairs = first_pairs(log, a, b)
     done = pairs[pairs["to_pos"] >= 0]
     return pd.DataFrame({"case": done["case"].to_numpy(), "from_time": to_timestamps(done["from_t"]),
@@ -186,26 +197,45 @@ def throughput_time(log: EventLog, a: str, b: str) -> pd.DataFrame:
                          "duration_s": (done["to_t"] - done["from_t"]).to_numpy()})
 
 
-def first_pairs(log: EventLog, a: str | None, b: str) -> pd.DataFrame:
-    """Per case with an ``a`` (``None``: the case start): positions / times of the first ``a`` and first ``b`` after it.
+def first_pairs(log: EventLog, a: str | None, b: str, *, from_occurrence: str = "first",
+                to_occurrence: str = "first") -> pd.DataFrame:
+    """Per case with an ``a`` (``None``: the case start): positions / times of the clock's start and stop.
 
-    ``to_pos`` is -1 and ``to_t`` NaN when no ``b`` follows. Building block of throughput and SLA checks.
+    The clock starts at the first (``from_occurrence="last"``: the last) ``a`` and
+    stops at the first (``to_occurrence="last"``: the last) ``b`` after it.
+    ``to_pos`` is -1 and ``to_t`` NaN when no ``b`` follows. Building block of
+    throughput times, SLA targets and the ``max_duration`` rule.
     """
-    ev = case_events(log)
+    for name, occ in (("from_occurrence", from_occurrence), ("to_occurrence", to_occurrence)):
+        if occ not in ("first", "last"):
+            raise AnalysisError(f"{name} must be 'first' or 'last', got {occ!r}")
+    ev = log.codes
     n_cases = len(ev.starts)
     pos = np.arange(len(ev.t))
+    big = np.iinfo(np.int64).max
     if a is None:
         from_pos = ev.starts.astype(np.int64)
+        has_a = np.ones(n_cases, dtype=bool)
     else:
-        from_pos = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
-        rows = pos[ev.act == a]
-        np.minimum.at(from_pos, ev.codes[rows], rows)
-    has_a = from_pos != np.iinfo(np.int64).max
-    to_pos = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
-    rows = pos[ev.act == b]
-    later = rows > from_pos[ev.codes[rows]]
-    np.minimum.at(to_pos, ev.codes[rows[later]], rows[later])
-    to_found = to_pos != np.iinfo(np.int64).max
+        rows = pos[ev.act_text == a]
+        if from_occurrence == "first":
+            from_pos = np.full(n_cases, big, dtype=np.int64)
+            np.minimum.at(from_pos, ev.case[rows], rows)
+            has_a = from_pos != big
+        else:
+            from_pos = np.full(n_cases, -1, dtype=np.int64)
+            np.maximum.at(from_pos, ev.case[rows], rows)
+            has_a = from_pos >= 0
+    rows = pos[ev.act_text == b]
+    later = has_a[ev.case[rows]] & (rows > from_pos[ev.case[rows]])
+    if to_occurrence == "first":
+        to_pos = np.full(n_cases, big, dtype=np.int64)
+        np.minimum.at(to_pos, ev.case[rows[later]], rows[later])
+        to_found = to_pos != big
+    else:
+        to_pos = np.full(n_cases, -1, dtype=np.int64)
+        np.maximum.at(to_pos, ev.case[rows[later]], rows[later])
+        to_found = to_pos >= 0
     sel = np.flatnonzero(has_a)
     fp = from_pos[sel]
     tp = np.where(to_found[sel], to_pos[sel], -1)
@@ -221,34 +251,29 @@ def stuck_cases(
     end_activities: Iterable[str] | None = None,
     as_of: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Cases that look stuck or unfinished at ``as_of`` (default: the log's last timestamp).
+    """The stuck cases at ``as_of`` (default: the log's last timestamp): running and idle longer than ``idle``.
 
-    A case is listed when it has had no event for longer than ``idle``, and/or
-    (when ``end_activities`` are given) it contains none of them. Columns:
-    ``case``, ``last_activity``, ``last_time``, ``idle_s``, ``idle_exceeded``,
-    ``no_end_activity``. Most idle first.
+    "Running" and "finished" come from :func:`processmining.status.case_status`:
+    a case is finished when its last event is an end activity (``end_activities``,
+    or inferred from the data when ``None``). A finished case is never stuck;
+    exactly ``idle`` is not over it. Columns: ``case``, ``last_activity``,
+    ``last_time``, ``idle_s``, ``status`` (always ``"stuck"``), and for older
+    callers ``idle_exceeded`` / ``no_end_activity`` (both true). Most idle first;
+    ``attrs`` carries the status decision (see :func:`processmining.status.status_note`).
 
     >>> stuck_cases(log, idle="60d", end_activities=["Closed Won", "Closed Lost", "Order Booked"])
     """
-    if idle is None and end_activities is None:
-        raise AnalysisError("give idle=... and/or end_activities=[...] to decide what counts as stuck")
-    ev = case_events(log)
-    now = as_of_seconds(log, as_of)
-    last_t = ev.t[ev.ends]
-    idle_s = now - last_t
-    idle_hit = idle_s > parse_duration(idle) if idle is not None else np.zeros(len(ev.ends), dtype=bool)
-    if end_activities is not None:
-        ends = list(end_activities)
-        has_end = np.zeros(len(ev.starts), dtype=bool)
-        has_end[ev.codes[np.isin(ev.act, ends)]] = True
-        no_end = ~has_end
-    else:
-        no_end = np.zeros(len(ev.ends), dtype=bool)
-    mask = idle_hit | no_end
-    out = pd.DataFrame({"case": ev.case_ids[mask], "last_activity": ev.act[ev.ends][mask],
-                        "last_time": to_timestamps(last_t[mask]), "idle_s": idle_s[mask],
-                        "idle_exceeded": idle_hit[mask], "no_end_activity": no_end[mask]})
-    return out.sort_values(["idle_s", "case"], ascending=[False, True], ignore_index=True)
+    from ..status import case_status
+
+    if idle is None:
+        raise AnalysisError("give idle=... (e.g. 30d): a case is stuck when it is running and has had no event "
+                            "for longer than that")
+    st = case_status(log, end_activities=end_activities, idle=idle, as_of=as_of)
+    out = st[st["status"] == "stuck"].assign(idle_exceeded=True, no_end_activity=True)
+    out = out.sort_values(["idle_s", "case"], ascending=[False, True], ignore_index=True)
+    out.attrs.update(st.attrs)
+    out.attrs["counts"] = {k: int(v) for k, v in st["status"].value_counts().items()}
+    return out
 
 
 # ------------------------------------------------------------------ rework and backward moves
@@ -262,9 +287,7 @@ def rework(log: EventLog, *, level: str = "activity") -> pd.DataFrame:
 
     >>> rework(log).loc["Proposal/Price Quote", "cases_with_rework"]
     """
-    from ..discovery import event_codes
-
-    c = event_codes(log)
+    c = log.codes
     n_act = max(len(c.act_names), 1)
     vc = pd.Series(c.case * n_act + c.act).value_counts(sort=False).sort_index()
     keys, execs = vc.index.to_numpy(), vc.to_numpy()
@@ -299,7 +322,8 @@ def backward_moves(
     Only events of the listed stages are considered (others are skipped over);
     ``allowed`` lists expected backward moves (e.g. a revised quote). One row per
     move: ``case``, ``from_stage``, ``to_stage``, ``time``, ``resource``,
-    ``steps_back`` (how many stages back).
+    ``steps_back`` (how many stages back), ``from_index`` / ``to_index`` (the
+    ``@@index`` of the two events: evidence). The ``no_backward_moves`` rule calls this.
 
     >>> moves = backward_moves(log, STAGES, allowed=[("Negotiation/Review", "Proposal/Price Quote")])
     >>> moves.groupby(["from_stage", "to_stage"]).size()
@@ -307,17 +331,16 @@ def backward_moves(
     rank = {s: i for i, s in enumerate(order)}
     if len(rank) != len(order):
         raise AnalysisError("the stage order lists a stage twice")
-    from ..discovery import event_codes
-
     df = log.df
-    codes = event_codes(log)  # cached integer codes: no string work per event
+    codes = log.codes  # cached integer codes: no string work per event
     names = np.array(codes.act_names, dtype=object)
     code_rank = np.array([rank.get(a, -1) for a in codes.act_names], dtype=np.int64)
     rk_all = code_rank[codes.act] if len(codes.act) else np.array([], dtype=np.int64)
     idx = np.flatnonzero(rk_all >= 0)
     case, rk, act_code = codes.case[idx], rk_all[idx], codes.act[idx]
     if len(rk) < 2:
-        return pd.DataFrame(columns=["case", "from_stage", "to_stage", "time", "resource", "steps_back"])
+        return pd.DataFrame(columns=["case", "from_stage", "to_stage", "time", "resource", "steps_back",
+                                     "from_index", "to_index"])
     back = (case[1:] == case[:-1]) & (rk[1:] < rk[:-1])
     allow = {(a, b) for a, b in allowed}
     if allow:
@@ -328,19 +351,24 @@ def backward_moves(
     j = np.flatnonzero(back) + 1
     rows = idx[j]
     res = df[RESOURCE].iloc[rows].to_numpy(dtype=object) if RESOURCE in df.columns else np.full(len(rows), None)
+    order_col = df[ORDER].to_numpy()
     return pd.DataFrame({"case": codes.case_ids[case[j]], "from_stage": names[act_code[j - 1]],
                          "to_stage": names[act_code[j]], "time": df[TIMESTAMP].iloc[rows].to_numpy(), "resource": res,
-                         "steps_back": (rk[j - 1] - rk[j]).astype(np.int64)})
+                         "steps_back": (rk[j - 1] - rk[j]).astype(np.int64),
+                         "from_index": order_col[idx[j - 1]], "to_index": order_col[rows]})
 
 
 # ------------------------------------------------------------------ funnel
-def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | None = None) -> pd.DataFrame:
+def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | None = None,
+           end_activities: Iterable[str] | None = None) -> pd.DataFrame:
     """A sales funnel over the pipeline ``stages`` (in order).
 
     Per stage: ``reached`` (cases that got at least this far: the stage or any
     later one), ``visited`` (cases with an event of the stage itself),
     ``conversion`` (reached / reached of the previous stage; 1.0 for the
-    first), and, when ``lost`` names the lost activity (e.g. ``"Closed Lost"``),
+    first), ``still_open`` (running cases whose furthest stage is this one: not
+    lost, only not there yet - :func:`processmining.status.case_status` with
+    ``end_activities``, inferred when ``None``), and, when ``lost`` names the lost activity (e.g. ``"Closed Lost"``),
     ``lost_here``: lost cases whose furthest stage before being lost was this one
     (the drop-out stage), and ``lost_share`` of all lost cases.
 
@@ -351,28 +379,35 @@ def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
     if not stages:
         raise AnalysisError("funnel needs at least one stage")
     rank = {s: i for i, s in enumerate(stages)}
-    ev = case_events(log)
+    ev = log.codes
     n_cases = len(ev.starts)
-    r = pd.Series(ev.act).map(rank).to_numpy(dtype=float)
+    r = pd.Series(ev.act_text).map(rank).to_numpy(dtype=float)
     has = ~np.isnan(r)
     furthest = np.full(n_cases, -1.0)
-    np.maximum.at(furthest, ev.codes[has], r[has])
+    np.maximum.at(furthest, ev.case[has], r[has])
     visited = np.zeros((n_cases, len(stages)), dtype=bool)
-    visited[ev.codes[has], r[has].astype(np.int64)] = True
+    visited[ev.case[has], r[has].astype(np.int64)] = True
     reached = np.array([(furthest >= i).sum() for i in range(len(stages))], dtype=np.int64)
     out = pd.DataFrame({"stage": stages, "reached": reached, "visited": visited.sum(axis=0).astype(np.int64)})
+    from ..status import case_status
+
+    st = case_status(log, end_activities=end_activities)
+    running = np.isin(st["status"].to_numpy(), ["running", "stuck"])
+    here = running & (furthest >= 0)
+    out["still_open"] = np.bincount(furthest[here].astype(np.int64), minlength=len(stages))[: len(stages)]
+    out.attrs["end_activities"] = st.attrs["end_activities"]
     prev = np.concatenate([[reached[0]], reached[:-1]]).astype(float)
     out["conversion"] = np.divide(reached, prev, out=np.zeros(len(stages)), where=prev > 0)
     if lost is not None:
         lost_acts = [lost] if isinstance(lost, str) else list(lost)
-        is_lost = np.isin(ev.act, lost_acts)
+        is_lost = np.isin(ev.act_text, lost_acts)
         pos = np.arange(len(ev.t))
         first_lost = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first_lost, ev.codes[is_lost], pos[is_lost])
+        np.minimum.at(first_lost, ev.case[is_lost], pos[is_lost])
         lost_case = first_lost != np.iinfo(np.int64).max
-        before = has & (pos < first_lost[ev.codes])
+        before = has & (pos < first_lost[ev.case])
         drop = np.full(n_cases, -1.0)
-        np.maximum.at(drop, ev.codes[before], r[before])
+        np.maximum.at(drop, ev.case[before], r[before])
         counts = np.bincount(drop[lost_case & (drop >= 0)].astype(np.int64), minlength=len(stages))
         out["lost_here"] = counts[: len(stages)]
         total_lost = int(lost_case.sum())
@@ -390,17 +425,17 @@ def lost_cases(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str
     """
     rank = {s: i for i, s in enumerate(stages)}
     lost_acts = [lost] if isinstance(lost, str) else list(lost)
-    ev = case_events(log)
+    ev = log.codes
     n_cases = len(ev.starts)
     pos = np.arange(len(ev.t))
-    is_lost = np.isin(ev.act, lost_acts)
+    is_lost = np.isin(ev.act_text, lost_acts)
     first_lost = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_lost, ev.codes[is_lost], pos[is_lost])
+    np.minimum.at(first_lost, ev.case[is_lost], pos[is_lost])
     lost_case = first_lost != np.iinfo(np.int64).max
-    r = pd.Series(ev.act).map(rank).to_numpy(dtype=float)
-    before = ~np.isnan(r) & (pos < first_lost[ev.codes])
+    r = pd.Series(ev.act_text).map(rank).to_numpy(dtype=float)
+    before = ~np.isnan(r) & (pos < first_lost[ev.case])
     drop = np.full(n_cases, -1.0)
-    np.maximum.at(drop, ev.codes[before], r[before])
+    np.maximum.at(drop, ev.case[before], r[before])
     sel = np.flatnonzero(lost_case)
     names = np.array([*stages, None], dtype=object)
     return pd.DataFrame({"case": ev.case_ids[sel], "drop_out_stage": names[drop[sel].astype(np.int64)],

@@ -40,6 +40,7 @@ from .fixes import (
     drop_duplicate_events,
     exclude_incomplete_cases,
     merge_synonymous_labels,
+    preview_merge_labels,
     shift_timezone,
 )
 from .labels import (
@@ -91,6 +92,7 @@ __all__ = [
     "log_summary",
     "long_cases",
     "merge_synonymous_labels",
+    "preview_merge_labels",
     "mixed_offsets",
     "near_duplicate_events",
     "normalize_label",

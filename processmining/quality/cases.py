@@ -40,28 +40,15 @@ def infer_boundary_activities(log: EventLog, *, config: QualityConfig | None = N
     >>> starts, ends  # doctest: +SKIP
     (('Open',), ('Closed',))
     """
+    from ..status import infer_end_activities, infer_start_activities
+
     config = config or QualityConfig()
-    df = log.df
-    if df.empty:
+    if log.df.empty:
         return tuple(config.start_activities or ()), tuple(config.end_activities or ())
-    case_codes, _ = codes(log, CASE)
-    act_codes, labels = codes(log, ACTIVITY)
-    n_act = len(labels)
-    containing = np.bincount(pd.unique(case_codes * n_act + act_codes) % n_act, minlength=n_act)  # hash, not sort
-    first_mask, last_mask = case_bounds(log)
-    n_cases = int(first_mask.sum())
-
-    def infer(mask: np.ndarray) -> tuple[str, ...]:
-        at = np.bincount(act_codes[mask], minlength=n_act)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(containing > 0, at / np.maximum(containing, 1), 0.0)
-        keep = (share >= config.boundary_share) & (at >= config.boundary_min_cases * n_cases) & (at > 0)
-        if at[keep].sum() < config.boundary_min_coverage * n_cases:  # no dominant boundary: do not guess
-            return ()
-        return tuple(sorted(str(a) for a in labels[keep]))
-
-    starts = tuple(config.start_activities) if config.start_activities is not None else infer(first_mask)
-    ends = tuple(config.end_activities) if config.end_activities is not None else infer(last_mask)
+    kw = {"share": config.boundary_share, "min_cases": config.boundary_min_cases,
+          "min_coverage": config.boundary_min_coverage}
+    starts = tuple(config.start_activities) if config.start_activities is not None else infer_start_activities(log, **kw)
+    ends = tuple(config.end_activities) if config.end_activities is not None else infer_end_activities(log, **kw)
     return starts, ends
 
 
@@ -158,15 +145,19 @@ def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     Export time = ``config.now`` when given (the known export time), else the
     log's last event (see :class:`QualityConfig`).
     """
+    from ..status import case_status
+
     _, ends = infer_boundary_activities(log, config=config)
     if not ends:
         raise CheckSkipped("no end activity could be inferred; pass end_activities")
-    _, last = _first_last(log)
+    if not log.has_timestamps:
+        raise CheckSkipped("the log has no timestamps: idle time cannot be measured")
     export = config.reference_now() if config.now is not None else log.df[TIMESTAMP].max()
-    idle = export - last[TIMESTAMP]
-    mask = (~last[ACTIVITY].isin(ends) & (idle > config.stale_after)).to_numpy(dtype=bool, na_value=False)
-    out = last.loc[mask].assign(idle=idle[mask].astype(str)).rename(columns={ACTIVITY: "last activity",
-                                                                              TIMESTAMP: "last event"})
+    st = case_status(log, end_activities=ends, idle=config.stale_after, as_of=export)  # THE stuck notion
+    stuck = st[st["status"] == "stuck"]
+    out = pd.DataFrame({CASE: stuck["case"].to_numpy(), "last activity": stuck["last_activity"].to_numpy(),
+                        "last event": stuck["last_time"].to_numpy(),
+                        "idle": pd.to_timedelta(stuck["idle_s"].to_numpy(), unit="s").round("s").astype(str)})
     if out.empty:
         return []
     return [make_finding(

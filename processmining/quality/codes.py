@@ -1,64 +1,37 @@
-"""Integer codes of a log's columns, computed once per log and shared by the checks.
+"""Column codes for the checks: thin views of the log's own cached encoder.
 
-The checks group and compare on integers instead of strings: a million
-case ids are factorised once (the log is sorted by case, so the case codes
-are a cumulative sum of "case changed" flags), not once per check. The cache
-is keyed by the identity of the log's frame, which never changes after
-construction, and an entry is dropped when its frame is garbage-collected.
+The checks group and compare on integers instead of strings. The codes are
+computed once per log object by :meth:`EventLog.column_codes` /
+:attr:`EventLog.codes` and live on that (immutable) object: nothing is
+cached in a module global, so two app sessions never share an entry.
 """
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 
-from ..model import CASE, TIMESTAMP, EventLog
-
-_CACHE: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-
-
-def _entry(log: EventLog) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    key = id(log.df)
-    entry = _CACHE.get(key)
-    if entry is None:
-        entry = _CACHE[key] = {}
-        weakref.finalize(log.df, _CACHE.pop, key, None)
-    return entry
+from ..model import TIMESTAMP, EventLog
 
 
 def codes(log: EventLog, column: str) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, uniques)`` of a column: ``uniques[codes[i]]`` is row i's value; missing values have code -1."""
-    entry = _entry(log)
-    if column not in entry:
-        values = log.df[column]
-        if column == CASE:  # sorted by case: a new code wherever the case id changes
-            change = values.ne(values.shift()).to_numpy(dtype=bool, na_value=True)
-            entry[column] = (np.cumsum(change) - 1, values.to_numpy()[change])
-        else:
-            c, u = pd.factorize(values, use_na_sentinel=True)
-            entry[column] = (np.asarray(c, dtype=np.int64), np.asarray(u, dtype=object))
-    return entry[column]
+    return log.column_codes(column)
 
 
 def times(log: EventLog, column: str = TIMESTAMP) -> np.ndarray:
     """A timestamp column as int64 nanoseconds since the epoch (UTC); NaT is the minimum int64."""
-    entry = _entry(log)
-    key = f"@@ns:{column}"
-    if key not in entry:
-        ns = log.df[column].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]")
-        entry[key] = (ns.view(np.int64), np.empty(0))
-    return entry[key][0]
+    return log.column_ns(column)
 
 
 def case_bounds(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks of the first and the last event of every case (in log order)."""
-    case_codes, _ = codes(log, CASE)
-    if len(case_codes) == 0:
-        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    change = case_codes[1:] != case_codes[:-1]
-    return np.r_[True, change], np.r_[change, True]
+    c = log.codes
+    first = np.zeros(len(c.case), dtype=bool)
+    last = np.zeros(len(c.case), dtype=bool)
+    first[c.starts] = True
+    last[c.ends] = True
+    return first, last
 
 
 def value_mask(log: EventLog, column: str, values: object) -> np.ndarray:

@@ -80,9 +80,10 @@ class QualityConfig:
     #: start / end activities; ``None`` means inferred (see :func:`infer_boundary_activities`)
     start_activities: tuple[str, ...] | None = None
     end_activities: tuple[str, ...] | None = None
-    #: an activity is inferred as start (end) when it is first (last) in at least this share of
+    #: an activity is inferred as start (end) when it is first (last) in more than this share of
     #: the cases that contain it, and first (last) in at least ``boundary_min_cases`` share of all cases
-    boundary_share: float = 0.9
+    #: (the defaults of :mod:`processmining.status`: one notion of finished)
+    boundary_share: float = 0.5
     boundary_min_cases: float = 0.01
     #: ... and only when the inferred activities begin (end) at least this share of all cases
     boundary_min_coverage: float = 0.5

@@ -34,6 +34,28 @@ class FixResult:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+def preview_merge_labels(
+    log: EventLog,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    config: QualityConfig | None = None,
+) -> pd.DataFrame:
+    """What :func:`merge_synonymous_labels` would change, without changing anything.
+
+    One row per label the log contains: ``label``, ``becomes``, ``events``,
+    ``cases`` (most events first). Show it before a one-click fix.
+    """
+    counts = log.df[ACTIVITY].value_counts()
+    if mapping is None:
+        mapping, _ = synonym_mapping(counts, config or QualityConfig())
+    used = {str(k): str(v) for k, v in mapping.items() if str(k) != str(v) and str(k) in counts.index}
+    sub = log.df.loc[log.df[ACTIVITY].isin(list(used)), [CASE, ACTIVITY]]
+    cases = sub.groupby(ACTIVITY, observed=True)[CASE].nunique()
+    out = pd.DataFrame({"label": list(used), "becomes": list(used.values()),
+                        "events": [int(counts[k]) for k in used], "cases": [int(cases.get(k, 0)) for k in used]})
+    return out.sort_values(["events", "label"], ascending=[False, True], ignore_index=True)
+
+
 def merge_synonymous_labels(
     log: EventLog,
     *,

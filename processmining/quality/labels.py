@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..bpmn.labels import normalise_label
 from ..model import ACTIVITY, CASE, EventLog
 from .codes import value_counts, value_mask
 from .findings import Finding, QualityConfig, count_noun, make_finding
@@ -29,12 +30,55 @@ _MAX_QUERIES = 20000
 
 
 def normalize_label(label: str) -> str:
-    """The comparison key of a label: case-folded, punctuation as space, whitespace collapsed.
+    """The *similarity* key of a label: case-folded, punctuation as space, whitespace collapsed.
+
+    Used only to measure how alike two labels look (fuzzy step); which labels
+    are the same is decided by THE label normaliser,
+    :func:`processmining.bpmn.labels.normalise_label` (trim, collapse
+    whitespace, case-fold), as everywhere else.
 
     >>> normalize_label("  Waiting For-Customer ")
     'waiting for customer'
     """
     return _SPACE.sub(" ", _PUNCT.sub(" ", str(label).casefold())).strip()
+
+
+#: a label's object prefix or code: ``O_``, ``A_``, ``W_`` (BPIC 2012), ``SR-``, ``2.``: up to 3 letters/digits
+#: then a separator
+_PREFIX = re.compile(r"^\s*([A-Za-z0-9]{1,3})[_\-:./]\s*(?=\S)")
+
+
+def _structure(label: str) -> tuple[str | None, list[str]]:
+    """``(prefix code, tokens)`` of a label: what names the object, and the words."""
+    m = _PREFIX.match(label)
+    prefix = m.group(1).casefold() if m else None
+    rest = label[m.end():] if m else label
+    return prefix, normalize_label(rest).split()
+
+
+def different_objects(a: str, b: str) -> bool:
+    """True when two look-alike labels name different things by their structure, so they must never be merged.
+
+    Different prefix codes (``O_DECLINED`` an offer, ``A_DECLINED`` an
+    application), different numbers (``1st Line`` / ``2nd Line``), or labels
+    that differ in a whole short token (``Call A`` / ``Call B``, ``Step 1a`` /
+    ``Step 1b``) are different objects, however similar the text; a misspelling
+    changes letters inside a word (``Wating`` / ``Waiting``).
+
+    >>> different_objects("O_DECLINED", "A_DECLINED"), different_objects("Wating for Customer", "Waiting for Customer")
+    (True, False)
+    """
+    pa, ta = _structure(a)
+    pb, tb = _structure(b)
+    if (pa or pb) and pa != pb:
+        return True
+    if _DIGITS.findall(a) != _DIGITS.findall(b):
+        return True
+    if len(ta) == len(tb):
+        diff = [(x, y) for x, y in zip(ta, tb, strict=True) if x != y]
+        if diff and all(len(x) <= 3 or len(y) <= 3 for x, y in diff):
+            return True
+    return False
 
 
 def _similarity_matrix(queries: list[str], choices: list[str]) -> np.ndarray:
@@ -60,7 +104,8 @@ def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str,
     """
     names = [str(v) for v in counts.index.tolist()]  # plain Python strings: iterating Arrow arrays is slow
     labels = pd.DataFrame({"label": pd.array(names, dtype=object), "events": counts.to_numpy()})
-    labels["key"] = pd.array([normalize_label(v) for v in names], dtype=object)
+    labels["key"] = pd.array([normalise_label(v) for v in names], dtype=object)  # THE label normaliser
+    labels["fuzzy"] = pd.array([normalize_label(v) for v in names], dtype=object)
     labels = labels.sort_values(["events", "label"], ascending=[False, True], kind="stable")
     mapping: dict[str, str] = {}
     reason: dict[str, str] = {}
@@ -70,9 +115,18 @@ def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str,
     for label, key in zip(label_list, key_list, strict=True):
         if canonical_of_key[key] != label:
             mapping[label] = canonical_of_key[key]
+            reason[label] = "same after trimming and case-folding"
+    # 2. small edit distance between similarity keys: a rare key resembles a much more frequent one,
+    #    unless the labels' structure says they name different objects
+    canonical_of_fuzzy = dict(labels.drop_duplicates("fuzzy")[["fuzzy", "label"]].itertuples(index=False, name=None))
+    fuzzy_list = labels["fuzzy"].tolist()
+    for label, fz in zip(label_list, fuzzy_list, strict=True):  # punctuation-only differences
+        canon = canonical_of_fuzzy[fz]
+        if label not in mapping and canon != label and mapping.get(canon, canon) != label \
+                and not different_objects(label, canon):
+            mapping[label] = mapping.get(canon, canon)
             reason[label] = "same after normalising case, whitespace and punctuation"
-    # 2. small edit distance between normalised keys: a rare key resembles a much more frequent one
-    keys = labels.groupby("key", sort=False)["events"].sum().sort_values(ascending=False, kind="stable")
+    keys = labels.groupby("fuzzy", sort=False)["events"].sum().sort_values(ascending=False, kind="stable")
     keys = keys[keys.index.str.len() >= config.label_min_length]
     if len(keys) >= 2:
         choices = keys.head(_MAX_CHOICES)
@@ -88,7 +142,8 @@ def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str,
         key_target: dict[str, tuple[str, int]] = {}
         for qi, ci in zip(*np.nonzero(ok), strict=True):
             q, c = queries.index[qi], choices.index[ci]
-            if _DIGITS.findall(q) != _DIGITS.findall(c):
+            if _DIGITS.findall(q) != _DIGITS.findall(c) or different_objects(canonical_of_fuzzy[q],
+                                                                              canonical_of_fuzzy[c]):
                 continue
             if q not in key_target or sim[qi, ci] > key_target[q][1]:
                 key_target[q] = (c, int(sim[qi, ci]))
@@ -99,11 +154,18 @@ def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str,
                 seen.add(target)
                 target = key_target[target][0]
             key_target[q] = (target, score)
-        for label, key in zip(label_list, key_list, strict=True):
-            if key in key_target:
-                target, score = key_target[key]
-                mapping[label] = canonical_of_key[target]
-                reason[label] = f"similarity {score / 100:.2f} to {canonical_of_key[target]!r}"
+        for label, fz in zip(label_list, fuzzy_list, strict=True):
+            if fz in key_target:
+                target, score = key_target[fz]
+                canon = canonical_of_fuzzy[target]
+                mapping[label] = mapping.get(canon, canon)
+                if label == mapping[label]:
+                    del mapping[label]
+                    continue
+                if score == 100:
+                    reason[label] = "same after normalising case, whitespace and punctuation"
+                else:
+                    reason[label] = f"similarity {score / 100:.2f} to {canon!r}"
     return mapping, reason
 
 

@@ -15,38 +15,23 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import RuleError
-from ..model import DEVIATION_COLUMNS, EventLog
+from ..model import DEVIATION_COLUMNS, EventLog, empty_deviations
 from .context import RuleContext
-from .counting import absence, existence
-from .duties import role, segregation_of_duties
-from .ordering import no_backward_moves, precedence, response
-from .spec import Condition, Rule, RuleSet, load_rules, parse_duration
-from .timing import max_duration, max_idle
+from .registry import REGISTRY, Checker, RuleType
+from .spec import Condition, Rule, RuleSet, RulesFit, label_mapping, load_rules, parse_duration
 
-__all__ = ["CHECKERS", "Condition", "Rule", "RuleSet", "check", "load_rules", "parse_duration", "read_roles"]
+__all__ = ["CHECKERS", "REGISTRY", "Condition", "Rule", "RuleSet", "RuleType", "RulesFit", "check", "label_mapping",
+           "load_rules", "parse_duration", "read_roles"]
 
-Checker = Callable[[RuleContext, Rule], pd.DataFrame]
-
-#: rule type -> checker; ``four_eyes`` is segregation of duties for approvals
-CHECKERS: dict[str, Checker] = {
-    "segregation_of_duties": segregation_of_duties,
-    "four_eyes": segregation_of_duties,
-    "max_duration": max_duration,
-    "max_idle": max_idle,
-    "precedence": precedence,
-    "response": response,
-    "no_backward_moves": no_backward_moves,
-    "existence": existence,
-    "absence": absence,
-    "role": role,
-}
+#: rule type -> checker (a view of :data:`REGISTRY`, where each type binds its schema to its checker)
+CHECKERS: dict[str, Checker] = {name: t.checker for name, t in REGISTRY.items()}
 
 
 def check(
@@ -63,14 +48,21 @@ def check(
     Activities a rule names must exist in the log or in ``model_activities``
     (else :class:`RuleError` naming the rule). ``roles``: resource → role;
     ``lanes``: activity → BPMN lane (for ``role`` rules with ``lane: true``).
+    Time rules on a log without timestamps are not checked; ``attrs["not_checked"]``
+    names them with the reason.
     """
     rule_set = rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))
     known = set(log.activities) | set(model_activities) | set((lanes or {}).keys())
+    rule_set = rule_set.with_labels(known)  # ' Resolved ' / 'RESOLVED': the one label normaliser
     rule_set.validate_activities(known)
     ctx = RuleContext.build(log, roles=roles, lanes=lanes, source=rule_set.source)
     frames = []
+    not_checked: dict[str, str] = {}
     for rule in rule_set:
-        found = CHECKERS[rule.type](ctx, rule)
+        if REGISTRY[rule.type].needs_time and not log.has_timestamps:
+            not_checked[rule.id] = f"{rule.type} needs timestamps; the log has only the order of events"
+            continue
+        found = REGISTRY[rule.type].checker(ctx, rule)
         if found.empty:
             continue
         found = found.assign(kind="rule", rule_id=rule.id, severity=rule.severity,
@@ -79,11 +71,9 @@ def check(
         if rule.label:
             found["message"] = rule.label + ": " + found["message"].astype(str)
         frames.append(found[list(DEVIATION_COLUMNS)])
-    if not frames:
-        from ..conformance.deviations import empty_deviations
-
-        return empty_deviations()
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True) if frames else empty_deviations()
+    out.attrs["not_checked"] = not_checked
+    return out
 
 
 def read_roles(source: str | PathLike[str] | bytes, *, name: str | None = None) -> dict[str, str]:

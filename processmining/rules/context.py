@@ -44,6 +44,13 @@ class RuleContext:
         keep = self.cases_matching(rule)
         return self.events[self.events[CASE].isin(keep)]
 
+    def log_in_scope(self, rule: Rule) -> EventLog:
+        """The log restricted to the cases the rule's ``when`` selects (the log itself without ``when``)."""
+        if not rule.when:
+            return self.log
+        keep = self.cases_matching(rule)
+        return self.log.subset(self.log.df[CASE].isin(keep).to_numpy(), step=f"rule {rule.id}: when")
+
     def cases_matching(self, rule: Rule) -> pd.Index:
         df = self.log.df
         cases = pd.Index(df[CASE].unique())
@@ -95,11 +102,8 @@ def violations(case_id, activity, message, timestamp=None, resource=None, eviden
     }, columns=list(VIOLATION_COLUMNS))
 
 
-def fmt_duration(td: pd.Timedelta) -> str:
-    """``41.2 days``, ``5.5 hours``, ``90 minutes``: the unit an auditor reads."""
-    secs = td.total_seconds()
-    if abs(secs) >= 2 * 86_400:
-        return f"{secs / 86_400:.1f} days"
-    if abs(secs) >= 2 * 3_600:
-        return f"{secs / 3_600:.1f} hours"
-    return f"{secs / 60:.0f} minutes"
+def fmt_duration(td: pd.Timedelta | float) -> str:
+    """``41.2 days``, ``5.5 hours``, ``90 minutes``: :func:`processmining.performance.format_duration`."""
+    from ..performance.times import format_duration
+
+    return format_duration(td)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..model import ACTIVITY, CASE, ORDER, RESOURCE, TIMESTAMP
@@ -45,29 +44,16 @@ def no_backward_moves(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
     """No move to an earlier stage of ``order`` (consecutive staged events), except the ``allow`` pairs.
 
     Activities not in ``order`` (e.g. Closed Lost) are left out of the comparison.
+    Computed by :func:`processmining.performance.backward_moves` (one implementation).
     """
+    from ..performance.times import backward_moves
+
     order = [str(a) for a in rule.params["order"]]
-    rank = {a: i for i, a in enumerate(order)}
-    allow = {(str(p[0]), str(p[1])) for p in (rule.params.get("allow") or [])}
-    ev = ctx.events_in_scope(rule)
-    ev = ev[ev[ACTIVITY].isin(order)]
-    if ev.empty:
+    allow = [(str(p[0]), str(p[1])) for p in (rule.params.get("allow") or [])]
+    moves = backward_moves(ctx.log_in_scope(rule), order, allowed=allow)
+    if moves.empty:
         return violations([], [], [])
-    r = ev[ACTIVITY].map(rank).to_numpy()
-    same_case = ev[CASE].to_numpy()[1:] == ev[CASE].to_numpy()[:-1]
-    back = np.zeros(len(ev), dtype=bool)
-    back[1:] = same_case & (r[1:] < r[:-1])
-    prev_act = np.empty(len(ev), dtype=object)
-    prev_act[1:] = ev[ACTIVITY].to_numpy(dtype=object)[:-1]
-    prev_ord = np.zeros(len(ev), dtype=np.int64)
-    prev_ord[1:] = ev[ORDER].to_numpy()[:-1]
-    if allow:
-        acts = ev[ACTIVITY].to_numpy(dtype=object)
-        allowed = np.array([(p, a) in allow for p, a in zip(prev_act, acts, strict=True)], dtype=bool)
-        back &= ~allowed
-    bad = ev[back]
-    pa, po = prev_act[back], prev_ord[back]
-    msgs = [f"moved back from {p} to {a}" for p, a in zip(pa, bad[ACTIVITY], strict=True)]
-    return violations(bad[CASE].astype(str), bad[ACTIVITY].astype(str), msgs, bad[TIMESTAMP],
-                      bad[RESOURCE].astype(object), [f"{x} {y}" for x, y in zip(po, bad[ORDER], strict=True)],
-                      [f"a stage after {p}" for p in pa], [f"{p} → {a}" for p, a in zip(pa, bad[ACTIVITY], strict=True)])
+    pa, a = moves["from_stage"].astype(str), moves["to_stage"].astype(str)
+    return violations(moves["case"].astype(str), a, "moved back from " + pa + " to " + a, moves["time"],
+                      moves["resource"], moves["from_index"].astype(str) + " " + moves["to_index"].astype(str),
+                      "a stage after " + pa, pa + " → " + a)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -14,34 +13,8 @@ import pandas as pd
 
 from ..errors import RuleError
 
-#: fields each rule type needs (beyond id/type), and the optional ones it accepts
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "segregation_of_duties": ("activities",),
-    "four_eyes": ("activities",),
-    "max_duration": ("from", "to", "limit"),
-    "precedence": ("activity", "after"),
-    "response": ("activity", "followed_by"),
-    "existence": ("activity",),
-    "absence": ("activity",),
-    "role": ("activity",),
-    "no_backward_moves": ("order",),
-    "max_idle": ("limit",),
-}
-OPTIONAL: dict[str, tuple[str, ...]] = {
-    "segregation_of_duties": (),
-    "four_eyes": (),
-    "max_duration": ("from_occurrence", "to_occurrence"),
-    "precedence": (),
-    "response": (),
-    "existence": ("min", "max"),
-    "absence": ("max",),
-    "role": ("role", "lane"),
-    "no_backward_moves": ("allow",),
-    "max_idle": ("as_of", "unless_last"),
-}
 COMMON = ("id", "type", "label", "description", "severity", "when")
 OPS = (">", ">=", "<", "<=", "==", "!=", "in", "not_in", "exists", "missing")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|s|w|days?|hours?|minutes?|weeks?)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -73,7 +46,7 @@ class Rule:
         """Every activity the rule names (validated against the log and the model)."""
         p = self.params
         out: set[str] = set()
-        for key in ("activities", "order", "unless_last"):
+        for key in ("activities", "order", "unless_last", "end_activities"):
             if key in p:
                 out.update(str(a) for a in p[key])
         for key in ("activity", "from", "to", "followed_by"):
@@ -85,6 +58,73 @@ class Rule:
         for pair in p.get("allow", []) or []:
             out.update(str(a) for a in pair)
         return out
+
+
+    def with_labels(self, mapping: Mapping[str, str]) -> Rule:
+        """The rule with every activity it names replaced through ``mapping`` (names not in it stay)."""
+        if not mapping:
+            return self
+
+        def m(x: Any) -> Any:
+            return mapping.get(str(x), x)
+
+        p = dict(self.params)
+        for key in ("activities", "order", "unless_last", "end_activities"):
+            if key in p and isinstance(p[key], list):
+                p[key] = [m(a) for a in p[key]]
+        for key in ("activity", "from", "to", "followed_by"):
+            if key in p:
+                p[key] = m(p[key])
+        if "after" in p:
+            p["after"] = [m(a) for a in p["after"]] if isinstance(p["after"], list) else m(p["after"])
+        if p.get("allow"):
+            p["allow"] = [[m(a) for a in pair] for pair in p["allow"]]
+        return replace(self, params=p)
+
+
+def label_mapping(names: Iterable[str], labels: Iterable[str]) -> dict[str, str]:
+    """Rule name -> log label for names that differ from a label only in case or spaces
+    (:func:`processmining.bpmn.labels.normalise_label`, the one label normaliser). Exact names are kept;
+    a name matching two labels is left alone (ambiguous)."""
+    from ..bpmn.labels import normalise_label
+
+    label_list = list(dict.fromkeys(str(x) for x in labels))
+    exact = set(label_list)
+    by_key: dict[str, list[str]] = {}
+    for lab in label_list:
+        by_key.setdefault(normalise_label(lab), []).append(lab)
+    out = {}
+    for n in names:
+        if n in exact:
+            continue
+        hit = by_key.get(normalise_label(n), [])
+        if len(hit) == 1:
+            out[n] = hit[0]
+    return out
+
+
+@dataclass(frozen=True)
+class RulesFit:
+    """How well a rule set fits a log: which rules can be applied, and why the others cannot."""
+
+    applicable: RuleSet
+    #: rule id -> the activities it names that the log (and model) do not have
+    skipped: Mapping[str, tuple[str, ...]]
+    #: distinct activities the rules name, and how many of them the log has (after label matching)
+    named: int
+    in_log: int
+
+    @property
+    def share(self) -> float:
+        return self.in_log / self.named if self.named else 0.0
+
+    def describe(self) -> str:
+        text = (f"{self.in_log} of {self.named} activities the rules name occur in the log; "
+                f"{len(self.applicable)} rule(s) apply")
+        if self.skipped:
+            text += "; not applied: " + "; ".join(f"{rid} (no {', '.join(map(repr, miss))})"
+                                                 for rid, miss in self.skipped.items())
+        return text
 
 
 @dataclass(frozen=True)
@@ -101,6 +141,32 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self.rules)
 
+    def fit(self, log_activities: Iterable[str], model_activities: Iterable[str] = ()) -> RulesFit:
+        """Which rules fit a log: a rule applies when every activity it names is in the log or the model
+        (after label matching); bundled rules are applied only through this (never to a log they were not
+        written for)."""
+        log_set = set(log_activities)
+        known = log_set | set(model_activities)
+        mapping = label_mapping({a for r in self.rules for a in r.activities()}, known)
+        rules, skipped = [], {}
+        named: set[str] = set()
+        for rule in self.rules:
+            renamed = rule.with_labels(mapping)
+            acts = renamed.activities()
+            named |= acts
+            missing = tuple(sorted(acts - known))
+            if missing:
+                skipped[rule.id] = missing
+            else:
+                rules.append(renamed)
+        return RulesFit(applicable=RuleSet(tuple(rules), source=self.source, sha256=self.sha256), skipped=skipped,
+                        named=len(named), in_log=len(named & log_set))
+
+    def with_labels(self, known: Iterable[str]) -> RuleSet:
+        """The rules with names matched to ``known`` labels after trimming / case-folding ('Resolved' -> 'RESOLVED')."""
+        mapping = label_mapping({a for r in self.rules for a in r.activities()}, known)
+        return replace(self, rules=tuple(r.with_labels(mapping) for r in self.rules)) if mapping else self
+
     def validate_activities(self, known: Iterable[str]) -> None:
         """Raise :class:`RuleError` for the first rule naming an activity in neither the log nor the model."""
         known_set = set(known)
@@ -113,17 +179,15 @@ class RuleSet:
 
 
 def parse_duration(text: Any, *, rule_id: str, source: str, line: int | None) -> pd.Timedelta:
-    """``30d``, ``4h``, ``90m``, ``2w``, ``45s`` (also ``30 days``) → Timedelta."""
-    m = _DURATION.match(str(text))
-    if not m:
-        raise RuleError(f"rule {rule_id!r}: limit {text!r} is not a duration like 30d, 4h or 90m",
-                        source=source, line=line)
-    n, unit = float(m.group(1)), m.group(2).lower()[0]
+    """A rule's limit in THE duration grammar (:func:`processmining.performance.parse_duration`) as a Timedelta."""
+    from ..errors import AnalysisError
+    from ..performance.times import parse_duration as seconds
+
     try:
-        return pd.Timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds", "w": "weeks"}[unit]: n})
-    except (OverflowError, ValueError):  # beyond ~292 years
-        raise RuleError(f"rule {rule_id!r}: limit {text!r} is longer than the ~292 years a duration can hold",
-                        source=source, line=line) from None
+        return pd.Timedelta(seconds=seconds(text))
+    except AnalysisError as exc:
+        raise RuleError(f"rule {rule_id!r}: limit {text!r} is not a duration like 30d, 4h, 1d 12h or P1DT12H "
+                        f"({exc.message})", source=source, line=line) from None
 
 
 def load_rules(source: str | PathLike[str] | bytes, *, name: str | None = None) -> RuleSet:
@@ -185,21 +249,30 @@ def _parse_rule(raw: Any, index: int, line: int | None, source: str, seen: set[s
     if rid in seen:
         raise RuleError(f"rule id {rid!r} is used twice", source=source, line=line)
     seen.add(rid)
+    from .registry import REGISTRY
+
     rtype = str(raw.get("type") or "").strip()
-    if rtype not in REQUIRED:
-        raise RuleError(f"rule {rid!r}: unknown type {rtype!r}; known types: {', '.join(sorted(REQUIRED))}",
+    if rtype not in REGISTRY:
+        raise RuleError(f"rule {rid!r}: unknown type {rtype!r}; known types: {', '.join(sorted(REGISTRY))}",
                         source=source, line=line)
-    missing = [f for f in REQUIRED[rtype] if raw.get(f) in (None, "", [])]
+    spec = REGISTRY[rtype]
+    missing = [f for f in spec.required if raw.get(f) in (None, "", [])]
     if rtype == "role" and raw.get("role") in (None, "") and not raw.get("lane"):
         missing.append("role (or lane: true)")
     if missing:
         raise RuleError(f"rule {rid!r} ({rtype}) is missing {', '.join(missing)}", source=source, line=line)
-    allowed = set(REQUIRED[rtype]) | set(OPTIONAL[rtype]) | set(COMMON)
+    allowed = set(spec.required) | set(spec.optional) | set(COMMON)
     extra = sorted(set(raw) - allowed)
     if extra:
         raise RuleError(f"rule {rid!r} ({rtype}) has unknown field(s) {', '.join(extra)}; "
                         f"allowed: {', '.join(sorted(allowed - {'id', 'type'}))}", source=source, line=line)
     params = {k: v for k, v in raw.items() if k not in COMMON}
+    for key, options in spec.choices.items():
+        if key in params and params[key] not in options:
+            raise RuleError(f"rule {rid!r} ({rtype}): {key} must be one of {', '.join(map(str, options))}, "
+                            f"got {params[key]!r}", source=source, line=line)
+    if "end_activities" in params and not isinstance(params["end_activities"], list):
+        raise RuleError(f"rule {rid!r}: end_activities must be a list of activities", source=source, line=line)
     if rtype in ("segregation_of_duties", "four_eyes"):
         acts = params["activities"]
         if not isinstance(acts, list) or len(set(map(str, acts))) < 2:

@@ -1,60 +1,89 @@
-"""Time rules: SLA between two activities (max_duration) and cases idle for too long (max_idle)."""
+"""Time rules: SLA between two activities (max_duration) and running cases idle for too long (max_idle).
+
+Both call the performance / status primitives (:func:`processmining.performance.sla_cases`,
+:func:`processmining.status.case_status`), so a rule and the Bottlenecks view
+count the same cases: a still-open running case over the limit is a
+violation, a finished case is never idle, exactly at the limit is within it.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from ..model import ACTIVITY, CASE, ORDER, RESOURCE, TIMESTAMP
+from ..model import ORDER, RESOURCE, TIMESTAMP
 from .context import RuleContext, fmt_duration, violations
 from .spec import Rule
 
 
-def max_duration(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
-    """The first ``to`` after the first ``from`` must come within ``limit``.
+def _as_of(ctx: RuleContext, rule: Rule) -> pd.Timestamp | None:
+    as_of = rule.params.get("as_of")
+    if as_of in (None, "last_event"):
+        return ctx.events[TIMESTAMP].max() if len(ctx.events) else None
+    return as_of
 
-    Cases that never reach ``to`` are not judged (no time has been measured).
+
+def max_duration(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
+    """From the first (``from_occurrence: last``: last) ``from`` to the first (``to_occurrence``) ``to`` after it
+    within ``limit``.
+
+    Late cases (``to`` came after the limit) and still-open running cases
+    already over the limit at ``as_of`` (default: the log's last event) are
+    violations; a case that finished without ``to`` (its last event is one of
+    ``end_activities``, inferred from the data when not given) is not judged.
     """
+    from ..performance.bottlenecks import SlaTarget, sla_cases
+
     a, b, limit = str(rule.params["from"]), str(rule.params["to"]), rule.params["limit"]
-    ev = ctx.events_in_scope(rule)
-    starts = ev[ev[ACTIVITY] == a].groupby(CASE, sort=False, observed=True).first()
-    if starts.empty:
+    log = ctx.log_in_scope(rule)
+    if log.n_events == 0 or not (log.codes.act_text == a).any():
         return violations([], [], [])
-    ends = ev[ev[ACTIVITY] == b].merge(starts[[TIMESTAMP, "_pos"]].rename(
-        columns={TIMESTAMP: "_t0", "_pos": "_p0"}), left_on=CASE, right_index=True).reset_index(drop=True)
-    ends = ends[ends["_pos"] > ends["_p0"]]
-    if ends.empty:  # no case has reached ``to`` yet: nothing to judge
+    as_of = _as_of(ctx, rule)
+    target = SlaTarget(label=rule.id, source=a, target=b, limit_s=limit.total_seconds())
+    frame = sla_cases(log, target, as_of=as_of, end_activities=rule.params.get("end_activities"),
+                      from_occurrence=rule.params.get("from_occurrence", "first"),
+                      to_occurrence=rule.params.get("to_occurrence", "first"))
+    bad = frame[frame["status"].isin(["late", "open"])]
+    if bad.empty:
         return violations([], [], [])
-    ends = ends.groupby(CASE, sort=False, observed=True).first().reset_index()
-    late = ends[(ends[TIMESTAMP] - ends["_t0"]) > limit]
-    if late.empty:
-        return violations([], [], [])
-    took = late[TIMESTAMP] - late["_t0"]
-    first_order = starts[ORDER].reindex(late[CASE]).to_numpy()
-    msgs = [f"{b} came {fmt_duration(t)} after {a} (limit {fmt_duration(limit)})" for t in took]
-    return violations(late[CASE].astype(str), b, msgs, late[TIMESTAMP], late[RESOURCE].astype(object),
-                      [f"{x} {y}" for x, y in zip(first_order, late[ORDER], strict=True)],
+    order = log.df[ORDER].to_numpy()
+    res = log.df[RESOURCE].astype(object).to_numpy() if RESOURCE in log.df.columns else np.full(len(order), None)
+    late = bad["status"].to_numpy() == "late"
+    from_pos, to_pos = bad["from_pos"].to_numpy(), bad["to_pos"].to_numpy()
+    took = [pd.Timedelta(seconds=float(d)) for d in bad["duration_s"]]
+    stamp = f"{as_of:%Y-%m-%d %H:%M} UTC" if as_of is not None else "the log's last event"
+    msgs = [f"{b} came {fmt_duration(t)} after {a} (limit {fmt_duration(limit)})" if is_late else
+            f"{b} has not happened {fmt_duration(t)} after {a} and the case is still open "
+            f"(limit {fmt_duration(limit)}, as of {stamp})" for t, is_late in zip(took, late, strict=True)]
+    last = np.where(late, to_pos, from_pos)
+    ts = pd.to_datetime(np.where(late, bad["to_t"], bad["from_t"]) * 1e9, utc=True)
+    evidence = [f"{order[f]} {order[t]}" if is_late else f"{order[f]}"
+                for f, t, is_late in zip(from_pos, to_pos, late, strict=True)]
+    return violations(bad["case"].astype(str), np.where(late, b, a), msgs, ts, res[last], evidence,
                       f"within {fmt_duration(limit)}", [fmt_duration(t) for t in took])
 
 
 def max_idle(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
-    """A case not finished (its last activity is not in ``unless_last``) with no event for more than ``limit``.
-
-    Idle time is measured up to ``as_of`` (a timestamp; default: the log's last event).
+    """A running case (its last activity is not in ``unless_last``; inferred end activities when not given) with
+    no event for more than ``limit`` at ``as_of`` (a timestamp; default: the log's last event): a stuck case.
     """
+    from ..status import case_status
+
     limit = rule.params["limit"]
-    ends = {str(a) for a in (rule.params.get("unless_last") or [])}
-    ev = ctx.events_in_scope(rule)
-    if ev.empty:
+    ends = rule.params.get("unless_last")
+    log = ctx.log_in_scope(rule)
+    if log.n_events == 0:
         return violations([], [], [])
-    as_of = rule.params.get("as_of")
-    if as_of in (None, "last_event"):
-        as_of = ctx.events[TIMESTAMP].max()
-    last = ev.groupby(CASE, sort=False, observed=True).last().reset_index()
-    idle = as_of - last[TIMESTAMP]
-    bad = last[(idle > limit).to_numpy() & ~last[ACTIVITY].isin(ends).to_numpy()]
-    idle = idle[bad.index]
+    as_of = _as_of(ctx, rule)
+    st = case_status(log, end_activities=[str(e) for e in ends] if ends else None, idle=limit, as_of=as_of)
+    bad = st[st["status"] == "stuck"]
+    c = log.codes
+    last_rows = c.ends[np.flatnonzero(st["status"].to_numpy() == "stuck")]
+    idle = [pd.Timedelta(seconds=float(s)) for s in bad["idle_s"]]
     msgs = [f"no event for {fmt_duration(t)} since {act} (limit {fmt_duration(limit)}, as of {as_of:%Y-%m-%d %H:%M} UTC)"
-            for t, act in zip(idle, bad[ACTIVITY], strict=True)]
-    return violations(bad[CASE].astype(str), bad[ACTIVITY].astype(str), msgs, bad[TIMESTAMP],
-                      bad[RESOURCE].astype(object), bad[ORDER].astype(str), f"an event within {fmt_duration(limit)}",
+            for t, act in zip(idle, bad["last_activity"], strict=True)]
+    df = log.df
+    res = df[RESOURCE].astype(object).to_numpy()[last_rows] if RESOURCE in df.columns else None
+    return violations(bad["case"].astype(str), bad["last_activity"].astype(str), msgs, bad["last_time"], res,
+                      df[ORDER].to_numpy()[last_rows].astype(str), f"an event within {fmt_duration(limit)}",
                       [fmt_duration(t) for t in idle])
