@@ -69,8 +69,8 @@ def test_two_sessions_on_the_same_log_object_see_the_same_codes_from_threads() -
 
 
 def test_from_frame_raises_a_typed_error() -> None:
-    frame = pd.DataFrame({CASE: ["1"], ACTIVITY: ["A"]})
-    with pytest.raises(AnalysisError, match=r"EventLog needs columns \['time:timestamp'\]") as info:
+    frame = pd.DataFrame({CASE: ["1"], TIMESTAMP: pd.to_datetime(["2024-01-01"], utc=True)})
+    with pytest.raises(AnalysisError, match=r"EventLog needs columns \['concept:name'\]") as info:
         EventLog.from_frame(frame)
     assert isinstance(info.value, ProcessMiningError)
     half = pd.DataFrame({CASE: ["1", "1"], ACTIVITY: ["A", "B"],

@@ -56,6 +56,7 @@ from ..model import (
     ORDER,
     RESOURCE,
     SOURCE_ROW,
+    START_TIMESTAMP,
     TIMESTAMP,
     EventLog,
     IngestReport,
@@ -618,7 +619,8 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
     renamed: list[str] = []
     for key, values in _attribute_columns({**first, **ev_cols}, "", event_label, warnings).items():
-        name = key if key == RESOURCE else input_column_name(key, data)
+        # org:resource and start_timestamp are the XES / pm4py names of canonical columns: kept as they are
+        name = key if key in (RESOURCE, START_TIMESTAMP) else input_column_name(key, data)
         if name != key:
             renamed.append(f"event attribute {key!r} → {name!r}")
         data[name] = values
