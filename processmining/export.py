@@ -417,9 +417,16 @@ def _xlsx_column(s: pd.Series) -> tuple[str, list[Any]]:
     if pd.api.types.is_numeric_dtype(s.dtype):
         v = s.to_numpy(dtype="float64", na_value=np.nan)
         return "number", [None if not math.isfinite(x) else x for x in v.tolist()]
+    if isinstance(s.dtype, pd.StringDtype) or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True)
+                                               in ("string", "empty")):
+        text = s.astype("string")
+        # XML cannot hold control characters; Excel cannot hold more than 32,767 per cell (counted in the notes)
+        text = text.str.replace(_XML_ILLEGAL.pattern, "\N{REPLACEMENT CHARACTER}", regex=True)
+        return "text", text.astype(object).where(text.notna(), None).tolist()
     values = []
     for raw in s.astype(object).tolist():
-        values.append(raw if isinstance(raw, str) else _xlsx_scalar(raw))
+        v = raw if isinstance(raw, str) else _xlsx_scalar(raw)
+        values.append(_XML_ILLEGAL.sub("\N{REPLACEMENT CHARACTER}", v) if isinstance(v, str) else v)
     return "text", values
 
 
@@ -459,36 +466,34 @@ def _write_xlsx(tables: Mapping[str, pd.DataFrame | Mapping[str, Any]], provenan
     long_text = 0
     for name, frame in sheets:
         columns = [_xlsx_column(frame[c]) for c in frame.columns]
+        long_text += sum(sum(1 for v in values if isinstance(v, str) and len(v) > XLSX_MAX_TEXT)
+                         for kind, values in columns if kind == "text")
         header = [_XML_ILLEGAL.sub("\N{REPLACEMENT CHARACTER}", str(c)) for c in frame.columns]
         for start in range(0, max(len(frame), 1), per_sheet):
             ws = wb.add_worksheet(_sheet_title(name, used))
             for j, h in enumerate(header):
                 ws.write_string(0, j, h, bold)
             stop = min(start + per_sheet, len(frame))
-            writers = []
-            for j, (kind, values) in enumerate(columns):
-                writers.append((j, kind, values))
+            # the private writers skip the public ones' argument decoding, per cell (the public API as fallback)
+            put_str = getattr(ws, "_write_string", ws.write_string)
+            put_num = getattr(ws, "_write_number", ws.write_number)
             for r in range(start, stop):
                 row = r - start + 1
-                for j, kind, values in writers:
+                for j, (kind, values) in enumerate(columns):
                     v = values[r]
                     if v is None:
                         continue
                     if kind == "date":
-                        ws.write_number(row, j, v, date_fmt)
+                        put_num(row, j, v, date_fmt)
                     elif kind == "number":
-                        ws.write_number(row, j, v)
+                        put_num(row, j, v, None)
                     elif isinstance(v, str):
-                        if _XML_ILLEGAL.search(v):
-                            v = _XML_ILLEGAL.sub("\N{REPLACEMENT CHARACTER}", v)
-                        if len(v) > XLSX_MAX_TEXT:
-                            long_text += 1
                         if v:
-                            ws.write_string(row, j, v)  # always a text cell, never a formula
+                            put_str(row, j, v, None)  # always a text cell, never a formula
                     elif isinstance(v, bool):
                         ws.write_boolean(row, j, v)
                     elif isinstance(v, (int, float)):
-                        ws.write_number(row, j, v)
+                        put_num(row, j, v, None)
                     elif isinstance(v, dt.datetime):
                         ws.write_datetime(row, j, v, date_fmt)
     if long_text:  # Excel cannot hold them: say so in the file instead of cutting silently
