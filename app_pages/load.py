@@ -7,9 +7,10 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
-from processmining import app_state
 from processmining.errors import ProcessMiningError, UnsafeInputError
+from processmining.ingest.guess import column_types
 from processmining.model import ColumnMapping
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "json", "xes", "gz", "parquet"]
@@ -39,7 +40,8 @@ def loaded(entry: app_state.LoadedLog) -> None:
 
 if st.session_state.get("pm:load_msg"):
     st.success(st.session_state.pop("pm:load_msg"))
-demo_tab, upload_tab = st.tabs(["Demo logs", "Upload a file"])
+# stateful tabs: after an upload (and its rerun) the "Upload a file" tab stays open
+demo_tab, upload_tab = st.tabs(["Demo logs", "Upload a file"], key="load_tab", on_change="rerun")
 
 # ------------------------------------------------------------------ demo logs
 with demo_tab:
@@ -55,35 +57,6 @@ with demo_tab:
             loaded(entry)
 
 # ------------------------------------------------------------------ upload
-def column_types(frame: pd.DataFrame) -> pd.DataFrame:
-    """What each column of the preview looks like: date/time, number or text, and how many values."""
-    from processmining.ingest import parse_timestamps
-
-    out = []
-    for col in frame.columns:
-        values = frame[col].dropna().head(200).reset_index(drop=True)
-        kind = "empty"
-        if len(values):
-            try:
-                parsed = parse_timestamps(values, column=str(col), dayfirst=True)
-                share = float(parsed.values.notna().mean())
-                if values.str.fullmatch(r"\d{1,4}").all():
-                    share = 0.0  # small integers are not times
-            except ProcessMiningError:
-                share = 1.0  # ambiguous day/month order: still dates
-            if share >= 0.9:
-                kind = "date / time"
-            elif share >= 0.5:
-                kind = f"date / time ({1 - share:.0%} not readable)"
-            elif pd.to_numeric(values, errors="coerce").notna().mean() >= 0.9:
-                kind = "number"
-            else:
-                kind = "text"
-        out.append({"column": str(col), "detected type": kind, "distinct values": int(frame[col].nunique()),
-                    "blank": int(frame[col].isna().sum()), "example": values.iloc[0] if len(values) else ""})
-    return pd.DataFrame(out)
-
-
 with upload_tab:
     from processmining import ingest
 

@@ -255,13 +255,13 @@ def filter_variants(
     >>> main_flow = filter_variants(log, top=5)
     >>> odd = filter_variants(log, top=5, keep=False)
     """
-    from .discovery import _variant_table
+    from .discovery import variant_table
 
     if (top is None) == (variants is None):
         raise AnalysisError("give either top=N or variants=[...], not both or neither")
     if log.n_events == 0:
         return log.with_frame(log.df, step="filter: variants (empty log)")
-    table, case_variant, _ = _variant_table(log)
+    table, case_variant, _ = variant_table(log)
     if top is not None:
         ranked = table.sort_values(["cases", "activities"], ascending=[False, True])
         rows = ranked.index.to_numpy()[: max(int(top), 0)]

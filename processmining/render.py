@@ -15,9 +15,12 @@ import math
 import re
 import shutil
 import subprocess
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .discovery import END, START, ProcessMap
 
@@ -226,3 +229,19 @@ def render_map(
 
 
 __all__ = ["END", "START", "format_count", "format_duration", "render_map", "to_dot"]
+
+
+def handover_dot(top: pd.DataFrame) -> str:
+    """DOT text of the strongest handovers: ``top`` has ``source``, ``target``, ``handovers`` columns."""
+    def q(text: object) -> str:
+        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    hi = max(float(top["handovers"].max()), 1.0) if len(top) else 1.0
+    lines = ["digraph handovers {", "rankdir=LR; bgcolor=transparent;",
+             'node [shape=box style="rounded,filled" fillcolor="#e8f0fa" color="#5091c8" fontname=Helvetica];',
+             'edge [color="#2b6fb0" fontname=Helvetica fontsize=10];']
+    for r in top.itertuples():
+        width = 0.8 + 5.0 * r.handovers / hi
+        lines.append(f"{q(r.source)} -> {q(r.target)} [penwidth={width:.2f} label={q(f'{r.handovers:,}')}];")
+    lines.append("}")
+    return "\n".join(lines)

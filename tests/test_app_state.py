@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from processmining import app_state
+from app_pages import _state as app_state
 from processmining.errors import BpmnError, IngestError, UnsafeInputError
 from processmining.model import ACTIVITY, CASE, TIMESTAMP, EventLog
 

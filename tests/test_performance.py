@@ -9,11 +9,11 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from processmining import bottlenecks as B
-from processmining import handover as HO
 from processmining import performance as P
 from processmining.errors import AnalysisError
 from processmining.model import ACTIVITY, CASE, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+from processmining.performance import bottlenecks as B
+from processmining.performance import handover as HO
 
 H = 3600.0
 D = 86400.0

@@ -12,14 +12,20 @@ import io
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import BpmnError
 from ..safe_input import display_name, read_bytes
-from .model import BpmnModel
+
+if TYPE_CHECKING:
+    from .model import BpmnModel
 
 
 def normalise_label(text: str) -> str:
-    """Trim, collapse whitespace and case-fold: the key labels are compared by."""
+    """Trim, collapse whitespace and case-fold: the key labels are compared by.
+
+    The one label normaliser for matching names (task names, log activities, process and pool names).
+    """
     return " ".join(str(text).split()).casefold()
 
 

@@ -81,6 +81,7 @@ COMMAND_MODULES = (
     "conform",
     "quality",
     "demo",
+    "report",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,7 +1,7 @@
 """``processmining discover`` (process map / BPMN) and ``processmining bottlenecks`` (where time is lost).
 
 Thin shells over :mod:`processmining.discovery`, :mod:`processmining.render`,
-:mod:`processmining.filters` and :mod:`processmining.bottlenecks`. Both read
+:mod:`processmining.filters` and :mod:`processmining.performance.bottlenecks`. Both read
 LOG like ``convert`` (same mapping flags and presets) and accept the same
 filter flags, applied in the order listed in ``--help`` and recorded in the
 log's history.
@@ -18,6 +18,7 @@ import typer
 from ..errors import AnalysisError
 from ..model import EventLog, Provenance
 from . import app
+from .engine import spark_bottlenecks, spark_discover, with_engine
 from .options import (
     DEFAULT_LOG_OPTIONS,
     LogArg,
@@ -173,6 +174,7 @@ MAP_SUFFIXES = (".svg", ".png", ".dot", ".gv", ".bpmn")
 @app.command()
 @with_log_options
 @with_filter_options
+@with_engine(spark_discover)
 def discover(
     log_path: LogArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="map.svg | map.png | map.dot | model.bpmn",
@@ -236,6 +238,7 @@ REPORT_SUFFIXES = (".json", ".csv", ".xlsx", ".zip")
 @app.command()
 @with_log_options
 @with_filter_options
+@with_engine(spark_bottlenecks)
 def bottlenecks(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="report.json | .csv | .xlsx | .zip",
@@ -258,7 +261,7 @@ def bottlenecks(
     """Where is time lost? Bottleneck ranking, SLA breaches, stuck cases, rework, ping-pong, handovers, funnel."""
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
-    from ..bottlenecks import bottleneck_report, parse_sla
+    from ..performance import bottleneck_report, parse_sla
     from ..render import format_duration
 
     targets = [parse_sla(s) for s in sla or []]  # malformed targets fail before the log is read

@@ -31,7 +31,7 @@ from ..model import (
 )
 from ..safe_input import MAX_INPUT_BYTES, InputBytes, atomic_output, check_output_path, read_bytes
 from .assemble import assemble
-from .guess import guess_mapping
+from .guess import column_types, guess_mapping
 from .nested import NESTED_PRESET, detect_nested, flatten_nested
 from .presets import PRESETS, Preset, detect_preset, get_preset, list_presets
 from .shapes import Staged, first_present, long_shape, transition_shape, wide_shape
@@ -55,6 +55,7 @@ __all__ = [
     "Table",
     "detect_preset",
     "get_preset",
+    "column_types",
     "guess_mapping",
     "list_presets",
     "parse_timestamps",

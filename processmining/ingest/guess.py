@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from ..errors import IngestError
+from ..errors import IngestError, ProcessMiningError
 from ..model import ColumnMapping
 from .timestamps import parse_timestamps
 
@@ -77,3 +77,30 @@ def guess_mapping(frame: pd.DataFrame) -> ColumnMapping:
                           f"{', '.join(map(repr, columns))}. Pass --case, --activity and --timestamp (or --preset)")
     return ColumnMapping(case=found["case"], activity=found["activity"], timestamp=found["timestamp"],
                          resource=found["resource"], end_timestamp=found["end_timestamp"])
+
+
+def column_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """What each column of the preview looks like: date/time, number or text, and how many values."""
+    out = []
+    for col in frame.columns:
+        values = frame[col].dropna().head(200).reset_index(drop=True)
+        kind = "empty"
+        if len(values):
+            try:
+                parsed = parse_timestamps(values, column=str(col), dayfirst=True)
+                share = float(parsed.values.notna().mean())
+                if values.str.fullmatch(r"\d{1,4}").all():
+                    share = 0.0  # small integers are not times
+            except ProcessMiningError:
+                share = 1.0  # ambiguous day/month order: still dates
+            if share >= 0.9:
+                kind = "date / time"
+            elif share >= 0.5:
+                kind = f"date / time ({1 - share:.0%} not readable)"
+            elif pd.to_numeric(values, errors="coerce").notna().mean() >= 0.9:
+                kind = "number"
+            else:
+                kind = "text"
+        out.append({"column": str(col), "detected type": kind, "distinct values": int(frame[col].nunique()),
+                    "blank": int(frame[col].isna().sum()), "example": values.iloc[0] if len(values) else ""})
+    return pd.DataFrame(out)

@@ -180,3 +180,44 @@ def detect_preset(columns: list[str]) -> Preset | None:
                 continue
             return preset
     return None
+
+
+# ------------------------------------------------------------------ analysis defaults per layout
+#: analysis settings that suit each export layout (what a pipeline's stages and targets are)
+PRESET_ANALYSIS_DEFAULTS: dict[str, dict[str, object]] = {
+    "salesforce-field-history": {
+        "stages": ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
+                   "Discount Approval", "Negotiation/Review", "Closed Won", "Order Booked"],
+        "lost": "Closed Lost", "ends": ["Closed Won", "Closed Lost", "Order Booked"], "idle": "60d",
+        "slas": "Prospecting->Proposal/Price Quote<=30d",
+    },
+    "hubspot-deals": {
+        "stages": ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled",
+                   "Decision Maker Bought-In", "Contract Sent", "Closed Won"],
+        "lost": "Closed Lost", "ends": ["Closed Won", "Closed Lost"], "idle": "60d",
+        "slas": "Appointment Scheduled->Contract Sent<=60d",
+    },
+    "jira-changelog": {
+        "stages": ["Open", "1st Line Support", "2nd Line Support", "3rd Line Support", "Resolved", "Closed"],
+        "lost": None, "ends": ["Closed"], "idle": "30d",
+        "slas": "Open->1st Line Support<=4h\nOpen->Resolved<=5d if priority=High",
+        "ping_pong_ignore": ["Waiting for Customer"],
+    },
+}
+
+#: the bundled reference model (``bpmn_models/``) written for each export layout
+PRESET_MODELS: dict[str, str] = {
+    "salesforce-field-history": "lead_to_order.bpmn",
+    "salesforce-opportunity-history": "opportunity_pipeline.bpmn",
+    "jira-changelog": "it_support_ticket.bpmn",
+}
+
+
+def analysis_defaults(preset: str | None) -> dict[str, object]:
+    """Stage order, lost/end stages, idle limit, SLA targets and ping-pong exceptions for ``preset`` ({} if none)."""
+    return dict(PRESET_ANALYSIS_DEFAULTS.get(preset or "", {}))
+
+
+def reference_model(preset: str | None) -> str | None:
+    """File name of the bundled reference model written for ``preset`` (None if none)."""
+    return PRESET_MODELS.get(preset or "")

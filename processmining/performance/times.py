@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError
-from .model import RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
+from ..errors import AnalysisError
+from ..model import RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
 
 
 # ------------------------------------------------------------------ durations
@@ -60,7 +60,7 @@ def timing_note(log: EventLog) -> str:
 
 
 @dataclass(frozen=True)
-class _Events:
+class CaseEvents:
     """Per-event arrays of a log, in log order (cases contiguous)."""
 
     codes: np.ndarray      # case code per event
@@ -71,20 +71,23 @@ class _Events:
     t: np.ndarray          # completion time, seconds since epoch (float)
 
 
-def _events(log: EventLog) -> _Events:
-    from .discovery import event_codes
+def case_events(log: EventLog) -> CaseEvents:
+    """Per-event arrays of ``log`` (case codes, case bounds, activity names, times in seconds)."""
+    from ..discovery import event_codes
 
     c = event_codes(log)
     names = np.array(c.act_names + [""], dtype=object)
-    return _Events(codes=c.case, starts=c.starts, ends=c.ends, case_ids=c.case_ids,
+    return CaseEvents(codes=c.case, starts=c.starts, ends=c.ends, case_ids=c.case_ids,
                    act=names[c.act] if len(c.act) else np.array([], dtype=object), t=c.ts / 1e9)
 
 
-def _to_ts(seconds: np.ndarray | pd.Series) -> pd.Series:
+def to_timestamps(seconds: np.ndarray | pd.Series) -> pd.Series:
+    """Seconds since the epoch (float) as UTC timestamps (NaN -> NaT)."""
     return pd.to_datetime(pd.Series(np.asarray(seconds, dtype=float) * 1e9).round().astype("Int64"), utc=True)
 
 
-def _as_of(log: EventLog, as_of: str | pd.Timestamp | None) -> float:
+def as_of_seconds(log: EventLog, as_of: str | pd.Timestamp | None) -> float:
+    """The "now" of an analysis in seconds: ``as_of`` (naive = UTC), or the last event of the log."""
     if as_of is None:
         if log.n_events == 0:
             return float("nan")
@@ -107,7 +110,7 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
 
     >>> activity_performance(log).head(3)
     """
-    ev = _events(log)
+    ev = case_events(log)
     df = log.df
     prev_gap = np.full(len(ev.t), np.nan)
     if len(ev.t) > 1:
@@ -122,7 +125,7 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
             prev_gap[ev.starts] = np.nan
     else:
         proc = np.full(len(ev.t), np.nan)
-    from .discovery import event_codes
+    from ..discovery import event_codes
 
     c = event_codes(log)
     n_act = len(c.act_names)
@@ -148,11 +151,11 @@ def case_durations(log: EventLog) -> pd.DataFrame:
 
     >>> case_durations(log)["duration_s"].median() / 86400   # median days per case
     """
-    ev = _events(log)
+    ev = case_events(log)
     if len(ev.t) == 0:
         return pd.DataFrame(columns=["case", "start", "end", "events", "duration_s"])
     first, last = np.minimum.reduceat(ev.t, ev.starts), np.maximum.reduceat(ev.t, ev.starts)
-    return pd.DataFrame({"case": ev.case_ids, "start": _to_ts(first), "end": _to_ts(last),
+    return pd.DataFrame({"case": ev.case_ids, "start": to_timestamps(first), "end": to_timestamps(last),
                          "events": np.diff(np.append(ev.starts, len(ev.t))), "duration_s": last - first})
 
 
@@ -178,8 +181,8 @@ def throughput_time(log: EventLog, a: str, b: str) -> pd.DataFrame:
     """
     pairs = first_pairs(log, a, b)
     done = pairs[pairs["to_pos"] >= 0]
-    return pd.DataFrame({"case": done["case"].to_numpy(), "from_time": _to_ts(done["from_t"]),
-                         "to_time": _to_ts(done["to_t"]),
+    return pd.DataFrame({"case": done["case"].to_numpy(), "from_time": to_timestamps(done["from_t"]),
+                         "to_time": to_timestamps(done["to_t"]),
                          "duration_s": (done["to_t"] - done["from_t"]).to_numpy()})
 
 
@@ -188,7 +191,7 @@ def first_pairs(log: EventLog, a: str | None, b: str) -> pd.DataFrame:
 
     ``to_pos`` is -1 and ``to_t`` NaN when no ``b`` follows. Building block of throughput and SLA checks.
     """
-    ev = _events(log)
+    ev = case_events(log)
     n_cases = len(ev.starts)
     pos = np.arange(len(ev.t))
     if a is None:
@@ -229,8 +232,8 @@ def stuck_cases(
     """
     if idle is None and end_activities is None:
         raise AnalysisError("give idle=... and/or end_activities=[...] to decide what counts as stuck")
-    ev = _events(log)
-    now = _as_of(log, as_of)
+    ev = case_events(log)
+    now = as_of_seconds(log, as_of)
     last_t = ev.t[ev.ends]
     idle_s = now - last_t
     idle_hit = idle_s > parse_duration(idle) if idle is not None else np.zeros(len(ev.ends), dtype=bool)
@@ -243,7 +246,7 @@ def stuck_cases(
         no_end = np.zeros(len(ev.ends), dtype=bool)
     mask = idle_hit | no_end
     out = pd.DataFrame({"case": ev.case_ids[mask], "last_activity": ev.act[ev.ends][mask],
-                        "last_time": _to_ts(last_t[mask]), "idle_s": idle_s[mask],
+                        "last_time": to_timestamps(last_t[mask]), "idle_s": idle_s[mask],
                         "idle_exceeded": idle_hit[mask], "no_end_activity": no_end[mask]})
     return out.sort_values(["idle_s", "case"], ascending=[False, True], ignore_index=True)
 
@@ -259,7 +262,7 @@ def rework(log: EventLog, *, level: str = "activity") -> pd.DataFrame:
 
     >>> rework(log).loc["Proposal/Price Quote", "cases_with_rework"]
     """
-    from .discovery import event_codes
+    from ..discovery import event_codes
 
     c = event_codes(log)
     n_act = max(len(c.act_names), 1)
@@ -304,7 +307,7 @@ def backward_moves(
     rank = {s: i for i, s in enumerate(order)}
     if len(rank) != len(order):
         raise AnalysisError("the stage order lists a stage twice")
-    from .discovery import event_codes
+    from ..discovery import event_codes
 
     df = log.df
     codes = event_codes(log)  # cached integer codes: no string work per event
@@ -348,7 +351,7 @@ def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
     if not stages:
         raise AnalysisError("funnel needs at least one stage")
     rank = {s: i for i, s in enumerate(stages)}
-    ev = _events(log)
+    ev = case_events(log)
     n_cases = len(ev.starts)
     r = pd.Series(ev.act).map(rank).to_numpy(dtype=float)
     has = ~np.isnan(r)
@@ -387,7 +390,7 @@ def lost_cases(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str
     """
     rank = {s: i for i, s in enumerate(stages)}
     lost_acts = [lost] if isinstance(lost, str) else list(lost)
-    ev = _events(log)
+    ev = case_events(log)
     n_cases = len(ev.starts)
     pos = np.arange(len(ev.t))
     is_lost = np.isin(ev.act, lost_acts)
@@ -401,4 +404,4 @@ def lost_cases(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str
     sel = np.flatnonzero(lost_case)
     names = np.array([*stages, None], dtype=object)
     return pd.DataFrame({"case": ev.case_ids[sel], "drop_out_stage": names[drop[sel].astype(np.int64)],
-                         "lost_time": _to_ts(ev.t[first_lost[sel]])})
+                         "lost_time": to_timestamps(ev.t[first_lost[sel]])})

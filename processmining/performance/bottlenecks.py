@@ -17,10 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .discovery import ProcessMap, process_map
-from .errors import AnalysisError
-from .model import ACTIVITY, CASE, RESOURCE, EventLog
-from .performance import _as_of, _events, _to_ts, activity_performance, first_pairs, parse_duration
+from ..discovery import ProcessMap, process_map
+from ..errors import AnalysisError
+from ..model import ACTIVITY, CASE, RESOURCE, EventLog
+from .times import (
+    activity_performance,
+    as_of_seconds,
+    case_events,
+    first_pairs,
+    parse_duration,
+    to_timestamps,
+)
 
 
 # ------------------------------------------------------------------ ranking
@@ -115,7 +122,7 @@ def _restrict(log: EventLog, where: tuple[str, str] | None) -> EventLog:
     col, val = where
     if col not in log.df.columns and f"case:{col}" in log.df.columns:
         col = f"case:{col}"
-    from .filters import filter_case_attribute
+    from ..filters import filter_case_attribute
 
     return filter_case_attribute(log, col, [val])
 
@@ -156,7 +163,7 @@ def sla_breaches(
     >>> breaches, summary = sla_breaches(log, ["Open->1st Line Support<=4h"])
     """
     parsed = [parse_sla(t) if isinstance(t, str) else t for t in targets]
-    now = _as_of(log, as_of)
+    now = as_of_seconds(log, as_of)
     all_rows, summary = [], []
     for tgt in parsed:
         _check(log, [tgt.source, tgt.target], tgt.label)
@@ -190,8 +197,8 @@ def sla_breaches(
         b = frame[late | open_b]
         all_rows.append(pd.DataFrame({
             "target": tgt.label, "case": b["case"].to_numpy(), "from_activity": b["from_activity"].to_numpy(),
-            "to_activity": b["to_activity"].to_numpy(), "from_time": _to_ts(b["from_t"]),
-            "to_time": _to_ts(b["to_t"]), "duration_s": b["duration_s"].to_numpy(), "limit_s": tgt.limit_s,
+            "to_activity": b["to_activity"].to_numpy(), "from_time": to_timestamps(b["from_t"]),
+            "to_time": to_timestamps(b["to_t"]), "duration_s": b["duration_s"].to_numpy(), "limit_s": tgt.limit_s,
             "excess_s": b["duration_s"].to_numpy() - tgt.limit_s,
             "status": np.where(b["done"].to_numpy(), "late", "open")}))
     breaches = pd.concat(all_rows, ignore_index=True) if all_rows else pd.DataFrame(columns=BREACH_COLUMNS)
@@ -201,7 +208,7 @@ def sla_breaches(
 
 def _stage_stays(log: EventLog, stage: str, now: float) -> pd.DataFrame:
     """Per case, the longest stay in ``stage`` (from its event to the next event of the case)."""
-    ev = _events(log)
+    ev = case_events(log)
     n = len(ev.t)
     nxt = np.full(n, np.nan)
     if n > 1:
@@ -238,7 +245,7 @@ def bottleneck_report(
     (drop-out stage from ``lost``).
     """
     from .handover import handovers, ping_pong
-    from .performance import (
+    from .times import (
         backward_moves,
         case_duration_stats,
         funnel,

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError
-from .model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+from ..errors import AnalysisError
+from ..model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -36,7 +36,7 @@ def handovers(log: EventLog, *, attribute: str = RESOURCE) -> pd.DataFrame:
 
     >>> handovers(log, attribute="org:group").head()
     """
-    from .discovery import event_codes
+    from ..discovery import event_codes
 
     col = _column(log, attribute)
     c = event_codes(log)

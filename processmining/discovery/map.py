@@ -1,4 +1,4 @@
-"""Discovery: the process map (directly-follows graph with frequency and time), variants, BPMN.
+"""The process map: a directly-follows graph with frequency and time, and its simplification.
 
 :func:`process_map` computes every number a map shows in one columnar pass
 over the log (numpy on the sorted event table; no Python loop per event).
@@ -23,12 +23,11 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .model import ACTIVITY, CASE, START_TIMESTAMP, TIMESTAMP, EventLog
+from ..model import ACTIVITY, CASE, START_TIMESTAMP, TIMESTAMP, EventLog
 
 #: virtual start / end nodes of a map (arcs from START / to END carry case counts)
 START = "▶ start"
@@ -374,121 +373,3 @@ def simplify(pm: ProcessMap, *, activities: float | None = None, paths: float | 
                                ends=np.where(act_rows.index.isin(list(ends)), act_rows["ends"], 0))
     return replace(base, activities=act_rows, arcs=arcs.reset_index(drop=True), connectors=tuple(connectors),
                    hidden_activities=n_act - len(all_nodes), hidden_arcs=len(base.arcs) - len(arcs), full=base)
-
-
-# ------------------------------------------------------------------ variants
-def _variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Variants of ``log`` computed on integer codes (polars, no per-case Python work).
-
-    Returns ``(table, case_variant, case_ids)``: ``table`` has one row per variant
-    (``codes``: list of activity codes, ``cases``, duration stats, ``first_case``
-    code), unsorted; ``case_variant[i]`` is the row of case ``i`` in ``table``.
-    """
-    import polars as pl
-
-    c = event_codes(log)
-    case_codes, act_codes, ts = c.case, c.act, c.ts
-    names = c.act_names
-    frame = pl.DataFrame({"c": case_codes, "a": act_codes.astype(np.int32), "t": ts})
-    per_case = frame.group_by("c", maintain_order=True).agg(
-        pl.col("a"), (pl.col("t").max() - pl.col("t").min()).alias("d"))
-    per_case = per_case.with_columns(pl.col("a").rank("dense").cast(pl.Int64).alias("v") - 1)
-    table = per_case.group_by("v").agg(
-        pl.col("a").first().alias("codes"), pl.len().alias("cases"),
-        (pl.col("d").mean() / 1e9).alias("mean_duration_s"), (pl.col("d").median() / 1e9).alias("median_duration_s"),
-        pl.col("c").min().alias("first_case"),
-    ).sort("v")
-    out = pd.DataFrame({
-        "codes": table["codes"].to_list(),
-        "cases": table["cases"].to_numpy(),
-        "mean_duration_s": table["mean_duration_s"].to_numpy(),
-        "median_duration_s": table["median_duration_s"].to_numpy(),
-        "first_case": table["first_case"].to_numpy(),
-    })
-    out["activities"] = [tuple(str(names[k]) for k in codes) for codes in out["codes"]]
-    return out, per_case["v"].to_numpy(), c.case_ids
-
-
-def variants(log: EventLog) -> pd.DataFrame:
-    """The case variants (distinct activity sequences), most frequent first.
-
-    Columns: ``variant`` ("V1", "V2", ... by rank), ``activities`` (tuple),
-    ``length``, ``cases``, ``share`` (of cases), ``cumulative_share``,
-    ``mean_duration_s`` / ``median_duration_s`` (first to last event of the
-    case), ``example_case``. Ties in ``cases`` are ordered by the sequence.
-
-    >>> v = variants(log)
-    >>> v.loc[0, "cases"], v.loc[0, "activities"]
-    """
-    cols = ["variant", "activities", "length", "cases", "share", "cumulative_share",
-            "mean_duration_s", "median_duration_s", "example_case"]
-    if log.n_events == 0:
-        return pd.DataFrame(columns=cols)
-    v, _, case_ids = _variant_table(log)
-    n_cases = len(case_ids)
-    v = v.sort_values(["cases", "activities"], ascending=[False, True], ignore_index=True)
-    v["length"] = [len(a) for a in v["activities"]]
-    v["share"] = v["cases"] / n_cases
-    v["cumulative_share"] = v["cases"].cumsum() / n_cases
-    v["variant"] = [f"V{i + 1}" for i in range(len(v))]
-    v["example_case"] = case_ids[v["first_case"].to_numpy()]
-    return v[cols]
-
-
-def variant_coverage(log: EventLog, top_n: int) -> float:
-    """Share of cases (0..1) that follow one of the ``top_n`` most frequent variants.
-
-    >>> variant_coverage(log, 10)   # "the top 10 variants cover 83 % of cases"
-    0.83
-    """
-    if top_n <= 0:
-        return 0.0
-    v = variants(log)
-    if v.empty:
-        return 0.0
-    return float(v["cumulative_share"].iloc[min(top_n, len(v)) - 1])
-
-
-def case_variant_keys(log: EventLog) -> pd.Series:
-    """Variant of every case (index: case id, in log order; value: tuple of activities)."""
-    if log.n_events == 0:
-        return pd.Series([], dtype=object, index=pd.Index([], name=CASE))
-    v, case_variant, case_ids = _variant_table(log)
-    acts = np.empty(len(v), dtype=object)
-    acts[:] = list(v["activities"])
-    return pd.Series(acts[case_variant], index=pd.Index(case_ids, name=CASE))
-
-
-# ------------------------------------------------------------------ BPMN
-def discover_bpmn(log: EventLog, *, noise_threshold: float = 0.2) -> str:
-    """A BPMN 2.0 model (XML text with DI) of ``log`` by the inductive miner.
-
-    ``noise_threshold`` (0..1) is the infrequent inductive miner's filter: 0
-    keeps every observed behaviour, higher values give simpler models. Every
-    shape and edge has diagram interchange, so the file opens in bpmn.io /
-    Camunda Modeler and can be edited into a reference model.
-
-    >>> xml = discover_bpmn(log, noise_threshold=0.2)
-    >>> open("discovered.bpmn", "w").write(xml)
-    """
-    if not 0.0 <= noise_threshold <= 1.0:
-        raise ValueError(f"noise_threshold must be between 0 and 1, got {noise_threshold}")
-    if log.n_events == 0:
-        raise ValueError("cannot discover a model from an empty log")
-    import pm4py
-
-    frame = log.to_pm4py()[[CASE, ACTIVITY, TIMESTAMP]]
-    tree = pm4py.discover_process_tree_inductive(frame, noise_threshold=noise_threshold,
-                                                 activity_key=ACTIVITY, case_id_key=CASE,
-                                                 timestamp_key=TIMESTAMP)
-    from .discovery_bpmn import bpmn_xml, graph_from_pm4py, reduce_gateways
-
-    graph = graph_from_pm4py(pm4py.convert_to_bpmn(tree))
-    return bpmn_xml(reduce_gateways(graph), name=log.name)
-
-
-def _describe(pm: ProcessMap) -> dict[str, Any]:
-    """Small summary used by the CLI."""
-    return {"activities": len(pm.activities), "arcs": len(pm.arcs), "cases": pm.n_cases, "events": pm.n_events,
-            "connectors": list(pm.connectors), "hidden_activities": pm.hidden_activities,
-            "hidden_arcs": pm.hidden_arcs}

@@ -1,4 +1,4 @@
-"""Per-session state for the Streamlit app: loaded logs, the current log, a result cache, errors.
+"""The app's own per-session state (app-only code, not part of the library): loaded logs, the current log, a result cache, errors.
 
 Everything lives in ``st.session_state`` (one dictionary per browser
 session), never in ``st.cache_data`` / ``st.cache_resource``, which are
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import (
+from processmining.errors import (
     BpmnError,
     ConformanceError,
     IngestError,
@@ -34,7 +34,7 @@ from .errors import (
     RuleError,
     UnsafeInputError,
 )
-from .model import EventLog, ProgressFn, Provenance
+from processmining.model import EventLog, ProgressFn, Provenance
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ def available_demos() -> list[DemoLog]:
 
 def load_demo(demo: DemoLog, *, state: MutableMapping[str, Any] | None = None) -> LoadedLog:
     """Read a bundled demo log with its preset and add it to the session."""
-    from .ingest import read_log
+    from processmining.ingest import read_log
 
     log = read_log(demo.path.read_bytes(), name=demo.file, preset=demo.preset)
     return add_log(log, origin="demo", state=state)
