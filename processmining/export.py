@@ -85,7 +85,8 @@ def neutralise_arrow(arr: Any) -> Any:
 
     if not pa.types.is_string(arr.type):
         arr = arr.cast(pa.string())
-    risky = pc.match_substring_regex(arr, FORMULA_PATTERN).fill_null(False)
+    first = pc.utf8_slice_codeunits(arr, 0, 1)  # one cheap pass, then a set lookup (no regex per cell)
+    risky = pc.is_in(first, value_set=pa.array(list(FORMULA_TRIGGERS))).fill_null(False)
     if not pc.any(risky).as_py():
         return arr
     return pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'"), arr, ""), arr)
@@ -299,11 +300,69 @@ def _cell_text(value: Any) -> Any:
 
 
 # ------------------------------------------------------------ writers (each streams into a binary file)
+def _csv_text_array(s: pd.Series) -> Any:
+    """One column as an Arrow string array for CSV (null = empty cell), text neutralised, vectorised."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        return pa.array(_iso_column(s).to_numpy(), type=pa.string(), from_pandas=True)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        arr = pa.array(s.to_numpy(dtype=object), type=pa.bool_(), from_pandas=True)
+        return pc.if_else(arr, "True", "False")
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return pa.array(s.to_numpy(dtype=object), from_pandas=True).cast(pa.string())
+    if pd.api.types.is_float_dtype(s.dtype):
+        return pa.array([None if x != x else repr(x) for x in s.to_numpy(dtype="float64", na_value=np.nan).tolist()],
+                        type=pa.string())
+    if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+        try:
+            arr = pa.array(s.to_numpy(dtype=object), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = None
+        if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+                                or pa.types.is_null(arr.type)):
+            return neutralise_arrow(arr.cast(pa.string()))
+        values = [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+                  else (neutralise_csv_cell(v) if isinstance(v, str) else str(_cell_text(v)))
+                  for v in s.tolist()]
+        return pa.array(values, type=pa.string())
+    return pa.array([None if pd.isna(v) else str(v) for v in s.tolist()], type=pa.string())
+
+
+def _csv_quote(arr: Any) -> Any:
+    """RFC 4180 minimal quoting (like ``csv.QUOTE_MINIMAL``): quote fields with a comma, quote, CR or LF."""
+    import pyarrow.compute as pc
+
+    arr = arr.fill_null("")
+    needs = pc.or_(pc.or_(pc.match_substring(arr, ","), pc.match_substring(arr, '"')),
+                   pc.or_(pc.match_substring(arr, "\n"), pc.match_substring(arr, "\r")))
+    if not pc.any(needs).as_py():
+        return arr
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, arr)
+
+
 def _write_csv(frame: pd.DataFrame, fh: BinaryIO) -> None:
-    for start in range(0, max(len(frame), 1), _CHUNK):
-        part = _text_columns(frame.iloc[start : start + _CHUNK])
-        text = part.to_csv(index=False, header=start == 0, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        fh.write(text.encode("utf-8"))
+    """UTF-8, CRLF, minimal quoting; formula-like text cells and headers neutralised. Vectorised, in chunks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    header = [neutralise_csv_cell(str(c)) for c in frame.columns]
+    fh.write(pc.binary_join_element_wise(*[_csv_quote(pa.array([h])) for h in header], ",")[0].as_py()
+             .encode("utf-8") + b"\r\n" if header else b"\r\n")
+    for start in range(0, len(frame), _CHUNK):
+        part = frame.iloc[start : start + _CHUNK]
+        cols = [_csv_quote(_csv_text_array(part[c])) for c in part.columns]
+        if not cols:
+            fh.write(b"\r\n" * len(part))
+            continue
+        lines = pc.binary_join_element_wise(*cols, pa.scalar("\r\n"), "") if len(cols) == 1 else \
+            pc.binary_join_element_wise(pc.binary_join_element_wise(*cols, ","), pa.scalar("\r\n"), "")
+        lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+        offsets, data = lines.buffers()[1], lines.buffers()[2]
+        ends = np.frombuffer(offsets, dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+        fh.write(memoryview(data)[ends[0]:ends[-1]])
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
