@@ -64,9 +64,9 @@ def conform(
     from ..conformance import read_accepted
     from ..errors import ConformanceError
     from ..export import Pseudonymizer, infer_format, write_tables
-    from ..safe_input import write_atomic
     from ..model import Provenance
     from ..rules import load_rules, read_roles
+    from ..safe_input import write_atomic
 
     modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
     if mode not in modes:

@@ -204,7 +204,6 @@ def discover(
         raise AnalysisError("no case is left after the filters: " + "; ".join(log.history), source=str(log_path))
     if suffix == ".bpmn":
         from ..discovery import discover_bpmn
-
         from ..safe_input import write_atomic
 
         write_atomic(output, discover_bpmn(log, noise_threshold=noise))
