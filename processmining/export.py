@@ -31,7 +31,6 @@ What every format guarantees:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -47,7 +46,12 @@ import numpy as np
 import pandas as pd
 
 from .model import Provenance
-from .pseudonyms import Pseudonymizer, pseudonym
+from .pseudonyms import (
+    Pseudonymizer,
+    pseudonym,
+    pseudonymize,
+    pseudonymize_table,
+)
 
 __all__ = ["FORMATS", "Pseudonymizer", "as_frame", "infer_format", "is_formula_like", "neutralise_csv_cell",
            "pseudonym", "pseudonymize", "pseudonymize_table", "to_bytes", "write_tables"]
@@ -85,7 +89,8 @@ def neutralise_arrow(arr: Any) -> Any:
 
     if not pa.types.is_string(arr.type):
         arr = arr.cast(pa.string())
-    risky = pc.match_substring_regex(arr, FORMULA_PATTERN).fill_null(False)
+    first = pc.utf8_slice_codeunits(arr, 0, 1)  # one cheap pass, then a set lookup (no regex per cell)
+    risky = pc.is_in(first, value_set=pa.array(list(FORMULA_TRIGGERS))).fill_null(False)
     if not pc.any(risky).as_py():
         return arr
     return pc.if_else(risky, pc.binary_join_element_wise(pa.scalar("'"), arr, ""), arr)
@@ -93,70 +98,6 @@ def neutralise_arrow(arr: Any) -> Any:
 
 #: the same triggers as :data:`FORMULA_TRIGGERS`, as a regular expression
 FORMULA_PATTERN = "^[=+\\-@\t\r]"
-
-
-# ------------------------------------------------------------ pseudonymisation
-def pseudonymize(
-    frame: pd.DataFrame,
-    *,
-    key: str | bytes,
-    columns: Mapping[str, str],
-) -> pd.DataFrame:
-    """A copy of ``frame`` with the given columns replaced by keyed hashes.
-
-    ``columns`` maps a column name to a pseudonym prefix, e.g.
-    ``{"case_id": "case-", "resource": "res-"}``. Missing values stay missing;
-    absent columns are ignored. Each distinct value is hashed once (vectorised
-    over the categories). The mapping is never returned or written anywhere.
-    """
-    if not key:
-        raise ValueError("pseudonymisation needs a non-empty key")
-    out = frame.copy()
-    for col, prefix in columns.items():
-        if col not in out.columns:
-            continue
-        values = out[col]
-        mask = values.notna()
-        if not mask.any():
-            continue
-        codes, uniques = pd.factorize(values[mask].astype(str))
-        hashed = np.array([pseudonym(u, key, prefix=prefix) for u in uniques], dtype=object)
-        new = pd.Series(pd.NA, index=out.index, dtype="object")
-        new[mask] = hashed[codes]
-        out[col] = new.astype("string")
-    return out
-
-
-def pseudonymize_text(text: str, *, key: str | bytes, values: Mapping[str, str]) -> str:
-    """Replace each original value (a key of ``values``, mapped to a prefix) standing as a token in ``text``."""
-    p = Pseudonymizer(key=key, names={v: pseudonym(v, key, prefix=pre) for v, pre in values.items() if v},
-                      max_tokens=12)
-    return p.text(text)
-
-
-def pseudonymize_table(
-    frame: pd.DataFrame,
-    *,
-    key: str | bytes,
-    case_column: str = "case_id",
-    resource_column: str = "resource",
-    text_columns: Iterable[str] | None = None,  # noqa: ARG001 - every text column is covered now
-    pseudonymizer: Pseudonymizer | None = None,
-) -> pd.DataFrame:
-    """Pseudonymise a deviation-shaped table: case ids (``case-…``) and resources (``res-…``).
-
-    Case ids and resource names of **any length** quoted inside any text
-    column (e.g. "... were both done by al") are replaced by the same
-    pseudonyms wherever they stand as a token. Pass ``pseudonymizer`` (built
-    from the whole log with :meth:`Pseudonymizer.from_log`) to cover names
-    that are not in this table's id columns too.
-    """
-    p = pseudonymizer
-    if p is None:
-        cases = frame[case_column].dropna().unique() if case_column in frame.columns else ()
-        res = frame[resource_column].dropna().unique() if resource_column in frame.columns else ()
-        p = Pseudonymizer.from_names(key=key, cases=cases, resources=res)
-    return p.frame(frame)
 
 
 # ------------------------------------------------------------ table preparation
@@ -299,11 +240,69 @@ def _cell_text(value: Any) -> Any:
 
 
 # ------------------------------------------------------------ writers (each streams into a binary file)
+def _csv_text_array(s: pd.Series) -> Any:
+    """One column as an Arrow string array for CSV (null = empty cell), text neutralised, vectorised."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        return pa.array(_iso_column(s).to_numpy(), type=pa.string(), from_pandas=True)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        arr = pa.array(s.to_numpy(dtype=object), type=pa.bool_(), from_pandas=True)
+        return pc.if_else(arr, "True", "False")
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return pa.array(s.to_numpy(dtype=object), from_pandas=True).cast(pa.string())
+    if pd.api.types.is_float_dtype(s.dtype):
+        return pa.array([None if x != x else repr(x) for x in s.to_numpy(dtype="float64", na_value=np.nan).tolist()],
+                        type=pa.string())
+    if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+        try:
+            arr = pa.array(s.to_numpy(dtype=object), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = None
+        if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+                                or pa.types.is_null(arr.type)):
+            return neutralise_arrow(arr.cast(pa.string()))
+        values = [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+                  else (neutralise_csv_cell(v) if isinstance(v, str) else str(_cell_text(v)))
+                  for v in s.tolist()]
+        return pa.array(values, type=pa.string())
+    return pa.array([None if pd.isna(v) else str(v) for v in s.tolist()], type=pa.string())
+
+
+def _csv_quote(arr: Any) -> Any:
+    """RFC 4180 minimal quoting (like ``csv.QUOTE_MINIMAL``): quote fields with a comma, quote, CR or LF."""
+    import pyarrow.compute as pc
+
+    arr = arr.fill_null("")
+    needs = pc.or_(pc.or_(pc.match_substring(arr, ","), pc.match_substring(arr, '"')),
+                   pc.or_(pc.match_substring(arr, "\n"), pc.match_substring(arr, "\r")))
+    if not pc.any(needs).as_py():
+        return arr
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, arr)
+
+
 def _write_csv(frame: pd.DataFrame, fh: BinaryIO) -> None:
-    for start in range(0, max(len(frame), 1), _CHUNK):
-        part = _text_columns(frame.iloc[start : start + _CHUNK])
-        text = part.to_csv(index=False, header=start == 0, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        fh.write(text.encode("utf-8"))
+    """UTF-8, CRLF, minimal quoting; formula-like text cells and headers neutralised. Vectorised, in chunks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    header = [neutralise_csv_cell(str(c)) for c in frame.columns]
+    fh.write(pc.binary_join_element_wise(*[_csv_quote(pa.array([h])) for h in header], ",")[0].as_py()
+             .encode("utf-8") + b"\r\n" if header else b"\r\n")
+    for start in range(0, len(frame), _CHUNK):
+        part = frame.iloc[start : start + _CHUNK]
+        cols = [_csv_quote(_csv_text_array(part[c])) for c in part.columns]
+        if not cols:
+            fh.write(b"\r\n" * len(part))
+            continue
+        lines = pc.binary_join_element_wise(*cols, pa.scalar("\r\n"), "") if len(cols) == 1 else \
+            pc.binary_join_element_wise(pc.binary_join_element_wise(*cols, ","), pa.scalar("\r\n"), "")
+        lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+        offsets, data = lines.buffers()[1], lines.buffers()[2]
+        ends = np.frombuffer(offsets, dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+        fh.write(memoryview(data)[ends[0]:ends[-1]])
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -417,9 +416,16 @@ def _xlsx_column(s: pd.Series) -> tuple[str, list[Any]]:
     if pd.api.types.is_numeric_dtype(s.dtype):
         v = s.to_numpy(dtype="float64", na_value=np.nan)
         return "number", [None if not math.isfinite(x) else x for x in v.tolist()]
+    if isinstance(s.dtype, pd.StringDtype) or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True)
+                                               in ("string", "empty")):
+        text = s.astype("string")
+        # XML cannot hold control characters; Excel cannot hold more than 32,767 per cell (counted in the notes)
+        text = text.str.replace(_XML_ILLEGAL.pattern, "\N{REPLACEMENT CHARACTER}", regex=True)
+        return "text", text.astype(object).where(text.notna(), None).tolist()
     values = []
     for raw in s.astype(object).tolist():
-        values.append(raw if isinstance(raw, str) else _xlsx_scalar(raw))
+        v = raw if isinstance(raw, str) else _xlsx_scalar(raw)
+        values.append(_XML_ILLEGAL.sub("\N{REPLACEMENT CHARACTER}", v) if isinstance(v, str) else v)
     return "text", values
 
 
@@ -459,36 +465,34 @@ def _write_xlsx(tables: Mapping[str, pd.DataFrame | Mapping[str, Any]], provenan
     long_text = 0
     for name, frame in sheets:
         columns = [_xlsx_column(frame[c]) for c in frame.columns]
+        long_text += sum(sum(1 for v in values if isinstance(v, str) and len(v) > XLSX_MAX_TEXT)
+                         for kind, values in columns if kind == "text")
         header = [_XML_ILLEGAL.sub("\N{REPLACEMENT CHARACTER}", str(c)) for c in frame.columns]
         for start in range(0, max(len(frame), 1), per_sheet):
             ws = wb.add_worksheet(_sheet_title(name, used))
             for j, h in enumerate(header):
                 ws.write_string(0, j, h, bold)
             stop = min(start + per_sheet, len(frame))
-            writers = []
-            for j, (kind, values) in enumerate(columns):
-                writers.append((j, kind, values))
+            # the private writers skip the public ones' argument decoding, per cell (the public API as fallback)
+            put_str = getattr(ws, "_write_string", ws.write_string)
+            put_num = getattr(ws, "_write_number", ws.write_number)
             for r in range(start, stop):
                 row = r - start + 1
-                for j, kind, values in writers:
+                for j, (kind, values) in enumerate(columns):
                     v = values[r]
                     if v is None:
                         continue
                     if kind == "date":
-                        ws.write_number(row, j, v, date_fmt)
+                        put_num(row, j, v, date_fmt)
                     elif kind == "number":
-                        ws.write_number(row, j, v)
+                        put_num(row, j, v, None)
                     elif isinstance(v, str):
-                        if _XML_ILLEGAL.search(v):
-                            v = _XML_ILLEGAL.sub("\N{REPLACEMENT CHARACTER}", v)
-                        if len(v) > XLSX_MAX_TEXT:
-                            long_text += 1
                         if v:
-                            ws.write_string(row, j, v)  # always a text cell, never a formula
+                            put_str(row, j, v, None)  # always a text cell, never a formula
                     elif isinstance(v, bool):
                         ws.write_boolean(row, j, v)
                     elif isinstance(v, (int, float)):
-                        ws.write_number(row, j, v)
+                        put_num(row, j, v, None)
                     elif isinstance(v, dt.datetime):
                         ws.write_datetime(row, j, v, date_fmt)
     if long_text:  # Excel cannot hold them: say so in the file instead of cutting silently

@@ -97,8 +97,8 @@ def read_bytes(
 def _read_file_bounded(path: Path, label: str, max_bytes: int) -> bytes:
     """The bytes of a local file, reading at most ``max_bytes + 1`` whatever size the file reports.
 
-    Pipes and FIFOs (``/dev/stdin``) are read with the same cap and opened
-    without blocking; character and block devices (``/dev/zero``) are refused.
+    Pipes and FIFOs (``/dev/stdin``) are read with the same cap (their size
+    says nothing); character and block devices (``/dev/zero``) are refused.
     Every file read is remembered (see :func:`tracking_inputs`) so no output
     can overwrite it.
     """
@@ -117,10 +117,9 @@ def _read_file_bounded(path: Path, label: str, max_bytes: int) -> bytes:
         raise UnsafeInputError(
             f"file is {info.st_size / 1024**2:.0f} MB, over the {max_bytes / 1024**2:.0f} MB limit", source=label)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY)  # a FIFO waits for its writer, as `cat` does
     except OSError as exc:
         raise IngestError(f"cannot read the file: {exc.strerror or exc}", source=str(path)) from None
-    os.set_blocking(fd, True)
     chunks: list[bytes] = []
     total = 0
     with os.fdopen(fd, "rb", buffering=0) as fh:

@@ -43,11 +43,11 @@ from .tabular import (
     read_json_table,
     read_parquet,
     read_table,
-    read_xlsx,
     refuse_url_path,
     sniff_kind,
 )
 from .timestamps import check_timezone, parse_timestamps
+from .xlsx import read_xlsx
 
 __all__ = [
     "PRESETS",

@@ -186,7 +186,16 @@ def _localize(naive: pd.Series | np.ndarray, timezone: str, dst: DstCount | None
                 dst.first_ambiguous = int(pos[np.flatnonzero(~gap)[0]])
     utc = np.array(local.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]")
     if unclear.any():
-        utc[unclear] = np.asarray(forward.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]")
+        fixed = np.array(forward.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]")
+        if gap.any():
+            # a time in the gap is read with the offset in force just before it (02:30 CET = 03:30 CEST), so two
+            # times 15 minutes apart stay 15 minutes apart instead of both becoming 03:00
+            before = sub[gap] - pd.Timedelta(hours=3)
+            lb = before.dt.tz_localize(timezone, ambiguous=np.ones(len(before), dtype=bool),
+                                       nonexistent="shift_forward")
+            offset = lb.dt.tz_localize(None) - lb.dt.tz_convert("UTC").dt.tz_localize(None)
+            fixed[gap] = np.asarray(sub[gap] - offset, dtype="datetime64[ns]")
+        utc[unclear] = fixed
     return utc
 
 

@@ -1,0 +1,125 @@
+"""Benchmark: big exports (issue 17, goal 5) -- the deviation list of a 262k-event log, before and after.
+
+    .venv/bin/python bench/bench_export.py                     # 262,144 rows, every format
+    .venv/bin/python bench/bench_export.py --rows 1000000 --formats csv,xlsx,jsonl,parquet
+
+The table has the deviation columns (``processmining.model.DEVIATION_COLUMNS``)
+with realistic values: case ids, kinds, activity labels (some formula-like,
+so neutralisation runs), messages, timestamps, resources, evidence. It is
+written with
+
+* **before**: ``processmining/export.py`` as of commit ``5b5fab6`` (openpyxl
+  write-only XLSX, indented JSON, per-cell CSV preparation), loaded from git;
+* **after**: the current :func:`processmining.export.write_tables`
+  (xlsxwriter ``constant_memory``, one JSON record per line, vectorised CSV,
+  plus JSON Lines and Parquet).
+
+Each measurement runs in a fresh child process (the table is built there
+first, not timed) and reports the wall time, the file size and the peak
+resident memory above the child's size after building the table
+(``ru_maxrss``). ``ratio`` = before / after (higher is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE_COMMIT = "5b5fab6"
+
+
+def _table(n: int):  # noqa: ANN202
+    import numpy as np
+    import pandas as pd
+
+    from processmining.model import DEVIATION_COLUMNS
+
+    rng = np.random.default_rng(7)
+    acts = np.array(["Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won",
+                     "=HYPERLINK(\"x\")", "Discount Approval", "@Legal Review"])
+    kinds = np.array(["missing", "unexpected", "out_of_order", "rule"])
+    a = acts[rng.integers(0, len(acts), n)]
+    k = kinds[rng.integers(0, len(kinds), n)]
+    case = pd.Series(rng.integers(0, n // 20 + 1, n)).map("006Hs{:08d}".format)
+    res = pd.Series(rng.integers(0, 400, n)).map("005Hs{:06d}".format)
+    frame = pd.DataFrame({
+        "case_id": case, "kind": k, "activity": a,
+        "message": pd.Series(a).str.cat(pd.Series(k), sep=" happened, but the model does not allow it here: "),
+        "rule_id": np.where(k == "rule", "sod-quote", None), "bpmn_element_id": "Task_" + pd.Series(a).str[:6],
+        "expected": np.where(k == "missing", a, None), "observed": np.where(k == "unexpected", a, None),
+        "timestamp": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 3e7, n), unit="s"),
+        "resource": res, "severity": np.where(k == "missing", "high", "medium"),
+        "evidence": pd.Series(rng.integers(0, 10 * n, n)).astype(str), "accepted": rng.random(n) < 0.02,
+        "accepted_reason": None,
+    })
+    return frame[list(DEVIATION_COLUMNS)]
+
+
+def _baseline():  # noqa: ANN202
+    src = subprocess.run(["git", "-C", str(REPO), "show", f"{BASELINE_COMMIT}:processmining/export.py"],
+                         check=True, capture_output=True, text=True).stdout
+    path = Path(tempfile.mkdtemp()) / "export_before.py"
+    path.write_text(src.replace("from .model import Provenance", "from processmining.model import Provenance"))
+    spec = importlib.util.spec_from_file_location("export_before", path)
+    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+def _child(which: str, fmt: str, rows: int) -> None:
+    from processmining.model import Provenance
+
+    frame = _table(rows)
+    prov = Provenance.build(inputs={"log": ("bench.xes", "0" * 64)}, parameters={"rows": rows})
+    mod = _baseline() if which == "before" else __import__("processmining.export", fromlist=["write_tables"])
+    out = Path(tempfile.mkdtemp()) / f"deviations.{fmt}"
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    mod.write_tables({"deviations": frame, "summary": {"rows": rows}}, out, provenance=prov)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "mb": out.stat().st_size / 1024**2, "mem_mib": max(peak - base, 0) / 1024}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=262_144)
+    ap.add_argument("--formats", default="csv,xlsx,json,jsonl,parquet")
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(args.child[0], args.child[1], int(args.child[2]))
+        return
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    print(f"deviation table: {args.rows:,} rows x 14 columns; one fresh process per cell")
+    print(f"{'format':8} {'before s':>9} {'after s':>8} {'ratio':>7} {'before MB':>10} {'after MB':>9} "
+          f"{'before MiB':>11} {'after MiB':>10}")
+    for fmt in args.formats.split(","):
+        got = {}
+        for which in ("before", "after"):
+            if which == "before" and fmt in ("jsonl", "parquet"):
+                continue  # new formats: no baseline
+            run = subprocess.run([sys.executable, __file__, "--child", which, fmt, str(args.rows)], env=env,
+                                 capture_output=True, text=True)
+            if run.returncode:
+                print(run.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(run.returncode)
+            got[which] = json.loads(run.stdout.strip().splitlines()[-1])
+        b, a = got.get("before"), got["after"]
+        ratio = f"{b['seconds'] / a['seconds']:6.1f}x" if b else "    new"
+        print(f"{fmt:8} {b['seconds'] if b else float('nan'):9.2f} {a['seconds']:8.2f} {ratio:>7} "
+              f"{b['mb'] if b else float('nan'):10.1f} {a['mb']:9.1f} {b['mem_mib'] if b else float('nan'):11.0f} "
+              f"{a['mem_mib']:10.0f}")
+
+
+if __name__ == "__main__":
+    main()
