@@ -219,11 +219,15 @@ def build_report(
 
     # ---- stuck and never closed
     progress(4, steps, "stuck cases")
-    if ends:
-        st = stuck_cases(log, idle=idle, end_activities=ends)
-        st = st[st["idle_exceeded"] & st["no_end_activity"]]
-    else:
-        st = stuck_cases(log, idle=idle)
+    stuck_ends, facts["ends_inferred"] = ends, False
+    if not stuck_ends:
+        # no end activities known: those that end at least 5 % of the cases count as ends
+        e = pm.activities["ends"]
+        stuck_ends = sorted(e[e >= 0.05 * max(n, 1)].index.tolist())
+        facts["ends_inferred"] = True
+    facts["ends"] = list(stuck_ends)
+    st = stuck_cases(log, idle=idle, end_activities=stuck_ends)
+    st = st[st["idle_exceeded"] & st["no_end_activity"]]  # open and idle: a finished case is not stuck
     tables["stuck_cases"] = st
     facts["idle"] = idle
     if len(st):
@@ -268,7 +272,7 @@ def build_report(
 
     # ---- drivers for every finding with a bad-case set
     progress(7, steps, "drivers")
-    _add_drivers(log, findings, ends=ends)
+    _add_drivers(log, findings, ends=ends, stuck_ends=stuck_ends, idle=idle)
 
     # ---- trend and period comparison
     progress(8, steps, "trends")
@@ -424,7 +428,8 @@ def _delta(p: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
     return {"delta": ("dur", d * 86400.0)} if d is not None else {}
 
 
-def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] | None) -> None:
+def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] | None,
+                 stuck_ends: Sequence[str] | None = None, idle: str | None = None) -> None:
     """The significant drivers (top 3) of every finding with at least 5 cases and a bad-case set."""
     from .drivers import BadCases, bad_cases, drivers
 
