@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from processmining.cli import app
-from processmining.model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+from processmining.model import ACTIVITY, RESOURCE
 from processmining.report.i18n import LANGUAGES, LOCALE_DIR, Texts, catalogue
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,12 +182,12 @@ def _visible_words(html: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def built():
+    import tempfile
+
     from processmining.bpmn import read_bpmn
     from processmining.ingest import read_log
     from processmining.model import ColumnMapping
     from processmining.report.build import build_report
-
-    import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "deals.csv"

@@ -213,7 +213,14 @@ def compare(
     """
     from ..errors import AnalysisError
     from ..ingest.presets import analysis_defaults
-    from ..report.compare import compare_logs, difference_dot, split_period, split_segment, svg_from_dot, trend
+    from ..report.compare import (
+        compare_logs,
+        difference_dot,
+        split_period,
+        split_segment,
+        svg_from_dot,
+        trend,
+    )
     from ..report.kpis import kpi_settings
 
     if (split is None) == (segment is None):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..model import CASE, RESOURCE, EventLog, Provenance, ProgressFn, no_progress
+from ..model import CASE, RESOURCE, EventLog, ProgressFn, Provenance, no_progress
 from ..performance.calendar import BusinessCalendar
 from .findings import DRIVER_TARGET, Finding, by_share, finding_cases, number, time_severity
 

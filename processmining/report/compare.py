@@ -184,7 +184,6 @@ def trend(log: EventLog, *, freq: str = "M", slas: Sequence[str] = (), deviating
     ``conformance_rate`` (with ``deviating``). ``attrs["change_points"]`` maps each series to the
     periods where its level shifts (see :func:`change_points`)."""
     from ..performance import case_durations
-
     from .drivers import bad_cases
 
     if freq not in ("M", "W"):
