@@ -192,8 +192,15 @@ def build_report(
     progress(3, steps, "SLA and KPIs")
     valid_slas = [s for s in slas if _sla_applies(s, acts)]
     facts["skipped_slas"] = [s for s in slas if s not in valid_slas]
+    sla_log = log
+    if calendar is not None:  # SLA clocks run in working time: the same sla_breaches on the working-time clock
+        from ..performance.calendar import working_time_log
+
+        sla_log = working_time_log(log, calendar)
     if valid_slas:
-        breaches, summary = sla_breaches(log, valid_slas, final_activities=ends)
+        breaches, summary = sla_breaches(sla_log, valid_slas, final_activities=ends)
+        if calendar is not None:
+            breaches = breaches.drop(columns=["from_time", "to_time"]).assign(measured_in=f"working time ({calendar.name})")
         tables["sla_breaches"], tables["sla_summary"] = breaches, summary
         for row in summary.itertuples():
             b = breaches[breaches["target"] == row.target]
@@ -272,11 +279,12 @@ def build_report(
 
     # ---- drivers for every finding with a bad-case set
     progress(7, steps, "drivers")
-    _add_drivers(log, findings, ends=ends, stuck_ends=stuck_ends, idle=idle)
+    _add_drivers(log, findings, ends=ends, sla_log=sla_log)
 
     # ---- trend and period comparison
     progress(8, steps, "trends")
-    _trend(log, facts, figures, tables, slas=valid_slas, deviating=deviating, ends=ends, settings=settings)
+    _trend(log, facts, figures, tables, slas=valid_slas, deviating=deviating, ends=ends, settings=settings,
+           sla_log=sla_log)
 
     order = {s: i for i, s in enumerate(SECTIONS)}
     sev = {"high": 0, "medium": 1, "low": 2}
@@ -428,8 +436,7 @@ def _delta(p: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
     return {"delta": ("dur", d * 86400.0)} if d is not None else {}
 
 
-def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] | None,
-                 stuck_ends: Sequence[str] | None = None, idle: str | None = None) -> None:
+def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] | None, sla_log: EventLog) -> None:
     """The significant drivers (top 3) of every finding with at least 5 cases and a bad-case set."""
     from .drivers import BadCases, bad_cases, drivers
 
@@ -440,13 +447,14 @@ def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] 
             continue
         population = all_cases
         if kind == "late":  # compared with the cases where the SLA clock started
-            population = bad_cases(log, f"late:{f.title_params['sla'][1]}", end_activities=ends).population
+            population = bad_cases(sla_log, f"late:{f.title_params['sla'][1]}", end_activities=ends).population
         d = drivers(log, BadCases(kind, f.type, frozenset(f.case_ids), population))
         f.drivers = d[d["significant"]].head(3)
 
 
 def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables: dict[str, pd.DataFrame], *,
-           slas: Sequence[str], deviating: set[str] | None, ends: Sequence[str] | None, settings: Any) -> None:
+           slas: Sequence[str], deviating: set[str] | None, ends: Sequence[str] | None, settings: Any,
+           sla_log: EventLog | None = None) -> None:
     from .compare import compare_logs, split_period, trend
 
     span = log.time_span
@@ -454,7 +462,7 @@ def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables
         facts["trend"] = None
         return
     freq = "M" if span[1] - span[0] >= pd.Timedelta(days=120) else "W"
-    tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends)
+    tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends, sla_log=sla_log)
     tables["trend"] = tr
     facts["trend"] = tr
     facts["trend_freq"] = freq

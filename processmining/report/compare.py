@@ -178,11 +178,12 @@ def svg_from_dot(dot: str) -> str:
 
 # ------------------------------------------------------------------ over time
 def trend(log: EventLog, *, freq: str = "M", slas: Sequence[str] = (), deviating: Iterable[str] | None = None,
-          end_activities: Sequence[str] | None = None) -> pd.DataFrame:
+          end_activities: Sequence[str] | None = None, sla_log: EventLog | None = None) -> pd.DataFrame:
     """Per period of case start (``freq`` ``"M"`` month or ``"W"`` week): ``cases``, ``median_cycle_s``,
     ``sla_breach_share`` (first SLA: breaching / measured cases started in the period) and
     ``conformance_rate`` (with ``deviating``). ``attrs["change_points"]`` maps each series to the
-    periods where its level shifts (see :func:`change_points`)."""
+    periods where its level shifts (see :func:`change_points`). ``sla_log``: the log the SLA is
+    measured on (the working-time clock of a calendar, :func:`~processmining.performance.calendar.working_time_log`)."""
     from ..performance import case_durations
     from .drivers import bad_cases
 
@@ -199,7 +200,7 @@ def trend(log: EventLog, *, freq: str = "M", slas: Sequence[str] = (), deviating
     out = pd.DataFrame({"cases": g.size(), "median_cycle_s": g["duration_s"].median()})
     if slas:
         # breaching cases of sla_breaches among the cases where its clock started
-        bc = bad_cases(log, f"late:{slas[0]}", end_activities=end_activities)
+        bc = bad_cases(sla_log or log, f"late:{slas[0]}", end_activities=end_activities)
         sub = frame[frame["case"].isin(bc.population)]
         if len(sub):
             gs = sub.assign(late=sub["case"].isin(bc.bad)).groupby("period")["late"]
