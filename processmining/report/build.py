@@ -188,6 +188,9 @@ def build_report(
             impact_params={"total": ("dur", row.total_s), "median": ("dur", row.median_s),
                            "count": ("num", row.frequency)}))
 
+    findings.extend(_flow_findings(log, n, stages=stages, ignore=defaults.get("ping_pong_ignore") or (),
+                                   tables=tables))
+
     # ---- SLA and KPIs
     progress(3, steps, "SLA and KPIs")
     valid_slas = [s for s in slas if _sla_applies(s, acts)]
@@ -305,6 +308,42 @@ def build_report(
 
 
 # ------------------------------------------------------------------ helpers
+def _flow_findings(log: EventLog, n: int, *, stages: Sequence[str], ignore: Sequence[str],
+                   tables: dict[str, pd.DataFrame]) -> list[Finding]:
+    """Ping-pong between activities, rework (an activity repeated) and moves back to an earlier stage."""
+    from ..performance import backward_moves, ping_pong_cases, rework
+
+    out: list[Finding] = []
+    pp = ping_pong_cases(log, ignore=ignore)
+    tables["ping_pong_cases"] = pp
+    if len(pp):
+        pairs = pp.assign(pair=[" ↔ ".join(sorted((str(a), str(b)))) for a, b in zip(pp["a"], pp["b"], strict=True)])
+        top = pairs.groupby("pair")["case"].nunique().sort_values(ascending=False)
+        out.append(by_share("ping_pong", "time", pp["case"], n, "ping_pong_cases", {"pair": ("text", top.index[0])},
+                            {"occurrences": ("num", int(pp["occurrences"].sum())),
+                             "cases": ("num", int(pp["case"].nunique()))}))
+    rw = rework(log)
+    rw = rw[(rw["cases_with_rework"] >= 5) & (rw["share_of_cases"] >= 0.05)]
+    if len(rw):
+        act = str(rw.index[0])
+        per_case = rework(log, level="case")
+        ids = per_case.loc[per_case["activity"] == act, "case"]
+        tables["rework_cases"] = per_case
+        out.append(by_share("rework", "time", ids, n, "rework_cases", {"activity": ("text", act)},
+                            {"extra": ("num", int(rw["extra_executions"].iloc[0])),
+                             "share": ("pct", float(rw["share_of_cases"].iloc[0]))}))
+    if stages:
+        bm = backward_moves(log, [s for s in stages if s in set(log.df["concept:name"].unique().tolist())])
+        tables["backward_moves"] = bm
+        if len(bm):
+            top = bm.groupby(["from_stage", "to_stage"]).size().sort_values(ascending=False).index[0]
+            out.append(by_share("backward", "time", bm["case"], n, "backward_moves",
+                                {"from": ("text", top[0]), "to": ("text", top[1])},
+                                {"moves": ("num", len(bm)), "cases": ("num", int(bm["case"].nunique()))}))
+    return out
+
+
+
 def _sla_applies(sla: str, acts: set[str]) -> bool:
     from ..performance import parse_sla
 
