@@ -17,7 +17,7 @@ import streamlit as st
 from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
 from app_pages._state import LoadedLog
-from app_pages._svg import show_svg
+from app_pages._diagram import diagram
 from processmining.errors import ProcessMiningError
 
 KIND_LABEL = {"missing": "skipped", "unexpected": "unexpected", "out_of_order": "out of order",
@@ -46,13 +46,23 @@ def rules_section(model_name: str, known: list[str]) -> tuple[str, Any, dict[str
     if key not in st.session_state:
         default = app_state.MODEL_DIR / f"{stem}.rules.yaml"
         st.session_state[key] = default.read_text(encoding="utf-8") if default.is_file() else ""
+    roles_key = f"keep_cf_roles_{hashlib.sha1(stem.encode()).hexdigest()[:8]}"
     roles_file = app_state.MODEL_DIR / f"{stem}.roles.csv"
-    roles = rules_mod.read_roles(roles_file) if roles_file.is_file() else None
-    parsed = None
-    with st.expander("Audit rules (YAML)", expanded=False):
+    if roles_key not in st.session_state:
+        st.session_state[roles_key] = roles_file.read_text(encoding="utf-8") if roles_file.is_file() else ""
+    parsed = roles = None
+    with st.expander("Audit rules (YAML) and roles", expanded=False):
         st.caption("Segregation of duties, four eyes, time limits, precedence, response, existence, absence, "
-                   "roles and backward moves, checked per case next to the model. Edit and the check reruns.")
+                   "roles and backward moves, checked per case next to the model. Edits apply at the next check "
+                   "and are kept in the workspace.")
         text = st.text_area("Rules", key=key, height=300, label_visibility="collapsed")
+        roles_text = st.text_area("Roles of the resources (CSV: resource,role), for role rules", key=roles_key,
+                                  height=120)
+        if roles_text.strip():
+            try:
+                roles = rules_mod.read_roles(roles_text.encode("utf-8"), name="roles editor")
+            except ProcessMiningError as exc:
+                st.error(f"**{exc}**\n\nThe role rules run without roles until this is fixed.")
         if text.strip():
             try:
                 parsed = rules_mod.load_rules(text.encode("utf-8"), name="rules editor")
@@ -62,7 +72,7 @@ def rules_section(model_name: str, known: list[str]) -> tuple[str, Any, dict[str
                 st.error(f"**{exc}**\n\nThe check below runs without rules until this is fixed.")
             else:
                 st.success(f"{len(parsed)} rules are valid and checked"
-                           + (f"; roles of {len(roles)} resources from {roles_file.name}." if roles else "."))
+                           + (f"; roles of {len(roles)} resources." if roles else "."))
     return text, parsed, roles
 
 
@@ -77,28 +87,41 @@ def task_ids_by_activity(model: Any, label_map: dict[str, str]) -> dict[str, lis
     return out
 
 
+def element_targets(model: Any, deviations: pd.DataFrame, label_map: dict[str, str]) -> pd.DataFrame:
+    """Deviations (not accepted) per diagram element: ``element``, ``case``, ``kind`` (columnar).
+
+    A deviation names its BPMN element, or else its activity, which points at the
+    tasks matched to it.
+    """
+    dev = deviations[~deviations["accepted"].astype(bool)] if "accepted" in deviations else deviations
+    if dev.empty:
+        return pd.DataFrame(columns=["element", "case", "kind"])
+    elem = dev["bpmn_element_id"].astype(object)
+    direct = elem.isin(list(model.nodes)) | elem.isin(list(model.flows))
+    by_act = pd.DataFrame([(a, t) for a, ts in task_ids_by_activity(model, label_map).items() for t in ts],
+                          columns=["activity", "element"])
+    first = pd.DataFrame({"element": elem[direct], "case": dev["case_id"][direct], "kind": dev["kind"][direct]})
+    rest = dev.loc[~direct, ["activity", "case_id", "kind"]].merge(by_act, on="activity")
+    rest = rest.rename(columns={"case_id": "case"})[["element", "case", "kind"]]
+    return pd.concat([first, rest], ignore_index=True)
+
+
 def element_overlays(model: Any, deviations: pd.DataFrame, label_map: dict[str, str], n_cases: int) -> dict:
     """Per task: deviating cases as colour (share of all cases) and badge (count), kinds as the tooltip."""
     from processmining.bpmn.diagram import Overlay
 
     if deviations.empty or n_cases == 0:
         return {}
-    dev = deviations[~deviations["accepted"].astype(bool)] if "accepted" in deviations else deviations
-    by_act = task_ids_by_activity(model, label_map)
-    ids = dev["bpmn_element_id"].astype(object).where(dev["bpmn_element_id"].notna(), None)
-    rows = []
-    for elem, act, case, kind in zip(ids, dev["activity"], dev["case_id"], dev["kind"], strict=True):
-        targets = [elem] if elem in model.nodes else by_act.get(act, [])
-        rows.extend((t, case, kind) for t in targets)
-    if not rows:
+    per = element_targets(model, deviations, label_map)
+    per = per[per["element"].isin(list(model.nodes))]
+    if per.empty:
         return {}
-    per = pd.DataFrame(rows, columns=["element", "case", "kind"])
     cases = per.groupby("element")["case"].nunique()
+    kinds = per.groupby(["element", "kind"])["case"].nunique()
     top = float(cases.max())
     out = {}
     for elem, n in cases.items():
-        kinds = per[per["element"] == elem].groupby("kind")["case"].nunique()
-        text = ", ".join(f"{KIND_LABEL.get(k, k)} in {v:,} cases" for k, v in kinds.items())
+        text = ", ".join(f"{KIND_LABEL.get(k, k)} in {v:,} cases" for k, v in kinds.loc[elem].items())
         out[elem] = Overlay(fill=heat(0.15 + 0.85 * n / top), badge=f"{n:,}",
                             label=f"{n / n_cases:.1%} of cases deviate: {text}")
     return out
@@ -134,18 +157,48 @@ def element_counts_table(model: Any, element_counts: dict[str, int]) -> pd.DataF
 
 
 def diagram_section(model: Any, *, elements: dict | None = None, flows: dict | None = None,
-                    cache_parts: Any = None) -> str:
-    """Draw the BPMN diagram with overlays; return the SVG (also offered as a download)."""
+                    cache_parts: Any = None, dev: pd.DataFrame | None = None,
+                    label_map: dict[str, str] | None = None, flow_counts: dict[str, int] | None = None) -> str:
+    """Draw the BPMN diagram with overlays in the zoomable viewer; a click lists that element's deviating cases.
+
+    The default zoom keeps every label at least 11 px high (the whole diagram
+    when it fits that way); zooming and panning happen in the browser and never
+    rerun an analysis.
+    """
     from processmining.bpmn.diagram import render_svg
 
     svg = app_state.cached("bpmn_svg", cache_parts, lambda: render_svg(
         model, element_overlays=elements or {}, flow_overlays=flows or {}), scope=str(cache_parts))
-    fit = st.toggle("Fit the diagram to the page", value=True, key="cf_fit",
-                    help="Off: the diagram at its own size, scroll sideways to read every label.")
-    show_svg(svg, css_class="pm-bpmn", fit=fit)
+    event = diagram(svg, key="cf_viewer", height=620, min_font_px=11.0,
+                    hint="Drag to pan, wheel or +/− to zoom, 0 to fit the whole model. "
+                         "Click a task or a flow to list its deviating cases.")
+    if event and event.get("type") == "click" and event.get("kind") == "element":
+        _element_cases(model, event["id"], dev, label_map or {}, flow_counts or {})
     st.download_button("Download the diagram (SVG)", svg.encode(), file_name=f"{model.source}.overlay.svg",
                        mime="image/svg+xml", key="cf_svg_dl", on_click="ignore")
     return svg
+
+
+def _element_cases(model: Any, element: str, dev: pd.DataFrame | None, label_map: dict[str, str],
+                   flow_counts: dict[str, int]) -> None:
+    node = model.nodes.get(element)
+    title = (node.name or node.id) if node is not None else element
+    what = "flow" if element in model.flows else "element"
+    if dev is None:
+        st.info(f"**{title}**: check conformance to see the cases that deviate here.")
+        return
+    per = element_targets(model, dev, label_map)
+    cases = per[per["element"] == element]
+    taken = f" {flow_counts.get(element, 0):,} passages of the cases take this flow." if what == "flow" else ""
+    if cases.empty:
+        st.success(f"**{title}** ({what} `{element}`): no deviating case.{taken}")
+        return
+    ids = sorted(cases["case"].astype(str).unique())
+    st.markdown(f"**{title}** ({what} `{element}`): {len(ids):,} deviating cases.{taken}")
+    rows = dev[dev["case_id"].astype(str).isin(ids)]
+    act = label_map.get(node.name) if node is not None else None
+    rows = rows[(rows["bpmn_element_id"].astype(object) == element) | (rows["activity"] == act)]
+    st.dataframe(rows, hide_index=True, key="cf_element_cases", height=240)
 
 
 # ------------------------------------------------------------------ deviation table

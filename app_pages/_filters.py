@@ -15,7 +15,8 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._state import LoadedLog
-from processmining.model import CASE, EventLog
+from processmining import selection
+from processmining.model import CASE, RESOURCE, EventLog
 
 NO_FILTERS = "all cases"
 _TIME_MODES = {
@@ -60,6 +61,12 @@ def _collect(cur: LoadedLog) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     sb = st.sidebar
     sb.header("Filters")
+    drill = ss.get("keep_flt_drill")
+    if drill:  # a click on the map, or a row of the bottleneck ranking
+        what = f"{drill[1]} → {drill[2]}" if drill[0] == "arc" else drill[1]
+        sb.info(f"**Selection:** cases {'passing ' + what if drill[0] == 'arc' else 'with ' + what}")
+        sb.button("Clear the selection", key="flt_drill_clear", on_click=lambda: ss.pop("keep_flt_drill", None))
+        spec["drill"] = tuple(drill)
     acts = app_state.cached("activities", (cur.fingerprint,), lambda: log.activities, scope=cur.fingerprint)
 
     span = log.time_span
@@ -74,6 +81,46 @@ def _collect(cur: LoadedLog) -> dict[str, Any]:
                                 key="keep_flt_time_mode", disabled=not on)
             if on and isinstance(rng, (tuple, list)) and len(rng) == 2:
                 spec["time"] = (rng[0].isoformat(), rng[1].isoformat(), mode)
+
+    with sb.expander("Case duration", expanded=bool(ss.get("keep_flt_dur_on"))):
+        on = st.toggle("Filter by duration", key="keep_flt_dur_on")
+        c1, c2 = st.columns(2)
+        lo = c1.number_input("at least (days)", 0.0, 36500.0, step=1.0, key="keep_flt_dur_lo", disabled=not on)
+        hi = c2.number_input("at most (days, 0: any)", 0.0, 36500.0, step=1.0, key="keep_flt_dur_hi",
+                             disabled=not on)
+        if on and (lo or hi):
+            spec["duration"] = (float(lo), float(hi))
+
+    with sb.expander("Numeric attribute", expanded=bool(ss.get("keep_flt_num_on"))):
+        nums = app_state.cached("numeric_columns", (cur.fingerprint,), lambda: selection.numeric_columns(log),
+                                scope=cur.fingerprint)
+        if not nums:
+            st.caption("This log has no numeric attribute.")
+        else:
+            on = st.toggle("Filter by a number (e.g. amount > X)", key="keep_flt_num_on")
+            col = st.selectbox("Attribute", nums, key="keep_flt_num_col", disabled=not on)
+            vals = app_state.cached("numeric_range", (cur.fingerprint, col), lambda: selection.numeric_values(
+                log, col).agg(["min", "max"]).tolist(), scope=cur.fingerprint)
+            c1, c2 = st.columns(2)
+            lo = c1.number_input("from", value=None, key="keep_flt_num_lo", disabled=not on,
+                                 placeholder=f"{vals[0]:,.0f}")
+            hi = c2.number_input("to", value=None, key="keep_flt_num_hi", disabled=not on,
+                                 placeholder=f"{vals[1]:,.0f}")
+            if on and (lo is not None or hi is not None):
+                spec["numeric"] = (col, lo, hi)
+
+    with sb.expander("Activities and resources", expanded=bool(ss.get("keep_flt_with") or ss.get("keep_flt_res"))):
+        with_acts = st.multiselect("Cases with / without activities", acts, key="keep_flt_with")
+        how = st.radio("Cases", ["with", "without"], horizontal=True, key="keep_flt_with_how",
+                       format_func=lambda h: f"{h} any of these")
+        if with_acts:
+            spec["contains"] = (tuple(with_acts), how)
+        if RESOURCE in log.df.columns:
+            res = app_state.cached("resources", (cur.fingerprint,), lambda: sorted(
+                map(str, log.df[RESOURCE].dropna().unique())), scope=cur.fingerprint)
+            chosen_r = st.multiselect("Cases touched by these resources", res, key="keep_flt_res")
+            if chosen_r:
+                spec["resource"] = tuple(chosen_r)
 
     with sb.expander("Attribute values", expanded=bool(ss.get("keep_flt_attr_values"))):
         cols = app_state.cached("attr_columns", (cur.fingerprint,), lambda: _attribute_columns(log),
@@ -135,6 +182,21 @@ def _collect(cur: LoadedLog) -> dict[str, Any]:
 def describe(spec: dict[str, Any]) -> str:
     """One line saying which filters are on."""
     parts = []
+    if "drill" in spec:
+        d = spec["drill"]
+        parts.append(f"cases passing {d[1]} → {d[2]}" if d[0] == "arc" else f"cases with {d[1]}")
+    if "duration" in spec:
+        lo, hi = spec["duration"]
+        parts.append(f"duration {lo:g} – {hi:g} days" if hi else f"duration ≥ {lo:g} days")
+    if "numeric" in spec:
+        col, lo, hi = spec["numeric"]
+        parts.append(f"{col} " + (f"{lo:,g} – {hi:,g}" if lo is not None and hi is not None
+                                  else f"≥ {lo:,g}" if lo is not None else f"≤ {hi:,g}"))
+    if "contains" in spec:
+        a, how = spec["contains"]
+        parts.append(f"cases {how} {' / '.join(a)}")
+    if "resource" in spec:
+        parts.append(f"touched by {', '.join(spec['resource'][:3])}{' …' if len(spec['resource']) > 3 else ''}")
     if "time" in spec:
         lo, hi, mode = spec["time"]
         parts.append(f"{_TIME_MODES[mode]} {lo} – {hi}")
@@ -158,6 +220,22 @@ def apply(log: EventLog, spec: dict[str, Any]) -> EventLog:
     from processmining import filters
 
     out = log
+    if "drill" in spec:
+        d = spec["drill"]
+        out = filters.filter_follows(out, d[1], d[2], directly=True) if d[0] == "arc" else \
+            filters.filter_contains(out, d[1])
+    if "duration" in spec:
+        lo, hi = spec["duration"]
+        out = filters.filter_case_duration(out, min_duration=lo * 86400.0 if lo else None,
+                                           max_duration=hi * 86400.0 if hi else None)
+    if "numeric" in spec:
+        col, lo, hi = spec["numeric"]
+        out = selection.filter_numeric_range(out, col, low=lo, high=hi)
+    if "contains" in spec:
+        a, how = spec["contains"]
+        out = filters.filter_contains(out, list(a), keep=how == "with")
+    if "resource" in spec:
+        out = filters.filter_case_attribute(out, RESOURCE, list(spec["resource"]))
     if "time" in spec:
         lo, hi, mode = spec["time"]
         out = filters.filter_time_frame(out, lo, f"{hi} 23:59:59.999999", mode=mode)
@@ -180,11 +258,6 @@ def apply(log: EventLog, spec: dict[str, Any]) -> EventLog:
 
 def sidebar_filters(cur: LoadedLog) -> FilteredView:
     """Draw the sidebar filters and return the filtered current log (cached per session)."""
-    try:
-        import processmining.filters  # noqa: F401
-    except ModuleNotFoundError:
-        st.sidebar.caption("Filters are not available in this build.")
-        return FilteredView(cur.log, (cur.fingerprint, ()), NO_FILTERS, {})
     spec = _collect(cur)
     if not spec:
         return FilteredView(cur.log, (cur.fingerprint, ()), NO_FILTERS, spec)

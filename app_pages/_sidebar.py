@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from app_pages import _state as app_state
@@ -19,7 +21,11 @@ def log_switcher() -> None:
         st.sidebar.caption("No log loaded yet.")
         return
     if len(logs) == 1:
-        st.sidebar.caption(f"Log: **{cur.key}**")
+        # a long file name is cut with an ellipsis (full name on hover), never broken mid-word
+        name = html.escape(cur.key)
+        st.sidebar.markdown(f'<div class="pm-logname" title="{name}" style="white-space:nowrap;overflow:hidden;'
+                            f'text-overflow:ellipsis;font-size:0.85rem;color:#555">Log: <b>{name}</b></div>',
+                            unsafe_allow_html=True)
         return
     # keep the widget in step when another page changed the current log
     if st.session_state.get("sidebar_log") != cur.key:

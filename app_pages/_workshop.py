@@ -1,7 +1,10 @@
-"""Workshop mode of the process map: display options and named saved views stepped through in order.
+"""Workshop mode of the process map: presenter layout, display options, saved views stepped through in order.
 
 A view is a snapshot of every persistent map and filter widget (keys starting
-with ``keep_map_`` or ``keep_flt_``). Views are kept per log in this session.
+with ``keep_map_`` or ``keep_flt_``). Views are kept per log (fingerprint) in
+this session and travel in the workspace file (:mod:`app_pages._workspace`).
+In workshop mode the map viewer sends ``next`` / ``prev`` for the arrow keys
+and PageUp / PageDown (what presentation clickers send).
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import streamlit as st
 from app_pages._filters import FilteredView
 from app_pages._state import LoadedLog
 
+PAGES = (("app_pages/load.py", "Load"), ("app_pages/quality.py", "Data quality"),
+         ("app_pages/process_map.py", "Process map"), ("app_pages/bottlenecks.py", "Bottlenecks"),
+         ("app_pages/cases.py", "Cases"), ("app_pages/conformance.py", "Conformance"))
 VIEWS = "pm:views"
 VIEW_POS = "pm:view_pos"
 _SNAPSHOT_PREFIXES = ("keep_map_", "keep_flt_")
-_NOT_IN_VIEWS = ("keep_map_workshop", "keep_map_anon", "keep_map_hide")
+_NOT_IN_VIEWS = ("keep_map_workshop", "keep_map_anon", "keep_map_hide", "keep_map_anim", "keep_map_anim_color")
 
 
 def _views(fingerprint: str) -> list[dict[str, Any]]:
@@ -58,14 +64,34 @@ def _delete(fingerprint: str) -> None:
     st.session_state[VIEW_POS] = max(0, min(pos, len(views) - 1))
 
 
+def step(fingerprint: str, action: str) -> None:
+    """Show the next / previous saved view (from the keyboard or a clicker)."""
+    pos = st.session_state.get(VIEW_POS, 0)
+    _apply(fingerprint, pos + (1 if action == "next" else -1))
+
+
+def views_of(fingerprint: str) -> list[dict[str, Any]]:
+    """The saved views of a log in this session."""
+    return list(_views(fingerprint))
+
+
+def page_links() -> None:
+    """The app's pages as one row of links (the sidebar is hidden in workshop mode)."""
+    row = st.columns(len(PAGES) + 2)
+    for (path, title), cell in zip(PAGES, row, strict=False):
+        cell.page_link(path, label=title)
+
+
 def workshop_controls(cur: LoadedLog, view: FilteredView) -> dict[str, bool]:
     """Draw the workshop bar (display options, saved views); return the display options."""
     fp = cur.fingerprint
     views = _views(fp)
-    # the map gets the whole screen: no sidebar (the filters are in the saved views), less padding
-    st.markdown("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}"
-                "[data-testid='stMainBlockContainer']{padding-top:1.5rem;max-width:100%}</style>",
+    # presenter layout: no sidebar (the filters are in the saved views), no header, little padding
+    st.markdown("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+                "[data-testid='stHeader']{display:none}"
+                "[data-testid='stMainBlockContainer']{padding-top:0.6rem;padding-bottom:0;max-width:100%}</style>",
                 unsafe_allow_html=True)
+    page_links()
     pos = st.session_state.get(VIEW_POS, 0)
     bar = st.columns([1.3, 1.5, 2.6, 0.9, 0.9, 1.6], vertical_alignment="center")
     anonymise = bar[0].checkbox("Anonymise", key="keep_map_anon",

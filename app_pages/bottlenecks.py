@@ -10,7 +10,10 @@ import streamlit as st
 from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
 from app_pages._filters import sidebar_filters
-from app_pages._guards import require_library, require_log
+from app_pages._guards import require_log
+from app_pages._tables import readable
+from processmining import discovery, performance
+from processmining.performance import bottlenecks, handover
 from processmining.ingest.presets import analysis_defaults
 from processmining.model import RESOURCE
 from processmining.render import handover_dot
@@ -37,9 +40,6 @@ def _defaults(cur: app_state.LoadedLog, acts: list[str]) -> None:
 
 
 cur = require_log()
-performance, bottlenecks, handover, discovery = require_library(
-    "performance", "performance.bottlenecks", "performance.handover", "discovery",
-    feature="The bottleneck analysis")
 view = sidebar_filters(cur)
 log = view.log
 st.title("Bottlenecks")
@@ -94,18 +94,39 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
     tables: dict[str, pd.DataFrame] = {"bottlenecks": ranking}
 
     with tabs[0]:
-        show = ranking.assign(share=ranking["share"] * 100, total_days=days(ranking["total_s"]),
-                              mean_days=days(ranking["mean_s"]), median_days=days(ranking["median_s"]))
-        st.dataframe(
-            show[["kind", "name", "frequency", "cases", "share", "total_days", "median_days", "mean_days"]],
-            hide_index=True, key="bn_ranking", height=420,
-            column_config={
-                "share": st.column_config.ProgressColumn("share of waiting", format="%.1f%%", min_value=0,
-                                                         max_value=100),
-                "total_days": st.column_config.NumberColumn("total (days)", format="%.0f"),
-                "median_days": st.column_config.NumberColumn("median (days)", format="%.2f"),
-                "mean_days": st.column_config.NumberColumn("mean (days)", format="%.2f"),
-            })
+        # the library's ranking mixes two views of the same time (an arc, and the waiting before its
+        # target activity): shown apart, so each table's shares add up on their own
+        st.caption("Click a row to look only at the cases behind it (a sidebar selection).")
+        cfg = {
+            "share": st.column_config.ProgressColumn("share of waiting", format="%.1f%%", min_value=0,
+                                                     max_value=100),
+            "total_days": st.column_config.NumberColumn("total (days)", format="%.0f"),
+            "median_days": st.column_config.NumberColumn("median (days)", format="%.2f"),
+            "mean_days": st.column_config.NumberColumn("mean (days)", format="%.2f"),
+        }
+        for title, kinds, tkey in (("Between two steps (arcs)", ["arc"], "bn_rank_arcs"),
+                                   ("At an activity (waiting before it, processing)", ["waiting before", "processing"],
+                                    "bn_rank_acts")):
+            part = ranking[ranking["kind"].isin(kinds)].reset_index(drop=True)
+            if part.empty:
+                continue
+            show = part.assign(share=part["share"] * 100, total_days=days(part["total_s"]),
+                               mean_days=days(part["mean_s"]), median_days=days(part["median_s"]))
+            st.markdown(f"**{title}**")
+            picked = st.dataframe(
+                show[["kind", "name", "frequency", "cases", "share", "total_days", "median_days", "mean_days"]],
+                hide_index=True, key=tkey, height=260, on_select="rerun", selection_mode="single-row",
+                column_config=cfg)
+            rows = tuple(picked.selection.rows) if picked is not None else ()
+            last = st.session_state.setdefault("pm:bn_picked", {})
+            if rows and last.get(tkey) != rows:  # a new click (the kept selection of the table is not one)
+                last[tkey] = rows
+                row = part.iloc[rows[0]]
+                sel = ("arc", row["source"], row["target"]) if row["kind"] == "arc" else ("node", row["target"])
+                st.session_state["keep_flt_drill"] = sel
+                st.rerun()
+            elif not rows:
+                last.pop(tkey, None)
 
     with tabs[1]:
         arcs = pm.arcs.nlargest(20, "wait_total_s")
@@ -141,8 +162,7 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
                              key="bn_sla_summary", column_config={"breach_share": st.column_config.ProgressColumn(
                                  "breach share", format="%.1f%%", min_value=0, max_value=100)})
                 st.markdown(f"**{len(breaches):,} breaches** in {breaches['case'].nunique():,} cases")
-                st.dataframe(breaches.assign(excess_days=days(breaches["excess_s"])), hide_index=True,
-                             key="bn_sla_breaches")
+                st.dataframe(readable(breaches), hide_index=True, key="bn_sla_breaches")
                 tables["sla_breaches"], tables["sla_summary"] = breaches, summary
 
     with tabs[4]:
@@ -162,13 +182,13 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
                     st.markdown(f"**{len(stuck):,} cases** match.")
                 show_all = st.toggle("Show every unfinished or idle case", key="bn_stuck_all")
                 shown = stuck if show_all else stuck[both]
-                st.dataframe(shown.assign(idle_days=days(shown["idle_s"])), hide_index=True, key="bn_stuck")
+                st.dataframe(readable(shown), hide_index=True, key="bn_stuck")
                 tables["stuck_cases"] = stuck
 
     with tabs[5]:
         rw = cached("bn_rework", (), lambda: performance.rework(log))
         st.caption("Activities done more than once in the same case.")
-        st.dataframe(rw.reset_index(), hide_index=True, key="bn_rework")
+        st.dataframe(readable(rw.reset_index()), hide_index=True, key="bn_rework")
         tables["rework"] = rw.reset_index()
         if stages:
             with app_state.friendly_errors():
@@ -176,14 +196,14 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
                 st.markdown(f"**{len(moves):,} backward stage moves** in {moves['case'].nunique():,} cases")
                 st.dataframe(moves.groupby(["from_stage", "to_stage"]).size().rename("moves").reset_index()
                              .sort_values("moves", ascending=False), hide_index=True, key="bn_backward_pairs")
-                st.dataframe(moves, hide_index=True, key="bn_backward")
+                st.dataframe(readable(moves), hide_index=True, key="bn_backward")
                 tables["backward_moves"] = moves
 
     with tabs[6]:
         pp = cached("bn_pingpong", tuple(pp_ignore), lambda: handover.ping_pong(log, ignore=pp_ignore))
         st.caption("A case going A → B → A between activities (support lines, stages); "
                    + (f"skipping {', '.join(pp_ignore)}." if pp_ignore else "nothing skipped."))
-        st.dataframe(pp, hide_index=True, key="bn_pingpong")
+        st.dataframe(readable(pp), hide_index=True, key="bn_pingpong")
         tables["ping_pong"] = pp
         if RESOURCE in log.df.columns:
             ppr = cached("bn_pingpong_res", (), lambda: handover.ping_pong(log, attribute=RESOURCE))
@@ -199,8 +219,7 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
             n_top = st.slider("Show the strongest handovers", 5, 100, 30, key="bn_ho_top")
             st.caption("Who hands work to whom: the strongest handovers; thicker = more often.")
             st.graphviz_chart(handover_dot(ho.head(n_top)), width="stretch")
-            st.dataframe(ho.assign(median_delay_days=days(ho["median_delay_s"])), hide_index=True,
-                         key="bn_handovers")
+            st.dataframe(readable(ho), hide_index=True, key="bn_handovers")
 
     with tabs[8]:
         if not stages:

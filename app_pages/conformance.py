@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._conformance_view import (
+    KIND_LABEL,
     accept_section,
     accepted_from,
     deviation_filters,
@@ -19,37 +20,54 @@ from app_pages._conformance_view import (
     flow_overlays,
     rules_section,
 )
-from app_pages._guards import optional_library, require_library, require_log
+from app_pages._guards import require_log
+from processmining import bpmn, conformance
 from processmining.errors import RuleError
 from processmining.ingest.presets import reference_model
 
 NOT_MAPPED = "(not in the log)"
 
 cur = require_log()
-(bpmn,) = require_library("bpmn", feature="BPMN import")
 st.title("Conformance")
 st.caption(f"What happened in **{cur.key}** versus what the reference model says should happen.")
 
 # ------------------------------------------------------------------ the model
 models = {p.name: p for p in app_state.bundled_models()}
+
+
+def _fit(path_name: str) -> tuple[int, int]:
+    """(tasks matched to log activities, tasks) of a bundled model: a model is proposed only if it fits."""
+    m = app_state.cached("bpmn_model", (path_name,), lambda: bpmn.read_bpmn(models[path_name]), scope=path_name)
+    n = len({t.label for t in m.tasks if t.label})
+    return n - len(bpmn.match_labels(m, cur.log.activities).model_only), n
+
+
+fits = {m: app_state.cached("bpmn_fit", (cur.fingerprint, m), lambda m=m: _fit(m), scope=cur.fingerprint)
+        for m in models}
+fitting = [m for m, (hit, n) in sorted(fits.items(), key=lambda kv: -kv[1][0]) if n and hit >= max(2, n / 2)]
+if st.session_state.get("pm:cf_for") != cur.fingerprint:
+    preset = cur.log.report.preset if cur.log.report else None
+    suggested = reference_model(preset)
+    if suggested not in fitting:
+        suggested = fitting[0] if fitting else None
+    st.session_state["keep_cf_source"] = "Bundled model" if suggested else "Upload a BPMN file"
+    if suggested:
+        st.session_state["keep_cf_model"] = suggested
+    st.session_state["pm:cf_for"] = cur.fingerprint
 left, right = st.columns([1, 2])
 source = left.radio("Reference model", ["Bundled model", "Upload a BPMN file"], key="keep_cf_source")
 data = name = None
 if source == "Bundled model":
-    if not models:
-        right.info("No models in `bpmn_models/`: upload a BPMN 2.0 file instead.")
+    if not fitting:
+        right.info("No bundled model fits this log (none has half of its tasks among the log's activities): "
+                   "upload your BPMN 2.0 model instead.")
     else:
-        preset = cur.log.report.preset if cur.log.report else None
-        if st.session_state.get("pm:cf_for") != cur.fingerprint:
-            suggested = reference_model(preset)
-            if suggested not in models:  # the model whose task names the log uses most
-                suggested = max(models, key=lambda m: len(bpmn.match_labels(
-                    app_state.cached("bpmn_model", (m,), lambda m=m: bpmn.read_bpmn(models[m]), scope=m),
-                    cur.log.activities).label_map))
-            st.session_state["keep_cf_model"] = suggested
-            st.session_state["pm:cf_for"] = cur.fingerprint
-        name = right.selectbox("Model", list(models), key="keep_cf_model",
-                               help="Reference models shipped with processmining (bpmn_models/).")
+        if st.session_state.get("keep_cf_model") not in fitting:
+            st.session_state["keep_cf_model"] = fitting[0]
+        name = right.selectbox("Model", fitting, key="keep_cf_model",
+                               format_func=lambda m: f"{m} — {fits[m][0]} of {fits[m][1]} tasks match the log",
+                               help="Bundled reference models (bpmn_models/) that fit this log: at least half of "
+                                    "their tasks are activities of the log.")
         data = models[name].read_bytes()
 else:
     up = right.file_uploader("BPMN 2.0 file (Camunda, Signavio, bpmn.io, ...)", type=["bpmn", "xml"],
@@ -112,11 +130,6 @@ with st.expander(f"Task names ↔ log activities: {matched} of {n_tasks} tasks m
         st.caption("In the log but not in the model: " + ", ".join(labels.log_only))
 
 rules_text, rules, roles = rules_section(name, [*acts, *(t.label for t in model.tasks if t.label)])
-conformance = optional_library("conformance")
-if conformance is None or not hasattr(conformance, "conform"):
-    st.info("Conformance checking is not available in this build: the diagram is shown without deviations.")
-    diagram_section(model, cache_parts=(model_sha, "plain"))
-    st.stop()
 
 # ------------------------------------------------------------------ conformance
 ignore = st.multiselect("Leave these log activities out (the model does not know them)", labels.log_only,
@@ -125,7 +138,7 @@ ignore = st.multiselect("Leave these log activities out (the model does not know
 accept_key = f"pm:cf_accepted:{model_sha}"
 accepted = accepted_from(accept_key)
 params = (model_sha, sorted(user_mapping.items()), rules_text if rules is not None else "", sorted(ignore),
-          [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns])
+          [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns], sorted((roles or {}).items()))
 
 
 def run(with_rules: bool):  # noqa: ANN201 - a ConformanceResult
@@ -135,6 +148,42 @@ def run(with_rules: bool):  # noqa: ANN201 - a ConformanceResult
                                    accepted=accepted if accepted.patterns else None, roles=roles, progress=progress)
 
 
+# nothing long runs unless asked: the check of this log against this model starts with the button (later
+# edits of rules, mappings or accepted patterns then re-check), and a click on Cancel stops it
+REQUESTED = f"pm:cf_requested:{cur.fingerprint}"
+run_key = app_state.cache_key("conform", (cur.fingerprint, model_sha))
+
+
+def _request() -> None:
+    st.session_state[REQUESTED] = run_key
+
+
+def _cancel() -> None:
+    st.session_state.pop(REQUESTED, None)
+    st.session_state["pm:cf_cancelled"] = True
+
+
+ran = st.session_state.get(REQUESTED)
+if ran != run_key:
+    b1, b2 = st.columns([1, 3], vertical_alignment="center")
+    b1.button("Check conformance", key="cf_run", type="primary", on_click=_request, width="stretch")
+    if accepted.patterns:
+        st.caption(f"{len(accepted.patterns)} accepted deviation pattern{'s' if len(accepted.patterns) > 1 else ''} "
+                   "will be applied: " + "; ".join(f"{KIND_LABEL.get(p.kind, p.kind)}"
+                                                  f"{' at ' + p.activity if p.activity else ''} ({p.reason})"
+                                                  for p in accepted.patterns))
+    if st.session_state.pop("pm:cf_cancelled", False):
+        b2.warning("The check was cancelled. Start it again when you are ready.")
+    else:
+        b2.caption(f"Aligns the {cur.log.n_cases:,} cases of **{cur.key}** with **{name}**"
+                   + (" and checks the audit rules" if rules is not None else "") + ". On a big log this takes a "
+                   "while; a progress bar shows how far it got, and it can be cancelled.")
+    diagram_section(model, cache_parts=(model_sha, "plain"), dev=None, label_map=labels.label_map)
+    st.stop()
+
+cancel_slot = st.empty()
+cancel_slot.button("Cancel the check", key="cf_cancel", on_click=_cancel,
+                   help="Stops a running check (it also stops when you close the page).")
 try:
     result = app_state.cached("conform", (cur.fingerprint, params), lambda: run(rules is not None),
                               scope=cur.fingerprint)
@@ -144,6 +193,7 @@ except RuleError as exc:  # a rule that does not fit this log: say which, check 
     rules = None
     params = (params[0], params[1], "", *params[3:])
     result = app_state.cached("conform", (cur.fingerprint, params), lambda: run(False), scope=cur.fingerprint)
+cancel_slot.empty()
 summ = result.summary
 k = st.columns(5)
 k[0].metric("Fitness", f"{summ['fitness']:.4f}" if summ.get("fitness") is not None else "–",
@@ -161,12 +211,15 @@ if summ.get("not_computed_cases"):
                "aligned within the time budget: they are listed as 'not computed', never dropped.")
 
 dev = result.deviations
+st.session_state.setdefault("pm:cf_last", {})[cur.fingerprint] = dev  # the Cases page shows a case's deviations
 st.subheader("The model with the deviations")
 st.caption("Tasks are coloured by how many cases deviate there (badge: cases; hover for the kinds); "
            "each sequence flow says how often the cases took it, and is as thick as it is frequent.")
-eo = element_overlays(model, dev, labels.label_map, summ["cases"])
+eo = app_state.cached("cf_overlays", (cur.fingerprint, params), lambda: element_overlays(
+    model, dev, labels.label_map, summ["cases"]), scope=cur.fingerprint)
 fo = flow_overlays(model, result.flow_counts)
-diagram_section(model, elements=eo, flows=fo, cache_parts=(cur.fingerprint, params, "overlay"))
+diagram_section(model, elements=eo, flows=fo, cache_parts=(cur.fingerprint, params, "overlay"), dev=dev,
+                label_map=labels.label_map, flow_counts=result.flow_counts)
 if result.element_counts:
     with st.expander("How often each element was executed", expanded=False):
         st.caption("Along each case's aligned run of the model: a task once per execution (loops count each "

@@ -40,7 +40,8 @@ def loaded(entry: app_state.LoadedLog) -> None:
 
 if st.session_state.get("pm:load_msg"):
     st.success(st.session_state.pop("pm:load_msg"))
-demo_tab, upload_tab = st.tabs(["Demo logs", "Upload a file"])
+# stateful tabs: after an upload (and its rerun) the "Upload a file" tab stays open
+demo_tab, upload_tab = st.tabs(["Demo logs", "Upload a file"], key="load_tab", on_change="rerun")
 
 # ------------------------------------------------------------------ demo logs
 with demo_tab:

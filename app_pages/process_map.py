@@ -7,12 +7,51 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._filters import sidebar_filters
-from app_pages._guards import require_library, require_log
-from app_pages._svg import show_svg
-from app_pages._workshop import workshop_controls
+from app_pages._guards import require_log
+from app_pages._diagram import diagram, new_event
+from app_pages._workshop import step, workshop_controls
+from processmining import animation, discovery, render
+from processmining.model import CASE, TIMESTAMP
+
+#: the animation shows at most this many cases (a seeded sample beyond)
+MAX_TOKEN_CASES = 2000
+
+
+def map_colour_columns(log) -> list[str]:  # noqa: ANN001 - an EventLog
+    """Columns with a handful of values that can colour the tokens (case attributes, resource)."""
+    skip = {CASE, TIMESTAMP, "@@index", "@@source_row", "concept:name", "start_timestamp"}
+    return [c for c in log.df.columns if c not in skip and 1 < log.df[c].nunique(dropna=True) <= 30]
+
+
+def token_args(seg: animation.TokenSegments, titles: list[str], *, autoplay: bool) -> dict:
+    """The viewer's animation arguments: plain lists, speeds as (label, seconds for the whole span)."""
+    lo, hi = seg.span
+    return {"key": f"{len(seg.t0)}:{lo}:{hi}:{hash(seg.legend)}", "arcs": titles, "arc": seg.arc.tolist(),
+            "t0": seg.t0.round(0).tolist(), "t1": seg.t1.round(0).tolist(),
+            "color": seg.color.tolist() if seg.legend else None, "palette": list(animation.PALETTE),
+            "legend": list(seg.legend), "start": lo, "end": hi, "note": seg.note, "autoplay": autoplay,
+            "speeds": [["whole span in 20 s", 20], ["in 40 s", 40], ["in 90 s", 90], ["in 10 s", 10]],
+            "default_speed": 0, "radius": 6 if autoplay else 5}
+
+
+def on_map_event() -> None:
+    """A click on the map selects those cases (a sidebar filter); a key steps the saved views."""
+    event = new_event("map_viewer")
+    cur_ = app_state.current()
+    if event is None or cur_ is None:
+        return
+    if event["type"] == "key":
+        step(cur_.fingerprint, event["action"])
+        return
+    nodes = st.session_state.get("pm:map_nodes", {})
+    if event["kind"] == "arc":
+        a, _, b = event["id"].partition("->")
+        if a in nodes and b in nodes:
+            st.session_state["keep_flt_drill"] = ("arc", nodes[a], nodes[b])
+    elif event["kind"] == "node" and event["id"] in nodes:
+        st.session_state["keep_flt_drill"] = ("node", nodes[event["id"]])
 
 cur = require_log()
-discovery, render = require_library("discovery", "render", feature="The process map")
 view = sidebar_filters(cur)
 log = view.log
 
@@ -56,7 +95,33 @@ hide_numbers = bool(options.get("hide_numbers"))
 render_args = dict(metric=mode, large_labels=workshop, anonymise=anonymise, hide_numbers=hide_numbers)
 svg = app_state.cached("map_svg", (view.key, act_pct, path_pct, render_args),
                        lambda: render.render_map(small, fmt="svg", **render_args), scope=cur.fingerprint)
-show_svg(svg, css_class="pm-map")
+# graphviz names the nodes n0, n1, ... in the order of the map's activities (render.to_dot)
+node_of = {f"n{i}": a for i, a in enumerate(small.activities.index)}
+st.session_state["pm:map_nodes"] = node_of
+
+a1, a2, a3 = st.columns([1.2, 2, 4], vertical_alignment="center")
+animate = a1.toggle("Animate cases", key="keep_map_anim",
+                    help="Tokens move along the arcs at the cases' real timing (each dot: one case waiting "
+                         "between two steps). Play, pause, speed and a clock are above the map.")
+color_cols = ["(one colour)", *map_colour_columns(log)]
+colour = a2.selectbox("Colour tokens by", color_cols, key="keep_map_anim_color", disabled=not animate)
+tokens = None
+segments = None
+if animate:
+    arcs = list(zip(small.arcs["source"], small.arcs["target"], strict=True))
+    segments = app_state.cached(
+        "tokens", (view.key, act_pct, path_pct, colour),
+        lambda: animation.token_segments(log, arcs=arcs, max_cases=MAX_TOKEN_CASES,
+                                         color_by=None if colour == color_cols[0] else colour),
+        scope=cur.fingerprint)
+    ids = {a: k for k, a in node_of.items()}
+    tokens = token_args(segments, [f"{ids[s]}->{ids[t]}" for s, t in segments.arcs], autoplay=workshop)
+    a3.caption(f"Animation: {segments.note}." + (" Sampled so the browser stays smooth." if segments.sampled else ""))
+
+hint = ("Drag to pan, wheel or +/− to zoom, 0 to fit. Click an activity or an arc: only its cases."
+        + (" ←/→ or PageUp/PageDown: previous / next saved view." if workshop else ""))
+diagram(svg, key="map_viewer", height=880 if workshop else 640, keyboard_views=workshop, presenter=workshop,
+        tokens=tokens, hint=hint, on_change=on_map_event, min_font_px=0)
 
 n_kept = len(small.activities) - len(small.connectors)
 shown = f"{n_kept} of {len(full.activities)} activities, {len(small.arcs)} of {len(full.arcs)} paths"
@@ -64,12 +129,21 @@ if small.connectors:
     shown += f"; {len(small.connectors)} more kept to connect the map: {', '.join(small.connectors)}"
 st.caption(shown)
 
-d1, d2, _ = st.columns([1, 1, 4])
+d1, d2, d3, _ = st.columns([1, 1, 1.6, 2.4])
 stem = f"{cur.key}.process-map"
 d1.download_button("Download SVG", svg.encode(), file_name=f"{stem}.svg", mime="image/svg+xml",
-                   key="map_dl_svg", on_click="ignore")
+                   key="map_dl_svg", on_click="ignore", width="stretch")
 d2.download_button("Download PNG", lambda: render.render_map(small, fmt="png", **render_args),
-                   file_name=f"{stem}.png", mime="image/png", key="map_dl_png", on_click="ignore")
+                   file_name=f"{stem}.png", mime="image/png", key="map_dl_png", on_click="ignore", width="stretch")
+if segments is not None and len(segments.t0):
+    ids = {a: k for k, a in node_of.items()}
+    titles = {(s, t): f"{ids[s]}->{ids[t]}" for s, t in segments.arcs}
+    d3.download_button(
+        "Download the animation (GIF)",
+        lambda: animation.animation_gif(svg, render.render_map(small, fmt="png", **render_args), segments, titles,
+                                        seconds=6, fps=8, width=900),
+        file_name=f"{stem}.gif", mime="image/gif", key="map_dl_gif", on_click="ignore", width="stretch",
+        help="A 6-second looping animated GIF of the whole time span, for slides.")
 
 if workshop:
     st.stop()

@@ -8,12 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
-from app_pages._guards import require_library, require_log
+from app_pages._guards import require_log
+from processmining import quality
 
 SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
 
 cur = require_log()
-(quality,) = require_library("quality", feature="The data-quality audit")
 st.title("Data quality")
 st.caption(f"Is **{cur.key}** trustworthy? Every check of the audit on "
            f"{cur.log.n_events:,} events in {cur.log.n_cases:,} cases.")
@@ -36,14 +36,15 @@ k[3].metric("High severity", f"{sum(f.severity == 'high' for f in report.finding
 scores = pd.DataFrame({"dimension": list(report.scores), "score": [float(v) for v in report.scores.values()]})
 st.dataframe(scores, hide_index=True, key="dq_scores", column_config={
     "score": st.column_config.ProgressColumn("score (100 = nothing found)", format="%.1f", min_value=0,
-                                             max_value=100)})
+                                             max_value=100, color="green")})
 
 st.subheader("Findings")
 if not report.findings:
     st.success("No data-quality problem found.")
 order = {"high": 0, "medium": 1, "low": 2}
 for i, f in enumerate(sorted(report.findings, key=lambda f: (order.get(f.severity, 3), -f.cases_affected))):
-    with st.expander(f"**{f.severity}** · {f.title} ({f.cases_affected:,} cases) · {f.dimension}",
+    reach = f"{f.cases_affected:,} case{'' if f.cases_affected == 1 else 's'}" if f.cases_affected else "the log as a whole"
+    with st.expander(f"**{f.severity}** · {f.title} ({reach}) · {f.dimension}",
                      icon=SEVERITY_ICON.get(f.severity)):
         st.markdown(f"**What to do:** {f.recommendation}")
         if len(f.examples):
@@ -102,12 +103,12 @@ if st.session_state.get("pm:dq_last_fix"):
 if cur.log.history:
     st.markdown("**This log's history:**\n" + "\n".join(f"1. {h}" for h in cur.log.history))
 
-d1, d2, _ = st.columns([1, 1, 3])
+d1, d2, _ = st.columns([1.2, 1.2, 2])
 as_json = app_state.cached("quality_json", (cur.fingerprint,), lambda: report.to_json().encode(),
                            scope=cur.fingerprint)
 as_html = app_state.cached("quality_html", (cur.fingerprint,), lambda: report.to_html().encode(),
                            scope=cur.fingerprint)
 d1.download_button("Download the audit (JSON)", as_json, file_name=f"{cur.key}.quality.json",
-                   mime="application/json", key="dq_dl_json")
+                   mime="application/json", key="dq_dl_json", width="stretch", on_click="ignore")
 d2.download_button("Download the audit (HTML)", as_html, file_name=f"{cur.key}.quality.html",
-                   mime="text/html", key="dq_dl_html")
+                   mime="text/html", key="dq_dl_html", width="stretch", on_click="ignore")

@@ -5,6 +5,7 @@ The flows on the bundled demo data are in ``tests/test_app_demo.py``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ from processmining.model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ("app_pages/load.py", "app_pages/quality.py", "app_pages/process_map.py",
-         "app_pages/bottlenecks.py", "app_pages/conformance.py")
+         "app_pages/bottlenecks.py", "app_pages/cases.py", "app_pages/conformance.py")
 
 
 def small_log() -> EventLog:
@@ -49,9 +50,15 @@ def app_with(log: EventLog | None) -> AppTest:
     return at
 
 
-def svgs(at: AppTest, css_class: str) -> list[str]:
-    """The inline SVG drawings shown in a ``<div class="css_class">``."""
-    return [m.value for m in at.markdown if f'<div class="{css_class}"' in m.value and "<svg" in m.value]
+def viewers(at: AppTest) -> list[dict]:
+    """The arguments of every diagram viewer on the page (``svg``, ``tokens``, ``keyboard_views``, ...)."""
+    return [json.loads(c.proto.json_args) for c in at.get("component_instance")
+            if c.proto.component_name.endswith("pm_diagram")]
+
+
+def svgs(at: AppTest) -> list[str]:
+    """The SVG drawings shown in the diagram viewers."""
+    return [v["svg"] for v in viewers(at)]
 
 
 def texts(at: AppTest) -> str:
@@ -73,11 +80,30 @@ def test_every_page_opens_without_a_log() -> None:
 
 def test_every_page_opens_with_a_log() -> None:
     at = app_with(small_log()).run()
+    # what each page must show for the five-ticket log
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, page
-        # a typed error about the input may be shown (it says what to do); a bug may not
-        assert not [e.value for e in at.error if "Something went wrong" in e.value], page
+        assert not at.error, (page, [e.value for e in at.error])
+        metric = {m.label: m.value for m in at.metric}
+        if page == "app_pages/load.py":
+            assert metric["Events"] == "21" and at.subheader[0].value == "Ingest report — tickets.csv"
+        elif page == "app_pages/quality.py":
+            assert at.title[0].value == "Data quality" and metric["Overall score"].endswith("/ 100")
+        elif page == "app_pages/process_map.py":
+            assert svgs(at)[0].count('class="node"') == 5 + 2
+        elif page == "app_pages/bottlenecks.py":
+            assert metric["Cases"] == "5"
+            assert {d.value.iloc[0]["kind"] for d in at.dataframe if "kind" in d.value.columns} == \
+                {"arc", "waiting before"}  # the two tables of the ranking, apart
+        elif page == "app_pages/cases.py":
+            events = next(d.value for d in at.dataframe if "since start (days)" in d.value.columns)
+            assert events["concept:name"].tolist() == ["Open", "1st Line Support", "Resolved", "Closed"]  # T1
+            assert events["since start (days)"].round(4).tolist() == [0, 0.2083, 0.4167, 0.625]  # 5 h apart
+        else:
+            assert at.title[0].value == "Conformance"
+            # nothing runs by itself: no KPI until the user asks for the check
+            assert "Fitness" not in metric
 
 
 def test_load_page_shows_the_log_numbers() -> None:
@@ -133,10 +159,41 @@ def test_a_second_session_does_not_see_the_first_sessions_log() -> None:
     assert "tickets.csv" not in texts(second)
 
 
+def test_two_sessions_on_the_same_log_share_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same EventLog object in two sessions: each computes its own map (a shared cache,
+    # e.g. st.cache_data or a module global, would serve the second one without a call),
+    # and the first session's saved view is not in the second
+    from processmining import discovery
+
+    calls: list[int] = []
+    original = discovery.process_map
+
+    def counting(log: EventLog):  # noqa: ANN202
+        calls.append(id(log))
+        return original(log)
+
+    monkeypatch.setattr(discovery, "process_map", counting)
+    log = small_log()
+    first = app_with(log).run()
+    first.switch_page("app_pages/process_map.py").run()
+    first.toggle(key="keep_map_workshop").set_value(True).run()
+    first.text_input(key="ws_view_name").input("Mine").run()
+    first.button(key="ws_save").click().run()
+    assert "View 1 of 1: Mine" in texts(first)
+    n_first = len(calls)
+    assert n_first >= 1
+    second = app_with(log).run()
+    second.switch_page("app_pages/process_map.py").run()
+    assert len(calls) == n_first + 1 and calls[-1] == id(log)  # computed again, for this session
+    second.toggle(key="keep_map_workshop").set_value(True).run()
+    assert "No saved views yet" in texts(second)
+    assert "Mine" not in texts(second)
+
+
 def test_process_map_draws_svg_and_the_sliders_cut_it() -> None:
     at = app_with(small_log()).run()
     at.switch_page("app_pages/process_map.py").run()
-    maps = svgs(at, "pm-map")
+    maps = svgs(at)
     assert len(maps) == 1 and maps[0].count('class="node"') == 5 + 2  # 5 activities, start and end
     # a 5-activity map is shown whole; 3 variants: main path (3 cases), ping-pong, skip
     assert "5 of 5 activities, 6 of 6 paths" in texts(at)
@@ -147,7 +204,7 @@ def test_process_map_draws_svg_and_the_sliders_cut_it() -> None:
     # the two most frequent stay; the map stays connected from start to end through two more
     assert caption.startswith("2 of 5 activities, 3 of 6 paths; 2 more kept to connect the map: ")
     at.radio(key="keep_map_mode").set_value("performance").run()
-    assert not at.exception and len(svgs(at, "pm-map")) == 1
+    assert not at.exception and len(svgs(at)) == 1
 
 
 def test_workshop_mode_saves_views_and_steps_through_them() -> None:
