@@ -84,7 +84,7 @@ def _build():
 
 parts = (view.key, model_name, slas, bool(rules), rules.sha256 if rules else "", pseudo,
          [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns] if accepted else [])
-if not st.button("Build the report", key="rp_build", type="primary") and not ss.get("pm:rp_built") == parts:
+if not st.button("Build the report", key="rp_build", type="primary") and ss.get("pm:rp_built") != parts:
     st.info("Press **Build the report**: it runs every analysis (conformance can take a while on large logs).")
     st.stop()
 with app_state.friendly_errors():

@@ -79,3 +79,22 @@ def test_bad_calendars(tmp_path) -> None:
     path.write_text("timezone: Europe/Warsaw\nhours:\n  mon: ['08:00-16:00']\n", encoding="utf-8")
     cal = load_calendar(path)
     assert cal.timezone == "Europe/Warsaw" and cal.hours == {0: ((8 * 3600, 16 * 3600),)}
+
+
+def test_sla_in_working_time_through_the_report() -> None:
+    """With a calendar the one SLA check (sla_breaches) runs on the working-time clock of the log."""
+    from processmining.performance import sla_breaches
+    from processmining.performance.calendar import working_time_log
+    from processmining.report.build import build_report
+    from tests.test_kpis import tickets
+
+    cal = calendar_from_dict({"hours": WEEK}, name="office.yaml")
+    log = tickets()
+    plain, _ = sla_breaches(log, ["Open->1st Line Support<=3h"])
+    assert plain["case"].tolist() == ["t2", "t3"]  # t2 waited over a weekend: 66 h
+    worked, _ = sla_breaches(working_time_log(log, cal), ["Open->1st Line Support<=3h"])
+    assert worked[["case", "duration_s"]].values.tolist() == [["t3", 4 * 3600.0]]  # t2: 2 working hours
+    rep = build_report(log, slas=["Open->1st Line Support<=3h"], calendar=cal, idle="30d")
+    assert rep.tables["sla_breaches"]["case"].tolist() == ["t3"]
+    assert rep.tables["sla_breaches"]["measured_in"].tolist() == ["working time (office.yaml)"]
+    assert rep.provenance.parameters["calendar"]["hours"]["mon"] == ["09:00-17:00"]

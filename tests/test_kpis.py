@@ -103,3 +103,11 @@ def test_kpis_cli(tmp_path) -> None:
     k = pd.read_csv(tmp_path / "k.csv")
     assert k.set_index("kpi").loc["first_response", "status"] == "warning"  # 2.5 h: above 2 h, within 3 h
     assert k.set_index("kpi").loc["reopen_rate", "status"] == "ok"
+    cal = tmp_path / "hours.yaml"
+    cal.write_text("timezone: UTC\nhours: {mon: [09:00-17:00], tue: [09:00-17:00], wed: [09:00-17:00], "
+                   "thu: [09:00-17:00], fri: [09:00-17:00]}\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["kpis", str(path), "--targets", str(targets), "--calendar", str(cal), "-q",
+                                   "-o", str(tmp_path / "kc.csv")])
+    assert res.exit_code == 0, res.output
+    kc = pd.read_csv(tmp_path / "kc.csv").set_index("kpi")
+    assert kc.loc["first_response", ["actual", "status"]].tolist() == [1.5 * H, "ok"]  # in working hours

@@ -188,12 +188,22 @@ def build_report(
             impact_params={"total": ("dur", row.total_s), "median": ("dur", row.median_s),
                            "count": ("num", row.frequency)}))
 
+    findings.extend(_flow_findings(log, n, stages=stages, ignore=defaults.get("ping_pong_ignore") or (),
+                                   tables=tables))
+
     # ---- SLA and KPIs
     progress(3, steps, "SLA and KPIs")
     valid_slas = [s for s in slas if _sla_applies(s, acts)]
     facts["skipped_slas"] = [s for s in slas if s not in valid_slas]
+    sla_log = log
+    if calendar is not None:  # SLA clocks run in working time: the same sla_breaches on the working-time clock
+        from ..performance.calendar import working_time_log
+
+        sla_log = working_time_log(log, calendar)
     if valid_slas:
-        breaches, summary = sla_breaches(log, valid_slas, final_activities=ends)
+        breaches, summary = sla_breaches(sla_log, valid_slas, final_activities=ends)
+        if calendar is not None:
+            breaches = breaches.drop(columns=["from_time", "to_time"]).assign(measured_in=f"working time ({calendar.name})")
         tables["sla_breaches"], tables["sla_summary"] = breaches, summary
         for row in summary.itertuples():
             b = breaches[breaches["target"] == row.target]
@@ -219,11 +229,15 @@ def build_report(
 
     # ---- stuck and never closed
     progress(4, steps, "stuck cases")
-    if ends:
-        st = stuck_cases(log, idle=idle, end_activities=ends)
-        st = st[st["idle_exceeded"] & st["no_end_activity"]]
-    else:
-        st = stuck_cases(log, idle=idle)
+    stuck_ends, facts["ends_inferred"] = ends, False
+    if not stuck_ends:
+        # no end activities known: those that end at least 5 % of the cases count as ends
+        e = pm.activities["ends"]
+        stuck_ends = sorted(e[e >= 0.05 * max(n, 1)].index.tolist())
+        facts["ends_inferred"] = True
+    facts["ends"] = list(stuck_ends)
+    st = stuck_cases(log, idle=idle, end_activities=stuck_ends)
+    st = st[st["idle_exceeded"] & st["no_end_activity"]]  # open and idle: a finished case is not stuck
     tables["stuck_cases"] = st
     facts["idle"] = idle
     if len(st):
@@ -268,11 +282,12 @@ def build_report(
 
     # ---- drivers for every finding with a bad-case set
     progress(7, steps, "drivers")
-    _add_drivers(log, findings, ends=ends)
+    _add_drivers(log, findings, ends=ends, sla_log=sla_log)
 
     # ---- trend and period comparison
     progress(8, steps, "trends")
-    _trend(log, facts, figures, tables, slas=valid_slas, deviating=deviating, ends=ends, settings=settings)
+    _trend(log, facts, figures, tables, slas=valid_slas, deviating=deviating, ends=ends, settings=settings,
+           sla_log=sla_log)
 
     order = {s: i for i, s in enumerate(SECTIONS)}
     sev = {"high": 0, "medium": 1, "low": 2}
@@ -293,6 +308,42 @@ def build_report(
 
 
 # ------------------------------------------------------------------ helpers
+def _flow_findings(log: EventLog, n: int, *, stages: Sequence[str], ignore: Sequence[str],
+                   tables: dict[str, pd.DataFrame]) -> list[Finding]:
+    """Ping-pong between activities, rework (an activity repeated) and moves back to an earlier stage."""
+    from ..performance import backward_moves, ping_pong_cases, rework
+
+    out: list[Finding] = []
+    pp = ping_pong_cases(log, ignore=ignore)
+    tables["ping_pong_cases"] = pp
+    if len(pp):
+        pairs = pp.assign(pair=[" ↔ ".join(sorted((str(a), str(b)))) for a, b in zip(pp["a"], pp["b"], strict=True)])
+        top = pairs.groupby("pair")["case"].nunique().sort_values(ascending=False)
+        out.append(by_share("ping_pong", "time", pp["case"], n, "ping_pong_cases", {"pair": ("text", top.index[0])},
+                            {"occurrences": ("num", int(pp["occurrences"].sum())),
+                             "cases": ("num", int(pp["case"].nunique()))}))
+    rw = rework(log)
+    rw = rw[(rw["cases_with_rework"] >= 5) & (rw["share_of_cases"] >= 0.05)]
+    if len(rw):
+        act = str(rw.index[0])
+        per_case = rework(log, level="case")
+        ids = per_case.loc[per_case["activity"] == act, "case"]
+        tables["rework_cases"] = per_case
+        out.append(by_share("rework", "time", ids, n, "rework_cases", {"activity": ("text", act)},
+                            {"extra": ("num", int(rw["extra_executions"].iloc[0])),
+                             "share": ("pct", float(rw["share_of_cases"].iloc[0]))}))
+    if stages:
+        bm = backward_moves(log, [s for s in stages if s in set(log.df["concept:name"].unique().tolist())])
+        tables["backward_moves"] = bm
+        if len(bm):
+            top = bm.groupby(["from_stage", "to_stage"]).size().sort_values(ascending=False).index[0]
+            out.append(by_share("backward", "time", bm["case"], n, "backward_moves",
+                                {"from": ("text", top[0]), "to": ("text", top[1])},
+                                {"moves": ("num", len(bm)), "cases": ("num", int(bm["case"].nunique()))}))
+    return out
+
+
+
 def _sla_applies(sla: str, acts: set[str]) -> bool:
     from ..performance import parse_sla
 
@@ -424,7 +475,7 @@ def _delta(p: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
     return {"delta": ("dur", d * 86400.0)} if d is not None else {}
 
 
-def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] | None) -> None:
+def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] | None, sla_log: EventLog) -> None:
     """The significant drivers (top 3) of every finding with at least 5 cases and a bad-case set."""
     from .drivers import BadCases, bad_cases, drivers
 
@@ -435,13 +486,14 @@ def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] 
             continue
         population = all_cases
         if kind == "late":  # compared with the cases where the SLA clock started
-            population = bad_cases(log, f"late:{f.title_params['sla'][1]}", end_activities=ends).population
+            population = bad_cases(sla_log, f"late:{f.title_params['sla'][1]}", end_activities=ends).population
         d = drivers(log, BadCases(kind, f.type, frozenset(f.case_ids), population))
         f.drivers = d[d["significant"]].head(3)
 
 
 def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables: dict[str, pd.DataFrame], *,
-           slas: Sequence[str], deviating: set[str] | None, ends: Sequence[str] | None, settings: Any) -> None:
+           slas: Sequence[str], deviating: set[str] | None, ends: Sequence[str] | None, settings: Any,
+           sla_log: EventLog | None = None) -> None:
     from .compare import compare_logs, split_period, trend
 
     span = log.time_span
@@ -449,7 +501,7 @@ def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables
         facts["trend"] = None
         return
     freq = "M" if span[1] - span[0] >= pd.Timedelta(days=120) else "W"
-    tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends)
+    tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends, sla_log=sla_log)
     tables["trend"] = tr
     facts["trend"] = tr
     facts["trend_freq"] = freq

@@ -178,11 +178,12 @@ def svg_from_dot(dot: str) -> str:
 
 # ------------------------------------------------------------------ over time
 def trend(log: EventLog, *, freq: str = "M", slas: Sequence[str] = (), deviating: Iterable[str] | None = None,
-          end_activities: Sequence[str] | None = None) -> pd.DataFrame:
+          end_activities: Sequence[str] | None = None, sla_log: EventLog | None = None) -> pd.DataFrame:
     """Per period of case start (``freq`` ``"M"`` month or ``"W"`` week): ``cases``, ``median_cycle_s``,
     ``sla_breach_share`` (first SLA: breaching / measured cases started in the period) and
     ``conformance_rate`` (with ``deviating``). ``attrs["change_points"]`` maps each series to the
-    periods where its level shifts (see :func:`change_points`)."""
+    periods where its level shifts (see :func:`change_points`). ``sla_log``: the log the SLA is
+    measured on (the working-time clock of a calendar, :func:`~processmining.performance.calendar.working_time_log`)."""
     from ..performance import case_durations
     from .drivers import bad_cases
 
@@ -199,7 +200,7 @@ def trend(log: EventLog, *, freq: str = "M", slas: Sequence[str] = (), deviating
     out = pd.DataFrame({"cases": g.size(), "median_cycle_s": g["duration_s"].median()})
     if slas:
         # breaching cases of sla_breaches among the cases where its clock started
-        bc = bad_cases(log, f"late:{slas[0]}", end_activities=end_activities)
+        bc = bad_cases(sla_log or log, f"late:{slas[0]}", end_activities=end_activities)
         sub = frame[frame["case"].isin(bc.population)]
         if len(sub):
             gs = sub.assign(late=sub["case"].isin(bc.bad)).groupby("period")["late"]
@@ -208,20 +209,23 @@ def trend(log: EventLog, *, freq: str = "M", slas: Sequence[str] = (), deviating
         dev = set(map(str, deviating))
         out["conformance_rate"] = 1 - frame.assign(dev=frame["case"].isin(dev)).groupby("period")["dev"].mean()
     out = out.reset_index().rename(columns={"index": "period"})
-    out.attrs["change_points"] = {col: change_points(out[col].to_numpy(dtype=float))
+    few = out["cases"].to_numpy() < 5  # a period with a handful of cases says little about the level
+    out.attrs["change_points"] = {col: change_points(np.where(few, np.nan, out[col].to_numpy(dtype=float)))
                                   for col in out.columns if col not in ("period", "cases")}
     return out
 
 
-def change_points(values: np.ndarray, *, threshold: float = 3.0, min_size: int = 2) -> list[int]:
+def change_points(values: np.ndarray, *, threshold: float = 4.0, min_size: int = 2, max_points: int = 3) -> list[int]:
     """Positions where the mean level of ``values`` shifts (binary segmentation on the two-sample t statistic).
 
     A split at ``i`` (the first position of the new level) is kept when the
     t statistic of the means on either side exceeds ``threshold`` and each side
-    has at least ``min_size`` points; both sides are then searched again.
+    has at least ``min_size`` points; both sides are then searched again. At
+    most ``max_points`` splits are kept (the strongest), so a drifting series
+    does not draw a line at every period.
     """
     x = np.asarray(values, dtype=float)
-    found: list[int] = []
+    found: list[tuple[float, int]] = []
 
     def search(lo: int, hi: int) -> None:
         seg = x[lo:hi]
@@ -241,12 +245,13 @@ def change_points(values: np.ndarray, *, threshold: float = 3.0, min_size: int =
             if t > best_t:
                 best, best_t = i, t
         if best is not None:
-            found.append(best)
+            found.append((best_t, best))
             search(lo, best)
             search(best, hi)
 
     search(0, len(x))
-    return sorted(found)
+    strongest = sorted(found, key=lambda p: -p[0])[:max_points]
+    return sorted(i for _, i in strongest)
 
 
 def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 640, height: int = 200,

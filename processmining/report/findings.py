@@ -19,7 +19,8 @@ import pandas as pd
 #: finding types whose recommendation is necessary whatever the severity (control failures)
 ALWAYS_NECESSARY = frozenset({"rule", "sod", "four_eyes", "role", "people_left"})
 #: how each finding type is tested for drivers (``drivers.bad_cases`` target kinds)
-DRIVER_TARGET = {"sla_breach": "late", "stuck": "stuck", "lost": "lost", "deviation": "deviating"}
+DRIVER_TARGET = {"sla_breach": "late", "stuck": "stuck", "lost": "lost", "deviation": "deviating",
+                 "ping_pong": "ping_pong", "rework": "rework", "backward": "backward"}
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 Param = tuple[str, Any]
