@@ -101,13 +101,13 @@ def test_precision_equals_pm4py_etc(model):
 
 
 def test_not_computed_variants_are_reported_per_case(model, monkeypatch):
-    real = conformance.align_variants
+    real = conformance.check.align_variants
 
     def budget_exhausted_for_swap(net, traces, **kw):
         out = real(net, traces, **kw)
         return [None if tuple(t) == tuple(CASES["swap"]) else r for t, r in zip(traces, out, strict=True)]
 
-    monkeypatch.setattr(conformance, "align_variants", budget_exhausted_for_swap)
+    monkeypatch.setattr(conformance.check, "align_variants", budget_exhausted_for_swap)
     r = conform(_log(), model, processes=1, precision=False)
     nc = r.deviations[r.deviations.kind == "not_computed"]
     assert nc.case_id.tolist() == ["swap"]
@@ -163,6 +163,10 @@ def test_process_pool_gives_the_same_alignments(model, monkeypatch):
     monkeypatch.setattr("processmining.conformance.engine.SERIAL_BUDGET_S", 0.0)
     r = conform(_log(), model, processes=2, precision=False)
     serial = conform(_log(), model, processes=1, precision=False)
+    # the pool really ran: every variant went to it, none in-process
+    n = r.summary["variants"]
+    assert r.summary["alignment_work"] == {"in_process": 0, "pool": n, "workers": 2}
+    assert serial.summary["alignment_work"] == {"in_process": n, "pool": 0, "workers": 0}
     pd.testing.assert_frame_equal(r.deviations, serial.deviations)
 
 

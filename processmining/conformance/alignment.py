@@ -66,11 +66,6 @@ class AlignmentResult:
     cost: int
     visited: int
 
-    @property
-    def deviation_cost(self) -> int:
-        """Number of log and visible model moves (``cost // 10000``)."""
-        return self.cost // MOVE_COST
-
 
 @dataclass
 class CompiledNet:
@@ -93,6 +88,7 @@ class CompiledNet:
     _reach: dict[Marking, frozenset[str]] = field(default_factory=dict, repr=False)
     _closure: dict[Marking, dict[Marking, int]] = field(default_factory=dict, repr=False)
     _sync: dict[tuple[Marking, str], list[tuple[int, Marking, int]]] = field(default_factory=dict, repr=False)
+    _visible: dict[Marking, frozenset[str]] = field(default_factory=dict, repr=False)
     #: exact lower bound of the silent cost from a marking to the final one (state space explored)
     _tau_dist: dict[Marking, int] | None = field(default=None, repr=False)
     #: state-space size once explored (``None`` when it was too large to explore)
@@ -179,14 +175,20 @@ class CompiledNet:
         self._succ[m] = found
         return found
 
-    def explore(self, *, max_markings: int = 200_000) -> bool:
+    @property
+    def explored(self) -> bool:
+        """Whether :meth:`explore` enumerated the whole state space."""
+        return self._tau_dist is not None
+
+    def explore(self, *, max_markings: int = 200_000, deadline: float | None = None) -> bool:
         """Explore the reachable state space once, for a sharper search heuristic.
 
         Afterwards :meth:`reachable_labels` is exact and :meth:`tau_distance`
         is the least silent cost to the final marking (``None``: the final
         marking cannot be reached from there). Returns ``False`` (and keeps the
         structural approximations) when there are more than ``max_markings``
-        markings, e.g. for unbounded nets.
+        markings, e.g. for unbounded nets, or when ``deadline`` (a
+        ``time.perf_counter()`` value) passes first.
         """
         if self._tau_dist is not None:
             return True
@@ -194,6 +196,8 @@ class CompiledNet:
         seen = {self.initial}
         k = 0
         while k < len(order):
+            if deadline is not None and k & 1023 == 0 and time.perf_counter() > deadline:
+                return False
             for _t, m2 in self.successors(order[k]):
                 if m2 not in seen:
                     if len(seen) >= max_markings:
@@ -303,6 +307,46 @@ class CompiledNet:
                     best[(t, x2)] = d
         found = sorted(((t, x2, d) for (t, x2), d in best.items()), key=lambda e: (e[2], e[0]))
         self._sync[key] = found
+        return found
+
+    def visible_after(self, m: Marking) -> frozenset[str]:
+        """What the model offers next in ``m``: labels of visible transitions enabled there or after silent steps.
+
+        Exactly pm4py's ``get_visible_transitions_eventually_enabled_by_marking``,
+        which ETC precision is defined with, including its shortcut: the
+        exploration keeps one marking per transition (the last one it was
+        enabled in), in transition-name order, so in some nets it does not see
+        the whole silent closure. Transitions are indexed in name order (see
+        :meth:`from_pm4py`), so the walk here is pm4py's step for step. Memoised.
+        """
+        found = self._visible.get(m)
+        if found is not None:
+            return found
+        labels = self.labels
+        queue = [t for t, _m2 in self.successors(m)]
+        at: dict[int, Marking] = dict.fromkeys(queue, m)
+        seen: set[tuple[int, Marking]] = set()
+        out: set[str] = set()
+        i = 0
+        while i < len(queue):
+            t = queue[i]
+            x = at[t]
+            i += 1
+            if (t, x) in seen:
+                continue
+            seen.add((t, x))
+            lbl = labels[t]
+            if lbl is not None:
+                out.add(lbl)
+                continue
+            for t1, x2 in self.successors(x):
+                if t1 == t:
+                    for t2, _m3 in self.successors(x2):
+                        queue.append(t2)
+                        at[t2] = x2
+                    break
+        found = frozenset(out)
+        self._visible[m] = found
         return found
 
     def tau_distance(self, m: Marking) -> int | None:
@@ -508,12 +552,6 @@ def _moves(parent, state, trace, net: CompiledNet) -> tuple[Move, ...]:  # noqa:
     return tuple(out)
 
 
-def best_worst_cost(net: CompiledNet, *, timeout_s: float | None = None) -> int | None:
-    """Cost of aligning the empty trace: pm4py's "best worst cost" (the cheapest run of the model)."""
-    result = align(net, (), timeout_s=timeout_s)
-    return None if result is None else result.cost
-
-
 # ------------------------------------------------------------ process-pool workers
 _WORKER_NET: CompiledNet | None = None
 
@@ -524,8 +562,13 @@ def _init_worker(net: CompiledNet) -> None:
 
 
 def _align_batch(
-    batch: Sequence[tuple[int, tuple[str, ...], bool]], timeout_s: float
+    batch: Sequence[tuple[int, tuple[str, ...], bool]], timeout_s: float, deadline: float | None = None,
 ) -> list[tuple[int, AlignmentResult | None]]:
+    """Align a batch in a worker; ``deadline`` is a ``time.perf_counter()`` value (one clock per machine)."""
     if _WORKER_NET is None:
         raise RuntimeError("alignment worker used before its net was set")
-    return [(vid, align(_WORKER_NET, trace, timeout_s=timeout_s, prefix=pref)) for vid, trace, pref in batch]
+    out: list[tuple[int, AlignmentResult | None]] = []
+    for vid, trace, pref in batch:
+        budget = timeout_s if deadline is None else min(timeout_s, deadline - time.perf_counter())
+        out.append((vid, align(_WORKER_NET, trace, timeout_s=budget, prefix=pref) if budget > 0 else None))
+    return out
