@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import AnalysisError
-from ..model import EventLog, Provenance
+if TYPE_CHECKING:  # pandas stays out of `--help`
+    from ..model import EventLog, Provenance
 from . import app
 from .options import (
     DEFAULT_LOG_OPTIONS,
@@ -161,6 +162,8 @@ def apply_filters(
 
 
 def _provenance(log: EventLog, params: dict[str, object]) -> Provenance:
+    from ..model import Provenance
+
     rep = log.report
     inputs = {"log": (rep.source, rep.sha256)} if rep is not None else {}
     return Provenance.build(inputs=inputs, parameters={**params, "history": list(log.history)})

@@ -20,7 +20,7 @@ from .accepted import AcceptedDeviations, AcceptedPattern, read_accepted
 from .alignment import CompiledNet
 from .check import ConformanceResult, conform
 from .precision import align_etc_precision, etc_precision
-from .reference import ReferenceNet, reference_net
+from .reference import ReferenceNet, read_model, reference_net
 
 __all__ = [
     "AcceptedDeviations",
@@ -32,5 +32,6 @@ __all__ = [
     "conform",
     "etc_precision",
     "read_accepted",
+    "read_model",
     "reference_net",
 ]

@@ -54,6 +54,19 @@ class ReferenceNet:
         return self._pm4py
 
 
+def read_model(path: Any, *, process: str | None = None) -> Any:
+    """Read a reference model by its file type: ``.pnml`` as a Petri net, anything else as BPMN 2.0."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() == ".pnml":
+        from ..pnml import read_pnml
+
+        return read_pnml(path)
+    from ..bpmn import read_bpmn
+
+    return read_bpmn(path, process=process) if process else read_bpmn(path)
+
+
 def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: Mapping[str, str] | None = None,
                   explore: bool = True) -> ReferenceNet:
     """Compile ``model`` for alignments and precision.
