@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import AnalysisError
+
 if TYPE_CHECKING:  # pandas stays out of `--help`
     from ..model import EventLog, Provenance
 from . import app

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConformanceError
-from ..model import ACTIVITY, EventLog, ProgressFn, no_progress
+from ..model import ACTIVITY, TIMESTAMP, EventLog, ProgressFn, no_progress
 from .accepted import AcceptedDeviations
 from .alignment import MOVE_COST, CompiledNet, align
 from .deviations import empty_deviations, expand_to_cases, variant_templates
@@ -190,6 +190,8 @@ def conform(
     summary["precision_method"] = _PRECISION_METHODS.get(method or "", "not computed")
     if prec_note:
         summary["precision_note"] = prec_note
+    if log.n_events and log.df[TIMESTAMP].isna().all():
+        summary["time_note"] = "the log has no timestamps: throughput times need them"
     summary["seconds"] = round(time.perf_counter() - started, 3)
     #: variants aligned in-process / in the worker pool, and the pool's size
     summary["alignment_work"] = work
