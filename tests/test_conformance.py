@@ -185,3 +185,17 @@ def test_alignment_engine_costs_like_pm4py():
     assert net.end_labels() is None  # not explored yet
     net.explore()
     assert net.end_labels() == frozenset({"C"})
+
+
+def test_time_budget_covers_all_the_work(model):
+    # a budget already spent: the model still compiles (it is small), but no variant is aligned and
+    # precision is not computed; every case is reported, none silently dropped
+    r = conform(_log(), model, processes=1, time_budget_s=1e-9)
+    s = r.summary
+    assert s["not_computed_cases"] == s["cases"] == len(CASES)
+    assert sorted(r.deviations.case_id) == sorted(CASES)
+    assert set(r.deviations.kind) == {"not_computed"}
+    assert s["precision"] is None
+    assert s["precision_note"] == "the time budget ran out before precision was computed"
+    with pytest.raises(ConformanceError, match="time_budget_s must be positive"):
+        conform(_log(), model, time_budget_s=0)
