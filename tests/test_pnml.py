@@ -106,3 +106,20 @@ def test_a22_fitness_and_deviating_cases_equal_pm4py_alignments(shared_datasets,
     cost_of = {tuple(t): a["cost"] for t, a in zip(cases.values(), diag, strict=True)}
     assert dict(zip(ours.variants.variant, ours.variants.cost, strict=True)) == \
         {" → ".join(t): c for t, c in cost_of.items()}
+
+
+def test_cli_conform_takes_a_pnml_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from processmining.cli import app
+
+    (tmp_path / "net.pnml").write_bytes(NET)
+    (tmp_path / "log.csv").write_text("case,activity,time\n1,A,2024-01-01T10:00:00Z\n1,C,2024-01-01T11:00:00Z\n"
+                                      "2,A,2024-01-01T10:00:00Z\n2,X,2024-01-01T10:30:00Z\n2,C,2024-01-01T11:00:00Z\n")
+    out = tmp_path / "dev.csv"
+    result = CliRunner().invoke(app, ["conform", str(tmp_path / "log.csv"), str(tmp_path / "net.pnml"), "-o", str(out),
+                                      "--case", "case", "--activity", "activity", "--timestamp", "time", "--quiet"])
+    assert result.exit_code == 0, result.output
+    dev = pd.read_csv(out, comment="#")
+    assert sorted(set(dev.case_id.astype(str))) == ["2"]
+    assert set(dev.kind) == {"unexpected"}
