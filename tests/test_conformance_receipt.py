@@ -25,7 +25,9 @@ def test_receipt_fitness_equals_pm4py(shared_datasets):
     real = shared_datasets / "real"
     log = read_log(real / "receipt.xes.gz")
     net, im, fm = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(real / "receipt.bpmn")))
-    whole = conform(log, (net, im, fm), precision=False, variant_timeout_s=120)
+    # pm4py's own net is tau-heavy: its longest variant (25 events) alone takes ~20 s on a quiet machine,
+    # over 100 s under a load of 20 (the same on main); the budget is generous so that load cannot fail the test
+    whole = conform(log, (net, im, fm), precision=False, variant_timeout_s=600)
     s = whole.summary
     assert s["not_computed_cases"] == 0
     # pm4py's percFitTraces == 100: every case fits up to silent moves
@@ -39,6 +41,6 @@ def test_receipt_fitness_equals_pm4py(shared_datasets):
     sample = log.with_frame(df[df["case:concept:name"].astype(str).isin(keep)], step="sample of variants")
     diag = pm4py.conformance_diagnostics_alignments(sample.to_pm4py(), net, im, fm)
     expected = alignment_based.evaluate(diag)["log_fitness"]
-    ours = conform(sample, (net, im, fm), precision=False, variant_timeout_s=120).summary
+    ours = conform(sample, (net, im, fm), precision=False, variant_timeout_s=600).summary
     assert ours["cases"] == len(diag)
     assert ours["fitness"] == pytest.approx(expected, abs=1e-15)
