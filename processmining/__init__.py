@@ -8,8 +8,8 @@ Typical use::
     svg = pm.render_map(pm.simplify(pm.process_map(log), activities=0.8, paths=0.5))
     result = pm.conform(log, pm.read_bpmn("bpmn_models/lead_to_order.bpmn"))
 
-The verbs below are imported on first use, so ``import processmining`` stays
-fast (pm4py, which some of them need, takes seconds to import).
+The verbs and types below are imported on first use, so ``import processmining``
+stays fast (pandas takes half a second to import, pm4py seconds).
 """
 
 from __future__ import annotations
@@ -23,23 +23,22 @@ from .errors import (
     RuleError,
     UnsafeInputError,
 )
-from .model import (
-    ACTIVITY,
-    CASE,
-    ORDER,
-    RESOURCE,
-    START_TIMESTAMP,
-    TIMESTAMP,
-    ColumnMapping,
-    Deviation,
-    EventLog,
-    IngestReport,
-    Provenance,
-    QuarantinedRow,
-)
 
-#: public verb -> module that defines it (loaded lazily by __getattr__)
+#: public name -> module that defines it (loaded lazily by __getattr__; the core types
+#: live in ``model``, which imports pandas, so even they are loaded on first use)
 _LAZY = {
+    "ACTIVITY": "model",
+    "CASE": "model",
+    "ORDER": "model",
+    "RESOURCE": "model",
+    "START_TIMESTAMP": "model",
+    "TIMESTAMP": "model",
+    "ColumnMapping": "model",
+    "Deviation": "model",
+    "EventLog": "model",
+    "IngestReport": "model",
+    "Provenance": "model",
+    "QuarantinedRow": "model",
     "read_log": "ingest",
     "write_log": "ingest",
     "list_presets": "ingest",
@@ -56,6 +55,7 @@ _LAZY = {
     "read_bpmn": "bpmn",
     "render_svg": "bpmn",
     "to_petri_net": "bpmn",
+    "read_pnml": "pnml",
     "conform": "conformance",
     "load_rules": "rules",
     "write_tables": "export",
@@ -75,23 +75,11 @@ def __getattr__(name: str):
 
 
 __all__ = [*sorted(_LAZY),
-    "ACTIVITY",
     "AnalysisError",
-    "CASE",
-    "ORDER",
-    "RESOURCE",
-    "START_TIMESTAMP",
-    "TIMESTAMP",
     "BpmnError",
-    "ColumnMapping",
     "ConformanceError",
-    "Deviation",
-    "EventLog",
     "IngestError",
-    "IngestReport",
     "ProcessMiningError",
-    "Provenance",
-    "QuarantinedRow",
     "RuleError",
     "UnsafeInputError",
 ]

@@ -101,13 +101,13 @@ def test_precision_equals_pm4py_etc(model):
 
 
 def test_not_computed_variants_are_reported_per_case(model, monkeypatch):
-    real = conformance.align_variants
+    real = conformance.check.align_variants
 
     def budget_exhausted_for_swap(net, traces, **kw):
         out = real(net, traces, **kw)
         return [None if tuple(t) == tuple(CASES["swap"]) else r for t, r in zip(traces, out, strict=True)]
 
-    monkeypatch.setattr(conformance, "align_variants", budget_exhausted_for_swap)
+    monkeypatch.setattr(conformance.check, "align_variants", budget_exhausted_for_swap)
     r = conform(_log(), model, processes=1, precision=False)
     nc = r.deviations[r.deviations.kind == "not_computed"]
     assert nc.case_id.tolist() == ["swap"]
@@ -163,6 +163,10 @@ def test_process_pool_gives_the_same_alignments(model, monkeypatch):
     monkeypatch.setattr("processmining.conformance.engine.SERIAL_BUDGET_S", 0.0)
     r = conform(_log(), model, processes=2, precision=False)
     serial = conform(_log(), model, processes=1, precision=False)
+    # the pool really ran: every variant went to it, none in-process
+    n = r.summary["variants"]
+    assert r.summary["alignment_work"] == {"in_process": 0, "pool": n, "workers": 2}
+    assert serial.summary["alignment_work"] == {"in_process": n, "pool": 0, "workers": 0}
     pd.testing.assert_frame_equal(r.deviations, serial.deviations)
 
 
@@ -181,3 +185,17 @@ def test_alignment_engine_costs_like_pm4py():
     assert net.end_labels() is None  # not explored yet
     net.explore()
     assert net.end_labels() == frozenset({"C"})
+
+
+def test_time_budget_covers_all_the_work(model):
+    # a budget already spent: the model still compiles (it is small), but no variant is aligned and
+    # precision is not computed; every case is reported, none silently dropped
+    r = conform(_log(), model, processes=1, time_budget_s=1e-9)
+    s = r.summary
+    assert s["not_computed_cases"] == s["cases"] == len(CASES)
+    assert sorted(r.deviations.case_id) == sorted(CASES)
+    assert set(r.deviations.kind) == {"not_computed"}
+    assert s["precision"] is None
+    assert s["precision_note"] == "the time budget ran out before precision was computed"
+    with pytest.raises(ConformanceError, match="time_budget_s must be positive"):
+        conform(_log(), model, time_budget_s=0)

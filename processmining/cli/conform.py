@@ -25,7 +25,7 @@ from .options import (
 @with_engine(spark_conform)
 def conform(
     log_path: LogArg,
-    model_path: Annotated[Path, typer.Argument(help="Reference model (BPMN 2.0 XML).", show_default=False)],
+    model_path: Annotated[Path, typer.Argument(help="Reference model: BPMN 2.0 XML, or a Petri net (.pnml).", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Deviation list: .csv, .xlsx, .json or .zip.")],
     rules_path: Annotated[Path | None, typer.Option("--rules", help="Audit rules (RULES.yaml).")] = None,
     roles_path: Annotated[Path | None, typer.Option("--roles", help="Resource → role mapping (CSV resource,role).")] = None,
@@ -59,9 +59,9 @@ def conform(
     bpmn_models/lead_to_order.bpmn --preset salesforce-field-history
     --rules bpmn_models/lead_to_order.rules.yaml --roles bpmn_models/lead_to_order.roles.csv -o deviations.xlsx
     """
-    from ..bpmn import read_bpmn, read_label_mapping
+    from ..bpmn import read_label_mapping
     from ..conformance import conform as run_conform
-    from ..conformance import read_accepted
+    from ..conformance import read_accepted, read_model
     from ..errors import ConformanceError
     from ..export import Pseudonymizer, infer_format, write_tables
     from ..model import Provenance
@@ -84,7 +84,7 @@ def conform(
     check_outputs(log_path, model_path, rules_path, roles_path, mapping_path, accepted_path,
                   output=output, summary=summary_path)
     log = log_options.load(log_path, quiet=quiet)
-    model = read_bpmn(model_path)
+    model = read_model(model_path)
     rules = load_rules(rules_path) if rules_path else None
     roles = read_roles(roles_path) if roles_path else None
     label_mapping = read_label_mapping(mapping_path) if mapping_path else None

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import AnalysisError
-from ..model import EventLog, Provenance, log_provenance
+
+if TYPE_CHECKING:  # pandas stays out of `--help`
+    from ..model import EventLog, Provenance
 from . import app
 from .engine import spark_bottlenecks, spark_discover, with_engine
 from .options import (
@@ -163,6 +165,8 @@ def apply_filters(
 
 
 def _provenance(log: EventLog, params: dict[str, object]) -> Provenance:
+    from ..model import log_provenance
+
     return log_provenance(log, params)
 
 

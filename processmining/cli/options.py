@@ -14,11 +14,12 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..model import ColumnMapping, EventLog, ProgressFn
+if TYPE_CHECKING:  # pandas stays out of `--help` and of commands that read no log
+    from ..model import EventLog, ProgressFn
 
 LogArg = Annotated[Path, typer.Argument(help="Event log: CSV, XLSX, JSON, XES (.xes/.xes.gz) or Parquet.", show_default=False)]
 PresetOpt = Annotated[
@@ -83,6 +84,7 @@ class LogOptions:
     def load(self, path: Path, *, quiet: bool = False) -> EventLog:
         """Read LOG with these options, print the ingest summary to stderr, return the log."""
         from ..ingest import read_log
+        from ..model import ColumnMapping
 
         mapping = ColumnMapping(case=self.case, activity=self.activity, timestamp=self.timestamp,
                                 resource=self.resource, end_timestamp=self.end_timestamp)

@@ -28,16 +28,14 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
-#: pm4py's standard alignment costs
-MOVE_COST = 10_000
-TAU_COST = 1
-SYNC_COST = 0
+from .net import MOVE_COST, SYNC_COST, TAU_COST, CompiledNet, Marking
 
-Marking = tuple[int, ...]
+__all__ = ["MOVE_COST", "SYNC_COST", "TAU_COST", "AlignmentResult", "CompiledNet", "Marking", "Move", "align"]
+
 MoveKind = Literal["sync", "log", "model", "tau"]
 
 
@@ -66,273 +64,6 @@ class AlignmentResult:
     cost: int
     visited: int
 
-    @property
-    def deviation_cost(self) -> int:
-        """Number of log and visible model moves (``cost // 10000``)."""
-        return self.cost // MOVE_COST
-
-
-@dataclass
-class CompiledNet:
-    """A Petri net as small integer tables: what :func:`align` searches.
-
-    Build it with :meth:`from_pm4py` (from ``net, im, fm``) or
-    :meth:`from_arcs`. It pickles cheaply, so worker processes get it once.
-    """
-
-    n_places: int
-    names: tuple[str, ...]
-    labels: tuple[str | None, ...]
-    pre: tuple[tuple[tuple[int, int], ...], ...]
-    post: tuple[tuple[tuple[int, int], ...], ...]
-    initial: Marking
-    final: Marking
-    #: for each place: transitions that consume from it (structural successors)
-    consumers: tuple[tuple[int, ...], ...] = ()
-    _succ: dict[Marking, tuple[tuple[int, Marking], ...]] = field(default_factory=dict, repr=False)
-    _reach: dict[Marking, frozenset[str]] = field(default_factory=dict, repr=False)
-    _closure: dict[Marking, dict[Marking, int]] = field(default_factory=dict, repr=False)
-    _sync: dict[tuple[Marking, str], list[tuple[int, Marking, int]]] = field(default_factory=dict, repr=False)
-    #: exact lower bound of the silent cost from a marking to the final one (state space explored)
-    _tau_dist: dict[Marking, int] | None = field(default=None, repr=False)
-    #: state-space size once explored (``None`` when it was too large to explore)
-    n_markings: int | None = None
-
-    def __post_init__(self) -> None:
-        if not self.consumers:
-            cons: list[list[int]] = [[] for _ in range(self.n_places)]
-            for t, arcs in enumerate(self.pre):
-                for p, _w in arcs:
-                    cons[p].append(t)
-            self.consumers = tuple(tuple(c) for c in cons)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_arcs(
-        cls,
-        *,
-        places: int,
-        transitions: Sequence[tuple[str, str | None, Iterable[tuple[int, int]], Iterable[tuple[int, int]]]],
-        initial: Mapping[int, int],
-        final: Mapping[int, int],
-    ) -> CompiledNet:
-        """From ``(name, label or None for tau, pre-arcs, post-arcs)`` with ``(place, weight)`` arcs."""
-        def marking(m: Mapping[int, int]) -> Marking:
-            out = [0] * places
-            for p, n in m.items():
-                out[p] = n
-            return tuple(out)
-
-        return cls(
-            n_places=places,
-            names=tuple(t[0] for t in transitions),
-            labels=tuple(t[1] for t in transitions),
-            pre=tuple(tuple(t[2]) for t in transitions),
-            post=tuple(tuple(t[3]) for t in transitions),
-            initial=marking(initial),
-            final=marking(final),
-        )
-
-    @classmethod
-    def from_pm4py(cls, net: Any, initial_marking: Any, final_marking: Any) -> CompiledNet:
-        """From pm4py's ``PetriNet, Marking, Marking`` (transition order: by name, deterministic)."""
-        places = sorted(net.places, key=lambda p: str(p.name))
-        index = {p: i for i, p in enumerate(places)}
-        transitions = []
-        for t in sorted(net.transitions, key=lambda t: str(t.name)):
-            pre = tuple(sorted((index[a.source], int(a.weight)) for a in t.in_arcs))
-            post = tuple(sorted((index[a.target], int(a.weight)) for a in t.out_arcs))
-            transitions.append((str(t.name), t.label, pre, post))
-        return cls.from_arcs(
-            places=len(places),
-            transitions=transitions,
-            initial={index[p]: int(n) for p, n in initial_marking.items()},
-            final={index[p]: int(n) for p, n in final_marking.items()},
-        )
-
-    @property
-    def visible_labels(self) -> frozenset[str]:
-        return frozenset(lbl for lbl in self.labels if lbl is not None)
-
-    # -- state space, memoised across traces
-    def successors(self, m: Marking) -> tuple[tuple[int, Marking], ...]:
-        """Enabled transitions of ``m`` and the markings they lead to."""
-        found = self._succ.get(m)
-        if found is not None:
-            return found
-        candidates: set[int] = set()
-        for p, n in enumerate(m):
-            if n:
-                candidates.update(self.consumers[p])
-        out = []
-        for t in sorted(candidates):
-            if all(m[p] >= w for p, w in self.pre[t]):
-                new = list(m)
-                for p, w in self.pre[t]:
-                    new[p] -= w
-                for p, w in self.post[t]:
-                    new[p] += w
-                out.append((t, tuple(new)))
-        found = tuple(out)
-        self._succ[m] = found
-        return found
-
-    def explore(self, *, max_markings: int = 200_000) -> bool:
-        """Explore the reachable state space once, for a sharper search heuristic.
-
-        Afterwards :meth:`reachable_labels` is exact and :meth:`tau_distance`
-        is the least silent cost to the final marking (``None``: the final
-        marking cannot be reached from there). Returns ``False`` (and keeps the
-        structural approximations) when there are more than ``max_markings``
-        markings, e.g. for unbounded nets.
-        """
-        if self._tau_dist is not None:
-            return True
-        order = [self.initial]
-        seen = {self.initial}
-        k = 0
-        while k < len(order):
-            for _t, m2 in self.successors(order[k]):
-                if m2 not in seen:
-                    if len(seen) >= max_markings:
-                        return False
-                    seen.add(m2)
-                    order.append(m2)
-            k += 1
-        # labels reachable from each marking: fixpoint over the reverse graph
-        preds: dict[Marking, list[Marking]] = {m: [] for m in order}
-        own: dict[Marking, frozenset[str]] = {}
-        for m in order:
-            succ = self._succ[m]
-            own[m] = frozenset(self.labels[t] for t, _ in succ if self.labels[t] is not None)
-            for _t, m2 in succ:
-                preds[m2].append(m)
-        reach = dict(own)
-        work = list(order)
-        queued = set(order)
-        while work:
-            m = work.pop()
-            queued.discard(m)
-            for p in preds[m]:
-                merged = reach[p] | reach[m]
-                if merged != reach[p]:
-                    reach[p] = merged
-                    if p not in queued:
-                        queued.add(p)
-                        work.append(p)
-        # silent cost to the final marking with visible steps free: backward Dijkstra
-        back: dict[Marking, list[tuple[Marking, int]]] = {m: [] for m in order}
-        for m in order:
-            for t, m2 in self._succ[m]:
-                back[m2].append((m, TAU_COST if self.labels[t] is None else 0))
-        dist: dict[Marking, int] = {}
-        if self.final in back:
-            heap = [(0, 0, self.final)]
-            tie = 0
-            while heap:
-                d, _tie, m = heapq.heappop(heap)
-                if m in dist:
-                    continue
-                dist[m] = d
-                for p, c in back[m]:
-                    if p not in dist:
-                        tie += 1
-                        heapq.heappush(heap, (d + c, tie, p))
-        self._reach = reach
-        self._tau_dist = dist
-        self.n_markings = len(order)
-        return True
-
-    def end_labels(self) -> frozenset[str] | None:
-        """Activities a complete run of the model can end with (None when the state space was not explored).
-
-        A label ends a run when one of its transitions leads to a marking
-        from which silent steps alone reach the final marking.
-        """
-        if self._tau_dist is None:
-            return None
-        back: dict[Marking, list[Marking]] = {}
-        for m, succ in self._succ.items():
-            for t, m2 in succ:
-                if self.labels[t] is None:
-                    back.setdefault(m2, []).append(m)
-        silent_final = {self.final}
-        stack = [self.final]
-        while stack:
-            m = stack.pop()
-            for p in back.get(m, ()):
-                if p not in silent_final:
-                    silent_final.add(p)
-                    stack.append(p)
-        return frozenset(self.labels[t] for m, succ in self._succ.items() for t, m2 in succ  # type: ignore[misc]
-                         if self.labels[t] is not None and m2 in silent_final)
-
-    def silent_closure(self, m: Marking) -> dict[Marking, int]:
-        """Markings reachable from ``m`` by silent steps only, with their least silent cost (memoised)."""
-        found = self._closure.get(m)
-        if found is not None:
-            return found
-        dist: dict[Marking, int] = {}
-        heap = [(0, 0, m)]
-        tie = 0
-        labels = self.labels
-        while heap:
-            d, _tie, x = heapq.heappop(heap)
-            if x in dist:
-                continue
-            dist[x] = d
-            for t, x2 in self.successors(x):
-                if labels[t] is None and x2 not in dist:
-                    tie += 1
-                    heapq.heappush(heap, (d + TAU_COST, tie, x2))
-        self._closure[m] = dist
-        return dist
-
-    def sync_steps(self, m: Marking, label: str) -> list[tuple[int, Marking, int]]:
-        """``(transition, marking after, least silent cost before it)`` for each way to do ``label`` from ``m``."""
-        key = (m, label)
-        found = self._sync.get(key)
-        if found is not None:
-            return found
-        best: dict[tuple[int, Marking], int] = {}
-        for x, d in self.silent_closure(m).items():
-            for t, x2 in self.successors(x):
-                if self.labels[t] == label and d < best.get((t, x2), 1 << 62):
-                    best[(t, x2)] = d
-        found = sorted(((t, x2, d) for (t, x2), d in best.items()), key=lambda e: (e[2], e[0]))
-        self._sync[key] = found
-        return found
-
-    def tau_distance(self, m: Marking) -> int | None:
-        """Least silent cost from ``m`` to the final marking (0 when not explored; None if unreachable)."""
-        if self._tau_dist is None:
-            return 0
-        return self._tau_dist.get(m)
-
-    def reachable_labels(self, m: Marking) -> frozenset[str]:
-        """Labels of transitions structurally reachable from the marked places (an over-approximation)."""
-        found = self._reach.get(m)
-        if found is not None:
-            return found
-        seen_p = {p for p, n in enumerate(m) if n}
-        seen_t: set[int] = set()
-        stack = list(seen_p)
-        while stack:
-            p = stack.pop()
-            for t in self.consumers[p]:
-                if t in seen_t:
-                    continue
-                seen_t.add(t)
-                for q, _w in self.post[t]:
-                    if q not in seen_p:
-                        seen_p.add(q)
-                        stack.append(q)
-        found = frozenset(self.labels[t] for t in seen_t if self.labels[t] is not None)
-        self._reach[m] = found
-        return found
-
 
 def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = None,
           max_states: int = 5_000_000, prefix: bool = False) -> AlignmentResult | None:
@@ -360,26 +91,45 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
         d = dict(suffix[i + 1])
         d[trace[i]] = d.get(trace[i], 0) + 1
         suffix[i] = d
-    h_memo: dict[tuple[frozenset[str], int], int] = {}
+    h_memo: dict[tuple[Marking, int], int] = {}
+    log_part: dict[tuple[frozenset[str], int], int] = {}
+    model_part: dict[tuple[frozenset[str], int], int] = {}
     tau_dist = net._tau_dist
+    must = net._must
     unreachable = 1 << 60
 
     def heuristic(m: Marking, i: int) -> int:
-        reach = net.reachable_labels(m)
-        key = (reach, i)
+        # events whose label the model can no longer do are log moves; labels every run to the end
+        # fires that the rest of the trace lacks are model moves (not for running cases: their end is open)
+        if m is None:
+            return 0
+        key = (m, i)
         h = h_memo.get(key)
-        if h is None:
-            h = MOVE_COST * sum(c for lbl, c in suffix[i].items() if lbl not in reach)
-            h_memo[key] = h
-        if tau_dist is not None:
-            d = tau_dist.get(m)
-            if d is None:
-                return unreachable
-            return h if prefix else h + d
+        if h is not None:
+            return h
+        if tau_dist is not None and m not in tau_dist:
+            h = unreachable
+        else:
+            reach = net.reachable_labels(m)
+            h = log_part.get((reach, i))
+            if h is None:
+                h = log_part[(reach, i)] = MOVE_COST * sum(c for lbl, c in suffix[i].items() if lbl not in reach)
+            if not prefix:
+                needed = must.get(m)
+                if needed:
+                    h2 = model_part.get((needed, i))
+                    if h2 is None:
+                        rest = suffix[i]
+                        h2 = model_part[(needed, i)] = MOVE_COST * sum(1 for lbl in needed if lbl not in rest)
+                    h += h2
+                if tau_dist is not None:
+                    h += tau_dist[m]
+        h_memo[key] = h
         return h
 
-    labels = net.labels
     final = net.final
+    labels = net.labels
+    end = (None, n)  # the goal: all events consumed and (unless prefix) the final marking reached
     start = (net.initial, 0)
     best: dict[tuple[Any, int], int] = {start: 0}
     parent: dict[tuple[Any, int], tuple[tuple[Any, int], int, int]] = {}
@@ -388,7 +138,7 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
     counter = 0
     visited = 0
 
-    def push(state: tuple[Any, int], new: tuple[Any, int], g2: int, kind: int, t: int, h: int) -> None:
+    def push(state: tuple[Any, int], new: tuple[Any, int], g2: int, kind: int, t: int) -> None:
         nonlocal counter
         old = best.get(new)
         if old is not None and g2 >= old:
@@ -398,8 +148,12 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
         best[new] = g2
         parent[new] = (state, kind, t)
         counter += 1
-        heapq.heappush(heap, (g2 + h, -new[1], counter, new[0], new[1]))
+        heapq.heappush(heap, (g2 + heuristic(new[0], new[1]), -new[1], counter, new[0], new[1]))
 
+    # Silent steps are folded into the visible ones (CompiledNet.visible_steps): a state is a marking
+    # right after a visible step or a log move, never one in the middle of a run of silent steps, so the
+    # interleavings of concurrent silent steps are never enumerated. Log moves commute with silent
+    # steps, so every optimal alignment has an equally cheap folded form.
     while heap:
         f, _neg_i, _c, m, i = heapq.heappop(heap)
         state = (m, i)
@@ -407,7 +161,7 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
             continue
         g = best[state]
         closed.add(state)
-        if i == n and (m == final or (prefix and (tau_dist is None or m in tau_dist))):
+        if m is None:
             return AlignmentResult(moves=_moves(parent, state, trace, net), cost=g, visited=visited)
         visited += 1
         if visited & 255 == 0:
@@ -415,18 +169,21 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
                 return None
             if visited > max_states:
                 return None
+        if i == n:
+            if prefix:
+                if tau_dist is None or m in tau_dist:
+                    push(state, end, g, 3, -1)
+            else:
+                fc = net.silent_closure(m).get(final)
+                if fc is not None:
+                    push(state, end, g + fc, 3, -1)
         ev = trace[i] if i < n else None
         if i < n:
-            push(state, (m, i + 1), g + MOVE_COST, 0, -1, heuristic(m, i + 1))
-        for t, m2 in net.successors(m):
-            lbl = labels[t]
-            h2 = heuristic(m2, i)
-            if lbl is None:
-                push(state, (m2, i), g + TAU_COST, 3, t, h2)
-            else:
-                if lbl == ev:
-                    push(state, (m2, i + 1), g + SYNC_COST, 1, t, heuristic(m2, i + 1))
-                push(state, (m2, i), g + MOVE_COST, 2, t, h2)
+            push(state, (m, i + 1), g + MOVE_COST, 0, -1)
+        for t, m2, d in net.visible_steps(m):
+            if labels[t] == ev:
+                push(state, (m2, i + 1), g + d + SYNC_COST, 1, t)
+            push(state, (m2, i), g + d + MOVE_COST, 2, t)
     return None
 
 
@@ -508,12 +265,6 @@ def _moves(parent, state, trace, net: CompiledNet) -> tuple[Move, ...]:  # noqa:
     return tuple(out)
 
 
-def best_worst_cost(net: CompiledNet, *, timeout_s: float | None = None) -> int | None:
-    """Cost of aligning the empty trace: pm4py's "best worst cost" (the cheapest run of the model)."""
-    result = align(net, (), timeout_s=timeout_s)
-    return None if result is None else result.cost
-
-
 # ------------------------------------------------------------ process-pool workers
 _WORKER_NET: CompiledNet | None = None
 
@@ -524,8 +275,13 @@ def _init_worker(net: CompiledNet) -> None:
 
 
 def _align_batch(
-    batch: Sequence[tuple[int, tuple[str, ...], bool]], timeout_s: float
+    batch: Sequence[tuple[int, tuple[str, ...], bool]], timeout_s: float, deadline: float | None = None,
 ) -> list[tuple[int, AlignmentResult | None]]:
+    """Align a batch in a worker; ``deadline`` is a ``time.perf_counter()`` value (one clock per machine)."""
     if _WORKER_NET is None:
         raise RuntimeError("alignment worker used before its net was set")
-    return [(vid, align(_WORKER_NET, trace, timeout_s=timeout_s, prefix=pref)) for vid, trace, pref in batch]
+    out: list[tuple[int, AlignmentResult | None]] = []
+    for vid, trace, pref in batch:
+        budget = timeout_s if deadline is None else min(timeout_s, deadline - time.perf_counter())
+        out.append((vid, align(_WORKER_NET, trace, timeout_s=budget, prefix=pref) if budget > 0 else None))
+    return out

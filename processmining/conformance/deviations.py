@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model import DEVIATION_COLUMNS, ORDER, RESOURCE, TIMESTAMP, EventLog
+from ..model import DEVIATION_COLUMNS, ORDER, RESOURCE, TIMESTAMP, EventLog, empty_deviations
 from .alignment import AlignmentResult, Move
 from .variants import Variants
 
@@ -166,9 +166,3 @@ def expand_to_cases(
     return out.reset_index(drop=True)[list(DEVIATION_COLUMNS)]
 
 
-def empty_deviations() -> pd.DataFrame:
-    """An empty deviation table with the right columns and dtypes."""
-    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in DEVIATION_COLUMNS})
-    frame["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
-    frame["accepted"] = pd.Series(dtype=bool)
-    return frame

@@ -22,6 +22,8 @@ def align_variants(
     variant_timeout_s: float = 10.0,
     processes: int | None = None,
     prefix: Sequence[bool] | None = None,
+    deadline: float | None = None,
+    stats: dict[str, int] | None = None,
     progress: ProgressFn = no_progress,
 ) -> list[AlignmentResult | None]:
     """One optimal alignment per trace (``None``: over the time budget, reported as not computed).
@@ -31,7 +33,10 @@ def align_variants(
     than one, the rest goes to a spawn-safe :class:`ProcessPoolExecutor`
     (each worker receives the compiled net once). ``processes=1`` never
     starts a pool. ``prefix[v]`` aligns trace ``v`` as a running case (it may
-    stop anywhere the model can still finish).
+    stop anywhere the model can still finish). ``deadline`` (a
+    ``time.perf_counter()`` value) ends all of the work: variants not
+    aligned by then are ``None``. ``stats``, when given, receives how many
+    variants ran in-process and in the pool, and the pool's size.
     """
     n = len(traces)
     results: list[AlignmentResult | None] = [None] * n
@@ -43,12 +48,18 @@ def align_variants(
     done = 0
     progress(0, n, "aligning variants")
     k = 0
+    if stats is not None:
+        stats.update(in_process=0, pool=0, workers=0)
     while k < n and (workers <= 1 or time.perf_counter() - started < SERIAL_BUDGET_S):
+        if deadline is not None and time.perf_counter() >= deadline:
+            return results
         v = order[k]
-        results[v] = align(net, traces[v], timeout_s=variant_timeout_s, prefix=pref[v])
+        results[v] = align(net, traces[v], timeout_s=_budget(variant_timeout_s, deadline), prefix=pref[v])
         k += 1
         done += 1
         progress(done, n, "aligning variants")
+    if stats is not None:
+        stats["in_process"] = k
     rest = order[k:]
     if not rest:
         return results
@@ -56,14 +67,28 @@ def align_variants(
     size = max(1, min(64, len(rest) // (workers * 8) or 1))
     batches = [[(v, traces[v], pref[v]) for v in rest[i : i + size]] for i in range(0, len(rest), size)]
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=ctx,
+    n_workers = min(workers, len(batches))
+    if stats is not None:
+        stats.update(pool=len(rest), workers=n_workers)
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
                              initializer=_init_worker, initargs=(net,)) as pool:
-        pending = {pool.submit(_align_batch, batch, variant_timeout_s) for batch in batches}
+        pending = {pool.submit(_align_batch, batch, variant_timeout_s, deadline) for batch in batches}
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            left = None if deadline is None else max(0.0, deadline - time.perf_counter()) + 1.0
+            finished, pending = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
+            if not finished:  # the budget is over: what is still queued stays not computed
+                for fut in pending:
+                    fut.cancel()
+                break
             for fut in finished:
                 for v, res in fut.result():
                     results[v] = res
                     done += 1
             progress(done, n, "aligning variants")
     return results
+
+
+def _budget(variant_timeout_s: float, deadline: float | None) -> float:
+    if deadline is None:
+        return variant_timeout_s
+    return max(0.001, min(variant_timeout_s, deadline - time.perf_counter()))

@@ -1,63 +1,172 @@
-"""pm4py's ETC precision (token-based), from prefix counts over variants instead of a pass over every case."""
+"""ETC precision on the compiled net, over the prefix tree of the variants.
+
+pm4py counts every prefix of every case and replays each distinct prefix on
+its own. Here the variants form one prefix tree: each node (a distinct
+prefix) is computed once from its parent -- one step of the net's memoised
+state space -- and weighted by the number of cases that continue after it.
+No pm4py, no per-case work.
+
+Two flavours, as pm4py has them:
+
+* :func:`etc_precision` -- ``pm4py.precision_token_based_replay``: after a
+  prefix the model is in the one marking token replay reaches (each event
+  fires its transition after the fewest silent steps that enable it); a
+  prefix the model cannot replay is left out.
+* :func:`align_etc_precision` -- ``pm4py.precision_alignments``: after a
+  prefix the model is in every marking that an optimal prefix alignment made
+  of synchronous and silent moves only can stop in; a prefix with no such
+  alignment (an event the model cannot do there) is left out.
+
+In both, the activities "activated" after a prefix are the visible
+transitions enabled from those markings through silent steps, the
+"escaping" ones those activated that no case does next, and precision is
+``1 - Σ escaping / Σ activated`` over all prefixes weighted by cases (the
+empty prefix included, with the log's start activities).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    from . import ReferenceNet
-    from .variants import Variants
+import numpy as np
+
+from ..model import ProgressFn, no_progress
+from .alignment import CompiledNet, Marking
 
 
-def etc_precision(ref: ReferenceNet, variants: Variants) -> float | None:
-    """ETC precision exactly as ``pm4py.precision_token_based_replay`` computes it.
+@dataclass(frozen=True)
+class PrefixTree:
+    """The variants' prefixes, each once: node 0 is the empty prefix; parents come before children.
 
-    pm4py counts every prefix of every case; here each variant's prefixes are
-    counted once and weighted by its number of cases, then pm4py's own token
-    replay finds the enabled activities after each distinct prefix.
-    Returns ``None`` for an empty log.
+    ``parent[k]`` and ``label[k]`` say how node ``k`` extends its parent;
+    ``children[k]`` maps the next activity to the child node; ``cont[k]`` is the
+    number of cases whose trace continues after the prefix ``k``.
     """
-    if variants.n_variants == 0:
-        return None
-    from pm4py.algo.conformance.tokenreplay import algorithm as executor
-    from pm4py.algo.conformance.tokenreplay.variants import token_replay
-    from pm4py.algo.evaluation.precision import utils as precision_utils
-    from pm4py.objects.petri_net.utils.align_utils import (
-        get_visible_transitions_eventually_enabled_by_marking,
-    )
-    from pm4py.util import constants
 
-    net, im, fm = ref.pm4py_net
-    sep = constants.DEFAULT_VARIANT_SEP
-    prefixes: dict[str, set[str]] = {}
-    prefix_count: Counter[str] = Counter()
-    for trace, count in zip(variants.traces, variants.counts.tolist(), strict=True):
-        for i in range(1, len(trace)):
-            key = sep.join(trace[:i])
-            prefixes.setdefault(key, set()).add(trace[i])
-            prefix_count[key] += count
-    keys = list(prefixes)
-    fake_log = precision_utils.form_fake_log(keys, activity_key="concept:name")
-    params = {
-        token_replay.Parameters.SHOW_PROGRESS_BAR: False,
-        token_replay.Parameters.CONSIDER_REMAINING_IN_FITNESS: False,
-        token_replay.Parameters.TRY_TO_REACH_FINAL_MARKING_THROUGH_HIDDEN: False,
-        token_replay.Parameters.STOP_IMMEDIATELY_UNFIT: True,
-        token_replay.Parameters.WALK_THROUGH_HIDDEN_TRANS: True,
-        token_replay.Parameters.CLEANING_TOKEN_FLOOD: False,
-        token_replay.Parameters.ACTIVITY_KEY: "concept:name",
-    }
-    replayed = executor.apply(fake_log, net, im, fm, variant=executor.Variants.TOKEN_REPLAY, parameters=params) \
-        if keys else []
-    start_activities = {t[0] for t in variants.traces if t}
-    enabled_initially = {t.label for t in get_visible_transitions_eventually_enabled_by_marking(net, im)}
-    n_traces = int(variants.counts.sum())
-    sum_at = n_traces * len(enabled_initially)
-    sum_ee = n_traces * len(enabled_initially - start_activities)
-    for key, res in zip(keys, replayed, strict=True):
-        if res["trace_is_fit"]:
-            activated = {t.label for t in res["enabled_transitions_in_marking"] if t.label is not None}
-            sum_at += len(activated) * prefix_count[key]
-            sum_ee += len(activated - prefixes[key]) * prefix_count[key]
+    parent: list[int]
+    label: list[str | None]
+    children: list[dict[str, int]]
+    cont: list[int]
+
+    @classmethod
+    def build(cls, traces: Sequence[Sequence[str]], counts: Sequence[int]) -> PrefixTree:
+        parent, label, children, cont = [-1], [None], [{}], [0]
+        for trace, c in zip(traces, counts, strict=True):
+            node = 0
+            for a in trace:
+                cont[node] += c
+                kids = children[node]
+                nxt = kids.get(a)
+                if nxt is None:
+                    nxt = len(parent)
+                    kids[a] = nxt
+                    parent.append(node)
+                    label.append(a)
+                    children.append({})
+                    cont.append(0)
+                node = nxt
+        return cls(parent, label, children, cont)
+
+    def __len__(self) -> int:
+        return len(self.parent)
+
+
+def etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.ndarray, *, deadline: float | None = None,
+                  progress: ProgressFn = no_progress) -> float | None:
+    """pm4py's ``precision_token_based_replay`` on ``net`` for variants ``traces`` with ``counts`` cases each.
+
+    Events whose activity the net does not have are skipped (as pm4py's replay
+    does). Returns ``None`` for an empty log, or when ``deadline`` (a
+    ``time.perf_counter()`` value) passes first.
+    """
+    if len(traces) == 0:
+        return None
+    tree = PrefixTree.build(traces, counts.tolist())
+    known = net.visible_labels
+    state: list[Marking | None] = [net.initial] + [None] * (len(tree) - 1)
+    sum_at, sum_ee = _root_counts(net, traces, counts)
+    step = min(256, max(1, len(tree) // 100))
+    for k in range(1, len(tree)):
+        if k % step == 0:
+            progress(k, len(tree), "precision")
+            if deadline is not None and time.perf_counter() > deadline:
+                return None
+        m = state[tree.parent[k]]
+        if m is None:
+            continue
+        a = tree.label[k]
+        if a in known:
+            steps = net.sync_steps(m, a)  # type: ignore[arg-type]
+            m = steps[0][1] if steps else None
+        state[k] = m
+        if m is None or not tree.cont[k]:
+            continue
+        activated = net.visible_after(m)
+        sum_at += len(activated) * tree.cont[k]
+        sum_ee += len(activated - tree.children[k].keys()) * tree.cont[k]
+    progress(len(tree), len(tree), "precision")
     return 1.0 - sum_ee / sum_at if sum_at > 0 else 1.0
+
+
+def align_etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.ndarray, *, deadline: float | None = None,
+                        progress: ProgressFn = no_progress) -> float | None:
+    """pm4py's ``precision_alignments`` (align-ETC) on ``net``; ``None`` for an empty log.
+
+    Per prefix node the layer ``{marking: least silent cost}`` of the markings
+    right after its last synchronous move is derived from the parent's layer;
+    the markings of least cost are where optimal prefix alignments stop. The
+    tree is walked depth first, so only the layers along one path are held.
+    ``None`` also when ``deadline`` passes first.
+    """
+    if len(traces) == 0:
+        return None
+    tree = PrefixTree.build(traces, counts.tolist())
+    sum_at, sum_ee = _root_counts(net, traces, counts)
+    layers: dict[int, dict[Marking, int]] = {0: {net.initial: 0}}
+    left = [len(c) for c in tree.children]
+    stack = list(reversed(tree.children[0].values()))
+    done = 0
+    step = min(256, max(1, len(tree) // 100))
+    while stack:
+        k = stack.pop()
+        done += 1
+        if done % step == 0:
+            progress(done, len(tree), "precision")
+            if deadline is not None and time.perf_counter() > deadline:
+                return None
+        p = tree.parent[k]
+        before = layers[p]
+        left[p] -= 1
+        if not left[p]:
+            del layers[p]
+        a = tree.label[k]
+        layer: dict[Marking, int] = {}
+        for m, g in before.items():
+            for _t, m2, d in net.sync_steps(m, a):  # type: ignore[arg-type]
+                if g + d < layer.get(m2, 1 << 62):
+                    layer[m2] = g + d
+        if not layer:
+            continue  # no prefix alignment without log moves: the whole subtree is left out
+        if tree.cont[k]:
+            least = min(layer.values())
+            activated: set[str] = set()
+            for m, g in layer.items():
+                if g == least:
+                    activated |= net.visible_after(m)
+            sum_at += len(activated) * tree.cont[k]
+            sum_ee += len(activated - tree.children[k].keys()) * tree.cont[k]
+        if left[k]:
+            layers[k] = layer
+            stack.extend(reversed(tree.children[k].values()))
+    progress(len(tree), len(tree), "precision")
+    return 1.0 - sum_ee / sum_at if sum_at > 0 else 1.0
+
+
+def _root_counts(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.ndarray) -> tuple[int, int]:
+    """The empty prefix, as pm4py counts it: every case, against the log's start activities."""
+    initially = net.visible_after(net.initial)
+    starts = {t[0] for t in traces if len(t)}
+    n = int(counts.sum())
+    return n * len(initially), n * len(initially - starts)

@@ -9,7 +9,7 @@ import numpy as np
 from .deviations import Template, _between_event
 
 if TYPE_CHECKING:
-    from . import ReferenceNet
+    from .reference import ReferenceNet
     from .variants import Variants
 
 

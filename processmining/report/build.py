@@ -357,13 +357,12 @@ def _kpi_param(row: Any, value: Any) -> tuple[str, Any]:
 
 def _arc_cases(log: EventLog, source: str, target: str) -> list[str]:
     """Cases in which ``target`` directly follows ``source``."""
-    from ..performance import case_events
-
-    ev = case_events(log)
-    if len(ev.act) < 2:
+    ev = log.codes
+    act = ev.act_text
+    if len(act) < 2:
         return []
-    hit = (ev.act[:-1] == source) & (ev.act[1:] == target) & (ev.codes[:-1] == ev.codes[1:])
-    return sorted(set(ev.case_ids[ev.codes[:-1][hit]].astype(str).tolist()))
+    hit = (act[:-1] == source) & (act[1:] == target) & (ev.case[:-1] == ev.case[1:])
+    return sorted(set(ev.case_ids[ev.case[:-1][hit]].astype(str).tolist()))
 
 
 def amount_column(log: EventLog) -> str | None:
