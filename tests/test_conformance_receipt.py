@@ -2,13 +2,14 @@
 
 pm4py's expected value is computed here, with the pm4py installed (pyproject allows a range), on the
 cases of a sample of variants: pm4py needs ~1.4 s per receipt variant (about 160 s for the whole log,
-which bench/bench_conformance.py compares). Our side runs on the whole log too, where every case fits.
+which bench/bench_conformance.py compares). Our side also runs on the whole log against our own conversion of the model, where every case fits.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from processmining.bpmn import read_bpmn
 from processmining.conformance import conform
 from processmining.conformance.variants import log_variants
 from processmining.ingest import read_log
@@ -25,9 +26,9 @@ def test_receipt_fitness_equals_pm4py(shared_datasets):
     real = shared_datasets / "real"
     log = read_log(real / "receipt.xes.gz")
     net, im, fm = pm4py.convert_to_petri_net(pm4py.read_bpmn(str(real / "receipt.bpmn")))
-    # pm4py's own net is tau-heavy: its longest variant (25 events) alone took 68-106 s under a load average
-    # of 12-21 (the same on main); the budget is generous so that load cannot fail the test
-    whole = conform(log, (net, im, fm), precision=False, variant_timeout_s=600)
+    # the whole log on our own conversion of the model (pm4py's net is tau-heavy: its longest variant
+    # alone takes over a minute, so it is aligned only on the sample below)
+    whole = conform(log, read_bpmn(real / "receipt.bpmn"), precision=False, variant_timeout_s=120)
     s = whole.summary
     assert s["not_computed_cases"] == 0
     # pm4py's percFitTraces == 100: every case fits up to silent moves

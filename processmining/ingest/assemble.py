@@ -171,11 +171,11 @@ def assemble(
     taken = set(df.columns)
     for c in ok.columns:
         if c not in INTERNAL:
-            name = input_column_name(c, taken)
-            taken.add(name)
-            if name != c:
-                renamed.append(f"{c!r} → {name!r}")
-            attrs[name] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
+            kept = input_column_name(c, taken)  # not ``name``: that is the log's name
+            taken.add(kept)
+            if kept != c:
+                renamed.append(f"{c!r} → {kept!r}")
+            attrs[kept] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
     if attrs:  # one concat, not one insert per column: thousands of columns stay linear
         df = pd.concat([df, pd.DataFrame(attrs, index=df.index)], axis=1)
     if renamed:

@@ -140,8 +140,16 @@ def _fmt(x: float) -> str:
 
 
 def attribute_table(log: EventLog, *, attributes: Sequence[str] | None = None, max_values: int = 50) -> pd.DataFrame:
-    """Long table ``case``, ``attribute``, ``value`` (one row per case and distinct value)."""
+    """Long table ``case``, ``attribute``, ``value`` (one row per case and distinct value).
+
+    Columns that restate the process state (most of their values are activity
+    names, like a CRM's current "Deal Stage") are left out: they would explain
+    lost deals by the lost stage itself.
+    """
+    from ..bpmn.labels import normalise_label
+
     df = log.df
+    stages = {normalise_label(a) for a in log.activities}
     cols = [c for c in df.columns if c not in _SKIP and not c.startswith("@@")
             and not pd.api.types.is_datetime64_any_dtype(df[c])]
     if attributes is not None:
@@ -161,6 +169,8 @@ def attribute_table(log: EventLog, *, attributes: Sequence[str] | None = None, m
         nunique = pair["value"].nunique()
         if nunique < 2 or nunique > max_values or (num is None and nunique > 0.5 * n_cases):
             continue
+        if num is None and sum(normalise_label(v) in stages for v in pair["value"].unique()) > nunique / 2:
+            continue  # the column restates the stage
         pair.insert(1, "attribute", col)
         parts.append(pair)
     if attributes is None or MONTH in attributes:
