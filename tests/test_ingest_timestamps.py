@@ -52,8 +52,9 @@ def test_naive_times_take_the_declared_zone_including_dst():
     # 09:00 in Berlin is 08:00 UTC in winter and 07:00 UTC in summer
     assert utc(["2024-01-15 09:00", "2024-07-15 09:00"], timezone="Europe/Berlin") == [
         "2024-01-15 08:00:00.000", "2024-07-15 07:00:00.000"]
-    # the spring-forward gap (02:30 does not exist) shifts forward instead of failing
-    assert utc(["2024-03-31 02:30"], timezone="Europe/Berlin") == ["2024-03-31 01:00:00.000"]
+    # the spring-forward gap (02:30 does not exist) is read with the offset before the gap (= 03:30 CEST),
+    # so times inside the gap keep their distance instead of all becoming 03:00 (issue 11); it is counted
+    assert utc(["2024-03-31 02:30"], timezone="Europe/Berlin") == ["2024-03-31 01:30:00.000"]
 
 
 def test_offsets_are_not_touched_by_the_declared_zone():
