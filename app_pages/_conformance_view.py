@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -116,12 +117,23 @@ def element_overlays(model: Any, deviations: pd.DataFrame, label_map: dict[str, 
     per = per[per["element"].isin(list(model.nodes))]
     if per.empty:
         return {}
-    cases = per.groupby("element")["case"].nunique()
-    kinds = per.groupby(["element", "kind"])["case"].nunique()
+    # distinct (element, case) and (element, kind, case) pairs as one int64 key each: fast on 100k+ rows
+    e_code, e_names = pd.factorize(per["element"])
+    c_code, c_names = pd.factorize(per["case"])
+    k_code, k_names = pd.factorize(per["kind"])
+    n_c, n_k = max(len(c_names), 1), max(len(k_names), 1)
+    ec = pd.unique(e_code.astype(np.int64) * n_c + c_code)
+    cases = pd.Series(np.bincount(ec // n_c, minlength=len(e_names)), index=e_names)
+    ekc = pd.unique((e_code.astype(np.int64) * n_k + k_code) * n_c + c_code)
+    per_ek = pd.Series(ekc // n_c).value_counts()
+    ek, counts = per_ek.index.to_numpy(), per_ek.to_numpy()
+    kinds: dict[str, dict[str, int]] = {name: {} for name in e_names}
+    for key, v in zip(ek.tolist(), counts.tolist(), strict=True):
+        kinds[e_names[key // n_k]][k_names[key % n_k]] = v
     top = float(cases.max())
     out = {}
     for elem, n in cases.items():
-        text = ", ".join(f"{KIND_LABEL.get(k, k)} in {v:,} cases" for k, v in kinds.loc[elem].items())
+        text = ", ".join(f"{KIND_LABEL.get(k, k)} in {v:,} cases" for k, v in sorted(kinds[elem].items()))
         out[elem] = Overlay(fill=heat(0.15 + 0.85 * n / top), badge=f"{n:,}",
                             label=f"{n / n_cases:.1%} of cases deviate: {text}")
     return out
