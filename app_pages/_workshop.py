@@ -91,7 +91,6 @@ def workshop_controls(cur: LoadedLog, view: FilteredView) -> dict[str, bool]:
                 "[data-testid='stHeader']{display:none}"
                 "[data-testid='stMainBlockContainer']{padding-top:0.6rem;padding-bottom:0;max-width:100%}</style>",
                 unsafe_allow_html=True)
-    page_links()
     pos = st.session_state.get(VIEW_POS, 0)
     bar = st.columns([1.3, 1.5, 2.6, 0.9, 0.9, 1.6], vertical_alignment="center")
     anonymise = bar[0].checkbox("Anonymise", key="keep_map_anon",

@@ -9,7 +9,7 @@ from app_pages import _state as app_state
 from app_pages._filters import sidebar_filters
 from app_pages._guards import require_log
 from app_pages._diagram import diagram, new_event
-from app_pages._workshop import step, workshop_controls
+from app_pages._workshop import page_links, step, workshop_controls
 from processmining import animation, discovery, render
 from processmining.model import CASE, TIMESTAMP
 
@@ -56,7 +56,9 @@ view = sidebar_filters(cur)
 log = view.log
 
 workshop = st.session_state.get("keep_map_workshop", False)
-if not workshop:
+if workshop:
+    page_links()  # the sidebar is hidden in workshop mode: the pages stay one click away
+else:
     st.title("Process map")
     st.caption(f"{log.n_events:,} events · {log.n_cases:,} cases · {view.description}")
 
