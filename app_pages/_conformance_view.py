@@ -16,9 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
+from app_pages._diagram import diagram
 from app_pages._downloads import table_downloads
 from app_pages._state import LoadedLog
-from app_pages._diagram import diagram
 from processmining.errors import ProcessMiningError
 
 KIND_LABEL = {"missing": "skipped", "unexpected": "unexpected", "out_of_order": "out of order",

@@ -13,9 +13,9 @@ from app_pages._filters import sidebar_filters
 from app_pages._guards import require_log
 from app_pages._tables import readable
 from processmining import discovery, performance
-from processmining.performance import bottlenecks, handover
 from processmining.ingest.presets import analysis_defaults
 from processmining.model import RESOURCE
+from processmining.performance import bottlenecks, handover
 from processmining.render import handover_dot
 
 

@@ -52,7 +52,7 @@ attrs = selection.case_attributes(log, case_id)
 left, right = st.columns([3, 1])
 with left:
     pts = pd.DataFrame({"activity": events["concept:name"], "time": events["time:timestamp"],
-                        "resource": events["org:resource"] if "org:resource" in events else ""})
+                        "resource": events.get("org:resource", "")})
     y = alt.Y("activity:N", title=None, sort=None)
     st.altair_chart(
         alt.Chart(pts).mark_line(color="#9aa5b1").encode(x=alt.X("time:T", title=None), y=y)

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
+from app_pages._diagram import diagram, new_event
 from app_pages._filters import sidebar_filters
 from app_pages._guards import require_log
-from app_pages._diagram import diagram, new_event
 from app_pages._workshop import page_links, step, workshop_controls
 from processmining import animation, discovery, render
 from processmining.model import CASE, TIMESTAMP

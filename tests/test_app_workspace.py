@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from app_pages import _workspace as ws
 from test_app import app_with, small_log, svgs, texts, viewers
+
+from app_pages import _workspace as ws
 from processmining import animation
 from processmining.model import CASE, EventLog
 
