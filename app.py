@@ -20,6 +20,8 @@ pages = [
     st.Page("app_pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_bottom:"),
     st.Page("app_pages/cases.py", title="Cases", icon=":material/timeline:"),
     st.Page("app_pages/conformance.py", title="Conformance", icon=":material/rule:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/report.py", title="Report", icon=":material/description:"),
 ]
 page = st.navigation(pages)
 

@@ -72,3 +72,7 @@ class ConformanceError(ProcessMiningError):
 class AnalysisError(ProcessMiningError, ValueError):
     """An analysis parameter cannot be used on this log: an unknown activity or column,
     a malformed duration or SLA target, an empty selection."""
+
+
+class OutputError(ProcessMiningError):
+    """An output cannot be written where asked: it is one of the inputs, its folder is missing, a symlink loop."""

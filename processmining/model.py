@@ -35,6 +35,26 @@ SOURCE_ROW = "@@source_row"
 LIFECYCLE = "lifecycle:transition"
 
 REQUIRED_COLUMNS = (CASE, ACTIVITY, TIMESTAMP, ORDER)
+#: names an input column never takes in an EventLog: they hold the mapped columns and the event order
+RESERVED_COLUMNS = frozenset({CASE, ACTIVITY, TIMESTAMP, RESOURCE, START_TIMESTAMP, ORDER, SOURCE_ROW})
+
+
+def input_column_name(name: str, taken: set[str] | frozenset[str] | Mapping[str, Any]) -> str:
+    """The name an input column keeps in the log: unchanged, or ``"<name> (input)"`` when it would take the
+    place of a canonical / internal column (the user's mapping always wins), numbered if that is taken too.
+
+    An input name starting with ``@@`` (the mark of internal columns) loses that mark.
+
+    >>> input_column_name("concept:name", {"concept:name"}), input_column_name("@@index", ()), input_column_name("Status", ())
+    ('concept:name (input)', 'index (input)', 'Status')
+    """
+    if name not in RESERVED_COLUMNS and name not in taken and not name.startswith("@@"):
+        return name
+    base = name.lstrip("@") or "column"  # "@@..." marks internal columns, which exports leave out
+    candidate, k = f"{base} (input)", 2
+    while candidate in taken or candidate in RESERVED_COLUMNS:
+        candidate, k = f"{base} (input {k})", k + 1
+    return candidate
 
 #: ``progress(done, total, label)``: long operations call it; the CLI and the app draw it.
 ProgressFn = Callable[[int, int, str], None]
@@ -58,6 +78,11 @@ def text_codes(s: pd.Series, *, sort: bool = False) -> np.ndarray:
         rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
         codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
     return codes
+
+
+#: the one line every report shows for a log without event times
+NO_TIMESTAMPS_NOTE = ("  no timestamps: events are ordered as in the file; time-based analyses "
+                      "(durations, waiting times, SLA) are unavailable")
 
 
 # ------------------------------------------------------------ ingest report
@@ -120,6 +145,9 @@ class IngestReport:
     #: rows deliberately not used, by reason (e.g. "Field is 'Amount', not a stage field": 812)
     filtered: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: False when the source has no event times at all (no ``time:timestamp``, or a timestamp column
+    #: that is entirely empty): events keep NaT timestamps and their file order (``@@index``) is the order
+    has_timestamps: bool = True
 
     def check_balance(self) -> None:
         accounted = self.events + len(self.quarantined) + self.collapsed_duplicates + sum(self.filtered.values())
@@ -129,6 +157,35 @@ class IngestReport:
                 f"events={self.events} + quarantined={len(self.quarantined)} + "
                 f"collapsed={self.collapsed_duplicates} + filtered={sum(self.filtered.values())} = {accounted}"
             )
+
+    def require_events(self) -> None:
+        """Raise :class:`~processmining.errors.IngestError` when the load ended with zero events.
+
+        An empty result is never a success: the message names the file and
+        says where the rows went (quarantined, filtered, or none at all).
+        """
+        if self.events:
+            return
+        from .errors import IngestError
+
+        if not self.rows_read:
+            why = "it holds no event rows"
+        else:
+            parts = []
+            if self.quarantined:
+                reasons: dict[str, int] = {}
+                for q in self.quarantined:
+                    key = q.reason.split(":")[0]
+                    reasons[key] = reasons.get(key, 0) + 1
+                top = sorted(reasons.items(), key=lambda kv: -kv[1])[:3]
+                parts.append(f"{len(self.quarantined):,} quarantined (" + ", ".join(f"{n:,} × {r}" for r, n in top)
+                             + (", ..." if len(reasons) > 3 else "") + ")")
+            if self.collapsed_duplicates:
+                parts.append(f"{self.collapsed_duplicates:,} collapsed as repeated stages")
+            for reason, n in self.filtered.items():
+                parts.append(f"{n:,} not used ({reason})")
+            why = f"all {self.rows_read:,} rows were left out: " + "; ".join(parts)
+        raise IngestError(f"no events could be loaded: {why}", source=self.source)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +203,7 @@ class IngestReport:
             "duplicate_events": self.duplicate_events,
             "filtered": dict(self.filtered),
             "warnings": list(self.warnings),
+            "has_timestamps": self.has_timestamps,
         }
 
     def to_json(self) -> str:
@@ -159,7 +217,10 @@ class IngestReport:
         ]
         if self.mapping:
             lines.append("  mapping: " + ", ".join(f"{k}={v!r}" for k, v in self.mapping.items()))
-        lines.append(f"  time zone for timestamps without an offset: {self.timezone}")
+        if self.has_timestamps:
+            lines.append(f"  time zone for timestamps without an offset: {self.timezone}")
+        else:
+            lines.append(NO_TIMESTAMPS_NOTE)
         if self.quarantined:
             lines.append(f"  quarantined: {len(self.quarantined):,} rows (see --report for each row and reason)")
             reasons: dict[str, int] = {}
@@ -210,16 +271,22 @@ class EventLog:
         history: Iterable[str] = (),
     ) -> EventLog:
         df = frame.copy()
-        missing = [c for c in (CASE, ACTIVITY, TIMESTAMP) if c not in df.columns]
+        missing = [c for c in (CASE, ACTIVITY) if c not in df.columns]
         if missing:
             raise ValueError(f"EventLog needs columns {missing}; got {list(df.columns)}")
         if ORDER not in df.columns:
             df[ORDER] = range(len(df))
+        if TIMESTAMP not in df.columns:  # an order-only log: file order is the event order
+            df[TIMESTAMP] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
         if not isinstance(df[TIMESTAMP].dtype, pd.DatetimeTZDtype):
-            raise ValueError(f"{TIMESTAMP} must be timezone-aware, got {df[TIMESTAMP].dtype}")
+            if df[TIMESTAMP].isna().all():
+                df[TIMESTAMP] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+            else:
+                raise ValueError(f"{TIMESTAMP} must be timezone-aware, got {df[TIMESTAMP].dtype}")
         df[TIMESTAMP] = df[TIMESTAMP].dt.tz_convert("UTC")
-        if df[TIMESTAMP].isna().any():
-            raise ValueError(f"{TIMESTAMP} has {int(df[TIMESTAMP].isna().sum())} empty values")
+        n_nat = int(df[TIMESTAMP].isna().sum())
+        if n_nat and n_nat != len(df):
+            raise ValueError(f"{TIMESTAMP} has {n_nat} empty values (either every event has a time or none has)")
         if START_TIMESTAMP in df.columns:
             df[START_TIMESTAMP] = df[START_TIMESTAMP].dt.tz_convert("UTC")
         for col in (CASE, ACTIVITY):
@@ -232,7 +299,8 @@ class EventLog:
         # Sort by (case text, time, input order) on integer keys: sorting text columns
         # directly costs seconds at a million rows.
         case_codes = text_codes(df[CASE], sort=True)
-        ts = df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("i8")
+        # the column's own unit (ns or us): converting us to ns would wrap dates outside 1677-2262
+        ts = np.asarray(df[TIMESTAMP].dt.tz_localize(None).to_numpy()).view("i8")
         perm = np.lexsort((df[ORDER].to_numpy(), ts, case_codes))
         if len(perm) and not np.all(perm[1:] > perm[:-1]):
             df = df.take(perm)
@@ -253,12 +321,21 @@ class EventLog:
         return sorted(self.df[ACTIVITY].unique().tolist())
 
     @property
+    def has_timestamps(self) -> bool:
+        """False for an order-only log (every ``time:timestamp`` is NaT): ``@@index`` is then the event order.
+
+        Analyses that need times test this and say plainly that the log has no times.
+        """
+        col = self.df[TIMESTAMP]
+        return len(col) == 0 or bool(col.notna().any())
+
+    @property
     def has_start_times(self) -> bool:
         return START_TIMESTAMP in self.df.columns and self.df[START_TIMESTAMP].notna().any()
 
     @property
     def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        if self.df.empty:
+        if self.df.empty or not self.has_timestamps:
             return None
         return self.df[TIMESTAMP].min(), self.df[TIMESTAMP].max()
 

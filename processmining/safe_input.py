@@ -15,18 +15,23 @@ below hold everywhere:
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import os
 import re
+import stat
+import tempfile
 import zlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
-from .errors import IngestError, UnsafeInputError
+from .errors import IngestError, OutputError, UnsafeInputError
 
 #: Largest decompressed or plain input we accept (bytes). Overridable per call.
 MAX_INPUT_BYTES = 2 * 1024**3
@@ -77,18 +82,7 @@ def read_bytes(
         raw = bytes(source)
     else:
         refuse_url(source)
-        path = Path(source)
-        if not path.exists():
-            raise IngestError("file not found", source=str(source))
-        if path.is_dir():
-            raise IngestError("is a folder, expected a file", source=str(source))
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise UnsafeInputError(
-                f"file is {size / 1024**2:.0f} MB, over the {max_bytes / 1024**2:.0f} MB limit",
-                source=label,
-            )
-        raw = path.read_bytes()
+        raw = _read_file_bounded(Path(source), label, max_bytes)
     digest = hashlib.sha256(raw).hexdigest()
     if raw[:2] == b"\x1f\x8b":
         return InputBytes(label, _gunzip_bounded(raw, label, max_bytes), digest, compressed=True)
@@ -98,6 +92,156 @@ def read_bytes(
             source=label,
         )
     return InputBytes(label, raw, digest)
+
+
+def _read_file_bounded(path: Path, label: str, max_bytes: int) -> bytes:
+    """The bytes of a local file, reading at most ``max_bytes + 1`` whatever size the file reports.
+
+    Pipes and FIFOs (``/dev/stdin``) are read with the same cap and opened
+    without blocking; character and block devices (``/dev/zero``) are refused.
+    Every file read is remembered (see :func:`tracking_inputs`) so no output
+    can overwrite it.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise IngestError("file not found", source=str(path)) from None
+    except OSError as exc:
+        raise IngestError(f"cannot read the file: {exc.strerror or exc}", source=str(path)) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise IngestError("is a folder, expected a file", source=str(path))
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) or stat.S_ISSOCK(info.st_mode):
+        raise UnsafeInputError("is a device or socket, not a file; save the data to a file and pass that",
+                               source=str(path))
+    if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+        raise UnsafeInputError(
+            f"file is {info.st_size / 1024**2:.0f} MB, over the {max_bytes / 1024**2:.0f} MB limit", source=label)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise IngestError(f"cannot read the file: {exc.strerror or exc}", source=str(path)) from None
+    os.set_blocking(fd, True)
+    chunks: list[bytes] = []
+    total = 0
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        _remember_input(os.fstat(fh.fileno()))
+        while True:
+            chunk = fh.read(min(1 << 24, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise UnsafeInputError(f"input is over the {max_bytes / 1024**2:.0f} MB limit "
+                                       "(stopped reading there)", source=label)
+    return b"".join(chunks)
+
+
+# --------------------------------------------------------------------- outputs
+#: identities (device, inode) of the files read in the current command / app run, when tracked
+_INPUTS: ContextVar[set[tuple[int, int]] | None] = ContextVar("processmining_inputs", default=None)
+
+
+@contextlib.contextmanager
+def tracking_inputs() -> Iterator[set[tuple[int, int]]]:
+    """Within this block every file read through :func:`read_bytes` is an input no output may overwrite.
+
+    The CLI wraps each command in it, so ``convert X -o X`` (or ``--report X``)
+    is refused however the command names its outputs.
+    """
+    token = _INPUTS.set(set())
+    try:
+        yield _INPUTS.get()  # type: ignore[misc]
+    finally:
+        _INPUTS.reset(token)
+
+
+def _remember_input(info: os.stat_result) -> None:
+    seen = _INPUTS.get()
+    if seen is not None and stat.S_ISREG(info.st_mode):
+        seen.add((info.st_dev, info.st_ino))
+
+
+def check_output_path(dest: str | os.PathLike, *, inputs: Iterable[str | os.PathLike | None] = ()) -> Path:
+    """``dest`` as a :class:`Path` if an output may be written there, else :class:`OutputError` (one line).
+
+    Refused: a URL, a folder, a path inside a missing folder, a symbolic-link
+    loop, and any file that is one of ``inputs`` or was read in the current
+    :func:`tracking_inputs` block (same file, also through links).
+    """
+    text = os.fspath(dest)
+    if _URL.match(text):
+        raise OutputError("outputs are written to local files only, not URLs", source=text)
+    path = Path(text)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+        if os.path.islink(path):
+            raise OutputError("is a symbolic link to a missing file; refusing to write through it",
+                              source=text) from None
+    except OSError as exc:  # ELOOP, EACCES, ENOTDIR ...
+        why = "symbolic link loop" if exc.errno == 40 else (exc.strerror or str(exc))
+        raise OutputError(f"cannot write here: {why}", source=text) from None
+    if info is None:
+        parent = path.parent
+        if not parent.is_dir():
+            raise OutputError(f"the folder {str(parent)!r} does not exist; create it first", source=text)
+        return path
+    if stat.S_ISDIR(info.st_mode):
+        raise OutputError("is a folder; give a file name for the output", source=text)
+    ident = (info.st_dev, info.st_ino)
+    given = set()
+    for other in inputs:
+        if other is None or isinstance(other, (bytes, bytearray)):
+            continue
+        with contextlib.suppress(OSError):
+            o = os.stat(other)
+            given.add((o.st_dev, o.st_ino))
+    if ident in given or ident in (_INPUTS.get() or set()):
+        raise OutputError("is one of the inputs; refusing to overwrite it (choose another output name)",
+                          source=text)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(dest: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``dest`` to write to; renamed onto ``dest`` only when the block succeeds.
+
+    A failure (or Ctrl-C) never leaves half a file: the temporary file is
+    removed and ``dest`` is untouched. The temporary name ends with the
+    destination's name, so writers that look at the extension (``.xes.gz``)
+    behave the same.
+    """
+    path = check_output_path(dest)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)  # replacing a file keeps its permissions
+    except OSError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix="-" + path.name)
+    os.close(fd)
+    os.chmod(tmp, mode)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def write_atomic(dest: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` (text as UTF-8) to ``dest`` atomically (see :func:`atomic_output`); returns the path."""
+    blob = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_output(dest) as tmp:
+        tmp.write_bytes(blob)
+    return Path(dest)
 
 
 def _gunzip_bounded(raw: bytes, label: str, max_bytes: int) -> bytes:
@@ -204,3 +348,79 @@ def parse_xml(data: bytes, source: str, *, expected_roots: tuple[str, ...] = ())
             want = " or ".join(f"<{r}>" for r in expected_roots)
             raise IngestError(f"root <{local}>, expected {want}", source=source, line=root.sourceline)
     return root
+
+
+# --------------------------------------------------------------------- YAML
+#: limits for YAML documents (rules files, label mappings, accepted deviations)
+MAX_YAML_BYTES = 2 * 1024**2
+MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 200_000
+MAX_YAML_DEPTH = 100
+
+
+def load_yaml(data: bytes | str, source: str) -> tuple[object, object]:
+    """Parse untrusted YAML safely: ``(python value, node tree)`` (the tree gives line numbers).
+
+    Before any object is built, the size, the number of aliases, the nesting
+    depth and the *expanded* node count (each alias counted as a full copy of
+    what it names) are checked, so an alias bomb of a few hundred bytes is
+    refused at once (:class:`UnsafeInputError`) instead of running for minutes.
+    Only plain YAML types are built (``yaml.SafeLoader``). Syntax errors raise
+    ``yaml.YAMLError`` for the caller to word.
+    """
+    import yaml
+
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
+        raise UnsafeInputError(f"YAML file is over the {MAX_YAML_BYTES // 1024**2} MB limit", source=source)
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise UnsafeInputError(f"YAML uses more than {MAX_YAML_ALIASES} aliases (*name); refusing a possible "
+                                       "alias bomb", source=source, line=event.start_mark.line + 1)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise UnsafeInputError(f"YAML is nested deeper than {MAX_YAML_DEPTH} levels", source=source,
+                                       line=event.start_mark.line + 1)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        if _expanded_nodes(root) > MAX_YAML_NODES:
+            raise UnsafeInputError(f"YAML expands to more than {MAX_YAML_NODES:,} values through its aliases; "
+                                   "refusing a possible alias bomb", source=source)
+        return loader.construct_document(root), root
+    finally:
+        loader.dispose()
+
+
+def _expanded_nodes(root: object) -> int:
+    """Nodes of the tree with every alias expanded, computed without expanding (memoised, iterative)."""
+    import yaml
+
+    memo: dict[int, int] = {}
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in memo and not done:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            children = [c for pair in node.value for c in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            memo[key] = 1
+            continue
+        if done:
+            memo[key] = min(1 + sum(memo[id(c)] for c in children), 1 << 62)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in memo)
+    return memo[id(root)]

@@ -27,16 +27,34 @@ def _find_shared_datasets() -> Path | None:
     return None
 
 
+UNDER_CI = bool(os.environ.get("CI"))
+
+
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
     """``../shared/datasets`` (real logs and BPMN files written by other people).
 
-    Skipped with a reason only when the folder is absent; in CI it is always there.
+    Outside CI a test that needs it is skipped with a reason when the folder is
+    absent; under CI (where it is always there) its absence fails the run.
     """
     found = _find_shared_datasets()
     if found is None:
-        pytest.skip("../shared/datasets not found (set PROCESSMINING_DATASETS to its path)")
+        reason = "../shared/datasets not found (set PROCESSMINING_DATASETS to its path)"
+        if UNDER_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
     return found
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI nothing skips: a skip (missing data, binary or import) is reported as a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if UNDER_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, where nothing may skip: {reason}"
 
 
 @pytest.fixture(scope="session")

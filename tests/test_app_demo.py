@@ -20,8 +20,6 @@ REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 TRUTH = REPO / "eventlogs" / "ground_truth.json"
 
-pytestmark = pytest.mark.skipif(not TRUTH.is_file(), reason="the demo logs in eventlogs/ are missing")
-
 
 @pytest.fixture(scope="module")
 def truth() -> dict:

@@ -41,14 +41,14 @@ def test_check_json(repo_root):
 
 
 def test_check_refused_model_exits_2_with_one_line(tmp_path):
-    path = _write(tmp_path, "call.bpmn", '<startEvent id="s"/><callActivity id="ca" name="Credit check" '
-                  'calledElement="Credit"/><endEvent id="e"/><sequenceFlow id="f1" sourceRef="s" targetRef="ca"/>'
-                  '<sequenceFlow id="f2" sourceRef="ca" targetRef="e"/>')
+    path = _write(tmp_path, "end.bpmn", '<startEvent id="s"/><task id="A" name="Approve"/><endEvent id="e"/>'
+                  '<sequenceFlow id="f1" sourceRef="s" targetRef="e"/><sequenceFlow id="f2" sourceRef="e" targetRef="A"/>')
     res = runner.invoke(app, ["bpmn", "check", path])
     assert res.exit_code == 2
-    assert "refused: callActivity 'Credit check' (id ca)" in res.output
-    assert "error: call.bpmn: not usable for conformance: callActivity 'Credit check' (id ca): call activity " \
-           "calls 'Credit', which is not a process in this file" in res.output
+    assert "refused: sequenceFlow (id f2): leaves endEvent (id e): an end event must not have outgoing" in res.output
+    assert "error: end.bpmn: not usable for conformance: sequence flow 'f2' (line 1) leaves endEvent (id e): an " \
+           "end event must not have outgoing sequence flows (BPMN 2.0 10.5.3); make it an intermediate (throw) " \
+           "event if the process goes on after it" in res.output
     assert "Traceback" not in res.output
 
 
@@ -66,6 +66,11 @@ def test_check_unsound_model_exits_2_with_reason(tmp_path):
     res = runner.invoke(app, ["bpmn", "check", path])
     assert res.exit_code == 2
     assert "error: unsound.bpmn: not usable for conformance: not sound" in res.output
+    # the first line agrees with the exit code (it used to say "usable for conformance")
+    assert res.output.splitlines()[0] == "unsound.bpmn: process 'Demo' (NOT usable: not sound)"
+    json_res = runner.invoke(app, ["bpmn", "check", path, "--json"])
+    assert json_res.exit_code == 2
+    assert json.loads(json_res.output.split("\nerror:")[0])["usable"] is False
 
 
 def test_check_hostile_xml_and_missing_file(tmp_path):

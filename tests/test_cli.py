@@ -28,13 +28,27 @@ def test_all_command_groups_are_registered():
     assert ("bpmn", "check") in COMMANDS and ("bpmn", "render") in COMMANDS
 
 
+def _click_command(path: tuple[str, ...]):
+    cmd = typer.main.get_command(app)
+    for name in path:
+        cmd = cmd.commands[name]
+    return cmd
+
+
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
 def test_every_command_has_help(path):
     # typer.Exit from --help once surfaced as "internal error: Exit: 0" with exit code 1.
-    result = CliRunner().invoke(app, [*path, "--help"])
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "250", "TERM": "dumb"})
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
     assert "internal error" not in result.output
+    assert f"Usage: processmining {' '.join(path)}" in " ".join(result.output.split())
+    cmd = _click_command(path)
+    # the help shows the command's own description and every option it takes
+    summary = " ".join((cmd.help or "").split(". ")[0].split())
+    assert summary and summary in " ".join(result.output.split())
+    for param in cmd.params:
+        if param.param_type_name == "option" and not getattr(param, "hidden", False):
+            assert param.opts[0] in result.output, (param.opts[0], path)
 
 
 def test_known_error_is_one_line_and_exit_2(tmp_path):

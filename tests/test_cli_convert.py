@@ -104,7 +104,6 @@ def test_stage_labels_file(tmp_path):
 
 
 def test_convert_to_xes(tmp_path):
-    pytest.importorskip("processmining.xes")
     out = tmp_path / "log.xes"
     result = run(str(FIX / "jira_changelog.json"), "-o", str(out))
     assert result.exit_code == 0, result.output
@@ -115,7 +114,6 @@ def test_convert_to_xes(tmp_path):
 
 
 def test_real_xes_converts_to_csv_and_back_unchanged(tmp_path, shared_datasets):
-    pytest.importorskip("processmining.xes")
     from processmining.ingest import read_log
     from processmining.model import ACTIVITY, CASE, TIMESTAMP
 

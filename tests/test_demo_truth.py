@@ -27,7 +27,8 @@ def demo():
 
 
 def _load(files: dict[str, bytes], truth: dict) -> dict:
-    ingest = pytest.importorskip("processmining.ingest", reason="the importer (processmining.ingest) is not built yet")
+    from processmining import ingest
+
     return {key: ingest.read_log(files[name], name=name, preset=truth["logs"][key]["preset"])
             for key, name in FILES.items()}
 

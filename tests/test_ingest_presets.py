@@ -200,7 +200,8 @@ def _m(**kw):
 
 
 def test_demo_exports_load_with_their_presets(tmp_path):
-    demo = pytest.importorskip("processmining.demo")
+    from processmining import demo
+
     paths = demo.write_demo(tmp_path, scale=0.05)
     truth = json.loads(Path(paths["ground_truth"]).read_text())["logs"]
     sf = read_log(paths["salesforce"], preset="salesforce-field-history")

@@ -24,8 +24,9 @@ def multiset(log: EventLog) -> Counter:
 
 
 # text that survives CSV as a value: no leading/trailing blanks (blank-only means "missing"), any other characters
+# (a value starting with = + - @ is written with a leading ' in CSV, on purpose: see test_hostile_outputs.py)
 _text = st.text(alphabet=string.ascii_letters + string.digits + " ,;\"'/:.-_é€\n", min_size=1, max_size=12).filter(
-    lambda s: s.strip() == s and s.strip() != "")
+    lambda s: s.strip() == s and s.strip() != "" and not s.startswith(("-", "=", "+", "@")))
 _events = st.lists(
     st.tuples(
         st.sampled_from(["007", "7", "7.0", "A-1", "x,y"]) | _text,
@@ -78,7 +79,6 @@ def test_unknown_output_format_is_refused(tmp_path):
 
 
 def test_xes_round_trip_through_read_log(tmp_path):
-    pytest.importorskip("processmining.xes")
     log = read_log(b"case,activity,time,who\n1,Open,2024-03-01T09:00:00Z,ana\n1,Done,2024-03-02T10:30:00Z,ben\n"
                    b"2,Open,2024-03-03T08:00:00Z,\n", name="t.csv")
     write_log(log, tmp_path / "log.xes.gz")
@@ -88,7 +88,6 @@ def test_xes_round_trip_through_read_log(tmp_path):
 
 
 def test_real_xes_is_dispatched_to_the_xes_reader(shared_datasets):
-    pytest.importorskip("processmining.xes")
     log = read_log(shared_datasets / "real" / "running-example.xes")
     assert (log.n_cases, log.n_events) == (6, 42)
     receipt = read_log(shared_datasets / "real" / "receipt.xes.gz")

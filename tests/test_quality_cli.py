@@ -10,10 +10,6 @@ from typer.testing import CliRunner
 
 import processmining.cli
 
-pytest.importorskip("processmining.ingest", reason="the ingest module is not in this build")
-if not hasattr(__import__("processmining.ingest", fromlist=["read_log"]), "read_log"):
-    pytest.skip("processmining.ingest.read_log is not available", allow_module_level=True)
-
 RUNNER = CliRunner()
 
 # t1..t6 clean; s1 uses a misspelt status; d1 has one history row exported twice

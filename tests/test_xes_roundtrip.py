@@ -103,6 +103,26 @@ def test_read_write_read_is_a_fixed_point(cases: dict) -> None:
     pd.testing.assert_frame_equal(_public(second.df), _public(first.df), check_dtype=True)
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(CASES)
+def test_pm4py_reads_what_we_write(cases: dict) -> None:
+    # the files we write are standard XES: pm4py's own reader sees the same events
+    import tempfile
+
+    import pm4py
+
+    log = _build(cases)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ours.xes"
+        path.write_bytes(_written(log))
+        theirs = pm4py.read_xes(str(path), show_progress_bar=False)
+    assert len(theirs) == log.n_events
+    theirs[TIMESTAMP] = pd.to_datetime(theirs[TIMESTAMP], utc=True)
+    if RESOURCE not in theirs.columns:
+        theirs[RESOURCE] = None
+    assert _key(theirs) == _key(log.df)
+
+
 def _written(log: EventLog) -> bytes:
     buf = io.BytesIO()
     write_xes(log, buf)

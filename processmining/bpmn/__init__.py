@@ -27,7 +27,7 @@ from .model import (
     Pool,
 )
 from .parse import read_bpmn
-from .petri import ConvertedNet, to_petri_net
+from .petri import ConvertedNet, compile_net, to_petri_net
 from .soundness import SoundnessResult, check_soundness
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Pool",
     "SoundnessResult",
     "check_soundness",
+    "compile_net",
     "match_labels",
     "normalise_label",
     "read_bpmn",

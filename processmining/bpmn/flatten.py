@@ -5,27 +5,56 @@ See :mod:`processmining.bpmn.petri` for the mapping of each construct.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import BpmnError
+from . import completion, orjoin
+from .labels import normalise_label
 from .model import SUBPROCESS_TYPES, TASK_TYPES, BpmnFlow, BpmnNode
-from .netcore import explore
+from .netcore import CoreNet, explore
 
 if TYPE_CHECKING:
-    from .petri import _Builder
+    from .model import BpmnModel
 
-MAX_OR_BRANCHES = 8
 #: end-event kinds that a boundary event of the enclosing sub-process catches
 THROWN = ("error", "escalation", "cancel")
-MAX_INTERRUPT_STATES = 400
+
+
+class Builder(Protocol):
+    """What a :class:`Scope` needs from the conversion that owns the net (:class:`processmining.bpmn.petri.Build`).
+
+    The seam between the two modules: ``petri`` owns the net and the per-element notes, ``flatten``
+    builds one scope into it and calls ``build_scope`` for nested sub-processes and called processes.
+    """
+
+    model: BpmnModel
+    net: CoreNet
+    notes: dict[str, tuple[str, str]]
+    terminates: list[int]
+    body_states: dict[str, list | None]
+    raise_places: dict[tuple[str, str], int]
+    raise_states: dict[tuple[str, str], list | None]
+    scope_messages: list[str]
+    #: "exact": OR-joins without a split get the non-local semantics; "local": they do not wait (see orjoin)
+    or_mode: str
+    or_reason: str
+    or_joins: list[orjoin.UnpairedJoin]
+
+    def note(self, node: BpmnNode, status: str, detail: str) -> None: ...
+
+    def err(self, node: BpmnNode, message: str) -> BpmnError: ...
+
+    def label(self, node: BpmnNode) -> str | None: ...
+
+    def build_scope(self, nodes: Mapping[str, BpmnNode], flows: Mapping[str, BpmnFlow], parent: str | None,
+                    entry: int, done: int, *, override: str | None, stack: tuple[str, ...]) -> None: ...
 
 
 class Scope:
     """Builds one process level or sub-process body into the builder's net."""
 
-    def __init__(self, b: _Builder, nodes, flows, parent, entry, done, override, stack) -> None:
+    def __init__(self, b: Builder, nodes, flows, parent, entry, done, override, stack) -> None:
         self.b = b
         self.net = b.net
         self.all_nodes = nodes
@@ -71,6 +100,8 @@ class Scope:
         self.or_pairs: dict[str, tuple[str, dict[str, str]]] = {}
         self.or_split_of: dict[str, str] = {}
         self.control: dict[tuple[str, frozenset[str]], int] = {}
+        self.unpaired: list[orjoin.UnpairedJoin] = []
+        self.first_trans = len(self.net.trans)
 
     def el(self, node: BpmnNode) -> str:
         return self.override or node.id
@@ -104,7 +135,7 @@ class Scope:
     def flow_place(self, f: BpmnFlow) -> int:
         tgt = self.nodes[f.target]
         joins = len(self.ins[tgt.id]) > 1
-        if joins and (tgt.type == "parallelGateway" or tgt.id in self.or_pairs):
+        if joins and tgt.type in ("parallelGateway", "inclusiveGateway"):
             if f.id not in self.own:
                 self.own[f.id] = self.net.place(f"flow:{f.id}")
                 self.flow_at[self.own[f.id]] = f.id
@@ -119,7 +150,7 @@ class Scope:
         conditional = [f for f in outs if f.condition and f.id != node.default_flow]
         if len(outs) > 1 and conditional and not node.is_gateway:
             mid = self.net.place(f"cond:{node.id}")
-            self.or_split(node, mid, outs, hit=False)
+            orjoin.or_split(self, node, mid, outs, hit=False)
             self.b.note(node, "mapped", "conditional outgoing flows: one or more of them (inclusive split)")
             return {mid: 1}
         bag: dict[int, int] = {}
@@ -130,7 +161,7 @@ class Scope:
 
     # ------------------------------------------------------------ build
     def build(self) -> None:
-        self._pair_or_joins()
+        orjoin.pair_or_joins(self)
         starts = [n for n in self.nodes.values() if n.type == "startEvent"]
         silent_starts = [
             n
@@ -149,7 +180,8 @@ class Scope:
             if not silent_starts:
                 where = f"sub-process {self.parent}" if self.parent else f"process {self.b.model.process_id}"
                 raise BpmnError(
-                    f"{where} has no start event and every node has an incoming flow: nowhere to start",
+                    f"{where} has no start event and every node has an incoming flow: nowhere to start; add a "
+                    "start event before the first step",
                     source=self.b.model.source,
                     element=self.parent or self.b.model.process_id,
                 )
@@ -167,6 +199,8 @@ class Scope:
             if n.id in skip or n.type in ("startEvent", "boundaryEvent"):
                 continue
             self.node(n)
+        if self.unpaired:
+            orjoin.guard_joins(self.b, self.unpaired, self.first_trans, self.entry)
 
     def node(self, n: BpmnNode) -> None:
         if n.is_gateway:
@@ -213,11 +247,30 @@ class Scope:
         return None
 
     def _link_target(self, n: BpmnNode) -> BpmnNode:
-        key = n.link_name or n.label
-        for c in self.nodes.values():
-            if c.type == "intermediateCatchEvent" and "link" in c.events and (c.link_name or c.label) == key:
-                return c
-        raise self.b.err(n, f"link throw event {key!r} has no link catch event with the same name in its scope")
+        """The link catch event a link throw event jumps to (BPMN: a pair of link events is a goto).
+
+        Paired by the throw definition's ``target``, else by link name, else by event name (names
+        compared by :func:`normalise_label`: tools break long names over lines differently), else with
+        the only link catch event of the scope (reported).
+        """
+        catches = [c for c in self.nodes.values() if c.type == "intermediateCatchEvent" and "link" in c.events]
+        if n.link_target:
+            hit = [c for c in catches if c.link_ref == n.link_target]
+            if hit:
+                return hit[0]
+        for key in ("link_name", "label"):
+            want = normalise_label(getattr(n, key) or "")
+            hit = [c for c in catches if want and normalise_label(getattr(c, key) or "") == want]
+            if len(hit) == 1:
+                return hit[0]
+        if len(catches) == 1:
+            self.b.scope_messages.append(f"{n.describe()}: no link name matches, paired with the only link catch "
+                                         f"event of its scope, {catches[0].describe()}")
+            return catches[0]
+        names = ", ".join(repr(c.link_name or c.label) for c in catches) or "none"
+        raise self.b.err(n, f"link throw event {(n.link_name or n.label)!r} has no link catch event with the same "
+                            f"name in its scope (link catch events there: {names}): give the throw and the catch "
+                            "event's link definitions the same name")
 
     # ------------------------------------------------------------ gateways
     def gateway(self, n: BpmnNode) -> None:
@@ -232,7 +285,7 @@ class Scope:
             self.b.notes.setdefault(n.id, ("mapped", "parallel gateway"))
             return
         if kind == "inclusiveGateway":
-            self.inclusive(n)
+            orjoin.inclusive(self, n)
             return
         # exclusive / event-based: choice among outgoing flows, merge of incoming
         pin = self.in_place(n.id)
@@ -242,106 +295,6 @@ class Scope:
             self.add(None, n, {pin: 1}, {self.flow_place(f): 1}, via=(f.id,))
         self.b.notes.setdefault(n.id, ("mapped", "exclusive choice" if kind == "exclusiveGateway" else
                                        "event-based gateway: exclusive choice of the first event"))
-
-    def inclusive(self, n: BpmnNode) -> None:
-        ins, outs = self.ins[n.id], self.outs[n.id]
-        if len(ins) > 1:
-            if n.id not in self.or_pairs:
-                raise self.b.err(
-                    n,
-                    "inclusive (OR) join without a matching inclusive split: which branches to wait for cannot "
-                    "be expressed exactly; make the split and join a matching pair or use a parallel/exclusive join",
-                )
-            split_id, branch_to_in = self.or_pairs[n.id]
-            split = self.nodes[split_id]
-            after = self.net.place(f"orjoin:{n.id}") if len(outs) > 1 else None
-            post = {after: 1} if after is not None else self.out_bag(n)
-            in_flows = {f.id: f for f in ins}
-            for subset in _or_subsets(self.outs[split_id], split.default_flow):
-                pre = {self.control[(n.id, subset)]: 1}
-                for out_id in subset:
-                    pre[self.flow_place(in_flows[branch_to_in[out_id]])] = 1
-                self.add(None, n, pre, post)
-            if after is not None:
-                self.or_split(n, after, outs, hit=False)
-            self.b.notes[n.id] = ("mapped", f"inclusive join paired with split {split_id}: waits for the started branches")
-            return
-        pin = self.in_place(n.id)
-        if len(outs) <= 1:
-            self.add(None, n, {pin: 1}, self.out_bag(n))
-            self.b.notes.setdefault(n.id, ("mapped", "inclusive gateway with one outgoing flow: pass-through"))
-            return
-        self.or_split(n, pin, outs)
-        self.b.notes.setdefault(n.id, ("mapped", "inclusive split: one or more branches, never none"))
-
-    def or_split(self, n: BpmnNode, pin: int, outs: list[BpmnFlow], *, hit: bool = True) -> None:
-        non_default = [f for f in outs if f.id != n.default_flow]
-        if len(non_default) > MAX_OR_BRANCHES:
-            raise self.b.err(n, f"inclusive split with {len(non_default)} branches (more than {MAX_OR_BRANCHES}) "
-                                "is too large to expand")
-        join = self.or_split_of.get(n.id)
-        by_id = {f.id: f for f in outs}
-        for subset in _or_subsets(outs, n.default_flow):
-            post: dict[int, int] = {}
-            for fid in subset:
-                p = self.flow_place(by_id[fid])
-                post[p] = post.get(p, 0) + 1
-            if join is not None:
-                key = (join, subset)
-                if key not in self.control:
-                    self.control[key] = self.net.place(f"or:{join}:{len(self.control)}")
-                post[self.control[key]] = 1
-            self.add(None, n, {pin: 1}, post, hit=hit, via=tuple(sorted(subset)))
-
-    def _pair_or_joins(self) -> None:
-        """Pair each inclusive join with the inclusive split whose branches it merges (structured regions)."""
-        for j in self.nodes.values():
-            if j.type != "inclusiveGateway" or len(self.ins[j.id]) < 2:
-                continue
-            transparent: set[str] = set()
-            for _ in range(20):
-                records = {f.id: self._origins(f, j.id, transparent) for f in self.ins[j.id]}
-                nested = set()
-                for recs in records.values():
-                    if recs is None:
-                        continue
-                    per_split: dict[str, set[str]] = {}
-                    for split_id, out_id in recs:
-                        per_split.setdefault(split_id, set()).add(out_id)
-                    nested |= {s for s, o in per_split.items() if len(o) > 1}
-                if not nested - transparent:
-                    break
-                transparent |= nested
-            if any(r is None or len(r) != 1 for r in records.values()):
-                continue
-            splits = {next(iter(r))[0] for r in records.values()}
-            if len(splits) != 1:
-                continue
-            split_id = splits.pop()
-            branch_to_in = {next(iter(r))[1]: fin for fin, r in records.items()}
-            if set(branch_to_in) != {f.id for f in self.outs[split_id]} or split_id in self.or_split_of:
-                continue
-            self.or_pairs[j.id] = (split_id, branch_to_in)
-            self.or_split_of[split_id] = j.id
-
-    def _origins(self, fin: BpmnFlow, join_id: str, transparent: set[str]) -> set[tuple[str, str]] | None:
-        """(split id, split outgoing flow id) pairs an incoming flow of an OR-join comes from; None if open."""
-        found: set[tuple[str, str]] = set()
-        seen: set[str] = set()
-        stack = [fin]
-        while stack:
-            f = stack.pop()
-            if f.id in seen:
-                continue
-            seen.add(f.id)
-            src = self.nodes[f.source]
-            if src.type == "inclusiveGateway" and len(self.outs[src.id]) > 1 and src.id not in transparent:
-                found.add((src.id, f.id))
-                continue
-            if src.id == join_id or not self.ins[src.id]:
-                return None
-            stack.extend(self.ins[src.id])
-        return found
 
     # ------------------------------------------------------------ activities
     def activity(self, n: BpmnNode) -> None:
@@ -420,40 +373,45 @@ class Scope:
         """Build the activity between ``act`` and ``body_out``; return the markings in which it is active."""
         if n.type in TASK_TYPES:
             return self._task(n, act, body_out)
+        if n.type in SUBPROCESS_TYPES and not any(c.parent == n.id for c in self.all_nodes.values()):
+            self.b.note(n, "approximated", f"collapsed sub-process whose content is not in the file: read as one "
+                                           f"step {n.label!r}" if n.label else
+                        "collapsed sub-process whose content is not in the file and that has no name: a silent step")
+            return self._task(n, act, body_out)
         if n.type == "adHocSubProcess":
             return self._adhoc(n, act, body_out)
-        if n.type in SUBPROCESS_TYPES and not any(c.parent == n.id for c in self.all_nodes.values()):
-            self.add(None, n, {act: 1}, body_out)
-            self.b.note(n, "approximated", "collapsed sub-process whose content is not in the file: a silent step")
-            return [{act: 1}]
         if n.type in SUBPROCESS_TYPES:
             return self._subprocess(n, act, body_out, self.all_nodes, self.all_flows, n.id, self.override)
         if n.type == "callActivity":
-            called = n.called_element
-            if not called:
-                raise self.b.err(
-                    n,
-                    "call activity names no called process (calledElement is empty), so its steps are unknown: "
-                    "model it as a sub-process or task, or export the called process into the same file",
-                )
-            if called not in self.b.model.processes:
-                raise self.b.err(
-                    n,
-                    f"call activity calls {called!r}, which is not a process in this file: "
-                    "export the called process into the same file (it is inlined then)",
-                )
-            if called in self.stack:
-                raise self.b.err(n, f"call activity calls {called!r} recursively")
-            nodes, flows = self.b.model.processes[called]
+            return self._call(n, act, body_out)
+        raise self.b.err(n, f"unsupported element type {n.type}")
+
+    def _call(self, n: BpmnNode, act: int, body_out: dict[int, int]) -> list[dict[int, int]]:
+        """A call activity: the called process inlined when the file holds it, else one opaque step."""
+        called = n.called_element
+        nodes, flows = self.b.model.processes.get(called, ({}, {})) if called else ({}, {})
+        if called and called in self.stack:
+            raise self.b.err(n, f"call activity calls {called!r} recursively (a process that calls itself cannot "
+                                "be flattened): replace the recursive call by a loop marker")
+        if nodes:
             self.b.note(n, "mapped", f"call activity: process {called!r} inlined")
             return self._subprocess(n, act, body_out, nodes, flows, None, self.override or n.id, called)
-        raise self.b.err(n, f"unsupported element type {n.type}")
+        if not called:
+            why = "names no called process (no calledElement)"
+        elif called in self.b.model.processes:
+            why = f"calls process {called!r}, which is empty in this file"
+        else:
+            why = f"calls {called!r}, which is not in this file"
+        self.b.note(n, "approximated", f"call activity {why}: read as one step {n.label!r} (the called process's "
+                                       "own steps are not known)" if n.label else
+                    f"call activity {why} and has no name: a silent step")
+        return self._task(n, act, body_out)
 
     def _task(self, n: BpmnNode, act: int, out: dict[int, int]) -> list[dict[int, int]]:
         """One visible transition per task (loops and counters use silent steps), so every task has exactly
         one transition: pm4py's token replay looks transitions up by label."""
         label = self.b.label(n)
-        if label is None:
+        if label is None and n.is_task:
             self.b.note(n, "approximated", "unnamed task: a silent step (it cannot match a log activity)")
         if n.loop is None:
             self.add(label, n, {act: 1}, out)
@@ -513,17 +471,20 @@ class Scope:
         frag_trans = list(range(first_trans, len(self.net.trans)))
         space = explore(self.net, {start: 1}, transitions=frag_trans, max_states=20_000, timeout_s=3.0)
         k = 1
+        varying = False
         if space.complete:
             enabled_from = {i for i, e in enumerate(space.edges) if e}
             raised = {p for (sp, _k), p in self.b.raise_places.items() if sp == n.id}
             counts = {dict(m).get(end, 0) for i, m in enumerate(space.markings)
                       if i not in enabled_from and not any(p in raised for p, _ in m)}
             counts.discard(0)
-            if len(counts) > 1:
-                raise self.b.err(n, f"its branches end in a varying number of end events ({sorted(counts)}), "
-                                    "so its completion cannot be expressed exactly")
-            if counts:
+            if len(counts) > 1 and self.b.or_mode == "local":
+                raise self.b.err(n, f"its branches end in a varying number of end events ({sorted(counts)}) and "
+                                    f"its completion cannot be checked ({self.b.or_reason}): end every branch in "
+                                    "an end event of its own, or merge them before one end event")
+            if len(counts) == 1:
                 k = counts.pop()
+            varying = len(counts) > 1
         elif any(sum(self.net.trans[t].post.values()) > sum(self.net.trans[t].pre.values()) for t in frag_trans):
             raise self.b.err(n, f"cannot determine how its parallel branches complete ({space.reason})")
         done = end
@@ -537,11 +498,13 @@ class Scope:
                 nxt = self.net.place(f"ended:{n.id}:{i}")
                 self.add(None, n, {end: 1, done: 1}, {nxt: 1}, hit=False)
                 done = nxt
+        if varying:
+            done = completion.all_ended(self, n, enter, restart, end, first_place, first_trans)
         if any(e.cancel_activity for e in self.boundary.get(n.id, [])):
-            self.b.body_states[n.id] = self._cancel_states(n, restart, done, first_trans)
+            self.b.body_states[n.id] = completion.cancel_states(self, n, restart, done, first_trans)
             for (sp, kind), place in self.b.raise_places.items():
                 if sp == n.id:
-                    self.b.raise_states[(sp, kind)] = self._raised_states(restart, place, first_trans)
+                    self.b.raise_states[(sp, kind)] = completion.raised_states(self, restart, place, first_trans)
         self.add(None, n, {done: 1}, out, hit=False)
         if n.loop is not None:
             self.add(None, n, {done: 1}, restart)  # each further iteration is one more execution
@@ -557,50 +520,9 @@ class Scope:
                 self.b.notes.setdefault(n.id, ("mapped", f"{'loop' if n.loop == 'standard' else 'multi-instance'}"
                                                " sub-process: one or more executions"))
         self.b.notes.setdefault(n.id, ("mapped", f"{n.type}: flattened"))
-        inner = [p for p in range(first_place, len(self.net.places)) if self.net.place_alive[p] and p != done]
+        inner = [p for p in range(first_place, len(self.net.places))
+                 if self.net.place_alive[p] and p != done and p not in self.net.complement_of]
         return [{p: 1} for p in (start, end, *inner)]
-
-
-    def _raised_states(self, restart: dict[int, int], place: int, first_trans: int) -> list | None:
-        """Markings of a sub-process body that hold a thrown error/escalation token (whole marking is consumed)."""
-        frag = list(range(first_trans, len(self.net.trans)))
-        space = explore(self.net, restart, transitions=frag, max_states=20_000, timeout_s=3.0)
-        if not space.complete:
-            return None
-        states = [m for m in space.markings if any(p == place for p, _ in m)]
-        if len(states) > MAX_INTERRUPT_STATES or any(c != 1 for m in states for _, c in m):
-            return None
-        return states
-
-    def _cancel_states(self, n: BpmnNode, restart: dict[int, int], done: int, first_trans: int) -> list | None:
-        """Markings of a sub-process body in which it can still be cancelled (visible work may follow)."""
-        frag = list(range(first_trans, len(self.net.trans)))
-        space = explore(self.net, restart, transitions=frag, max_states=20_000, timeout_s=3.0)
-        if not space.complete:
-            return None
-        # a state counts only while a visible step can still follow; after the last visible step the
-        # sub-process is completing, and cancelling there would look like cancelling after completion
-        back: list[list[int]] = [[] for _ in space.markings]
-        useful = [False] * len(space.markings)
-        for i, out in enumerate(space.edges):
-            for ti, j in out:
-                back[j].append(i)
-                if self.net.trans[ti].label is not None:
-                    useful[i] = True
-        stack = [i for i, u in enumerate(useful) if u]
-        while stack:
-            j = stack.pop()
-            for i in back[j]:
-                if not useful[i]:
-                    useful[i] = True
-                    stack.append(i)
-        useful[0] = True
-        states = [m for i, m in enumerate(space.markings) if useful[i] and m != ((done, 1),)]
-        if len(states) > MAX_INTERRUPT_STATES or any(c != 1 for m in states for _, c in m):
-            return None
-        return states
-
-
 
 
 def _inside(node: BpmnNode, ancestor: str, nodes: Mapping[str, BpmnNode]) -> bool:
@@ -610,14 +532,3 @@ def _inside(node: BpmnNode, ancestor: str, nodes: Mapping[str, BpmnNode]) -> boo
             return True
         cur = nodes[cur].parent if cur in nodes else None
     return False
-
-
-def _or_subsets(outs: list[BpmnFlow], default: str | None) -> list[frozenset[str]]:
-    """Non-empty subsets of the conditional branches, plus the default flow alone."""
-    conds = [f.id for f in outs if f.id != default]
-    subsets = [frozenset(c) for r in range(1, len(conds) + 1) for c in itertools.combinations(conds, r)]
-    if default is not None and any(f.id == default for f in outs):
-        subsets.append(frozenset({default}))
-    return subsets
-
-

@@ -12,14 +12,20 @@ import io
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import BpmnError
 from ..safe_input import display_name, read_bytes
-from .model import BpmnModel
+
+if TYPE_CHECKING:
+    from .model import BpmnModel
 
 
 def normalise_label(text: str) -> str:
-    """Trim, collapse whitespace and case-fold: the key labels are compared by."""
+    """Trim, collapse whitespace and case-fold: the key labels are compared by.
+
+    The one label normaliser for matching names (task names, log activities, process and pool names).
+    """
     return " ".join(str(text).split()).casefold()
 
 
@@ -122,8 +128,10 @@ def read_label_mapping(path: str | os.PathLike | bytes, *, name: str | None = No
 def _yaml_mapping(text: str, label: str) -> dict[str, str]:
     import yaml
 
+    from ..safe_input import load_yaml
+
     try:
-        data = yaml.safe_load(text)
+        data, _ = load_yaml(text, label)  # alias bombs refused before objects are built
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise BpmnError(f"label mapping is not valid YAML: {exc}", source=label,

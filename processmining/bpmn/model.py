@@ -13,6 +13,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .labels import normalise_label
+
 #: BPMN task types (local XML names) that become visible steps.
 TASK_TYPES = frozenset(
     {
@@ -75,6 +77,9 @@ class BpmnNode:
     triggered_by_event: bool = False
     is_for_compensation: bool = False
     link_name: str | None = None
+    #: the link event definition's id and, for a throw, the id of the catch definition it names (``target``)
+    link_ref: str | None = None
+    link_target: str | None = None
     line: int | None = None
 
     @property
@@ -264,12 +269,16 @@ class BpmnImportReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
-    def summary(self) -> str:
-        """Human-readable lines, as ``processmining bpmn check`` prints them."""
+    def summary(self, *, unsound: str | None = None) -> str:
+        """Human-readable lines, as ``processmining bpmn check`` prints them.
+
+        ``unsound``: the soundness check's reason when the converted net is not sound (then the model is
+        not usable for conformance either, and the first line says so).
+        """
         c = self.counts()
+        verdict = "NOT usable" if not self.usable else "NOT usable: not sound" if unsound else "usable for conformance"
         lines = [
-            f"{self.source}: process {self.process_name or self.process_id!r} "
-            f"({'usable for conformance' if self.usable else 'NOT usable'})",
+            f"{self.source}: process {self.process_name or self.process_id!r} ({verdict})",
             f"  chosen: {self.process_choice}",
             f"  elements: {c['mapped']} mapped, {c['approximated']} approximated, "
             f"{c['ignored']} ignored, {c['refused']} refused; diagram (DI): {'yes' if self.has_diagram else 'no'}",
@@ -328,14 +337,28 @@ class BpmnModel:
 
     @property
     def tasks(self) -> list[BpmnNode]:
-        """Task nodes (every task type) of the chosen process, incl. those inside sub-processes."""
-        return [n for n in self.nodes.values() if n.is_task]
+        """The visible steps of the chosen process, incl. those inside sub-processes: task nodes (every task
+        type), and call activities and collapsed sub-processes whose content is not in the file (one step
+        each, named like the activity)."""
+        parents = {n.parent for n in self.nodes.values()}
+        return [n for n in self.nodes.values() if n.is_task or self._opaque(n, parents)]
+
+    def is_opaque(self, node: BpmnNode) -> bool:
+        """A call activity whose called process is not in the file (or empty), or a sub-process without
+        content in the file: read as one step named like the activity."""
+        return self._opaque(node, {n.parent for n in self.nodes.values()})
+
+    def _opaque(self, node: BpmnNode, parents: set[str | None]) -> bool:
+        if node.type == "callActivity":
+            called = self.processes.get(node.called_element or "")
+            return not (called and called[0])
+        return node.type in SUBPROCESS_TYPES and not node.triggered_by_event and node.id not in parents
 
     def lane_of(self, task_name: str) -> str | None:
-        """The lane (role) name of the task with this name (trimmed, case-folded match), or None."""
-        key = " ".join(task_name.split()).casefold()
-        for n in self.nodes.values():
-            if n.is_task and n.label.casefold() == key and n.lane:
+        """The lane (role) name of the task with this name (:func:`normalise_label` match), or None."""
+        key = normalise_label(task_name)
+        for n in self.tasks:
+            if normalise_label(n.label) == key and n.lane:
                 lane = self.lanes.get(n.lane)
                 return lane.name if lane else None
         return None

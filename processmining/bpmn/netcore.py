@@ -55,6 +55,10 @@ class CoreNet:
     #: element/flow record of silent steps folded into the initial marking (a start event, its flow)
     initial_hits: tuple[str, ...] = ()
     initial_flows: tuple[str, ...] = ()
+    #: place -> its complement place (holds a token exactly while the place is empty; see ``complement``)
+    guarded: dict[int, int] = field(default_factory=dict)
+    #: complement place -> the place it complements
+    complement_of: dict[int, int] = field(default_factory=dict)
 
     def place(self, name: str) -> int:
         self.places.append(f"{name}#{len(self.places)}")
@@ -63,9 +67,43 @@ class CoreNet:
 
     def add(self, label: str | None, element: str, pre: Iterable[int] | dict[int, int], post: Iterable[int] | dict[int, int],
             *, hits: tuple[str, ...] = (), flows: tuple[str, ...] = ()) -> Trans:
-        t = Trans(f"t{len(self.trans)}_{element}", label, element, _bag(pre), _bag(post), hits=hits, flows=flows)
+        """A new transition; arcs to complement places are managed here (callers never name them)."""
+        pre_bag = {p: w for p, w in _bag(pre).items() if p not in self.complement_of}
+        post_bag = {p: w for p, w in _bag(post).items() if p not in self.complement_of}
+        t = Trans(f"t{len(self.trans)}_{element}", label, element, pre_bag, post_bag, hits=hits, flows=flows)
+        self._keep_complements(t)
         self.trans.append(t)
         return t
+
+    def complement(self, p: int) -> int:
+        """The complement place of ``p`` (created on first use): marked exactly while ``p`` is empty.
+
+        Reading it tests that ``p`` is empty (exact while ``p`` never holds more than one token). Every
+        transition that fills ``p`` takes the complement token, every one that empties ``p`` puts it back;
+        such transitions are kept out of reductions.
+        """
+        if p in self.guarded:
+            return self.guarded[p]
+        c = self.place(f"empty:{self.places[p].split('#')[0]}")
+        self.guarded[p] = c
+        self.complement_of[c] = p
+        if not self.initial.get(p):
+            self.initial[c] = 1
+        for t in self.trans:
+            if t.alive:
+                self._keep_complements(t, only=p)
+        return c
+
+    def _keep_complements(self, t: Trans, only: int | None = None) -> None:
+        for p, c in self.guarded.items():
+            if only is not None and p != only:
+                continue
+            if p in t.post and p not in t.pre:
+                t.pre[c] = 1
+                t.keep = True
+            elif p in t.pre and p not in t.post:
+                t.post[c] = 1
+                t.keep = True
 
     def live(self) -> list[Trans]:
         return [t for t in self.trans if t.alive]
@@ -110,119 +148,136 @@ class CoreNet:
         return p in self.initial or p in self.final
 
     def _try_reduce(self, t: Trans, producers, consumers, copy_visible: bool = False) -> bool:
+        """Apply the first reduction rule that fits the silent transition ``t``; True when the net changed."""
         single_in = len(t.pre) == 1 and next(iter(t.pre.values())) == 1
         single_out = len(t.post) == 1 and next(iter(t.post.values())) == 1
-        if single_in and single_out:
-            p = next(iter(t.pre))
-            q = next(iter(t.post))
-            if p == q:
-                t.alive = False  # a silent self-loop adds no behaviour
-                return True
-            # R1: p's only consumer is t -> fuse p into q
-            if consumers.get(p) == [t] and p not in self.final and q not in self.initial and not self._overlap(p, q):
-                # every token put on p is taken by t: its producers (and the initial marking) do t's work
-                for u in producers.get(p, []):
-                    u.absorb(t, u.post[p])
-                if p in self.initial:
-                    self.initial_hits += t.hits * self.initial[p]
-                    self.initial_flows += t.flows * self.initial[p]
-                self._merge_place(p, into=q, producers=producers, consumers=consumers)
-                t.alive = False
-                return True
-            # R2: q's only producer is t -> fuse q into p
-            if (
-                producers.get(q) == [t]
-                and not self._protected(q)
-                and p not in self.final
-                and not self._overlap(p, q)
-            ):
-                # every token its consumers take from q was put there by t
-                for v in consumers.get(q, []):
-                    v.absorb(t, v.pre[q])
-                self._merge_place(q, into=p, producers=producers, consumers=consumers)
-                t.alive = False
-                return True
-        if single_in:
-            # R3: t's input place is filled only by u and drained only by t -> u produces t's output
-            p = next(iter(t.pre))
-            prods = producers.get(p, [])
-            if (
-                consumers.get(p) == [t]
-                and len(prods) == 1
-                and prods[0] is not t
-                and prods[0].post.get(p) == 1
-                and not self._protected(p)
-                and not any(q in prods[0].post for q in t.post)
-            ):
-                u = prods[0]
-                u.absorb(t)
-                del u.post[p]
-                for q, w in t.post.items():
-                    u.post[q] = u.post.get(q, 0) + w
-                t.alive = False
-                self.place_alive[p] = False
-                return True
-        if single_out:
-            # R4: t's output place is drained only by v and filled only by t -> v consumes t's input
-            q = next(iter(t.post))
-            cons = consumers.get(q, [])
-            if (
-                producers.get(q) == [t]
-                and len(cons) == 1
-                and cons[0] is not t
-                and cons[0].pre.get(q) == 1
-                and q not in cons[0].post
-                and not self._protected(q)
-                and not any(p in cons[0].pre for p in t.pre)
-            ):
-                v = cons[0]
-                v.absorb(t)
-                del v.pre[q]
-                for p, w in t.pre.items():
-                    v.pre[p] = v.pre.get(p, 0) + w
-                t.alive = False
-                self.place_alive[q] = False
-                return True
-        if single_in and single_out and copy_visible:
-            # R5: q is drained only by visible transitions -> each gets a copy that consumes p instead
-            p = next(iter(t.pre))
-            q = next(iter(t.post))
-            cons = consumers.get(q, [])
-            if (
-                cons
-                and len(cons) <= 4
-                and q not in self.final
-                and all(v.label is not None and v.pre.get(q) == 1 and q not in v.post and p not in v.pre for v in cons)
-            ):
-                for v in cons:
-                    pre = dict(v.pre)
-                    del pre[q]
-                    pre[p] = 1
-                    copy = Trans(f"t{len(self.trans)}_{v.element}", v.label, v.element, pre, dict(v.post),
-                                 hits=t.hits + v.hits, flows=t.flows + v.flows)
-                    self.trans.append(copy)
-                t.alive = False
-                return True
-            # R6: p is filled only by visible transitions -> each gets a copy that marks q instead.
-            # Only when every consumer of p needs p alone: then choosing early (at the producer)
-            # can never block a synchronisation, so soundness is kept too.
-            prods = producers.get(p, [])
-            if (
-                prods
-                and all(c.pre == {p: 1} for c in consumers.get(p, []))
-                and len(prods) <= 4
-                and not self._protected(p)
-                and all(u.label is not None and u.post.get(p) == 1 and p not in u.pre and q not in u.post for u in prods)
-            ):
-                for u in prods:
-                    post = dict(u.post)
-                    del post[p]
-                    post[q] = 1
-                    copy = Trans(f"t{len(self.trans)}_{u.element}", u.label, u.element, dict(u.pre), post,
-                                 hits=u.hits + t.hits, flows=u.flows + t.flows)
-                    self.trans.append(copy)
-                t.alive = False
-                return True
+        if single_in and single_out and self._fuse_places(t, producers, consumers):
+            return True
+        if single_in and self._into_producer(t, producers, consumers):
+            return True
+        if single_out and self._into_consumer(t, producers, consumers):
+            return True
+        return single_in and single_out and copy_visible and self._copy_visible(t, producers, consumers)
+
+    def _fuse_places(self, t: Trans, producers, consumers) -> bool:
+        """A silent self-loop goes; R1/R2: ``t`` moves tokens from p to q only, so p and q become one place."""
+        p = next(iter(t.pre))
+        q = next(iter(t.post))
+        if p == q:
+            t.alive = False  # a silent self-loop adds no behaviour
+            return True
+        # R1: p's only consumer is t -> fuse p into q
+        if consumers.get(p) == [t] and p not in self.final and q not in self.initial and not self._overlap(p, q):
+            # every token put on p is taken by t: its producers (and the initial marking) do t's work
+            for u in producers.get(p, []):
+                u.absorb(t, u.post[p])
+            if p in self.initial:
+                self.initial_hits += t.hits * self.initial[p]
+                self.initial_flows += t.flows * self.initial[p]
+            self._merge_place(p, into=q, producers=producers, consumers=consumers)
+            t.alive = False
+            return True
+        # R2: q's only producer is t -> fuse q into p
+        if (
+            producers.get(q) == [t]
+            and not self._protected(q)
+            and p not in self.final
+            and not self._overlap(p, q)
+        ):
+            # every token its consumers take from q was put there by t
+            for v in consumers.get(q, []):
+                v.absorb(t, v.pre[q])
+            self._merge_place(q, into=p, producers=producers, consumers=consumers)
+            t.alive = False
+            return True
+        return False
+
+    def _into_producer(self, t: Trans, producers, consumers) -> bool:
+        """R3: ``t``'s input place is filled only by u and drained only by ``t``: u produces ``t``'s output."""
+        p = next(iter(t.pre))
+        prods = producers.get(p, [])
+        if (
+            consumers.get(p) == [t]
+            and len(prods) == 1
+            and prods[0] is not t
+            and prods[0].post.get(p) == 1
+            and not self._protected(p)
+            and not any(q in prods[0].post for q in t.post)
+        ):
+            u = prods[0]
+            u.absorb(t)
+            del u.post[p]
+            for q, w in t.post.items():
+                u.post[q] = u.post.get(q, 0) + w
+            t.alive = False
+            self.place_alive[p] = False
+            return True
+        return False
+
+    def _into_consumer(self, t: Trans, producers, consumers) -> bool:
+        """R4: ``t``'s output place is drained only by v and filled only by ``t``: v consumes ``t``'s input."""
+        q = next(iter(t.post))
+        cons = consumers.get(q, [])
+        if (
+            producers.get(q) == [t]
+            and len(cons) == 1
+            and cons[0] is not t
+            and cons[0].pre.get(q) == 1
+            and q not in cons[0].post
+            and not self._protected(q)
+            and not any(p in cons[0].pre for p in t.pre)
+        ):
+            v = cons[0]
+            v.absorb(t)
+            del v.pre[q]
+            for p, w in t.pre.items():
+                v.pre[p] = v.pre.get(p, 0) + w
+            t.alive = False
+            self.place_alive[q] = False
+            return True
+        return False
+
+    def _copy_visible(self, t: Trans, producers, consumers) -> bool:
+        """R5/R6 (alignments only): visible neighbours get a copy that does ``t``'s move too."""
+        # R5: q is drained only by visible transitions -> each gets a copy that consumes p instead
+        p = next(iter(t.pre))
+        q = next(iter(t.post))
+        cons = consumers.get(q, [])
+        if (
+            cons
+            and len(cons) <= 4
+            and q not in self.final
+            and all(v.label is not None and v.pre.get(q) == 1 and q not in v.post and p not in v.pre for v in cons)
+        ):
+            for v in cons:
+                pre = dict(v.pre)
+                del pre[q]
+                pre[p] = 1
+                copy = Trans(f"t{len(self.trans)}_{v.element}", v.label, v.element, pre, dict(v.post),
+                             hits=t.hits + v.hits, flows=t.flows + v.flows)
+                self.trans.append(copy)
+            t.alive = False
+            return True
+        # R6: p is filled only by visible transitions -> each gets a copy that marks q instead.
+        # Only when every consumer of p needs p alone: then choosing early (at the producer)
+        # can never block a synchronisation, so soundness is kept too.
+        prods = producers.get(p, [])
+        if (
+            prods
+            and all(c.pre == {p: 1} for c in consumers.get(p, []))
+            and len(prods) <= 4
+            and not self._protected(p)
+            and all(u.label is not None and u.post.get(p) == 1 and p not in u.pre and q not in u.post for u in prods)
+        ):
+            for u in prods:
+                post = dict(u.post)
+                del post[p]
+                post[q] = 1
+                copy = Trans(f"t{len(self.trans)}_{u.element}", u.label, u.element, dict(u.pre), post,
+                             hits=u.hits + t.hits, flows=u.flows + t.flows)
+                self.trans.append(copy)
+            t.alive = False
+            return True
         return False
 
     def _overlap(self, p: int, q: int) -> bool:
@@ -306,7 +361,15 @@ def explore(
     timeout_s: float = 5.0,
     token_bound: int = 64,
 ) -> StateSpace:
-    """Breadth-first reachability over ``transitions`` (indices; default all live) from ``initial``."""
+    """Breadth-first reachability over ``transitions`` (indices; default all live) from ``initial``.
+
+    Complement places (see :meth:`CoreNet.complement`) of places empty in ``initial`` are marked too.
+    """
+    if net.guarded:
+        initial = dict(initial)
+        for p, c in net.guarded.items():
+            if c not in initial and not initial.get(p):
+                initial[c] = 1
     idx = transitions if transitions is not None else [i for i, t in enumerate(net.trans) if t.alive]
     tlist = [(i, tuple(net.trans[i].pre.items()), tuple(net.trans[i].post.items())) for i in idx]
     by_place: dict[int, list[int]] = {}

@@ -10,13 +10,15 @@ default the one with the most tasks) and the report says which and why.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from ..errors import BpmnError, IngestError, UnsafeInputError
-from ..safe_input import parse_xml, read_bytes
+from ..safe_input import read_bytes
+from .labels import normalise_label
 from .model import (
     ACTIVITY_TYPES,
     FLOW_NODE_TYPES,
@@ -33,6 +35,7 @@ from .model import (
     Pool,
     Shape,
 )
+from .xmlfix import parse_bpmn_xml
 
 _IGNORED_ARTIFACTS = {
     "dataObject": "data object: not control flow",
@@ -95,6 +98,8 @@ class _Scope:
     ignored: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: flow id -> scope (process or sub-process id) it was declared in
     flow_scope: dict[str, str] = field(default_factory=dict)
+    #: event definitions declared at the top of the file, by id (targets of ``eventDefinitionRef``)
+    shared_defs: dict[str, etree._Element] = field(default_factory=dict)
 
     @property
     def task_count(self) -> int:
@@ -128,7 +133,7 @@ def read_bpmn(
     """
     try:
         raw = read_bytes(source, name=name)
-        root = parse_xml(raw.data, raw.name, expected_roots=("definitions",))
+        root, repairs = parse_bpmn_xml(raw.data, raw.name)
     except UnsafeInputError:
         raise
     except IngestError as exc:
@@ -136,6 +141,7 @@ def read_bpmn(
     from .validate import validate_model
 
     model = _build_model(root, raw.name, raw.sha256, process)
+    model.report.warnings[:0] = repairs
     validate_model(model)
     return model
 
@@ -146,11 +152,12 @@ def _build_model(root: etree._Element, source: str, sha256: str, wanted: str | N
     collaboration_pools: dict[str, Pool] = {}
     message_flows: dict[str, BpmnFlow] = {}
     other: dict[str, tuple[str, str]] = {}
+    shared = {c.get("id") or "": c for c in root if _local(c).endswith("EventDefinition")}
     for child in root:
         kind = _local(child)
         if kind == "process":
             pid = child.get("id") or f"process_{len(scopes) + 1}"
-            scope = _Scope(pid, _name(child), child)
+            scope = _Scope(pid, _name(child), child, shared_defs=shared)
             _collect(child, scope, parent=None)
             _collect_lanes(child, scope)
             scopes[pid] = scope
@@ -180,6 +187,7 @@ def _build_model(root: etree._Element, source: str, sha256: str, wanted: str | N
     report.processes = [
         {"id": s.id, "name": s.name, "tasks": s.task_count, "nodes": len(s.nodes)} for s in scopes.values()
     ]
+    report.warnings.extend(_adopt_strays(chosen, scopes))
     for node_id, node in list(chosen.nodes.items()):
         if node.type == "callActivity" and node.called_element in globals_:
             kind, gname = globals_[node.called_element]
@@ -196,7 +204,7 @@ def _build_model(root: etree._Element, source: str, sha256: str, wanted: str | N
         if s is not chosen:
             for n in s.nodes.values():
                 other[n.id] = (n.type, n.label)
-    diagram = _read_diagram(root, chosen.id, collaboration_pools)
+    diagram = _read_diagram(root, chosen.id, collaboration_pools, report.warnings)
     report.has_diagram = bool(diagram)
     return BpmnModel(
         source=source,
@@ -215,6 +223,37 @@ def _build_model(root: etree._Element, source: str, sha256: str, wanted: str | N
     )
 
 
+def _adopt_strays(chosen: _Scope, scopes: dict[str, _Scope]) -> list[str]:
+    """Take over nodes another process declares but the chosen one uses (a tool wrote them in the wrong place).
+
+    A sequence flow of the chosen process that names a node of another process, or a boundary event of
+    another process attached to an activity of the chosen one, is read as part of the chosen process.
+    """
+    messages: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        used = {(r, f"sequence flow {f.id!r}") for f in chosen.flows.values() for r in (f.source, f.target)}
+        for other in scopes.values():
+            if other is chosen:
+                continue
+            wanted = {r: why for r, why in used if r in other.nodes and r not in chosen.nodes}
+            for n in other.nodes.values():
+                if n.type == "boundaryEvent" and n.attached_to in chosen.nodes and n.parent is None:
+                    wanted.setdefault(n.id, f"attached to {chosen.nodes[n.attached_to].describe()}")
+            for node_id, why in wanted.items():
+                node = other.nodes.pop(node_id)
+                if node.parent is not None:
+                    other.nodes[node_id] = node
+                    continue
+                chosen.nodes[node_id] = _replace(node, process=chosen.id)
+                messages.append(f"{node.describe()} (line {node.line}) is declared in process {other.name or other.id!r} "
+                                f"but used by {chosen.name or chosen.id!r} ({why}): read as part of "
+                                f"{chosen.name or chosen.id!r}")
+                changed = True
+    return messages
+
+
 def _replace(node: BpmnNode, **changes) -> BpmnNode:
     from dataclasses import replace
 
@@ -225,14 +264,14 @@ def _choose(
     scopes: dict[str, _Scope], pools: dict[str, Pool], wanted: str | None, source: str
 ) -> tuple[_Scope, str]:
     if wanted is not None:
-        key = " ".join(wanted.split()).casefold()
+        key = normalise_label(wanted)
         if wanted in scopes:
             return scopes[wanted], f"process id {wanted!r} requested"
         for s in scopes.values():
-            if " ".join(s.name.split()).casefold() == key and key:
+            if normalise_label(s.name) == key and key:
                 return s, f"process named {s.name!r} requested"
         for p in pools.values():
-            if p.process in scopes and (" ".join(p.name.split()).casefold() == key or p.id == wanted):
+            if p.process in scopes and (normalise_label(p.name) == key or p.id == wanted):
                 return scopes[p.process], f"pool {p.name or p.id!r} requested (process {p.process!r})"
         known = ", ".join(
             repr(s.name or s.id) for s in scopes.values()
@@ -269,18 +308,28 @@ def _loop_of(el: etree._Element) -> tuple[str | None, bool, int | None]:
     return None, False, None
 
 
-def _events_of(el: etree._Element) -> tuple[tuple[str, ...], str | None]:
+def _events_of(el: etree._Element, shared: dict[str, etree._Element]) -> tuple[tuple[str, ...], dict[str, str | None]]:
+    """Event definitions by short name (``timer``, ``link``...), inline or by ``eventDefinitionRef`` to a
+    definition declared at the top of the file; plus the link definition's name, id and target."""
     defs: list[str] = []
-    link: str | None = None
+    link: dict[str, str | None] = {}
     for child in el:
         kind = _local(child)
+        if kind == "eventDefinitionRef":
+            ref = (child.text or "").strip()
+            child = shared.get(ref.rsplit(":", 1)[-1]) if ref else None
+            if child is None:
+                defs.append("unresolved")
+                continue
+            kind = _local(child)
         if kind.endswith("EventDefinition"):
             short = kind[: -len("EventDefinition")]
             defs.append(short)
             if short == "link":
-                link = (child.get("name") or "").strip() or None
-        elif kind == "eventDefinitionRef":
-            defs.append("ref")
+                target = child.get("target") or next(
+                    ((s.text or "").strip() for s in child if _local(s) == "target"), None)
+                link = {"link_name": (child.get("name") or "").strip() or None, "link_ref": child.get("id"),
+                        "link_target": target or None}
     return tuple(defs), link
 
 
@@ -303,7 +352,7 @@ def _collect(container: etree._Element, scope: _Scope, parent: str | None) -> No
             scope.flow_scope[el_id] = scope_id
         elif kind in FLOW_NODE_TYPES:
             loop, test_before, card = _loop_of(el) if kind in ACTIVITY_TYPES else (None, False, None)
-            events, link = _events_of(el)
+            events, link = _events_of(el, scope.shared_defs)
             scope.nodes[el_id] = BpmnNode(
                 id=el_id,
                 type=kind,
@@ -320,7 +369,7 @@ def _collect(container: etree._Element, scope: _Scope, parent: str | None) -> No
                 default_flow=el.get("default"),
                 triggered_by_event=_bool(el.get("triggeredByEvent"), False),
                 is_for_compensation=_bool(el.get("isForCompensation"), False),
-                link_name=link,
+                **link,
                 line=el.sourceline,
             )
             if kind in SUBPROCESS_TYPES:
@@ -367,11 +416,23 @@ def _collect_lanes(process_el: etree._Element, scope: _Scope) -> None:
             scope.nodes[node_id] = _replace(node, lane=lane_id)
 
 
+class _BadCoordinate(ValueError):
+    pass
+
+
 def _float(el: etree._Element, attr: str) -> float:
+    """A DI coordinate; raises :class:`_BadCoordinate` (naming the line) when it is missing or not a finite number."""
+    value = el.get(attr)
+    where = f"{_local(el)} (line {el.sourceline})"
+    if value is None:
+        raise _BadCoordinate(f"{where} has no {attr}")
     try:
-        return float(el.get(attr) or 0.0)
+        out = float(value)
     except ValueError:
-        return 0.0
+        raise _BadCoordinate(f"{where} has {attr}={value!r}, not a number") from None
+    if not math.isfinite(out):
+        raise _BadCoordinate(f"{where} has {attr}={value!r}, not a finite number")
+    return out
 
 
 def _bounds(el: etree._Element | None) -> Bounds | None:
@@ -387,8 +448,11 @@ def _opt_bool(value: str | None) -> bool | None:
     return None if value is None else _bool(value, False)
 
 
-def _read_diagram(root: etree._Element, process_id: str, pools: dict[str, Pool]) -> Diagram:
-    """DI of the plane that shows the chosen process (or its collaboration); else the first plane."""
+def _read_diagram(root: etree._Element, process_id: str, pools: dict[str, Pool], warnings: list[str]) -> Diagram:
+    """DI of the plane that shows the chosen process (or its collaboration); else the first plane.
+
+    A shape or edge whose coordinates are not numbers is left out of the drawing, with a warning.
+    """
     planes = [p for d in root if _local(d) == "BPMNDiagram" for p in d if _local(p) == "BPMNPlane"]
     if not planes:
         return Diagram()
@@ -401,21 +465,28 @@ def _read_diagram(root: etree._Element, process_id: str, pools: dict[str, Pool])
         ref = el.get("bpmnElement")
         if not ref:
             continue
-        label_el = next((c for c in el if _local(c) == "BPMNLabel"), None)
-        label = _bounds(label_el)
-        if kind == "BPMNShape":
-            b = _bounds(el)
-            if b is not None and ref not in diagram.shapes:
-                diagram.shapes[ref] = Shape(
-                    ref,
-                    b,
-                    label,
-                    _opt_bool(el.get("isExpanded")),
-                    _opt_bool(el.get("isHorizontal")),
-                    _opt_bool(el.get("isMarkerVisible")),
-                )
-        elif kind == "BPMNEdge":
-            pts = tuple((_float(w, "x"), _float(w, "y")) for w in el if _local(w) == "waypoint")
-            if len(pts) >= 2 and ref not in diagram.edges:
-                diagram.edges[ref] = Edge(ref, pts, label)
+        try:
+            _read_shape(el, kind, ref, diagram)
+        except _BadCoordinate as exc:
+            warnings.append(f"diagram {kind} of {ref!r}: {exc}: left out of the drawing")
     return diagram
+
+
+def _read_shape(el: etree._Element, kind: str, ref: str, diagram: Diagram) -> None:
+    label_el = next((c for c in el if _local(c) == "BPMNLabel"), None)
+    label = _bounds(label_el)
+    if kind == "BPMNShape":
+        b = _bounds(el)
+        if b is not None and ref not in diagram.shapes:
+            diagram.shapes[ref] = Shape(
+                ref,
+                b,
+                label,
+                _opt_bool(el.get("isExpanded")),
+                _opt_bool(el.get("isHorizontal")),
+                _opt_bool(el.get("isMarkerVisible")),
+            )
+    elif kind == "BPMNEdge":
+        pts = tuple((_float(w, "x"), _float(w, "y")) for w in el if _local(w) == "waypoint")
+        if len(pts) >= 2 and ref not in diagram.edges:
+            diagram.edges[ref] = Edge(ref, pts, label)

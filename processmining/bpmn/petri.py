@@ -37,12 +37,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BpmnError
+from . import orjoin
 from .flatten import Scope
 from .model import BpmnFlow, BpmnModel, BpmnNode
 from .netcore import CoreNet, explore
-
-MAX_OR_BRANCHES = 8
-MAX_INTERRUPT_STATES = 400
 
 
 @dataclass
@@ -81,6 +79,8 @@ class ConvertedNet:
     approximations: list[str]
     model_sha256: str = ""
     core: CoreNet | None = field(default=None, repr=False)
+    #: BPMN element id -> how messages name it (``task 'Approve' (id T1)``)
+    element_names: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def to_petri_net(
@@ -109,38 +109,49 @@ def to_petri_net(
         >>> import pm4py
         >>> pm4py.fitness_alignments(log, conv.net, conv.initial_marking, conv.final_marking)
     """
+    _refuse_problems(model)
+    result = build_core(model, alignments_only=alignments_only)
+    return _to_pm4py(result, model, label_map or {})
+
+
+def compile_net(model: BpmnModel, *, alignments_only: bool = False) -> CoreNet:
+    """The model's reduced net (visible labels = task names), as conformance checking compiles it.
+
+    Built once per model (when :func:`read_bpmn` validates it) and cached on the model; treat it as
+    read-only. ``alignments_only``: see :func:`to_petri_net`. Raises :class:`BpmnError` naming the
+    elements when the model cannot be converted.
+
+    Example::
+
+        >>> core = compile_net(read_bpmn("bpmn_models/lead_to_order.bpmn"))
+        >>> sorted({t.label for t in core.live() if t.label})[:2]
+        ['Closed Lost', 'Closed Won']
+    """
+    _refuse_problems(model)
+    return build_core(model, alignments_only=alignments_only).core
+
+
+def _refuse_problems(model: BpmnModel) -> None:
     if model.report.problems:
         raise BpmnError(
             "the model cannot be converted: " + "; ".join(model.report.problems[:3])
             + (f" (and {len(model.report.problems) - 3} more)" if len(model.report.problems) > 3 else ""),
             source=model.source,
         )
-    result = build_core(model, alignments_only=alignments_only)
-    return _to_pm4py(result, model, label_map or {})
 
 
 def build_core(model: BpmnModel, *, alignments_only: bool = False) -> BuildResult:
-    """Build and reduce the internal net (visible labels = task names); raises :class:`BpmnError`.
+    """Build and reduce the internal net, or return the one cached on the model; raises :class:`BpmnError`.
 
-    Built once per model (while :func:`read_bpmn` validates it) and reused; treat it as read-only.
+    The only writer of the model's conversion cache.
     """
-    if not alignments_only and isinstance(model._conversion, BuildResult):
-        return model._conversion
-    if alignments_only and isinstance(model._conversion_alignments, BuildResult):
-        return model._conversion_alignments
-    b = _Builder(model)
-    source = b.net.place("source")
-    sink = b.net.place("sink")
-    b.net.initial = {source: 1}
-    b.build_scope(model.nodes, model.flows, None, source, sink, override=None, stack=())
-    b.net.final = {sink: 1}  # provisional (the token count is set by finish); keeps the sink out of reductions
-    b.net.reduce(copy_visible=alignments_only)
-    b.finish(sink)
+    cached = model._conversion_alignments if alignments_only else model._conversion
+    if isinstance(cached, BuildResult):
+        return cached
     try:
-        b.net.unweight()
-    except ValueError as exc:
-        raise BpmnError(f"internal conversion limit: {exc}", source=model.source) from None
-    result = BuildResult(b.net, b.approx, b.notes, b.scope_messages)
+        result = _build(model, alignments_only, "exact", "")
+    except orjoin.LocalOrJoins as exc:
+        result = _build(model, alignments_only, "local", exc.reason)
     if alignments_only:
         model._conversion_alignments = result
     else:
@@ -148,8 +159,27 @@ def build_core(model: BpmnModel, *, alignments_only: bool = False) -> BuildResul
     return result
 
 
-class _Builder:
-    def __init__(self, model: BpmnModel) -> None:
+def _build(model: BpmnModel, alignments_only: bool, or_mode: str, or_reason: str) -> BuildResult:
+    b = Build(model, or_mode, or_reason)
+    source = b.net.place("source")
+    sink = b.net.place("sink")
+    b.net.initial = {source: 1}
+    b.build_scope(model.nodes, model.flows, None, source, sink, override=None, stack=())
+    orjoin.settle(b)
+    b.net.final = {sink: 1}  # provisional (the token count is set by finish); keeps the sink out of reductions
+    b.net.reduce(copy_visible=alignments_only)
+    b.finish(sink)
+    try:
+        b.net.unweight()
+    except ValueError as exc:
+        raise BpmnError(f"internal conversion limit: {exc}", source=model.source) from None
+    return BuildResult(b.net, b.approx, b.notes, b.scope_messages)
+
+
+class Build:
+    """One conversion in progress: the net, the notes per element; implements :class:`flatten.Builder`."""
+
+    def __init__(self, model: BpmnModel, or_mode: str = "exact", or_reason: str = "") -> None:
         self.model = model
         self.net = CoreNet()
         self.approx: list[str] = []
@@ -159,7 +189,9 @@ class _Builder:
         self.raise_places: dict[tuple[str, str], int] = {}
         self.raise_states: dict[tuple[str, str], list | None] = {}
         self.scope_messages: list[str] = []
-
+        self.or_mode = or_mode
+        self.or_reason = or_reason
+        self.or_joins: list[orjoin.UnpairedJoin] = []
     # ------------------------------------------------------------ helpers
     def note(self, node: BpmnNode, status: str, detail: str) -> None:
         self.notes[node.id] = (status, detail)
@@ -188,6 +220,7 @@ class _Builder:
             net.final = {finished: 1}
         else:
             net.final = {sink: 1}
+        net.final.update({c: 1 for c in net.complement_of})  # every guarded place is empty at the end
         for ti in self.terminates:
             t = net.trans[ti]
             node = self.model.nodes.get(t.element)
@@ -201,7 +234,8 @@ class _Builder:
             for m in space.markings:
                 md = dict(m)
                 if all(md.get(p, 0) >= w for p, w in t.pre.items()):
-                    others = sum(md.values()) - sum(t.pre.values()) - md.get(sink, 0)
+                    others = (sum(w for p, w in md.items() if p not in net.complement_of)
+                              - sum(w for p, w in t.pre.items() if p not in net.complement_of) - md.get(sink, 0))
                     if others > 0:
                         concurrent = True
                         break
@@ -274,4 +308,7 @@ def _to_pm4py(result: BuildResult, model: BpmnModel, label_map: Mapping[str, str
         approximations=list(result.approximations),
         model_sha256=model.sha256,
         core=core,
+        element_names={**{n.id: n.describe() for n in model.nodes.values()},
+                       **{f.id: f"sequence flow {f.id!r} into {model.nodes[f.target].describe()}"
+                          for f in model.flows.values() if f.target in model.nodes}},
     )

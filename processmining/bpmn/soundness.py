@@ -48,21 +48,24 @@ def check_soundness(converted: ConvertedNet, *, timeout_s: float = 10, max_state
     ok = can_reach(space, targets)
     stuck = [i for i, good in enumerate(ok) if not good]
     if stuck:
-        m = space.markings[stuck[0]]
-        where = _describe_marking(converted, m)
-        kind = "deadlock" if not space.edges[stuck[0]] else "livelock"
+        # a state with no way on (deadlock) says best where the model gets stuck
+        first = next((i for i in stuck if not space.edges[i]), stuck[0])
+        where = _describe_marking(converted, space.markings[first])
+        kind = "deadlock" if not space.edges[first] else "livelock"
         return SoundnessResult(
             False,
-            f"not sound: {len(stuck)} reachable state(s) cannot finish ({kind}, e.g. tokens at {where})",
+            f"not sound: {len(stuck)} reachable state(s) cannot finish ({kind}, e.g. a run stops with tokens "
+            f"{where})",
             len(space.markings),
         )
     fired = {t for out in space.edges for t, _ in out}
     dead = [t for i, t in enumerate(core.trans) if t.alive and i not in fired]
     if dead:
-        names = sorted({t.label or t.element for t in dead})
+        names = sorted({converted.element_names.get(t.element, t.label or t.element) for t in dead})
         return SoundnessResult(
             False,
-            f"not sound: {len(dead)} transition(s) can never fire (dead model parts: {', '.join(names[:6])})",
+            f"not sound: {len(dead)} transition(s) can never fire (dead model parts: {', '.join(names[:6])}): "
+            "no run of the model reaches them; connect them to the flow or remove them",
             len(space.markings),
         )
     return SoundnessResult(True, f"sound: {len(space.markings)} reachable states, end always reachable, no dead parts",
@@ -70,6 +73,20 @@ def check_soundness(converted: ConvertedNet, *, timeout_s: float = 10, max_state
 
 
 def _describe_marking(converted: ConvertedNet, marking) -> str:
+    """Where the tokens of a marking are, in BPMN terms (complement places of OR-join tests left out)."""
     core = converted.core
     assert core is not None
-    return ", ".join(core.places[p].split("#")[0] for p, _ in marking)
+    out = []
+    for p, _ in marking:
+        if p in core.complement_of or core.places[p].startswith("not-finished#"):
+            continue
+        kind, _, ref = core.places[p].split("#")[0].partition(":")
+        if kind == "in" and ref in converted.element_names:
+            out.append(f"before {converted.element_names[ref]}")
+        elif kind == "flow":
+            out.append(f"on {converted.element_names.get(ref, f'sequence flow {ref!r}')}")
+        elif ref in converted.element_names:
+            out.append(f"{kind} {converted.element_names[ref]}")
+        else:
+            out.append(core.places[p].split("#")[0])
+    return ", ".join(out[:6]) + (f" and {len(out) - 6} more" if len(out) > 6 else "")

@@ -35,6 +35,11 @@ def validate_model(model: BpmnModel) -> None:
             report.problems.append(msg)
             report.add(f.id, "sequenceFlow", f.name, "refused", "crosses a sub-process border")
             continue
+        wrong = _misdirected(f, src, tgt)
+        if wrong:
+            report.problems.append(f"sequence flow {f.id!r} (line {f.line}) {wrong}")
+            report.add(f.id, "sequenceFlow", f.name, "refused", wrong)
+            continue
         has_out.add(f.source)
         has_in.add(f.target)
     for n in nodes.values():
@@ -42,6 +47,9 @@ def validate_model(model: BpmnModel) -> None:
             msg = f"{n.describe()} is attached to {n.attached_to!r}, which is not an activity of the process"
             report.dangling_references.append(msg)
             report.problems.append(msg)
+        if "unresolved" in n.events:
+            report.warnings.append(f"{n.describe()} (line {n.line}) names an event definition (eventDefinitionRef) "
+                                   "that is not in the file: read as an event without a trigger")
         if n.default_flow and n.default_flow not in model.flows:
             report.dangling_references.append(f"{n.describe()} names default flow {n.default_flow!r}, which does not exist")
         if n.is_task and not n.label:
@@ -76,6 +84,20 @@ def validate_model(model: BpmnModel) -> None:
     _trial_conversion(model)
 
 
+def _misdirected(f, src, tgt) -> str:
+    """Why a sequence flow breaks a BPMN 2.0 rule on its ends (spec 10.5: start, end, boundary events), or ''."""
+    if tgt.type == "boundaryEvent":
+        return (f"enters {tgt.describe()}: a boundary event must not have incoming sequence flows (BPMN 2.0 "
+                "10.5.4); connect the flow to the activity the event is attached to, or use an intermediate event")
+    if tgt.type == "startEvent":
+        return (f"enters {tgt.describe()}: a start event must not have incoming sequence flows (BPMN 2.0 10.5.2); "
+                "connect the flow to the step after the start event, or use an intermediate event")
+    if src.type == "endEvent":
+        return (f"leaves {src.describe()}: an end event must not have outgoing sequence flows (BPMN 2.0 10.5.3); "
+                "make it an intermediate (throw) event if the process goes on after it")
+    return ""
+
+
 def _inside_event_subprocess(model: BpmnModel, node_id: str) -> bool:
     cur = model.nodes[node_id].parent
     while cur and cur in model.nodes:
@@ -100,7 +122,6 @@ def _trial_conversion(model: BpmnModel) -> None:
             else:
                 report.add(n.id, n.type, n.name, "ignored", f"not checked: the conversion stopped at {bad}")
         return
-    model._conversion = result
     report.warnings.extend(m for m in result.messages if m not in report.warnings)
     for n in model.nodes.values():
         status, detail = result.notes.get(n.id, ("mapped", _default_detail(n.type)))

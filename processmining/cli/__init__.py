@@ -24,8 +24,11 @@ EXIT_UNUSABLE = 2
 
 class _SafeGroup(TyperGroup):
     def invoke(self, ctx):  # type: ignore[override]
+        from ..safe_input import tracking_inputs
+
         try:
-            return super().invoke(ctx)
+            with tracking_inputs():  # no output of this command may overwrite a file it read
+                return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort):
             # usage errors, --help, ctrl-c prompts: typer (its own copy of click) prints them
             raise
@@ -78,6 +81,7 @@ COMMAND_MODULES = (
     "conform",
     "quality",
     "demo",
+    "report",
 )
 
 for _name in COMMAND_MODULES:

@@ -45,14 +45,16 @@ def check(
     soundness = None
     if report.usable:
         soundness = check_soundness(to_petri_net(model), timeout_s=10)
+    unsound = soundness.reason if soundness is not None and soundness.sound is False else None
     if as_json:
         data = report.to_dict()
+        data["usable"] = report.usable and unsound is None
         data["tasks"] = [t.label for t in model.tasks]
         data["lanes"] = {t.label: model.lane_of(t.label) for t in model.tasks if t.label}
         data["soundness"] = None if soundness is None else {"sound": soundness.sound, "reason": soundness.reason}
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        typer.echo(report.summary())
+        typer.echo(report.summary(unsound=unsound))
         typer.echo(f"  tasks ({len(model.tasks)}): " + ", ".join(repr(t.label or t.id) for t in model.tasks[:30])
                    + (" ..." if len(model.tasks) > 30 else ""))
         if soundness is not None:
@@ -80,9 +82,8 @@ def render(
         raise BpmnError(f"output must end in .svg or .png, got {output.name!r}", source=str(output))
     model = read_bpmn(model_path, process=process)
     svg = render_svg(model, title=title)
-    if suffix == ".svg":
-        output.write_text(svg, encoding="utf-8")
-    else:
-        output.write_bytes(svg_to_png(svg))
+    from ..safe_input import write_atomic
+
+    write_atomic(output, svg if suffix == ".svg" else svg_to_png(svg))
     typer.echo(f"wrote {output} ({'from diagram interchange' if model.diagram else 'automatic layout'}, "
                f"{len(model.nodes)} elements)")

@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 
 from . import app
+from .engine import spark_conform, with_engine
 from .options import (
     DEFAULT_LOG_OPTIONS,
     LogArg,
     LogOptions,
+    check_outputs,
     progress_bar,
     with_log_options,
 )
@@ -20,6 +22,7 @@ from .options import (
 
 @app.command()
 @with_log_options
+@with_engine(spark_conform)
 def conform(
     log_path: LogArg,
     model_path: Annotated[Path, typer.Argument(help="Reference model (BPMN 2.0 XML).", show_default=False)],
@@ -60,7 +63,8 @@ def conform(
     from ..conformance import conform as run_conform
     from ..conformance import read_accepted
     from ..errors import ConformanceError
-    from ..export import infer_format, pseudonymize_table, write_tables
+    from ..export import Pseudonymizer, infer_format, write_tables
+    from ..safe_input import write_atomic
     from ..model import Provenance
     from ..rules import load_rules, read_roles
 
@@ -77,6 +81,8 @@ def conform(
             raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
         left, right = item.split("=", 1)
         aliases[left] = right
+    check_outputs(log_path, model_path, rules_path, roles_path, mapping_path, accepted_path,
+                  output=output, summary=summary_path)
     log = log_options.load(log_path, quiet=quiet)
     model = read_bpmn(model_path)
     rules = load_rules(rules_path) if rules_path else None
@@ -98,13 +104,13 @@ def conform(
     params = {**result.parameters, **log_options.parameters(), "pseudonymized": bool(pseudonymize), "log_history": list(log.history)}
     provenance = Provenance.build(inputs=inputs, parameters=params)
     deviations = result.deviations
-    if pseudonymize:
-        deviations = pseudonymize_table(deviations, key=pseudonymize)
+    # every output (deviations, messages in them, the summary) names no case or resource, of any length
+    pseudo = Pseudonymizer.from_log(log, key=pseudonymize) if pseudonymize else None
     summary = result.summary
-    write_tables({"deviations": deviations, "summary": summary}, output, provenance=provenance)
+    write_tables({"deviations": deviations, "summary": summary}, output, provenance=provenance, pseudonymizer=pseudo)
     if summary_path is not None:
-        doc = {"provenance": provenance.to_dict(), **summary}
-        summary_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        doc = {"provenance": provenance.to_dict(), **(pseudo.mapping(summary) if pseudo else summary)}  # type: ignore[dict-item]
+        write_atomic(summary_path, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
     if not quiet:
         typer.echo(_describe(summary, output))
 

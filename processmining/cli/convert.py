@@ -11,6 +11,7 @@ from . import app
 from .options import (
     DEFAULT_LOG_OPTIONS,
     LogOptions,
+    check_outputs,
     with_log_options,
 )
 
@@ -45,11 +46,13 @@ def convert(
         raise typer.BadParameter("give an EXPORT file and -o OUTPUT (or --list-presets)")
     from ..errors import IngestError
     from ..ingest import write_log
+    from ..safe_input import write_atomic
 
     if not output.name.lower().endswith((".xes", ".xes.gz", ".csv", ".parquet")):
         raise IngestError(f"cannot write {output.name!r}: use .xes, .xes.gz, .csv or .parquet")
+    check_outputs(export, output=output, report=report)
     log = log_options.load(export)
     write_log(log, output)
     if report is not None and log.report is not None:
-        report.write_text(log.report.to_json() + "\n", encoding="utf-8")
+        write_atomic(report, log.report.to_json() + "\n")
     typer.echo(f"wrote {output} ({log.n_events:,} events, {log.n_cases:,} cases)")

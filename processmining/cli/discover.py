@@ -18,10 +18,12 @@ import typer
 from ..errors import AnalysisError
 from ..model import EventLog, Provenance
 from . import app
+from .engine import spark_bottlenecks, spark_discover, with_engine
 from .options import (
     DEFAULT_LOG_OPTIONS,
     LogArg,
     LogOptions,
+    check_outputs,
     option_bundle,
     with_log_options,
 )
@@ -172,6 +174,7 @@ MAP_SUFFIXES = (".svg", ".png", ".dot", ".gv", ".bpmn")
 @app.command()
 @with_log_options
 @with_filter_options
+@with_engine(spark_discover)
 def discover(
     log_path: LogArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="map.svg | map.png | map.dot | model.bpmn",
@@ -194,6 +197,7 @@ def discover(
     suffix = output.suffix.lower()
     if suffix not in MAP_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(MAP_SUFFIXES)}")
+    check_outputs(log_path, output=output)
     log = log_options.load(log_path, quiet=quiet)
     log = apply_filters(log, **(filters or {}))
     if log.n_events == 0:
@@ -201,7 +205,9 @@ def discover(
     if suffix == ".bpmn":
         from ..discovery import discover_bpmn
 
-        output.write_text(discover_bpmn(log, noise_threshold=noise), encoding="utf-8")
+        from ..safe_input import write_atomic
+
+        write_atomic(output, discover_bpmn(log, noise_threshold=noise))
         if not quiet:
             typer.echo(f"wrote {output} (inductive miner, noise threshold {noise}, {log.n_cases:,} cases)", err=True)
         return
@@ -213,10 +219,9 @@ def discover(
     fmt = {".svg": "svg", ".png": "png"}.get(suffix, "dot")
     out = render_map(pm, metric=metric.value, fmt=fmt, large_labels=large_labels,  # type: ignore[arg-type]
                      hide_numbers=hide_numbers, anonymise=anonymise)
-    if isinstance(out, bytes):
-        output.write_bytes(out)
-    else:
-        output.write_text(out, encoding="utf-8")
+    from ..safe_input import write_atomic
+
+    write_atomic(output, out)
     if not quiet:
         for step in log.history:
             typer.echo(f"  {step}", err=True)
@@ -233,6 +238,7 @@ REPORT_SUFFIXES = (".json", ".csv", ".xlsx", ".zip")
 @app.command()
 @with_log_options
 @with_filter_options
+@with_engine(spark_bottlenecks)
 def bottlenecks(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="report.json | .csv | .xlsx | .zip",
@@ -259,6 +265,7 @@ def bottlenecks(
     from ..render import format_duration
 
     targets = [parse_sla(s) for s in sla or []]  # malformed targets fail before the log is read
+    check_outputs(log_path, output=output)
     log = log_options.load(log_path, quiet=quiet)
     log = apply_filters(log, **(filters or {}))
     if log.n_events == 0:

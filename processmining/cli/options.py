@@ -95,6 +95,30 @@ class LogOptions:
         return log
 
 
+def check_outputs(*inputs: Path | None, **outputs: Path | None) -> None:
+    """Refuse bad output paths before any work: an output that is one of ``inputs``, two outputs on one file,
+    a missing folder, a folder, a symlink loop (one line each, exit code 2).
+
+    The writers check again when they write (:func:`processmining.safe_input.check_output_path`),
+    against every file the command has read.
+    """
+    import os
+
+    from ..errors import OutputError
+    from ..safe_input import check_output_path
+
+    seen: dict[str, str] = {}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        check_output_path(path, inputs=inputs)
+        key = os.path.realpath(path)
+        if key in seen:
+            raise OutputError(f"is given for both --{seen[key].replace('_', '-')} and --{flag.replace('_', '-')}; "
+                              "choose two different files", source=str(path))
+        seen[key] = flag
+
+
 #: the default for a command's ``log_options`` parameter (filled in by the decorator)
 DEFAULT_LOG_OPTIONS = LogOptions()
 

@@ -20,6 +20,7 @@ from .options import (
     DEFAULT_LOG_OPTIONS,
     LogArg,
     LogOptions,
+    check_outputs,
     progress_bar,
     with_log_options,
 )
@@ -45,7 +46,11 @@ def _parse_now(value: str | None) -> object:
         ts = pd.Timestamp(value)
     except ValueError as exc:
         raise ProcessMiningError(f"--now {value!r} is not a date or date-time (use e.g. 2024-12-02T06:00Z)") from exc
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    try:
+        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).as_unit("ns")
+    except (ValueError, OverflowError):
+        raise ProcessMiningError(f"--now {value!r} is outside the dates this tool holds (1677-09-22 to "
+                                 "2262-04-11)") from None
 
 
 def _suffix(path: Path) -> str:
@@ -58,14 +63,14 @@ def _write_fixed_log(log: object, dest: Path) -> None:
     if suffix not in LOG_SUFFIXES:
         raise ProcessMiningError(f"cannot write a log as {suffix or 'a file without extension'}; "
                                  f"use one of {', '.join(LOG_SUFFIXES)}", source=str(dest))
-    if suffix in (".xes", ".xes.gz"):
-        from ..xes import write_xes
+    if suffix in (".xes", ".xes.gz", ".csv"):
+        from ..ingest import write_log
 
-        write_xes(log, dest)  # type: ignore[arg-type]
+        write_log(log, dest)  # type: ignore[arg-type]
         return
     from ..export import write_tables
 
-    write_tables({"events": log.df}, dest)  # type: ignore[attr-defined]
+    write_tables({"events": log.df}, dest)  # type: ignore[attr-defined]  # internal @@ columns are left out
 
 
 @app.command("quality")
@@ -121,6 +126,7 @@ def quality(
         silence=pd.Timedelta(days=silence_days),
         stale_after=pd.Timedelta(days=stale_days),
     )
+    check_outputs(log_path, output=output, fixed_log=fixed_log)
     log = log_options.load(log_path, quiet=quiet)
     for step in fix or []:
         if step is Fix.merge_labels:
@@ -144,7 +150,9 @@ def quality(
         typer.echo(report.to_text())
         return
     text = report.to_json() if _suffix(output) == ".json" else report.to_html()
-    output.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+    from ..safe_input import write_atomic
+
+    write_atomic(output, text + ("\n" if not text.endswith("\n") else ""))
     if not quiet:
         typer.echo(f"wrote {output}: {len(report.findings)} findings, overall score {report.overall_score:.1f}/100, "
                    f"{report.cases_affected_share:.1%} of cases affected "

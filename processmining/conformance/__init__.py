@@ -136,7 +136,7 @@ def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: 
         compiled = CompiledNet.from_pm4py(net, im, fm)
         trans_elem = {str(t.name): str(t.name) for t in net.transitions}
         return _finish(compiled, trans_elem, name="model", sha="", pm4py=(net, im, fm))
-    from ..bpmn import ConvertedNet, match_labels, to_petri_net
+    from ..bpmn import ConvertedNet, match_labels
 
     if isinstance(model, ConvertedNet):
         compiled = CompiledNet.from_pm4py(model.net, model.initial_marking, model.final_marking)
@@ -146,12 +146,10 @@ def reference_net(model: Any, activities: Iterable[str] = (), *, label_mapping: 
             ref.records = {t.name: (t.hits, t.flows) for t in model.core.live()}
             ref.initial_record = (model.core.initial_hits, model.core.initial_flows)
         return ref
-    from ..bpmn.petri import build_core
+    from ..bpmn import compile_net
 
     match = match_labels(model, list(activities), mapping=label_mapping)
-    if model.report.problems:
-        to_petri_net(model, label_map=match.label_map)  # raises the BpmnError that names the elements
-    core = build_core(model).core
+    core = compile_net(model)  # raises the BpmnError that names the elements
     renames = {" ".join(k.split()): v for k, v in match.label_map.items()}
     live = sorted(core.live(), key=lambda t: t.name)
     used = sorted({p for t in live for p in (*t.pre, *t.post)} | set(core.initial) | set(core.final))

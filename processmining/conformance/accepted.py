@@ -91,8 +91,10 @@ def read_accepted(source: str | PathLike[str] | bytes, *, name: str | None = Non
     else:
         import yaml
 
+        from ..safe_input import load_yaml
+
         try:
-            doc = yaml.safe_load(text)
+            doc, _ = load_yaml(text, label)  # alias bombs refused before objects are built
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise RuleError(f"not valid YAML: {getattr(exc, 'problem', exc)}", source=label,

@@ -29,10 +29,10 @@ from ..model import (
     ProgressFn,
     no_progress,
 )
-from ..safe_input import MAX_INPUT_BYTES, InputBytes, read_bytes
+from ..safe_input import MAX_INPUT_BYTES, InputBytes, atomic_output, check_output_path, read_bytes
 from .assemble import assemble
 from .guess import column_types, guess_mapping
-from .nested import FLATTENERS, NESTED_PRESET, detect_nested
+from .nested import NESTED_PRESET, detect_nested, flatten_nested
 from .presets import PRESETS, Preset, detect_preset, get_preset, list_presets
 from .shapes import Staged, first_present, long_shape, transition_shape, wide_shape
 from .tabular import (
@@ -125,10 +125,10 @@ def read_log(
     warnings: list[str] = []
     table: Table
     if kind == "json":
-        doc = load_json(data)
+        doc = load_json(data, warnings)
         nested = chosen.nested if chosen and chosen.nested else (None if chosen else detect_nested(doc))
         if nested:
-            table = FLATTENERS[nested](doc, data)
+            table = flatten_nested(nested, doc, data)
             if chosen is None:
                 chosen = get_preset(NESTED_PRESET[nested])
                 warnings.append(f"layout recognised as preset {chosen.name!r}")
@@ -182,6 +182,9 @@ def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *
             if chosen:
                 warnings.append("guessed columns: " + ", ".join(f"{k}={v!r}" for k, v in chosen.items())
                                 + " (override with --case/--activity/--timestamp/--resource)")
+            if not m.get("timestamp"):
+                warnings.append("no column holds timestamps: the file order is the event order "
+                                "(name one with --timestamp)")
         return long_shape(table, case=m.get("case"), activity=m.get("activity"), timestamp=m.get("timestamp"),
                           resource=m.get("resource"), end_timestamp=m.get("end_timestamp"), dayfirst=dayfirst,
                           timezone=timezone)
@@ -215,32 +218,46 @@ def _read_xes(data: InputBytes, *, progress: ProgressFn) -> EventLog:
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    """CSV via Arrow (RFC 4180, text quoted), timestamps as ISO 8601 UTC with microseconds and ``+00:00``."""
+    """CSV via Arrow (RFC 4180, text quoted), timestamps as ISO 8601 UTC with ``+00:00``.
+
+    Six fraction digits, nine when some value has nanoseconds (never truncated).
+    Text cells and header cells that a spreadsheet would run as a formula get a
+    leading ``'`` (:func:`processmining.export.neutralise_arrow`).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
+
+    from ..export import neutralise_arrow, neutralise_csv_cell
 
     cols = {}
     for c in df.columns:
         s = df[c]
         if isinstance(s.dtype, pd.DatetimeTZDtype):
-            naive = np.asarray(s.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[us]")
-            text = pa.array(np.datetime_as_string(naive, unit="us"), type=pa.string())
+            naive = np.asarray(s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
+            unit = "ns" if np.datetime_data(naive.dtype)[0] == "ns" and (
+                naive[~np.isnat(naive)].view("i8") % 1000).any() else "us"
+            text = pa.array(np.datetime_as_string(naive, unit=unit), type=pa.string())
             text = pc.if_else(pa.array(np.isnat(naive)), pa.scalar(None, pa.string()), text)
             cols[c] = pc.binary_join_element_wise(text, pa.scalar("+00:00"), "")
         elif isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
-            cols[c] = s.astype(pd.StringDtype("pyarrow")).array.__arrow_array__().combine_chunks()
+            cols[c] = neutralise_arrow(s.astype(pd.StringDtype("pyarrow")).array.__arrow_array__().combine_chunks())
         else:
             cols[c] = pa.array([None if pd.isna(v) else str(v) for v in s.tolist()], type=pa.string())
-    pacsv.write_csv(pa.table(cols), path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    names = [str(neutralise_csv_cell(str(c))) for c in cols]
+    pacsv.write_csv(pa.table(list(cols.values()), names=names), path,
+                    write_options=pacsv.WriteOptions(quoting_style="needed"))
 
 
 def write_log(log: EventLog, dest: str | os.PathLike) -> None:
     """Write ``log`` to ``dest``: ``.csv``, ``.parquet``, ``.xes`` or ``.xes.gz`` (by extension).
 
-    CSV timestamps are ISO 8601 UTC with microseconds and ``+00:00``, so they read back unchanged;
-    internal columns (``@@index``, ``@@source_row``) are left out of CSV and
-    XES, and kept in Parquet.
+    CSV timestamps are ISO 8601 UTC with microseconds (nanoseconds when the
+    data has them) and ``+00:00``, so they read back unchanged; formula-like
+    text gets a leading ``'`` in CSV (a spreadsheet opens it); internal
+    columns (``@@index``, ``@@source_row``) are left out of CSV and XES, and
+    kept in Parquet. The file is written atomically; a path that is an input
+    of the running command is refused.
 
     >>> import tempfile, pathlib
     >>> log = read_log(b"case,activity,time\\n1,Open,2024-03-01 09:00\\n", name="t.csv")
@@ -249,17 +266,18 @@ def write_log(log: EventLog, dest: str | os.PathLike) -> None:
     """
     path = Path(dest)
     low = path.name.lower()
+    if not low.endswith((".xes", ".xes.gz", ".parquet", ".csv")):
+        raise IngestError(f"cannot write {path.name!r}: use .csv, .parquet, .xes or .xes.gz")
+    check_output_path(path)
     if low.endswith((".xes", ".xes.gz")):
         from ..xes import write_xes
 
         write_xes(log, path)
         return
     df = log.df
-    if low.endswith(".parquet"):
-        df.to_parquet(path, index=False)
-        return
-    if low.endswith(".csv"):
-        _write_csv(df.drop(columns=[c for c in (ORDER, SOURCE_ROW) if c in df.columns]), path)
-        return
-    raise IngestError(f"cannot write {path.name!r}: use .csv, .parquet, .xes or .xes.gz")
+    with atomic_output(path) as tmp:
+        if low.endswith(".parquet"):
+            df.to_parquet(tmp, index=False)
+        else:
+            _write_csv(df.drop(columns=[c for c in (ORDER, SOURCE_ROW) if c in df.columns]), tmp)
 

@@ -30,13 +30,21 @@ from ..model import (
     EventLog,
     IngestReport,
     QuarantinedRow,
+    input_column_name,
     text_codes,
 )
+from .labels import flag_ids, normalise_labels
 from .shapes import INTERNAL, Staged
 
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"
 MISSING_TIMESTAMP = "missing timestamp"
+
+
+def has_times(staged: Staged) -> bool:
+    """Whether the source has event times: some value in its timestamp column (parsed or not)."""
+    f = staged.frame
+    return bool(f["_ts"].notna().any() or f["_ts_err"].notna().any()) or len(f) == 0
 
 
 def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, list[QuarantinedRow]]:
@@ -45,7 +53,7 @@ def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, li
     act_col = mapping.get("activity")
     no_case = f["_case"].isna().to_numpy()
     no_act = f["_activity"].isna().to_numpy() & ~no_case
-    no_ts = (f["_ts"].isna() & f["_ts_err"].isna()).to_numpy() & ~no_case & ~no_act
+    no_ts = (f["_ts"].isna() & f["_ts_err"].isna()).to_numpy() & ~no_case & ~no_act & has_times(staged)
     bad_ts = f["_ts_err"].notna().to_numpy() & ~no_case & ~no_act
     out: list[QuarantinedRow] = []
     for row in f.loc[no_case, "_row"]:
@@ -62,6 +70,22 @@ def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, li
         out.append(QuarantinedRow(row=int(row), reason=f"{why}: {raw!r}", column=str(col), value=str(raw)))
     bad = no_case | no_act | no_ts | bad_ts
     return bad, out
+
+
+def _normalise(ok: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Activity and resource labels in one Unicode spelling (reported); case ids only flagged."""
+    notes: list[str] = []
+    ok = ok.copy() if len(ok) else ok
+    for col, what in (("_activity", "activity"), ("_resource", "resource")):
+        if col in ok and len(ok):
+            ok[col], note = normalise_labels(ok[col], what)
+            if note:
+                notes.append(note)
+    if len(ok):
+        note = flag_ids(ok["_case"])
+        if note:
+            notes.append(note)
+    return ok, notes
 
 
 def _count_duplicates(case: np.ndarray, act: np.ndarray, ts: np.ndarray, res: np.ndarray) -> int:
@@ -110,6 +134,8 @@ def assemble(
                    for r, why, col, val in staged.quarantined] + quarantined
     quarantined.sort(key=lambda q: q.row)
     ok = staged.frame.loc[~bad] if bad.any() else staged.frame
+    ok, notes = _normalise(ok)
+    warnings = warnings + notes
 
     case_codes = text_codes(ok["_case"], sort=True)
     ts_i = np.asarray(ok["_ts"].dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]").view("i8")
@@ -140,10 +166,24 @@ def assemble(
         df[START_TIMESTAMP] = ok["_start"].dt.tz_convert("UTC")
     df[ORDER] = ok["_order"].astype("int64")
     df[SOURCE_ROW] = ok["_row"].astype("int64")
+    renamed: list[str] = []
+    attrs: dict[str, pd.Series] = {}
+    taken = set(df.columns)
     for c in ok.columns:
         if c not in INTERNAL:
-            df[c] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
-    duplicates = _count_duplicates(case_codes, act_codes, ts_i, res_codes)
+            name = input_column_name(c, taken)
+            taken.add(name)
+            if name != c:
+                renamed.append(f"{c!r} → {name!r}")
+            attrs[name] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
+    if attrs:  # one concat, not one insert per column: thousands of columns stay linear
+        df = pd.concat([df, pd.DataFrame(attrs, index=df.index)], axis=1)
+    if renamed:
+        warnings = warnings + [f"{len(renamed)} input columns have the name of a column the log itself uses and "
+                               "are kept under another name (the mapping decides case, activity, time and "
+                               "resource): " + ", ".join(renamed)]
+    # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
+    duplicates = _count_duplicates(case_codes, act_codes, ts_i, res_codes) if has_times(staged) else 0
 
     report = IngestReport(
         source=source, sha256=sha256, shape=shape, preset=preset, mapping=mapping, timezone=timezone,
@@ -159,6 +199,8 @@ def assemble(
     if duplicates:
         report.warnings.append(f"{duplicates:,} events repeat an earlier event exactly (case, activity, timestamp, "
                                "resource); kept")
+    report.has_timestamps = has_times(staged)
     report.check_balance()
+    report.require_events()
     # Same invariants as EventLog.from_frame (canonical columns, UTC, text dtypes, sorted), without a text sort.
     return EventLog(df=df, report=report, name=name or source)

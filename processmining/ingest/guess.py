@@ -50,9 +50,9 @@ def guess_mapping(frame: pd.DataFrame) -> ColumnMapping:
     """Guess case, activity, timestamp, resource (and end timestamp) columns of a long table.
 
     Names come first (``case_id``, ``Status``, ``CreatedDate`` ...); the
-    timestamp falls back to the first column whose values parse as times.
-    Raises :class:`IngestError` listing the columns when case, activity or
-    timestamp cannot be told.
+    timestamp falls back to the first column whose values parse as times, and
+    is ``None`` when no column holds times (an order-only log). Raises
+    :class:`IngestError` listing the columns when case or activity cannot be told.
 
     >>> guess_mapping(pd.DataFrame({"Ticket ID": ["1"], "Status": ["Open"], "Changed At": ["2024-03-01"]}))
     ColumnMapping(case='Ticket ID', activity='Status', timestamp='Changed At', resource=None, end_timestamp=None)
@@ -72,7 +72,7 @@ def guess_mapping(frame: pd.DataFrame) -> ColumnMapping:
     if found["end_timestamp"] and not found["timestamp"]:
         found["timestamp"], found["end_timestamp"] = found["end_timestamp"], None
     missing = [r for r in ("case", "activity", "timestamp") if not found[r]]
-    if missing:
+    if missing and missing != ["timestamp"]:  # without a time column the file order is the event order
         raise IngestError(f"cannot tell which column holds the {' / '.join(missing)}; columns are: "
                           f"{', '.join(map(repr, columns))}. Pass --case, --activity and --timestamp (or --preset)")
     return ColumnMapping(case=found["case"], activity=found["activity"], timestamp=found["timestamp"],

@@ -193,6 +193,26 @@ def flatten_pipedrive(doc: Any, data: InputBytes) -> Table:
 FLATTENERS: dict[str, Callable[[Any, InputBytes], Table]] = {
     "jira": flatten_jira, "zendesk": flatten_zendesk, "hubspot": flatten_hubspot, "pipedrive": flatten_pipedrive,
 }
+_SYSTEM = {"jira": "Jira", "zendesk": "Zendesk", "hubspot": "HubSpot", "pipedrive": "Pipedrive"}
+
+
+def flatten_nested(kind: str, doc: Any, data: InputBytes) -> Table:
+    """The history rows of a changelog document, or :class:`IngestError` when it only looks like one.
+
+    A document can have the keys of a known export (``issues`` / ``changelog``,
+    ``propertiesWithHistory`` ...) and still hold something else there; that is
+    a clear message naming the file and the layout, never an internal error.
+    """
+    try:
+        return FLATTENERS[kind](doc, data)
+    except IngestError:
+        raise
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise IngestError(f"the JSON looks like a {_SYSTEM[kind]} changelog export (preset "
+                          f"{NESTED_PRESET[kind]!r}) but its records do not have that structure ({type(exc).__name__}: "
+                          f"{str(exc)[:120]}); export it again or convert it to a flat table", source=data.name) from None
+
+
 #: the preset that reads each flattener's output
 NESTED_PRESET = {"jira": "jira-changelog", "zendesk": "zendesk-audits", "hubspot": "hubspot-history",
                  "pipedrive": "pipedrive-flow"}

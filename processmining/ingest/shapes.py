@@ -102,12 +102,18 @@ def parse_column(table: Table, values: pd.Series, column: str, rows: np.ndarray,
 
 
 # ------------------------------------------------------------------ long
-def long_shape(table: Table, *, case: str, activity: str, timestamp: str, resource: str | None = None,
+def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None, resource: str | None = None,
                end_timestamp: str | None = None, dayfirst: bool | None = None, timezone: str = "UTC") -> Staged:
-    """One row per event; every other column is kept as an event attribute (text)."""
+    """One row per event; every other column is kept as an event attribute (text).
+
+    Without a ``timestamp`` column every event has NaT as its time and the
+    file order is the event order (an order-only log).
+    """
     f = table.frame
-    cols = {"case": require_column(table, case, "case"), "activity": require_column(table, activity, "activity"),
-            "timestamp": require_column(table, timestamp, "timestamp")}
+    cols = {"case": require_column(table, case, "case"), "activity": require_column(table, activity, "activity")}
+    if timestamp is None:
+        return _order_only(table, cols, resource)
+    cols["timestamp"] = require_column(table, timestamp, "timestamp")
     if resource:
         cols["resource"] = require_column(table, resource, "resource")
     if end_timestamp:
@@ -139,10 +145,34 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str, resour
         out.loc[bad_end, "_ts_raw"] = f[cols["end_timestamp"]][bad_end]
         out.loc[bad_end, "_ts_col"] = cols["end_timestamp"]
     used = set(cols.values())
-    for c in f.columns:
-        if c not in used:
-            out[attribute_name(c)] = f[c].array
+    out = _with_attributes(out, f, used)
     return Staged(out, rows_read=len(f) + len(table.bad_rows), mapping=cols, warnings=warnings,
+                  quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
+
+
+def _with_attributes(out: pd.DataFrame, f: pd.DataFrame, used: set[str]) -> pd.DataFrame:
+    """``out`` plus every unused input column as an attribute, in one concat (linear in the column count)."""
+    attrs = {attribute_name(c): f[c].array for c in f.columns if c not in used}
+    return pd.concat([out, pd.DataFrame(attrs, index=out.index)], axis=1) if attrs else out
+
+
+def _order_only(table: Table, cols: dict[str, str], resource: str | None) -> Staged:
+    f = table.frame
+    if resource:
+        cols["resource"] = require_column(table, resource, "resource")
+    n = len(f)
+    out = pd.DataFrame({
+        "_case": _blank_to_na(f[cols["case"]]), "_activity": _blank_to_na(f[cols["activity"]]),
+        "_ts": pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns, UTC]"),
+        "_ts_err": pd.Series(pd.NA, index=f.index, dtype=TEXT), "_ts_raw": pd.Series(pd.NA, index=f.index, dtype=TEXT),
+        "_row": table.rows, "_order": np.arange(n, dtype=np.int64),
+    })
+    out["_ts_col"] = None
+    if "resource" in cols:
+        out["_resource"] = _blank_to_na(f[cols["resource"]])
+    used = set(cols.values())
+    out = _with_attributes(out, f, used)
+    return Staged(out, rows_read=n + len(table.bad_rows), mapping=cols,
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
 
 

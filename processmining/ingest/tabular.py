@@ -133,6 +133,9 @@ def read_csv_text(data: InputBytes) -> Table:
         body = _decode(data.data, data.name, warnings).encode("utf-8")
     if not body[: 1 << 16].strip() and not body.strip():
         raise IngestError("the file is empty", source=data.name)
+    if b"\n" not in body and b"\r" in body.rstrip(b"\r"):  # classic Mac OS line ends (CR only)
+        body = body.replace(b"\r", b"\n")
+        warnings.append("lines end with CR only (classic Mac OS); read as line ends")
     end = body.find(b"\n")
     header = (body if end == -1 else body[:end]).decode("utf-8").rstrip("\r")
     delim = sniff_delimiter(header, data.name)
@@ -282,18 +285,59 @@ def _cell_text(v: object) -> str | None:
 
 
 def read_xlsx(data: InputBytes, *, sheet: str | None = None) -> Table:
-    """Read one sheet (default: the first) of an XLSX workbook as text."""
+    """Read one sheet of an XLSX workbook as text: ``sheet``, or the first *visible* sheet.
+
+    Every row and column that holds data is read (a stale ``<dimension>``
+    element is ignored); the report says which sheet was read and why. A
+    formula cell without a cached value (plain, shared, array or data-table)
+    is refused, naming the cell; a date cell with serial 60 (29 February
+    1900, which Excel's leap-year bug invented) is quarantined with its row;
+    ids written as numbers in some cells and as text in others are reported.
+    """
     import openpyxl
 
     has_formulas = _check_zip(data.data, data.name)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data.data), read_only=True, data_only=True)
+        return _read_xlsx(openpyxl, data, sheet, has_formulas)
+    except IngestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl / lxml on a malformed part of an untrusted file
+        raise IngestError(f"the workbook is malformed and cannot be read ({type(exc).__name__}: "
+                          f"{str(exc)[:200]})", source=data.name) from None
+
+
+def _pick_sheet(wb: object, sheet: str | None, source: str, warnings: list[str]) -> object:
+    names = wb.sheetnames  # type: ignore[attr-defined]
+    if sheet is not None:
+        if sheet not in names:
+            raise IngestError(f"no sheet {sheet!r}; the workbook has {names}", source=source)
+        return wb[sheet]  # type: ignore[index]
+    states = {n: getattr(wb[n], "sheet_state", "visible") for n in names}  # type: ignore[index]
+    visible = [n for n in names if states[n] == "visible"]
+    if not visible:
+        raise IngestError(f"every sheet is hidden ({names}); pass --sheet to choose one", source=source)
+    chosen = visible[0]
+    if len(names) > 1:
+        hidden = [n for n in names[: names.index(chosen)] if states[n] != "visible"]
+        why = (f"the first visible sheet; {', '.join(map(repr, hidden))} before it "
+               f"{'is' if len(hidden) == 1 else 'are'} hidden") if hidden else "the first sheet"
+        warnings.append(f"read sheet {chosen!r} ({why}) of {len(names)} sheets: "
+                        f"{', '.join(map(repr, names))}; pass --sheet to choose another")
+    return wb[chosen]  # type: ignore[index]
+
+
+def _read_xlsx(openpyxl: object, data: InputBytes, sheet: str | None, has_formulas: bool) -> Table:
+    import datetime as dt
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data.data), read_only=True, data_only=True)  # type: ignore[attr-defined]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise IngestError(f"cannot open XLSX workbook: {exc}", source=data.name) from None
-    if sheet is not None and sheet not in wb.sheetnames:
-        raise IngestError(f"no sheet {sheet!r}; the workbook has {wb.sheetnames}", source=data.name)
-    ws = wb[sheet] if sheet else wb[wb.sheetnames[0]]
+    warnings: list[str] = []
+    ws = _pick_sheet(wb, sheet, data.name, warnings)
     title = ws.title
+    part = getattr(ws, "_worksheet_path", None)
+    ws.reset_dimensions()  # a stale <dimension ref="A1:B3"> would cut rows and columns (read-only mode trusts it)
     it = ws.iter_rows(values_only=True)
     header = None
     header_row = 0
@@ -302,13 +346,35 @@ def read_xlsx(data: InputBytes, *, sheet: str | None = None) -> Table:
             header, header_row = row, i
             break
     if header is None:
+        wb.close()
         raise IngestError(f"sheet {title!r} is empty", source=data.name)
+    while header and (header[-1] is None or not str(header[-1]).strip()):
+        header = header[:-1]
     names = _dedupe([_cell_text(c) or "" for c in header], data.name)
     width = len(names)
     records: list[list[str | None]] = []
     lines: list[int] = []
+    numeric_text: list[set[str]] = [set() for _ in range(width)]
+    typed_text: list[set[str]] = [set() for _ in range(width)]
+    suspect_dates: set[tuple[int, str]] = set()  # (row, column letters) of date cells read as 1900-02-28
+    wider = 0
     for i, row in enumerate(it, start=header_row + 1):
-        cells = [_cell_text(c) for c in row[:width]]
+        cells = []
+        for j, c in enumerate(row[:width]):
+            t = _cell_text(c)
+            cells.append(t)
+            if t is None:
+                continue
+            if isinstance(c, (int, float)) and not isinstance(c, bool):
+                numeric_text[j].add(t)
+            elif isinstance(c, str):
+                typed_text[j].add(t)
+            elif isinstance(c, dt.datetime) and c.year == 1900 and c.month == 2 and c.day == 28:
+                from openpyxl.utils import get_column_letter
+
+                suspect_dates.add((i, get_column_letter(j + 1)))
+        if len(row) > width and any(c is not None and str(c).strip() for c in row[width:]):
+            wider += 1
         if not any(c is not None for c in cells):
             continue
         cells += [None] * (width - len(cells))
@@ -317,31 +383,70 @@ def read_xlsx(data: InputBytes, *, sheet: str | None = None) -> Table:
     wb.close()
     if not records:
         raise IngestError(f"sheet {title!r} has a header row but no data rows", source=data.name)
-    if has_formulas:
-        _check_formulas(data, title, header_row, names, records, lines)
-    frame = pd.DataFrame(records, columns=names).astype(pd.StringDtype("pyarrow"))
-    return Table(frame, np.asarray(lines, dtype=np.int64), data.name, data.sha256, "xlsx")
+    if wider:
+        warnings.append(f"{wider:,} rows of sheet {title!r} have values right of the last header column; "
+                        "those cells have no column name and are not read")
+    for j, name in enumerate(names):
+        both = numeric_text[j] & typed_text[j]
+        if both:
+            warnings.append(f"column {name!r}: {len(both):,} values occur both as number cells and as text cells "
+                            f"(e.g. {sorted(both)[0]!r}) and are read as the same value")
+    bad_rows: list[tuple[int, str]] = []
+    if (has_formulas or suspect_dates) and part:
+        bad_rows = _scan_sheet_xml(data, part, title, suspect_dates)
+    if bad_rows:
+        drop = {line for line, _ in bad_rows}
+        keep = [k for k, line in enumerate(lines) if line not in drop]
+        records = [records[k] for k in keep]
+        lines = [lines[k] for k in keep]
+    frame = pd.DataFrame(records, columns=names).astype(pd.StringDtype("pyarrow")) if records else \
+        pd.DataFrame({n: pd.Series([], dtype=pd.StringDtype("pyarrow")) for n in names})
+    return Table(frame, np.asarray(lines, dtype=np.int64), data.name, data.sha256, "xlsx", warnings, bad_rows)
 
 
-def _check_formulas(data: InputBytes, title: str, header_row: int, names: list[str],
-                    records: list[list[str | None]], lines: list[int]) -> None:
-    """A formula without a cached value reads as blank: refuse it, naming the cell."""
-    import openpyxl
-    from openpyxl.utils import get_column_letter
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 
-    wb = openpyxl.load_workbook(io.BytesIO(data.data), read_only=True, data_only=False)
-    ws = wb[title]
-    by_line = dict(zip(lines, range(len(lines)), strict=True))
-    for i, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
-        k = by_line.get(i)
-        for j, v in enumerate(row[: len(names)]):
-            if isinstance(v, str) and v.startswith("=") and (k is None or records[k][j] is None):
-                wb.close()
+
+def _scan_sheet_xml(data: InputBytes, part: str, title: str, suspect: set[tuple[int, str]]) -> list[tuple[int, str]]:
+    """One pass over the sheet XML: refuse formulas without a cached value (every kind), find date serial 60.
+
+    Returns the rows to quarantine (line, reason) for serial-60 dates.
+    """
+    from lxml import etree
+
+    from ..safe_input import xml_parser_options
+
+    bad: list[tuple[int, str]] = []
+    with zipfile.ZipFile(io.BytesIO(data.data)) as zf, zf.open(part) as fh:
+        for _, cell in etree.iterparse(fh, events=("end",), tag="{*}c", **xml_parser_options()):
+            f = v = None
+            for child in cell:
+                local = etree.QName(child).localname
+                if local == "f":
+                    f = child
+                elif local == "v":
+                    v = child
+            ref = cell.get("r") or "?"
+            if f is not None and (v is None or not (v.text or "").strip()) and cell.get("t") != "inlineStr":
+                kind = f.get("t") or "normal"
+                shown = (f.text or "").strip()
+                what = {"array": "the array formula", "shared": "the shared formula",
+                        "dataTable": "the data-table formula"}.get(kind, "the formula")
+                formula = f" {'=' + shown!r}" if shown else (f" (range {f.get('ref')})" if f.get("ref") else "")
                 raise IngestError(
-                    f"cell {title}!{get_column_letter(j + 1)}{i} holds the formula {v!r} without a cached value; "
-                    "open and save the workbook in Excel (or LibreOffice) so values are stored, then retry",
-                    source=data.name)
-    wb.close()
+                    f"cell {title}!{ref} holds {what}{formula} without a cached value; open and save the workbook "
+                    "in Excel (or LibreOffice) so values are stored, then retry", source=data.name)
+            m = _CELL_REF.match(ref)
+            if suspect and v is not None and m and (int(m.group(2)), m.group(1)) in suspect:
+                try:
+                    serial = float(v.text or "")
+                except ValueError:
+                    serial = -1.0
+                if 60 <= serial < 61:
+                    bad.append((int(m.group(2)), f"cell {ref}: Excel date serial {v.text} is 29 February 1900, a "
+                                                 "day that does not exist (Excel's 1900 leap-year bug)"))
+            cell.clear()
+    return bad
 
 
 # ------------------------------------------------------------------ Parquet / JSON
@@ -375,15 +480,56 @@ def read_parquet(data: InputBytes) -> Table:
     return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "parquet")
 
 
-def load_json(data: InputBytes) -> object:
-    """Parse JSON (UTF-8/16); syntax errors name the line and column."""
+class JsonNumber(str):
+    """A JSON number kept exactly as written (``7.10`` stays ``7.10``, a 5,000-digit integer stays whole)."""
+
+
+def load_json(data: InputBytes, warnings: list[str] | None = None, *, exact_numbers: bool = False) -> object:
+    """Parse JSON (UTF-8/16); syntax errors name the line and column.
+
+    A key repeated inside one object keeps both values (the later one as
+    ``"<key> (2)"``) and is reported in ``warnings``; very deep nesting and
+    numbers too large for Python are a clear :class:`IngestError`. With
+    ``exact_numbers`` numbers come back as :class:`JsonNumber` text.
+    """
     text = _decode(data.data, data.name, [])
     if not text.strip():
         raise IngestError("the file is empty", source=data.name)
+    repeated: dict[str, int] = {}
+
+    def pairs(items: list[tuple[str, object]]) -> dict:
+        out: dict = {}
+        for k, v in items:
+            if k in out:
+                repeated[k] = repeated.get(k, 0) + 1
+                n = 2
+                while f"{k} ({n})" in out:
+                    n += 1
+                k = f"{k} ({n})"
+            out[k] = v
+        return out
+
+    def number(s: str) -> object:
+        if exact_numbers:
+            return JsonNumber(s)
+        if "." in s or "e" in s or "E" in s:
+            f = float(s)
+            return f if np.isfinite(f) else JsonNumber(s)
+        return int(s) if len(s) <= 4000 else JsonNumber(s)
+
     try:
-        return json.loads(text)
+        doc = json.loads(text, object_pairs_hook=pairs, parse_int=number, parse_float=number,
+                         parse_constant=JsonNumber)
     except json.JSONDecodeError as exc:
         raise IngestError(f"invalid JSON: {exc.msg} (column {exc.colno})", source=data.name, line=exc.lineno) from None
+    except RecursionError:
+        raise IngestError("JSON is nested too deeply to read (thousands of levels); refusing it",
+                          source=data.name) from None
+    if repeated and warnings is not None:
+        listed = ", ".join(f"{k!r} ({n:,}×)" for k, n in list(repeated.items())[:10])
+        warnings.append(f"{sum(repeated.values()):,} JSON objects repeat a key; both values are kept, the later "
+                        f"one as '<key> (2)': {listed}")
+    return doc
 
 
 def _scalar_text(v: object) -> str | None:
@@ -414,17 +560,52 @@ def json_records(doc: object, source: str) -> list[dict]:
     return records
 
 
+def _flatten_record(rec: dict, prefix: tuple[str, ...], out: dict[tuple[str, ...], object], depth: int = 0) -> None:
+    for k, v in rec.items():
+        path = (*prefix, str(k))
+        if isinstance(v, dict) and v and depth < 50:
+            _flatten_record(v, path, out, depth + 1)
+        else:
+            out[path] = v
+
+
 def read_json_table(data: InputBytes, doc: object | None = None) -> Table:
-    """A flat JSON export (list of records; nested objects flattened with dots) as text."""
-    doc = load_json(data) if doc is None else doc
+    """A flat JSON export (list of records; nested objects flattened with dots) as text.
+
+    Numbers are kept as written. A flat key ``"a.b"`` next to a nested
+    ``{"a": {"b": ...}}`` gives two columns (the second named ``"a.b (2)"``),
+    reported; nothing is merged or lost.
+    """
+    warnings: list[str] = []
+    doc = load_json(data, warnings, exact_numbers=True)
     records = json_records(doc, data.name)
     if not records:
         raise IngestError("the JSON holds no records", source=data.name)
-    flat = pd.json_normalize(records, sep=".")
-    frame = pd.DataFrame({c: [_scalar_text(v) if not (isinstance(v, float) and np.isnan(v)) else None
-                              for v in flat[c].tolist()] for c in flat.columns})
+    names: dict[tuple[str, ...], str] = {}
+    used: set[str] = set()
+    clashes: list[str] = []
+    flat_rows: list[dict[tuple[str, ...], object]] = []
+    for rec in records:
+        row: dict[tuple[str, ...], object] = {}
+        _flatten_record(rec, (), row)
+        for path in row:
+            if path not in names:
+                name = ".".join(path)
+                if name in used:
+                    n = 2
+                    while f"{name} ({n})" in used:
+                        n += 1
+                    clashes.append(f"{'.'.join(path)!r} as {name + f' ({n})'!r}")
+                    name = f"{name} ({n})"
+                names[path] = name
+                used.add(name)
+        flat_rows.append(row)
+    if clashes:
+        warnings.append(f"{len(clashes)} JSON keys spell the same column as a nested key (a flat \"a.b\" next to "
+                        "a nested a → b); both are kept: " + ", ".join(clashes[:10]))
+    frame = pd.DataFrame({name: [_scalar_text(r.get(path)) for r in flat_rows] for path, name in names.items()})
     frame = frame.astype(pd.StringDtype("pyarrow"))
-    return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "json")
+    return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "json", warnings)
 
 
 _COLLAPSED_URL = re.compile(r"^(?:https?|ftp|file|s3|gs|sftp):/(?!/)", re.IGNORECASE)
@@ -475,10 +656,10 @@ def read_table_bytes(data: InputBytes, *, sheet: str | None = None) -> Table:
     if kind == "parquet":
         return read_parquet(data)
     if kind == "json":
-        from .nested import FLATTENERS, detect_nested
+        from .nested import detect_nested, flatten_nested
 
         doc = load_json(data)
         nested = detect_nested(doc)
         # a changelog document previews as its flattened history (one row per field change)
-        return FLATTENERS[nested](doc, data) if nested else read_json_table(data, doc)
+        return flatten_nested(nested, doc, data) if nested else read_json_table(data, doc)
     raise IngestError("this is an XES (XML) file, not a table; use read_log", source=data.name)

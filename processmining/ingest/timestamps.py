@@ -20,6 +20,8 @@ A value that matches none of these, or names an impossible date
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +61,36 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 IMPOSSIBLE = "impossible date or time"
 UNRECOGNISED = "not a recognised date/time"
+#: the instants a datetime64[ns] holds; a date outside is quarantined, never wrapped to another date
+NS_MIN, NS_MAX = pd.Timestamp.min.value, pd.Timestamp.max.value
+OUT_OF_RANGE = ("date outside the range this tool holds exactly "
+                f"({pd.Timestamp.min.ceil('s'):%Y-%m-%d %H:%M:%S} to {pd.Timestamp.max.floor('s'):%Y-%m-%d %H:%M:%S} UTC)")
+_PER_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000,
+           "D": 86_400_000_000_000}
+
+
+def to_ns(values: object) -> tuple[np.ndarray, np.ndarray]:
+    """Naive datetimes of any unit → ``datetime64[ns]`` and a mask of values outside its range (NaT there).
+
+    numpy and pandas wrap an out-of-range value silently when the unit is
+    narrowed (``1500-01-01`` in µs becomes a date in 2084 in ns); the check
+    here is on the integers of the source unit, before any cast.
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind != "M":
+        arr = np.asarray(pd.to_datetime(pd.Series(arr, dtype=object), errors="coerce"))
+    unit = np.datetime_data(arr.dtype)[0]
+    if unit == "ns":
+        return np.array(arr), np.zeros(len(arr), dtype=bool)  # a writable copy
+    per = _PER_NS.get(unit)
+    if per is None:
+        raise ValueError(f"unsupported datetime unit {unit!r}")
+    ints = arr.view("i8")
+    lo, hi = -((-NS_MIN) // per), NS_MAX // per  # ceil / floor in the source unit
+    bad = ~np.isnat(arr) & ((ints < lo) | (ints > hi))
+    safe = np.where(bad | np.isnat(arr), np.iinfo(np.int64).min, ints)
+    out = np.where(safe == np.iinfo(np.int64).min, np.iinfo(np.int64).min, safe * per).view("datetime64[ns]")
+    return out, bad
 
 
 @dataclass
@@ -76,27 +108,86 @@ class ParsedTimes:
     with_offset: int = 0
 
 
+_FIXED_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{2}):?(\d{2})$")
+
+
 def check_timezone(timezone: str) -> str:
-    """Return ``timezone`` if pandas knows it, else raise :class:`IngestError`."""
-    try:
-        pd.Timestamp("2024-01-01").tz_localize(timezone)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise IngestError(f"unknown time zone {timezone!r} ({exc}); use an IANA name like 'Europe/Berlin' or 'UTC'") \
-            from None
-    return timezone
+    """``timezone`` normalised, if it is an IANA zone name or a fixed offset (``+02:00``); else :class:`IngestError`.
+
+    The name is looked up in the list of zones (``zoneinfo.available_timezones()``)
+    before anything opens a zone file, so a path-like value (``../../etc/passwd``)
+    is refused without touching the file system.
+
+    >>> check_timezone("Europe/Berlin"), check_timezone("+0530"), check_timezone("utc")
+    ('Europe/Berlin', '+05:30', 'UTC')
+    """
+    text = timezone.strip() if isinstance(timezone, str) else ""
+    if text.upper() in ("UTC", "Z", "GMT"):
+        return "UTC"
+    m = _FIXED_OFFSET.match(text)
+    if m and int(m.group(2)) <= 23 and int(m.group(3)) <= 59:
+        return f"{m.group(1)}{m.group(2)}:{m.group(3)}"
+    if text in _zone_names():
+        return text
+    shown = timezone if isinstance(timezone, str) else type(timezone).__name__
+    raise IngestError(f"unknown time zone {shown[:80]!r}; use an IANA name like 'Europe/Berlin', 'UTC' "
+                      "or a fixed offset like '+02:00'")
 
 
-def _localize(naive: pd.Series | np.ndarray, timezone: str) -> np.ndarray:
+@functools.lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones())
+
+
+@dataclass
+class DstCount:
+    """Local times that daylight saving makes non-existent (spring gap) or ambiguous (autumn overlap)."""
+
+    nonexistent: int = 0
+    ambiguous: int = 0
+    first_nonexistent: int | None = None  # position in the column
+    first_ambiguous: int | None = None
+
+
+def _localize(naive: pd.Series | np.ndarray, timezone: str, dst: DstCount | None = None,
+              positions: np.ndarray | None = None) -> np.ndarray:
     """Naive wall-clock times in ``timezone`` → naive UTC ``datetime64[ns]``.
 
-    DST gaps shift forward; repeated (ambiguous) hours take the first (summer-time) reading.
+    A time in a DST gap (02:30 on the spring-forward day) is shifted forward
+    by the gap; a time in the repeated hour is read as the first (summer-time)
+    occurrence. Both are counted in ``dst`` (with the first position) so the
+    ingest report can say so.
     """
     values = np.asarray(naive, dtype="datetime64[ns]")
-    if timezone.upper() == "UTC":
+    if timezone == "UTC" or timezone[:1] in "+-":
+        if timezone[:1] in "+-":
+            sign = 1 if timezone[0] == "+" else -1
+            offset = np.timedelta64(sign * (int(timezone[1:3]) * 60 + int(timezone[4:6])), "m")
+            values = np.where(np.isnat(values), values, values - offset)
         return values
-    flags = np.ones(len(values), dtype=bool)
-    local = pd.Series(values).dt.tz_localize(timezone, ambiguous=flags, nonexistent="shift_forward")
-    return np.asarray(local.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]")
+    series = pd.Series(values)
+    local = series.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    unclear = np.asarray(local.isna().to_numpy() & series.notna().to_numpy(), dtype=bool)
+    if unclear.any():
+        sub = series[unclear]
+        forward = sub.dt.tz_localize(timezone, ambiguous=np.ones(len(sub), dtype=bool), nonexistent="shift_forward")
+        # a time that is ambiguous reads the same with either flag unless it is in a gap
+        later = sub.dt.tz_localize(timezone, ambiguous=np.zeros(len(sub), dtype=bool), nonexistent="shift_forward")
+        gap = (forward == later).to_numpy()
+        if dst is not None:
+            pos = np.flatnonzero(unclear) if positions is None else np.asarray(positions)[unclear]
+            dst.nonexistent += int(gap.sum())
+            dst.ambiguous += int((~gap).sum())
+            if gap.any() and dst.first_nonexistent is None:
+                dst.first_nonexistent = int(pos[np.flatnonzero(gap)[0]])
+            if (~gap).any() and dst.first_ambiguous is None:
+                dst.first_ambiguous = int(pos[np.flatnonzero(~gap)[0]])
+    utc = np.array(local.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]")
+    if unclear.any():
+        utc[unclear] = np.asarray(forward.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]")
+    return utc
 
 
 def as_arrow_text(values: pd.Series) -> pa.ChunkedArray:
@@ -114,19 +205,34 @@ def as_arrow_text(values: pd.Series) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
-def _iso(sub: pa.ChunkedArray, *, aware: bool) -> np.ndarray:
-    """ISO 8601 strings → naive UTC (aware) or naive wall-clock datetime64[ns]; NaT for impossible values."""
+def _iso(sub: pa.ChunkedArray, *, aware: bool) -> tuple[np.ndarray, np.ndarray]:
+    """ISO 8601 strings → naive UTC (aware) or naive wall-clock datetime64[ns], and an out-of-range mask.
+
+    NaT for impossible values; a value outside the ns range is NaT *and* flagged.
+    """
     if pc.any(pc.match_substring(sub, ",")).as_py():
         sub = pc.replace_substring(sub, ",", ".")
     try:
         ts = pc.cast(sub, pa.timestamp("ns", "UTC") if aware else pa.timestamp("ns"))
-        return np.asarray(ts.to_numpy(), dtype="datetime64[ns]")
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # some value is impossible: parse per value
+        return np.asarray(ts.to_numpy(), dtype="datetime64[ns]"), np.zeros(len(sub), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # impossible or out-of-range values: per value
         objs = pd.Series(sub.to_numpy(zero_copy_only=False))
         parsed = pd.to_datetime(objs, format="ISO8601", utc=aware, errors="coerce")
         if aware:
             parsed = parsed.dt.tz_localize(None)
-        return np.asarray(parsed, dtype="datetime64[ns]")
+        values, oor = to_ns(np.asarray(parsed))  # pandas may pick µs (year 1500): checked, never wrapped
+        for i in np.flatnonzero(np.isnat(values) & ~oor & objs.notna().to_numpy()):
+            try:  # pandas gives NaT to a whole mixed column with an extreme year: decide per value
+                one = pd.Timestamp(objs.iloc[i])
+            except (ValueError, OverflowError):
+                continue
+            if aware and one.tzinfo is not None:
+                one = one.tz_convert("UTC").tz_localize(None)
+            elif one.tzinfo is not None:
+                continue
+            ns, bad = to_ns(np.array([one.to_datetime64()]))
+            values[i], oor[i] = ns[0], bad[0]
+        return values, oor
 
 
 def _from_parts(parts: dict[str, np.ndarray], month: np.ndarray, day: np.ndarray) -> pd.Series:
@@ -181,6 +287,14 @@ def parse_timestamps(
     date_only = 0
 
     out_ns = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    out_of_range = np.zeros(n, dtype=bool)
+    dst = DstCount()
+
+    def loc(naive: object, mask: np.ndarray) -> np.ndarray:
+        """Local wall-clock values (those under ``mask``) → UTC, counting DST gaps and overlaps."""
+        ns, oor = to_ns(naive)
+        out_of_range[np.flatnonzero(mask)[oor]] = True
+        return _localize(ns, timezone, dst, np.flatnonzero(mask))
 
     def take(pattern: str) -> np.ndarray:
         if not remaining.any():
@@ -190,7 +304,9 @@ def parse_timestamps(
 
     def store(mask: np.ndarray, utc_naive: np.ndarray | pd.Series) -> None:
         nonlocal remaining
-        out_ns[mask] = np.asarray(utc_naive, dtype="datetime64[ns]")
+        ns, oor = to_ns(utc_naive)
+        out_ns[mask] = ns
+        out_of_range[np.flatnonzero(mask)[oor]] = True
         recognised[mask] = True
         remaining = remaining & ~mask
 
@@ -224,7 +340,7 @@ def parse_timestamps(
             if aware:
                 offset_count = n
             else:
-                values_ns = _localize(values_ns, timezone)
+                values_ns = loc(values_ns, present)
                 naive_count = n
                 date_only = int(pc.sum(pc.equal(pc.binary_length(arr), 10)).as_py() or 0)
             store(present, values_ns)
@@ -232,14 +348,18 @@ def parse_timestamps(
     # 1. ISO with an explicit offset
     m = take(ISO_OFFSET)
     if m.any():
-        store(m, _iso(arr.filter(pa.array(m)), aware=True))
+        ns, oor = _iso(arr.filter(pa.array(m)), aware=True)
+        store(m, ns)
+        out_of_range[np.flatnonzero(m)[oor]] = True
         offset_count += int(m.sum())
     # 2. naive ISO (with or without a time)
     m = take(ISO_NAIVE)
     if m.any():
         sub = arr.filter(pa.array(m))
         date_only += int(pc.sum(pc.equal(pc.binary_length(sub), 10)).as_py() or 0)
-        store(m, _localize(_iso(sub, aware=False), timezone))
+        ns, oor = _iso(sub, aware=False)
+        out_of_range[np.flatnonzero(m)[oor]] = True
+        store(m, loc(ns, m))
         naive_count += int(m.sum())
     # 3. epoch seconds / milliseconds (UTC by definition)
     for pattern, unit in ((EPOCH_S, "s"), (EPOCH_MS, "ms")):
@@ -253,7 +373,7 @@ def parse_timestamps(
     if m.any():
         days = pd.Series(pc.cast(arr.filter(pa.array(m)), pa.float64()).to_numpy())
         naive = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("ms")
-        store(m, _localize(naive.astype("datetime64[ns]"), timezone))
+        store(m, loc(naive, m))
         naive_count += int(m.sum())
         date_only += int((days == days.round()).sum())
     # 5. numeric day/month/year: needs a day-first rule
@@ -297,14 +417,14 @@ def parse_timestamps(
                 dayfirst = True  # every value reads the same either way
         day, month = (a, b) if dayfirst else (b, a)
         date_only += int((parts["H"] < 0).sum())
-        store(m, _localize(_from_parts(parts, month, day).astype("datetime64[ns]"), timezone))
+        store(m, loc(_from_parts(parts, month, day), m))
         naive_count += int(m.sum())
     # 6. year-first with slashes or dots (2024/03/01): never ambiguous
     m = take(_YMD)
     if m.any():
         parts = extract(m, _YMD)
         date_only += int((parts["H"] < 0).sum())
-        store(m, _localize(_from_parts(parts, parts["b"], parts["a"]).astype("datetime64[ns]"), timezone))
+        store(m, loc(_from_parts(parts, parts["b"], parts["a"]), m))
         naive_count += int(m.sum())
     # 7. month names: 01/Mar/24 10:02 AM, 1 March 2024, Mar 1, 2024 9:15 AM
     for pattern in (_DAY_MON, _MON_DAY):
@@ -318,7 +438,7 @@ def parse_timestamps(
                 parts = {k: v[ok] for k, v in parts.items()}
                 date_only += int((parts["H"] < 0).sum())
                 naive = _from_parts(parts, month[ok], parts["a"])
-                store(m, _localize(naive.astype("datetime64[ns]"), timezone))
+                store(m, loc(naive, m))
                 naive_count += int(m.sum())
 
     out = pd.Series(out_ns, index=values.index).dt.tz_localize("UTC")
@@ -327,6 +447,15 @@ def parse_timestamps(
     if bad.any():
         errors.iloc[np.flatnonzero(bad & recognised)] = IMPOSSIBLE
         errors.iloc[np.flatnonzero(bad & ~recognised)] = UNRECOGNISED
+        errors.iloc[np.flatnonzero(bad & out_of_range)] = OUT_OF_RANGE
+    if dst.nonexistent:
+        warnings.append(f"column {column!r}: {dst.nonexistent:,} local times do not exist in {timezone} (daylight-"
+                        f"saving gap, first on line {rows[dst.first_nonexistent]}); read as the same wall-clock "
+                        "time after the clock change (shifted forward by the gap)")
+    if dst.ambiguous:
+        warnings.append(f"column {column!r}: {dst.ambiguous:,} local times occur twice in {timezone} (daylight-"
+                        f"saving overlap, first on line {rows[dst.first_ambiguous]}); read as the first occurrence "
+                        "(summer time); give timestamps with a UTC offset to decide")
     if naive_count and offset_count:
         warnings.append(f"column {column!r} mixes {offset_count:,} timestamps with a UTC offset and "
                         f"{naive_count:,} without; those without were read as {timezone}")

@@ -48,7 +48,8 @@ def bottleneck_ranking(log: EventLog, *, pm: ProcessMap | None = None, top: int 
     arcs = pm.arcs
     total_wait = float(arcs["wait_total_s"].sum()) if len(arcs) else 0.0
     rows = [pd.DataFrame({
-        "kind": "arc", "name": arcs["source"] + " → " + arcs["target"], "source": arcs["source"],
+        "kind": "arc", "name": arcs["source"].astype(str) + " → " + arcs["target"].astype(str),
+        "source": arcs["source"],
         "target": arcs["target"], "frequency": arcs["frequency"], "cases": arcs["cases"],
         "total_s": arcs["wait_total_s"], "mean_s": arcs["wait_mean_s"], "median_s": arcs["wait_median_s"]})]
     acts = activity_performance(log)

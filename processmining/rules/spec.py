@@ -119,7 +119,11 @@ def parse_duration(text: Any, *, rule_id: str, source: str, line: int | None) ->
         raise RuleError(f"rule {rule_id!r}: limit {text!r} is not a duration like 30d, 4h or 90m",
                         source=source, line=line)
     n, unit = float(m.group(1)), m.group(2).lower()[0]
-    return pd.Timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds", "w": "weeks"}[unit]: n})
+    try:
+        return pd.Timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds", "w": "weeks"}[unit]: n})
+    except (OverflowError, ValueError):  # beyond ~292 years
+        raise RuleError(f"rule {rule_id!r}: limit {text!r} is longer than the ~292 years a duration can hold",
+                        source=source, line=line) from None
 
 
 def load_rules(source: str | PathLike[str] | bytes, *, name: str | None = None) -> RuleSet:
@@ -136,7 +140,7 @@ def load_rules(source: str | PathLike[str] | bytes, *, name: str | None = None) 
     """
     import yaml
 
-    from ..safe_input import read_bytes
+    from ..safe_input import load_yaml, read_bytes
 
     if isinstance(source, bytes):
         data, label = source, name or "rules"
@@ -144,10 +148,8 @@ def load_rules(source: str | PathLike[str] | bytes, *, name: str | None = None) 
     else:
         got = read_bytes(source)
         data, label, digest = got.data, name or Path(source).name, got.sha256
-    text = data.decode("utf-8-sig", errors="replace")
     try:
-        doc = yaml.safe_load(text)
-        root = yaml.compose(text)
+        doc, root = load_yaml(data, label)  # alias bombs and oversized files refused before objects are built
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", source=label,
@@ -213,11 +215,16 @@ def _parse_rule(raw: Any, index: int, line: int | None, source: str, seen: set[s
                             source=source, line=line)
     if "as_of" in params and params["as_of"] not in (None, "last_event"):
         try:
-            params["as_of"] = pd.Timestamp(params["as_of"]).tz_localize("UTC") \
-                if pd.Timestamp(params["as_of"]).tzinfo is None else pd.Timestamp(params["as_of"]).tz_convert("UTC")
+            stamp = pd.Timestamp(params["as_of"])
         except (ValueError, TypeError):
             raise RuleError(f"rule {rid!r}: as_of {params['as_of']!r} is not a timestamp", source=source,
                             line=line) from None
+        try:
+            stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+            params["as_of"] = stamp.as_unit("ns")
+        except (ValueError, OverflowError):
+            raise RuleError(f"rule {rid!r}: as_of {str(params['as_of'])!r} is outside the dates this tool holds "
+                            "(1677-09-22 to 2262-04-11)", source=source, line=line) from None
     severity = str(raw.get("severity") or "high")
     if severity not in ("low", "medium", "high"):
         raise RuleError(f"rule {rid!r}: severity must be low, medium or high", source=source, line=line)

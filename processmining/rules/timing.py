@@ -20,8 +20,11 @@ def max_duration(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
     if starts.empty:
         return violations([], [], [])
     ends = ev[ev[ACTIVITY] == b].merge(starts[[TIMESTAMP, "_pos"]].rename(
-        columns={TIMESTAMP: "_t0", "_pos": "_p0"}), left_on=CASE, right_index=True)
-    ends = ends[ends["_pos"] > ends["_p0"]].groupby(CASE, sort=False, observed=True).first().reset_index()
+        columns={TIMESTAMP: "_t0", "_pos": "_p0"}), left_on=CASE, right_index=True).reset_index(drop=True)
+    ends = ends[ends["_pos"] > ends["_p0"]]
+    if ends.empty:  # no case has reached ``to`` yet: nothing to judge
+        return violations([], [], [])
+    ends = ends.groupby(CASE, sort=False, observed=True).first().reset_index()
     late = ends[(ends[TIMESTAMP] - ends["_t0"]) > limit]
     if late.empty:
         return violations([], [], [])

@@ -47,6 +47,8 @@ from lxml import etree
 
 from .. import safe_input
 from ..errors import IngestError
+from ..ingest.labels import flag_ids, normalise_labels
+from ..ingest.timestamps import OUT_OF_RANGE
 from ..model import (
     ACTIVITY,
     CASE,
@@ -59,6 +61,7 @@ from ..model import (
     IngestReport,
     ProgressFn,
     QuarantinedRow,
+    input_column_name,
     no_progress,
 )
 
@@ -246,6 +249,10 @@ def _scan(data: bytes, label: str, progress: ProgressFn) -> _Scan:
                     ev_line.append(child.sourceline)
                     for attr in child:
                         key = attr.get("key")
+                        if key is None and _local(attr.tag) == "event":
+                            raise IngestError("<event> inside <event>; XES allows events only directly under "
+                                              "<trace> (the file is refused rather than losing the inner event)",
+                                              source=label, line=attr.sourceline)
                         if len(attr):
                             _nested(attr, key, n_ev, ev_values, scan.ev_order, scan)
                             continue
@@ -290,19 +297,29 @@ def _refuse_stray_events(siblings: list, label: str) -> None:
 _OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 
 
-def _parse_dates(raw: pd.Series) -> pd.Series:
-    """ISO 8601 / xs:dateTime texts → UTC timestamps (NaT where unreadable); naive = UTC."""
+def _parse_dates(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """ISO 8601 / xs:dateTime texts → UTC timestamps (NaT where unreadable); naive = UTC.
+
+    Also returns the mask of dates outside what the time type holds exactly
+    (before 1677-09-21 or after 2262-04-11): those are NaT, never wrapped to
+    another date, so events sort right and the reader can say why.
+    """
+    from ..ingest.timestamps import to_ns
+
     text = raw.str.strip()
     parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-    retry = np.flatnonzero(np.array(parsed.isna() & text.notna(), dtype=bool))
-    if len(retry):  # lenient second chance for the few pandas refuses (lower-case z, comma fraction)
-        parsed = parsed.copy()
-        for i in retry:
-            parsed.iloc[i] = _fromisoformat(text.iloc[i])
-    ints = parsed.dropna().astype("int64")
+    ns, oor = to_ns(np.asarray(parsed.dt.tz_localize(None).to_numpy()))
+    retry = np.flatnonzero(np.isnat(ns) & ~oor & text.notna().to_numpy())
+    for i in retry:  # lenient second chance (lower-case z, comma fraction) and extreme years pandas gave up on
+        stamp = _fromisoformat(text.iloc[i])
+        if stamp is not pd.NaT:
+            one, bad = to_ns(np.array([stamp.tz_localize(None).to_datetime64()]))
+            ns[i], oor[i] = one[0], bad[0]
+    parsed = pd.Series(ns, index=raw.index).dt.tz_localize("UTC")
+    ints = ns[~np.isnat(ns)].view("i8")
     if (ints % 1000 == 0).all():
         parsed = parsed.dt.as_unit("us")
-    return parsed
+    return parsed, oor
 
 
 def _fromisoformat(value: str) -> pd.Timestamp:
@@ -317,14 +334,19 @@ _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
 
-def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Convert raw texts (``None`` = absent) to the column type: (values, unreadable mask, texts as string)."""
+def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
+    """Convert raw texts (``None`` = absent) to the column type.
+
+    Returns (values, unreadable mask, texts as string, dates outside the time type's range).
+    """
     present = raw.notna()
     text = pd.Series(pd.array(raw.to_numpy(), dtype="string"), index=raw.index)
+    no_oor = np.zeros(len(raw), dtype=bool)
     if xes_type in ("string", "id", "list", "container"):
-        return text, pd.Series(False, index=raw.index), text
+        return text, pd.Series(False, index=raw.index), text, no_oor
+    out_of_range = None
     if xes_type == "date":
-        values = _parse_dates(text)
+        values, out_of_range = _parse_dates(text)
     elif xes_type == "int":
         ok = text.str.fullmatch(r"\s*[+-]?\d{1,18}\s*").fillna(False).astype(bool)
         # Build the int64 data and its mask directly: a masked assignment into an
@@ -355,7 +377,7 @@ def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Seri
     bad = present & values.isna()
     if xes_type == "float":
         bad = bad & ~nan_text
-    return values, bad, text
+    return values, bad, text, (no_oor if out_of_range is None else out_of_range)
 
 
 @dataclass
@@ -365,6 +387,7 @@ class _Column:
     values: Any
     raw: pd.Series
     bad: pd.Series
+    out_of_range: np.ndarray
 
 
 def _build_columns(
@@ -386,6 +409,14 @@ def _build_columns(
         if kind not in _SIMPLE_TYPES and kind not in _CONTAINER_TYPES:
             warnings.append(f"{len(slot[0]):,} unknown {what} elements <{kind} key={key!r}> were ignored")
             continue
+        if kind in _CONTAINER_TYPES and None in slot[1]:  # an empty <list/> is an empty list, not a missing value
+            slot = (slot[0], [("[]" if kind == "list" else "{}") if v is None else v for v in slot[1]])
+        if kind in by_key.get(key, {}):  # the same key and type in another XML namespace: keep it apart
+            ns = tag[1:].partition("}")[0] if tag.startswith("{") else ""
+            alt = f"{key} [{ns or 'no namespace'}]"
+            warnings.append(f"{len(slot[0]):,} {what} attributes <{kind} key={key!r}> in namespace {ns or 'none'!r} "
+                            f"have the key of attributes in another namespace; kept as column {alt!r}")
+            key = alt
         by_key.setdefault(key, {})[kind] = slot
     columns: dict[str, _Column] = {}
     for key, kinds in by_key.items():
@@ -412,8 +443,8 @@ def _build_columns(
         if n_dup:
             warnings.append(f"{n_dup:,} {what}s have attribute {key!r} more than once; the last value was kept")
         raw = pd.Series(full, dtype=object)
-        values, bad, text = _typed(xes_type, raw)
-        columns[key] = _Column(key, xes_type, values, text, bad)
+        values, bad, text, oor = _typed(xes_type, raw)
+        columns[key] = _Column(key, xes_type, values, text, bad, oor)
     return columns
 
 
@@ -552,7 +583,8 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     no_act = np.ones(n_ev, dtype=bool)
     if act is not None:
         no_act = np.array(act.values.isna(), dtype=bool) | np.array(act.values.str.len().eq(0).fillna(False))
-    no_ts = np.ones(n_ev, dtype=bool) if ts is None else np.array(ts.raw.isna(), dtype=bool)
+    # no time:timestamp anywhere in the file: an order-only log (file order = event order), nothing quarantined
+    no_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.raw.isna(), dtype=bool)
     bad_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.bad, dtype=bool)
     drop = no_case | no_act | no_ts | bad_ts
     quarantined = []
@@ -564,6 +596,9 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
             q = QuarantinedRow(int(i) + 1, f"{where}: the event has no concept:name (activity)", ACTIVITY)
         elif no_ts[i]:
             q = QuarantinedRow(int(i) + 1, f"{where}: the event has no time:timestamp", TIMESTAMP)
+        elif ts.out_of_range[i]:
+            raw = ts.raw.iloc[i]
+            q = QuarantinedRow(int(i) + 1, f"{where}: time:timestamp {raw!r}: {OUT_OF_RANGE}", TIMESTAMP, raw)
         else:
             raw = ts.raw.iloc[i]
             q = QuarantinedRow(int(i) + 1, f"{where}: time:timestamp {raw!r} is not a valid xs:dateTime",
@@ -578,17 +613,35 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     data: dict[str, Any] = {
         CASE: pd.array(case_of_event, dtype="string"),
         ACTIVITY: act.values if act is not None else pd.array([None] * n_ev, dtype="string"),
-        TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[us, UTC]"),
+        TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[ns, UTC]"),
     }
     first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
-    data.update(_attribute_columns({**first, **ev_cols}, "", event_label, warnings))
+    renamed: list[str] = []
+    for key, values in _attribute_columns({**first, **ev_cols}, "", event_label, warnings).items():
+        name = key if key == RESOURCE else input_column_name(key, data)
+        if name != key:
+            renamed.append(f"event attribute {key!r} → {name!r}")
+        data[name] = values
     for key, values in _attribute_columns(tr_cols, "case:", trace_label, warnings).items():
-        data[key] = (values.array if isinstance(values, pd.Series) else values).take(ev_trace)
+        name = input_column_name(key, data)
+        if name != key:
+            renamed.append(f"trace attribute {key[len('case:'):]!r} → {name!r}")
+        data[name] = (values.array if isinstance(values, pd.Series) else values).take(ev_trace)
+    if renamed:
+        warnings.append(f"{len(renamed)} attributes have the name of a column the log itself uses and are kept "
+                        "under another name: " + ", ".join(renamed))
     data[ORDER] = np.arange(n_ev, dtype=np.int64)
     data[SOURCE_ROW] = np.arange(1, n_ev + 1, dtype=np.int64)
     frame = pd.DataFrame({k: (v.array if isinstance(v, pd.Series) else v) for k, v in data.items()})
     if drop.any():
         frame = frame.loc[~drop]
+    for col, what in ((ACTIVITY, "activity"), (RESOURCE, "resource")):  # one Unicode spelling per label
+        if col in frame.columns and len(frame):
+            frame[col], note = normalise_labels(frame[col], what)
+            if note:
+                warnings.append(note)
+    if len(frame) and (note := flag_ids(frame[CASE])):
+        warnings.append(note)
 
     # ---- traces in = traces out + flagged
     empty = np.flatnonzero(per_trace == 0)
@@ -609,10 +662,14 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
         rows_read=n_ev,
         quarantined=quarantined,
         warnings=warnings,
+        has_timestamps=ts is not None or n_ev == 0,
     )
+    report.events = int((~drop).sum())
+    report.require_events()
     log = EventLog.from_frame(frame, report=report, name=label)
     report.events, report.cases = log.n_events, log.n_cases
     subset = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE) if c in log.df.columns]
-    report.duplicate_events = int(log.df.duplicated(subset=subset).sum())
+    # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
+    report.duplicate_events = int(log.df.duplicated(subset=subset).sum()) if report.has_timestamps else 0
     report.check_balance()
     return log

@@ -184,14 +184,8 @@ def write_xes(log: EventLog, dest: str | os.PathLike | IO[bytes], *, compress: b
 
 def _write_all(parts, dest, *, compress: bool, path_like: bool) -> None:
     if path_like:
-        tmp = os.fspath(dest) + ".part"
-        try:
-            with open(tmp, "wb") as raw:
-                _write_stream(parts, raw, compress)
-            os.replace(tmp, dest)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with safe_input.atomic_output(dest) as tmp, open(tmp, "wb") as raw:
+            _write_stream(parts, raw, compress)
     else:
         _write_stream(parts, dest, compress)
 

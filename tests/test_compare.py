@@ -1,0 +1,93 @@
+"""Comparison of periods and segments, map difference, variant changes, trends: exact numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from processmining.cli import app
+from processmining.errors import AnalysisError
+from processmining.model import ACTIVITY, CASE, TIMESTAMP, EventLog
+from processmining.report.compare import (
+    change_points,
+    compare_logs,
+    difference_dot,
+    split_period,
+    split_segment,
+    svg_from_dot,
+    trend,
+)
+
+DAY = 86400.0
+
+
+def two_periods() -> EventLog:
+    """January: 4 cases A→B→C in 2 days (team X). February: 3 cases A→B→C in 4 days and one A→C in 1 day (team Y)."""
+    rows = []
+    for i in range(4):
+        t = pd.Timestamp("2024-01-02", tz="UTC") + pd.Timedelta(days=i)
+        rows += [(f"j{i}", "A", t, "X"), (f"j{i}", "B", t + pd.Timedelta(days=1), "X"), (f"j{i}", "C", t + pd.Timedelta(days=2), "X")]
+    for i in range(3):
+        t = pd.Timestamp("2024-02-02", tz="UTC") + pd.Timedelta(days=i)
+        rows += [(f"f{i}", "A", t, "Y"), (f"f{i}", "B", t + pd.Timedelta(days=2), "Y"), (f"f{i}", "C", t + pd.Timedelta(days=4), "Y")]
+    t = pd.Timestamp("2024-02-10", tz="UTC")
+    rows += [("f3", "A", t, "Y"), ("f3", "C", t + pd.Timedelta(days=1), "Y")]
+    return EventLog.from_frame(pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, "case:team"]), name="periods.csv")
+
+
+def test_period_comparison_exact() -> None:
+    log = two_periods()
+    a, b = split_period(log, "2024-02-01")
+    assert (a.n_cases, b.n_cases) == (4, 4)
+    cmp = compare_logs(a, b, labels=("Jan", "Feb"), slas=["A->C<=3d"], deviating={"f3"})
+    k = cmp.kpis.set_index("metric")
+    assert k.loc["cases", ["a", "b", "delta"]].tolist() == [4.0, 4.0, 0.0]
+    assert k.loc["median_cycle_s", ["a", "b", "delta", "relative"]].tolist() == [2 * DAY, 4 * DAY, 2 * DAY, 1.0]
+    assert k.loc["sla_breach_share:A->C<=3d", ["a", "b"]].tolist() == [0.0, 0.75]
+    assert k.loc["conformance_rate", ["a", "b"]].tolist() == [1.0, 0.75]
+    arcs = cmp.arcs.set_index(["source", "target"])
+    assert arcs.loc[("A", "B"), ["frequency_a", "frequency_b", "per_case_a", "per_case_b", "change"]].tolist() == \
+        [4, 3, 1.0, 0.75, "down"]
+    assert arcs.loc[("A", "C"), ["frequency_a", "frequency_b", "change"]].tolist() == [0, 1, "new"]
+    assert arcs.loc[("A", "B"), "delta_wait_s"] == DAY  # median wait 1 d -> 2 d
+    assert cmp.variants.values.tolist() == [["appeared", "A → C", 1]]
+    svg = svg_from_dot(difference_dot(cmp.arcs))
+    assert svg.startswith("<svg") and svg.count("<g id=\"edge") == 3  # A→B, B→C, A→C
+
+
+def test_segment_split() -> None:
+    a, b = split_segment(two_periods(), "team", ["X"])
+    assert (a.n_cases, b.n_cases) == (4, 4)
+    assert sorted(a.df[CASE].unique()) == ["j0", "j1", "j2", "j3"]
+    with pytest.raises(AnalysisError, match="outside the log's period"):
+        split_period(two_periods(), "2025-01-01")
+
+
+def test_trend_and_change_points() -> None:
+    tr = trend(two_periods(), slas=["A->C<=3d"], deviating={"f3"})
+    assert tr["period"].tolist() == ["2024-01", "2024-02"]
+    assert tr["cases"].tolist() == [4, 4]
+    assert tr["median_cycle_s"].tolist() == [2 * DAY, 4 * DAY]
+    assert tr["sla_breach_share"].tolist() == [0.0, 0.75]
+    assert tr["conformance_rate"].tolist() == [1.0, 0.75]
+    assert change_points(np.array([1, 1, 1, 1, 5, 5, 5, 5], dtype=float)) == [4]
+    assert change_points(np.array([1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.0, 1.1])) == []
+    assert change_points(np.array([1, 1, 1, 5, 5, 5, 9, 9, 9], dtype=float)) == [3, 6]
+
+
+def test_compare_cli(tmp_path) -> None:
+    path = tmp_path / "periods.csv"
+    two_periods().df[[CASE, ACTIVITY, TIMESTAMP, "case:team"]].rename(columns={"case:team": "team"}).to_csv(path, index=False)
+    out, svg = tmp_path / "cmp.xlsx", tmp_path / "diff.svg"
+    res = CliRunner().invoke(app, ["compare", str(path), "--split", "2024-02-01", "--sla", "A->C<=3d",
+                                   "-o", str(out), "--diff-map", str(svg)])
+    assert res.exit_code == 0, res.output
+    assert "A = < 2024-02-01 (4 cases) · B = >= 2024-02-01 (4 cases)" in res.output
+    assert "variants: 1 appeared, 0 vanished" in res.output
+    k = pd.read_excel(out, sheet_name="kpis").set_index("metric")
+    assert k.loc["median_cycle_s", "b"] == 4 * DAY
+    assert svg.read_text(encoding="utf-8").startswith("<svg")
+    res = CliRunner().invoke(app, ["compare", str(path)])
+    assert res.exit_code == 2 and "give either --split DATE or --segment COLUMN --a VALUE" in res.output

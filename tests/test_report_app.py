@@ -1,0 +1,63 @@
+"""The Report and Compare pages through AppTest on a small log built in code."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from app_pages import _state as app_state
+from processmining.model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+from tests.test_app import app_with
+
+
+def table(at, column: str) -> pd.DataFrame:
+    """The shown table that has ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def tickets() -> EventLog:
+    """24 tickets over three months; the February ones wait 3 days for first support (c08-c15)."""
+    rows = []
+    for i in range(24):
+        t = pd.Timestamp("2024-01-03", tz="UTC") + pd.Timedelta(days=3 * i)
+        wait = pd.Timedelta(days=3) if 8 <= i < 16 else pd.Timedelta(hours=2)
+        team = "blue" if i % 2 else "green"
+        for act, dt in (("Open", pd.Timedelta(0)), ("1st Line Support", wait), ("Resolved", wait + pd.Timedelta(hours=5)),
+                        ("Closed", wait + pd.Timedelta(days=1))):
+            rows.append((f"T{i:02d}", act, t + dt, f"agent{i % 3}", team))
+    return EventLog.from_frame(pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, RESOURCE, "case:team"]),
+                               name="tickets.csv")
+
+
+def test_report_page_builds_and_offers_downloads() -> None:
+    at = app_with(tickets()).run()
+    at.switch_page("app_pages/report.py").run()
+    assert not at.exception
+    assert at.info[0].value.startswith("Press **Build the report**")
+    at.text_area(key="keep_rp_slas").set_value("Open->1st Line Support<=1d").run()
+    at.button(key="rp_build").click().run()
+    assert not at.exception
+    assert at.success[0].value.endswith("on 24 cases.")
+    findings = table(at, "finding")
+    sla = findings[findings["type"] == "sla_breach"].iloc[0]
+    assert sla["cases"] == 8  # the February tickets
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download HTML" in labels and "Download the evidence annex (XLSX)" in labels
+    at.selectbox(key="rp_why").set_value(sla["finding"]).run()
+    why = table(at, "lift_low")
+    assert why.iloc[0]["attribute"] == "case start month" and why.iloc[0]["value"] == "2024-02"
+    at.selectbox(key="keep_rp_lang").set_value("pl").run()
+    assert not at.exception
+
+
+def test_compare_page_periods_and_segments() -> None:
+    at = app_with(tickets()).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    k = table(at, "metric").set_index("metric")
+    assert k.loc["cases", "a"] + k.loc["cases", "b"] == 24
+    at.radio(key="keep_cmp_mode").set_value("Two segments").run()
+    assert not at.exception
+    at.selectbox(key="keep_cmp_col").set_value("case:team").run()
+    k = table(at, "metric").set_index("metric")
+    assert (k.loc["cases", "a"], k.loc["cases", "b"]) == (12.0, 12.0)
+    assert app_state.DEMO_TRIED  # the session never loaded the demo log
