@@ -18,7 +18,8 @@ from app_pages._state import LoadedLog
 
 PAGES = (("app_pages/load.py", "Load"), ("app_pages/quality.py", "Data quality"),
          ("app_pages/process_map.py", "Process map"), ("app_pages/bottlenecks.py", "Bottlenecks"),
-         ("app_pages/cases.py", "Cases"), ("app_pages/conformance.py", "Conformance"))
+         ("app_pages/cases.py", "Cases"), ("app_pages/conformance.py", "Conformance"),
+         ("app_pages/compare.py", "Compare"), ("app_pages/report.py", "Report"))
 VIEWS = "pm:views"
 VIEW_POS = "pm:view_pos"
 _SNAPSHOT_PREFIXES = ("keep_map_", "keep_flt_")
@@ -77,7 +78,7 @@ def views_of(fingerprint: str) -> list[dict[str, Any]]:
 
 def page_links() -> None:
     """The app's pages as one row of links (the sidebar is hidden in workshop mode)."""
-    row = st.columns(len(PAGES) + 2)
+    row = st.columns(len(PAGES))
     for (path, title), cell in zip(PAGES, row, strict=False):
         cell.page_link(path, label=title)
 
