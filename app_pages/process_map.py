@@ -122,7 +122,7 @@ if animate:
 
 hint = ("Drag to pan, wheel or +/− to zoom, 0 to fit. Click an activity or an arc: only its cases."
         + (" ←/→ or PageUp/PageDown: previous / next saved view." if workshop else ""))
-diagram(svg, key="map_viewer", height=880 if workshop else 640, keyboard_views=workshop, presenter=workshop,
+diagram(svg, key="map_viewer", height=880 if workshop else 820, keyboard_views=workshop, presenter=workshop,
         tokens=tokens, hint=hint, on_change=on_map_event, min_font_px=0)
 
 n_kept = len(small.activities) - len(small.connectors)
