@@ -105,7 +105,10 @@ a1, a2, a3 = st.columns([1.2, 2, 4], vertical_alignment="center")
 animate = a1.toggle("Animate cases", key="keep_map_anim",
                     help="Tokens move along the arcs at the cases' real timing (each dot: one case waiting "
                          "between two steps). Play, pause, speed and a clock are above the map.")
-color_cols = ["(one colour)", *map_colour_columns(log)]
+color_cols = ["(one colour)", *app_state.cached("colour_columns", (view.key,), lambda: map_colour_columns(log),
+                                                scope=cur.fingerprint)]
+if st.session_state.get("keep_map_anim_color") not in color_cols:  # another log: its columns differ
+    st.session_state["keep_map_anim_color"] = color_cols[0]
 colour = a2.selectbox("Colour tokens by", color_cols, key="keep_map_anim_color", disabled=not animate)
 tokens = None
 segments = None
