@@ -18,7 +18,8 @@ from app_pages._state import LoadedLog
 
 PAGES = (("app_pages/load.py", "Load"), ("app_pages/quality.py", "Data quality"),
          ("app_pages/process_map.py", "Process map"), ("app_pages/bottlenecks.py", "Bottlenecks"),
-         ("app_pages/cases.py", "Cases"), ("app_pages/conformance.py", "Conformance"))
+         ("app_pages/cases.py", "Cases"), ("app_pages/conformance.py", "Conformance"),
+         ("app_pages/compare.py", "Compare"), ("app_pages/report.py", "Report"))
 VIEWS = "pm:views"
 VIEW_POS = "pm:view_pos"
 _SNAPSHOT_PREFIXES = ("keep_map_", "keep_flt_")
@@ -77,7 +78,7 @@ def views_of(fingerprint: str) -> list[dict[str, Any]]:
 
 def page_links() -> None:
     """The app's pages as one row of links (the sidebar is hidden in workshop mode)."""
-    row = st.columns(len(PAGES) + 2)
+    row = st.columns(len(PAGES))
     for (path, title), cell in zip(PAGES, row, strict=False):
         cell.page_link(path, label=title)
 
@@ -91,7 +92,6 @@ def workshop_controls(cur: LoadedLog, view: FilteredView) -> dict[str, bool]:
                 "[data-testid='stHeader']{display:none}"
                 "[data-testid='stMainBlockContainer']{padding-top:0.6rem;padding-bottom:0;max-width:100%}</style>",
                 unsafe_allow_html=True)
-    page_links()
     pos = st.session_state.get(VIEW_POS, 0)
     bar = st.columns([1.3, 1.5, 2.6, 0.9, 0.9, 1.6], vertical_alignment="center")
     anonymise = bar[0].checkbox("Anonymise", key="keep_map_anon",

@@ -35,7 +35,7 @@ def workspace_box(token: str | None) -> None:
     with st.sidebar.expander("Workspace", expanded=False):
         st.caption("Saved views, accepted deviations, rule and role edits and label mappings, as one file "
                    "with the provenance of the logs they were made on.")
-        st.download_button("Download the workspace", lambda: ws.dump().encode("utf-8"),
+        st.download_button("Download the workspace", ws.dump().encode("utf-8"),  # built now: a deferred one runs outside the session
                            file_name="processmining-workspace.json", mime="application/json",
                            key="ws_download", on_click="ignore", width="stretch")
         up = st.file_uploader("Restore a workspace file", type=["json"], key="ws_upload")

@@ -34,7 +34,8 @@ st.caption("Every event as a dot: time across, one row per case (cases by start 
            + (f" A sample of {shown:,} of {total:,} cases." if shown < total else f" All {total:,} cases."))
 st.altair_chart(
     alt.Chart(dots).mark_circle(size=14, opacity=0.8).encode(
-        x=alt.X("time:T", title=None), y=alt.Y("row:Q", title="cases (by start)", axis=alt.Axis(labels=False)),
+        x=alt.X("time:T", title=None), y=alt.Y("row:Q", title="cases (first started at the top)", axis=alt.Axis(labels=False),
+                                      scale=alt.Scale(reverse=True)),
         color=alt.Color("activity:N", legend=alt.Legend(orient="bottom", columns=4)),
         tooltip=["case:N", "activity:N", "time:T"]).properties(height=420),
     width="stretch", key="cases_dotted")
@@ -51,7 +52,7 @@ attrs = selection.case_attributes(log, case_id)
 left, right = st.columns([3, 1])
 with left:
     pts = pd.DataFrame({"activity": events["concept:name"], "time": events["time:timestamp"],
-                        "resource": events["org:resource"] if "org:resource" in events else ""})
+                        "resource": events.get("org:resource", "")})
     y = alt.Y("activity:N", title=None, sort=None)
     st.altair_chart(
         alt.Chart(pts).mark_line(color="#9aa5b1").encode(x=alt.X("time:T", title=None), y=y)

@@ -213,7 +213,7 @@ if summ.get("not_computed_cases"):
 dev = result.deviations
 st.session_state.setdefault("pm:cf_last", {})[cur.fingerprint] = dev  # the Cases page shows a case's deviations
 st.subheader("The model with the deviations")
-st.caption("Tasks are coloured by how many cases deviate there (badge: cases; hover for the kinds); "
+st.caption("Tasks are coloured by how many cases deviate there (badge: cases; click a task for its cases and the kinds); "
            "each sequence flow says how often the cases took it, and is as thick as it is frequent.")
 eo = app_state.cached("cf_overlays", (cur.fingerprint, params), lambda: element_overlays(
     model, dev, labels.label_map, summ["cases"]), scope=cur.fingerprint)

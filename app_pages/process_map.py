@@ -9,7 +9,7 @@ from app_pages import _state as app_state
 from app_pages._diagram import diagram, new_event
 from app_pages._filters import sidebar_filters
 from app_pages._guards import require_log
-from app_pages._workshop import step, workshop_controls
+from app_pages._workshop import page_links, step, workshop_controls
 from processmining import animation, discovery, render
 from processmining.model import CASE, TIMESTAMP
 
@@ -56,7 +56,9 @@ view = sidebar_filters(cur)
 log = view.log
 
 workshop = st.session_state.get("keep_map_workshop", False)
-if not workshop:
+if workshop:
+    page_links()  # the sidebar is hidden in workshop mode: the pages stay one click away
+else:
     st.title("Process map")
     st.caption(f"{log.n_events:,} events · {log.n_cases:,} cases · {view.description}")
 
@@ -103,7 +105,10 @@ a1, a2, a3 = st.columns([1.2, 2, 4], vertical_alignment="center")
 animate = a1.toggle("Animate cases", key="keep_map_anim",
                     help="Tokens move along the arcs at the cases' real timing (each dot: one case waiting "
                          "between two steps). Play, pause, speed and a clock are above the map.")
-color_cols = ["(one colour)", *map_colour_columns(log)]
+color_cols = ["(one colour)", *app_state.cached("colour_columns", (view.key,), lambda: map_colour_columns(log),
+                                                scope=cur.fingerprint)]
+if st.session_state.get("keep_map_anim_color") not in color_cols:  # another log: its columns differ
+    st.session_state["keep_map_anim_color"] = color_cols[0]
 colour = a2.selectbox("Colour tokens by", color_cols, key="keep_map_anim_color", disabled=not animate)
 tokens = None
 segments = None
@@ -120,7 +125,7 @@ if animate:
 
 hint = ("Drag to pan, wheel or +/− to zoom, 0 to fit. Click an activity or an arc: only its cases."
         + (" ←/→ or PageUp/PageDown: previous / next saved view." if workshop else ""))
-diagram(svg, key="map_viewer", height=880 if workshop else 640, keyboard_views=workshop, presenter=workshop,
+diagram(svg, key="map_viewer", height=880 if workshop else 820, keyboard_views=workshop, presenter=workshop,
         tokens=tokens, hint=hint, on_change=on_map_event, min_font_px=0)
 
 n_kept = len(small.activities) - len(small.connectors)

@@ -52,7 +52,8 @@ for i, f in enumerate(sorted(report.findings, key=lambda f: (order.get(f.severit
         if f.details.get("mapping"):
             st.caption("Proposed mapping: " + "; ".join(f"'{a}' → '{b}'" for a, b in f.details["mapping"].items()))
 if report.skipped:
-    with st.expander(f"{len(report.skipped)} checks could not run on this log"):
+    n_skip = len(report.skipped)
+    with st.expander(f"{n_skip} check{'' if n_skip == 1 else 's'} could not run on this log"):
         st.dataframe(pd.DataFrame({"check": list(report.skipped), "why": list(report.skipped.values())}),
                      hide_index=True, key="dq_skipped")
 

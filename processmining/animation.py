@@ -170,6 +170,15 @@ def animation_gif(svg: str, png: bytes, segments: TokenSegments, arc_titles: dic
     scale = min(1.0, width / base.width)
     base = base.resize((max(1, round(base.width * scale)), max(1, round(base.height * scale))))
     sx, sy = base.width / vw, base.height / vh
+    # one palette for every frame: the map's colours, then the token colours and white (no per-frame quantising)
+    keep = 256 - len(PALETTE) - 2
+    pal_img = base.quantize(colors=keep)
+    palette = pal_img.getpalette()[:keep * 3]
+    palette += [0, 0, 0] * (keep - len(palette) // 3)
+    for colour in (*PALETTE, "#ffffff", "#222222"):
+        palette += [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    pal_img.putpalette(palette)
+    white, ink = keep + len(PALETTE), keep + len(PALETTE) + 1
     lines = edge_polylines(svg)
     polys = [lines.get(arc_titles.get(a, ""), None) for a in segments.arcs]
     lo, hi = segments.span
@@ -178,7 +187,7 @@ def animation_gif(svg: str, png: bytes, segments: TokenSegments, arc_titles: dic
     radius = max(3, round(6 * scale * 1.4))
     for i in range(n_frames):
         t = lo + (hi - lo) * i / (n_frames - 1)
-        img = base.copy()
+        img = pal_img.copy()
         draw = ImageDraw.Draw(img)
         on = np.flatnonzero((segments.t0 <= t) & (segments.t1 >= t))
         for arc in np.unique(segments.arc[on]):
@@ -191,10 +200,10 @@ def animation_gif(svg: str, png: bytes, segments: TokenSegments, arc_titles: dic
             for (x, y), c in zip(_at(line, f), segments.color[rows], strict=True):
                 px, py = (x + tx) * sx, (y + ty) * sy
                 draw.ellipse((px - radius, py - radius, px + radius, py + radius),
-                             fill=PALETTE[int(c) % len(PALETTE)], outline="white")
+                             fill=keep + int(c) % len(PALETTE), outline=white)
         draw.text((10, img.height - 22), pd.Timestamp(t, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
-                  fill="#222222")
-        frames.append(img.convert("P", palette=Image.Palette.ADAPTIVE, colors=128))
+                  fill=ink)
+        frames.append(img)
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0)
     return buf.getvalue()

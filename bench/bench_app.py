@@ -1,0 +1,150 @@
+"""Benchmark: the app's slow steps before and after issue #15 (not a test; prints timings).
+
+Run from the project root::
+
+    .venv/bin/python bench/bench_app.py [--events 1000000] [--deviations 300000] [--repeat 3]
+
+Measured in the same run, best of ``--repeat``:
+
+* **Conformance page, a display option** ("fit the diagram" took 116 s on a
+  262k-event log): before, every rerun recomputed the task overlays with a
+  Python loop over the deviation rows (the ``element_overlays`` of ``main``
+  before this change, loaded from git as the named baseline); after, the
+  overlays are columnar and cached per result, and zoom / fit happen in the
+  browser (a rerun for a display option costs a cache hit). Deviations: a
+  table of ``--deviations`` rows on the bundled ``lead_to_order.bpmn``.
+* **Process map**: a slider step on the 1M-event map (simplify + SVG), the
+  animation's token moves (2,000 sampled cases) and their JSON size, the
+  GIF export, the arc drill-down filter and the dotted chart.
+* The same on the real bpic2013 incidents log (../shared/datasets), when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from processmining.model import ACTIVITY, EventLog  # noqa: E402
+
+
+def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    t_best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        t_best = min(t_best, time.perf_counter() - t)
+    return t_best, out
+
+
+def row(label: str, seconds: float, extra: str = "") -> None:
+    print(f"  {label:<58} {seconds * 1000:>10.1f} ms  {extra}")
+
+
+def baseline_overlays() -> Callable[..., dict] | None:
+    """``element_overlays`` as it was on main before this change (the named baseline), or None."""
+    try:
+        src = subprocess.run(["git", "show", "main:app_pages/_conformance_view.py"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    start = src.index("def heat(")
+    end = src.index("def flow_overlays(")
+    ns: dict[str, Any] = {"pd": pd, "Any": Any}
+    exec(src[src.index("KIND_LABEL ="):src.index("def heat(")], ns)  # noqa: S102 - our own file from git
+    exec(src[start:end], ns)  # noqa: S102
+    return ns["element_overlays"]
+
+
+def deviations_for(model: Any, n: int, n_cases: int, seed: int = 3) -> pd.DataFrame:
+    from processmining.model import DEVIATION_COLUMNS
+
+    rng = np.random.default_rng(seed)
+    tasks = [t.name for t in model.tasks if t.name]
+    kinds = np.array(["missing", "unexpected", "out_of_order", "rule"])
+    df = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in DEVIATION_COLUMNS})
+    df["case_id"] = [f"C{i}" for i in rng.integers(0, n_cases, n)]
+    df["kind"] = kinds[rng.integers(0, len(kinds), n)]
+    df["activity"] = np.array(tasks, dtype=object)[rng.integers(0, len(tasks), n)]
+    df["accepted"] = False
+    return df
+
+
+def bench_overlays(args: argparse.Namespace) -> None:
+    from app_pages._conformance_view import element_overlays
+    from processmining import bpmn
+
+    model = bpmn.read_bpmn(ROOT / "bpmn_models" / "lead_to_order.bpmn")
+    labels = bpmn.match_labels(model, [t.name for t in model.tasks if t.name])
+    dev = deviations_for(model, args.deviations, n_cases=args.deviations // 3)
+    print(f"\nConformance page: a display option, {len(dev):,} deviation rows on lead_to_order.bpmn")
+    old = baseline_overlays()
+    t_new, new = best(lambda: element_overlays(model, dev, labels.label_map, args.deviations // 3), args.repeat)
+    if old is not None:
+        t_old, was = best(lambda: old(model, dev, labels.label_map, args.deviations // 3), args.repeat)
+        assert {k: v.badge for k, v in was.items()} == {k: v.badge for k, v in new.items()}, "overlays differ"
+        row("before: overlays recomputed on every rerun (row loop)", t_old)
+        row("after: overlays, columnar (once per result, then cached)", t_new, f"{t_old / t_new:.1f}x faster")
+    else:
+        row("after: overlays, columnar (no git: no baseline)", t_new)
+    row("after: a display option (zoom / fit are in the browser)", 0.0, "no server work")
+
+
+def bench_map(log: EventLog, title: str, args: argparse.Namespace) -> None:
+    from processmining import animation, discovery, filters, render, selection
+
+    print(f"\n{title}: {log.n_events:,} events, {log.n_cases:,} cases")
+    t, pm = best(lambda: discovery.process_map(log), 1)
+    row("process map (once per filter)", t)
+    t, small = best(lambda: discovery.simplify(pm, activities=0.8, paths=0.5), args.repeat)
+    t_svg, svg = best(lambda: render.render_map(small, fmt="svg"), args.repeat)
+    row("slider step: simplify + SVG", t + t_svg)
+    arcs = list(zip(small.arcs["source"], small.arcs["target"], strict=True))
+    t, seg = best(lambda: animation.token_segments(log, arcs=arcs, max_cases=2000), args.repeat)
+    payload = len(json.dumps({"arc": seg.arc.tolist(), "t0": seg.t0.round(0).tolist(), "t1": seg.t1.round(0).tolist()}))
+    row("animation: token moves", t, f"{seg.note}; {payload / 1024:,.0f} KiB to the browser")
+    ids = {a: f"n{i}" for i, a in enumerate(small.activities.index)}
+    titles = {(s, d): f"{ids[s]}->{ids[d]}" for s, d in seg.arcs}
+    png = render.render_map(small, fmt="png")
+    t, gif = best(lambda: animation.animation_gif(svg, png, seg, titles, seconds=6, fps=8, width=900), 1)
+    row("animation: 6 s GIF for slides (48 frames)", t, f"{len(gif) / 1024**2:.1f} MiB")
+    a, b = arcs[0]
+    t, sub = best(lambda: filters.filter_follows(log, a, b, directly=True), args.repeat)
+    row("drill-down: a click on an arc (cases through it)", t, f"{sub.n_cases:,} cases")
+    t, (dots, total) = best(lambda: selection.dotted_chart(log, max_cases=1500), args.repeat)
+    row("dotted chart (1,500 sampled cases)", t, f"{len(dots):,} dots of {total:,} cases")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--deviations", type=int, default=300_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    bench_overlays(args)
+    from processmining.demo import generate_sales_log
+
+    big = EventLog.from_frame(generate_sales_log(args.events, seed=7), name="generated")
+    bench_map(big, f"Generated CRM stage log ({ACTIVITY} = stage)", args)
+    for root in (ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")):
+        path = root / "real" / "bpic2013_incidents.xes.gz"
+        if path.is_file():
+            from processmining.xes import read_xes
+
+            bench_map(read_xes(path), "bpic2013 incidents (real)", args)
+            break
+
+
+if __name__ == "__main__":
+    main()
