@@ -436,3 +436,18 @@ def test_link_events_where_pm4py_cannot_align():
     assert fitness(to_petri_net(read_bpmn(xml)), ["A B", "A"]) == [1.0, 0.6666666666666667]
     with pytest.raises(Exception, match="not a easy sound net"):
         fitness(_pm4py_net(xml), ["A B"])
+
+
+def test_or_join_with_too_many_states_is_reported_approximated(monkeypatch):
+    # the guards are checked on the reachable markings; past the budget the join does not wait, and says so
+    from processmining.bpmn import orjoin
+
+    monkeypatch.setattr(orjoin, "MAX_OR_STATES", 3)
+    xml = bpmn(OR_AFTER_AND, "s>p p>A p>B A>j B>j j>C C>e")
+    model = read_bpmn(xml)
+    assert model.report.approximations == [
+        "inclusiveGateway 'Merge' (id j): inclusive join without a matching split: fires for every set of arrived "
+        "branches without waiting for branches still running (its state space could not be explored: more than 3 "
+        "reachable states)"]
+    # an over-approximation: every valid run still fits, and so does a run that passes the join per branch
+    assert fitness(to_petri_net(model), ["A B C", "B A C", "A C B C"]) == [1.0, 1.0, 1.0]
