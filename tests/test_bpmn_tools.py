@@ -436,3 +436,38 @@ def test_link_events_where_pm4py_cannot_align():
     assert fitness(to_petri_net(read_bpmn(xml)), ["A B", "A"]) == [1.0, 0.6666666666666667]
     with pytest.raises(Exception, match="not a easy sound net"):
         fitness(_pm4py_net(xml), ["A B"])
+
+
+def test_or_join_with_too_many_states_is_reported_approximated(monkeypatch):
+    # the guards are checked on the reachable markings; past the budget the join does not wait, and says so
+    from processmining.bpmn import orjoin
+
+    monkeypatch.setattr(orjoin, "MAX_OR_STATES", 3)
+    xml = bpmn(OR_AFTER_AND, "s>p p>A p>B A>j B>j j>C C>e")
+    model = read_bpmn(xml)
+    assert model.report.approximations == [
+        "inclusiveGateway 'Merge' (id j): inclusive join without a matching split: fires for every set of arrived "
+        "branches without waiting for branches still running (its state space could not be explored: more than 3 "
+        "reachable states)"]
+    # an over-approximation: every valid run still fits, and so does a run that passes the join per branch
+    assert fitness(to_petri_net(model), ["A B C", "B A C", "A C B C"]) == [1.0, 1.0, 1.0]
+
+
+def test_non_local_join_equals_the_paired_join_on_a_structured_region(monkeypatch):
+    # an OR split and its join: the paired reading is exact and tested; the non-local reading of the same
+    # join (pairing switched off) must accept exactly the same traces
+    import itertools
+
+    from processmining.bpmn import orjoin
+
+    body = S + t("A", "B", "C", "D") + '<inclusiveGateway id="o1"/><inclusiveGateway id="o2"/>' + E
+    xml = bpmn(body, "s>o1 o1>A? o1>B? o1>C? A>o2 B>o2 C>o2 o2>D D>e")
+    traces = [" ".join([*p, "D"]) for r in (1, 2, 3) for c in itertools.combinations("ABC", r)
+              for p in itertools.permutations(c)] + ["D", "A D D", "A B", "A A D"]
+    paired = fitness(to_petri_net(read_bpmn(xml)), traces)
+    monkeypatch.setattr(orjoin, "pair_or_joins", lambda sc: None)
+    model = read_bpmn(xml)
+    assert next(e.detail for e in model.report.elements if e.id == "o2").startswith(
+        "inclusive join without a matching split")
+    assert fitness(to_petri_net(model), traces) == paired
+    assert paired.count(1.0) == 15  # 3 + 6 + 6 orderings of the non-empty branch sets

@@ -2,13 +2,14 @@
 
 Typical use::
 
-    from processmining.bpmn import read_bpmn, match_labels, to_petri_net, check_soundness
+    from processmining.bpmn import read_bpmn, match_labels, to_petri_net, check_soundness, compile_net
 
     model = read_bpmn("bpmn_models/lead_to_order.bpmn")
     print(model.report.summary())
     labels = match_labels(model, log_activities)
     converted = to_petri_net(model, label_map=labels.label_map)
     check_soundness(converted).sound   # True
+    core = compile_net(model)          # the reduced net conformance checking compiles (cached on the model)
 """
 
 from __future__ import annotations

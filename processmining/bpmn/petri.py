@@ -8,15 +8,19 @@ place; AND/paired-OR joins get one place per incoming flow):
   incoming = merge (BPMN's uncontrolled flow); unnamed tasks are silent;
 * events: silent steps; several start events are alternatives; without a
   start event every node without incoming flow starts (BPMN semantics);
-  link events are joined by name; terminate ends are checked (see below);
+  link throw -> catch is a goto (paired by target or name); terminate ends are checked (see below);
 * exclusive and event-based gateways: choice; parallel: fork/join;
   inclusive: one silent transition per non-empty subset of branches (the
   default flow alone), and a paired OR-join waits for exactly the branches
   its split started (a control place per subset); an OR-join with no
-  matching split is refused;
+  matching split gets the BPMN non-local semantics (see :mod:`.orjoin`);
 * embedded sub-processes, transactions and call activities (called process
-  in the same file) are flattened; ad-hoc sub-processes become "any of its
-  tasks, any number of times" (reported as approximated);
+  in the same file) are flattened; a call activity whose process is not in
+  the file, and a collapsed sub-process without content, is one step named
+  like it (reported as approximated); ad-hoc sub-processes become "any of its
+  tasks, any number of times" (reported as approximated); a sub-process whose
+  branches end in different numbers of end events completes when no token is
+  left inside (see :mod:`.completion`);
 * loop markers: one or more iterations (``testBefore``: zero or more);
   multi-instance: one or more instances, exactly ``n`` for a literal
   ``loopCardinality``; parallel multi-instance sub-processes run their
@@ -98,8 +102,8 @@ def to_petri_net(
     giving some tasks a second transition (same language; pm4py alignments
     on receipt.bpmn about 2x faster), for alignments only. Raises :class:`BpmnError` naming
     the element (id, type, name) for what cannot be converted exactly nor
-    approximated: a call activity to a process not in the file, an OR-join
-    without a matching OR-split, a complex gateway, dangling references.
+    approximated: a recursive call activity, a complex gateway, an OR gateway
+    with more than 8 branches, dangling references, misdirected flows.
 
     Example::
 
