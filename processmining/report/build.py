@@ -229,15 +229,10 @@ def build_report(
 
     # ---- stuck and never closed
     progress(4, steps, "stuck cases")
-    stuck_ends, facts["ends_inferred"] = ends, False
-    if not stuck_ends:
-        # no end activities known: those that end at least 5 % of the cases count as ends
-        e = pm.activities["ends"]
-        stuck_ends = sorted(e[e >= 0.05 * max(n, 1)].index.tolist())
-        facts["ends_inferred"] = True
-    facts["ends"] = list(stuck_ends)
-    st = stuck_cases(log, idle=idle, end_activities=stuck_ends)
-    st = st[st["idle_exceeded"] & st["no_end_activity"]]  # open and idle: a finished case is not stuck
+    # the one case status (processmining.status): end activities given, else inferred from the data
+    st = stuck_cases(log, idle=idle, end_activities=ends)
+    facts["ends_inferred"] = not ends
+    facts["ends"] = list(st.attrs.get("end_activities") or ())
     tables["stuck_cases"] = st
     facts["idle"] = idle
     if len(st):

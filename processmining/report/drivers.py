@@ -103,14 +103,11 @@ def bad_cases(
         acts = [lost] if isinstance(lost, str) else list(lost)
         bad = frozenset(log.df.loc[log.df[ACTIVITY].isin(acts), CASE].astype(str).unique().tolist())
         return BadCases("lost", ", ".join(acts), bad, all_cases)
-    if idle is None and end_activities is None:
-        raise AnalysisError("target 'stuck' needs --idle and/or --ends (or a preset that names them)")
+    if idle is None:
+        raise AnalysisError("target 'stuck' needs --idle (or a preset that names it)")
+    # running and idle too long (processmining.status); end activities given, else inferred from the data
     stuck = stuck_cases(log, idle=idle, end_activities=end_activities)
-    if idle is not None and end_activities is not None:
-        # open (no end activity) and idle too long; a closed case is finished, not stuck
-        stuck = stuck[stuck["idle_exceeded"] & stuck["no_end_activity"]]
-    return BadCases("stuck", f"idle>{idle}" if idle else "no end", frozenset(stuck["case"].astype(str).tolist()),
-                    all_cases)
+    return BadCases("stuck", f"idle>{idle}", frozenset(stuck["case"].astype(str).tolist()), all_cases)
 
 
 # ------------------------------------------------------------------ attribute table
