@@ -43,6 +43,16 @@ def to_parquet(log, path: Path) -> Path:
     return path
 
 
+def tie_order(ranking: pd.DataFrame) -> pd.DataFrame:
+    """The ranking's own order (total desc, kind, name) with totals equal to the microsecond as ties.
+
+    The local engine sums float seconds along two paths (per arc, per activity), so an arc and the
+    "waiting before" row of its only target can differ by float noise and swap; Spark's sums are exact.
+    """
+    key = ranking.assign(_t=-ranking["total_s"].round(6))
+    return key.sort_values(["_t", "kind", "name"], ignore_index=True).drop(columns="_t")
+
+
 def micros(s: pd.Series) -> list:
     """Timestamps as µs since the epoch (UTC; naive = UTC), None for NaT."""
     s = pd.to_datetime(s)
@@ -77,10 +87,8 @@ def test_real_model_log_pairs(spark, shared_datasets, tmp_path, name):
     slog = read_events(spark, str(to_parquet(local, tmp_path / "log.parquet")))
     summary = check_same(local, slog, read_bpmn(real / f"{name}.bpmn"), tmp_path)
     assert summary["cases"] == {"running-example": 6, "receipt": 1434}[name]
-    if name == "receipt":  # the real pair deviates; the textbook example fits its model
-        assert summary["deviating_cases"] > 0 and 0 < summary["fitness"] < 1
-    else:
-        assert summary["deviating_cases"] == 0 and summary["fitting_cases"] == 6
+    # both pairs fit their models (every deviation row above was compared all the same)
+    assert summary["deviating_cases"] == 0 and summary["fitting_cases"] == summary["cases"]
 
 
 def test_demo_log_with_the_bundled_model(spark, tmp_path):
@@ -107,7 +115,7 @@ def test_cli_discover_and_bottlenecks_on_spark(spark, shared_datasets, tmp_path)
     sheet = pd.read_excel(tmp_path / "b.xlsx", sheet_name="bottlenecks")
     from processmining.performance import bottleneck_ranking
 
-    want = bottleneck_ranking(local)
+    want = tie_order(bottleneck_ranking(local))
     assert sheet["name"].tolist() == want["name"].tolist()
     assert sheet["frequency"].tolist() == want["frequency"].tolist()
 
