@@ -62,7 +62,7 @@ def _tree_rss_kib(pid: int) -> int:
 
 def run_measured(cmd: list[str]) -> tuple[dict, float]:
     """Run ``cmd``; return its JSON result (last stdout line) and the peak RSS of its process tree (MiB)."""
-    err = tempfile.TemporaryFile(mode="w+")
+    err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read after the child exits
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     peak = [0]
