@@ -68,7 +68,8 @@ def same_table(local: pd.DataFrame, spark: pd.DataFrame, *, time_cols=()) -> Non
     assert list(spark.columns) == list(local.columns)
     assert list(spark.index) == list(local.index)
     for c in local.columns:
-        if c in time_cols or (c.endswith("_s") and c not in ("limit_s",)):
+        if c in time_cols or (c.endswith("_s") and c not in ("limit_s",)) or \
+                (pd.api.types.is_float_dtype(local[c]) and not pd.api.types.is_integer_dtype(local[c])):
             same_times(local[c], spark[c])
         elif pd.api.types.is_datetime64_any_dtype(local[c]):
             diff = (spark[c] - local[c]).abs().max()
