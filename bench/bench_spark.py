@@ -62,7 +62,8 @@ def _tree_rss_kib(pid: int) -> int:
 
 def run_measured(cmd: list[str]) -> tuple[dict, float]:
     """Run ``cmd``; return its JSON result (last stdout line) and the peak RSS of its process tree (MiB)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+    err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read after the child exits
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     peak = [0]
 
@@ -77,7 +78,9 @@ def run_measured(cmd: list[str]) -> tuple[dict, float]:
     t.join()
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode})")
+        err.seek(0)
+        tail = "\n".join(err.read().splitlines()[-15:])
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{tail}")
     return json.loads(lines[-1]), peak[0] / 1024
 
 

@@ -68,13 +68,34 @@ def same_table(local: pd.DataFrame, spark: pd.DataFrame, *, time_cols=()) -> Non
     assert list(spark.columns) == list(local.columns)
     assert list(spark.index) == list(local.index)
     for c in local.columns:
-        if c in time_cols or (c.endswith("_s") and c not in ("limit_s",)):
+        if c in time_cols or (c.endswith("_s") and c not in ("limit_s",)) or \
+                (pd.api.types.is_float_dtype(local[c]) and not pd.api.types.is_integer_dtype(local[c])):
             same_times(local[c], spark[c])
         elif pd.api.types.is_datetime64_any_dtype(local[c]):
             diff = (spark[c] - local[c]).abs().max()
             assert pd.isna(diff) or diff <= pd.Timedelta(microseconds=1), c
         else:
             assert spark[c].tolist() == local[c].tolist(), c
+
+
+def tie_order(ranking: pd.DataFrame) -> pd.DataFrame:
+    """The ranking's own order (total desc, kind, name) with totals equal to the microsecond as ties.
+
+    The local engine sums float seconds along two paths (per arc, per activity), so an arc and the
+    "waiting before" row of its only target can differ by float noise and swap places; Spark's sums
+    are exact integers, so equal totals are tied and ordered by kind and name as documented.
+    """
+    key = ranking.assign(_t=-ranking["total_s"].round(6))
+    return key.sort_values(["_t", "kind", "name"], ignore_index=True).drop(columns="_t")
+
+
+def data_targets(local) -> tuple[list[str], list[str]]:
+    """SLA targets and end activities taken from the log itself: its most frequent arc, activity, end."""
+    pm = discovery.process_map(local)
+    arc = pm.arcs.iloc[0]
+    stage = pm.activities.index[0]
+    ends = [pm.activities["ends"].idxmax()]
+    return [f"{arc['source']}->{arc['target']}<=1d", f"{stage}<=1h"], ends
 
 
 def check_analyses(local, slog, *, sla: list[str], idle: str, ends: list[str]) -> None:
@@ -92,14 +113,14 @@ def check_analyses(local, slog, *, sla: list[str], idle: str, ends: list[str]) -
     stats_l, stats_s = performance.case_duration_stats(local), sperf.case_duration_stats(slog)
     assert stats_s.keys() == stats_l.keys() and stats_s["count"] == stats_l["count"]
     same_times([stats_l[k] for k in stats_l], [stats_s[k] for k in stats_l])
-    same_table(performance.bottleneck_ranking(local), sperf.bottleneck_ranking(slog, pm=pm_s, acts=acts_s))
+    same_table(tie_order(performance.bottleneck_ranking(local)), sperf.bottleneck_ranking(slog, pm=pm_s, acts=acts_s))
     b_l, s_l = performance.sla_breaches(local, sla, final_activities=ends)
     b_s, s_s = sperf.sla_breaches(slog, sla, final_activities=ends)
     same_table(s_l, s_s)
     same_table(b_l, b_s)
     same_table(performance.stuck_cases(local, idle=idle, end_activities=ends),
                sperf.stuck_cases(slog, idle=idle, end_activities=ends))
-    assert len(b_l) > 0 and len(pm_l.arcs) > 0  # the comparison is not vacuous
+    assert s_l["measured"].sum() > 0 and len(pm_l.arcs) > 0  # the comparison is not vacuous
 
 
 def test_demo_field_history_ingest_and_analyses(spark):
@@ -147,15 +168,11 @@ def test_quarantine_written_on_the_cluster_and_counted(spark, tmp_path):
     same_table(discovery.variants(local), sdisc.variants(slog))
 
 
-@pytest.mark.parametrize("name, sla, idle, ends", [
-    ("running-example.xes", ["register request->decide<=7d", "examine thoroughly<=1d"], "5d",
-     ["pay compensation", "reject request"]),
-    ("receipt.xes.gz", ["Confirmation of receipt->T02 Check confirmation of receipt<=1d", "T06 Determine necessity of stop advice<=2h"], "30d",
-     ["T10 Determine necessity to stop indication"]),
-    ("interval_event_log.xes.gz", ["start->Leucocytes<=1d", "ER Registration<=1h"], "30d", ["Release A"]),
-])
-def test_real_logs_from_parquet(spark, shared_datasets, tmp_path, name, sla, idle, ends):
+@pytest.mark.parametrize("name, idle", [
+    ("running-example.xes", "5d"), ("receipt.xes.gz", "30d"), ("interval_event_log.xes.gz", "30d")])
+def test_real_logs_from_parquet(spark, shared_datasets, tmp_path, name, idle):
     local = read_log(shared_datasets / "real" / name)
+    sla, ends = data_targets(local)
     slog = read_events(spark, str(to_parquet(local, tmp_path / "log.parquet")))
     assert slog.report.events == local.n_events and slog.report.quarantined == 0
     check_analyses(local, slog, sla=sla, idle=idle, ends=ends)
