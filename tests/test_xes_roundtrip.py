@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -18,9 +19,17 @@ from processmining.xes import read_xes, write_xes
 # ------------------------------------------------------------------ generated logs
 # Text that XML 1.0 can hold: any assigned, non-surrogate character, plus the XML specials
 # and the whitespace characters that attribute normalisation would otherwise destroy.
-_CHARS = st.characters(blacklist_categories=("Cs", "Cc", "Cn")) | st.sampled_from(list("<>&\"'\t\n\r "))
-TEXT = st.text(_CHARS, min_size=1, max_size=10)
-MAYBE_TEXT = st.none() | st.text(_CHARS, min_size=0, max_size=10)
+# Labels are read in Unicode NFC without invisible (format) marks, and the report says so when it changes
+# one (tests/test_hostile_inputs.py): the lossless round trip is promised for text already in that form.
+_CHARS = st.characters(blacklist_categories=("Cs", "Cc", "Cn", "Cf")) | st.sampled_from(list("<>&\"'\t\n\r "))
+
+
+def _nfc(t: str) -> bool:
+    return unicodedata.is_normalized("NFC", t)
+
+
+TEXT = st.text(_CHARS, min_size=1, max_size=10).filter(_nfc)
+MAYBE_TEXT = st.none() | st.text(_CHARS, min_size=0, max_size=10).filter(_nfc)
 TIMES = st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC))
 
 EVENT = st.fixed_dictionaries(

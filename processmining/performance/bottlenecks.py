@@ -149,6 +149,7 @@ def sla_cases(
     end_activities: Iterable[str] | None = None,
     from_occurrence: str = "first",
     to_occurrence: str = "first",
+    require_target: bool = True,
 ) -> pd.DataFrame:
     """THE SLA primitive: every case where the clock of ``target`` started, and what became of it.
 
@@ -161,7 +162,9 @@ def sla_cases(
     Finished / running is :func:`processmining.status.case_status` with
     ``end_activities`` (inferred from the data when ``None``). Exactly at the
     limit is within it. The Bottlenecks view and the ``max_duration`` rule both
-    call this, so they count the same cases.
+    call this, so they count the same cases. ``require_target=False`` (rules,
+    whose activities were checked against the model too) accepts a target that
+    no case has reached yet: every started case is then pending or open.
     """
     from ..status import case_status
 
@@ -169,7 +172,7 @@ def sla_cases(
     if not log.has_timestamps:
         raise AnalysisError(f"SLA {tgt.label!r}: the log has no timestamps, so no duration can be measured",
                             source=log.name)
-    _check(log, [tgt.source, tgt.target], tgt.label)
+    _check(log, [tgt.source, tgt.target] if require_target else [tgt.source], tgt.label)
     sub = _restrict(log, tgt.where)
     now = as_of_seconds(sub, as_of) if as_of is not None else as_of_seconds(log, None)
     if tgt.target is not None:

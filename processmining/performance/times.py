@@ -47,6 +47,8 @@ def parse_duration(value: str | float | int | pd.Timedelta | None) -> float:
                 raise ValueError(text)
             norm = re.sub(r"(\d)\s*w(?:eeks?)?\b", r"\1W", text) if not text.upper().startswith("P") else text
             seconds = pd.Timedelta(norm).total_seconds()
+        except (OverflowError, pd.errors.OutOfBoundsTimedelta) as exc:
+            raise AnalysisError(f"{text!r} is longer than the ~292 years a duration can hold") from exc
         except (ValueError, TypeError) as exc:
             raise AnalysisError(f"{text!r} is not a duration; write e.g. 4h, 36h, 30d, 1d 12h, 45min, P1DT12H") from exc
     if not np.isfinite(seconds) or seconds < 0:

@@ -184,10 +184,17 @@ def parse_duration(text: Any, *, rule_id: str, source: str, line: int | None) ->
     from ..performance.times import parse_duration as seconds
 
     try:
-        return pd.Timedelta(seconds=seconds(text))
+        value = seconds(text)
     except AnalysisError as exc:
-        raise RuleError(f"rule {rule_id!r}: limit {text!r} is not a duration like 30d, 4h, 1d 12h or P1DT12H "
-                        f"({exc.message})", source=source, line=line) from None
+        if not isinstance(exc.__cause__, OverflowError | pd.errors.OutOfBoundsTimedelta):
+            raise RuleError(f"rule {rule_id!r}: limit {text!r} is not a duration like 30d, 4h, 1d 12h or P1DT12H "
+                            f"({exc.message})", source=source, line=line) from None
+        value = float("inf")  # too long for a duration: said below
+    try:
+        return pd.Timedelta(seconds=value)
+    except (OverflowError, ValueError):  # beyond ~292 years
+        raise RuleError(f"rule {rule_id!r}: limit {text!r} is longer than the ~292 years a duration can hold",
+                        source=source, line=line) from None
 
 
 def load_rules(source: str | PathLike[str] | bytes, *, name: str | None = None) -> RuleSet:
