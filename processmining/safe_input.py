@@ -423,3 +423,28 @@ def _expanded_nodes(root: object) -> int:
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in memo)
     return memo[id(root)]
+
+
+def read_yaml_mapping(path: str | Path, *, what: str, expected: str) -> tuple[dict, str]:
+    """A small YAML settings file (calendar, KPI targets, ...) read safely: ``(mapping, file name)``.
+
+    Goes through :func:`load_yaml` (alias bombs, depth and size refused);
+    a syntax error or a document that is not a mapping raises
+    :class:`~processmining.errors.AnalysisError` naming the file (``what`` names
+    the kind of file, ``expected`` says what it must look like).
+    """
+    from collections.abc import Mapping
+
+    import yaml
+
+    from .errors import AnalysisError
+
+    data = read_bytes(Path(path))
+    try:
+        doc, _ = load_yaml(data.data, data.name)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise AnalysisError(f"{data.name}: not a readable YAML {what}: {exc}") from exc
+    doc = doc or {}
+    if not isinstance(doc, Mapping):
+        raise AnalysisError(f"{data.name}: {expected}")
+    return dict(doc), data.name

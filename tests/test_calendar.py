@@ -98,3 +98,17 @@ def test_sla_in_working_time_through_the_report() -> None:
     assert rep.tables["sla_breaches"]["case"].tolist() == ["t3"]
     assert rep.tables["sla_breaches"]["measured_in"].tolist() == ["working time (office.yaml)"]
     assert rep.provenance.parameters["calendar"]["hours"]["mon"] == ["09:00-17:00"]
+
+
+def test_calendar_and_targets_files_refuse_a_yaml_alias_bomb(tmp_path):
+    # settings files go through the same hardened YAML loader as the rules (nine nested levels of 9 aliases)
+    from processmining.errors import UnsafeInputError
+    from processmining.report.kpis import load_targets
+
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    for load in (load_calendar, load_targets):
+        with pytest.raises(UnsafeInputError, match="alias"):
+            load(bomb)

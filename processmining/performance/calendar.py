@@ -121,18 +121,11 @@ def calendar_from_dict(doc: Mapping[str, object], *, name: str = "calendar") -> 
 
 def load_calendar(path: str | Path) -> BusinessCalendar:
     """Read a calendar YAML file (see the module docstring)."""
-    import yaml
+    from ..safe_input import read_yaml_mapping
 
-    from ..safe_input import read_bytes
-
-    data = read_bytes(Path(path))
-    try:
-        doc = yaml.safe_load(data.data.decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise AnalysisError(f"{data.name}: not a readable YAML calendar: {exc}") from exc
-    if not isinstance(doc, Mapping):
-        raise AnalysisError(f"{data.name}: a calendar is a YAML mapping with 'hours', 'timezone', 'holidays'")
-    return calendar_from_dict(doc, name=data.name)
+    doc, name = read_yaml_mapping(path, what="calendar",
+                                  expected="a calendar is a YAML mapping with 'hours', 'timezone', 'holidays'")
+    return calendar_from_dict(doc, name=name)
 
 
 def _as_utc_ns(values: object) -> np.ndarray:

@@ -86,18 +86,11 @@ def kpi_settings(preset: str | None, overrides: Mapping[str, Any] | None = None)
 
 def load_targets(path: str | Path) -> dict[str, Any]:
     """Read a KPI targets YAML file (see the module docstring)."""
-    import yaml
+    from ..safe_input import read_yaml_mapping
 
-    from ..safe_input import read_bytes
-
-    data = read_bytes(Path(path))
-    try:
-        doc = yaml.safe_load(data.data.decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise AnalysisError(f"{data.name}: not a readable YAML targets file: {exc}") from exc
-    if not isinstance(doc, Mapping):
-        raise AnalysisError(f"{data.name}: a targets file is a YAML mapping (see `processmining kpis --help`)")
-    return dict(doc)
+    doc, _ = read_yaml_mapping(path, what="targets file",
+                               expected="a targets file is a YAML mapping (see `processmining kpis --help`)")
+    return doc
 
 
 def _limit(kpi: str, value: Any) -> float | None:
