@@ -145,6 +145,8 @@ class Pseudonymizer:
             return {self.text(str(k)) if isinstance(k, str) else k: self.mapping(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.mapping(v) for v in value]
+        if isinstance(value, (set, frozenset)):
+            return frozenset(self.mapping(v) for v in value)
         if isinstance(value, pd.DataFrame):
             return self.frame(value)
         return value

@@ -114,3 +114,16 @@ def test_bottlenecks_explains_open_breaches_without_final(log_csv, tmp_path):
     assert res.exit_code == 0, res.output
     assert "SLA Open->L1<=4h: 2 of 3 cases breached (1 late, 1 still open)" in res.output
     assert "--final" in res.output
+
+
+def test_bottlenecks_pseudonymized_tables_name_nobody(log_csv, tmp_path):
+    # t1 breaches the SLA; its id and the agents (three-letter names) are replaced by keyed pseudonyms
+    from processmining.pseudonyms import pseudonym
+
+    out = tmp_path / "bn.json"
+    res = run("bottlenecks", log_csv, "-o", out, "--sla", "Open->L1<=4h", "--pseudonymize", "k3y", "-q", *MAPPING)
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    assert pseudonym("t2", "k3y", prefix="case-") in text  # t2 waited 6 h for L1
+    for name in ('"t1"', '"t2"', '"ann"', '"bob"', '"cid"'):
+        assert name not in text, name

@@ -108,3 +108,21 @@ def test_unusable_options_are_one_line_errors(csv_path: Path, extra: list[str], 
 def test_missing_file_is_a_one_line_error(tmp_path: Path):
     result = RUNNER.invoke(processmining.cli.app, ["quality", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2 and result.output.startswith("error: ")
+
+
+def test_pseudonymized_report_and_fixed_log_name_nobody(csv_path: Path, tmp_path: Path):
+    # the duplicate's case d1 and the agents ann / bob (three-letter names) must not survive anywhere
+    from processmining.pseudonyms import pseudonym
+
+    out, fixed = tmp_path / "report.json", tmp_path / "fixed.csv"
+    result = RUNNER.invoke(processmining.cli.app, ["quality", str(csv_path), "-o", str(out), "-q", *MAPPING,
+                                                   "--pseudonymize", "k3y", "--fixed-log", str(fixed)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    dup = {f["check"]: f for f in json.loads(text)["findings"]}["duplicate_events"]
+    assert dup["cases_affected"] == 1
+    assert pseudonym("d1", "k3y", prefix="case-") in text
+    written = fixed.read_text(encoding="utf-8")
+    assert pseudonym("ann", "k3y", prefix="res-") in written
+    for name in ("d1", "s1", "t1", "ann", "bob"):
+        assert f'"{name}"' not in text and f"'{name}'" not in text and f",{name}," not in written, name

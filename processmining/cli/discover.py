@@ -252,6 +252,8 @@ def bottlenecks(
     ping_pong_attribute: Annotated[str, typer.Option("--ping-pong-by", help="Column for ping-pong (lines, teams, people).")] = "concept:name",
     ping_pong_ignore: Annotated[list[str] | None, typer.Option("--ping-pong-ignore", help="Values skipped for ping-pong (repeatable).")] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Rows of the ranking printed.")] = 10,
+    pseudonymize: Annotated[str | None, typer.Option(
+        "--pseudonymize", help="Key: case ids and resources become keyed hashes (HMAC-SHA256) in the report.")] = None,
     filters: dict[str, Any] | None = None,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -294,6 +296,12 @@ def bottlenecks(
 
         params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost,
                   "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or []}
-        written = write_tables(tables, output, provenance=_provenance(log, params))
+        pseudo = None
+        if pseudonymize:
+            from ..pseudonyms import Pseudonymizer
+
+            pseudo = Pseudonymizer.from_log(log, key=pseudonymize)
+        written = write_tables(tables, output, provenance=_provenance(log, {**params, "pseudonymized": bool(pseudo)}),
+                               pseudonymizer=pseudo)
         if not quiet:
             typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)

@@ -99,6 +99,9 @@ def quality(
                                                           "the zone the naive timestamps were really in.")] = None,
     fixed_log: Annotated[Path | None, typer.Option("--fixed-log", help="Write the fixed log (.xes, .xes.gz, "
                                                    ".csv, .xlsx, .json, .zip).")] = None,
+    pseudonymize: Annotated[str | None, typer.Option(
+        "--pseudonymize", help="Key: case ids and resources become keyed hashes (HMAC-SHA256) in the report "
+        "and the fixed log.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No ingest summary or progress.")] = False,
 ) -> None:
     """Audit an event log's data quality: batch entry, date-only times, synonymous labels, duplicates,
@@ -142,6 +145,12 @@ def quality(
             typer.echo(f"fix: {result.step}", err=True)
     with progress_bar("auditing", quiet=quiet) as progress:
         report = audit(log, config=config, progress=progress)
+    if pseudonymize:
+        from ..pseudonyms import Pseudonymizer
+
+        pseudo = Pseudonymizer.from_log(log, key=pseudonymize)
+        report = report.pseudonymized(pseudo)
+        log = log.with_frame(pseudo.frame(log.df), step="pseudonymized")
     if fixed_log is not None:
         _write_fixed_log(log, fixed_log)
         if not quiet:

@@ -254,6 +254,20 @@ class QualityReport:
     def to_json(self, *, indent: int = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
+    def pseudonymized(self, pseudonymizer: Any) -> QualityReport:
+        """The same report with every case id and resource name (titles, examples, details) replaced.
+
+        ``pseudonymizer`` is a :class:`processmining.pseudonyms.Pseudonymizer`
+        (e.g. ``Pseudonymizer.from_log(log, key=...)``); JSON, HTML and text
+        output of the copy then name nobody.
+        """
+        p = pseudonymizer
+        findings = tuple(dataclasses.replace(
+            f, title=p.text(f.title), recommendation=p.text(f.recommendation), examples=p.frame(f.examples),
+            case_ids=frozenset(p.text(c) for c in f.case_ids), details=p.mapping(dict(f.details)))
+            for f in self.findings)
+        return dataclasses.replace(self, findings=findings, summary=p.mapping(dict(self.summary)))
+
     def to_html(self) -> str:
         """A self-contained HTML page: a summary table, then one section per finding."""
         from .html import report_html
