@@ -266,3 +266,21 @@ def sidebar_filters(cur: LoadedLog) -> FilteredView:
     with st.spinner("Filtering…"):
         log = app_state.cached("filtered_log", key, lambda: apply(cur.log, spec), scope=cur.fingerprint)
     return FilteredView(log, key, describe(spec), spec)
+
+
+def filtered_page(title: str) -> tuple[LoadedLog, FilteredView]:
+    """The current log through the sidebar filters, under ``title`` with its counts.
+
+    The page stops with a hint when the filters leave no case.
+    """
+    from app_pages._guards import require_log
+
+    cur = require_log()
+    view = sidebar_filters(cur)
+    log = view.log
+    st.title(title)
+    st.caption(f"{log.n_events:,} events · {log.n_cases:,} cases · {view.description}")
+    if log.n_events == 0:
+        st.warning("No case is left after the filters: widen them in the sidebar.")
+        st.stop()
+    return cur, view

@@ -9,8 +9,7 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
-from app_pages._filters import sidebar_filters
-from app_pages._guards import require_log
+from app_pages._filters import filtered_page
 from app_pages._tables import readable
 from processmining import discovery, performance
 from processmining.ingest.presets import analysis_defaults
@@ -39,14 +38,8 @@ def _defaults(cur: app_state.LoadedLog, acts: list[str]) -> None:
     ss["pm:bn_for"] = cur.fingerprint
 
 
-cur = require_log()
-view = sidebar_filters(cur)
+cur, view = filtered_page("Bottlenecks")
 log = view.log
-st.title("Bottlenecks")
-st.caption(f"{log.n_events:,} events · {log.n_cases:,} cases · {view.description}")
-if log.n_events == 0:
-    st.warning("No case is left after the filters: widen them in the sidebar.")
-    st.stop()
 st.caption(performance.timing_note(log))
 acts = cur.log.activities  # settings offer every activity of the log, filtered or not
 _defaults(cur, acts)

@@ -7,8 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
-from app_pages._filters import sidebar_filters
-from app_pages._guards import require_log
+from app_pages._filters import filtered_page
 from app_pages._tables import readable
 from processmining import selection
 from processmining.model import CASE
@@ -16,14 +15,8 @@ from processmining.model import CASE
 #: the dotted chart draws at most this many cases (a seeded sample beyond, said so)
 DOTTED_MAX_CASES = 1500
 
-cur = require_log()
-view = sidebar_filters(cur)
+cur, view = filtered_page("Cases")
 log = view.log
-st.title("Cases")
-st.caption(f"{log.n_events:,} events · {log.n_cases:,} cases · {view.description}")
-if log.n_events == 0:
-    st.warning("No case is left after the filters: widen them in the sidebar.")
-    st.stop()
 
 # ------------------------------------------------------------------ dotted chart
 st.subheader("Dotted chart")

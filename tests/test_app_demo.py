@@ -163,6 +163,8 @@ def test_accepting_a_deviation_pattern(started: AppTest, truth: dict, downloads:
     sf = truth["salesforce"]
     at = started
     at.switch_page("app_pages/conformance.py").run()
+    if "Fitness" not in metrics(at):  # this session has not checked yet (xdist may run the tests apart)
+        at.button(key="cf_run").click().run()
     planted = sum(p["count"] for p in sf["planted"].values())
     wrong_order = set(sf["planted"]["wrong_order"]["cases"])
     # the auditor accepts the out-of-order pattern: kept, flagged, no longer counted
