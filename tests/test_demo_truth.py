@@ -440,3 +440,17 @@ def test_planted_drivers_are_listed_and_show_in_the_imported_logs(demo, logs):
     # the owner loses 83 % of their deals (others 52.5 %); 24.7 % of SSO tickets miss first response (others 1.5 %:
     # normal tickets now miss it by chance and by a second or minutes, as in real desks)
     assert rates == {"lost": (0.83, 0.525), "late": (0.247, 0.015)}
+
+
+def test_office_closed_days_are_quiet(logs):
+    """Berlin public holidays and the Christmas shutdown: work moves to the next working day. What remains on
+    those days: the Jira bot (it runs every hour) and a few cases moved by whole weeks to fit the export window."""
+    from processmining.demo.clock import OFFICE_CLOSED, OFFICE_TZ
+
+    closed = pd.to_datetime(OFFICE_CLOSED)
+    on = {}
+    for key, log in logs.items():
+        day = log.df[TIMESTAMP].dt.tz_convert(OFFICE_TZ).dt.tz_localize(None).dt.normalize()
+        rows = log.df[day.isin(closed)]
+        on[key] = (len(rows), int((rows[RESOURCE] == "Automation for Jira").sum()) if RESOURCE in rows else 0)
+    assert on == {"salesforce": (39, 0), "hubspot": (18, 0), "jira": (23, 22)}
