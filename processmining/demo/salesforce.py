@@ -62,8 +62,9 @@ STUCK_DAYS = 60
 LEAVE = (np.datetime64("2024-06-07T18:00:00", "s"), np.datetime64("2024-09-23T08:00:00", "s"))
 
 # (median days, sigma, cap days) of the wait before entering a stage. The caps
-# of Q + NA + PQ (4 + 5 + 6 days, plus at most three weekend snaps) keep every
-# normal opportunity well inside the 30-day quote SLA.
+# of Q + NA + PQ (4 + 5 + 6 days, plus weekend and holiday snaps) keep a normal
+# opportunity inside the 30-day quote SLA; the near-limit ones are placed on
+# purpose (_near_limits), and open ones may pass it before their first quote.
 _WAIT = {
     Q: (1.5, 0.8, 4.0),
     NA: (2.5, 0.7, 5.0),
