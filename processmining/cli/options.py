@@ -58,9 +58,10 @@ class Lifecycle(StrEnum):
 
 LifecycleOpt = Annotated[
     Lifecycle,
-    typer.Option("--lifecycle", help="Start/complete events: 'instances' pairs them into one activity instance with "
-                                     "a start and an end time (default); 'classifier' keeps every event named "
-                                     "activity+transition, as ProM does; 'events' keeps the events as read.",
+    typer.Option("--lifecycle", help="Logs with start/complete events: 'instances' pairs them into one activity "
+                                     "instance with a start and an end time (default); 'classifier' keeps every "
+                                     "event, named activity+transition, as ProM does; 'events' keeps the events "
+                                     "as read. Logs without start events are read as they are.",
                  case_sensitive=False),
 ]
 
