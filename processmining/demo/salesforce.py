@@ -277,10 +277,9 @@ def _near_limits(events: pd.DataFrame, templates: list[Template], tpl: np.ndarra
     t = events["t"].to_numpy().copy()
     starts = np.searchsorted(cases, np.arange(len(tpl)))
     export_utc = local_to_utc(np.array([EXPORT_LOCAL]))[0]
-    is_pq = (events["activity"] == PQ).to_numpy()
-    first_pq = pd.Series(np.flatnonzero(is_pq)).groupby(cases[is_pq]).min()
+    first_pq = np.array([t.path.index(PQ) if PQ in t.path else -1 for t in templates])[tpl[picked[0]]]
     # quote exactly 30 days +- offset after Prospecting: move Prospecting back
-    quote_utc = local_to_utc(t[first_pq.loc[picked[0]].to_numpy()])
+    quote_utc = local_to_utc(t[starts[picked[0]] + first_pq])
     t[starts[picked[0]]] = utc_to_local(quote_utc - pd.to_timedelta(SLA_QUOTE_DAYS * DAY_S + offsets[:picked[0].size],
                                                                         unit="s"))
     # open and idle exactly 60 days +- offset: shift the whole deal
@@ -299,8 +298,13 @@ def _parental_leave(events: pd.DataFrame, team: SalesTeam) -> None:
     """The first sales rep is away during :data:`LEAVE`; a colleague of the same team does their work (in place)."""
     away, stand_in = team.reps[0], team.reps[4]
     t = events["t"].to_numpy()
-    during = (events["user"] == away.user_id).to_numpy() & (t >= LEAVE[0]) & (t < LEAVE[1])
-    events.loc[during, "user"] = stand_in.user_id
+    users = events["user"].to_numpy()
+    during = np.flatnonzero((t >= LEAVE[0]) & (t < LEAVE[1]))
+    during = during[users[during] == away.user_id]
+    if during.size:
+        users = users.copy()
+        users[during] = stand_in.user_id
+        events["user"] = pd.Series(users, dtype=object)
 
 
 def _assign_templates(n: int, normal: list[Template], planted: list[Template], rng: np.random.Generator) -> np.ndarray:
