@@ -237,3 +237,16 @@ def test_ping_pong_with_the_preset_ignore_list(logs, truth):
     assert _pr(found, planted) == (Fraction(38, 62), 1)
     noise = set(lt["imperfections"]["synonym_labels"]["cases"]) | set(lt["imperfections"]["look_alike_labels"]["cases"])
     assert found - planted == noise
+
+
+def test_discount_exactly_at_the_approval_threshold_needs_no_approval(repo_root, logs, truth):
+    """98 deals have Discount__c exactly 20 (the rule says "> 20"): none is flagged, every skipped approval is."""
+    from processmining.rules import check, load_rules
+
+    doc = yaml.safe_load((repo_root / "bpmn_models" / "lead_to_order.rules.yaml").read_text(encoding="utf-8"))
+    rule = [r for r in doc["rules"] if r["id"] == "approval-above-20pct"]
+    found = set(check(logs["salesforce"], load_rules(yaml.safe_dump({"rules": rule}).encode()))["case_id"])
+    lt = truth["logs"]["salesforce"]
+    at_limit = set(lt["limits"]["approval-above-20pct"]["at_limit"])
+    assert len(at_limit) == 98 and not found & at_limit
+    assert found == set(lt["planted"]["skipped_approval"]["cases"])
