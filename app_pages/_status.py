@@ -90,9 +90,7 @@ def end_activities_editor(entry: LoadedLog, *, container: Any = None) -> tuple[s
     place = container if container is not None else st
     setting = end_setting(entry)
     ss = st.session_state
-    if ss.get(f"{_WIDGET}_for") != entry.fingerprint or ss.get(_WIDGET) != setting["ends"]:
-        ss[_WIDGET] = list(setting["ends"])
-        ss[f"{_WIDGET}_for"] = entry.fingerprint
+    ss[_WIDGET] = list(setting["ends"])  # the stored list drives the widget (on every page, for every log)
 
     def changed() -> None:
         set_end_activities(entry, list(ss.get(_WIDGET) or []))
