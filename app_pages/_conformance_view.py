@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
+from app_pages._badges import place_badges
 from app_pages._diagram import diagram
 from app_pages._downloads import table_downloads
 from app_pages._state import LoadedLog
@@ -126,8 +127,9 @@ def element_overlays(model: Any, deviations: pd.DataFrame, label_map: dict[str, 
     top = float(cases.max())
     # the caption under a task stays short (it must never run into the next task's); the kinds of
     # deviation are listed when the task is clicked
-    return {elem: Overlay(fill=heat(0.15 + 0.85 * n / top), badge=f"{n:,}", label=f"{n / n_cases:.1%} deviate")
-            for elem, n in cases.items()}
+    overlays = {elem: Overlay(fill=heat(0.15 + 0.85 * n / top), badge=f"{n:,}", label=f"{n / n_cases:.1%} deviate")
+                for elem, n in cases.items()}
+    return place_badges(model, overlays)  # every badge a place of its own: no two overlap
 
 
 def flow_overlays(model: Any, flow_counts: dict[str, int]) -> dict:
