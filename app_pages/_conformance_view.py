@@ -174,13 +174,18 @@ def diagram_section(model: Any, *, elements: dict | None = None, flows: dict | N
 
     svg = app_state.cached("bpmn_svg", cache_parts, lambda: render_svg(
         model, element_overlays=elements or {}, flow_overlays=flows or {}), scope=str(cache_parts))
-    event = diagram(svg, key="cf_viewer", height=620, min_font_px=11.0,
-                    hint="Drag to pan, wheel or +/− to zoom, 0 to fit the whole model. "
-                         "Click a task or a flow to list its deviating cases.")
-    if event and event.get("type") == "click" and event.get("kind") == "element":
-        _element_cases(model, event["id"], dev, label_map or {}, flow_counts or {})
-    st.download_button("Download the diagram (SVG)", svg.encode(), file_name=f"{model.source}.overlay.svg",
-                       mime="image/svg+xml", key="cf_svg_dl", on_click="ignore")
+
+    @st.fragment
+    def viewer() -> None:  # a click on the diagram reruns only the viewer and its list of cases
+        event = diagram(svg, key="cf_viewer", height=620, min_font_px=11.0,
+                        hint="Drag to pan, wheel or +/− to zoom, 0 to fit the whole model. "
+                             "Click a task or a flow to list its deviating cases.")
+        if event and event.get("type") == "click" and event.get("kind") == "element":
+            _element_cases(model, event["id"], dev, label_map or {}, flow_counts or {})
+        st.download_button("Download the diagram (SVG)", svg.encode(), file_name=f"{model.source}.overlay.svg",
+                           mime="image/svg+xml", key="cf_svg_dl", on_click="ignore")
+
+    viewer()
     return svg
 
 

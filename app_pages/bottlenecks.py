@@ -173,9 +173,13 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
                 st.markdown(f"**{len(stuck):,} stuck cases**: running (not ended by "
                             f"{' / '.join(ends) or 'an end activity'}) and no event for longer than {idle} at the "
                             "log's last event. A finished case is never stuck.")
-                show_all = st.toggle("Show every running case", key="bn_stuck_all")
-                shown = status[status["status"].isin(["running", "stuck"])] if show_all else stuck
-                st.dataframe(readable(shown), hide_index=True, key="bn_stuck")
+                @st.fragment
+                def stuck_table() -> None:  # the toggle reruns only the table
+                    show_all = st.toggle("Show every running case", key="bn_stuck_all")
+                    shown = status[status["status"].isin(["running", "stuck"])] if show_all else stuck
+                    st.dataframe(readable(shown), hide_index=True, key="bn_stuck")
+
+                stuck_table()
                 tables["stuck_cases"] = stuck
                 tables["case_status"] = status
 
@@ -210,9 +214,14 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
         else:
             ho = cached("bn_handovers", (), lambda: handover.handovers(log))
             tables["handovers"] = ho
-            n_top = st.slider("Show the strongest handovers", 5, 100, 30, key="bn_ho_top")
-            st.caption("Who hands work to whom: the strongest handovers; thicker = more often.")
-            st.graphviz_chart(handover_dot(ho.head(n_top)), width="stretch")
+
+            @st.fragment
+            def handover_graph() -> None:  # the slider reruns only the graph
+                n_top = st.slider("Show the strongest handovers", 5, 100, 30, key="bn_ho_top")
+                st.caption("Who hands work to whom: the strongest handovers; thicker = more often.")
+                st.graphviz_chart(handover_dot(ho.head(n_top)), width="stretch")
+
+            handover_graph()
             st.dataframe(readable(ho), hide_index=True, key="bn_handovers")
 
     with tabs[8]:

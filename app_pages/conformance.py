@@ -242,9 +242,17 @@ if len(patterns):
     st.caption("Deviation patterns: how many cases, and whether those cases take longer than conforming ones.")
     st.dataframe(patterns, hide_index=True, key="cf_patterns",
                  column_config={"share": st.column_config.NumberColumn(format="%.3f")})
-shown = deviation_filters(dev, scope=f"{cur.fingerprint[:8]}_{model_sha[:8]}")
-st.caption(f"{len(shown):,} of {len(dev):,} deviations, in {shown['case_id'].nunique():,} cases.")
-st.dataframe(shown, hide_index=True, key="cf_deviations", height=360)
+
+
+@st.fragment
+def deviation_table() -> None:
+    """The filters over the deviation list rerun only the list (the check, the diagram and the KPIs stay)."""
+    shown = deviation_filters(dev, scope=f"{cur.fingerprint[:8]}_{model_sha[:8]}")
+    st.caption(f"{len(shown):,} of {len(dev):,} deviations, in {shown['case_id'].nunique():,} cases.")
+    st.dataframe(shown, hide_index=True, key="cf_deviations", height=360)
+
+
+deviation_table()
 accept_section(dev, accept_key)
 prov = app_state.log_provenance(
     cur, extra_inputs={"model": (name, model_sha),
