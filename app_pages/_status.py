@@ -111,3 +111,12 @@ def end_activities_editor(entry: LoadedLog, *, container: Any = None) -> tuple[s
                          "share last": st.column_config.ProgressColumn("share of its cases it ends", format="%.0f%%",
                                                                        min_value=0, max_value=100)})
     return tuple(setting["ends"])
+
+
+def status_caption(entry: LoadedLog, status: Any) -> str:
+    """:func:`processmining.status.status_note` of ``status``, saying where the end activities came from."""
+    from processmining.status import status_note
+
+    source = end_setting(entry)["source"]
+    said = {"preset": "from the preset", "inferred": "inferred from the data", "edited": "edited"}.get(source, source)
+    return status_note(status).replace("(given)", f"({said})")

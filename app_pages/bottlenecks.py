@@ -10,14 +10,14 @@ import streamlit as st
 from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
 from app_pages._filters import filtered_page
-from app_pages._status import end_activities_editor
+from app_pages._status import end_activities_editor, status_caption
 from app_pages._tables import readable
 from processmining import discovery, performance
 from processmining.ingest.presets import analysis_defaults
 from processmining.model import RESOURCE
 from processmining.performance import bottlenecks, handover
 from processmining.render import handover_dot
-from processmining.status import case_status, status_note
+from processmining.status import case_status
 
 
 def days(seconds: pd.Series | float) -> pd.Series | float:
@@ -163,7 +163,7 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
     with tabs[4]:
         with app_state.friendly_errors():
             status = cached("bn_status", (idle, ends), lambda: case_status(log, end_activities=ends, idle=idle or None))
-            st.caption(status_note(status))
+            st.caption(status_caption(cur, status))
             if not idle:
                 st.info("Set an idle time under Settings above: a running case is stuck when it has had no event "
                         "for longer than that.")

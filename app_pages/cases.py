@@ -8,12 +8,12 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._filters import filtered_page
-from app_pages._status import end_activities_editor
+from app_pages._status import end_activities_editor, status_caption
 from app_pages._tables import readable
 from processmining import selection
 from processmining.ingest.presets import analysis_defaults
 from processmining.model import CASE
-from processmining.status import case_status, status_note
+from processmining.status import case_status
 
 #: the dotted chart draws at most this many cases (a seeded sample beyond, said so)
 DOTTED_MAX_CASES = 1500
@@ -33,7 +33,7 @@ status = None
 with app_state.friendly_errors():
     status = app_state.cached("case_status", (view.key, ends, idle), lambda: case_status(
         log, end_activities=ends, idle=idle or None), scope=cur.fingerprint)
-    st.caption(status_note(status))
+    st.caption(status_caption(cur, status))
 
 # ------------------------------------------------------------------ dotted chart
 st.subheader("Dotted chart")

@@ -131,7 +131,7 @@ def test_edited_end_activities_change_the_case_status_on_every_page() -> None:
     assert at.multiselect(key="status_ends").value == ["Closed"]
     assert "End activities inferred from the data" in texts(at)
     at.text_input(key="keep_bn_idle").set_value("1h").run()
-    assert "5 finished cases: finished = last event is Closed (given); stuck = running and no event for more " \
+    assert "5 finished cases: finished = last event is Closed (inferred from the data); stuck = running and no event for more " \
            "than 60 minutes." in texts(at)
     assert "**0 stuck cases**" in texts(at)
     # an analyst says a ticket is done once Resolved: now no ticket ended; the four idle over an hour are stuck
