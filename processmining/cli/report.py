@@ -27,16 +27,16 @@ def _sha(path: Path) -> str:
     return sha256_file(path)
 
 
-def _write_table(tables: dict, output: Path, params: dict, log: Any, log_path: Path) -> None:
+def _write_table(tables: dict, output: Path, params: dict, log: Any) -> None:
     from ..errors import AnalysisError
     from ..export import infer_format, write_tables
-    from ..model import Provenance
+    from ..model import log_provenance
 
     try:
         infer_format(output)
     except ValueError as exc:
         raise AnalysisError(str(exc)) from None
-    prov = Provenance.build(inputs={"log": (log_path.name, log.report.sha256 if log.report else "")}, parameters=params)
+    prov = log_provenance(log, params)
     write_tables(tables, output, provenance=prov)
 
 
@@ -84,7 +84,7 @@ def report(
         raise AnalysisError(f"-o must end in .html or .pdf, got {output.name!r}")
     log = log_options.load(log_path, quiet=quiet)
     model = rules = roles = accepted = None
-    inputs = {"log": (log_path.name, log.report.sha256 if log.report else "")}
+    inputs: dict[str, tuple[str, str]] = {}  # the log itself: model.log_provenance
     if model_path:
         from ..bpmn import read_bpmn
 
@@ -123,7 +123,7 @@ def report(
                            stages=[x.strip() for x in stages.split(",") if x.strip()] if stages else None,
                            lost=lost, idle=idle, end_activities=final or None, kpi_overrides=overrides,
                            pseudonymize=pseudonymize, inputs=inputs, conformance_timeout=timeout,
-                           parameters={**log_options.parameters(), "lang": lang, "log_history": list(log.history)},
+                           parameters={**log_options.parameters(), "lang": lang},
                            progress=progress)
     out, ev = write_report(rep, output, lang=lang, evidence=evidence)
     if not quiet:
@@ -179,7 +179,7 @@ def drivers(
                    end_activities=ends or d.get("ends"))
     table = run_drivers(log, bc, attributes=attribute, min_cases=min_cases)
     if output is not None:
-        _write_table({"drivers": table}, output, {"target": target, "min_cases": min_cases}, log, log_path)
+        _write_table({"drivers": table}, output, {"target": target, "min_cases": min_cases}, log)
     if not quiet:
         typer.echo(f"{len(bc.bad & bc.population):,} bad cases of {len(bc.population):,} ({target})")
         for r in table.head(top).itertuples():
@@ -256,7 +256,7 @@ def compare(
     tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends)
     if output is not None:
         _write_table({"kpis": cmp.kpis, "map_difference": cmp.arcs, "variant_changes": cmp.variants, "trend": tr},
-                     output, {"split": split, "segment": segment, "a": a, "b": b, "slas": slas}, log, log_path)
+                     output, {"split": split, "segment": segment, "a": a, "b": b, "slas": slas}, log)
     if diff_map is not None:
         diff_map.write_text(svg_from_dot(difference_dot(cmp.arcs, labels=labels)), encoding="utf-8")
     if not quiet:
@@ -295,7 +295,7 @@ def kpis(
     table = kpi_table(log, settings=settings, calendar=cal)
     if output is not None:
         _write_table({"kpis": table}, output, {"targets": str(targets_path), "calendar": str(calendar_path)},
-                     log, log_path)
+                     log)
     if not quiet:
         for r in table.itertuples():
             value = f"{r.actual:.1%}" if r.unit == "share" else f"{r.actual / 86400:.2f} d"

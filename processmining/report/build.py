@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..model import CASE, RESOURCE, EventLog, ProgressFn, Provenance, no_progress
+from ..model import CASE, RESOURCE, EventLog, ProgressFn, Provenance, log_provenance, no_progress
 from ..performance.calendar import BusinessCalendar
 from .findings import DRIVER_TARGET, Finding, by_share, finding_cases, number, time_severity
 
@@ -295,7 +295,7 @@ def build_report(
         columns=["attribute", "value", "cases", "group_cases", "lift", "finding"])
     params = {**(parameters or {}), "slas": list(valid_slas), "preset": preset, "idle": idle,
               "pseudonymized": bool(pseudonymize), "calendar": calendar.describe() if calendar else None}
-    prov = Provenance.build(inputs=inputs or {"log": (facts["source"], facts["sha256"])}, parameters=params)
+    prov = log_provenance(log, params, inputs=inputs)
     progress(steps, steps, "done")
     return AuditReport(log_name=log.name, facts=facts, findings=findings, tables=tables, figures=figures,
                        provenance=prov, quality=q, conformance=conf.summary if conf else None,
