@@ -234,6 +234,43 @@ def test_pseudonymized_report_hides_ids(tmp_path, run) -> None:
     assert fc["case"].str.startswith("case-").all()
 
 
+#: names planted in free text and people columns: none may survive a pseudonymised report or annex
+PLANTED = ("Nakatomi", "Hans Gruber", "Holly Gennero", "Greta Moreau", "Ana Yilmaz", "Takagi")
+
+
+def test_pseudonymized_report_and_annex_name_nobody_in_free_text(tmp_path) -> None:
+    df = deals_frame()
+    i = df["deal"].str[1:].astype(int)
+    # HubSpot's "Deal Name" names the customer and a contact; a Jira-like summary names a person and marks
+    # exactly the late deals (the driver analysis would rank it, as it ranked Jira summaries before this test);
+    # "Deal owner" holds full names that are not the resources (user); "next step" is unnamed free text
+    df["Deal Name"] = "Nakatomi Trading " + i.astype(str) + " - renewal (Hans Gruber)"
+    df["summary"] = i.map(lambda k: "Call back Holly Gennero" if k < 10 else "Routine renewal")
+    df["Deal owner"] = i.map(lambda k: "Greta Moreau" if k % 2 else "Ana Yilmaz")
+    df["next step"] = "send the quote to Takagi for deal " + i.astype(str)
+    df["priority"] = i.map(lambda k: "High" if k < 30 else "Low")
+    csv = tmp_path / "named.csv"
+    df.to_csv(csv, index=False)
+    html = tmp_path / "named.html"
+    res = CliRunner().invoke(app, ["report", str(csv), *MAPPING, *ANALYSIS, "--model", str(MODEL), "--pseudonymize",
+                                   "k3y", "-o", str(html), "-q"])
+    assert res.exit_code == 0, res.output
+    text = html.read_text(encoding="utf-8")
+    assert [n for n in PLANTED if n in text] == []
+    assert not re.search(r"\b(c03|eve|ann|bob)\b", text)
+    # the scope says what was hashed and what was left out
+    assert ("Left out of the report and annex as free text that may name people or customers: "
+            "Deal Name, summary, next step.") in text
+    assert "columns: case:concept:name, org:resource, owner, Deal owner." in text
+    book = pd.read_excel(tmp_path / "named_evidence.xlsx", sheet_name=None, header=None)
+    cells = {str(v) for frame in book.values() for v in frame.to_numpy().ravel() if pd.notna(v)}
+    assert [n for n in PLANTED if any(n in c for c in cells)] == []
+    # the categorical column is kept (a driver may use it), the owner full names are pseudonyms
+    prov = dict(book["provenance"].dropna().to_numpy()[:, :2])
+    assert "left out as free text that may name people or customers: Deal Name, summary, next step" in \
+        prov["parameters.pseudonymization"]
+
+
 def test_report_cli_errors(tmp_path, run) -> None:
     res = CliRunner().invoke(app, ["report", str(run["csv"]), *MAPPING, "-o", str(tmp_path / "a.docx")])
     assert res.exit_code == 2 and "error: -o must end in .html or .pdf, got 'a.docx'" in res.output

@@ -44,28 +44,16 @@ class AuditReport:
     sections: tuple[str, ...] = field(default=SECTIONS)
 
 
-#: column names (without ``case:``) that hold people: pseudonymised with the resources
-PERSON_COLUMNS = {"owner", "deal owner", "user", "assignee", "reporter", "created by", "createdby", "agent",
-                  "opportunity owner", "account owner", "assigned to", "org:group"}
+def _pseudonymize_log(log: EventLog, key: str) -> tuple[EventLog, dict[str, list[str]]]:
+    """The log with case ids, resources and every column that names people replaced by keyed hashes (the
+    same person gets the same ``res-`` pseudonym everywhere) and its free-text columns left out
+    (:func:`processmining.pseudonyms.column_policy`); and which columns were hashed and left out."""
+    from ..pseudonyms import Pseudonymizer
 
-
-def _pseudonymize_log(log: EventLog, key: str) -> EventLog:
-    """Case ids, resources and every column that names people (by name, or sharing values with the
-    resources) replaced by keyed hashes; the same person gets the same ``res-`` pseudonym everywhere."""
-    from ..export import pseudonymize
-
-    df = log.df
-    people = set(df[RESOURCE].dropna().astype(str).unique()) if RESOURCE in df.columns else set()
-    cols = {CASE: "case-", RESOURCE: "res-"}
-    for col in df.columns:
-        if col in cols or col.startswith("@@") or not (pd.api.types.is_string_dtype(df[col]) or df[col].dtype == object):
-            continue
-        name = col.lower().removeprefix("case:")
-        values = set(df[col].dropna().astype(str).unique())
-        if name in PERSON_COLUMNS or (people and values and len(values & people) >= 0.5 * len(values)):
-            cols[col] = "res-"
-    out = pseudonymize(df, key=key, columns=cols)
-    return log.with_frame(out, step="pseudonymized case ids and people: " + ", ".join(sorted(cols)))
+    p = Pseudonymizer.from_log(log, key=key)
+    history = tuple(p.text(h) for h in log.history)  # earlier steps (filters) may quote names
+    out = EventLog.from_frame(p.log_frame(log.df), report=log.report, name=log.name, history=history)
+    return out, {"hashed": list(p.hashed), "dropped": list(p.dropped), "note": p.note()}
 
 
 def build_report(
@@ -114,8 +102,9 @@ def build_report(
     lost = lost or defaults.get("lost")
     idle = str(idle or defaults.get("idle") or "30d")
     stages = list(stages or defaults.get("stages") or [])
+    pseudonym_note = None
     if pseudonymize:
-        log = _pseudonymize_log(log, pseudonymize)
+        log, pseudonym_note = _pseudonymize_log(log, pseudonymize)
         if roles:
             from ..export import pseudonym
 
@@ -137,6 +126,7 @@ def build_report(
         "rows_collapsed": rep.collapsed_duplicates if rep else 0,
         "rows_filtered": sum(rep.filtered.values()) if rep else 0,
         "history": list(log.history), "slas": list(slas), "calendar": calendar.describe() if calendar else None,
+        "pseudonymized": pseudonym_note,
     }
 
     # ---- data quality
@@ -295,6 +285,8 @@ def build_report(
         columns=["attribute", "value", "cases", "group_cases", "lift", "finding"])
     params = {**(parameters or {}), "slas": list(valid_slas), "preset": preset, "idle": idle,
               "pseudonymized": bool(pseudonymize), "calendar": calendar.describe() if calendar else None}
+    if pseudonym_note:
+        params["pseudonymization"] = pseudonym_note["note"]
     prov = log_provenance(log, params, inputs=inputs)
     progress(steps, steps, "done")
     return AuditReport(log_name=log.name, facts=facts, findings=findings, tables=tables, figures=figures,
