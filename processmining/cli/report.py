@@ -13,7 +13,7 @@ from .options import DEFAULT_LOG_OPTIONS, LogArg, LogOptions, progress_bar, with
 SlaOpt = Annotated[list[str] | None, typer.Option("--sla", help="Time target, e.g. 'Open->Resolved<=5d' (repeatable; "
                                                                  "default: the preset's).")]
 ModelOpt = Annotated[Path | None, typer.Option("--model", help="Reference model (BPMN 2.0 XML).")]
-CalendarOpt = Annotated[Path | None, typer.Option("--calendar", help="Business-hours calendar (YAML): first response "
+CalendarOpt = Annotated[Path | None, typer.Option("--calendar", help="Business-hours calendar (YAML): SLAs, first response "
                                                                      "and resolution in working time.")]
 
 
@@ -203,6 +203,7 @@ def compare(
     freq: Annotated[str, typer.Option("--freq", help="Trend per M(onth) or W(eek).")] = "M",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Tables (.xlsx/.zip/.json).")] = None,
     diff_map: Annotated[Path | None, typer.Option("--diff-map", help="Difference map as SVG.")] = None,
+    calendar_path: CalendarOpt = None,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
@@ -251,18 +252,30 @@ def compare(
 
     slas = [s for s in slas if all(x is None or x in acts for x in (parse_sla(s).source, parse_sla(s).target))]
     ends = d.get("ends")
+    cal = None
+    if calendar_path is not None:
+        from ..performance.calendar import load_calendar
+
+        cal = load_calendar(calendar_path)
     cmp = compare_logs(left, right, labels=labels, slas=slas, deviating=deviating, settings=kpi_settings(preset),
-                       end_activities=ends)
-    tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends)
+                       end_activities=ends, calendar=cal)
+    sla_log = None
+    if cal is not None and slas:
+        from ..performance.calendar import working_time_log
+
+        sla_log = working_time_log(log, cal)
+    tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends, sla_log=sla_log)
     if output is not None:
         _write_table({"kpis": cmp.kpis, "map_difference": cmp.arcs, "variant_changes": cmp.variants, "trend": tr},
-                     output, {"split": split, "segment": segment, "a": a, "b": b, "slas": slas}, log)
+                     output, {"split": split, "segment": segment, "a": a, "b": b, "slas": slas,
+                              "calendar": cal.describe() if cal else None}, log)
     if diff_map is not None:
         diff_map.write_text(svg_from_dot(difference_dot(cmp.arcs, labels=labels)), encoding="utf-8")
     if not quiet:
         typer.echo(f"A = {labels[0]} ({left.n_cases:,} cases) · B = {labels[1]} ({right.n_cases:,} cases)")
         for r in cmp.kpis.itertuples():
-            typer.echo(f"  {r.metric:<40} {r.a:>14,.4g} {r.b:>14,.4g}  Δ {r.delta:+,.4g}")
+            clock = f"  ({r.measured_in})" if r.measured_in.startswith("working") else ""
+            typer.echo(f"  {r.metric:<40} {r.a:>14,.4g} {r.b:>14,.4g}  Δ {r.delta:+,.4g}{clock}")
         counts = cmp.arcs["change"].value_counts()
         typer.echo("arcs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         typer.echo(f"variants: {int((cmp.variants['change'] == 'appeared').sum())} appeared, "

@@ -126,7 +126,7 @@ def build_report(
         "rows_collapsed": rep.collapsed_duplicates if rep else 0,
         "rows_filtered": sum(rep.filtered.values()) if rep else 0,
         "history": list(log.history), "slas": list(slas), "calendar": calendar.describe() if calendar else None,
-        "pseudonymized": pseudonym_note,
+        "calendar_name": calendar.name if calendar else None, "pseudonymized": pseudonym_note,
     }
 
     # ---- data quality
@@ -272,7 +272,7 @@ def build_report(
     # ---- trend and period comparison
     progress(8, steps, "trends")
     _trend(log, facts, figures, tables, slas=valid_slas, deviating=deviating, ends=ends, settings=settings,
-           sla_log=sla_log)
+           sla_log=sla_log, calendar=calendar)
 
     order = {s: i for i, s in enumerate(SECTIONS)}
     sev = {"high": 0, "medium": 1, "low": 2}
@@ -479,7 +479,7 @@ def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] 
 
 def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables: dict[str, pd.DataFrame], *,
            slas: Sequence[str], deviating: set[str] | None, ends: Sequence[str] | None, settings: Any,
-           sla_log: EventLog | None = None) -> None:
+           sla_log: EventLog | None = None, calendar: BusinessCalendar | None = None) -> None:
     from .compare import compare_logs, split_period, trend
 
     span = log.time_span
@@ -499,7 +499,7 @@ def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables
         facts["comparison"] = None
         return
     cmp = compare_logs(a, b, labels=(f"< {mid.date()}", f">= {mid.date()}"), slas=slas[:1], deviating=deviating,
-                       settings=settings, end_activities=ends)
+                       settings=settings, end_activities=ends, calendar=calendar)
     facts["comparison"] = cmp
     facts["split"] = mid
     tables["comparison"] = cmp.kpis

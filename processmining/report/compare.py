@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..model import CASE, TIMESTAMP, EventLog
+from ..performance.calendar import BusinessCalendar
 
 DIFF_COLUMNS = ["source", "target", "frequency_a", "frequency_b", "per_case_a", "per_case_b", "delta_per_case",
                 "wait_median_a_s", "wait_median_b_s", "delta_wait_s", "change"]
@@ -63,16 +64,28 @@ class Comparison:
     maps: tuple[Any, Any] = field(repr=False, default=(None, None))
 
 
+#: the comparison rows measured on the working-time clock when a calendar is given
+WORKING_TIME_METRICS = ("first_response", "resolution", "sla_breach_share")
+
+
 def figures(log: EventLog, *, slas: Sequence[str] = (), deviating: Iterable[str] | None = None,
-            settings: Mapping[str, Any] | None = None, end_activities: Sequence[str] | None = None) -> dict[str, float]:
-    """The headline figures of one log (the rows of a comparison)."""
+            settings: Mapping[str, Any] | None = None, end_activities: Sequence[str] | None = None,
+            calendar: BusinessCalendar | None = None) -> dict[str, float]:
+    """The headline figures of one log (the rows of a comparison).
+
+    With ``calendar``, first response and resolution (:func:`~processmining.report.kpis.kpi_table`) and the
+    SLA breach shares (:func:`~processmining.performance.sla_breaches` on
+    :func:`~processmining.performance.calendar.working_time_log`) are measured in working time, exactly as
+    the report's KPI table and SLA section measure them; the median cycle time stays calendar time, as there.
+    """
     from ..performance import case_duration_stats, sla_breaches
+    from ..performance.calendar import working_time_log
     from .kpis import kpi_table
 
     out: dict[str, float] = {"cases": float(log.n_cases)}
     out["median_cycle_s"] = float(case_duration_stats(log).get("median", float("nan"))) if log.n_events else float("nan")
     if settings is not None:
-        k = kpi_table(log, settings=settings)
+        k = kpi_table(log, settings=settings, calendar=calendar)
         for kpi in ("win_rate", "first_response", "resolution"):
             row = k[k["kpi"] == kpi]
             if len(row):
@@ -80,10 +93,13 @@ def figures(log: EventLog, *, slas: Sequence[str] = (), deviating: Iterable[str]
     from ..performance import parse_sla
 
     acts = set(log.df["concept:name"].unique().tolist())
+    sla_log: EventLog | None = None
     for sla in slas:
         tgt = parse_sla(sla)
         if all(x is None or x in acts for x in (tgt.source, tgt.target)) and log.n_events:
-            _, summary = sla_breaches(log, [sla], final_activities=end_activities)
+            if sla_log is None:
+                sla_log = working_time_log(log, calendar) if calendar is not None else log
+            _, summary = sla_breaches(sla_log, [sla], final_activities=end_activities)
             out[f"sla_breach_share:{sla}"] = float(summary["breach_share"].iloc[0])
     if deviating is not None and log.n_cases:
         cases = set(log.df[CASE].unique().tolist())
@@ -93,26 +109,35 @@ def figures(log: EventLog, *, slas: Sequence[str] = (), deviating: Iterable[str]
 
 def compare_logs(a: EventLog, b: EventLog, *, labels: tuple[str, str] = ("A", "B"), slas: Sequence[str] = (),
                  deviating: Iterable[str] | None = None, settings: Mapping[str, Any] | None = None,
-                 end_activities: Sequence[str] | None = None) -> Comparison:
+                 end_activities: Sequence[str] | None = None, calendar: BusinessCalendar | None = None) -> Comparison:
     """KPI deltas, map difference and variant changes between ``a`` and ``b``.
 
     ``deviating``: deviating case ids (from one conformance run over both) for
-    the conformance rate. ``kpis`` has ``metric``, ``a``, ``b``, ``delta`` (b − a)
-    and ``relative`` (delta / a).
+    the conformance rate. ``kpis`` has ``metric``, ``a``, ``b``, ``delta`` (b − a),
+    ``relative`` (delta / a) and ``measured_in`` (``working time (<calendar>)`` for the
+    first-response, resolution and SLA rows when ``calendar`` is given, else ``calendar time``;
+    counts and shares of cases are ``"-"``).
     """
     from ..discovery import process_map
 
     dev = set(deviating) if deviating is not None else None
-    fa = figures(a, slas=slas, deviating=dev, settings=settings, end_activities=end_activities)
-    fb = figures(b, slas=slas, deviating=dev, settings=settings, end_activities=end_activities)
+    fa = figures(a, slas=slas, deviating=dev, settings=settings, end_activities=end_activities, calendar=calendar)
+    fb = figures(b, slas=slas, deviating=dev, settings=settings, end_activities=end_activities, calendar=calendar)
     metrics = [m for m in fa if m in fb]
     kpis = pd.DataFrame({"metric": metrics, "a": [fa[m] for m in metrics], "b": [fb[m] for m in metrics]})
+    kpis["measured_in"] = [_clock(m, calendar) for m in metrics]
     kpis["delta"] = kpis["b"] - kpis["a"]
     kpis["relative"] = np.divide(kpis["delta"], kpis["a"], out=np.full(len(kpis), np.nan),
                                  where=kpis["a"].to_numpy() != 0)
     pa, pb = process_map(a), process_map(b)
     return Comparison(labels=labels, kpis=kpis, arcs=map_difference(pa, pb), variants=variant_changes(a, b),
                       maps=(pa, pb))
+
+
+def _clock(metric: str, calendar: BusinessCalendar | None) -> str:
+    if metric.partition(":")[0] in WORKING_TIME_METRICS:
+        return f"working time ({calendar.name})" if calendar is not None else "calendar time"
+    return "calendar time" if metric == "median_cycle_s" else "-"
 
 
 def map_difference(pa: Any, pb: Any) -> pd.DataFrame:
@@ -293,5 +318,5 @@ def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 64
     return "".join(parts)
 
 
-__all__ = ["DIFF_COLUMNS", "Comparison", "change_points", "compare_logs", "difference_dot", "figures",
+__all__ = ["DIFF_COLUMNS", "WORKING_TIME_METRICS", "Comparison", "change_points", "compare_logs", "difference_dot", "figures",
            "map_difference", "split_period", "split_segment", "svg_from_dot", "trend", "trend_svg", "variant_changes"]
