@@ -385,13 +385,18 @@ def test_resource_checks_skip_without_a_resource_column():
 
 # ------------------------------------------------------------ attributes
 def test_attribute_completeness_event_and_case_level():
-    # resource missing on 1 of 6 events; case:Amount missing for 1 of 2 cases; blank text counts as missing
+    # resource missing on 1 of 6 events; case:Amount missing for 1 of 2 cases; blank text counts as missing:
+    # c1's Work has a blank channel where c2's Work has one; "verdict" is only ever recorded on Closed, so the
+    # other steps do not miss it (an activity-specific attribute, like a reviewer's result in an XES log)
     rows = flow("c1", 1) + flow("c2", 1)
-    log = make_log(rows, extra={"case:Amount": [100.0] * 3 + [None] * 3, "channel": ["web", " ", "web"] * 2})
+    log = make_log(rows, extra={"case:Amount": [100.0] * 3 + [None] * 3,
+                                "channel": ["web", " ", "web", "web", "web", "web"],
+                                "verdict": [None, None, "ok", None, None, "ok"]})
     log = EventLog.from_frame(log.df.assign(**{RESOURCE: ["ann", None, "ann", "bob", "bob", "bob"]}))
     [f] = attribute_completeness(log, CFG)
-    table = {r["attribute"]: (r["level"], r["missing"]) for r in f.examples.to_dict("records")}
-    assert table == {"case:Amount": ("case", 1), "channel": ("event", 2), RESOURCE: ("event", 1)}
+    table = {r["attribute"]: (r["level"], r["rows"], r["missing"]) for r in f.examples.to_dict("records")}
+    assert table == {"case:Amount": ("case", 2, 1), "channel": ("event", 6, 1), RESOURCE: ("event", 6, 1)}
+    assert f.details["completeness"]["verdict"] == 1.0
     assert f.severity == "medium" and f.cases_affected == 0  # completeness has its own score, no cases
     assert f.details["resource_missing_by_activity"] == {"Work": 1}
     assert f.details["completeness"]["case:Amount"] == 0.5
