@@ -276,3 +276,39 @@ def test_report_cli_errors(tmp_path, run) -> None:
     assert res.exit_code == 2 and "error: -o must end in .html or .pdf, got 'a.docx'" in res.output
     res = CliRunner().invoke(app, ["report", str(run["csv"]), *MAPPING, "--lang", "de", "-o", str(tmp_path / "a.html")])
     assert res.exit_code == 2 and "error: --lang must be one of en, pl, ru, got 'de'" in res.output
+
+
+def test_findings_without_cases_say_what_they_count() -> None:
+    """A finding about the organisation (work resting on one person) names its unit and has no case count."""
+    from processmining.report.findings import Finding
+    from processmining.report.html import finding_text
+
+    unit = ("unit", "activities")
+    f = Finding(type="people_spof", section="people", severity="low", severity_rule="sev.quality",
+                severity_params={"check": ("check", "resource_concentration")},
+                title_params={"check": ("check", "resource_concentration"), "count": ("num", 10), "unit": unit},
+                case_ids=[], share=0.0, evidence_sheet="quality",
+                impact_params={"cases": ("num", 0), "units": ("num", 10), "unit": unit}, case_based=False)
+    en, pl = Texts("en"), Texts("pl")
+    assert finding_text(en, f, "title") == "Single point of dependency: work concentrated on one person (activities: 10)"
+    assert finding_text(en, f, "impact") == ("Not about single cases (the organisation); activities that depend on "
+                                             "one person: 10.")
+    assert finding_text(en, f, "severity") == "Severity of the data-quality check “work concentrated on one person”."
+    assert finding_text(pl, f, "title").endswith("(czynności: 10)")
+    # a data-quality finding about the whole log (attribute completeness) says so instead of "0 cases affected"
+    q = Finding(type="quality", section="quality", severity="medium", severity_rule="sev.quality",
+                severity_params={}, title_params={}, case_ids=[], share=0.0, evidence_sheet="quality",
+                impact_params={"cases": ("num", 0), "units": ("num", 7), "unit": ("unit", "attributes")},
+                case_based=False)
+    assert finding_text(en, q, "impact") == "Not about single cases (the log as a whole); attributes: 7."
+
+
+def test_trend_chart_period_labels_do_not_overlap() -> None:
+    from processmining.report.compare import trend_svg
+
+    tr = pd.DataFrame({"period": [f"2006-{m:02d}" for m in range(1, 13)] + ["2007-01", "2007-02"],
+                       "median_cycle_s": [float(i) for i in range(14)]})
+    svg = trend_svg(tr, "median_cycle_s")
+    # 572 px of plot width hold 10 labels of ~56 px: every second of the 14 periods is labelled
+    assert re.findall(r">(\d{4}-\d\d)</text>", svg) == ["2006-01", "2006-03", "2006-05", "2006-07", "2006-09",
+                                                         "2006-11", "2007-01"]

@@ -16,7 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..model import CASE, RESOURCE, EventLog, ProgressFn, Provenance, log_provenance, no_progress
+from ..model import (
+    CASE,
+    RESOURCE,
+    START_TIMESTAMP,
+    EventLog,
+    ProgressFn,
+    Provenance,
+    log_provenance,
+    no_progress,
+)
 from ..performance.calendar import BusinessCalendar
 from .findings import DRIVER_TARGET, Finding, by_share, finding_cases, number, time_severity
 
@@ -121,6 +130,7 @@ def build_report(
     facts: dict[str, Any] = {
         "cases": n, "events": log.n_events, "activities": len(acts), "start": span[0] if span else None,
         "end": span[1] if span else None, "preset": preset, "has_start_times": log.has_start_times,
+        "events_with_start": int(log.df[START_TIMESTAMP].notna().sum()) if log.has_start_times else 0,
         "source": rep.source if rep else log.name, "sha256": rep.sha256 if rep else "",
         "rows_read": rep.rows_read if rep else log.n_events, "rows_quarantined": len(rep.quarantined) if rep else 0,
         "rows_collapsed": rep.collapsed_duplicates if rep else 0,
@@ -141,11 +151,13 @@ def build_report(
     for f in q.findings:
         ftype = PEOPLE_CHECKS.get(f.check)
         ids = sorted(f.case_ids)
+        unit = ("unit", _count_unit(f.check, f.details))
         finding = Finding(type=ftype or "quality", section="people" if ftype else "quality", severity=f.severity,
-                          severity_rule="sev.quality", severity_params={"check": ("text", f.check)},
-                          title_params={"check": ("check", f.check), "count": ("num", f.count)}, case_ids=ids,
-                          share=len(ids) / n if n else 0.0, evidence_sheet="quality",
-                          impact_params={"cases": ("num", len(ids)), "units": ("num", f.count)})
+                          severity_rule="sev.quality", severity_params={"check": ("check", f.check)},
+                          title_params={"check": ("check", f.check), "count": ("num", f.count), "unit": unit},
+                          case_ids=ids, share=len(ids) / n if n else 0.0, evidence_sheet="quality",
+                          impact_params={"cases": ("num", len(ids)), "units": ("num", f.count), "unit": unit},
+                          case_based=bool(ids))
         if ftype or f.severity != "low":
             findings.append(finding)
 
@@ -215,7 +227,7 @@ def build_report(
                                                   "actual": _kpi_param(row, row.actual),
                                                   "target": _kpi_param(row, row.target)},
                                     case_ids=[], share=0.0, evidence_sheet="kpis",
-                                    impact_params={"cases": ("num", row.cases)}))
+                                    impact_params={"cases": ("num", row.cases)}, case_based=False))
 
     # ---- stuck and never closed
     progress(4, steps, "stuck cases")
@@ -295,6 +307,18 @@ def build_report(
 
 
 # ------------------------------------------------------------------ helpers
+#: what a quality check's ``count`` counts, when it is not events (catalogue ``unit.<unit>``)
+COUNT_UNITS = {"attribute_completeness": "attributes", "incomplete_cases": "cases", "single_event_cases": "cases",
+               "long_cases": "cases", "stale_open_cases": "cases", "high_cardinality_activities": "activities",
+               "resource_concentration": "activities", "mixed_offsets": "timestamps"}
+
+
+def _count_unit(check: str, details: Mapping[str, Any]) -> str:
+    if check == "impossible_durations" and details.get("kind") == "case too long":
+        return "cases"
+    return COUNT_UNITS.get(check, "events")
+
+
 def _flow_findings(log: EventLog, n: int, *, stages: Sequence[str], ignore: Sequence[str],
                    tables: dict[str, pd.DataFrame]) -> list[Finding]:
     """Ping-pong between activities, rework (an activity repeated) and moves back to an earlier stage."""

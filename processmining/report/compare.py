@@ -286,7 +286,7 @@ def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 64
 
     vals = tr[column].to_numpy(dtype=float)
     n = len(vals)
-    pad_l, pad_r, pad_t, pad_b = 56, 12, 24, 36
+    pad_l, pad_r, pad_t, pad_b = 56, 28, 24, 36  # room for the last period label, centred on its point
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
     finite = vals[np.isfinite(vals)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
@@ -311,7 +311,7 @@ def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 64
     for x, y in zip(xs, ys, strict=True):
         if y is not None:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#2b6fb0"/>')
-    step = max(1, n // 8)
+    step = max(1, -(-n // max(1, w // 56)))  # a label needs ~56 px ("2024-01" at 10 px): never overlapping
     for i in range(0, n, step):
         parts.append(f'<text x="{xs[i]:.1f}" y="{pad_t + h + 14}" text-anchor="middle">{escape(str(tr["period"].iloc[i]))}</text>')
     parts.append("</svg>")
