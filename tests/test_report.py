@@ -312,3 +312,12 @@ def test_trend_chart_period_labels_do_not_overlap() -> None:
     # 572 px of plot width hold 10 labels of ~56 px: every second of the 14 periods is labelled
     assert re.findall(r">(\d{4}-\d\d)</text>", svg) == ["2006-01", "2006-03", "2006-05", "2006-07", "2006-09",
                                                          "2006-11", "2007-01"]
+
+
+def test_trend_chart_of_a_constant_series_has_one_value() -> None:
+    from processmining.report.compare import trend_svg
+
+    tr = pd.DataFrame({"period": ["2024-01", "2024-02", "2024-03"], "conformance_rate": [1.0, 1.0, 1.0]})
+    svg = trend_svg(tr, "conformance_rate", fmt=lambda v: f"{v:.0%}")
+    # receipt.xes.gz conforms 100 % every month: the axis said 100 % .. 200 % before
+    assert re.findall(r'text-anchor="end">([^<]+)</text>', svg) == ["100%"]

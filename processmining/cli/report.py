@@ -130,7 +130,8 @@ def report(
         high = sum(f.severity == "high" for f in rep.findings)
         typer.echo(f"{len(rep.findings)} findings ({high} high) · {rep.facts['cases']:,} cases")
         for f in rep.findings[:10]:
-            typer.echo(f"  {f.id} {f.severity:<6} {f.type:<12} {f.cases:>7,} cases")
+            cases = f"{f.cases:>7,} cases" if f.case_based else "      – (no case list)"
+            typer.echo(f"  {f.id} {f.severity:<6} {f.type:<12} {cases}")
         typer.echo(f"written: {out}\nevidence: {ev}")
 
 

@@ -290,8 +290,9 @@ def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 64
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
     finite = vals[np.isfinite(vals)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    if hi == lo:
-        hi = lo + 1.0
+    flat = hi == lo  # a constant series: one line at mid-height with its one value, not an invented range
+    if flat:
+        lo, hi = lo - 1.0, hi + 1.0
     xs = [pad_l + (w * i / max(n - 1, 1)) for i in range(n)]
     ys = [pad_t + h * (1 - (v - lo) / (hi - lo)) if np.isfinite(v) else None for v in vals]
     fmt = fmt or (lambda v: f"{v:.3g}")
@@ -300,8 +301,10 @@ def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 64
              f'<text x="{pad_l}" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
              f'<line x1="{pad_l}" y1="{pad_t + h}" x2="{pad_l + w}" y2="{pad_t + h}" stroke="#888"/>',
              f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{pad_t + h}" stroke="#888"/>',
-             f'<text x="{pad_l - 4}" y="{pad_t + 4}" text-anchor="end">{escape(fmt(hi))}</text>',
-             f'<text x="{pad_l - 4}" y="{pad_t + h}" text-anchor="end">{escape(fmt(lo))}</text>']
+             *([f'<text x="{pad_l - 4}" y="{pad_t + h / 2 + 4}" text-anchor="end">{escape(fmt(lo + 1.0))}</text>']
+               if flat else
+               [f'<text x="{pad_l - 4}" y="{pad_t + 4}" text-anchor="end">{escape(fmt(hi))}</text>',
+                f'<text x="{pad_l - 4}" y="{pad_t + h}" text-anchor="end">{escape(fmt(lo))}</text>'])]
     for cp in tr.attrs.get("change_points", {}).get(column, []):
         x = (xs[cp - 1] + xs[cp]) / 2
         parts.append(f'<line x1="{x:.1f}" y1="{pad_t}" x2="{x:.1f}" y2="{pad_t + h}" stroke="#c0392b" '
