@@ -321,3 +321,15 @@ def test_trend_chart_of_a_constant_series_has_one_value() -> None:
     svg = trend_svg(tr, "conformance_rate", fmt=lambda v: f"{v:.0%}")
     # receipt.xes.gz conforms 100 % every month: the axis said 100 % .. 200 % before
     assert re.findall(r'text-anchor="end">([^<]+)</text>', svg) == ["100%"]
+
+
+def test_two_findings_of_one_quality_check_have_their_own_titles() -> None:
+    # sepsis: incomplete_cases reports cases without an end (123) and without a start (55), both were titled
+    # "incomplete cases"
+    from processmining.report.build import _check_label
+
+    assert _check_label("incomplete_cases", {"kind": "no end"}) == "incomplete_cases.no_end"
+    assert _check_label("incomplete_cases", {"kind": "no start"}) == "incomplete_cases.no_start"
+    assert _check_label("impossible_durations", {"kind": "case too long"}) == "impossible_durations.case_too_long"
+    assert _check_label("duplicate_events", {}) == "duplicate_events"
+    assert Texts("ru").t("check.incomplete_cases.no_end") == "случаи без конечного действия"

@@ -152,9 +152,10 @@ def build_report(
         ftype = PEOPLE_CHECKS.get(f.check)
         ids = sorted(f.case_ids)
         unit = ("unit", _count_unit(f.check, f.details))
+        label = ("check", _check_label(f.check, f.details))
         finding = Finding(type=ftype or "quality", section="people" if ftype else "quality", severity=f.severity,
-                          severity_rule="sev.quality", severity_params={"check": ("check", f.check)},
-                          title_params={"check": ("check", f.check), "count": ("num", f.count), "unit": unit},
+                          severity_rule="sev.quality", severity_params={"check": label},
+                          title_params={"check": label, "count": ("num", f.count), "unit": unit},
                           case_ids=ids, share=len(ids) / n if n else 0.0, evidence_sheet="quality",
                           impact_params={"cases": ("num", len(ids)), "units": ("num", f.count), "unit": unit},
                           case_based=bool(ids))
@@ -311,6 +312,16 @@ def build_report(
 COUNT_UNITS = {"attribute_completeness": "attributes", "incomplete_cases": "cases", "single_event_cases": "cases",
                "long_cases": "cases", "stale_open_cases": "cases", "high_cardinality_activities": "activities",
                "resource_concentration": "activities", "mixed_offsets": "timestamps"}
+
+
+def _check_label(check: str, details: Mapping[str, Any]) -> str:
+    """The catalogue label of a check, by its kind where one check reports two things (``incomplete_cases``:
+    no start / no end), so that two findings of one check do not carry the same title."""
+    from .i18n import catalogue
+
+    kind = details.get("kind")
+    specific = f"{check}.{str(kind).replace(' ', '_')}" if kind else check
+    return specific if f"check.{specific}" in catalogue("en") else check
 
 
 def _count_unit(check: str, details: Mapping[str, Any]) -> str:
