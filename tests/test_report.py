@@ -333,3 +333,19 @@ def test_two_findings_of_one_quality_check_have_their_own_titles() -> None:
     assert _check_label("impossible_durations", {"kind": "case too long"}) == "impossible_durations.case_too_long"
     assert _check_label("duplicate_events", {}) == "duplicate_events"
     assert Texts("ru").t("check.incomplete_cases.no_end") == "случаи без конечного действия"
+
+
+def test_sub_statuses_in_the_lifecycle_column_are_named() -> None:
+    # BPIC 2013 keeps its sub-status ("In Progress", "Wait") in lifecycle:transition: the report says why an
+    # activity then repeats; standard XES transitions (start, complete) are not mentioned
+    from processmining.model import CASE, LIFECYCLE, TIMESTAMP, EventLog
+    from processmining.report.build import _lifecycle_other
+
+    t = pd.Timestamp("2024-01-01", tz="UTC")
+    rows = [("i1", "Accepted", t, "In Progress"), ("i1", "Accepted", t + pd.Timedelta(hours=1), "Wait"),
+            ("i1", "Completed", t + pd.Timedelta(hours=2), "Closed"), ("i2", "Accepted", t, "In Progress"),
+            ("i2", "Completed", t + pd.Timedelta(hours=3), "complete")]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, LIFECYCLE]), name="i.xes")
+    assert _lifecycle_other(log) == {"n": 3, "events": 4, "examples": "In Progress, Closed, Wait"}
+    standard = EventLog.from_frame(log.df.assign(**{LIFECYCLE: "complete"}), name="c.xes")
+    assert _lifecycle_other(standard) is None

@@ -138,6 +138,7 @@ def build_report(
         "history": list(log.history), "slas": list(slas), "calendar": calendar.describe() if calendar else None,
         "calendar_name": calendar.name if calendar else None, "pseudonymized": pseudonym_note,
     }
+    facts["lifecycle_other"] = _lifecycle_other(log)
 
     # ---- data quality
     q = audit(log)
@@ -312,6 +313,26 @@ def build_report(
 COUNT_UNITS = {"attribute_completeness": "attributes", "incomplete_cases": "cases", "single_event_cases": "cases",
                "long_cases": "cases", "stale_open_cases": "cases", "high_cardinality_activities": "activities",
                "resource_concentration": "activities", "mixed_offsets": "timestamps"}
+
+
+#: the lifecycle transitions of the XES standard (lifecycle extension, standard model)
+XES_LIFECYCLE = frozenset({"schedule", "assign", "reassign", "start", "suspend", "resume", "complete", "autoskip",
+                           "manualskip", "withdraw", "ate_abort", "pi_abort"})
+
+
+def _lifecycle_other(log: EventLog) -> dict[str, Any] | None:
+    """``lifecycle:transition`` values that are no XES lifecycle steps (BPIC 2013's "In Progress", "Wait"):
+    how many, on how many events, the most frequent three."""
+    from ..model import LIFECYCLE
+
+    if LIFECYCLE not in log.df.columns:
+        return None
+    counts = log.df[LIFECYCLE].dropna().astype(str).value_counts().sort_index().sort_values(
+        ascending=False, kind="stable")  # most frequent first, ties by name
+    other = counts[~counts.index.str.strip().str.lower().isin(XES_LIFECYCLE)]
+    if other.empty:
+        return None
+    return {"n": len(other), "events": int(other.sum()), "examples": ", ".join(other.index[:3])}
 
 
 def _check_label(check: str, details: Mapping[str, Any]) -> str:
