@@ -56,6 +56,8 @@ def finding_text(tx: Texts, f: Finding, part: str) -> str:
             msgid = f"impact.{f.type}.amount"
         elif not f.case_based and tx.has(f"impact.{f.type}.log"):
             msgid = f"impact.{f.type}.log"
+        elif params.get("unit", ("", ""))[1] == "cases" and tx.has(f"impact.{f.type}.cases"):
+            msgid = f"impact.{f.type}.cases"  # "cases affected: 1,160; cases: 1,160" said it twice
     else:
         msgid, params = f.severity_rule, f.severity_params
     values = {k: escape(param_text(tx, kind, v)) for k, (kind, v) in params.items()}
