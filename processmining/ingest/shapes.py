@@ -15,13 +15,13 @@ row / record number) and ``_order`` (input order).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from ..errors import IngestError
-from ..model import text_codes
+from ..model import TimestampOffsets, text_codes
 from .tabular import Table
 from .timestamps import ParsedTimes, parse_timestamps
 
@@ -49,6 +49,8 @@ class Staged:
     mapping: dict[str, str]
     filtered: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: per parsed timestamp column, values with and without a UTC offset
+    timestamp_offsets: list[TimestampOffsets] = field(default_factory=list)
     #: rows refused before staging (ragged lines, rows without any stage date): (row, reason, column, value)
     quarantined: list[tuple[int, str, str | None, str | None]] = field(default_factory=list)
 
@@ -122,6 +124,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
     start = parse_column(table, f[cols["timestamp"]], cols["timestamp"], table.rows, dayfirst=dayfirst,
                          timezone=timezone)
     warnings += start.warnings
+    offsets = [start.offsets]
     out = pd.DataFrame({
         "_case": _blank_to_na(f[cols["case"]]),
         "_activity": _blank_to_na(f[cols["activity"]]),
@@ -138,6 +141,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
         end = parse_column(table, f[cols["end_timestamp"]], cols["end_timestamp"], table.rows, dayfirst=dayfirst,
                            timezone=timezone)
         warnings += end.warnings
+        offsets.append(end.offsets)
         out["_start"] = start.values
         out["_ts"] = end.values.fillna(start.values)
         bad_end = end.errors.notna() & start.errors.isna()
@@ -147,6 +151,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
     used = set(cols.values())
     out = _with_attributes(out, f, used)
     return Staged(out, rows_read=len(f) + len(table.bad_rows), mapping=cols, warnings=warnings,
+                  timestamp_offsets=offsets,
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
 
 
@@ -249,7 +254,9 @@ def wide_shape(table: Table, *, case: str, pattern: str, dayfirst: bool | None =
     return Staged(out, rows_read=int(has_ent.sum()) + int(orphan.sum()) + int(no_stage.sum()) + len(table.bad_rows),
                   mapping={"case": case, "stages": f"{len(entered)} 'Date entered' columns",
                            "end_timestamp": f"{len(exited)} 'Date exited' columns"},
-                  warnings=warnings, quarantined=quarantined)
+                  warnings=warnings, quarantined=quarantined,
+                  timestamp_offsets=[replace(ent.offsets, column="Date entered …"),
+                                     replace(ex.offsets, column="Date exited …")])
 
 
 # ------------------------------------------------------------------ transition
@@ -340,7 +347,7 @@ def transition_shape(table: Table, *, case: str, field_col: str, new: str, times
     for label, k in table.pre_filtered.items():
         filtered[label] = filtered.get(label, 0) + k
     return Staged(out, rows_read=len(f) + len(table.bad_rows) + sum(table.pre_filtered.values()), mapping=cols,
-                  filtered=filtered, warnings=warnings,
+                  filtered=filtered, warnings=warnings, timestamp_offsets=[parsed.offsets],
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
 
 
