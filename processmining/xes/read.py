@@ -331,6 +331,16 @@ def _fromisoformat(value: str) -> pd.Timestamp:
     return pd.Timestamp(stamp).tz_localize("UTC") if stamp.tzinfo is None else pd.Timestamp(stamp).tz_convert("UTC")
 
 
+def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Texts (``None`` = missing) as the ``string`` column type, converted by Arrow in one C pass."""
+    import pyarrow as pa
+
+    try:
+        return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string(), from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not plain text (cannot happen for XML attribute values)
+        return pd.array(values, dtype="string")
+
+
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
@@ -340,8 +350,8 @@ def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Seri
 
     Returns (values, unreadable mask, texts as string, dates outside the time type's range).
     """
-    present = raw.notna()
-    text = pd.Series(pd.array(raw.to_numpy(), dtype="string"), index=raw.index)
+    text = pd.Series(_strings(raw.to_numpy()), index=raw.index)
+    present = text.notna()
     no_oor = np.zeros(len(raw), dtype=bool)
     if xes_type in ("string", "id", "list", "container"):
         return text, pd.Series(False, index=raw.index), text, no_oor
@@ -612,7 +622,7 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
 
     # ---- columns: canonical ones first, then event attributes, then trace attributes
     data: dict[str, Any] = {
-        CASE: pd.array(case_of_event, dtype="string"),
+        CASE: _strings(case_of_event),
         ACTIVITY: act.values if act is not None else pd.array([None] * n_ev, dtype="string"),
         TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[ns, UTC]"),
     }
