@@ -10,7 +10,8 @@ written with
 
 * **before**: ``processmining/export.py`` as of commit ``20e2119`` (xlsxwriter
   ``constant_memory`` with one call per cell, JSON records from Python's
-  encoder, CSV in Arrow), loaded from git (``--before COMMIT`` for another);
+  encoder, CSV in Arrow), loaded from git (``--before COMMIT`` for another;
+  its XLSX writer needs ``xlsxwriter`` installed);
 * **after**: the current :func:`processmining.export.write_tables` (XLSX
   sheet XML built column by column in Arrow, CSV / JSON / JSON Lines rows
   joined in Arrow per chunk of 100,000 rows, Parquet).

@@ -35,12 +35,14 @@ import pandas as pd
 
 from ..model import Provenance
 from .cells import arrow_strings, as_frame, is_datetime, is_missing, jsonable
-from .writers import CHUNK_ROWS, join, write_text
+from .writers import join, write_text
 
 #: Excel's row limit including the header row
 XLSX_MAX_ROWS = 1_048_576
 #: Excel's longest text cell
 XLSX_MAX_TEXT = 32_767
+#: rows per chunk of sheet XML (a chunk's cells are ~60 bytes each: memory stays bounded)
+CHUNK_ROWS = 50_000
 #: characters XML 1.0 cannot store (replaced by U+FFFD)
 XML_ILLEGAL = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 
