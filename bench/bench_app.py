@@ -17,6 +17,15 @@ Measured in the same run, best of ``--repeat``:
   animation's token moves (2,000 sampled cases) and their JSON size, the
   GIF export, the arc drill-down filter and the dotted chart.
 * The same on the real bpic2013 incidents log (../shared/datasets), when present.
+* **Reruns of the app** (``--reruns``; issue #15): the app driven through
+  ``streamlit.testing.AppTest`` on the demo and on bpic2013, once with the
+  pages of the named baseline (``--baseline``, default the commit before this
+  work, extracted from git into a temporary folder) and once with this
+  checkout, each in its own child process: per step the seconds of the
+  rerun and the analyses it recomputed (``app_state.cached`` misses by kind).
+  A display option must recompute no analysis (only the drawing it shows).
+  AppTest reruns the whole script; in the browser a fragment reruns only its
+  part, so these times are an upper bound for the new pages.
 """
 
 from __future__ import annotations
@@ -126,12 +135,141 @@ def bench_map(log: EventLog, title: str, args: argparse.Namespace) -> None:
     row("dotted chart (1,500 sampled cases)", t, f"{len(dots):,} dots of {total:,} cases")
 
 
+# ------------------------------------------------------------------ reruns of the app (AppTest, per app root)
+#: (page, what the user does, widget kind, key, value); ``None`` kind: open the page
+STEPS: dict[str, list[tuple[str, str, str | None, str, Any]]] = {
+    "map": [
+        ("app_pages/process_map.py", "open the Process map", None, "", None),
+        ("app_pages/process_map.py", "display: frequency -> performance", "radio", "keep_map_mode", "performance"),
+        ("app_pages/process_map.py", "slider: activities 50 %", "slider", "keep_map_act", 50),
+        ("app_pages/bottlenecks.py", "open Bottlenecks", None, "", None),
+        ("app_pages/bottlenecks.py", "display: handover graph top 60", "slider", "bn_ho_top", 60),
+        ("app_pages/bottlenecks.py", "display: show every running case", "toggle", "bn_stuck_all", True),
+    ],
+    "conformance": [
+        ("app_pages/conformance.py", "open Conformance", None, "", None),
+        ("app_pages/conformance.py", "check conformance", "button", "cf_run", None),
+        ("app_pages/conformance.py", "display: filter the list to one kind", "multiselect", "@cf_f_kind_", ["missing"]),
+        ("app_pages/conformance.py", "display: a rerun (zoom / fit are in the browser)", "rerun", "", None),
+    ],
+}
+
+
+def scenario(app_root: Path, log_path: str, steps: str) -> None:
+    """(Child process) drive the app in ``app_root`` through ``STEPS[steps]``; print one JSON line per step."""
+    sys.path.insert(0, str(app_root))
+    import importlib
+
+    from streamlit.testing.v1 import AppTest
+
+    app_state = importlib.import_module("app_pages._state")
+    misses: dict[str, int] = {}
+    original = app_state.cached
+
+    def counting(kind, parts, compute, **kw):  # noqa: ANN001, ANN003, ANN202 - wraps the page cache
+        def run():  # noqa: ANN202
+            misses[kind] = misses.get(kind, 0) + 1
+            return compute()
+
+        return original(kind, parts, run, **kw)
+
+    app_state.cached = counting
+    if log_path == "demo":
+        from processmining.ingest import read_log
+
+        demo = app_state.DEMO_LOGS[0]
+        log = read_log(demo.path.read_bytes(), name=demo.file, preset=demo.preset)
+    else:
+        from processmining.xes import read_xes
+
+        log = read_xes(log_path)
+    at = AppTest.from_file(str(app_root / "app.py"), default_timeout=900)
+    at.session_state[app_state.DEMO_TRIED] = True
+    state: dict = {}
+    app_state.add_log(log, state=state)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    for page, what, kind, key, value in STEPS[steps]:
+        misses.clear()
+        t = time.perf_counter()
+        if kind is None:
+            at.switch_page(page).run()
+        elif kind == "rerun":
+            at.run()
+        elif kind == "button":
+            at.button(key=key).click().run()
+        else:
+            if key.startswith("@"):  # a key with a per-result suffix
+                key = next(w.key for w in getattr(at, kind) if str(w.key).startswith(key[1:]))
+            getattr(at, kind)(key=key).set_value(value).run()
+        dt_s = time.perf_counter() - t
+        err = [str(e.value)[:120] for e in at.exception] + [str(e.value)[:120] for e in at.error]
+        print(json.dumps({"step": what, "s": round(dt_s, 3), "misses": dict(misses), "errors": err}), flush=True)
+
+
+def baseline_root(ref: str) -> Path | None:
+    """The app (app.py + app_pages/) of git ``ref`` in a temporary folder, beside links to the bundled data."""
+    import tarfile
+    import tempfile
+
+    try:
+        tar = subprocess.run(["git", "archive", ref, "app.py", "app_pages"], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    root = Path(tempfile.mkdtemp(prefix="pm-bench-baseline-"))
+    with tarfile.open(fileobj=__import__("io").BytesIO(tar)) as tf:
+        tf.extractall(root, filter="data")
+    for data in ("eventlogs", "bpmn_models", ".streamlit"):
+        if (ROOT / data).exists():
+            (root / data).symlink_to(ROOT / data)
+    return root
+
+
+def bench_reruns(args: argparse.Namespace) -> None:
+    runs = [("demo", "demo", "map"), ("demo", "demo", "conformance")]
+    for root in (ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")):
+        if (root / "real" / "bpic2013_incidents.xes.gz").is_file():
+            runs.append(("bpic2013 incidents (real)", str(root / "real" / "bpic2013_incidents.xes.gz"), "map"))
+            break
+    base = baseline_root(args.baseline)
+    roots = ([("before", base)] if base is not None else []) + [("after", ROOT)]
+    for title, log_path, steps in runs:
+        print(f"\nApp reruns on {title} ({steps}); seconds per step, analyses recomputed (cache misses by kind)")
+        results: dict[str, list[dict]] = {}
+        for label, root in roots:
+            out = subprocess.run([sys.executable, __file__, "--scenario", str(root), log_path, steps], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=3600)
+            results[label] = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+            if out.returncode:
+                print(f"  {label}: failed\n{out.stderr[-1500:]}")
+        for i, (_, what, *_rest) in enumerate(STEPS[steps]):
+            cells = []
+            for label, _root in roots:
+                got = results.get(label, [])
+                if i < len(got):
+                    r = got[i]
+                    miss = ", ".join(f"{k}" + (f"×{n}" if n > 1 else "") for k, n in sorted(r["misses"].items()))
+                    cells.append(f"{label}: {r['s'] * 1000:8.0f} ms  recomputed [{miss or 'nothing'}]"
+                                 + (f" ERRORS {r['errors']}" if r["errors"] else ""))
+            print(f"  {what}\n" + "\n".join(f"      {c}" for c in cells))
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--scenario":
+        scenario(Path(sys.argv[2]), sys.argv[3], sys.argv[4])
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--deviations", type=int, default=300_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--reruns", action="store_true", help="only the app reruns (AppTest), before and after")
+    ap.add_argument("--baseline", default="20e2119", help="git ref of the app before this work")
     args = ap.parse_args()
+    if args.reruns:
+        bench_reruns(args)
+        return
     bench_overlays(args)
     from processmining.demo import generate_sales_log
 
