@@ -247,7 +247,7 @@ def deviation_filters(dev: pd.DataFrame, scope: str) -> pd.DataFrame:
 def accept_section(dev: pd.DataFrame, store_key: str) -> None:
     """Mark a deviation pattern (kind + activity or rule) as accepted with a reason."""
     patterns: list[dict] = st.session_state.setdefault(store_key, [])
-    with st.expander(f"Accepted deviation patterns ({len(patterns)})", expanded=False):
+    with st.expander(f"Accepted deviation patterns ({len(patterns)})", expanded=False, key="cf_acc_open"):
         st.caption("Accepted deviations stay in the exports, flagged with the reason, and no longer count "
                    "against the conformance rate.")
         c = st.columns([1, 1.5, 1.5, 2, 0.8])

@@ -112,7 +112,7 @@ n_tasks = len({t.label for t in model.tasks if t.label})
 matched = n_tasks - len(labels.model_only)
 with st.expander(f"Task names ↔ log activities: {matched} of {n_tasks} tasks matched"
                  + (f"; {len(labels.log_only)} activities not in the model" if labels.log_only else ""),
-                 expanded=bool(labels.model_only)):
+                 expanded=bool(labels.model_only), key=f"cf_labels_open_{model_sha[:8]}"):
     st.caption("Tasks are matched to activities by name (ignoring case and spaces). Map the rest here; "
                "activities the model does not know are reported as unexpected.")
     tasks = sorted({t.label for t in model.tasks if t.label})

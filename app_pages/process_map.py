@@ -44,6 +44,8 @@ def on_map_event() -> None:
         step(cur_.fingerprint, event["action"])
         return
     nodes = st.session_state.get("pm:map_nodes", {})
+    # a selection changes the sidebar filter and every number: the whole page reruns (map_section asks for it)
+    st.session_state["pm:map_rerun_app"] = True
     if event["kind"] == "arc":
         a, _, b = event["id"].partition("->")
         if a in nodes and b in nodes:
@@ -83,6 +85,8 @@ big = log.n_events >= BIG_LOG_EVENTS
 def map_section() -> None:
     """Controls, the map, the animation and the downloads. Outside workshop mode it is a fragment: a slider,
     the display mode or the animation reruns only this part, never the filters or the variant table."""
+    if st.session_state.pop("pm:map_rerun_app", False) and not workshop:
+        st.rerun()  # a click on the map selected cases (on_map_event): the filters and the whole page change
     c1, c2, c4 = st.columns([1.3, 4, 1.2], vertical_alignment="bottom")
     mode = c1.radio("Show", ["frequency", "performance"], horizontal=True, key="keep_map_mode",
                     format_func=str.capitalize,
@@ -144,11 +148,8 @@ def map_section() -> None:
 
     hint = ("Drag to pan, wheel or +/− to zoom, 0 to fit. Click an activity or an arc: only its cases."
             + (" ←/→ or PageUp/PageDown: previous / next saved view." if workshop else ""))
-    drill = st.session_state.get("keep_flt_drill")
     diagram(svg, key="map_viewer", height=880 if workshop else 820, keyboard_views=workshop, presenter=workshop,
             tokens=tokens, hint=hint, on_change=on_map_event, min_font_px=0)
-    if st.session_state.get("keep_flt_drill") != drill:
-        st.rerun()  # a click selected cases: the sidebar filter and every number change
 
     n_kept = len(small.activities) - len(small.connectors)
     shown = f"{n_kept} of {len(full.activities)} activities, {len(small.arcs)} of {len(full.arcs)} paths"

@@ -17,6 +17,12 @@ Measured in the same run, best of ``--repeat``:
   animation's token moves (2,000 sampled cases) and their JSON size, the
   GIF export, the arc drill-down filter and the dotted chart.
 * The same on the real bpic2013 incidents log (../shared/datasets), when present.
+* **The app in headless Chromium** (``--browser``; issue #15): one session per
+  app (baseline pages from git, then this checkout) uploads a real log
+  (bpic2013 65k events; bpic2019 p2p 338k events, where the map sliders are
+  a form) and times, until the page is idle again: opening the map, a
+  display option, five quick keyboard steps of a map slider (then "Update
+  the map" where there is one), opening Bottlenecks and a display toggle.
 * **Reruns of the app** (``--reruns``; issue #15): the app driven through
   ``streamlit.testing.AppTest`` on the demo and on bpic2013, once with the
   pages of the named baseline (``--baseline``, default the commit before this
@@ -256,6 +262,107 @@ def bench_reruns(args: argparse.Namespace) -> None:
             print(f"  {what}\n" + "\n".join(f"      {c}" for c in cells))
 
 
+# ------------------------------------------------------------------ the same in a real browser
+def _serve(app_root: Path, port: int) -> subprocess.Popen:
+    import os
+    import urllib.request
+
+    env = {k: v for k, v in os.environ.items() if k != "PROCESSMINING_DATA_DIR"}
+    env["PYTHONPATH"] = f"{app_root}:{ROOT}"
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--browser.gatherUsageStats", "false",
+                             "--server.fileWatcherType", "none"], cwd=app_root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+def _until_idle(page, t0: float) -> float:  # noqa: ANN001
+    """Seconds from ``t0`` until the page's script run has ended (the running indicator is gone)."""
+    page.wait_for_timeout(150)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=900_000)
+    return time.perf_counter() - t0
+
+
+def browser_walk(app_root: Path, log_path: Path) -> list[tuple[str, float]]:
+    """Upload ``log_path``, then time what a user does on the map and the Bottlenecks page (one session)."""
+    import re
+    import shutil
+    import socket
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = _serve(app_root, port)
+    out: list[tuple[str, float]] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--headless", "--no-sandbox"])
+            page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+            page.goto(f"http://localhost:{port}", wait_until="domcontentloaded")
+            page.get_by_text("Ingest report").first.wait_for(timeout=120_000)
+            _until_idle(page, time.perf_counter())
+            page.get_by_role("tab", name="Upload a file").click()
+            page.locator("[data-testid='stMain'] input[type='file']").first.set_input_files(str(log_path))
+            page.get_by_role("button", name="Read the log").click()
+            page.get_by_text(f"Ingest report — {log_path.name}").first.wait_for(timeout=600_000)
+            _until_idle(page, time.perf_counter())
+            t0 = time.perf_counter()
+            page.get_by_role("link", name="Process map").first.click()
+            page.locator("iframe[title='app_pages._diagram.pm_diagram']").first.wait_for(timeout=600_000)
+            out.append(("open the Process map", _until_idle(page, t0)))
+            t0 = time.perf_counter()
+            page.get_by_text("Performance", exact=True).first.click()
+            out.append(("display: frequency -> performance", _until_idle(page, t0)))
+            # five steps of the Activities slider with the keyboard, as fast as a user presses them
+            thumb = page.get_by_role("slider").first
+            t0 = time.perf_counter()
+            thumb.focus()
+            for _ in range(5):
+                thumb.press("ArrowLeft")
+                page.wait_for_timeout(60)
+            apply = page.get_by_role("button", name="Update the map")
+            if apply.count():
+                apply.click()
+            out.append(("slider: five steps, then the map", _until_idle(page, t0)))
+            t0 = time.perf_counter()
+            page.get_by_role("link", name="Bottlenecks").first.click()
+            page.get_by_role("tab", name="Stuck cases").wait_for(timeout=600_000)
+            out.append(("open Bottlenecks", _until_idle(page, t0)))
+            page.get_by_role("tab", name="Stuck cases").click()
+            t0 = time.perf_counter()
+            page.get_by_text(re.compile(r"^Show every (running|unfinished)")).first.click()
+            out.append(("display: show every running case", _until_idle(page, t0)))
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    return out
+
+
+def bench_browser(args: argparse.Namespace) -> None:
+    data = next((r / "real" for r in (ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets"))
+                 if (r / "real").is_dir()), None)
+    if data is None:
+        print("no ../shared/datasets: nothing to measure")
+        return
+    base = baseline_root(args.baseline)
+    for name in ("bpic2013_incidents.xes.gz", "bpic2019_p2p_1t_per_variant.xes.gz"):
+        print(f"\nIn headless Chromium, {name}: seconds until the page is idle again")
+        rows = {label: browser_walk(root, data / name) for label, root in
+                ([("before", base)] if base is not None else []) + [("after", ROOT)]}
+        for i, (what, _t) in enumerate(rows["after"]):
+            print(f"  {what:<42}" + "".join(f"  {label}: {r[i][1]:7.2f} s" for label, r in rows.items() if i < len(r)))
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--scenario":
         scenario(Path(sys.argv[2]), sys.argv[3], sys.argv[4])
@@ -266,7 +373,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reruns", action="store_true", help="only the app reruns (AppTest), before and after")
     ap.add_argument("--baseline", default="20e2119", help="git ref of the app before this work")
+    ap.add_argument("--browser", action="store_true", help="only the app in headless Chromium, before and after")
     args = ap.parse_args()
+    if args.browser:
+        bench_browser(args)
+        return
     if args.reruns:
         bench_reruns(args)
         return
