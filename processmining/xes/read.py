@@ -61,6 +61,7 @@ from ..model import (
     IngestReport,
     ProgressFn,
     QuarantinedRow,
+    TimestampOffsets,
     input_column_name,
     no_progress,
 )
@@ -444,10 +445,12 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
             q = QuarantinedRow(int(i) + 1, f"{where}: time:timestamp {raw!r} is not a valid xs:dateTime",
                                TIMESTAMP, raw)
         quarantined.append(q)
+    offsets: list[TimestampOffsets] = []
     if ts is not None:
         naive = ~ts.raw.dropna().str.strip().str.contains(OFFSET, regex=True)
         if naive.any():
             warnings.append(f"{int(naive.sum()):,} time:timestamp values have no UTC offset; read as UTC")
+        offsets = [TimestampOffsets(TIMESTAMP, with_offset=int((~naive).sum()), naive=int(naive.sum()))]
 
     # ---- columns: canonical ones first, then event attributes, then trace attributes
     data: dict[str, Any] = {
@@ -504,6 +507,7 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
         quarantined=quarantined,
         warnings=warnings,
         has_timestamps=ts is not None or n_ev == 0,
+        timestamp_offsets=offsets,
     )
     report.events = int((~drop).sum())
     report.require_events()
