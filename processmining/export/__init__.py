@@ -1,8 +1,12 @@
-"""Auditor-grade exports: CSV, XLSX and JSON, each carrying its :class:`Provenance`.
+"""Auditor-grade exports: CSV, XLSX, JSON, JSON Lines, Parquet and ZIP, each carrying its :class:`Provenance`.
 
 One entry point, :func:`write_tables`, writes named tables (deviation lists,
 summaries, variant tables, quality findings ...) to a file or a binary stream;
-:func:`to_bytes` returns the same bytes for the app's download buttons.
+:func:`to_bytes` returns the same bytes for the app's download buttons. The
+cell rules live in :mod:`.cells`, the text and columnar writers in
+:mod:`.writers`, the streaming XLSX writer in :mod:`.xlsx`; every writer
+builds whole columns in Arrow (no Python loop per cell) and streams in
+chunks of rows, so memory stays bounded.
 
 What every format guarantees:
 
@@ -15,7 +19,7 @@ What every format guarantees:
   as text. CSV: prefixed with ``'`` (the value is otherwise unchanged); XLSX:
   stored as a string cell, never a formula, and *not* prefixed, so the value
   survives byte for byte. JSON is data, not a spreadsheet, and stays verbatim.
-* CSV is RFC 4180: UTF-8, CRLF line ends, fields with quotes/CR/LF quoted.
+* CSV is RFC 4180: UTF-8, CRLF line ends, fields with a comma, quote, CR or LF quoted.
 * Timestamps are written in UTC: ISO 8601 text in CSV and JSON, real date
   cells (``yyyy-mm-dd hh:mm:ss``, UTC) in XLSX.
 * A table value may also be a plain mapping (e.g. a summary dict): JSON keeps
