@@ -146,6 +146,12 @@ def test_conformance_on_the_reference_model(started: AppTest, truth: dict, downl
     diagram = [json.loads(c.proto.json_args) for c in at.get("component_instance")]
     assert len(diagram) == 1 and "Discount Approval" in diagram[0]["svg"] and "Order Booked" in diagram[0]["svg"]
     assert diagram[0]["min_font_px"] == 11.0
+    # one badge per task with deviating cases, and no two badges overlap (app_pages._badges)
+    from app_pages._badges import badge_boxes
+    from test_app_badges import overlapping_pairs
+
+    boxes = badge_boxes(diagram[0]["svg"])
+    assert len(boxes) >= 5 and overlapping_pairs(boxes) == []
     dev = frame(at, {"case_id", "kind", "activity", "accepted"})
     assert dev["case_id"].nunique() == deviating
     assert len(dev) == int(m["Deviations"].replace(",", ""))
