@@ -452,12 +452,19 @@ def _funnel_segments(log: EventLog, stages: Sequence[str], lost: str) -> pd.Data
     col = cols[0] if cols else (RESOURCE if RESOURCE in log.df.columns else None)
     if col is None:
         return None
-    top = log.df.drop_duplicates([CASE, col])[col].value_counts().head(8).index.tolist()
+    # an event attribute (org:resource) segments by its value on the case's first event (who opened it): "cases
+    # touched by" would give the account that books won orders a conversion of 100 % by selection
+    per_case = not col.startswith("case:")
+    first = pd.Series(log.df[col].to_numpy()[log.codes.starts], index=log.codes.case_ids) if per_case else None
+    counts = first.value_counts() if first is not None else log.df.drop_duplicates([CASE, col])[col].value_counts()
     rows = []
-    for value in top:
-        sub = filter_case_attribute(log, col, [value])
+    for value in counts.head(8).index.tolist():
+        if first is not None:
+            sub = filter_case_attribute(log, CASE, first.index[first.to_numpy() == value].tolist())
+        else:
+            sub = filter_case_attribute(log, col, [value])
         fn = funnel(sub, stages, lost=lost)
-        rows.append({"segment": col, "value": value, "cases": sub.n_cases,
+        rows.append({"segment": col, "by_first_event": per_case, "value": value, "cases": sub.n_cases,
                      "reached_last": int(fn["reached"].iloc[-1]), "lost": int(fn.attrs.get("lost_cases", 0)),
                      "conversion": float(fn["reached"].iloc[-1] / fn["reached"].iloc[0]) if fn["reached"].iloc[0] else 0.0})
     return pd.DataFrame(rows)
