@@ -368,3 +368,13 @@ def test_funnel_by_resource_segments_by_who_opened_the_case() -> None:
     assert seg[["value", "cases", "reached_last", "lost"]].values.tolist() == [["ann", 3, 2, 1], ["bob", 2, 0, 2]]
     assert seg["conversion"].tolist() == [pytest.approx(2 / 3), 0.0]
     assert seg["by_first_event"].all()
+
+
+def test_report_and_conform_share_one_provenance_builder(run) -> None:
+    # model.log_provenance: the log as input "log" (its name and hash), its transformations as "log_history"
+    conform = json.loads(run["summary"].read_text(encoding="utf-8"))["provenance"]
+    annex = sheet(run["evidence"], "provenance")
+    report = dict(zip(annex.iloc[:, 0], annex.iloc[:, 1], strict=True))
+    assert conform["inputs"]["log"] == report["inputs.log"]
+    assert re.fullmatch(r"deals\.csv sha256:[0-9a-f]{64}", conform["inputs"]["log"])
+    assert conform["parameters"]["log_history"] == [] and report["parameters.log_history"] == "[]"
