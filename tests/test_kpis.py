@@ -129,3 +129,22 @@ def test_kpis_cli(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     kc = pd.read_csv(tmp_path / "kc.csv").set_index("kpi")
     assert kc.loc["first_response", ["actual", "status"]].tolist() == [1.5 * H, "ok"]  # in working hours
+
+
+def test_handover_kpi_finding_lists_the_cases_over_the_limit() -> None:
+    from processmining.report.build import build_report
+
+    rep = build_report(tickets(), preset="jira-changelog", idle="30d", slas=["Open->1st Line Support<=4h"])
+    [f] = [f for f in rep.findings if f.type == "kpi" and f.title_params["kpi"][1] == "handover_share"]
+    # t2 is handed over 5 times, more than the limit of 3: 1 of 4 cases (25 %, target 10 %)
+    assert (f.case_ids, f.share, f.case_based) == (["t2"], 0.25, True)
+    assert rep.tables["finding_cases"].query("finding == @f.id")["case"].tolist() == ["t2"]
+
+
+def test_a_preset_sla_on_a_missing_column_is_skipped_not_fatal() -> None:
+    from processmining.report.build import build_report
+
+    # the Jira preset's "Open->Resolved<=5d if priority=High" on a log without priority
+    rep = build_report(tickets(), preset="jira-changelog", idle="30d")
+    assert any("priority=High" in s for s in rep.facts["skipped_slas"])
+    assert all("priority" not in s for s in rep.tables["sla_summary"]["target"])

@@ -349,3 +349,32 @@ def test_sub_statuses_in_the_lifecycle_column_are_named() -> None:
     assert _lifecycle_other(log) == {"n": 3, "events": 4, "examples": "In Progress, Closed, Wait"}
     standard = EventLog.from_frame(log.df.assign(**{LIFECYCLE: "complete"}), name="c.xes")
     assert _lifecycle_other(standard) is None
+
+
+def test_funnel_by_resource_segments_by_who_opened_the_case() -> None:
+    # ann opens d1-d3 (two won), bob d4-d5 (both lost); "ops" books every won order: by "cases touched" ops would
+    # show a conversion of 100 %, by the first event it is no segment at all
+    from processmining.model import CASE, TIMESTAMP, EventLog
+    from processmining.report.build import _funnel_segments
+
+    t = pd.Timestamp("2024-01-01", tz="UTC")
+    rows = []
+    for i, (who, won) in enumerate([("ann", True), ("ann", True), ("ann", False), ("bob", False), ("bob", False)]):
+        steps = [("Prospecting", who), ("Qualification", who)]
+        steps += [("Closed Won", who), ("Order Booked", "ops")] if won else [("Closed Lost", who)]
+        rows += [(f"d{i + 1}", act, t + pd.Timedelta(days=i * 10 + k), res) for k, (act, res) in enumerate(steps)]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, RESOURCE]), name="d.csv")
+    seg = _funnel_segments(log, ["Prospecting", "Qualification", "Closed Won", "Order Booked"], "Closed Lost")
+    assert seg[["value", "cases", "reached_last", "lost"]].values.tolist() == [["ann", 3, 2, 1], ["bob", 2, 0, 2]]
+    assert seg["conversion"].tolist() == [pytest.approx(2 / 3), 0.0]
+    assert seg["by_first_event"].all()
+
+
+def test_report_and_conform_share_one_provenance_builder(run) -> None:
+    # model.log_provenance: the log as input "log" (its name and hash), its transformations as "log_history"
+    conform = json.loads(run["summary"].read_text(encoding="utf-8"))["provenance"]
+    annex = sheet(run["evidence"], "provenance")
+    report = dict(zip(annex.iloc[:, 0], annex.iloc[:, 1], strict=True))
+    assert conform["inputs"]["log"] == report["inputs.log"]
+    assert re.fullmatch(r"deals\.csv sha256:[0-9a-f]{64}", conform["inputs"]["log"])
+    assert conform["parameters"]["log_history"] == [] and report["parameters.log_history"] == "[]"

@@ -51,8 +51,10 @@ def report(
     accepted_path: Annotated[Path | None, typer.Option("--accepted", help="Accepted deviation patterns.")] = None,
     sla: SlaOpt = None,
     lang: Annotated[str, typer.Option("--lang", help="Report language: en, pl or ru.")] = "en",
-    pseudonymize: Annotated[str | None, typer.Option("--pseudonymize", help="Key: case ids and resources become "
-                                                                            "keyed hashes in the whole report.")] = None,
+    pseudonymize: Annotated[str | None, typer.Option("--pseudonymize", help="Key: case ids, resources and people "
+                                                                            "columns become keyed hashes in the whole "
+                                                                            "report and annex; free-text columns (deal "
+                                                                            "names, summaries) are left out.")] = None,
     evidence: Annotated[Path | None, typer.Option("--evidence", help="Evidence annex (.xlsx, .zip, .json; default "
                                                                      "<report>_evidence.xlsx).")] = None,
     calendar_path: CalendarOpt = None,

@@ -197,7 +197,7 @@ def build_report(
 
     # ---- SLA and KPIs
     progress(3, steps, "SLA and KPIs")
-    valid_slas = [s for s in slas if _sla_applies(s, acts)]
+    valid_slas = [s for s in slas if _sla_applies(s, acts, log.df.columns)]
     facts["skipped_slas"] = [s for s in slas if s not in valid_slas]
     sla_log = log
     if calendar is not None:  # SLA clocks run in working time: the same sla_breaches on the working-time clock
@@ -223,13 +223,19 @@ def build_report(
     tables["kpis"] = kpi_table(log, settings=settings, calendar=calendar)
     for row in tables["kpis"].itertuples():
         if row.status == "breach":
+            ids: list[str] = []
+            if row.kpi == "handover_share":  # a share of cases: those cases are the evidence
+                from ..performance import handover_counts
+
+                counts = handover_counts(log)
+                ids = sorted(map(str, counts.index[counts.to_numpy() > int(settings.get("handover_limit", 3))]))
             findings.append(Finding(type="kpi", section="sla", severity="medium", severity_rule="sev.kpi",
                                     severity_params={"target": _kpi_param(row, row.target)},
                                     title_params={"kpi": ("kpi", row.kpi), "stage": ("text", row.stage or ""),
                                                   "actual": _kpi_param(row, row.actual),
                                                   "target": _kpi_param(row, row.target)},
-                                    case_ids=[], share=0.0, evidence_sheet="kpis",
-                                    impact_params={"cases": ("num", row.cases)}, case_based=False))
+                                    case_ids=ids, share=len(ids) / n if n else 0.0, evidence_sheet="kpis",
+                                    impact_params={"cases": ("num", row.cases)}, case_based=bool(ids)))
 
     # ---- stuck and never closed
     progress(4, steps, "stuck cases")
@@ -387,10 +393,14 @@ def _flow_findings(log: EventLog, n: int, *, stages: Sequence[str], ignore: Sequ
 
 
 
-def _sla_applies(sla: str, acts: set[str]) -> bool:
+def _sla_applies(sla: str, acts: set[str], columns: Any = ()) -> bool:
+    """The SLA's activities occur and its ``if column=value`` column exists (a preset's "if priority=High"
+    on a log without priority is skipped and listed, not an error that stops the report)."""
     from ..performance import parse_sla
 
     t = parse_sla(sla)
+    if t.where is not None and t.where[0] not in columns and f"case:{t.where[0]}" not in columns:
+        return False
     return all(x is None or x in acts for x in (t.source, t.target))
 
 
@@ -452,12 +462,19 @@ def _funnel_segments(log: EventLog, stages: Sequence[str], lost: str) -> pd.Data
     col = cols[0] if cols else (RESOURCE if RESOURCE in log.df.columns else None)
     if col is None:
         return None
-    top = log.df.drop_duplicates([CASE, col])[col].value_counts().head(8).index.tolist()
+    # an event attribute (org:resource) segments by its value on the case's first event (who opened it): "cases
+    # touched by" would give the account that books won orders a conversion of 100 % by selection
+    per_case = not col.startswith("case:")
+    first = pd.Series(log.df[col].to_numpy()[log.codes.starts], index=log.codes.case_ids) if per_case else None
+    counts = first.value_counts() if first is not None else log.df.drop_duplicates([CASE, col])[col].value_counts()
     rows = []
-    for value in top:
-        sub = filter_case_attribute(log, col, [value])
+    for value in counts.head(8).index.tolist():
+        if first is not None:
+            sub = filter_case_attribute(log, CASE, first.index[first.to_numpy() == value].tolist())
+        else:
+            sub = filter_case_attribute(log, col, [value])
         fn = funnel(sub, stages, lost=lost)
-        rows.append({"segment": col, "value": value, "cases": sub.n_cases,
+        rows.append({"segment": col, "by_first_event": per_case, "value": value, "cases": sub.n_cases,
                      "reached_last": int(fn["reached"].iloc[-1]), "lost": int(fn.attrs.get("lost_cases", 0)),
                      "conversion": float(fn["reached"].iloc[-1] / fn["reached"].iloc[0]) if fn["reached"].iloc[0] else 0.0})
     return pd.DataFrame(rows)
