@@ -160,28 +160,27 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
                 st.dataframe(readable(breaches), hide_index=True, key="bn_sla_breaches")
                 tables["sla_breaches"], tables["sla_summary"] = breaches, summary
 
-    with tabs[4]:
-        with app_state.friendly_errors():
-            status = cached("bn_status", (idle, ends), lambda: case_status(log, end_activities=ends, idle=idle or None))
-            st.caption(status_caption(cur, status))
-            if not idle:
-                st.info("Set an idle time under Settings above: a running case is stuck when it has had no event "
-                        "for longer than that.")
-            else:
-                stuck = status[status["status"] == "stuck"].sort_values(["idle_s", "case"], ascending=[False, True],
-                                                                        ignore_index=True)
-                st.markdown(f"**{len(stuck):,} stuck cases**: running (not ended by "
-                            f"{' / '.join(ends) or 'an end activity'}) and no event for longer than {idle} at the "
-                            "log's last event. A finished case is never stuck.")
-                @st.fragment
-                def stuck_table() -> None:  # the toggle reruns only the table
-                    show_all = st.toggle("Show every running case", key="bn_stuck_all")
-                    shown = status[status["status"].isin(["running", "stuck"])] if show_all else stuck
-                    st.dataframe(readable(shown), hide_index=True, key="bn_stuck")
+    with tabs[4], app_state.friendly_errors():
+        status = cached("bn_status", (idle, ends), lambda: case_status(log, end_activities=ends, idle=idle or None))
+        st.caption(status_caption(cur, status))
+        if not idle:
+            st.info("Set an idle time under Settings above: a running case is stuck when it has had no event "
+                    "for longer than that.")
+        else:
+            stuck = status[status["status"] == "stuck"].sort_values(["idle_s", "case"], ascending=[False, True],
+                                                                    ignore_index=True)
+            st.markdown(f"**{len(stuck):,} stuck cases**: running (not ended by "
+                        f"{' / '.join(ends) or 'an end activity'}) and no event for longer than {idle} at the "
+                        "log's last event. A finished case is never stuck.")
+            @st.fragment
+            def stuck_table() -> None:  # the toggle reruns only the table
+                show_all = st.toggle("Show every running case", key="bn_stuck_all")
+                shown = status[status["status"].isin(["running", "stuck"])] if show_all else stuck
+                st.dataframe(readable(shown), hide_index=True, key="bn_stuck")
 
-                stuck_table()
-                tables["stuck_cases"] = stuck
-                tables["case_status"] = status
+            stuck_table()
+            tables["stuck_cases"] = stuck
+            tables["case_status"] = status
 
     with tabs[5]:
         rw = cached("bn_rework", (), lambda: performance.rework(log))

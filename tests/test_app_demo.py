@@ -147,8 +147,9 @@ def test_conformance_on_the_reference_model(started: AppTest, truth: dict, downl
     assert len(diagram) == 1 and "Discount Approval" in diagram[0]["svg"] and "Order Booked" in diagram[0]["svg"]
     assert diagram[0]["min_font_px"] == 11.0
     # one badge per task with deviating cases, and no two badges overlap (app_pages._badges)
-    from app_pages._badges import badge_boxes
     from test_app_badges import overlapping_pairs
+
+    from app_pages._badges import badge_boxes
 
     boxes = badge_boxes(diagram[0]["svg"])
     assert len(boxes) >= 5 and overlapping_pairs(boxes) == []

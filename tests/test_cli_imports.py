@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "pm4py", "numpy", "pyarrow", "rich")
 

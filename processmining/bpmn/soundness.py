@@ -8,9 +8,8 @@ parts of the model).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from .model import BpmnModel
 from .netcore import CoreNet, can_reach, explore, freeze

@@ -38,7 +38,10 @@ def check(
     process: ProcessOpt = None,
 ) -> None:
     """Print the import report: what was mapped, approximated, ignored or refused, and whether the model is usable."""
-    from ..bpmn import check_soundness, read_bpmn  # the model's own compiled net: pm4py is never imported
+    from ..bpmn import (  # the model's own compiled net: pm4py is never imported
+        check_soundness,
+        read_bpmn,
+    )
 
     model = read_bpmn(model_path, process=process)
     report = model.report
