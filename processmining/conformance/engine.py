@@ -13,6 +13,9 @@ from .alignment import AlignmentResult, CompiledNet, _align_batch, _init_worker,
 
 #: work done in-process before a process pool is worth starting (spawned workers cost ~0.5 s each)
 SERIAL_BUDGET_S = 2.0
+#: remaining in-process work (estimated) below which no pool is started: spawning and importing
+#: in each worker, and sending the net, cost seconds of their own
+POOL_PAYS_OFF_S = 8.0
 
 
 def align_variants(
@@ -29,8 +32,9 @@ def align_variants(
     """One optimal alignment per trace (``None``: over the time budget, reported as not computed).
 
     Variants run in-process while they are cheap; if after
-    :data:`SERIAL_BUDGET_S` seconds work remains and ``processes`` allows more
-    than one, the rest goes to a spawn-safe :class:`ProcessPoolExecutor`
+    :data:`SERIAL_BUDGET_S` seconds work remains (more than
+    :data:`POOL_PAYS_OFF_S` seconds of it at the pace so far) and ``processes``
+    allows more than one, the rest goes to a spawn-safe :class:`ProcessPoolExecutor`
     (each worker receives the compiled net once). ``processes=1`` never
     starts a pool. ``prefix[v]`` aligns trace ``v`` as a running case (it may
     stop anywhere the model can still finish). ``deadline`` (a
@@ -50,13 +54,18 @@ def align_variants(
     k = 0
     if stats is not None:
         stats.update(in_process=0, pool=0, workers=0)
-    while k < n and (workers <= 1 or time.perf_counter() - started < SERIAL_BUDGET_S):
+    events_left = sum(len(t) for t in traces)
+    events_done = 0
+    while k < n and (workers <= 1 or time.perf_counter() - started < SERIAL_BUDGET_S
+                     or _rest_is_quick(started, events_done, events_left)):
         if deadline is not None and time.perf_counter() >= deadline:
             return results
         v = order[k]
         results[v] = align(net, traces[v], timeout_s=_budget(variant_timeout_s, deadline), prefix=pref[v])
         k += 1
         done += 1
+        events_done += len(traces[v])
+        events_left -= len(traces[v])
         progress(done, n, "aligning variants")
     if stats is not None:
         stats["in_process"] = k
@@ -86,6 +95,14 @@ def align_variants(
                     done += 1
             progress(done, n, "aligning variants")
     return results
+
+
+def _rest_is_quick(started: float, events_done: int, events_left: int) -> bool:
+    """Whether the rest, at the pace so far (longest variants first: an over-estimate), ends before a pool would pay off."""
+    if not events_done:
+        return False
+    pace = (time.perf_counter() - started) / events_done
+    return pace * events_left < POOL_PAYS_OFF_S
 
 
 def _budget(variant_timeout_s: float, deadline: float | None) -> float:
