@@ -63,6 +63,7 @@ class CompiledNet:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_equation", None)  # the LP solver of one process: each worker builds its own
+        state.pop("_token_step", None)
         return state
 
     @classmethod

@@ -95,7 +95,7 @@ def etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.
     known = net.visible_labels
     state: list[Marking | None] = [net.initial] + [None] * (len(tree) - 1)
     sum_at, sum_ee = _root_counts(net, traces, counts)
-    stepper = TokenReplayStep(net) if replay == "pm4py" else None
+    stepper = TokenReplayStep.of(net) if replay == "pm4py" else None
     step = min(256, max(1, len(tree) // 100))
     for k in range(1, len(tree)):
         if k % step == 0:

@@ -51,6 +51,14 @@ class TokenReplayStep:
         self.paths = _places_shortest_path_by_hidden(net)
         self._memo: dict[tuple[Marking, str], Marking | None] = {}
 
+    @classmethod
+    def of(cls, net: CompiledNet) -> TokenReplayStep:
+        """The net's stepper, built once per process and kept on the net (not pickled)."""
+        found = net.__dict__.get("_token_step")
+        if found is None:
+            found = net.__dict__["_token_step"] = cls(net)
+        return found
+
     def fire(self, m: Marking, label: str) -> Marking | None:
         """The marking after replaying ``label`` from ``m``; ``None`` when pm4py's replay finds it unfit.
 
