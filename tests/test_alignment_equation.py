@@ -57,7 +57,8 @@ def test_the_public_aligner_uses_the_equation_on_unexplored_nets_and_keeps_the_r
     assert uses_equation(net)  # not explored
     res = align(net, ("A", "X", "C"))
     assert (res.cost, [(m.kind, m.label) for m in res.moves]) == (10_003, [("sync", "A"), ("log", "X"), ("sync", "C")])
-    assert [net.names[t] for t in res.run] == ["split", "a", "skip_b", "join", "c"]
+    names = [net.names[t] for t in res.run]  # a and skip_b are concurrent: either order is a run
+    assert (names[0], sorted(names[1:3]), names[3:]) == ("split", ["a", "skip_b"], ["join", "c"])
     net.explore()
     assert not uses_equation(net) and net.n_markings == 7
 

@@ -16,6 +16,8 @@ SERIAL_BUDGET_S = 2.0
 #: remaining in-process work (estimated) below which no pool is started: spawning and importing
 #: in each worker, and sending the net, cost seconds of their own
 POOL_PAYS_OFF_S = 8.0
+#: events per batch sent to a worker
+BATCH_EVENTS = 1_000
 
 
 def align_variants(
@@ -45,8 +47,10 @@ def align_variants(
     n = len(traces)
     results: list[AlignmentResult | None] = [None] * n
     pref = list(prefix) if prefix is not None else [False] * n
-    # longest first: the expensive ones start early and the progress bar is honest
-    order = sorted(range(n), key=lambda v: -len(traces[v]))
+    # shortest first: under a time budget the most variants are done, and a long noisy variant that
+    # runs into its own timeout holds up no short one (each long one gets a batch of its own below)
+    order = sorted(range(n), key=lambda v: len(traces[v]))
+    longest = len(traces[order[-1]]) if n else 0
     workers = processes if processes is not None else (os.cpu_count() or 1)
     started = time.perf_counter()
     done = 0
@@ -57,7 +61,7 @@ def align_variants(
     events_left = sum(len(t) for t in traces)
     events_done = 0
     while k < n and (workers <= 1 or time.perf_counter() - started < SERIAL_BUDGET_S
-                     or _rest_is_quick(started, events_done, events_left)):
+                     or _rest_is_quick(started, events_done, events_left, longest / max(1, len(traces[order[k]])))):
         if deadline is not None and time.perf_counter() >= deadline:
             return results
         v = order[k]
@@ -72,9 +76,17 @@ def align_variants(
     rest = order[k:]
     if not rest:
         return results
-    # small batches keep every core busy while amortising inter-process traffic
+    # small batches keep every core busy while amortising inter-process traffic; at most
+    # BATCH_EVENTS events each, so the long variants go one by one
     size = max(1, min(64, len(rest) // (workers * 8) or 1))
-    batches = [[(v, traces[v], pref[v]) for v in rest[i : i + size]] for i in range(0, len(rest), size)]
+    batches: list[list[tuple[int, tuple[str, ...], bool]]] = [[]]
+    events = 0
+    for v in rest:
+        if batches[-1] and (len(batches[-1]) >= size or events + len(traces[v]) > BATCH_EVENTS):
+            batches.append([])
+            events = 0
+        batches[-1].append((v, traces[v], pref[v]))
+        events += len(traces[v])
     ctx = multiprocessing.get_context("spawn")
     n_workers = min(workers, len(batches))
     if stats is not None:
@@ -97,12 +109,13 @@ def align_variants(
     return results
 
 
-def _rest_is_quick(started: float, events_done: int, events_left: int) -> bool:
-    """Whether the rest, at the pace so far (longest variants first: an over-estimate), ends before a pool would pay off."""
+def _rest_is_quick(started: float, events_done: int, events_left: int, growth: float) -> bool:
+    """Whether the rest ends before a pool would pay off: the pace per event so far, times ``growth``
+    (longest variant left / current one: longer variants cost more per event)."""
     if not events_done:
         return False
     pace = (time.perf_counter() - started) / events_done
-    return pace * events_left < POOL_PAYS_OFF_S
+    return pace * events_left * growth < POOL_PAYS_OFF_S
 
 
 def _budget(variant_timeout_s: float, deadline: float | None) -> float:
