@@ -15,7 +15,9 @@ from processmining.conformance.equation import align_equation
 from processmining.conformance.net import CompiledNet
 
 #: sepsis variants (sorted by length, then activities; every 70th, at most 30 events) -> pm4py's optimal cost
-SEPSIS_PM4PY_COSTS: dict[int, int] = {}
+#: (all of them fit: the costs are silent moves only)
+SEPSIS_PM4PY_COSTS = {0: 17, 70: 18, 140: 18, 210: 19, 280: 20, 350: 21, 420: 22, 490: 23, 560: 28, 630: 23,
+                      700: 28, 770: 32}
 
 
 def _net_two_branches() -> CompiledNet:
@@ -106,7 +108,7 @@ def test_costs_equal_pm4py_on_sepsis_against_its_inductive_net(shared_datasets):
     assert uses_equation(compiled)
     ours = align_variants(compiled, [traces[k] for k in chosen], processes=1)
     assert {k: r.cost for k, r in zip(chosen, ours, strict=True)} == SEPSIS_PM4PY_COSTS
-    # and live, on the shortest of them (pm4py needs well under a second for these)
-    for k in chosen[:2]:
+    # and live, on the shortest of them (pm4py needs a tenth of a second for it, 15-60 s for the others)
+    for k in chosen[:1]:
         live = alignments.apply_trace(Trace([Event({"concept:name": a}) for a in traces[k]]), net, im, fm)
         assert live["cost"] == SEPSIS_PM4PY_COSTS[k]
