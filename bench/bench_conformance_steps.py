@@ -108,7 +108,7 @@ def child_ours(step: str, log_path: str, model: str, variants: int | None, budge
         r = conform(log, net, precision=False, running="none", variant_timeout_s=60, time_budget_s=budget)
         value, n_var, nc, states = r.summary["fitness"], r.summary["variants"], r.summary["not_computed_cases"], None
     else:  # compile the net, then precision over the prefix tree
-        ref = reference_net(net)
+        ref = reference_net(net, explore=False)  # precision walks the prefix tree: no state-space exploration needed
         v = log_variants(log)
         fn = etc_precision if step == "precision_token" else align_etc_precision
         value, n_var, nc, states = fn(ref.net, v.traces, v.counts), v.n_variants, 0, ref.net.n_markings
