@@ -32,7 +32,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .equation import align_equation, available
 from .net import MOVE_COST, SYNC_COST, TAU_COST, CompiledNet, Marking
+
+#: state spaces above this size (or not explored) are searched with the marking-equation heuristic
+EQUATION_ABOVE_MARKINGS = 5_000
+
+
+def uses_equation(net: CompiledNet) -> bool:
+    """Whether :func:`align` searches ``net`` with the marking-equation LP (large or unexplored state spaces)."""
+    return (net.n_markings is None or net.n_markings > EQUATION_ABOVE_MARKINGS) and available()
 
 __all__ = ["MOVE_COST", "SYNC_COST", "TAU_COST", "AlignmentResult", "CompiledNet", "Marking", "Move", "align"]
 
@@ -63,6 +72,8 @@ class AlignmentResult:
     moves: tuple[Move, ...]
     cost: int
     visited: int
+    #: every transition of the model run (silent ones too) in order, when the search kept them
+    run: tuple[int, ...] | None = None
 
 
 def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = None,
@@ -81,6 +92,12 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
     """
     n = len(trace)
     deadline = None if timeout_s is None else time.perf_counter() + timeout_s
+    if not prefix and uses_equation(net):
+        found = align_equation(net, trace, deadline=deadline, max_states=max_states)
+        if found is None:
+            return None
+        parent, goal, cost, run = found
+        return AlignmentResult(moves=_moves(parent, goal, trace, net), cost=cost, visited=len(parent), run=tuple(run))
     if n and all(a in net.visible_labels for a in trace):
         fast = _align_fitting(net, trace, prefix=prefix, deadline=deadline)
         if fast is not None:

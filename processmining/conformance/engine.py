@@ -13,6 +13,11 @@ from .alignment import AlignmentResult, CompiledNet, _align_batch, _init_worker,
 
 #: work done in-process before a process pool is worth starting (spawned workers cost ~0.5 s each)
 SERIAL_BUDGET_S = 2.0
+#: remaining in-process work (estimated) below which no pool is started: spawning and importing
+#: in each worker, and sending the net, cost seconds of their own
+POOL_PAYS_OFF_S = 8.0
+#: events per batch sent to a worker
+BATCH_EVENTS = 1_000
 
 
 def align_variants(
@@ -29,8 +34,9 @@ def align_variants(
     """One optimal alignment per trace (``None``: over the time budget, reported as not computed).
 
     Variants run in-process while they are cheap; if after
-    :data:`SERIAL_BUDGET_S` seconds work remains and ``processes`` allows more
-    than one, the rest goes to a spawn-safe :class:`ProcessPoolExecutor`
+    :data:`SERIAL_BUDGET_S` seconds work remains (more than
+    :data:`POOL_PAYS_OFF_S` seconds of it at the pace so far) and ``processes``
+    allows more than one, the rest goes to a spawn-safe :class:`ProcessPoolExecutor`
     (each worker receives the compiled net once). ``processes=1`` never
     starts a pool. ``prefix[v]`` aligns trace ``v`` as a running case (it may
     stop anywhere the model can still finish). ``deadline`` (a
@@ -41,8 +47,10 @@ def align_variants(
     n = len(traces)
     results: list[AlignmentResult | None] = [None] * n
     pref = list(prefix) if prefix is not None else [False] * n
-    # longest first: the expensive ones start early and the progress bar is honest
-    order = sorted(range(n), key=lambda v: -len(traces[v]))
+    # shortest first: under a time budget the most variants are done, and a long noisy variant that
+    # runs into its own timeout holds up no short one (each long one gets a batch of its own below)
+    order = sorted(range(n), key=lambda v: len(traces[v]))
+    longest = len(traces[order[-1]]) if n else 0
     workers = processes if processes is not None else (os.cpu_count() or 1)
     started = time.perf_counter()
     done = 0
@@ -50,22 +58,35 @@ def align_variants(
     k = 0
     if stats is not None:
         stats.update(in_process=0, pool=0, workers=0)
-    while k < n and (workers <= 1 or time.perf_counter() - started < SERIAL_BUDGET_S):
+    events_left = sum(len(t) for t in traces)
+    events_done = 0
+    while k < n and (workers <= 1 or time.perf_counter() - started < SERIAL_BUDGET_S
+                     or _rest_is_quick(started, events_done, events_left, longest / max(1, len(traces[order[k]])))):
         if deadline is not None and time.perf_counter() >= deadline:
             return results
         v = order[k]
         results[v] = align(net, traces[v], timeout_s=_budget(variant_timeout_s, deadline), prefix=pref[v])
         k += 1
         done += 1
+        events_done += len(traces[v])
+        events_left -= len(traces[v])
         progress(done, n, "aligning variants")
     if stats is not None:
         stats["in_process"] = k
     rest = order[k:]
     if not rest:
         return results
-    # small batches keep every core busy while amortising inter-process traffic
+    # small batches keep every core busy while amortising inter-process traffic; at most
+    # BATCH_EVENTS events each, so the long variants go one by one
     size = max(1, min(64, len(rest) // (workers * 8) or 1))
-    batches = [[(v, traces[v], pref[v]) for v in rest[i : i + size]] for i in range(0, len(rest), size)]
+    batches: list[list[tuple[int, tuple[str, ...], bool]]] = [[]]
+    events = 0
+    for v in rest:
+        if batches[-1] and (len(batches[-1]) >= size or events + len(traces[v]) > BATCH_EVENTS):
+            batches.append([])
+            events = 0
+        batches[-1].append((v, traces[v], pref[v]))
+        events += len(traces[v])
     ctx = multiprocessing.get_context("spawn")
     n_workers = min(workers, len(batches))
     if stats is not None:
@@ -90,6 +111,15 @@ def align_variants(
         raise
     pool.shutdown(wait=True)
     return results
+
+
+def _rest_is_quick(started: float, events_done: int, events_left: int, growth: float) -> bool:
+    """Whether the rest ends before a pool would pay off: the pace per event so far, times ``growth``
+    (longest variant left / current one: longer variants cost more per event)."""
+    if not events_done:
+        return False
+    pace = (time.perf_counter() - started) / events_done
+    return pace * events_left * growth < POOL_PAYS_OFF_S
 
 
 def _budget(variant_timeout_s: float, deadline: float | None) -> float:

@@ -61,7 +61,10 @@ class CompiledNet:
             self.consumers = tuple(tuple(c) for c in cons)
 
     def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        state = dict(self.__dict__)
+        state.pop("_equation", None)  # the LP solver of one process: each worker builds its own
+        state.pop("_token_step", None)
+        return state
 
     @classmethod
     def from_arcs(
@@ -141,7 +144,7 @@ class CompiledNet:
         """Whether :meth:`explore` enumerated the whole state space."""
         return self._tau_dist is not None
 
-    def explore(self, *, max_markings: int = 200_000, deadline: float | None = None) -> bool:
+    def explore(self, *, max_markings: int = 5_000, deadline: float | None = None) -> bool:
         """Explore the reachable state space once, for a sharper search heuristic.
 
         Afterwards :meth:`reachable_labels` is exact and :meth:`tau_distance`
@@ -149,7 +152,9 @@ class CompiledNet:
         marking cannot be reached from there). Returns ``False`` (and keeps the
         structural approximations) when there are more than ``max_markings``
         markings, e.g. for unbounded nets, or when ``deadline`` (a
-        ``time.perf_counter()`` value) passes first.
+        ``time.perf_counter()`` value) passes first. Larger state spaces are
+        aligned with the marking-equation heuristic (:mod:`.equation`), which
+        needs no exploration.
         """
         if self._tau_dist is not None:
             return True

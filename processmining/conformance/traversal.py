@@ -187,9 +187,12 @@ def traversal_counts(
     for v, res in enumerate(alignments):
         if res is None:
             continue
-        visible = [index[m.transition] for m in res.moves if m.kind in ("sync", "model") and m.transition in index]
-        moves = sum(m.kind in ("log", "model") for m in res.moves)
-        run = model_run(net, visible, prefix=bool(prefix[v]), max_cost=res.cost - MOVE_COST * moves)
+        if res.run is not None and not prefix[v]:
+            run: list[int] | None = list(res.run)  # the search kept the whole run, silent steps included
+        else:
+            visible = [index[m.transition] for m in res.moves if m.kind in ("sync", "model") and m.transition in index]
+            moves = sum(m.kind in ("log", "model") for m in res.moves)
+            run = model_run(net, visible, prefix=bool(prefix[v]), max_cost=res.cost - MOVE_COST * moves)
         if run is None:
             untraced += int(cases[v])
             continue

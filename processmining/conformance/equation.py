@@ -1,0 +1,284 @@
+"""Optimal alignments guided by the marking equation: A* over (marking, trace position) with an LP heuristic.
+
+The heuristic pm4py's ``state_equation_a_star`` uses, on our compiled net:
+from marking ``m`` with the events ``σ[i:]`` still to align, the least cost
+of firing counts ``x`` (model and silent moves) and ``s`` (synchronous moves)
+with ``m + C (x + s) = m_final`` and, per activity, no more synchronous moves
+than the rest of the trace has events of it (the others are log moves). It is
+the LP relaxation of that problem (HiGHS, through ``highspy``), rounded up: a
+lower bound on every completion's cost, consistent, and exact far more often
+than label-reachability bounds, so on block-structured models with many
+silent steps and much concurrency (inductive-miner nets) the search visits a
+few hundred states where a blind one visits the interleavings.
+
+Work is reused: the LP of a (marking, remaining activity counts) pair is
+solved once per process and shared by every variant with the same suffix;
+and, as in pm4py, a successor reached by a move that the parent's LP
+solution uses inherits that solution minus the move (its LP value exactly),
+so the LP is solved again only where the parent's plan is left. The LP of a
+state is solved only when the state is taken from the queue.
+
+Costs are pm4py's (sync 0, log and visible model moves 10,000, silent 1);
+the optimum is unique, so costs (and fitness) equal pm4py's.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .net import MOVE_COST, TAU_COST, CompiledNet, Marking
+
+_INF = 1 << 62
+_EPS = 1e-6
+
+
+def available() -> bool:
+    """Whether the LP solver (``highspy``) can be imported."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError:  # pragma: no cover - a dependency of the package
+        return False
+    return True
+
+
+class MarkingEquation:
+    """The marking-equation LP of one net, one HiGHS model re-solved with new bounds (warm start).
+
+    Columns: one firing count per transition (model or silent move; cost
+    10,000 or 1) and one per visible transition as a synchronous move (cost
+    -10,000: it saves that event's log move). Rows: one equality per place
+    (``C (x + s) = m_final - m``) and one ``≤`` per activity
+    (synchronous moves of it ≤ its events left).
+    """
+
+    def __init__(self, net: CompiledNet) -> None:
+        import highspy
+
+        self.net = net
+        n_t = len(net.labels)
+        self.visible = [t for t, lbl in enumerate(net.labels) if lbl is not None]
+        self.activities = sorted({net.labels[t] for t in self.visible})  # type: ignore[type-var]
+        self.row_of = {a: net.n_places + k for k, a in enumerate(self.activities)}
+        self.sync_col = {t: n_t + k for k, t in enumerate(self.visible)}
+        self.sync_cols_of: dict[str, list[int]] = {}
+        for t in self.visible:
+            self.sync_cols_of.setdefault(net.labels[t], []).append(self.sync_col[t])  # type: ignore[arg-type]
+        n_p, n_rows = net.n_places, net.n_places + len(self.activities)
+        n_cols = n_t + len(self.visible)
+        cost = np.array([TAU_COST if lbl is None else MOVE_COST for lbl in net.labels] + [-MOVE_COST] * len(self.visible),
+                        dtype=np.float64)
+        starts, index, value = [0], [], []
+
+        def column(t: int, label_row: int | None) -> None:
+            delta: dict[int, int] = {}
+            for p, w in net.pre[t]:
+                delta[p] = delta.get(p, 0) - w
+            for p, w in net.post[t]:
+                delta[p] = delta.get(p, 0) + w
+            for p in sorted(delta):
+                if delta[p]:
+                    index.append(p)
+                    value.append(float(delta[p]))
+            if label_row is not None:
+                index.append(label_row)
+                value.append(1.0)
+            starts.append(len(index))
+
+        for t in range(n_t):
+            column(t, None)
+        for t in self.visible:
+            column(t, self.row_of[net.labels[t]])  # type: ignore[index]
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_cols, n_rows
+        lp.col_cost_ = cost
+        lp.col_lower_ = np.zeros(n_cols)
+        lp.col_upper_ = np.full(n_cols, highspy.kHighsInf)
+        lp.row_lower_ = np.zeros(n_rows)
+        lp.row_upper_ = np.zeros(n_rows)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.asarray(starts, dtype=np.int32)
+        lp.a_matrix_.index_ = np.asarray(index, dtype=np.int32)
+        lp.a_matrix_.value_ = np.asarray(value, dtype=np.float64)
+        try:  # the bare solver: no start-up banner on stdout, no interrupt-handling callbacks per solve
+            from highspy._core import _Highs as solver_class
+        except ImportError:  # pragma: no cover - other highspy layouts
+            solver_class = highspy.Highs
+        h = solver_class()
+        for option, setting in (("output_flag", False), ("log_to_console", False), ("presolve", "off"),
+                                ("solver", "simplex"), ("threads", 1)):
+            h.setOptionValue(option, setting)
+        h.passModel(lp)
+        self._highs = h
+        self._optimal = highspy.HighsModelStatus.kOptimal
+        self._rows = np.arange(n_rows, dtype=np.int32)
+        self._final = np.asarray(net.final, dtype=np.float64)
+        self._lower = np.zeros(n_rows)
+        self._upper = np.zeros(n_rows)
+        self._lower[n_p:] = -highspy.kHighsInf
+        self.memo: dict[tuple[Marking, bytes], tuple[int, np.ndarray | None]] = {}
+        self.solved = 0
+
+    def counts(self, trace: Sequence[str]) -> np.ndarray:
+        """Per position ``i``, the events of each activity in ``trace[i:]`` (rows ``0..n``)."""
+        out = np.zeros((len(trace) + 1, len(self.activities)), dtype=np.float64)
+        col = {a: k for k, a in enumerate(self.activities)}
+        for i in range(len(trace) - 1, -1, -1):
+            out[i] = out[i + 1]
+            k = col.get(trace[i])
+            if k is not None:
+                out[i, k] += 1
+        return out
+
+    def solve(self, m: Marking, cnt: np.ndarray, events_left: int) -> tuple[int, np.ndarray | None]:
+        """``(lower bound, LP solution)`` for marking ``m`` with activity counts ``cnt`` left; bound ``_INF`` if infeasible."""
+        key = (m, cnt.tobytes())
+        found = self.memo.get(key)
+        if found is not None:
+            return found
+        n_p = self.net.n_places
+        rhs = self._final - np.asarray(m, dtype=np.float64)
+        self._lower[:n_p] = rhs
+        self._upper[:n_p] = rhs
+        self._upper[n_p:] = cnt
+        h = self._highs
+        h.changeRowsBounds(len(self._rows), self._rows, self._lower, self._upper)
+        h.run()
+        self.solved += 1
+        if h.getModelStatus() != self._optimal:
+            out: tuple[int, np.ndarray | None] = (_INF, None)
+        else:
+            value = h.getObjectiveValue() + MOVE_COST * events_left
+            out = (max(0, math.ceil(value - _EPS)), np.asarray(h.getSolution().col_value))
+        if len(self.memo) < 500_000:
+            self.memo[key] = out
+        return out
+
+
+def equation_of(net: CompiledNet) -> MarkingEquation:
+    """The net's LP, built once per process (it is not pickled: workers build their own)."""
+    found = net.__dict__.get("_equation")
+    if found is None:
+        found = net.__dict__["_equation"] = MarkingEquation(net)
+    return found
+
+
+def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | None = None,
+                   max_states: int = 5_000_000) -> tuple[Any, int, int, list[int]] | None:
+    """A* with the marking-equation heuristic: ``(parent links, goal state, cost, run)`` or ``None``.
+
+    ``run`` lists every transition fired (silent ones too) in order.
+    ``None`` when ``deadline`` (``time.perf_counter()``) or ``max_states``
+    runs out, or when the final marking cannot be reached.
+    """
+    me = equation_of(net)
+    n = len(trace)
+    cnt = me.counts(trace)
+    col = {a: k for k, a in enumerate(me.activities)}
+    ev_col = [col.get(a, -1) for a in trace]
+    labels = net.labels
+    sync_col = me.sync_col
+    final = net.final
+    start = (net.initial, 0)
+    h0, v0 = me.solve(net.initial, cnt[0], n)
+    if h0 >= _INF:
+        return None
+    best: dict[tuple[Marking, int], int] = {start: 0}
+    # per state: its heuristic, the LP solution it comes with (None: a lower bound still to be solved)
+    info: dict[tuple[Marking, int], tuple[int, np.ndarray | None]] = {start: (h0, v0)}
+    parent: dict[tuple[Marking, int], tuple[tuple[Marking, int], int, int]] = {}
+    # ties on f: the smaller heuristic (the deeper plan), then the latest pushed: a dive along the LP's
+    # plan instead of a breadth-first sweep over the interleavings of concurrent silent steps
+    heap: list[tuple[int, int, int, Marking, int]] = [(h0, h0, 0, net.initial, 0)]
+    closed: set[tuple[Marking, int]] = set()
+    tie = 0
+    popped = 0
+
+    def push(state, new, g2: int, kind: int, t: int, h_new: int, v_new) -> None:  # noqa: ANN001
+        nonlocal tie
+        old = best.get(new)
+        if old is not None and g2 >= old:
+            return
+        closed.discard(new)
+        best[new] = g2
+        parent[new] = (state, kind, t)
+        known = info.get(new)
+        if known is None or (known[1] is None and (v_new is not None or h_new > known[0])):
+            info[new] = (h_new, v_new)
+            known = info[new]
+        tie -= 1
+        heapq.heappush(heap, (g2 + known[0], known[0], tie, new[0], new[1]))
+
+    while heap:
+        f, _h, _tie, m, i = heapq.heappop(heap)
+        state = (m, i)
+        if state in closed:
+            continue
+        g = best[state]
+        if f > g + info[state][0]:
+            continue  # an outdated entry (the state was re-queued with a larger heuristic)
+        h, vec = info[state]
+        if vec is None:  # a lower bound inherited from the parent: solve the state's own LP now
+            h2, vec = me.solve(m, cnt[i], n - i)
+            info[state] = (max(h, h2), vec)
+            if h2 >= _INF:
+                closed.add(state)
+                continue
+            if h2 > h:
+                tie -= 1
+                heapq.heappush(heap, (g + h2, h2, tie, m, i))
+                continue
+        closed.add(state)
+        if i == n and m == final:
+            return parent, state, g, _run(parent, state)
+        popped += 1
+        if popped & 63 == 0:
+            if deadline is not None and time.perf_counter() > deadline:
+                return None
+            if popped > max_states:
+                return None
+        h = info[state][0]
+        if i < n:  # log move: covered by the LP when it leaves one of these events unsynchronised
+            k = ev_col[i]
+            covered = vec is not None and (k < 0 or cnt[i, k] - _sync_total(vec, me, trace[i]) >= 1 - _EPS)
+            push(state, (m, i + 1), g + MOVE_COST, 0, -1, h - MOVE_COST if covered else max(0, h - MOVE_COST),
+                 vec if covered else None)
+        ev = trace[i] if i < n else None
+        for t, m2 in net.successors(m):
+            lbl = labels[t]
+            c = TAU_COST if lbl is None else MOVE_COST
+            if vec is not None and vec[t] >= 1 - _EPS:
+                v2 = vec.copy()
+                v2[t] -= 1
+                push(state, (m2, i), g + c, 3 if lbl is None else 2, t, h - c, v2)
+            else:
+                push(state, (m2, i), g + c, 3 if lbl is None else 2, t, max(0, h - c), None)
+            if lbl is not None and lbl == ev:
+                sc = sync_col[t]
+                if vec is not None and vec[sc] >= 1 - _EPS:
+                    v2 = vec.copy()
+                    v2[sc] -= 1
+                    push(state, (m2, i + 1), g, 1, t, h, v2)
+                else:
+                    push(state, (m2, i + 1), g, 1, t, h, None)
+    return None
+
+
+def _sync_total(vec: np.ndarray, me: MarkingEquation, label: str) -> float:
+    return float(sum(vec[c] for c in me.sync_cols_of[label]))
+
+
+def _run(parent, state) -> list[int]:  # noqa: ANN001
+    out = []
+    while state in parent:
+        prev, kind, t = parent[state]
+        if kind != 0:
+            out.append(t)
+        state = prev
+    out.reverse()
+    return out
