@@ -20,6 +20,7 @@ from ..errors import AnalysisError
 if TYPE_CHECKING:  # pandas stays out of `--help`
     from ..model import EventLog, Provenance
 from . import app
+from .engine import spark_bottlenecks, spark_discover, with_engine
 from .options import (
     DEFAULT_LOG_OPTIONS,
     LogArg,
@@ -175,6 +176,7 @@ MAP_SUFFIXES = (".svg", ".png", ".dot", ".gv", ".bpmn")
 @app.command()
 @with_log_options
 @with_filter_options
+@with_engine(spark_discover)
 def discover(
     log_path: LogArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="map.svg | map.png | map.dot | model.bpmn",
@@ -237,6 +239,7 @@ REPORT_SUFFIXES = (".json", ".csv", ".xlsx", ".zip")
 @app.command()
 @with_log_options
 @with_filter_options
+@with_engine(spark_bottlenecks)
 def bottlenecks(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="report.json | .csv | .xlsx | .zip",
