@@ -272,7 +272,7 @@ def _by_alignments(ref: ReferenceNet, variants: Variants, running_variant: np.nd
             templates[v] = variant_templates(variants.traces[v], r, element_of_transition=ref.element_of_transition,
                                              element_of_label=ref.element_of_label)
     not_computed = [v for v in range(variants.n_variants) if full[v] is None]
-    fitness = _alignment_fitness(variants, costs, bwc)
+    fitness = alignment_fitness(variants, costs, bwc)
     counts = traversal_counts(net, ref.records, ref.initial_record, chosen, as_prefix, variants.counts)
     return templates, not_computed, costs, fitness, counts
 
@@ -335,7 +335,8 @@ def _running_variants(variants: Variants, running: Any) -> np.ndarray:
     return all_running
 
 
-def _alignment_fitness(variants: Variants, costs: np.ndarray, bwc: int) -> float | None:
+def alignment_fitness(variants: Variants, costs: np.ndarray, bwc: int) -> float | None:
+    """pm4py's alignment-based log fitness from the per-variant costs (None when no variant was aligned)."""
     ok = costs >= 0
     if not ok.any():
         return None
