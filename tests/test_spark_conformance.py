@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from spark_compare import require_pyspark, same_table, spark_session_for_tests, to_parquet
 from typer.testing import CliRunner
 
 from processmining.bpmn import read_bpmn
@@ -20,37 +21,20 @@ from processmining.cli import app
 from processmining.conformance import conform
 from processmining.ingest import read_log
 
-pytest.importorskip("pyspark", reason="the Spark engine is an optional extra: pip install 'processmining[spark]'")
+require_pyspark()
 
 from processmining.spark.conformance import conform as spark_conform  # noqa: E402
-from processmining.spark.session import EngineError, parse_remote, session_config, spark_session  # noqa: E402
+from processmining.spark.session import EngineError, parse_remote, session_config  # noqa: E402
 from processmining.spark.source import read_events  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+#: what differs by design: wall time, and how the work was spread (worker pool vs executors)
+VOLATILE = ("seconds", "alignment_work")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark():
-    return spark_session(master="local[2]", shuffle_partitions=2)
-
-
-def to_parquet(log, path: Path) -> Path:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pq.write_table(pa.Table.from_pandas(log.df, preserve_index=False), path, coerce_timestamps="us",
-                   allow_truncated_timestamps=True)
-    return path
-
-
-def tie_order(ranking: pd.DataFrame) -> pd.DataFrame:
-    """The ranking's own order (total desc, kind, name) with totals equal to the microsecond as ties.
-
-    The local engine sums float seconds along two paths (per arc, per activity), so an arc and the
-    "waiting before" row of its only target can differ by float noise and swap; Spark's sums are exact.
-    """
-    key = ranking.assign(_t=-ranking["total_s"].round(6))
-    return key.sort_values(["_t", "kind", "name"], ignore_index=True).drop(columns="_t")
+    return spark_session_for_tests()
 
 
 def micros(s: pd.Series) -> list:
@@ -65,7 +49,8 @@ def check_same(local, slog, model, tmp_path: Path) -> dict:
     r_l = conform(local, model, processes=1, variant_timeout_s=300)
     dest = tmp_path / "deviations.parquet"
     r_s = spark_conform(slog, model, deviations_to=str(dest), variant_timeout_s=300)
-    assert r_s.summary == r_l.summary
+    assert {k: v for k, v in r_s.summary.items() if k not in VOLATILE} == \
+        {k: v for k, v in r_l.summary.items() if k not in VOLATILE}
     pd.testing.assert_frame_equal(r_s.variants, r_l.variants, check_dtype=False)
     assert (r_s.element_counts, r_s.flow_counts, r_s.untraced_cases) == \
         (r_l.element_counts, r_l.flow_counts, r_l.untraced_cases)
@@ -97,7 +82,9 @@ def test_demo_log_with_the_bundled_model(spark, tmp_path):
     local = read_log(src)
     slog = read_events(spark, str(src))  # the CSV through the Spark ingest, not via the local frame
     summary = check_same(local, slog, read_bpmn(REPO / "bpmn_models" / "lead_to_order.bpmn"), tmp_path)
-    assert summary["cases"] == 2000 and summary["patterns"]
+    # running cases (end activities inferred from the data, as processmining.status decides) are prefixes
+    assert (summary["cases"], summary["running_cases"], summary["deviating_cases"]) == (2000, 311, 75)
+    assert summary["patterns"]
 
 
 # ------------------------------------------------------------------ CLI
@@ -116,7 +103,7 @@ def test_cli_discover_and_bottlenecks_on_spark(spark, shared_datasets, tmp_path)
     sheet = pd.read_excel(tmp_path / "b.xlsx", sheet_name="bottlenecks")
     from processmining.performance import bottleneck_ranking
 
-    want = tie_order(bottleneck_ranking(local))
+    want = bottleneck_ranking(local)
     assert sheet["name"].tolist() == want["name"].tolist()
     assert sheet["frequency"].tolist() == want["frequency"].tolist()
 

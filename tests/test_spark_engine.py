@@ -1,146 +1,155 @@
 """The Spark engine gives the local engine's numbers: both engines run here on the same logs.
 
-One SparkSession (local[2], 2 shuffle partitions) for the module. Logs: the
-demo Salesforce field-history export (read by both ingests from the CSV), and
-real logs from ../shared/datasets (read locally from XES, handed to Spark as
-Parquet): running-example, receipt (lifecycle transitions), the interval log
-(start and complete timestamps: processing times) and BPIC 2013 incidents.
-
-"Identical" means equal counts, names and order, and equal times. Spark
-computes from exact integer microseconds; the local engine subtracts float
-seconds since the epoch (resolution ~0.24 µs in 2011-2024), so its values
-carry a rounding error of up to a few microseconds (seen: 1.5 µs on a
-556 s mean in receipt) and its sums a relative 1e-12: times are compared to
-within 5 µs or 1e-12 relative, whichever is larger.
+Logs: the demo Salesforce field-history export (read by both ingests from the
+CSV), and real logs from ../shared/datasets (read locally from XES, handed to
+Spark as Parquet): running-example, receipt (lifecycle transitions), the
+interval log (start and complete timestamps: processing times), BPIC 2013
+incidents (map and variants) and a22 without timestamps (order only). Each
+log is read once per engine; one SparkSession serves the whole run. See
+``spark_compare`` for what "identical" means.
 """
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from spark_compare import require_pyspark, same_table, spark_session_for_tests, to_parquet
 
-from processmining import discovery, performance
+from processmining import discovery, performance, status
+from processmining.errors import AnalysisError
 from processmining.ingest import read_log
 from processmining.model import ColumnMapping
 
-pytest.importorskip("pyspark", reason="the Spark engine is an optional extra: pip install 'processmining[spark]'")
+require_pyspark()
 
 from processmining.spark import discovery as sdisc  # noqa: E402
 from processmining.spark import performance as sperf  # noqa: E402
+from processmining.spark import status as sstatus  # noqa: E402
 from processmining.spark.source import read_events  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "eventlogs" / "salesforce_opportunity_field_history.csv"
+STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
+          "Closed Won"]
+
+
+@pytest.fixture(scope="session")
+def spark():
+    return spark_session_for_tests()
 
 
 @pytest.fixture(scope="module")
-def spark():
-    from processmining.spark.session import spark_session
-
-    session = spark_session(master="local[2]", shuffle_partitions=2)
-    yield session
-
-
-def to_parquet(log, path: Path) -> Path:
-    """The local log's frame as Parquet (µs timestamps, as a data lake holds them)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pq.write_table(pa.Table.from_pandas(log.df, preserve_index=False), path, coerce_timestamps="us",
-                   allow_truncated_timestamps=True)
-    return path
+def demo(spark, repo_root):
+    """The demo CSV through both ingests (preset detection, transition shape, creation rows, collapsing)."""
+    src = repo_root / "eventlogs" / "salesforce_opportunity_field_history.csv"
+    return read_log(src), read_events(spark, str(src))
 
 
-def same_times(a, b, *, atol: float = 5e-6) -> None:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    assert a.shape == b.shape
-    assert np.array_equal(np.isnan(a), np.isnan(b))
-    ok = ~np.isnan(a)
-    np.testing.assert_allclose(b[ok], a[ok], rtol=1e-12, atol=atol)
+@pytest.fixture(scope="module")
+def real(spark, shared_datasets, tmp_path_factory):
+    """Real logs, read once: local from XES, Spark from the same events as Parquet."""
+    cache: dict[str, tuple] = {}
+
+    def get(name: str):
+        if name not in cache:
+            local = read_log(next((shared_datasets / "real").glob(f"{name}.xes*")))
+            path = to_parquet(local, tmp_path_factory.mktemp("spark") / f"{name}.parquet")
+            cache[name] = (local, read_events(spark, str(path)))
+        return cache[name]
+
+    yield get
+    for _, slog in cache.values():
+        slog.unpersist()
 
 
-def same_table(local: pd.DataFrame, spark: pd.DataFrame, *, time_cols=()) -> None:
-    """Same columns, same rows in the same order; time columns to the microsecond, the rest exactly."""
-    assert list(spark.columns) == list(local.columns)
-    assert list(spark.index) == list(local.index)
-    for c in local.columns:
-        if c in time_cols or (c.endswith("_s") and c not in ("limit_s",)) or \
-                (pd.api.types.is_float_dtype(local[c]) and not pd.api.types.is_integer_dtype(local[c])):
-            same_times(local[c], spark[c])
-        elif pd.api.types.is_datetime64_any_dtype(local[c]):
-            diff = (spark[c] - local[c]).abs().max()
-            assert pd.isna(diff) or diff <= pd.Timedelta(microseconds=1), c
-        else:
-            assert spark[c].tolist() == local[c].tolist(), c
-
-
-def tie_order(ranking: pd.DataFrame) -> pd.DataFrame:
-    """The ranking's own order (total desc, kind, name) with totals equal to the microsecond as ties.
-
-    The local engine sums float seconds along two paths (per arc, per activity), so an arc and the
-    "waiting before" row of its only target can differ by float noise and swap places; Spark's sums
-    are exact integers, so equal totals are tied and ordered by kind and name as documented.
-    """
-    key = ranking.assign(_t=-ranking["total_s"].round(6))
-    return key.sort_values(["_t", "kind", "name"], ignore_index=True).drop(columns="_t")
-
-
-def data_targets(local) -> tuple[list[str], list[str]]:
-    """SLA targets and end activities taken from the log itself: its most frequent arc, activity, end."""
-    pm = discovery.process_map(local)
-    arc = pm.arcs.iloc[0]
-    stage = pm.activities.index[0]
-    ends = [pm.activities["ends"].idxmax()]
-    return [f"{arc['source']}->{arc['target']}<=1d", f"{stage}<=1h"], ends
-
-
-def check_analyses(local, slog, *, sla: list[str], idle: str, ends: list[str]) -> None:
-    """Map, variants, activity times, rework, case durations, ranking, SLA, stuck: local vs Spark."""
+def check_map_and_times(local, slog) -> None:
+    """Map, variants, activity times, rework, case durations and the ranking: local vs Spark."""
     pm_l, pm_s = discovery.process_map(local), sdisc.process_map(slog)
     assert (pm_s.n_cases, pm_s.n_events, pm_s.has_start_times) == (pm_l.n_cases, pm_l.n_events, pm_l.has_start_times)
     same_table(pm_l.activities, pm_s.activities)
     same_table(pm_l.arcs, pm_s.arcs)
-    assert pm_s.start_activities() == pm_l.start_activities()
-    assert pm_s.end_activities() == pm_l.end_activities()
+    assert pm_s.start_activities() == pm_l.start_activities() and pm_s.end_activities() == pm_l.end_activities()
     same_table(discovery.variants(local), sdisc.variants(slog))
     acts_l, acts_s = performance.activity_performance(local), sperf.activity_performance(slog)
-    same_table(acts_l.sort_index(), acts_s.sort_index())
+    same_table(acts_l, acts_s)
     same_table(performance.rework(local), sperf.rework(slog))
     stats_l, stats_s = performance.case_duration_stats(local), sperf.case_duration_stats(slog)
-    assert stats_s.keys() == stats_l.keys() and stats_s["count"] == stats_l["count"]
-    same_times([stats_l[k] for k in stats_l], [stats_s[k] for k in stats_l])
-    same_table(tie_order(performance.bottleneck_ranking(local)), sperf.bottleneck_ranking(slog, pm=pm_s, acts=acts_s))
-    b_l, s_l = performance.sla_breaches(local, sla, final_activities=ends)
-    b_s, s_s = sperf.sla_breaches(slog, sla, final_activities=ends)
+    same_table(pd.DataFrame([stats_l]), pd.DataFrame([stats_s]))
+    # the ranking's order too: Spark's totals are the local floats summed in another order
+    same_table(performance.bottleneck_ranking(local, pm=pm_l), sperf.bottleneck_ranking(slog, pm=pm_s, acts=acts_s))
+
+
+def check_status_and_sla(local, slog, *, sla: list[str], idle: str, ends: list[str] | None) -> dict:
+    """Case status, stuck cases and SLA targets, per case and exactly (``ends=None``: inferred)."""
+    st_l = status.case_status(local, end_activities=ends, idle=idle)
+    st_s = sstatus.case_status(slog, end_activities=ends, idle=idle)
+    same_table(st_l, st_s, exact=True)
+    assert st_s.attrs == st_l.attrs
+    stuck_l = performance.stuck_cases(local, idle=idle, end_activities=ends)
+    stuck_s = sstatus.stuck_cases(slog, idle=idle, end_activities=ends)
+    same_table(stuck_l, stuck_s, exact=True)
+    for tgt in sla:
+        same_table(performance.sla_cases(local, tgt, end_activities=ends),
+                   sperf.sla_cases(slog, tgt, end_activities=ends), exact=True)
+    b_l, s_l = performance.sla_breaches(local, sla, end_activities=ends)
+    b_s, s_s = sperf.sla_breaches(slog, sla, end_activities=ends)
     same_table(s_l, s_s)
-    same_table(b_l, b_s)
-    same_table(performance.stuck_cases(local, idle=idle, end_activities=ends),
-               sperf.stuck_cases(slog, idle=idle, end_activities=ends))
-    assert s_l["measured"].sum() > 0 and len(pm_l.arcs) > 0  # the comparison is not vacuous
+    same_table(b_l, b_s, exact=True)
+    assert s_l["measured"].sum() > 0  # the comparison is not vacuous
+    return {"status": st_l["status"].value_counts().to_dict(), "stuck": len(stuck_l),
+            "sla": s_l[["late", "open_breached", "pending", "not_reached"]].to_numpy().tolist()}
 
 
-def test_demo_field_history_ingest_and_analyses(spark):
-    # the same CSV through both ingests: preset detection, transition shape, creation rows, collapsing
-    local = read_log(DEMO)
-    slog = read_events(spark, str(DEMO))
+def data_targets(local) -> list[str]:
+    """SLA targets from the log itself: its most frequent arc (a clock) and activity (a stage)."""
+    pm = discovery.process_map(local)
+    arc = pm.arcs.iloc[0]
+    return [f"{arc['source']}->{arc['target']}<=1d", f"{pm.activities.index[0]}<=1h"]
+
+
+# ------------------------------------------------------------------ the demo log, both ingests
+def test_demo_ingest_same_row_accounting(demo):
+    local, slog = demo
     rep, srep = local.report, slog.report
     assert (srep.rows_read, srep.events, srep.cases, srep.collapsed_duplicates, srep.duplicate_events) == \
         (rep.rows_read, rep.events, rep.cases, rep.collapsed_duplicates, rep.duplicate_events) == \
         (17284, 11809, 2000, 60, rep.duplicate_events)
     assert srep.filtered == rep.filtered and srep.quarantined == len(rep.quarantined)
-    assert srep.preset == "salesforce-field-history"
-    check_analyses(local, slog, sla=["Prospecting->Proposal/Price Quote<=30d", "Negotiation/Review<=14d"],
-                   idle="60d", ends=["Closed Won", "Closed Lost"])
-    stages = ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
-              "Closed Won"]
-    f_l = performance.funnel(local, stages, lost="Closed Lost")
-    f_s = sperf.funnel(slog, stages, lost="Closed Lost")
+    assert srep.preset == "salesforce-field-history" and slog.has_timestamps
+
+
+def test_demo_map_times_and_ranking(demo):
+    check_map_and_times(*demo)
+
+
+def test_demo_status_sla_and_stuck_with_inferred_and_given_ends(demo):
+    local, slog = demo
+    sla = ["Prospecting->Proposal/Price Quote<=30d", "Negotiation/Review<=14d", "start->Closed Won<=90d"]
+    # end activities inferred from the data (Closed Lost, Order Booked): open cases are pending or open
+    got = check_status_and_sla(local, slog, sla=sla, idle="60d", ends=None)
+    assert got["status"] == {"finished": 1689, "running": 271, "stuck": 40} and got["stuck"] == 40
+    # per target: late, open (breached), pending, not reached
+    assert got["sla"] == [[40, 0, 114, 472], [338, 89, 30, 0], [3, 34, 277, 897]]
+    given = check_status_and_sla(local, slog, sla=sla, idle="60d", ends=["Closed Won", "Closed Lost"])
+    assert given["status"] == {"finished": 882, "stuck": 668, "running": 450}  # Closed Won ends a case now
+    assert given["sla"][2] == [3, 46, 280, 882]
+
+
+def test_demo_funnel_with_still_open_and_lost(demo):
+    local, slog = demo
+    f_l = performance.funnel(local, STAGES, lost="Closed Lost")
+    f_s = sperf.funnel(slog, STAGES, lost="Closed Lost")
     pd.testing.assert_frame_equal(f_l, f_s, check_dtype=False)
-    assert f_s.attrs == f_l.attrs and f_s.attrs["lost_cases"] > 0
+    assert f_s.attrs == f_l.attrs and f_s.attrs["lost_cases"] > 0 and f_s["still_open"].sum() > 0
+
+
+def test_demo_bottleneck_report_tables(demo):
+    local, slog = demo
+    kw = {"slas": ["Negotiation/Review<=14d"], "idle": "60d", "stage_order": STAGES, "lost": "Closed Lost"}
+    t_l, t_s = performance.bottleneck_report(local, **kw), sperf.bottleneck_report(slog, **kw)
+    for name in ("case_status", "stuck_cases", "sla_breaches"):
+        same_table(t_l[name], t_s[name], exact=True)
+    same_table(t_l["funnel"], t_s["funnel"])
+    assert t_s["summary"].at[0, "case_status"] == t_l["summary"].at[0, "case_status"]
 
 
 def test_quarantine_written_on_the_cluster_and_counted(spark, tmp_path):
@@ -168,26 +177,49 @@ def test_quarantine_written_on_the_cluster_and_counted(spark, tmp_path):
     same_table(discovery.variants(local), sdisc.variants(slog))
 
 
-@pytest.mark.parametrize("name, idle", [
-    ("running-example.xes", "5d"), ("receipt.xes.gz", "30d"), ("interval_event_log.xes.gz", "30d")])
-def test_real_logs_from_parquet(spark, shared_datasets, tmp_path, name, idle):
-    local = read_log(shared_datasets / "real" / name)
-    sla, ends = data_targets(local)
-    slog = read_events(spark, str(to_parquet(local, tmp_path / "log.parquet")))
+# ------------------------------------------------------------------ real logs
+@pytest.mark.parametrize("name, idle, counts", [
+    ("running-example", "5d", {"finished": 6}),
+    ("receipt", "30d", {"finished": 882, "stuck": 534, "running": 18}),
+    ("interval_event_log", "30d", {"finished": 1002, "stuck": 227, "running": 37}),
+])
+def test_real_logs(real, name, idle, counts):
+    local, slog = real(name)
     assert slog.report.events == local.n_events and slog.report.quarantined == 0
-    check_analyses(local, slog, sla=sla, idle=idle, ends=ends)
+    check_map_and_times(local, slog)
+    got = check_status_and_sla(local, slog, sla=data_targets(local), idle=idle, ends=None)
+    assert got["status"] == counts
     if name.startswith("interval"):
-        assert sdisc.process_map(slog).has_start_times  # processing times were compared too
-    slog.unpersist()
+        assert slog.has_start_times  # processing times were compared too
 
 
-def test_bpic2013_incidents_map_and_variants(spark, shared_datasets, tmp_path):
-    local = read_log(shared_datasets / "real" / "bpic2013_incidents.xes.gz")
-    slog = read_events(spark, str(to_parquet(local, tmp_path / "bpic.parquet")))
+def test_bpic2013_incidents_map_and_variants(real):
+    local, slog = real("bpic2013_incidents")
     pm_l, pm_s = discovery.process_map(local), sdisc.process_map(slog)
     same_table(pm_l.activities, pm_s.activities)
     same_table(pm_l.arcs, pm_s.arcs)
     v_l, v_s = discovery.variants(local), sdisc.variants(slog)
     same_table(v_l, v_s)
-    assert (pm_s.n_cases, len(v_s)) == (7554, len(v_l)) and math.isclose(v_s["share"].sum(), 1.0)
+    assert (pm_s.n_cases, len(v_s)) == (7554, len(v_l)) and np.isclose(v_s["share"].sum(), 1.0)
+
+
+def test_order_only_log(spark, shared_datasets, tmp_path):
+    # a22 with 10 % noise has no timestamps: maps count, variants have no durations, time analyses say why
+    local = read_log(shared_datasets / "synthetic" / "a22f0n10.xes.gz")
+    slog = read_events(spark, str(to_parquet(local, tmp_path / "a22.parquet")))
+    assert (local.has_timestamps, slog.has_timestamps, slog.report.events) == (False, False, local.n_events)
+    pm_l, pm_s = discovery.process_map(local), sdisc.process_map(slog)
+    same_table(pm_l.activities, pm_s.activities)
+    same_table(pm_l.arcs, pm_s.arcs)
+    v_l, v_s = discovery.variants(local), sdisc.variants(slog)
+    same_table(v_l, v_s)
+    assert v_s["mean_duration_s"].isna().all() and pm_s.arcs["wait_mean_s"].isna().all()
+    same_table(status.case_status(local), sstatus.case_status(slog), exact=True)
+    for local_fn, spark_fn in ((performance.activity_performance, sperf.activity_performance),
+                               (performance.bottleneck_ranking, sperf.bottleneck_ranking)):
+        with pytest.raises(AnalysisError) as want:
+            local_fn(local)
+        with pytest.raises(AnalysisError) as got:
+            spark_fn(slog)
+        assert str(got.value).split(": ", 1)[1] == str(want.value).split(": ", 1)[1]
     slog.unpersist()

@@ -6,7 +6,8 @@ Importing this package does not import PySpark; the functions do.
 - :mod:`.source`: :func:`read_events` (Parquet, CSV, table names; presets and mappings as the local ingest).
 - :mod:`.frame`: :class:`SparkLog`, the ordered event frame every analysis shares.
 - :mod:`.discovery`: :func:`process_map` (a :class:`~processmining.discovery.ProcessMap`), :func:`variants`.
-- :mod:`.performance`: activity / case times, rework, stuck cases, SLA breaches, funnel, bottleneck ranking.
+- :mod:`.status`: case status (finished / running / stuck), end activities inferred as locally.
+- :mod:`.performance`: activity / case times, rework, SLA cases and breaches, funnel, bottleneck ranking.
 - :mod:`.conformance`: :func:`conform`: variants aligned on the executors, deviations written as a table.
 """
 
@@ -22,7 +23,8 @@ _EXPORTS = {
     "SparkLog": "frame",
     "process_map": "discovery", "variants": "discovery",
     "activity_performance": "performance", "case_duration_stats": "performance", "rework": "performance",
-    "stuck_cases": "performance", "sla_breaches": "performance", "funnel": "performance",
+    "stuck_cases": "status", "case_status": "status", "infer_end_activities": "status",
+    "sla_breaches": "performance", "sla_cases": "performance", "funnel": "performance",
     "bottleneck_ranking": "performance", "bottleneck_report": "performance",
     "conform": "conformance", "SparkConformanceResult": "conformance",
 }

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..conformance import ConformanceResult, ReferenceNet, reference_net
-from ..conformance import _alignment_fitness as alignment_fitness
+from ..conformance.check import _PRECISION_METHODS, alignment_fitness
 from ..conformance.alignment import MOVE_COST, align
 from ..conformance.deviations import SEVERITY, variant_templates
 from ..conformance.summary import KIND_ORDER
@@ -33,7 +34,8 @@ from ..conformance.variants import Variants
 from ..errors import ConformanceError
 from ..model import ACTIVITY, DEVIATION_COLUMNS, ProgressFn, no_progress
 from .discovery import case_sequences
-from .frame import US, SparkLog
+from .frame import SparkLog
+from .status import running_ends
 
 #: variants per executor batch: enough to amortise the Python worker, small enough to spread long ones
 BATCH_VARIANTS = 8
@@ -129,6 +131,7 @@ def conform(
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
+    started = time.perf_counter()
     if variant_timeout_s <= 0:
         raise ConformanceError(f"variant_timeout_s must be positive, got {variant_timeout_s}")
     if running not in ("auto", "none"):
@@ -143,6 +146,8 @@ def conform(
     if bwc_result is None:
         raise ConformanceError("the model's end cannot be reached from its start: no run of the model exists",
                                source=ref.name)
+    # running="auto": the one case status decides (end activities inferred from the data, else the model's)
+    ends = running_ends(log, fallback=net.end_labels()) if running == "auto" else None
     seqs = case_sequences(log).persist()
     per_variant = seqs.groupBy("seq").agg(F.count(F.lit(1)).alias("cases"), F.min("c").alias("first_case"))
     n_variants = per_variant.count()
@@ -153,7 +158,8 @@ def conform(
         T.StructField("full", T.BinaryType()), T.StructField("pref", T.BinaryType()),
         T.StructField("running", T.BooleanType())])
     aligned = per_variant.repartition(parts).mapInPandas(
-        _aligner(net, variant_timeout_s, net.end_labels(), running == "auto"), schema).toPandas()
+        _aligner(net, variant_timeout_s, frozenset(ends) if ends is not None else None, ends is not None),
+        schema).toPandas()
     aligned = aligned.sort_values("first_case", ignore_index=True)  # the local engine's variant order
     traces = [tuple(str(a) for a in s) for s in aligned["seq"]]
     vcounts = aligned["cases"].to_numpy(dtype=np.int64)
@@ -187,11 +193,16 @@ def conform(
     if precision:
         from ..conformance.precision import etc_precision
 
-        prec = etc_precision(ref, variants)
+        prec = etc_precision(net, traces, vcounts)
     unknown = sorted({a for t in traces for a in t} - ref.labels)
     summary = _summary(seqs, aligned, tmpl, fitness=fitness, precision=prec, costs=costs,
                        not_computed=not_computed, unknown=unknown, model_only=ref.model_only, renamed=renamed,
                        ignored=ignored, running=int(vcounts[running_variant].sum()) if len(vcounts) else 0)
+    summary["precision_method"] = _PRECISION_METHODS["token_replay"] if precision else "not computed"
+    if summary["events"] and not log.has_timestamps:
+        summary["time_note"] = "the log has no timestamps: throughput times need them"
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    summary["alignment_work"] = {"engine": "spark", "variants": int(n_variants), "partitions": int(parts)}
     seqs.unpersist()
     nc = pd.DataFrame({"variant": [" → ".join(traces[v]) for v in not_computed],
                        "events": [len(traces[v]) for v in not_computed],
@@ -221,7 +232,8 @@ def _expand(log: SparkLog, seqs: Any, aligned: pd.DataFrame, tmpl: pd.DataFrame,
                                            "observed", "message", "seq"]].astype(object).where(tdf.notna(), None)
                                       if len(tdf) else [], schema)
     cases = seqs.join(F.broadcast(templates), "seq").select("c", *[c for c in templates.columns if c != "seq"])
-    ev = log.events().select(F.col("c").alias("ec"), F.col("pos").alias("epos"), "t", "r", "o")
+    ev = log.events().select(F.col("c").alias("ec"), F.col("pos").alias("epos"),
+                             (F.col("tns") / F.lit(1000)).cast("long").alias("t"), "r", "o")
     joined = cases.join(ev, (cases["c"] == ev["ec"]) & (cases["position"] == ev["epos"]), "left")
     has_event = F.col("position") >= 0
     severity = F.create_map(*[F.lit(x) for kv in SEVERITY.items() for x in kv])
@@ -275,7 +287,7 @@ def _summary(seqs: Any, aligned: pd.DataFrame, tmpl: pd.DataFrame, *, fitness: f
         keys = pd.DataFrame({"v": np.arange(len(aligned)), "seq": aligned["seq"]})
         pv = spark.createDataFrame(keyed.merge(keys, on="v")[["seq", "kind", "_act"]].astype(object),
                                    "seq array<string>, kind string, _act string")
-        days = (F.col("d").cast("double") / US / 86_400.0)
+        days = (F.col("d").cast("double") / 1e9 / 86_400.0)
         med = {(r["kind"], r["_act"]): r["m"] for r in
                seqs.join(F.broadcast(pv), "seq").groupBy("kind", "_act").agg(F.median(days).alias("m")).collect()}
         dev_seqs = spark.createDataFrame(keys.iloc[dev_v][["seq"]].astype(object), "seq array<string>")

@@ -59,6 +59,10 @@ class SparkIngestReport:
     warnings: list[str] = field(default_factory=list)
     quarantine_location: str | None = None
     quarantine: Any = field(default=None, repr=False)
+    #: False for an order-only table (no event has a time): the input order is the event order
+    has_timestamps: bool = True
+    #: start/complete pairing counts (the local report's; a table read here is never paired)
+    lifecycle: dict[str, int] = field(default_factory=dict)
 
     def check_balance(self) -> None:
         accounted = self.events + self.quarantined + self.collapsed_duplicates + sum(self.filtered.values())
@@ -326,11 +330,18 @@ def read_events(
             raise IngestError("name the columns (--case/--activity/--timestamp) or a --preset; columns are: "
                               + ", ".join(map(repr, raw.columns)), source=label)
         warnings.append(f"layout recognised as preset {chosen.name!r}")
+    plain = chosen is None and not m  # canonical columns, no mapping
     if chosen is None and not m:
         m = CANONICAL.to_dict()
         for role, col in (("resource", RESOURCE), ("end_timestamp", None)):
             if col and col in raw.columns:
                 m[role] = col
+    # an order-only table (canonical columns, no event time at all), as the local XES / CSV readers allow
+    order_only = canonical and plain and \
+        raw.filter(F.col(TIMESTAMP).isNotNull()).limit(1).count() == 0 and raw.limit(1).count() > 0
+    if order_only:
+        raw = raw.withColumn(TIMESTAMP, F.lit(None).cast("timestamp"))
+        warnings.append("no timestamps: events are ordered as in the table; time-based analyses are unavailable")
     if ORDER in raw.columns and canonical and not chosen:
         df = raw.withColumn("_order", F.col(ORDER).cast("long"))
         df = df.withColumn("_row", F.col(SOURCE_ROW).cast("long") if SOURCE_ROW in raw.columns
@@ -360,7 +371,7 @@ def read_events(
                     .otherwise(F.concat(F.lit(MISSING_ACTIVITY + ": "), F.col("_reason_activity"))))
               .when(F.col("_ts_err").isNotNull(),
                     F.concat(F.col("_ts_err"), F.lit(": '"), F.col("_ts_raw"), F.lit("'")))
-              .when(F.col("_ts").isNull(), F.lit(MISSING_TIMESTAMP)))
+              .when(F.col("_ts").isNull() & F.lit(not order_only), F.lit(MISSING_TIMESTAMP)))
     column = (F.when(F.col("_case").isNull(), F.lit(cols["case"]))
               .when(F.col("_activity").isNull(), F.lit(cols.get("activity")))
               .otherwise(F.col("_ts_col")))
@@ -418,6 +429,8 @@ def read_events(
         rows_read=int(rows_read), events=int(totals["n"]) - dropped,
         cases=int(totals["cases"]), quarantined=n_bad, quarantined_by_reason=by_reason,
         collapsed_duplicates=dropped, duplicate_events=int(dup), filtered=filtered, warnings=warnings,
-        quarantine_location=location, quarantine=bad)
+        quarantine_location=location, quarantine=bad, has_timestamps=not order_only)
     report.check_balance()
-    return SparkLog(df=events_df, report=report, name=label, cached=[staged])
+    out = SparkLog(df=events_df, report=report, name=label, cached=[staged])
+    out._times = not order_only
+    return out
