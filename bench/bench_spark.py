@@ -2,14 +2,16 @@
 
 Run from the project root::
 
-    .venv/bin/python bench/bench_spark.py [--events 1000000,10000000] [--master local[2]] [--no-conformance]
+    nice -n 10 .venv/bin/python bench/bench_spark.py [--events 1000000,10000000] [--master local[2]]
+        [--no-conformance] [--timeout 1800]
 
 For each size, the seeded demo generator (``processmining.demo.generate_sales_log``,
 the large-log generator behind ``processmining demo --scale``) writes a
 canonical sales log as Parquet. Each engine then runs in its own process,
 measured in the same run: reading the Parquet file, the process map,
-the variants, the bottleneck ranking and conformance against
-``bpmn_models/lead_to_order.bpmn``. Printed per step: wall time, the
+the variants, the bottleneck ranking, the case status (idle 30 d; on Spark one
+row per case comes to the driver: its bytes per case are printed) and
+conformance against ``bpmn_models/lead_to_order.bpmn``. Printed per step: wall time, the
 Spark / local ratio, and the peak resident memory of the whole process tree
 (Python + JVM), sampled every 0.1 s from /proc. For Spark the stage metrics
 (tasks, executor run time per job, from the Spark UI's REST API on loopback)
@@ -20,6 +22,7 @@ divide -- and how much stays on the driver.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -60,8 +63,9 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str]) -> tuple[dict, float]:
-    """Run ``cmd``; return its JSON result (last stdout line) and the peak RSS of its process tree (MiB)."""
+def run_measured(cmd: list[str], timeout_s: float) -> tuple[dict, float]:
+    """Run ``cmd`` (killed after ``timeout_s``); return its JSON result (last stdout line) and the peak RSS of
+    its process tree (MiB)."""
     err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read after the child exits
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -74,7 +78,12 @@ def run_measured(cmd: list[str]) -> tuple[dict, float]:
 
     t = threading.Thread(target=sample, daemon=True)
     t.start()
-    out, _ = proc.communicate()
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc.pid)
+        proc.communicate()
+        raise SystemExit(f"{' '.join(cmd[-4:])}: no result within {timeout_s:.0f} s (stopped)") from None
     t.join()
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -82,6 +91,17 @@ def run_measured(cmd: list[str]) -> tuple[dict, float]:
         tail = "\n".join(err.read().splitlines()[-15:])
         raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{tail}")
     return json.loads(lines[-1]), peak[0] / 1024
+
+
+def _kill_tree(pid: int) -> None:
+    """Stop a worker and the JVM it started (children first)."""
+    import signal
+
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    for k in kids:
+        _kill_tree(int(k))
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 # ------------------------------------------------------------------ the two workers
@@ -98,13 +118,16 @@ def worker_local(path: str, conformance: bool) -> dict:
     from processmining.discovery import process_map, variants
     from processmining.ingest import read_log
     from processmining.performance import bottleneck_ranking
+    from processmining.status import case_status
 
     times: dict[str, float] = {}
     log = _timed(times, "read", lambda: read_log(path, max_bytes=1 << 40))
     pm = _timed(times, "map", lambda: process_map(log))
     v = _timed(times, "variants", lambda: variants(log))
-    _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm))
-    out = {"times": times, "events": log.n_events, "variants": len(v), "arcs": len(pm.arcs)}
+    rank = _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm))
+    st = _timed(times, "status", lambda: case_status(log, idle="30d"))
+    out = {"times": times, "events": log.n_events, "variants": len(v), "arcs": len(pm.arcs),
+           "ranking": rank["name"].tolist(), "status": st["status"].value_counts().to_dict()}
     if conformance:
         res = _timed(times, "conformance", lambda: conform(log, read_bpmn(MODEL), precision=True))
         out["fitness"] = res.summary["fitness"]
@@ -119,6 +142,7 @@ def worker_spark(path: str, conformance: bool, master: str, partitions: int) -> 
     from processmining.spark.performance import bottleneck_ranking
     from processmining.spark.session import session_config, spark_session
     from processmining.spark.source import read_events
+    from processmining.spark.status import case_status
 
     times: dict[str, float] = {}
     cfg = session_config(master=master, shuffle_partitions=partitions,
@@ -127,8 +151,13 @@ def worker_spark(path: str, conformance: bool, master: str, partitions: int) -> 
     log = _timed(times, "read", lambda: read_events(spark, path))
     pm = _timed(times, "map", lambda: process_map(log))  # includes the one ordering of events per case (cached)
     v = _timed(times, "variants", lambda: variants(log))
-    _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm))
-    out = {"times": times, "events": log.report.events, "variants": len(v), "arcs": len(pm.arcs)}
+    rank = _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm))
+    st = _timed(times, "status", lambda: case_status(log, idle="30d"))  # one row per case to the driver
+    facts = log.case_facts()
+    out = {"times": times, "events": log.report.events, "variants": len(v), "arcs": len(pm.arcs),
+           "ranking": rank["name"].tolist(), "status": st["status"].value_counts().to_dict(),
+           "driver_bytes_per_case": float((facts.memory_usage(deep=True).sum()
+                                           + st.memory_usage(deep=True).sum()) / max(len(facts), 1))}
     if conformance:
         dest = tempfile.mkdtemp(prefix="pm_dev_") + "/deviations.parquet"
         res = _timed(times, "conformance", lambda: conform(log, read_bpmn(MODEL), deviations_to=dest))
@@ -161,6 +190,7 @@ def main() -> None:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--partitions", type=int, default=0, help="shuffle partitions (default: 2 per 1M events, >= 4)")
     ap.add_argument("--no-conformance", action="store_true")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per engine and size before it is stopped")
     ap.add_argument("--worker", choices=["local", "spark"], help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -186,18 +216,22 @@ def main() -> None:
               f"{path.stat().st_size / 2**20:.0f} MiB Parquet)", flush=True)
         parts = args.partitions or max(4, 2 * round(n / 1e6))
         base = [sys.executable, __file__, "--path", str(path)] + (["--no-conformance"] if not conformance else [])
-        loc, loc_mem = run_measured(base + ["--worker", "local"])
+        loc, loc_mem = run_measured(base + ["--worker", "local"], args.timeout)
         spk, spk_mem = run_measured(base + ["--worker", "spark", "--master", args.master,
-                                            "--partitions", str(parts)])
-        same = all(loc[k] == spk[k] for k in ("events", "variants", "arcs", "fitness", "deviating_cases") if k in loc)
+                                            "--partitions", str(parts)], args.timeout)
+        keys = ("events", "variants", "arcs", "ranking", "status", "fitness", "deviating_cases")
+        same = {k: loc[k] == spk[k] for k in keys if k in loc}
         print(f"{'step':<12} {'local s':>9} {'spark s':>9} {'spark/local':>11}")
-        for step in ("read", "map", "variants", "ranking", "conformance"):
+        for step in ("read", "map", "variants", "ranking", "status", "conformance"):
             if step in loc["times"]:
                 a, b = loc["times"][step], spk["times"][step]
                 print(f"{step:<12} {a:9.2f} {b:9.2f} {b / a:11.2f}")
         ta, tb = sum(loc["times"].values()), sum(v for k, v in spk["times"].items() if k != "session")
         print(f"{'total':<12} {ta:9.2f} {tb:9.2f} {tb / ta:11.2f}   (+ {spk['times']['session']:.1f} s Spark start)")
-        print(f"peak RSS: local {loc_mem:,.0f} MiB, spark (driver + JVM) {spk_mem:,.0f} MiB; same results: {same}")
+        print(f"peak RSS: local {loc_mem:,.0f} MiB, spark (driver + JVM) {spk_mem:,.0f} MiB "
+              f"(spark/local {spk_mem / loc_mem:.2f}); driver rows per case: "
+              f"{spk['driver_bytes_per_case']:.0f} bytes")
+        print(f"same results: {same}")
         st = spk["stages"]
         print(f"spark stages: {st['stages']}, tasks {st['tasks']}, executor run time {st['executor_run_s']:.1f} s "
               f"({st['executor_run_s_in_multi_task_stages']:.1f} s in stages with >1 task), "

@@ -33,12 +33,20 @@ def require_pyspark() -> None:
 
 
 def spark_session_for_tests():
-    """One local[2] session for the whole test run (2 shuffle partitions, no UI); the JVM starts once."""
+    """One local[2] session for the whole test run; the JVM starts once.
+
+    Tuned for many small jobs on tiny logs (the costs are per job, not per
+    event): one shuffle partition, no adaptive execution, no code generation
+    (interpreted expressions, no Java compiled per query), the JVM's quick
+    JIT tier only, no UI. Results do not depend on any of these settings.
+    """
     from processmining.spark.session import spark_session
 
-    return spark_session(master="local[2]", shuffle_partitions=2,
-                         conf={"spark.default.parallelism": "2", "spark.sql.adaptive.enabled": "false",
-                               "spark.ui.enabled": "false", "spark.sql.execution.arrow.pyspark.enabled": "true"})
+    return spark_session(master="local[2]", shuffle_partitions=1, conf={
+        "spark.default.parallelism": "2", "spark.sql.adaptive.enabled": "false",
+        "spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+        "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+        "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"})
 
 
 def to_parquet(log, path: Path) -> Path:

@@ -98,14 +98,22 @@ def test_cli_discover_and_bottlenecks_on_spark(spark, shared_datasets, tmp_path)
                                          else []))
         assert res.exit_code == 0, res.output
     assert (tmp_path / "s.svg").read_text() == (tmp_path / "l.svg").read_text()  # the same map, drawn the same
-    res = runner.invoke(app, ["bottlenecks", str(src), "--engine", "spark", "-o", str(tmp_path / "b.xlsx"), "-q"])
-    assert res.exit_code == 0, res.output
-    sheet = pd.read_excel(tmp_path / "b.xlsx", sheet_name="bottlenecks")
-    from processmining.performance import bottleneck_ranking
-
-    want = bottleneck_ranking(local)
-    assert sheet["name"].tolist() == want["name"].tolist()
-    assert sheet["frequency"].tolist() == want["frequency"].tolist()
+    sla = "T02 Check confirmation of receipt->T04 Determine confirmation of receipt<=1d"
+    base = ["bottlenecks", str(src), "--sla", sla, "--idle", "30d"]
+    outs = {}
+    for engine in ("local", "spark"):
+        outs[engine] = runner.invoke(app, base + ["-o", str(tmp_path / f"{engine}.xlsx")]
+                                     + (["--engine", "spark"] if engine == "spark" else []))
+        assert outs[engine].exit_code == 0, outs[engine].output
+    # the same lines printed (the Spark run adds its engine and ingest lines on stderr)
+    printed = {e: [ln for ln in r.stdout.splitlines() if not ln.startswith("wrote ")] for e, r in outs.items()}
+    assert printed["spark"] == printed["local"]
+    assert any(ln.startswith("stuck cases (running and idle too long): ") for ln in printed["local"])
+    for sheet in ("bottlenecks", "case_status", "stuck_cases", "sla_breaches", "sla_summary"):
+        want = pd.read_excel(tmp_path / "local.xlsx", sheet_name=sheet)
+        got = pd.read_excel(tmp_path / "spark.xlsx", sheet_name=sheet)
+        same_table(want, got)
+    assert len(pd.read_excel(tmp_path / "spark.xlsx", sheet_name="stuck_cases")) == 534
 
 
 def test_cli_refuses_local_only_options_and_unreachable_cluster(tmp_path):

@@ -2,11 +2,12 @@
 
 Logs: the demo Salesforce field-history export (read by both ingests from the
 CSV), and real logs from ../shared/datasets (read locally from XES, handed to
-Spark as Parquet): running-example, receipt (lifecycle transitions), the
-interval log (start and complete timestamps: processing times), BPIC 2013
-incidents (map and variants) and a22 without timestamps (order only). Each
-log is read once per engine; one SparkSession serves the whole run. See
-``spark_compare`` for what "identical" means.
+Spark as Parquet): receipt (lifecycle transitions), the interval log (start
+and complete timestamps: processing times), BPIC 2013 incidents (map and
+variants) and a22 without timestamps (order only). Each log is read once per
+engine; one SparkSession serves the whole run. See ``spark_compare`` for what
+"identical" means. The demo status, SLA and funnel numbers are those of the
+local engine on that log (end activities inferred: Closed Lost, Order Booked).
 """
 
 from __future__ import annotations
@@ -142,16 +143,6 @@ def test_demo_funnel_with_still_open_and_lost(demo):
     assert f_s.attrs == f_l.attrs and f_s.attrs["lost_cases"] > 0 and f_s["still_open"].sum() > 0
 
 
-def test_demo_bottleneck_report_tables(demo):
-    local, slog = demo
-    kw = {"slas": ["Negotiation/Review<=14d"], "idle": "60d", "stage_order": STAGES, "lost": "Closed Lost"}
-    t_l, t_s = performance.bottleneck_report(local, **kw), sperf.bottleneck_report(slog, **kw)
-    for name in ("case_status", "stuck_cases", "sla_breaches"):
-        same_table(t_l[name], t_s[name], exact=True)
-    same_table(t_l["funnel"], t_s["funnel"])
-    assert t_s["summary"].at[0, "case_status"] == t_l["summary"].at[0, "case_status"]
-
-
 def test_quarantine_written_on_the_cluster_and_counted(spark, tmp_path):
     # rows 3 and 5 (lines 3 and 5 of the file) are bad: a blank activity and an impossible date
     src = tmp_path / "events.csv"
@@ -179,7 +170,6 @@ def test_quarantine_written_on_the_cluster_and_counted(spark, tmp_path):
 
 # ------------------------------------------------------------------ real logs
 @pytest.mark.parametrize("name, idle, counts", [
-    ("running-example", "5d", {"finished": 6}),
     ("receipt", "30d", {"finished": 882, "stuck": 534, "running": 18}),
     ("interval_event_log", "30d", {"finished": 1002, "stuck": 227, "running": 37}),
 ])

@@ -176,33 +176,30 @@ def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: flo
 
 def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[str] | None = None,
                       idle: str | None = None, final: list[str] | None = None, stages: str | None = None,
-                      lost: str | None = None, top: int = 10, filters: dict[str, Any] | None = None,
-                      log_options: LogOptions, quiet: bool = False, engine_options: EngineOptions,
-                      **_: Any) -> None:
+                      lost: str | None = None, top: int = 10, pseudonymize: str | None = None,
+                      ping_pong_attribute: str = "concept:name", ping_pong_ignore: list[str] | None = None,
+                      filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
+                      engine_options: EngineOptions, **_: Any) -> None:
     """``bottlenecks --engine spark``: every table aggregated on Spark, printed and written here."""
     from ..performance import parse_sla
-    from ..render import format_duration
     from ..spark.performance import bottleneck_report
-    from .discover import REPORT_SUFFIXES
+    from .discover import REPORT_SUFFIXES, echo_bottlenecks
 
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
+    local_only = [flag for flag, used in (("--pseudonymize", pseudonymize is not None),
+                                          ("--ping-pong-by", ping_pong_attribute != "concept:name"),
+                                          ("--ping-pong-ignore", bool(ping_pong_ignore))) if used]
+    if local_only:
+        raise AnalysisError(f"{', '.join(local_only)}: local engine only (ping-pong and pseudonymised reports are "
+                            "not on Spark yet)")
     targets = [parse_sla(s) for s in sla or []]
     _no_filters(filters)
     log = engine_options.load(log_path, log_options, quiet=quiet)
     order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
     tables = bottleneck_report(log, slas=targets, idle=idle, end_activities=final, stage_order=order, lost=lost)
     if not quiet:
-        typer.echo(tables["summary"].at[0, "timing"])
-        typer.echo("Where is time lost (share of total waiting time):")
-        for row in tables["bottlenecks"].head(top).itertuples(index=False):
-            typer.echo(f"  {row.share:6.1%}  {format_duration(row.total_s):>9} total  "
-                       f"{format_duration(row.median_s):>8} median  {row.kind:<14} {row.name}")
-        for row in tables.get("sla_summary", []).itertuples(index=False) if "sla_summary" in tables else ():
-            typer.echo(f"SLA {row.target}: {row.late + row.open_breached:,} of {row.measured:,} cases breached "
-                       f"({row.late:,} late, {row.open_breached:,} still open)")
-        if "stuck_cases" in tables:
-            typer.echo(f"stuck or open cases: {len(tables['stuck_cases']):,}")
+        echo_bottlenecks(tables, top=top, final=final)
     if output is not None:
         from ..export import write_tables
 
@@ -219,7 +216,8 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
                   summary_path: Path | None = None, log_options: LogOptions, quiet: bool = False,
                   engine_options: EngineOptions, **_: Any) -> None:
     """``conform --engine spark``: variants aligned on the executors; deviations written on the cluster."""
-    from ..bpmn import read_bpmn, read_label_mapping
+    from ..bpmn import read_label_mapping
+    from ..conformance import read_model
     from ..export import infer_format, write_tables
     from ..spark.conformance import conform
     from .conform import _describe
@@ -242,7 +240,7 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
             raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
         left, right = item.split("=", 1)
         aliases[left] = right
-    model = read_bpmn(model_path)
+    model = read_model(model_path)
     label_mapping = read_label_mapping(mapping_path) if mapping_path else None
     log = engine_options.load(log_path, log_options, quiet=quiet)
     result = conform(log, model, variant_timeout_s=timeout, label_mapping=label_mapping, activity_map=aliases,

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..conformance import ConformanceResult, ReferenceNet, reference_net
-from ..conformance.check import _PRECISION_METHODS, alignment_fitness
 from ..conformance.alignment import MOVE_COST, align
+from ..conformance.check import _PRECISION_METHODS, alignment_fitness
 from ..conformance.deviations import SEVERITY, variant_templates
 from ..conformance.summary import KIND_ORDER
 from ..conformance.traversal import traversal_counts

@@ -19,9 +19,9 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..performance.times import stuck_from_status
 from ..status import (
-    SHARE,
     MIN_CASES,
     MIN_COVERAGE,
+    SHARE,
     idle_limit_seconds,
     pick_boundary_activities,
     running_end_activities,
