@@ -97,6 +97,14 @@ def _aligner(net: Any, timeout_s: float, ends: frozenset[str] | None, running: b
     return run
 
 
+def _cores(spark: Any) -> int:
+    """The cluster's task slots (``defaultParallelism``; through Spark Connect, the shuffle partitions)."""
+    try:
+        return max(1, int(spark.sparkContext.defaultParallelism))
+    except Exception:  # noqa: BLE001 - Spark Connect has no SparkContext
+        return max(1, int(spark.conf.get("spark.sql.shuffle.partitions", "200")))
+
+
 def _write(df: Any, dest: str) -> None:
     writer = df.write.mode("overwrite")
     if "/" in dest or dest.lower().endswith(".parquet"):
@@ -152,8 +160,9 @@ def conform(
     per_variant = seqs.groupBy("seq").agg(F.count(F.lit(1)).alias("cases"), F.min("c").alias("first_case"))
     n_variants = per_variant.count()
     progress(0, max(n_variants, 1), "aligning variants on the cluster")
-    # an explicit partition count: adaptive execution would put a few KB of variants into one task
-    parts = max(1, min(-(-n_variants // BATCH_VARIANTS), 4096))
+    # an explicit partition count (adaptive execution would put a few KB of variants into one task), at most
+    # one task per core: a task keeps the aligner's memoised net steps warm for all of its variants
+    parts = max(1, min(-(-n_variants // BATCH_VARIANTS), _cores(seqs.sparkSession)))
     schema = T.StructType(per_variant.schema.fields + [
         T.StructField("full", T.BinaryType()), T.StructField("pref", T.BinaryType()),
         T.StructField("running", T.BooleanType())])
