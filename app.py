@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _state as app_state
-from app_pages._sidebar import log_switcher
+from app_pages._sidebar import log_switcher, pseudonymise_box
 from app_pages._workspace_ui import finish_autosave, start_autosave, workspace_box
 
 st.set_page_config(page_title="processmining", page_icon="🔀", layout="wide")
@@ -36,6 +36,7 @@ with app_state.friendly_errors():
             app_state.ensure_demo_loaded()
 token = start_autosave()
 log_switcher()
+pseudonymise_box()
 workspace_box(token)
 # saved before the page (what the callbacks of the click just changed) and after it when it ran
 # to its end (a page that called st.stop() is saved at the next run)

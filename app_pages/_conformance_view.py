@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
+from app_pages._badges import place_badges
 from app_pages._diagram import diagram
 from app_pages._downloads import table_downloads
 from app_pages._state import LoadedLog
@@ -126,8 +127,9 @@ def element_overlays(model: Any, deviations: pd.DataFrame, label_map: dict[str, 
     top = float(cases.max())
     # the caption under a task stays short (it must never run into the next task's); the kinds of
     # deviation are listed when the task is clicked
-    return {elem: Overlay(fill=heat(0.15 + 0.85 * n / top), badge=f"{n:,}", label=f"{n / n_cases:.1%} deviate")
-            for elem, n in cases.items()}
+    overlays = {elem: Overlay(fill=heat(0.15 + 0.85 * n / top), badge=f"{n:,}", label=f"{n / n_cases:.1%} deviate")
+                for elem, n in cases.items()}
+    return place_badges(model, overlays)  # every badge a place of its own: no two overlap
 
 
 def flow_overlays(model: Any, flow_counts: dict[str, int]) -> dict:
@@ -172,13 +174,18 @@ def diagram_section(model: Any, *, elements: dict | None = None, flows: dict | N
 
     svg = app_state.cached("bpmn_svg", cache_parts, lambda: render_svg(
         model, element_overlays=elements or {}, flow_overlays=flows or {}), scope=str(cache_parts))
-    event = diagram(svg, key="cf_viewer", height=620, min_font_px=11.0,
-                    hint="Drag to pan, wheel or +/− to zoom, 0 to fit the whole model. "
-                         "Click a task or a flow to list its deviating cases.")
-    if event and event.get("type") == "click" and event.get("kind") == "element":
-        _element_cases(model, event["id"], dev, label_map or {}, flow_counts or {})
-    st.download_button("Download the diagram (SVG)", svg.encode(), file_name=f"{model.source}.overlay.svg",
-                       mime="image/svg+xml", key="cf_svg_dl", on_click="ignore")
+
+    @st.fragment
+    def viewer() -> None:  # a click on the diagram reruns only the viewer and its list of cases
+        event = diagram(svg, key="cf_viewer", height=620, min_font_px=11.0,
+                        hint="Drag to pan, wheel or +/− to zoom, 0 to fit the whole model. "
+                             "Click a task or a flow to list its deviating cases.")
+        if event and event.get("type") == "click" and event.get("kind") == "element":
+            _element_cases(model, event["id"], dev, label_map or {}, flow_counts or {})
+        st.download_button("Download the diagram (SVG)", svg.encode(), file_name=f"{model.source}.overlay.svg",
+                           mime="image/svg+xml", key="cf_svg_dl", on_click="ignore")
+
+    viewer()
     return svg
 
 
@@ -240,7 +247,7 @@ def deviation_filters(dev: pd.DataFrame, scope: str) -> pd.DataFrame:
 def accept_section(dev: pd.DataFrame, store_key: str) -> None:
     """Mark a deviation pattern (kind + activity or rule) as accepted with a reason."""
     patterns: list[dict] = st.session_state.setdefault(store_key, [])
-    with st.expander(f"Accepted deviation patterns ({len(patterns)})", expanded=False):
+    with st.expander(f"Accepted deviation patterns ({len(patterns)})", expanded=False, key="cf_acc_open"):
         st.caption("Accepted deviations stay in the exports, flagged with the reason, and no longer count "
                    "against the conformance rate.")
         c = st.columns([1, 1.5, 1.5, 2, 0.8])

@@ -35,6 +35,7 @@ from processmining.errors import (
     UnsafeInputError,
 )
 from processmining.model import EventLog, ProgressFn, Provenance
+from processmining.model import log_provenance as model_log_provenance
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ LOGS = "pm:logs"
 CURRENT = "pm:current"
 CACHE = "pm:cache"
 DEMO_TRIED = "pm:demo_tried"
+#: per kind of result, how often :func:`cached` computed it (``miss:<kind>``) or reused it (``hit:<kind>``);
+#: bench/bench_app.py reads it to show that a display option recomputes nothing
+CACHE_STATS = "pm:cache_stats"
 
 #: most results kept per session (an LRU): maps, filtered logs, alignments, ...
 CACHE_ENTRIES = 48
@@ -178,9 +182,12 @@ def cached(kind: str, parts: Any, compute: Callable[[], T], *, scope: str = "",
         cache = OrderedDict()
         s[CACHE] = cache
     key = f"{scope}|{cache_key(kind, parts)}"
+    stats = s.setdefault(CACHE_STATS, {})
     if key in cache:
         cache.move_to_end(key)
+        stats[f"hit:{kind}"] = stats.get(f"hit:{kind}", 0) + 1
         return cache[key]
+    stats[f"miss:{kind}"] = stats.get(f"miss:{kind}", 0) + 1
     value = compute()
     cache[key] = value
     while len(cache) > max_entries:
@@ -303,12 +310,58 @@ def progress(label: str) -> Iterator[ProgressFn]:
 # ------------------------------------------------------------------ provenance
 def log_provenance(entry: LoadedLog, *, extra_inputs: dict[str, tuple[str, str]] | None = None,
                    **parameters: Any) -> Provenance:
-    """The :class:`Provenance` of an export made from ``entry`` with ``parameters``."""
+    """The :class:`Provenance` of an export made from ``entry`` with ``parameters``.
+
+    The one builder is :func:`processmining.model.log_provenance`; the app adds
+    how the log was read (preset, mapping, time zone) and, when the session
+    pseudonymises downloads, replaces every case id and name in it.
+    """
     report = entry.log.report
-    inputs = {"log": (report.source, report.sha256) if report else (entry.key, entry.fingerprint)}
-    inputs.update(extra_inputs or {})
-    params: dict[str, Any] = {"log_history": list(entry.log.history)}
+    params: dict[str, Any] = {}
     if report is not None:
         params.update(preset=report.preset, mapping=dict(report.mapping), timezone=report.timezone)
     params.update(parameters)
-    return Provenance.build(inputs=inputs, parameters=params)
+    prov = model_log_provenance(entry.log, params, inputs=extra_inputs)
+    return pseudonymised_provenance(prov, pseudonymizer(entry))
+
+
+def pseudonymised_provenance(prov: Provenance, p: Any) -> Provenance:
+    """``prov`` with names replaced in its parameters and input names (unchanged when ``p`` is ``None``)."""
+    if p is None:
+        return prov
+    import dataclasses
+
+    return dataclasses.replace(prov, inputs={k: p.text(v) for k, v in prov.inputs.items()},
+                               parameters={**p.mapping(dict(prov.parameters)), "pseudonymized": True})
+
+
+# ------------------------------------------------------------------ pseudonymisation of downloads
+PSEUDO_ON = "keep_pseudo_on"
+PSEUDO_KEY = "pm:pseudo_key"
+PSEUDO_AUTO_KEY = "pm:pseudo_auto_key"
+
+
+def pseudo_key(*, state: MutableMapping[str, Any] | None = None) -> str | None:
+    """The session's pseudonymisation key when the user turned pseudonymisation on, else ``None``."""
+    s = _session(state)
+    if not s.get(PSEUDO_ON):
+        return None
+    if not s.get(PSEUDO_KEY):  # no key given: a random one for this session (pseudonyms stable within it)
+        import secrets
+
+        s.setdefault(PSEUDO_AUTO_KEY, secrets.token_hex(16))
+        return s[PSEUDO_AUTO_KEY]
+    return s[PSEUDO_KEY]
+
+
+def pseudonymizer(entry: LoadedLog | None, *, state: MutableMapping[str, Any] | None = None) -> Any:
+    """The :class:`~processmining.pseudonyms.Pseudonymizer` of ``entry``'s log for every download of this session
+    (built as the CLI's ``--pseudonymize`` does: every case id and resource of the log), or ``None`` when off."""
+    key = pseudo_key(state=state)
+    if key is None or entry is None:
+        return None
+    from processmining.pseudonyms import Pseudonymizer
+
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return cached("pseudonymizer", (entry.fingerprint, digest), lambda: Pseudonymizer.from_log(entry.log, key=key),
+                  scope=entry.fingerprint, state=state)

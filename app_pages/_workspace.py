@@ -39,6 +39,7 @@ _ACCEPTED = "pm:cf_accepted:"
 _MAPPING = "pm:cf_mapping:"
 _RULES = "keep_cf_rules_"
 _ROLES = "keep_cf_roles_"
+_ENDS = "pm:ends"  # app_pages._status.ENDS
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 DATA_DIR_ENV = "PROCESSMINING_DATA_DIR"
 #: the largest workspace file accepted on upload
@@ -98,13 +99,23 @@ def collect(*, state: MutableMapping[str, Any] | None = None) -> dict[str, Any]:
         "rules": {k: v for k, v in s.items() if str(k).startswith(_RULES)},
         "roles": {k: v for k, v in s.items() if str(k).startswith(_ROLES)},
         "logs": [{"name": e.key, "fingerprint": e.fingerprint, "origin": e.origin} for e in logs],
+        # edited end activities per log (they decide finished / running / stuck everywhere)
+        "end_activities": {fp: list(v["ends"]) for fp, v in s.get(_ENDS, {}).items() if v.get("source") == "edited"},
     }
     prov = Provenance.build(inputs=inputs, parameters={"workspace": "app session"})
     return {"format": FORMAT, "version": VERSION, **_encode(body), "provenance": prov.to_dict()}
 
 
-def dump(state: MutableMapping[str, Any] | None = None) -> str:
-    return json.dumps(collect(state=state), indent=2, ensure_ascii=False, sort_keys=True)
+def dump(state: MutableMapping[str, Any] | None = None, *, pseudonymise: bool = False) -> str:
+    """The workspace file's text. ``pseudonymise``: with the session's key, every case id and resource name of
+    the loaded logs is replaced everywhere in it (saved views naming a person then no longer restore that filter)."""
+    doc = collect(state=state)
+    if pseudonymise:
+        for entry in app_state.loaded_logs(state=state):
+            p = app_state.pseudonymizer(entry, state=state)
+            if p is not None:
+                doc = p.mapping(doc)
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 def parse(data: bytes, *, name: str = "workspace.json") -> dict[str, Any]:
@@ -136,10 +147,14 @@ def restore(doc: dict[str, Any], *, state: MutableMapping[str, Any] | None = Non
         for k, text in (doc.get(part) or {}).items():
             if str(k).startswith(prefix) and isinstance(text, str):
                 s[k] = text
+    ends = {fp: {"ends": [str(a) for a in v], "source": "edited"}
+            for fp, v in (doc.get("end_activities") or {}).items() if isinstance(v, list)}
+    s[_ENDS] = {**s.get(_ENDS, {}), **ends}
     s[VIEW_POS] = 0
     return {"views": sum(len(v) for v in views.values()), "accepted": sum(len(v) for v in
                                                                          (doc.get("accepted") or {}).values()),
-            "label_mappings": len(doc.get("label_mappings") or {}), "rules": len(doc.get("rules") or {})}
+            "label_mappings": len(doc.get("label_mappings") or {}), "rules": len(doc.get("rules") or {}),
+            "end_activities": len(ends)}
 
 
 VIEW_POS = "pm:view_pos"

@@ -35,7 +35,10 @@ def workspace_box(token: str | None) -> None:
     with st.sidebar.expander("Workspace", expanded=False):
         st.caption("Saved views, accepted deviations, rule and role edits and label mappings, as one file "
                    "with the provenance of the logs they were made on.")
-        st.download_button("Download the workspace", ws.dump().encode("utf-8"),  # built now: a deferred one runs outside the session
+        pseudo = app_state.pseudo_key() is not None
+        if pseudo:
+            st.caption("Pseudonymised: names in saved views and provenance are keyed hashes in the file.")
+        st.download_button("Download the workspace", ws.dump(pseudonymise=pseudo).encode("utf-8"),  # built now: a deferred one runs outside the session
                            file_name="processmining-workspace.json", mime="application/json",
                            key="ws_download", on_click="ignore", width="stretch")
         up = st.file_uploader("Restore a workspace file", type=["json"], key="ws_upload")
@@ -48,7 +51,9 @@ def workspace_box(token: str | None) -> None:
                     st.session_state["pm:ws_uploaded"] = digest
                     st.session_state["pm:ws_msg"] = (f"Restored {got['views']} saved views, {got['accepted']} "
                                                      f"accepted deviation patterns, {got['label_mappings']} label "
-                                                     f"mappings and {got['rules']} rule sets.")
+                                                     f"mappings, {got['rules']} rule sets and edited end activities "
+                                                     f"of {got['end_activities']} log"
+                                                     f"{'' if got['end_activities'] == 1 else 's'}.")
             if st.session_state.get("pm:ws_msg"):
                 st.success(st.session_state["pm:ws_msg"])
         if token is not None:

@@ -10,12 +10,14 @@ import streamlit as st
 from app_pages import _state as app_state
 from app_pages._downloads import table_downloads
 from app_pages._filters import filtered_page
+from app_pages._status import end_activities_editor
 from app_pages._tables import readable
 from processmining import discovery, performance
 from processmining.ingest.presets import analysis_defaults
 from processmining.model import RESOURCE
 from processmining.performance import bottlenecks, handover
 from processmining.render import handover_dot
+from processmining.status import case_status, status_note
 
 
 def days(seconds: pd.Series | float) -> pd.Series | float:
@@ -31,7 +33,6 @@ def _defaults(cur: app_state.LoadedLog, acts: list[str]) -> None:
     d = analysis_defaults(preset)
     ss["keep_bn_slas"] = d.get("slas", "")
     ss["keep_bn_idle"] = d.get("idle", "30d")
-    ss["keep_bn_ends"] = [a for a in d.get("ends", []) if a in acts]
     ss["keep_bn_stages"] = [a for a in d.get("stages", []) if a in acts]
     ss["keep_bn_lost"] = d.get("lost") if d.get("lost") in acts else "(none)"
     ss["keep_bn_pp_ignore"] = [a for a in d.get("ping_pong_ignore", []) if a in acts]
@@ -56,7 +57,7 @@ with st.expander("Settings: targets, stuck cases, pipeline stages", expanded=Fal
         help='"A->B<=4h": from A to the first B after it. "Stage<=14d": time spent in a stage. '
              '"start->B<=30d": from the case start. Add "if column=value" to restrict cases.')
     idle = b.text_input("Stuck: no event for longer than", key="keep_bn_idle", help="e.g. 14d, 60d, 12h")
-    ends = b.multiselect("Finished cases end with", acts, key="keep_bn_ends")
+    ends = end_activities_editor(cur, container=b)
     stages = st.multiselect("Pipeline stages, in order (funnel, backward moves)", acts, key="keep_bn_stages")
     lost = st.selectbox("Lost / cancelled activity", ["(none)", *acts], key="keep_bn_lost")
     pp_ignore = st.multiselect("Ping-pong: skip these activities (e.g. waiting for the customer)", acts,
@@ -150,7 +151,8 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
             st.info("No time targets set: add some under Settings above (e.g. Open->1st Line Support<=4h).")
         else:
             with app_state.friendly_errors():
-                breaches, summary = cached("bn_sla", slas, lambda: bottlenecks.sla_breaches(log, list(slas)))
+                breaches, summary = cached("bn_sla", (slas, ends), lambda: bottlenecks.sla_breaches(
+                    log, list(slas), end_activities=ends))
                 st.dataframe(summary.assign(breach_share=summary["breach_share"] * 100), hide_index=True,
                              key="bn_sla_summary", column_config={"breach_share": st.column_config.ProgressColumn(
                                  "breach share", format="%.1f%%", min_value=0, max_value=100)})
@@ -159,24 +161,27 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
                 tables["sla_breaches"], tables["sla_summary"] = breaches, summary
 
     with tabs[4]:
-        if not idle and not ends:
-            st.info("Set an idle time or the end activities under Settings above.")
-        else:
-            with app_state.friendly_errors():
-                stuck = cached("bn_stuck", (idle, tuple(ends)), lambda: performance.stuck_cases(
-                    log, idle=idle or None, end_activities=ends or None))
-                both = stuck["idle_exceeded"] & stuck["no_end_activity"] if idle and ends else \
-                    stuck["idle_exceeded"] | stuck["no_end_activity"]
-                if idle and ends:
-                    st.markdown(f"**{int(both.sum()):,} stuck cases**: not finished and no event for longer than "
-                                f"{idle} at the log's last event. In all, {int(stuck['no_end_activity'].sum()):,} "
-                                f"cases are unfinished and {int(stuck['idle_exceeded'].sum()):,} idle that long.")
-                else:
-                    st.markdown(f"**{len(stuck):,} cases** match.")
-                show_all = st.toggle("Show every unfinished or idle case", key="bn_stuck_all")
-                shown = stuck if show_all else stuck[both]
-                st.dataframe(readable(shown), hide_index=True, key="bn_stuck")
+        with app_state.friendly_errors():
+            status = cached("bn_status", (idle, ends), lambda: case_status(log, end_activities=ends, idle=idle or None))
+            st.caption(status_note(status))
+            if not idle:
+                st.info("Set an idle time under Settings above: a running case is stuck when it has had no event "
+                        "for longer than that.")
+            else:
+                stuck = status[status["status"] == "stuck"].sort_values(["idle_s", "case"], ascending=[False, True],
+                                                                        ignore_index=True)
+                st.markdown(f"**{len(stuck):,} stuck cases**: running (not ended by "
+                            f"{' / '.join(ends) or 'an end activity'}) and no event for longer than {idle} at the "
+                            "log's last event. A finished case is never stuck.")
+                @st.fragment
+                def stuck_table() -> None:  # the toggle reruns only the table
+                    show_all = st.toggle("Show every running case", key="bn_stuck_all")
+                    shown = status[status["status"].isin(["running", "stuck"])] if show_all else stuck
+                    st.dataframe(readable(shown), hide_index=True, key="bn_stuck")
+
+                stuck_table()
                 tables["stuck_cases"] = stuck
+                tables["case_status"] = status
 
     with tabs[5]:
         rw = cached("bn_rework", (), lambda: performance.rework(log))
@@ -209,9 +214,14 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
         else:
             ho = cached("bn_handovers", (), lambda: handover.handovers(log))
             tables["handovers"] = ho
-            n_top = st.slider("Show the strongest handovers", 5, 100, 30, key="bn_ho_top")
-            st.caption("Who hands work to whom: the strongest handovers; thicker = more often.")
-            st.graphviz_chart(handover_dot(ho.head(n_top)), width="stretch")
+
+            @st.fragment
+            def handover_graph() -> None:  # the slider reruns only the graph
+                n_top = st.slider("Show the strongest handovers", 5, 100, 30, key="bn_ho_top")
+                st.caption("Who hands work to whom: the strongest handovers; thicker = more often.")
+                st.graphviz_chart(handover_dot(ho.head(n_top)), width="stretch")
+
+            handover_graph()
             st.dataframe(readable(ho), hide_index=True, key="bn_handovers")
 
     with tabs[8]:
@@ -220,8 +230,8 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
         else:
             with app_state.friendly_errors():
                 fun_stages = [s for s in stages if s != lost_act]
-                fun = cached("bn_funnel", (tuple(fun_stages), lost_act),
-                             lambda: performance.funnel(log, fun_stages, lost=lost_act))
+                fun = cached("bn_funnel", (tuple(fun_stages), lost_act, ends),
+                             lambda: performance.funnel(log, fun_stages, lost=lost_act, end_activities=ends))
                 bars = alt.Chart(fun.assign(label=[f"{r:,} ({c:.0%})" for r, c in
                                                    zip(fun["reached"], fun["conversion"], strict=True)]))
                 y = alt.Y("stage:N", sort=fun_stages, title=None)
@@ -239,6 +249,7 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
 
 st.divider()
 st.markdown("**Download these tables** (every table as a sheet; with provenance)")
-prov = app_state.log_provenance(cur, filters=view.description, slas=list(slas), idle=idle, stages=stages)
+prov = app_state.log_provenance(cur, filters=view.description, slas=list(slas), idle=idle, stages=stages,
+                                end_activities=list(ends))
 table_downloads(tables, stem=f"{cur.key}.bottlenecks", key="bn_dl", provenance=prov,
                 formats=("xlsx", "json", "zip"))

@@ -8,15 +8,32 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._filters import filtered_page
+from app_pages._status import end_activities_editor
 from app_pages._tables import readable
 from processmining import selection
+from processmining.ingest.presets import analysis_defaults
 from processmining.model import CASE
+from processmining.status import case_status, status_note
 
 #: the dotted chart draws at most this many cases (a seeded sample beyond, said so)
 DOTTED_MAX_CASES = 1500
 
 cur, view = filtered_page("Cases")
 log = view.log
+
+# ------------------------------------------------------------------ case status
+with st.expander("Case status: which cases are finished, running or stuck", expanded=False):
+    left_s, right_s = st.columns(2)
+    ends = end_activities_editor(cur, container=left_s)
+    if "keep_bn_idle" not in st.session_state:  # the Bottlenecks page's setting, shared
+        preset = cur.log.report.preset if cur.log.report else None
+        st.session_state["keep_bn_idle"] = analysis_defaults(preset).get("idle", "30d")
+    idle = right_s.text_input("Stuck: no event for longer than", key="keep_bn_idle", help="e.g. 14d, 60d, 12h")
+status = None
+with app_state.friendly_errors():
+    status = app_state.cached("case_status", (view.key, ends, idle), lambda: case_status(
+        log, end_activities=ends, idle=idle or None), scope=cur.fingerprint)
+    st.caption(status_note(status))
 
 # ------------------------------------------------------------------ dotted chart
 st.subheader("Dotted chart")
@@ -55,6 +72,10 @@ with right:
     span = events["time:timestamp"].iloc[-1] - events["time:timestamp"].iloc[0]
     st.metric("Duration", f"{span.total_seconds() / 86400:.1f} d")
     st.metric("Events", f"{len(events):,}")
+    if status is not None:
+        mine_status = status.loc[status["case"].astype(str) == case_id, "status"]
+        st.metric("Status", mine_status.iloc[0] if len(mine_status) else "–",
+                  help="From the end activities and the idle limit under Case status above.")
     if attrs:
         st.dataframe(pd.DataFrame({"attribute": [k.removeprefix("case:") for k in attrs],
                                    "value": [str(v) for v in attrs.values()]}),

@@ -21,6 +21,7 @@ from app_pages._conformance_view import (
     rules_section,
 )
 from app_pages._guards import require_log
+from app_pages._status import end_activities, running_cases
 from processmining import bpmn, conformance
 from processmining.errors import RuleError
 from processmining.ingest.presets import reference_model
@@ -111,7 +112,7 @@ n_tasks = len({t.label for t in model.tasks if t.label})
 matched = n_tasks - len(labels.model_only)
 with st.expander(f"Task names ↔ log activities: {matched} of {n_tasks} tasks matched"
                  + (f"; {len(labels.log_only)} activities not in the model" if labels.log_only else ""),
-                 expanded=bool(labels.model_only)):
+                 expanded=bool(labels.model_only), key=f"cf_labels_open_{model_sha[:8]}"):
     st.caption("Tasks are matched to activities by name (ignoring case and spaces). Map the rest here; "
                "activities the model does not know are reported as unexpected.")
     tasks = sorted({t.label for t in model.tasks if t.label})
@@ -137,15 +138,19 @@ ignore = st.multiselect("Leave these log activities out (the model does not know
                         help="Otherwise every occurrence is reported as an unexpected activity.")
 accept_key = f"pm:cf_accepted:{model_sha}"
 accepted = accepted_from(accept_key)
+ends = end_activities(cur)  # the session's end activities (Bottlenecks / Cases page): running cases are prefixes
+running = running_cases(cur)
 params = (model_sha, sorted(user_mapping.items()), rules_text if rules is not None else "", sorted(ignore),
-          [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns], sorted((roles or {}).items()))
+          [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns], sorted((roles or {}).items()),
+          ends)
 
 
 def run(with_rules: bool):  # noqa: ANN201 - a ConformanceResult
     with app_state.progress("Aligning the variants with the model") as progress:
         return conformance.conform(cur.log, model, rules=rules if with_rules else None,
                                    label_mapping=user_mapping or None, ignore_activities=ignore,
-                                   accepted=accepted if accepted.patterns else None, roles=roles, progress=progress)
+                                   accepted=accepted if accepted.patterns else None, roles=roles, running=running,
+                                   progress=progress)
 
 
 # nothing long runs unless asked: the check of this log against this model starts with the button (later
@@ -177,7 +182,10 @@ if ran != run_key:
     else:
         b2.caption(f"Aligns the {cur.log.n_cases:,} cases of **{cur.key}** with **{name}**"
                    + (" and checks the audit rules" if rules is not None else "") + ". On a big log this takes a "
-                   "while; a progress bar shows how far it got, and it can be cancelled.")
+                   "while; a progress bar shows how far it got, and it can be cancelled. "
+                   + (f"{len(running):,} running cases (not ended by {' / '.join(ends)}) are checked as prefixes; "
+                      "set the end activities on the Bottlenecks or Cases page." if ends else
+                      "No end activity is set, so every case is checked in full."))
     diagram_section(model, cache_parts=(model_sha, "plain"), dev=None, label_map=labels.label_map)
     st.stop()
 
@@ -234,9 +242,17 @@ if len(patterns):
     st.caption("Deviation patterns: how many cases, and whether those cases take longer than conforming ones.")
     st.dataframe(patterns, hide_index=True, key="cf_patterns",
                  column_config={"share": st.column_config.NumberColumn(format="%.3f")})
-shown = deviation_filters(dev, scope=f"{cur.fingerprint[:8]}_{model_sha[:8]}")
-st.caption(f"{len(shown):,} of {len(dev):,} deviations, in {shown['case_id'].nunique():,} cases.")
-st.dataframe(shown, hide_index=True, key="cf_deviations", height=360)
+
+
+@st.fragment
+def deviation_table() -> None:
+    """The filters over the deviation list rerun only the list (the check, the diagram and the KPIs stay)."""
+    shown = deviation_filters(dev, scope=f"{cur.fingerprint[:8]}_{model_sha[:8]}")
+    st.caption(f"{len(shown):,} of {len(dev):,} deviations, in {shown['case_id'].nunique():,} cases.")
+    st.dataframe(shown, hide_index=True, key="cf_deviations", height=360)
+
+
+deviation_table()
 accept_section(dev, accept_key)
 prov = app_state.log_provenance(
     cur, extra_inputs={"model": (name, model_sha),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
-from app_pages._downloads import table_downloads
+from app_pages._downloads import pseudonymizer, table_downloads
 from processmining.errors import ProcessMiningError, UnsafeInputError
 from processmining.ingest.guess import column_types
 from processmining.model import ColumnMapping
@@ -181,7 +182,13 @@ if report is not None:
                         provenance=app_state.log_provenance(cur))
     else:
         st.success("No row was quarantined.")
-    st.download_button("Download the ingest report (JSON)", report.to_json().encode(),
+    def _report_json() -> bytes:
+        pseudo = pseudonymizer()
+        if pseudo is None:
+            return report.to_json().encode()
+        return json.dumps(pseudo.mapping(json.loads(report.to_json())), indent=2, ensure_ascii=False).encode()
+
+    st.download_button("Download the ingest report (JSON)", _report_json(),
                        file_name=f"{cur.key}.ingest-report.json", mime="application/json",
                        key="load_report_dl")
 

@@ -44,6 +44,8 @@ def on_map_event() -> None:
         step(cur_.fingerprint, event["action"])
         return
     nodes = st.session_state.get("pm:map_nodes", {})
+    # a selection changes the sidebar filter and every number: the whole page reruns (map_section asks for it)
+    st.session_state["pm:map_rerun_app"] = True
     if event["kind"] == "arc":
         a, _, b = event["id"].partition("->")
         if a in nodes and b in nodes:
@@ -75,80 +77,108 @@ if st.session_state.get("map_sliders_for") != cur.fingerprint:
     st.session_state["keep_map_paths"] = round(d_paths * 100)
     st.session_state["map_sliders_for"] = cur.fingerprint
 
-c1, c2, c3, c4 = st.columns([1.3, 2, 2, 1.2])
-mode = c1.radio("Show", ["frequency", "performance"], horizontal=True, key="keep_map_mode",
-                format_func=str.capitalize,
-                help="Frequency: how often. Performance: median waiting time between steps.")
-act_pct = c2.slider("Activities %", 0, 100, step=1, key="keep_map_act",
-                    help="Share of activities shown, most frequent first.")
-path_pct = c3.slider("Paths %", 0, 100, step=1, key="keep_map_paths",
-                     help="Share of connections shown, most frequent first; the map stays connected.")
-c4.toggle("Workshop mode", key="keep_map_workshop",
-          help="Full-width map with large labels, for a room with a projector.")
+#: from this many events on, the sliders apply on a button (a form): no map per slider step
+BIG_LOG_EVENTS = 200_000
+big = log.n_events >= BIG_LOG_EVENTS
 
-small = app_state.cached(
-    "simplify", (view.key, act_pct, path_pct),
-    lambda: discovery.simplify(full, activities=act_pct / 100, paths=path_pct / 100),
-    scope=cur.fingerprint)
 
-options = workshop_controls(cur, view) if workshop else {}
-anonymise = bool(options.get("anonymise"))
-hide_numbers = bool(options.get("hide_numbers"))
-render_args = dict(metric=mode, large_labels=workshop, anonymise=anonymise, hide_numbers=hide_numbers)
-svg = app_state.cached("map_svg", (view.key, act_pct, path_pct, render_args),
-                       lambda: render.render_map(small, fmt="svg", **render_args), scope=cur.fingerprint)
-# graphviz names the nodes n0, n1, ... in the order of the map's activities (render.to_dot)
-node_of = {f"n{i}": a for i, a in enumerate(small.activities.index)}
-st.session_state["pm:map_nodes"] = node_of
+def map_section() -> None:
+    """Controls, the map, the animation and the downloads. Outside workshop mode it is a fragment: a slider,
+    the display mode or the animation reruns only this part, never the filters or the variant table."""
+    if st.session_state.pop("pm:map_rerun_app", False) and not workshop:
+        st.rerun()  # a click on the map selected cases (on_map_event): the filters and the whole page change
+    c1, c2, c4 = st.columns([1.3, 4, 1.2], vertical_alignment="bottom")
+    mode = c1.radio("Show", ["frequency", "performance"], horizontal=True, key="keep_map_mode",
+                    format_func=str.capitalize,
+                    help="Frequency: how often. Performance: median waiting time between steps.")
+    c4.toggle("Workshop mode", key="keep_map_workshop",
+              help="Full-width map with large labels, for a room with a projector.")
+    if st.session_state.get("keep_map_workshop", False) != workshop:
+        st.rerun()  # another layout: the whole page
+    # a big log: the map is computed when the sliders are applied (a form), never once per slider step
+    box = c2.form("map_sliders", border=False, enter_to_submit=False) if big else c2.container()
+    with box:
+        cols = st.columns([2, 2, 1.1] if big else 2, vertical_alignment="bottom")
+        s1, s2 = cols[0], cols[1]
+        act_pct = s1.slider("Activities %", 0, 100, step=1, key="keep_map_act",
+                            help="Share of activities shown, most frequent first.")
+        path_pct = s2.slider("Paths %", 0, 100, step=1, key="keep_map_paths",
+                             help="Share of connections shown, most frequent first; the map stays connected.")
+        if big:
+            cols[2].form_submit_button("Update the map", width="stretch",
+                                  help=f"This log has {log.n_events:,} events: the map is redrawn when you apply "
+                                       "the sliders.")
 
-a1, a2, a3 = st.columns([1.2, 2, 4], vertical_alignment="center")
-animate = a1.toggle("Animate cases", key="keep_map_anim",
-                    help="Tokens move along the arcs at the cases' real timing (each dot: one case waiting "
-                         "between two steps). Play, pause, speed and a clock are above the map.")
-color_cols = ["(one colour)", *app_state.cached("colour_columns", (view.key,), lambda: map_colour_columns(log),
-                                                scope=cur.fingerprint)]
-if st.session_state.get("keep_map_anim_color") not in color_cols:  # another log: its columns differ
-    st.session_state["keep_map_anim_color"] = color_cols[0]
-colour = a2.selectbox("Colour tokens by", color_cols, key="keep_map_anim_color", disabled=not animate)
-tokens = None
-segments = None
-if animate:
-    arcs = list(zip(small.arcs["source"], small.arcs["target"], strict=True))
-    segments = app_state.cached(
-        "tokens", (view.key, act_pct, path_pct, colour),
-        lambda: animation.token_segments(log, arcs=arcs, max_cases=MAX_TOKEN_CASES,
-                                         color_by=None if colour == color_cols[0] else colour),
+    small = app_state.cached(
+        "simplify", (view.key, act_pct, path_pct),
+        lambda: discovery.simplify(full, activities=act_pct / 100, paths=path_pct / 100),
         scope=cur.fingerprint)
-    ids = {a: k for k, a in node_of.items()}
-    tokens = token_args(segments, [f"{ids[s]}->{ids[t]}" for s, t in segments.arcs], autoplay=workshop)
-    a3.caption(f"Animation: {segments.note}." + (" Sampled so the browser stays smooth." if segments.sampled else ""))
 
-hint = ("Drag to pan, wheel or +/− to zoom, 0 to fit. Click an activity or an arc: only its cases."
-        + (" ←/→ or PageUp/PageDown: previous / next saved view." if workshop else ""))
-diagram(svg, key="map_viewer", height=880 if workshop else 820, keyboard_views=workshop, presenter=workshop,
-        tokens=tokens, hint=hint, on_change=on_map_event, min_font_px=0)
+    options = workshop_controls(cur, view) if workshop else {}
+    anonymise = bool(options.get("anonymise"))
+    hide_numbers = bool(options.get("hide_numbers"))
+    render_args = dict(metric=mode, large_labels=workshop, anonymise=anonymise, hide_numbers=hide_numbers)
+    svg = app_state.cached("map_svg", (view.key, act_pct, path_pct, render_args),
+                           lambda: render.render_map(small, fmt="svg", **render_args), scope=cur.fingerprint)
+    # graphviz names the nodes n0, n1, ... in the order of the map's activities (render.to_dot)
+    node_of = {f"n{i}": a for i, a in enumerate(small.activities.index)}
+    st.session_state["pm:map_nodes"] = node_of
 
-n_kept = len(small.activities) - len(small.connectors)
-shown = f"{n_kept} of {len(full.activities)} activities, {len(small.arcs)} of {len(full.arcs)} paths"
-if small.connectors:
-    shown += f"; {len(small.connectors)} more kept to connect the map: {', '.join(small.connectors)}"
-st.caption(shown)
+    a1, a2, a3 = st.columns([1.2, 2, 4], vertical_alignment="center")
+    animate = a1.toggle("Animate cases", key="keep_map_anim",
+                        help="Tokens move along the arcs at the cases' real timing (each dot: one case waiting "
+                             "between two steps). Play, pause, speed and a clock are above the map.")
+    color_cols = ["(one colour)", *app_state.cached("colour_columns", (view.key,), lambda: map_colour_columns(log),
+                                                    scope=cur.fingerprint)]
+    if st.session_state.get("keep_map_anim_color") not in color_cols:  # another log: its columns differ
+        st.session_state["keep_map_anim_color"] = color_cols[0]
+    colour = a2.selectbox("Colour tokens by", color_cols, key="keep_map_anim_color", disabled=not animate)
+    tokens = None
+    segments = None
+    if animate:
+        arcs = list(zip(small.arcs["source"], small.arcs["target"], strict=True))
+        segments = app_state.cached(
+            "tokens", (view.key, act_pct, path_pct, colour),
+            lambda: animation.token_segments(log, arcs=arcs, max_cases=MAX_TOKEN_CASES,
+                                             color_by=None if colour == color_cols[0] else colour),
+            scope=cur.fingerprint)
+        ids = {a: k for k, a in node_of.items()}
+        tokens = token_args(segments, [f"{ids[s]}->{ids[t]}" for s, t in segments.arcs], autoplay=workshop)
+        a3.caption(f"Animation: {segments.note}." + (" Sampled so the browser stays smooth." if segments.sampled else ""))
 
-d1, d2, d3, _ = st.columns([1, 1, 1.6, 2.4])
-stem = f"{cur.key}.process-map"
-d1.download_button("Download SVG", svg.encode(), file_name=f"{stem}.svg", mime="image/svg+xml",
-                   key="map_dl_svg", on_click="ignore", width="stretch")
-d2.download_button("Download PNG", lambda: render.render_map(small, fmt="png", **render_args),
-                   file_name=f"{stem}.png", mime="image/png", key="map_dl_png", on_click="ignore", width="stretch")
-if segments is not None and len(segments.t0):
-    ids = {a: k for k, a in node_of.items()}
-    titles = {(s, t): f"{ids[s]}->{ids[t]}" for s, t in segments.arcs}
-    d3.download_button(
-        "Download the animation (GIF)",
-        lambda: animation.animation_gif(svg, render.render_map(small, fmt="png", **render_args), segments, titles,
-                                        seconds=6, fps=8, width=900),
-        file_name=f"{stem}.gif", mime="image/gif", key="map_dl_gif", on_click="ignore", width="stretch",
-        help="A 6-second looping animated GIF of the whole time span, for slides.")
+    hint = ("Drag to pan, wheel or +/− to zoom, 0 to fit. Click an activity or an arc: only its cases."
+            + (" ←/→ or PageUp/PageDown: previous / next saved view." if workshop else ""))
+    diagram(svg, key="map_viewer", height=880 if workshop else 820, keyboard_views=workshop, presenter=workshop,
+            tokens=tokens, hint=hint, on_change=on_map_event, min_font_px=0)
+
+    n_kept = len(small.activities) - len(small.connectors)
+    shown = f"{n_kept} of {len(full.activities)} activities, {len(small.arcs)} of {len(full.arcs)} paths"
+    if small.connectors:
+        shown += f"; {len(small.connectors)} more kept to connect the map: {', '.join(small.connectors)}"
+    st.caption(shown)
+
+    d1, d2, d3, _ = st.columns([1, 1, 1.6, 2.4])
+    stem = f"{cur.key}.process-map"
+    d1.download_button("Download SVG", svg.encode(), file_name=f"{stem}.svg", mime="image/svg+xml",
+                       key="map_dl_svg", on_click="ignore", width="stretch")
+    d2.download_button("Download PNG", lambda: render.render_map(small, fmt="png", **render_args),
+                       file_name=f"{stem}.png", mime="image/png", key="map_dl_png", on_click="ignore", width="stretch")
+    if segments is not None and len(segments.t0):
+        ids = {a: k for k, a in node_of.items()}
+        titles = {(s, t): f"{ids[s]}->{ids[t]}" for s, t in segments.arcs}
+        d3.download_button(
+            "Download the animation (GIF)",
+            lambda: animation.animation_gif(svg, render.render_map(small, fmt="png", **render_args), segments, titles,
+                                            seconds=6, fps=8, width=900),
+            file_name=f"{stem}.gif", mime="image/gif", key="map_dl_gif", on_click="ignore", width="stretch",
+            help="A 6-second looping animated GIF of the whole time span, for slides.")
+
+
+
+if workshop:  # saved views and the keyboard change filters too: the whole page reruns
+    map_section()
+else:
+    st.fragment(map_section)()
 
 if workshop:
     st.stop()

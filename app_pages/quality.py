@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
+from app_pages._downloads import pseudonymizer, table_downloads
 from app_pages._guards import require_log
 from processmining import quality
 
@@ -104,12 +105,19 @@ if st.session_state.get("pm:dq_last_fix"):
 if cur.log.history:
     st.markdown("**This log's history:**\n" + "\n".join(f"1. {h}" for h in cur.log.history))
 
+st.markdown("**Download the fixed log**" if cur.log.history else "**Download the log**")
+st.caption("As it is now (with the fixes above), without the app's internal columns"
+           + ("; pseudonymised." if app_state.pseudo_key() else "."))
+table_downloads({"events": cur.log.df}, stem=f"{cur.key}.log", key="dq_dl_log",
+                provenance=app_state.log_provenance(cur), formats=("csv", "parquet"))
+
+st.markdown("**Download the audit**")
+pseudo = pseudonymizer()
+digest = app_state.cache_key("pseudo", app_state.pseudo_key() or "")
+shown = app_state.cached("quality_pseudo", (cur.fingerprint, digest),
+                         lambda: report.pseudonymized(pseudo) if pseudo is not None else report, scope=cur.fingerprint)
 d1, d2, _ = st.columns([1.2, 1.2, 2])
-as_json = app_state.cached("quality_json", (cur.fingerprint,), lambda: report.to_json().encode(),
-                           scope=cur.fingerprint)
-as_html = app_state.cached("quality_html", (cur.fingerprint,), lambda: report.to_html().encode(),
-                           scope=cur.fingerprint)
-d1.download_button("Download the audit (JSON)", as_json, file_name=f"{cur.key}.quality.json",
+d1.download_button("Download the audit (JSON)", lambda: shown.to_json().encode(), file_name=f"{cur.key}.quality.json",
                    mime="application/json", key="dq_dl_json", width="stretch", on_click="ignore")
-d2.download_button("Download the audit (HTML)", as_html, file_name=f"{cur.key}.quality.html",
+d2.download_button("Download the audit (HTML)", lambda: shown.to_html().encode(), file_name=f"{cur.key}.quality.html",
                    mime="text/html", key="dq_dl_html", width="stretch", on_click="ignore")

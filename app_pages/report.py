@@ -9,8 +9,10 @@ import streamlit as st
 
 from app_pages import _state as app_state
 from app_pages._conformance_view import accepted_from
+from app_pages._downloads import pseudonymizer
 from app_pages._filters import sidebar_filters
 from app_pages._guards import require_log
+from app_pages._status import end_activities
 from processmining.ingest.presets import analysis_defaults, reference_model
 from processmining.report.i18n import LANGUAGES
 
@@ -39,11 +41,15 @@ c = st.columns([2, 1, 2])
 model_name = c[0].selectbox("Reference model", [NO_MODEL, *models], key="keep_rp_model",
                             help="Bundled models (bpmn_models/); its rules file and roles are used when present.")
 lang = c[1].selectbox("Language", list(LANGUAGES), format_func=LANG_NAMES.get, key="keep_rp_lang")
-pseudo = c[2].text_input("Pseudonymise with key (optional)", type="password", key="rp_pseudo",
-                         help="Case ids and people become keyed hashes in the whole report and annex.")
+pseudo = app_state.pseudo_key()  # the session's switch (sidebar, Privacy): the report and its annex name nobody
+c[2].caption("Pseudonymised: case ids and people are keyed hashes in the report and its annex." if pseudo else
+             "Case ids and people are named; turn on pseudonymisation under Privacy in the sidebar to hide them.")
 slas_text = st.text_area("Service-level targets, one per line", key="keep_rp_slas", height=80,
                          help="e.g. Open->1st Line Support<=4h or Negotiation/Review<=14d")
 slas = [s.strip() for s in slas_text.splitlines() if s.strip()]
+ends = end_activities(cur)  # the session's end activities (edited on the Bottlenecks / Cases page)
+st.caption(f"Finished cases end with {' / '.join(ends)} (change it on the Bottlenecks or Cases page)." if ends else
+           "No end activity set: the report infers them from the data (set them on the Bottlenecks or Cases page).")
 
 model = rules = roles = accepted = None
 inputs = {"log": (cur.log.report.source, cur.log.report.sha256) if cur.log.report else (cur.key, cur.fingerprint)}
@@ -75,14 +81,18 @@ if model_name != NO_MODEL:
 def _build():
     from processmining.report.build import build_report
 
+    p = pseudonymizer()
     with app_state.progress("Building the report") as progress:
         return build_report(log, model=model, rules=rules, roles=roles, accepted=accepted, slas=slas, preset=preset,
                             pseudonymize=pseudo or None, inputs=inputs, evidence_name=f"{cur.key}.evidence.xlsx",
-                            parameters={"filters": view.description, "log_history": list(log.history)},
+                            end_activities=list(ends),
+                            parameters={"filters": p.text(view.description) if p else view.description,
+                                        "log_history": [p.text(h) for h in log.history] if p else list(log.history)},
                             progress=progress)
 
 
-parts = (view.key, model_name, slas, bool(rules), rules.sha256 if rules else "", pseudo,
+parts = (view.key, model_name, slas, bool(rules), rules.sha256 if rules else "",
+         app_state.cache_key("pseudo", pseudo or ""), ends,
          [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns] if accepted else [])
 if not st.button("Build the report", key="rp_build", type="primary") and ss.get("pm:rp_built") != parts:
     st.info("Press **Build the report**: it runs every analysis (conformance can take a while on large logs).")
@@ -100,8 +110,10 @@ st.success(f"{len(report.findings)} findings ({high} of high severity) on {repor
 d = st.columns(3)
 d[0].download_button("Download HTML", html.encode("utf-8"), file_name=f"{cur.key}.audit.{lang}.html",
                      mime="text/html", key="rp_dl_html", on_click="ignore")
-d[1].download_button("Download the evidence annex (XLSX)",
-                     to_bytes(report.tables, fmt="xlsx", provenance=report.provenance),
+annex_pseudo = pseudonymizer() if pseudo else None  # the report's tables are pseudonymised already; names in text too
+d[1].download_button("Download the evidence annex (XLSX)",  # built on click (off the page script)
+                     lambda: to_bytes(report.tables, fmt="xlsx", provenance=report.provenance,
+                                      pseudonymizer=annex_pseudo),
                      file_name=report.evidence_name, key="rp_dl_xlsx", on_click="ignore")
 if d[2].button("Make the PDF", key="rp_pdf"):
     from processmining.report.pdf import render_pdf

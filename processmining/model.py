@@ -209,6 +209,25 @@ class QuarantinedRow:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+@dataclass(frozen=True)
+class TimestampOffsets:
+    """How the values of one timestamp column were read, counted by the timestamp parser.
+
+    ``with_offset`` values carried a UTC offset (``Z``, ``+01:00``) and were
+    converted with it; ``naive`` values had none (naive ISO, date-only,
+    Excel serial, DD/MM text) and were read in the report's ``timezone``.
+    """
+
+    column: str
+    with_offset: int = 0
+    naive: int = 0
+
+    @property
+    def mixed(self) -> bool:
+        """Both kinds in one column: the naive values may be hours off the others."""
+        return bool(self.with_offset and self.naive)
+
+
 @dataclass
 class IngestReport:
     """What happened to every input row.
@@ -243,6 +262,8 @@ class IngestReport:
     #: how lifecycle transitions became activity instances (:mod:`processmining.lifecycle`):
     #: instances, paired, complete_only, start_only, and events per other transition
     lifecycle: dict[str, int] = field(default_factory=dict)
+    #: per timestamp column, values read with and without a UTC offset (the counts behind the warnings)
+    timestamp_offsets: list[TimestampOffsets] = field(default_factory=list)
 
     def check_balance(self) -> None:
         accounted = self.events + len(self.quarantined) + self.collapsed_duplicates + sum(self.filtered.values())
@@ -300,6 +321,7 @@ class IngestReport:
             "warnings": list(self.warnings),
             "has_timestamps": self.has_timestamps,
             **({"lifecycle": dict(self.lifecycle)} if self.lifecycle else {}),
+            **({"timestamp_offsets": [asdict(t) for t in self.timestamp_offsets]} if self.timestamp_offsets else {}),
         }
 
     def to_json(self) -> str:

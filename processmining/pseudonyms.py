@@ -33,6 +33,19 @@ RESOURCE_COLUMNS = ("resource", "org:resource", "resources", "user", "agent", "f
 _MAX_TOKENS = 12
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
+#: column names (lower case, without ``case:``) that hold people: whole values pseudonymised like resources
+PERSON_COLUMNS = frozenset({"owner", "deal owner", "user", "assignee", "reporter", "created by", "createdby", "agent",
+                            "opportunity owner", "account owner", "assigned to", "org:group", "creator",
+                            "responsible", "requester", "submitter", "author", "approver", "manager",
+                            "modified by", "changed by", "last modified by"})
+#: words in a column name that mark free text which may name people or customers (deal names, ticket
+#: summaries, descriptions, comments, e-mail addresses): such columns are left out of pseudonymised outputs
+FREE_TEXT_WORDS = ("name", "summary", "description", "title", "subject", "comment", "note", "text", "body",
+                   "message", "mail", "phone", "customer", "company", "contact", "address")
+#: an unnamed text column with more distinct values than this, most of them several words, is free text too
+FREE_TEXT_DISTINCT = 50
+_CANONICAL_KEPT = frozenset({"concept:name", "lifecycle:transition", "@@index", "@@source_row"})
+
 
 def pseudonym(value: str, key: str | bytes, *, prefix: str = "") -> str:
     """A keyed hash of ``value`` (HMAC-SHA256, first 16 hex digits): same key + value → same pseudonym.
@@ -50,6 +63,60 @@ def _tokens(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(text)]
 
 
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype == object or isinstance(s.dtype, pd.StringDtype)
+
+
+def _looks_free_text(values: pd.Series) -> bool:
+    """Many distinct values, most of them several words, and not numbers or dates."""
+    if len(values) <= FREE_TEXT_DISTINCT:
+        return False
+    text = values.astype(str)
+    if pd.to_numeric(text, errors="coerce").notna().mean() >= 0.5:
+        return False
+    if pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True).notna().mean() >= 0.5:
+        return False
+    return bool(text.str.strip().str.contains(r"\s", regex=True).mean() >= 0.5)
+
+
+def column_policy(frame: pd.DataFrame) -> dict[str, str]:
+    """How each text column of an event log is pseudonymised: ``"case"``, ``"person"`` or ``"free text"``.
+
+    * the case id → ``case-…``; the resource, and every column that names people (by its name, see
+      :data:`PERSON_COLUMNS`, or because at least half of its values are resources) → ``res-…``, so
+      one person has one pseudonym in every column;
+    * free text that may name people or customers (a name with a word of :data:`FREE_TEXT_WORDS`, such
+      as HubSpot's ``Deal Name`` or Jira's ``summary``, or more than :data:`FREE_TEXT_DISTINCT`
+      distinct values that are mostly several words) → ``"free text"``: left out of the outputs;
+    * every other column (activities, stages, priorities, teams codes, amounts, dates) is not listed
+      and kept as it is, with known names inside its text replaced.
+
+    >>> df = pd.DataFrame({"case:concept:name": ["1"], "org:resource": ["al"], "case:Deal Name": ["Acme - renewal"],
+    ...                    "case:Deal owner": ["Ana"], "case:priority": ["High"]})
+    >>> column_policy(df)
+    {'case:concept:name': 'case', 'org:resource': 'person', 'case:Deal owner': 'person', 'case:Deal Name': 'free text'}
+    """
+    policy: dict[str, str] = {}
+    if "case:concept:name" in frame.columns:
+        policy["case:concept:name"] = "case"
+    people: set[str] = set()
+    if "org:resource" in frame.columns:
+        policy["org:resource"] = "person"
+        people = set(frame["org:resource"].dropna().astype(str).unique())
+    texts: list[str] = []
+    for col in frame.columns:
+        if col in policy or col in _CANONICAL_KEPT or not isinstance(col, str) or not _is_text(frame[col]):
+            continue
+        name = col.lower().removeprefix("case:").strip()
+        values = frame[col].dropna().astype(str).drop_duplicates()
+        if name in PERSON_COLUMNS or (people and len(values) and values.isin(people).mean() >= 0.5):
+            policy[col] = "person"
+        elif any(w in re.split(r"[^a-z]+", name) for w in FREE_TEXT_WORDS) or _looks_free_text(values):
+            texts.append(col)
+    policy.update(dict.fromkeys(texts, "free text"))
+    return policy
+
+
 @dataclass
 class Pseudonymizer:
     """Replaces known case ids (``case-…``) and resource names (``res-…``) everywhere in an export."""
@@ -58,6 +125,10 @@ class Pseudonymizer:
     #: original -> pseudonym
     names: dict[str, str] = field(default_factory=dict)
     max_tokens: int = 1
+    #: free-text columns of the log (see :func:`column_policy`): left out of every table this writes
+    dropped: tuple[str, ...] = ()
+    #: the log's columns whose whole values became pseudonyms (case id, resource, people)
+    hashed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -79,10 +150,43 @@ class Pseudonymizer:
 
     @classmethod
     def from_log(cls, log: object, *, key: str | bytes) -> Pseudonymizer:
-        """Every case id and resource of an :class:`~processmining.model.EventLog`."""
+        """Every case id, resource and person named in a column of an :class:`~processmining.model.EventLog`;
+        its free-text columns are dropped from what this writes (:func:`column_policy`)."""
         df = log.df  # type: ignore[attr-defined]
-        resources = df["org:resource"].dropna().unique() if "org:resource" in df.columns else ()
-        return cls.from_names(key=key, cases=df["case:concept:name"].unique(), resources=resources)
+        policy = column_policy(df)
+        people = [v for col, kind in policy.items() if kind == "person" for v in df[col].dropna().unique()]
+        cases = df["case:concept:name"].unique() if "case:concept:name" in df.columns else ()
+        p = cls.from_names(key=key, cases=cases, resources=people)
+        p.dropped = tuple(c for c, kind in policy.items() if kind == "free text")
+        p.hashed = tuple(c for c, kind in policy.items() if kind != "free text")
+        return p
+
+    def note(self) -> str:
+        """One line for the output: what was pseudonymised and which columns were left out."""
+        line = "pseudonymized (keyed hashes): " + (", ".join(self.hashed) or "names found in the text")
+        if self.dropped:
+            line += "; left out as free text that may name people or customers: " + ", ".join(self.dropped)
+        return line
+
+    def log_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """An event-log frame with its case id, resource and people columns replaced whole and its free-text
+        columns removed; every other column (activities, attributes) is kept exactly as it is."""
+        out = frame.drop(columns=[c for c in self.dropped if c in frame.columns])
+        for col in self.hashed:
+            if col not in out.columns:
+                continue
+            values = out[col]
+            mask = values.notna()
+            codes, uniques = pd.factorize(values[mask].astype(str))
+            mapped = np.array([self.names.get(u, u) for u in uniques], dtype=object)
+            new = pd.Series(pd.NA, index=out.index, dtype="object")
+            new[mask] = mapped[codes]
+            out[col] = new.astype("string")
+        return out
+
+    def _dropped(self, frame: pd.DataFrame) -> list[str]:
+        gone = set(self.dropped) | {c.removeprefix("case:") for c in self.dropped}
+        return [c for c in frame.columns if isinstance(c, str) and c in gone]
 
     def text(self, value: str) -> str:
         """``value`` with every whole-token occurrence of a known name replaced (longest match first)."""
@@ -128,8 +232,9 @@ class Pseudonymizer:
         return out.astype("string") if isinstance(s.dtype, pd.StringDtype) else out
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """A copy of ``frame`` with id / resource cells and names inside every text cell (and header) replaced."""
-        out = frame.copy()
+        """A copy of ``frame`` with id / resource cells and names inside every text cell (and header) replaced,
+        and the log's free-text columns (:attr:`dropped`, with or without ``case:``) left out."""
+        out = frame.drop(columns=self._dropped(frame))
         for col in out.columns:
             s = out[col]
             if s.dtype == object or isinstance(s.dtype, pd.StringDtype):

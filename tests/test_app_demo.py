@@ -94,11 +94,14 @@ def test_bottlenecks_on_the_demo(started: AppTest, truth: dict, downloads: dict)
     assert not at.exception and not at.error
     assert metrics(at)["Cases"] == f"{sf['cases']:,}"
     sla = frame(at, {"target", "late", "met"})
-    # the planted quote SLA breaches: first quote more than 30 days after Prospecting
+    # first quote more than 30 days after Prospecting: the 40 planted breaches and the 6 deals quoted 1 s / 1 min /
+    # 5 min after the 30 days (exactly 30 days is met)
     assert sla.set_index("target").loc["Prospecting->Proposal/Price Quote<=30d", "late"] == \
-        sf["planted"]["sla_breach"]["count"]
+        len(sf["limits"]["quote-within-30d"]["late"]) == 46
+    # stuck as of the log's last event (2.6 days before the export): 79 of the 89 open deals idle > 60 days at
+    # the export (the 40 planted ones among them); the 10 that crossed the limit in those days are not yet stuck
     stuck = next(m.value for m in at.markdown if "stuck cases" in m.value)
-    assert stuck.startswith(f"**{sf['planted']['stuck_open']['count']} stuck cases**")
+    assert stuck.startswith("**79 stuck cases**") and len(sf["limits"]["stuck-60d"]["stuck"]) == 89
     funnel = frame(at, {"stage", "reached", "conversion"})
     assert funnel["reached"].iloc[0] == sf["cases"]  # every deal starts in Prospecting
     assert funnel["lost_here"].sum() == sf["outcomes"]["lost"]
@@ -132,16 +135,25 @@ def test_conformance_on_the_reference_model(started: AppTest, truth: dict, downl
     assert "Fitness" not in metrics(at)  # the check never starts by itself
     at.button(key="cf_run").click().run()
     # every planted case deviates: from the model (wrong order, backward moves, order without won) or
-    # from a rule of lead_to_order.rules.yaml (skipped approval, SoD, quote SLA, stuck) -- and nothing else
-    planted = sum(p["count"] for p in sf["planted"].values())
+    # from a rule of lead_to_order.rules.yaml (skipped approval, SoD, quote SLA, stuck); so do the 84 normal deals
+    # over the quote SLA or the stuck limit as of the log's last event (tests/test_conformance_demo.py: precision 1,
+    # recall 289/310 against the ground truth at the export)
+    deviating = 289
+    assert sum(p["count"] for p in sf["planted"].values()) == 205
     m = metrics(at)
-    assert m["Deviating cases"] == f"{planted:,}"
+    assert m["Deviating cases"] == f"{deviating:,}"
     assert 0.9 < float(m["Fitness"]) < 1.0
     diagram = [json.loads(c.proto.json_args) for c in at.get("component_instance")]
     assert len(diagram) == 1 and "Discount Approval" in diagram[0]["svg"] and "Order Booked" in diagram[0]["svg"]
     assert diagram[0]["min_font_px"] == 11.0
+    # one badge per task with deviating cases, and no two badges overlap (app_pages._badges)
+    from app_pages._badges import badge_boxes
+    from test_app_badges import overlapping_pairs
+
+    boxes = badge_boxes(diagram[0]["svg"])
+    assert len(boxes) >= 5 and overlapping_pairs(boxes) == []
     dev = frame(at, {"case_id", "kind", "activity", "accepted"})
-    assert dev["case_id"].nunique() == planted
+    assert dev["case_id"].nunique() == deviating
     assert len(dev) == int(m["Deviations"].replace(",", ""))
     wrong_order = set(sf["planted"]["wrong_order"]["cases"])
     assert set(dev.loc[dev["kind"] == "out_of_order", "case_id"]) == wrong_order
@@ -165,7 +177,7 @@ def test_accepting_a_deviation_pattern(started: AppTest, truth: dict, downloads:
     at.switch_page("app_pages/conformance.py").run()
     if "Fitness" not in metrics(at):  # this session has not checked yet (xdist may run the tests apart)
         at.button(key="cf_run").click().run()
-    planted = sum(p["count"] for p in sf["planted"].values())
+    deviating = 289  # deviating cases before accepting (see test_conformance_on_the_reference_model)
     wrong_order = set(sf["planted"]["wrong_order"]["cases"])
     # the auditor accepts the out-of-order pattern: kept, flagged, no longer counted
     at.selectbox(key="cf_acc_kind").set_value("out_of_order").run()
@@ -173,7 +185,7 @@ def test_accepting_a_deviation_pattern(started: AppTest, truth: dict, downloads:
     at.text_input(key="cf_acc_reason").input("fast-track deals, approved by sales ops").run()
     at.button(key="cf_acc_add").click().run()
     assert not at.exception and not at.error
-    assert metrics(at)["Deviating cases"] == f"{planted - len(wrong_order):,}"
+    assert metrics(at)["Deviating cases"] == f"{deviating - len(wrong_order):,}"
     dev = frame(at, {"case_id", "kind", "activity", "accepted"})
     assert set(dev.loc[dev["accepted"], "case_id"]) == wrong_order
     doc = json.loads(downloads["salesforce_opportunity_field_history.csv.deviations.json"]())

@@ -6,6 +6,7 @@ import json
 
 from test_app import app_with, small_log, svgs, texts, viewers
 
+from app_pages import _state as app_state
 from app_pages import _workspace as ws
 from processmining import animation
 from processmining.model import CASE, EventLog
@@ -82,16 +83,21 @@ def test_a_downloaded_workspace_restores_views_and_accepted_deviations_in_a_fres
     first.session_state["pm:cf_accepted:abc123"] = [{"kind": "missing", "activity": "Resolved", "rule_id": None,
                                                     "reason": "phone fix"}]
     first.run()
-    state = {k: first.session_state[k] for k in ("pm:views", "pm:cf_accepted:abc123", "pm:logs")}
+    # the end activities edited on the Bottlenecks page travel too (issue #10)
+    fp = app_state.current(state={k: first.session_state[k] for k in ("pm:logs", "pm:current")}).fingerprint
+    first.session_state["pm:ends"] = {fp: {"ends": ["Resolved"], "source": "edited"}}
+    state = {k: first.session_state[k] for k in ("pm:views", "pm:cf_accepted:abc123", "pm:logs", "pm:ends")}
     doc = json.loads(ws.dump(state))
+    assert doc["end_activities"] == {fp: ["Resolved"]}
     assert doc["format"] == "processmining-workspace" and doc["version"] == 1
     assert doc["provenance"]["inputs"]["log tickets.csv"].startswith("tickets.csv sha256:")
     fresh = app_with(small_log()).run()
     fresh.sidebar.file_uploader(key="ws_upload").upload("processmining-workspace.json", ws.dump(state).encode(),
                                                         "application/json")
     fresh.run()
-    assert "Restored 2 saved views, 1 accepted deviation patterns, 0 label mappings and 0 rule sets." in \
-        [s.value for s in fresh.sidebar.success]
+    assert ("Restored 2 saved views, 1 accepted deviation patterns, 0 label mappings, 0 rule sets and edited end "
+            "activities of 1 log.") in [s.value for s in fresh.sidebar.success]
+    assert fresh.session_state["pm:ends"][fp] == {"ends": ["Resolved"], "source": "edited"}
     fresh.switch_page("app_pages/process_map.py").run()
     fresh.toggle(key="keep_map_workshop").set_value(True).run()
     fresh.button(key="ws_next").click().run()

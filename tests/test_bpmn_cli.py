@@ -159,3 +159,25 @@ def test_svg_auto_layout_without_di(tmp_path):
     # the sub-process encloses its task
     sp, c = d.shapes["sp"].bounds, d.shapes["C"].bounds
     assert sp.x < c.x and c.x + c.width < sp.x + sp.width
+
+
+def test_soundness_on_the_compiled_net_equals_the_pm4py_conversion(tmp_path, repo_root):
+    # bpmn check decides soundness on the model's own compiled net (no pm4py); same verdict, reason and
+    # state count as on the net handed to pm4py, for a sound model and a deadlock (XOR split, AND join:
+    # the end is never reached)
+    deadlock = _write(tmp_path, "deadlock.bpmn",
+                      '<startEvent id="s"/><exclusiveGateway id="x"/><task id="A" name="A"/><task id="B" name="B"/>'
+                      '<parallelGateway id="j"/><endEvent id="e"/>'
+                      '<sequenceFlow id="f1" sourceRef="s" targetRef="x"/><sequenceFlow id="f2" sourceRef="x" '
+                      'targetRef="A"/><sequenceFlow id="f3" sourceRef="x" targetRef="B"/><sequenceFlow id="f4" '
+                      'sourceRef="A" targetRef="j"/><sequenceFlow id="f5" sourceRef="B" targetRef="j"/>'
+                      '<sequenceFlow id="f6" sourceRef="j" targetRef="e"/>')
+    models = {"lead_to_order": read_bpmn(repo_root / "bpmn_models" / "lead_to_order.bpmn"),
+              "deadlock": read_bpmn(deadlock)}
+    results = {name: (check_soundness(m), check_soundness(to_petri_net(m))) for name, m in models.items()}
+    assert {name: own == pm4py_net for name, (own, pm4py_net) in results.items()} == {"lead_to_order": True,
+                                                                                       "deadlock": True}
+    assert results["lead_to_order"][0].reason == "sound: 11 reachable states, end always reachable, no dead parts"
+    assert results["deadlock"][0].sound is False
+    assert results["deadlock"][0].reason.startswith("not sound: the end state (all branches finished) is never "
+                                                    "reached")

@@ -297,3 +297,51 @@ def test_facilitator_and_auditor_walk(app_url: str, shots_dir: Path, tmp_path: P
     if REFRESH_DOCS:
         expected |= {"quality.png", "bottlenecks.png", "cases.png"}
     assert expected <= {p.name for p in shots_dir.glob("*.png")}
+
+
+def test_cancel_stops_a_running_conformance_check(app_url: str, shared_datasets: Path) -> None:
+    """A real log and model (receipt: the check needs ~40 s on 2 cores): Cancel stops it and the page says so.
+
+    The proof that the check stopped: the session is idle again (Streamlit runs one script per session, so the
+    run with the check has ended) and shows the cancelled message, long before the check could have finished,
+    and no fitness is ever shown.
+    """
+    from playwright.sync_api import sync_playwright
+
+    real = shared_datasets / "real"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+            page.goto(app_url, wait_until="domcontentloaded")
+            page.get_by_text("Ingest report").first.wait_for(timeout=60_000)
+            _idle(page)
+            page.get_by_role("tab", name="Upload a file").click()
+            page.locator("[data-testid='stMain'] input[type='file']").first.set_input_files(str(real / "receipt.xes.gz"))
+            page.get_by_role("button", name="Read the log").click()
+            page.get_by_text("Ingest report — receipt.xes.gz").first.wait_for(timeout=60_000)
+            _idle(page)
+            page.get_by_role("link", name="Conformance").first.click()
+            page.get_by_text("Upload a BPMN file").first.wait_for(timeout=60_000)
+            _idle(page)
+            page.get_by_text("Upload a BPMN file").first.click()
+            _idle(page)
+            page.locator("[data-testid='stMain'] input[type='file']").first.set_input_files(str(real / "receipt.bpmn"))
+            page.get_by_role("button", name="Check conformance").wait_for(timeout=60_000)
+            _idle(page)
+            page.get_by_role("button", name="Check conformance").click()
+            page.get_by_role("button", name="Cancel the check").wait_for(timeout=30_000)
+            page.locator("[data-testid='stProgress']").first.wait_for(timeout=30_000)  # the check runs
+            page.wait_for_timeout(3_000)  # past the first 2 s in-process: the variants go to a process pool
+            assert "Fitness" not in page.inner_text("body")
+            page.get_by_role("button", name="Cancel the check").click()
+            page.get_by_text("The check was cancelled. Start it again when you are ready.").first \
+                .wait_for(timeout=20_000)
+            _idle(page)
+            body = _body(page)
+            assert "Fitness" not in body and "Deviating cases" not in body
+            assert page.get_by_role("button", name="Check conformance").count() == 1
+            page.wait_for_timeout(1_500)  # nothing comes back: the check does not finish behind the page
+            assert "Fitness" not in page.inner_text("body")
+        finally:
+            browser.close()

@@ -36,8 +36,6 @@ def test_help_imports_no_heavy_library():
     assert _imported_after(["bpmn", "--help"]) == (0, [])
 
 
-@pytest.mark.xfail(strict=True, reason="bpmn check converts with bpmn.to_petri_net, which builds a pm4py net; "
-                   "passes once the command checks soundness on the pm4py-free compile_net (bpmn branch)")
 def test_bpmn_check_imports_no_heavy_library():
     rc, mods = _imported_after(["bpmn", "check", str(REPO / "bpmn_models" / "lead_to_order.bpmn")])
     assert (rc, [m for m in mods if m in ("pandas", "pm4py")]) == (0, [])

@@ -91,3 +91,66 @@ def test_compare_cli(tmp_path) -> None:
     assert svg.read_text(encoding="utf-8").startswith("<svg")
     res = CliRunner().invoke(app, ["compare", str(path)])
     assert res.exit_code == 2 and "give either --split DATE or --segment COLUMN --a VALUE" in res.output
+
+
+HOUR = 3600.0
+
+
+def office_hours_log() -> EventLog:
+    """Two tickets a period; Mon-Fri 09-17 UTC is the office calendar.
+
+    a1 is opened on Friday 16:00 and answered on Monday 10:00 (66 h, 2 working hours), a2 on a Tuesday in 3 h;
+    b1 opened Friday 15:00, answered Monday 09:30 (66.5 h, 2.5 working hours); b2 answered after 5 h (late in both).
+    """
+    rows = [("a1", "Open", "2024-01-05T16:00"), ("a1", "Answer", "2024-01-08T10:00"), ("a1", "Closed", "2024-01-08T12:00"),
+            ("a2", "Open", "2024-01-09T09:00"), ("a2", "Answer", "2024-01-09T12:00"), ("a2", "Closed", "2024-01-10T09:00"),
+            ("b1", "Open", "2024-02-02T15:00"), ("b1", "Answer", "2024-02-05T09:30"), ("b1", "Closed", "2024-02-05T11:30"),
+            ("b2", "Open", "2024-02-06T09:00"), ("b2", "Answer", "2024-02-06T14:00"), ("b2", "Closed", "2024-02-06T16:00")]
+    df = pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP])
+    df[TIMESTAMP] = pd.to_datetime(df[TIMESTAMP], utc=True)
+    return EventLog.from_frame(df, name="tickets.csv")
+
+
+def test_compare_kpis_in_working_time_with_a_calendar() -> None:
+    from processmining.performance.calendar import calendar_from_dict
+    from processmining.report.kpis import kpi_settings
+
+    cal = calendar_from_dict({"hours": {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}},
+                             name="office.yaml")
+    settings = kpi_settings(None, {"first_response": "start->Answer", "resolution": "start->Closed"})
+    a, b = split_period(office_hours_log(), "2024-02-01")
+    sla = "Open->Answer<=4h"
+    plain = compare_logs(a, b, slas=[sla], settings=settings).kpis.set_index("metric")
+    worked = compare_logs(a, b, slas=[sla], settings=settings, calendar=cal).kpis.set_index("metric")
+    # calendar time: the weekend counts; a1 and b1 are late
+    assert plain.loc[f"sla_breach_share:{sla}", ["a", "b"]].tolist() == [0.5, 1.0]
+    assert plain.loc["first_response", ["a", "b"]].tolist() == [34.5 * HOUR, 35.75 * HOUR]
+    assert plain.loc["resolution", ["a", "b"]].tolist() == [46 * HOUR, 37.75 * HOUR]
+    # working time: a1 waited 2 h and b1 2.5 h, so only b2 (5 h) is late
+    assert worked.loc[f"sla_breach_share:{sla}", ["a", "b", "delta"]].tolist() == [0.0, 0.5, 0.5]
+    assert worked.loc["first_response", ["a", "b"]].tolist() == [2.5 * HOUR, 3.75 * HOUR]
+    assert worked.loc["resolution", ["a", "b"]].tolist() == [6 * HOUR, 5.75 * HOUR]  # (4 h, 8 h) and (4.5 h, 7 h)
+    # the cycle time stays calendar time, as in the report's KPI table; each row says its clock
+    assert worked.loc["median_cycle_s", ["a", "b"]].tolist() == [46 * HOUR, 37.75 * HOUR]
+    assert worked["measured_in"].to_dict() == {
+        "cases": "-", "median_cycle_s": "calendar time", "first_response": "working time (office.yaml)",
+        "resolution": "working time (office.yaml)", f"sla_breach_share:{sla}": "working time (office.yaml)"}
+    assert plain.loc["first_response", "measured_in"] == "calendar time"
+
+
+def test_compare_cli_with_a_calendar(tmp_path) -> None:
+    path, cal, out = tmp_path / "tickets.csv", tmp_path / "office.yaml", tmp_path / "cmp.json"
+    office_hours_log().df[[CASE, ACTIVITY, TIMESTAMP]].to_csv(path, index=False)
+    cal.write_text("timezone: UTC\nhours:\n" + "".join(f"  {d}: ['09:00-17:00']\n" for d in ("mon", "tue", "wed", "thu",
+                                                                                            "fri")), encoding="utf-8")
+    res = CliRunner().invoke(app, ["compare", str(path), "--split", "2024-02-01", "--sla", "Open->Answer<=4h",
+                                   "--calendar", str(cal), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "sla_breach_share:Open->Answer<=4h" in res.output and "(working time (office.yaml))" in res.output
+    import json
+
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    rows = {r["metric"]: r for r in doc["kpis"]}
+    assert (rows["sla_breach_share:Open->Answer<=4h"]["a"], rows["sla_breach_share:Open->Answer<=4h"]["b"]) == (0.0, 0.5)
+    # the trend measures the SLA on the same working-time clock: January none late, February one of two
+    assert [r["sla_breach_share"] for r in doc["trend"]] == [0.0, 0.5]

@@ -68,6 +68,15 @@ def test_business_hours_snapping():
     assert [str(scalar_snap(x, rng))[:10] for x in t] == ["2024-03-04"] * 4
 
 
+
+def test_snapping_skips_office_closed_days():
+    rng = np.random.default_rng(0)
+    # Christmas Eve (closed), 2024-12-25/26 (closed), then Friday 27th; 1 May (closed) -> 2 May
+    t = np.array(["2024-12-24T10:00:00", "2024-05-01T09:00:00", "2024-04-30T19:00:00"], dtype="datetime64[s]")
+    assert [str(x)[:10] for x in snap_to_business_hours(t, rng)] == ["2024-12-27", "2024-05-02", "2024-05-02"]
+    assert [str(scalar_snap(x, rng))[:10] for x in t] == ["2024-12-27", "2024-05-02", "2024-05-02"]
+
+
 def test_salesforce_checksum_matches_known_ids():
     # the ids in Salesforce's documentation examples
     assert salesforce_checksum("006Hs00000XyZ12") == "IAF"

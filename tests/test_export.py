@@ -179,3 +179,69 @@ def _golden(name: str, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     assert data == path.read_bytes(), f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept)"
+
+
+# ------------------------------------------------------------------ the column-wise writers
+def test_xlsx_cells_are_typed_and_literal_escapes_and_markup_survive(tmp_path):
+    frame = pd.DataFrame({
+        # a literal OOXML escape must not turn into "A" in Excel; markup characters are escaped XML
+        "text": ["_x0041_", "a<b>&c", "  padded  ", None],
+        "n": [1.5, float("nan"), float("inf"), 3.0],  # NaN / inf: no cell
+        "flag": [True, False, True, False],
+        "when": pd.to_datetime(["2024-03-01 09:15:02", None, "1999-12-31 23:59:59", "2024-01-01 00:00:00"]).tz_localize(
+            "UTC"),
+    })
+    out = tmp_path / "typed.xlsx"
+    write_tables({"t": frame}, out)
+    sheet_xml = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml").decode()
+    assert '<c r="A2" t="inlineStr"><is><t xml:space="preserve">_x005F_x0041_</t></is></c>' in sheet_xml
+    assert "a&lt;b&gt;&amp;c" in sheet_xml
+    rows = list(openpyxl.load_workbook(out)["t"].iter_rows(values_only=True))
+    assert rows[0] == ("text", "n", "flag", "when")
+    assert rows[1:] == [
+        ("_x005F_x0041_", 1.5, True, pd.Timestamp("2024-03-01 09:15:02").to_pydatetime()),
+        ("a<b>&c", None, False, None),
+        ("  padded  ", None, True, pd.Timestamp("1999-12-31 23:59:59").to_pydatetime()),
+        (None, 3, False, pd.Timestamp("2024-01-01").to_pydatetime()),
+    ]
+    # Excel's decoding rule (_x005F_ is a literal "_") gives back the original text
+    assert re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), rows[1][0]) == "_x0041_"
+
+
+def test_xlsx_cuts_text_past_excels_limit_and_says_so_on_a_notes_sheet(tmp_path):
+    out = tmp_path / "long.xlsx"
+    write_tables({"t": pd.DataFrame({"v": ["x" * 40_000, "short"]})}, out)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["t", "notes"]
+    assert [len(r[0]) for r in wb["t"].iter_rows(min_row=2, values_only=True)] == [32_767, 5]
+    assert wb["notes"]["A2"].value == ("1 text cells were longer than Excel's 32,767 characters and are cut there; "
+                                       "use the CSV, JSON or Parquet export for the full text")
+
+
+def test_csv_and_json_write_timestamps_numbers_and_escapes_exactly():
+    frame = pd.DataFrame({
+        "ns": pd.to_datetime(["2024-01-01 00:00:00.123456789", "1960-05-05 23:59:59.5", None],
+                             format="ISO8601").tz_localize("UTC"),
+        "naive": pd.to_datetime(["2024-01-01 00:00:01", "1899-12-31 01:02:03.000001", None], format="ISO8601"),
+        "f": [2.0, float("nan"), 1e-7],
+        "s": ['say "hi"\\', "tab\there", "ctl\x01"],
+        "cat": pd.Categorical(["=1+1", "ok", None]),  # a categorical label column is neutralised too
+    })
+    csv_lines = to_bytes({"t": frame}, fmt="csv").decode().split("\r\n")
+    assert csv_lines == [
+        "ns,naive,f,s,cat",
+        '2024-01-01T00:00:00.123456789Z,2024-01-01T00:00:01,2.0,"say ""hi""\\",\'=1+1',
+        "1960-05-05T23:59:59.500000Z,1899-12-31T01:02:03.000001,,tab\there,ok",
+        ",,1e-07,ctl\x01,",
+        "",
+    ]
+    records = to_bytes({"t": frame}, fmt="jsonl").decode().splitlines()
+    expected = [
+        {"ns": "2024-01-01T00:00:00.123456789Z", "naive": "2024-01-01T00:00:01", "f": 2.0, "s": 'say "hi"\\',
+         "cat": "=1+1"},
+        {"ns": "1960-05-05T23:59:59.500000Z", "naive": "1899-12-31T01:02:03.000001", "f": None, "s": "tab\there",
+         "cat": "ok"},
+        {"ns": None, "naive": None, "f": 1e-7, "s": "ctl\x01", "cat": None},
+    ]
+    # the same text Python's own encoder writes, record by record
+    assert records == [json.dumps(r, ensure_ascii=False) for r in expected]

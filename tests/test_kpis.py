@@ -9,8 +9,9 @@ from typer.testing import CliRunner
 from processmining.cli import app
 from processmining.errors import AnalysisError
 from processmining.model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+from processmining.performance import handover_counts
 from processmining.performance.calendar import calendar_from_dict
-from processmining.report.kpis import handover_counts, kpi_settings, kpi_table, status
+from processmining.report.kpis import kpi_settings, kpi_table, status
 
 H = 3600.0
 
@@ -60,6 +61,23 @@ def test_ticket_kpis_exact() -> None:
     assert (h["actual"], h["cases"], h["stage"], h["status"]) == (0.25, 4, ">3", "breach")
     assert row(t, "cycle_time")[["actual", "status"]].tolist() == [36.75 * H, "n/a"]
     assert handover_counts(tickets()).to_dict() == {"t1": 2, "t2": 5, "t3": 1, "t4": 0}
+
+
+def test_handover_counts_skip_events_without_a_value_and_take_an_attribute() -> None:
+    rows = [  # h1: u1, (none), u1 -> no handover; u2 -> 1; h2: u1 -> (none) -> u2 = 1; h3: only blanks = 0
+        ("h1", "A", "2024-01-01 09:00", "u1", "g1"), ("h1", "B", "2024-01-01 10:00", None, "g1"),
+        ("h1", "C", "2024-01-01 11:00", "u1", "g2"), ("h1", "D", "2024-01-01 12:00", "u2", "g2"),
+        ("h2", "A", "2024-01-02 09:00", "u1", "g1"), ("h2", "B", "2024-01-02 10:00", None, "g1"),
+        ("h2", "C", "2024-01-02 11:00", "u2", "g1"),
+        ("h3", "A", "2024-01-03 09:00", None, None),
+    ]
+    df = pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, RESOURCE, "org:group"])
+    df[TIMESTAMP] = pd.to_datetime(df[TIMESTAMP], utc=True)
+    log = EventLog.from_frame(df, name="h.csv")
+    assert handover_counts(log).to_dict() == {"h1": 1, "h2": 1, "h3": 0}
+    assert handover_counts(log, attribute="org:group").to_dict() == {"h1": 1, "h2": 0, "h3": 0}
+    with pytest.raises(AnalysisError, match="column 'team' not in the log"):
+        handover_counts(log, attribute="team")
 
 
 def test_first_response_in_working_time() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from processmining.ingest import read_log
 from processmining.model import (
     ACTIVITY,
     CASE,
@@ -12,8 +13,10 @@ from processmining.model import (
     RESOURCE,
     START_TIMESTAMP,
     TIMESTAMP,
+    ColumnMapping,
     EventLog,
     IngestReport,
+    TimestampOffsets,
 )
 from processmining.quality import (
     QualityConfig,
@@ -114,11 +117,16 @@ def test_timestamp_precision_uses_declared_timezone_and_flags_all_date_only_logs
     assert timestamp_precision(make_log([("c1", "Open", berlin_midnight[0], "a")]), CFG) == []
 
 
-def test_mixed_offsets_reads_the_ingest_warning_and_skips_without_report():
-    report = IngestReport(source="x.csv", sha256="0", timezone="UTC",
-                          warnings=["12 timestamps without a UTC offset (read as UTC) among 30 with an offset"])
+def test_mixed_offsets_reads_the_structured_counts_and_skips_without_report():
+    # a column without any offset: low severity; the warning text plays no part (a misleading one is ignored)
+    report = IngestReport(source="x.csv", sha256="0", timezone="UTC", warnings=["99 values mix without offset"],
+                          timestamp_offsets=[TimestampOffsets("created", with_offset=0, naive=12)])
     [f] = mixed_offsets(make_log(flow("c1", 1), report=report), CFG)
-    assert (f.count, f.severity, f.details["mixed"]) == (12, "low", False)  # the warning does not say "mix"
+    assert (f.count, f.severity, f.details["mixed"]) == (12, "low", False)
+    assert f.title == "12 timestamps have no UTC offset and were read as UTC"
+    # counts but no naive value, or no counts at all: nothing to report
+    every_offset = IngestReport(source="x", sha256="0", timestamp_offsets=[TimestampOffsets("t", with_offset=3)])
+    assert mixed_offsets(make_log(flow("c1", 1), report=every_offset), CFG) == []
     assert mixed_offsets(make_log(flow("c1", 1), report=IngestReport(source="x", sha256="0")), CFG) == []
     with pytest.raises(CheckSkipped, match="no ingest report"):
         mixed_offsets(CLEAN, CFG)
@@ -377,27 +385,57 @@ def test_resource_checks_skip_without_a_resource_column():
 
 # ------------------------------------------------------------ attributes
 def test_attribute_completeness_event_and_case_level():
-    # resource missing on 1 of 6 events; case:Amount missing for 1 of 2 cases; blank text counts as missing
+    # resource missing on 1 of 6 events; case:Amount missing for 1 of 2 cases; blank text counts as missing:
+    # c1's Work has a blank channel where c2's Work has one; "verdict" is only ever recorded on Closed, so the
+    # other steps do not miss it (an activity-specific attribute, like a reviewer's result in an XES log)
     rows = flow("c1", 1) + flow("c2", 1)
-    log = make_log(rows, extra={"case:Amount": [100.0] * 3 + [None] * 3, "channel": ["web", " ", "web"] * 2})
+    log = make_log(rows, extra={"case:Amount": [100.0] * 3 + [None] * 3,
+                                "channel": ["web", " ", "web", "web", "web", "web"],
+                                "verdict": [None, None, "ok", None, None, "ok"]})
     log = EventLog.from_frame(log.df.assign(**{RESOURCE: ["ann", None, "ann", "bob", "bob", "bob"]}))
     [f] = attribute_completeness(log, CFG)
-    table = {r["attribute"]: (r["level"], r["missing"]) for r in f.examples.to_dict("records")}
-    assert table == {"case:Amount": ("case", 1), "channel": ("event", 2), RESOURCE: ("event", 1)}
+    table = {r["attribute"]: (r["level"], r["rows"], r["missing"]) for r in f.examples.to_dict("records")}
+    assert table == {"case:Amount": ("case", 2, 1), "channel": ("event", 6, 1), RESOURCE: ("event", 6, 1)}
+    assert f.details["completeness"]["verdict"] == 1.0
     assert f.severity == "medium" and f.cases_affected == 0  # completeness has its own score, no cases
     assert f.details["resource_missing_by_activity"] == {"Work": 1}
     assert f.details["completeness"]["case:Amount"] == 0.5
     assert attribute_completeness(CLEAN, CFG) == []
 
 
-def test_mixed_offsets_counts_the_values_without_offset():
-    # the ingest engineer's wording: the naive count is the second number
-    report = IngestReport(source="j.json", sha256="0", timezone="UTC", warnings=[
-        "column 'created' mixes 7,576 timestamps with a UTC offset and 6 without; those without were read as UTC",
-        "column 'created': 6 values are dates without a time of day (read as 00:00)"])
-    [f] = mixed_offsets(make_log(flow("c1", 1), report=report), CFG)
-    assert (f.count, f.severity, f.details["mixed"]) == (6, "medium", True)
-    assert len(f.examples) == 1  # the date-only warning belongs to timestamp_precision
+def test_mixed_offsets_counts_what_the_timestamp_parser_counted():
+    # start: 2 with an offset, 1 naive (mixed); end: 3 naive, one of them date-only; a 02:30 on the spring-forward
+    # night does not exist in Berlin: its DST warning names a count too but is no offset count
+    text = ("case,activity,start,end\n"
+            "1,Open,2024-03-01T10:00:00+01:00,2024-03-01 11:00\n"
+            "1,Work,2024-03-31T01:00:00Z,2024-03-31 02:30\n"
+            "1,Done,2024-04-02 09:00,2024-04-03\n")
+    log = read_log(text.encode(), name="t.csv", timezone="Europe/Berlin",
+                   mapping=ColumnMapping(case="case", activity="activity", timestamp="start", end_timestamp="end"))
+    assert log.report.timestamp_offsets == [TimestampOffsets("start", with_offset=2, naive=1),
+                                            TimestampOffsets("end", with_offset=0, naive=3)]
+    assert any("do not exist in Europe/Berlin" in w for w in log.report.warnings)
+    [f] = mixed_offsets(log, CFG)
+    assert (f.count, f.severity, f.details["mixed"]) == (4, "medium", True)
+    assert f.title == "timestamps with and without a UTC offset are mixed; 4 without were read as Europe/Berlin"
+    assert f.examples.to_dict("records") == [
+        {"column": "start", "values with offset": 2, "values without offset": 1},
+        {"column": "end", "values with offset": 0, "values without offset": 3}]
+    assert log.report.to_dict()["timestamp_offsets"] == [
+        {"column": "start", "with_offset": 2, "naive": 1}, {"column": "end", "with_offset": 0, "naive": 3}]
+
+
+def test_mixed_offsets_on_xes_counts_the_values_read_as_utc():
+    xes = ('<?xml version="1.0" encoding="UTF-8"?><log xes.version="1.0"><trace>'
+           '<string key="concept:name" value="c1"/>'
+           '<event><string key="concept:name" value="A"/><date key="time:timestamp" value="2024-03-01T10:00:00"/></event>'
+           '<event><string key="concept:name" value="B"/><date key="time:timestamp" value="2024-03-01T11:00:00Z"/>'
+           '</event><event><string key="concept:name" value="C"/>'
+           '<date key="time:timestamp" value="2024-03-01T12:00:00+02:00"/></event></trace></log>')
+    log = read_log(xes.encode(), name="t.xes")
+    assert log.report.timestamp_offsets == [TimestampOffsets(TIMESTAMP, with_offset=2, naive=1)]
+    [f] = mixed_offsets(log, CFG)
+    assert (f.count, f.severity) == (1, "medium")
 
 
 def test_batch_entry_by_case_within_a_second_and_not_for_interval_rows():

@@ -126,3 +126,24 @@ def test_pseudonymized_report_and_fixed_log_name_nobody(csv_path: Path, tmp_path
     assert pseudonym("ann", "k3y", prefix="res-") in written
     for name in ("d1", "s1", "t1", "ann", "bob"):
         assert f'"{name}"' not in text and f"'{name}'" not in text and f",{name}," not in written, name
+
+
+def test_pseudonymized_fixed_log_leaves_out_free_text(tmp_path: Path):
+    # Summary is free text naming a customer contact; Requester names people who are not agents
+    rows = ["Ticket,Status,Changed,Agent,Summary,Requester,Priority"]
+    for i in range(4):
+        rows += [f"t{i},Open,2024-03-0{i + 1} 09:00:00,ann,Call Holly Gennero about invoice {i},Hans Gruber,High",
+                 f"t{i},Closed,2024-03-0{i + 2} 11:00:00,bob,Call Holly Gennero about invoice {i},Hans Gruber,High"]
+    path, out, fixed = tmp_path / "named.csv", tmp_path / "report.json", tmp_path / "fixed.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = RUNNER.invoke(processmining.cli.app, ["quality", str(path), "-o", str(out), "-q", *MAPPING,
+                                                   "--pseudonymize", "k3y", "--fixed-log", str(fixed)])
+    assert result.exit_code == 0, result.output
+    written = fixed.read_text(encoding="utf-8")
+    assert written.splitlines()[0] == ('"case:concept:name","concept:name","time:timestamp","org:resource",'
+                                       '"Requester","Priority"')
+    assert "Holly" not in written and "Hans Gruber" not in written and '"High"' in written
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["summary"]["pseudonymization"] == (
+        "pseudonymized (keyed hashes): case:concept:name, org:resource, Requester; "
+        "left out as free text that may name people or customers: Summary")

@@ -234,8 +234,118 @@ def test_pseudonymized_report_hides_ids(tmp_path, run) -> None:
     assert fc["case"].str.startswith("case-").all()
 
 
+#: names planted in free text and people columns: none may survive a pseudonymised report or annex
+PLANTED = ("Nakatomi", "Hans Gruber", "Holly Gennero", "Greta Moreau", "Ana Yilmaz", "Takagi")
+
+
+def test_pseudonymized_report_and_annex_name_nobody_in_free_text(tmp_path) -> None:
+    df = deals_frame()
+    i = df["deal"].str[1:].astype(int)
+    # HubSpot's "Deal Name" names the customer and a contact; a Jira-like summary names a person and marks
+    # exactly the late deals (the driver analysis would rank it, as it ranked Jira summaries before this test);
+    # "Deal owner" holds full names that are not the resources (user); "next step" is unnamed free text
+    df["Deal Name"] = "Nakatomi Trading " + i.astype(str) + " - renewal (Hans Gruber)"
+    df["summary"] = i.map(lambda k: "Call back Holly Gennero" if k < 10 else "Routine renewal")
+    df["Deal owner"] = i.map(lambda k: "Greta Moreau" if k % 2 else "Ana Yilmaz")
+    df["next step"] = "send the quote to Takagi for deal " + i.astype(str)
+    df["priority"] = i.map(lambda k: "High" if k < 30 else "Low")
+    csv = tmp_path / "named.csv"
+    df.to_csv(csv, index=False)
+    html = tmp_path / "named.html"
+    res = CliRunner().invoke(app, ["report", str(csv), *MAPPING, *ANALYSIS, "--model", str(MODEL), "--pseudonymize",
+                                   "k3y", "-o", str(html), "-q"])
+    assert res.exit_code == 0, res.output
+    text = html.read_text(encoding="utf-8")
+    assert [n for n in PLANTED if n in text] == []
+    assert not re.search(r"\b(c03|eve|ann|bob)\b", text)
+    # the scope says what was hashed and what was left out
+    assert ("Left out of the report and annex as free text that may name people or customers: "
+            "Deal Name, summary, next step.") in text
+    assert "columns: case:concept:name, org:resource, owner, Deal owner." in text
+    book = pd.read_excel(tmp_path / "named_evidence.xlsx", sheet_name=None, header=None)
+    cells = {str(v) for frame in book.values() for v in frame.to_numpy().ravel() if pd.notna(v)}
+    assert [n for n in PLANTED if any(n in c for c in cells)] == []
+    # the categorical column is kept (a driver may use it), the owner full names are pseudonyms
+    prov = dict(book["provenance"].dropna().to_numpy()[:, :2])
+    assert "left out as free text that may name people or customers: Deal Name, summary, next step" in \
+        prov["parameters.pseudonymization"]
+
+
 def test_report_cli_errors(tmp_path, run) -> None:
     res = CliRunner().invoke(app, ["report", str(run["csv"]), *MAPPING, "-o", str(tmp_path / "a.docx")])
     assert res.exit_code == 2 and "error: -o must end in .html or .pdf, got 'a.docx'" in res.output
     res = CliRunner().invoke(app, ["report", str(run["csv"]), *MAPPING, "--lang", "de", "-o", str(tmp_path / "a.html")])
     assert res.exit_code == 2 and "error: --lang must be one of en, pl, ru, got 'de'" in res.output
+
+
+def test_findings_without_cases_say_what_they_count() -> None:
+    """A finding about the organisation (work resting on one person) names its unit and has no case count."""
+    from processmining.report.findings import Finding
+    from processmining.report.html import finding_text
+
+    unit = ("unit", "activities")
+    f = Finding(type="people_spof", section="people", severity="low", severity_rule="sev.quality",
+                severity_params={"check": ("check", "resource_concentration")},
+                title_params={"check": ("check", "resource_concentration"), "count": ("num", 10), "unit": unit},
+                case_ids=[], share=0.0, evidence_sheet="quality",
+                impact_params={"cases": ("num", 0), "units": ("num", 10), "unit": unit}, case_based=False)
+    en, pl = Texts("en"), Texts("pl")
+    assert finding_text(en, f, "title") == "Single point of dependency: work concentrated on one person (activities: 10)"
+    assert finding_text(en, f, "impact") == ("Not about single cases (the organisation); activities that depend on "
+                                             "one person: 10.")
+    assert finding_text(en, f, "severity") == "Severity of the data-quality check “work concentrated on one person”."
+    assert finding_text(pl, f, "title").endswith("(czynności: 10)")
+    # a data-quality finding about the whole log (attribute completeness) says so instead of "0 cases affected"
+    q = Finding(type="quality", section="quality", severity="medium", severity_rule="sev.quality",
+                severity_params={}, title_params={}, case_ids=[], share=0.0, evidence_sheet="quality",
+                impact_params={"cases": ("num", 0), "units": ("num", 7), "unit": ("unit", "attributes")},
+                case_based=False)
+    assert finding_text(en, q, "impact") == "Not about single cases (the log as a whole); attributes: 7."
+
+
+def test_trend_chart_period_labels_do_not_overlap() -> None:
+    from processmining.report.compare import trend_svg
+
+    tr = pd.DataFrame({"period": [f"2006-{m:02d}" for m in range(1, 13)] + ["2007-01", "2007-02"],
+                       "median_cycle_s": [float(i) for i in range(14)]})
+    svg = trend_svg(tr, "median_cycle_s")
+    # 572 px of plot width hold 10 labels of ~56 px: every second of the 14 periods is labelled
+    assert re.findall(r">(\d{4}-\d\d)</text>", svg) == ["2006-01", "2006-03", "2006-05", "2006-07", "2006-09",
+                                                         "2006-11", "2007-01"]
+
+
+def test_trend_chart_of_a_constant_series_has_one_value() -> None:
+    from processmining.report.compare import trend_svg
+
+    tr = pd.DataFrame({"period": ["2024-01", "2024-02", "2024-03"], "conformance_rate": [1.0, 1.0, 1.0]})
+    svg = trend_svg(tr, "conformance_rate", fmt=lambda v: f"{v:.0%}")
+    # receipt.xes.gz conforms 100 % every month: the axis said 100 % .. 200 % before
+    assert re.findall(r'text-anchor="end">([^<]+)</text>', svg) == ["100%"]
+
+
+def test_two_findings_of_one_quality_check_have_their_own_titles() -> None:
+    # sepsis: incomplete_cases reports cases without an end (123) and without a start (55), both were titled
+    # "incomplete cases"
+    from processmining.report.build import _check_label
+
+    assert _check_label("incomplete_cases", {"kind": "no end"}) == "incomplete_cases.no_end"
+    assert _check_label("incomplete_cases", {"kind": "no start"}) == "incomplete_cases.no_start"
+    assert _check_label("impossible_durations", {"kind": "case too long"}) == "impossible_durations.case_too_long"
+    assert _check_label("duplicate_events", {}) == "duplicate_events"
+    assert Texts("ru").t("check.incomplete_cases.no_end") == "случаи без конечного действия"
+
+
+def test_sub_statuses_in_the_lifecycle_column_are_named() -> None:
+    # BPIC 2013 keeps its sub-status ("In Progress", "Wait") in lifecycle:transition: the report says why an
+    # activity then repeats; standard XES transitions (start, complete) are not mentioned
+    from processmining.model import CASE, LIFECYCLE, TIMESTAMP, EventLog
+    from processmining.report.build import _lifecycle_other
+
+    t = pd.Timestamp("2024-01-01", tz="UTC")
+    rows = [("i1", "Accepted", t, "In Progress"), ("i1", "Accepted", t + pd.Timedelta(hours=1), "Wait"),
+            ("i1", "Completed", t + pd.Timedelta(hours=2), "Closed"), ("i2", "Accepted", t, "In Progress"),
+            ("i2", "Completed", t + pd.Timedelta(hours=3), "complete")]
+    log = EventLog.from_frame(pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP, LIFECYCLE]), name="i.xes")
+    assert _lifecycle_other(log) == {"n": 3, "events": 4, "examples": "In Progress, Closed, Wait"}
+    standard = EventLog.from_frame(log.df.assign(**{LIFECYCLE: "complete"}), name="c.xes")
+    assert _lifecycle_other(standard) is None

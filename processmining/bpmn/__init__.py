@@ -14,7 +14,8 @@ Typical use::
 
 from __future__ import annotations
 
-from .diagram import Overlay, render_svg
+from typing import Any
+
 from .labels import LabelMatch, match_labels, normalise_label, read_label_mapping
 from .model import (
     Bounds,
@@ -54,3 +55,12 @@ __all__ = [
     "render_svg",
     "to_petri_net",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The diagram renderer (layout, SVG) is imported on first use: ``bpmn check`` never needs it."""
+    if name in ("Overlay", "render_svg"):
+        from . import diagram
+
+        return getattr(diagram, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

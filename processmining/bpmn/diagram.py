@@ -31,13 +31,22 @@ class Overlay:
     ``fill``: a CSS colour for the shape (for flows: the line colour);
     ``badge``: short text in a red pill at the top right (e.g. ``"12"``);
     ``label``: extra text shown under the element and as its tooltip;
-    ``stroke_width``: line width (flows: e.g. by frequency).
+    ``stroke_width``: line width (flows: e.g. by frequency);
+    ``badge_at``: where the badge goes instead (the point :func:`badge_box` anchors it at), so a caller can
+    place badges that never overlap (the app does).
     """
 
     fill: str | None = None
     badge: str | None = None
     label: str | None = None
     stroke_width: float | None = None
+    badge_at: tuple[float, float] | None = None
+
+
+def badge_box(x: float, y: float, text: str) -> Bounds:
+    """The box a badge with ``text`` anchored at ``(x, y)`` covers (by default an element's top right corner)."""
+    w = 10 + 7 * len(text)
+    return Bounds(x - w + 6, y - 9, w, 18)
 
 
 def render_svg(
@@ -192,7 +201,7 @@ class _Renderer:
         else:
             self._event(n, b, ov)
         if ov.badge:
-            self._badge(b.x + b.width, b.y, ov.badge)
+            self._badge(*(ov.badge_at or (b.x + b.width, b.y)), ov.badge)
         if ov.label:
             self.out.append(f'<text x="{b.cx:.1f}" y="{b.y + b.height + (30 if n and not n.is_task else 14):.1f}" '
                             f'text-anchor="middle" font-size="10.5" fill="#b42318" font-weight="600">'
@@ -329,9 +338,9 @@ class _Renderer:
             self._wrapped(name, b.cx, b.cy, b.width - 10, 12, size=11, color=MUTED)
 
     def _badge(self, x: float, y: float, text: str) -> None:
-        w = 10 + 7 * len(text)
-        self.out.append(f'<rect x="{x - w + 6:.1f}" y="{y - 9:.1f}" width="{w:.1f}" height="18" rx="9" fill="#d1242f" '
-                        f'stroke="#fff" stroke-width="1.5"/><text x="{x - w / 2 + 6:.1f}" y="{y + 4:.1f}" '
+        bb = badge_box(x, y, text)
+        self.out.append(f'<rect x="{bb.x:.1f}" y="{bb.y:.1f}" width="{bb.width:.1f}" height="{bb.height:.0f}" rx="9" '
+                        f'fill="#d1242f" stroke="#fff" stroke-width="1.5"/><text x="{bb.cx:.1f}" y="{y + 4:.1f}" '
                         f'text-anchor="middle" font-size="11" font-weight="700" fill="#fff">{_esc(text)}</text>')
 
     # ------------------------------------------------------------ edges

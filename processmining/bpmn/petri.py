@@ -312,7 +312,12 @@ def _to_pm4py(result: BuildResult, model: BpmnModel, label_map: Mapping[str, str
         approximations=list(result.approximations),
         model_sha256=model.sha256,
         core=core,
-        element_names={**{n.id: n.describe() for n in model.nodes.values()},
-                       **{f.id: f"sequence flow {f.id!r} into {model.nodes[f.target].describe()}"
-                          for f in model.flows.values() if f.target in model.nodes}},
+        element_names=element_names(model),
     )
+
+
+def element_names(model: BpmnModel) -> dict[str, str]:
+    """BPMN element id -> how messages name it (``task 'Approve' (id T1)``), sequence flows included."""
+    return {**{n.id: n.describe() for n in model.nodes.values()},
+            **{f.id: f"sequence flow {f.id!r} into {model.nodes[f.target].describe()}"
+               for f in model.flows.values() if f.target in model.nodes}}

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .netcore import can_reach, explore, freeze
-from .petri import ConvertedNet
+from collections.abc import Mapping
+
+from .model import BpmnModel
+from .netcore import CoreNet, can_reach, explore, freeze
+from .petri import ConvertedNet, compile_net, element_names
 
 
 @dataclass(frozen=True)
@@ -23,16 +26,24 @@ class SoundnessResult:
     states: int = 0
 
 
-def check_soundness(converted: ConvertedNet, *, timeout_s: float = 10, max_states: int = 200_000) -> SoundnessResult:
-    """Decide whether the converted net is sound, giving up after ``timeout_s`` seconds.
+def check_soundness(converted: ConvertedNet | BpmnModel, *, timeout_s: float = 10,
+                    max_states: int = 200_000) -> SoundnessResult:
+    """Decide whether the converted net (or a model's own compiled net, no pm4py) is sound, giving up after
+    ``timeout_s`` seconds.
 
     Example::
 
         >>> res = check_soundness(to_petri_net(read_bpmn("bpmn_models/lead_to_order.bpmn")))
         >>> res.sound, res.reason
         (True, 'sound: 14 reachable states, ...')
+        >>> check_soundness(read_bpmn("bpmn_models/lead_to_order.bpmn")).sound   # compile_net: pm4py not imported
+        True
     """
-    core = converted.core
+    if isinstance(converted, BpmnModel):
+        core: CoreNet | None = compile_net(converted)
+        names = element_names(converted)
+    else:
+        core, names = converted.core, converted.element_names
     if core is None:
         return SoundnessResult(None, "no internal net attached to this conversion")
     space = explore(core, core.initial, max_states=max_states, timeout_s=timeout_s)
@@ -50,7 +61,7 @@ def check_soundness(converted: ConvertedNet, *, timeout_s: float = 10, max_state
     if stuck:
         # a state with no way on (deadlock) says best where the model gets stuck
         first = next((i for i in stuck if not space.edges[i]), stuck[0])
-        where = _describe_marking(converted, space.markings[first])
+        where = _describe_marking(core, names, space.markings[first])
         kind = "deadlock" if not space.edges[first] else "livelock"
         return SoundnessResult(
             False,
@@ -61,10 +72,10 @@ def check_soundness(converted: ConvertedNet, *, timeout_s: float = 10, max_state
     fired = {t for out in space.edges for t, _ in out}
     dead = [t for i, t in enumerate(core.trans) if t.alive and i not in fired]
     if dead:
-        names = sorted({converted.element_names.get(t.element, t.label or t.element) for t in dead})
+        dead_names = sorted({names.get(t.element, t.label or t.element) for t in dead})
         return SoundnessResult(
             False,
-            f"not sound: {len(dead)} transition(s) can never fire (dead model parts: {', '.join(names[:6])}): "
+            f"not sound: {len(dead)} transition(s) can never fire (dead model parts: {', '.join(dead_names[:6])}): "
             "no run of the model reaches them; connect them to the flow or remove them",
             len(space.markings),
         )
@@ -72,21 +83,19 @@ def check_soundness(converted: ConvertedNet, *, timeout_s: float = 10, max_state
                            len(space.markings))
 
 
-def _describe_marking(converted: ConvertedNet, marking) -> str:
+def _describe_marking(core: CoreNet, names: Mapping[str, str], marking) -> str:
     """Where the tokens of a marking are, in BPMN terms (complement places of OR-join tests left out)."""
-    core = converted.core
-    assert core is not None
     out = []
     for p, _ in marking:
         if p in core.complement_of or core.places[p].startswith("not-finished#"):
             continue
         kind, _, ref = core.places[p].split("#")[0].partition(":")
-        if kind == "in" and ref in converted.element_names:
-            out.append(f"before {converted.element_names[ref]}")
+        if kind == "in" and ref in names:
+            out.append(f"before {names[ref]}")
         elif kind == "flow":
-            out.append(f"on {converted.element_names.get(ref, f'sequence flow {ref!r}')}")
-        elif ref in converted.element_names:
-            out.append(f"{kind} {converted.element_names[ref]}")
+            out.append(f"on {names.get(ref, f'sequence flow {ref!r}')}")
+        elif ref in names:
+            out.append(f"{kind} {names[ref]}")
         else:
             out.append(core.places[p].split("#")[0])
     return ", ".join(out[:6]) + (f" and {len(out) - 6} more" if len(out) > 6 else "")

@@ -64,7 +64,7 @@ def conform(
     from ..conformance import read_accepted, read_model
     from ..errors import ConformanceError
     from ..export import Pseudonymizer, infer_format, write_tables
-    from ..model import Provenance
+    from ..model import log_provenance
     from ..rules import load_rules, read_roles
     from ..safe_input import write_atomic
 
@@ -95,14 +95,14 @@ def conform(
                              accepted=accepted, roles=roles, progress=progress)
     if result.summary["cases"] == 0:
         raise ConformanceError("the log has no cases", source=str(log_path))
-    inputs = {"log": (log_path.name, log.report.sha256 if log.report else ""), "model": (model_path.name, model.sha256)}
+    inputs = {"model": (model_path.name, model.sha256)}
     for role_name, path, digest in (("rules", rules_path, rules.sha256 if rules else ""),
                                     ("roles", roles_path, None), ("mapping", mapping_path, None),
                                     ("accepted", accepted_path, accepted.sha256 if accepted else "")):
         if path is not None:
             inputs[role_name] = (path.name, digest or _sha256(path))
-    params = {**result.parameters, **log_options.parameters(), "pseudonymized": bool(pseudonymize), "log_history": list(log.history)}
-    provenance = Provenance.build(inputs=inputs, parameters=params)
+    params = {**result.parameters, **log_options.parameters(), "pseudonymized": bool(pseudonymize)}
+    provenance = log_provenance(log, params, inputs=inputs)  # the log's source, hash and history
     deviations = result.deviations
     # every output (deviations, messages in them, the summary) names no case or resource, of any length
     pseudo = Pseudonymizer.from_log(log, key=pseudonymize) if pseudonymize else None

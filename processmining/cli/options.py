@@ -13,6 +13,7 @@ import inspect
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -47,6 +48,23 @@ StageLabelsOpt = Annotated[
                                         "ServiceNow, Pipedrive ids).", show_default=False),
 ]
 
+class Lifecycle(StrEnum):
+    """How start / complete events of one activity instance are read (see :mod:`processmining.lifecycle`)."""
+
+    instances = "instances"
+    classifier = "classifier"
+    events = "events"
+
+
+LifecycleOpt = Annotated[
+    Lifecycle,
+    typer.Option("--lifecycle", help="Logs with start/complete events: 'instances' pairs them into one activity "
+                                     "instance with a start and an end time (default); 'classifier' keeps every "
+                                     "event, named activity+transition, as ProM does; 'events' keeps the events "
+                                     "as read. Logs without start events are read as they are.",
+                 case_sensitive=False),
+]
+
 #: the shared flags: name -> annotation (all default to None except the time zone)
 LOG_OPTIONS: dict[str, Any] = {
     "preset": PresetOpt,
@@ -59,7 +77,10 @@ LOG_OPTIONS: dict[str, Any] = {
     "timezone": TimezoneOpt,
     "sheet": SheetOpt,
     "stage_labels": StageLabelsOpt,
+    "lifecycle": LifecycleOpt,
 }
+#: the defaults of the shared flags that are not None
+LOG_DEFAULTS: dict[str, Any] = {"timezone": "UTC", "lifecycle": Lifecycle.instances}
 
 
 @dataclass(frozen=True)
@@ -76,10 +97,11 @@ class LogOptions:
     timezone: str = "UTC"
     sheet: str | None = None
     stage_labels: Path | None = None
+    lifecycle: str = "instances"
 
     def parameters(self) -> dict[str, Any]:
         """The options as plain values, for provenance."""
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+        return {k: (str(v) if isinstance(v, Path | StrEnum) else v) for k, v in asdict(self).items()}
 
     def load(self, path: Path, *, quiet: bool = False) -> EventLog:
         """Read LOG with these options, print the ingest summary to stderr, return the log."""
@@ -91,7 +113,7 @@ class LogOptions:
         labels = read_stage_labels(self.stage_labels) if self.stage_labels else None
         with progress_bar(f"reading {path.name}", quiet=quiet) as progress:
             log = read_log(path, preset=self.preset, mapping=mapping, dayfirst=self.dayfirst, timezone=self.timezone,
-                           sheet=self.sheet, progress=progress, stage_labels=labels)
+                           sheet=self.sheet, progress=progress, stage_labels=labels, lifecycle=str(self.lifecycle))
         if not quiet and log.report is not None:
             typer.echo(log.report.summary(), err=True)
         return log
@@ -155,7 +177,7 @@ def option_bundle(param: str, options: Mapping[str, tuple[Any, Any]],
 
 #: give a command the shared LOG flags; it receives their values as ``log_options: LogOptions``
 with_log_options = option_bundle(
-    "log_options", {name: (annotation, "UTC" if name == "timezone" else None) for name, annotation in LOG_OPTIONS.items()},
+    "log_options", {name: (annotation, LOG_DEFAULTS.get(name)) for name, annotation in LOG_OPTIONS.items()},
     LogOptions)
 
 

@@ -13,7 +13,7 @@ from .options import DEFAULT_LOG_OPTIONS, LogArg, LogOptions, progress_bar, with
 SlaOpt = Annotated[list[str] | None, typer.Option("--sla", help="Time target, e.g. 'Open->Resolved<=5d' (repeatable; "
                                                                  "default: the preset's).")]
 ModelOpt = Annotated[Path | None, typer.Option("--model", help="Reference model (BPMN 2.0 XML).")]
-CalendarOpt = Annotated[Path | None, typer.Option("--calendar", help="Business-hours calendar (YAML): first response "
+CalendarOpt = Annotated[Path | None, typer.Option("--calendar", help="Business-hours calendar (YAML): SLAs, first response "
                                                                      "and resolution in working time.")]
 
 
@@ -27,16 +27,16 @@ def _sha(path: Path) -> str:
     return sha256_file(path)
 
 
-def _write_table(tables: dict, output: Path, params: dict, log: Any, log_path: Path) -> None:
+def _write_table(tables: dict, output: Path, params: dict, log: Any) -> None:
     from ..errors import AnalysisError
     from ..export import infer_format, write_tables
-    from ..model import Provenance
+    from ..model import log_provenance
 
     try:
         infer_format(output)
     except ValueError as exc:
         raise AnalysisError(str(exc)) from None
-    prov = Provenance.build(inputs={"log": (log_path.name, log.report.sha256 if log.report else "")}, parameters=params)
+    prov = log_provenance(log, params)
     write_tables(tables, output, provenance=prov)
 
 
@@ -84,7 +84,7 @@ def report(
         raise AnalysisError(f"-o must end in .html or .pdf, got {output.name!r}")
     log = log_options.load(log_path, quiet=quiet)
     model = rules = roles = accepted = None
-    inputs = {"log": (log_path.name, log.report.sha256 if log.report else "")}
+    inputs: dict[str, tuple[str, str]] = {}  # the log itself: model.log_provenance
     if model_path:
         from ..bpmn import read_bpmn
 
@@ -123,14 +123,15 @@ def report(
                            stages=[x.strip() for x in stages.split(",") if x.strip()] if stages else None,
                            lost=lost, idle=idle, end_activities=final or None, kpi_overrides=overrides,
                            pseudonymize=pseudonymize, inputs=inputs, conformance_timeout=timeout,
-                           parameters={**log_options.parameters(), "lang": lang, "log_history": list(log.history)},
+                           parameters={**log_options.parameters(), "lang": lang},
                            progress=progress)
     out, ev = write_report(rep, output, lang=lang, evidence=evidence)
     if not quiet:
         high = sum(f.severity == "high" for f in rep.findings)
         typer.echo(f"{len(rep.findings)} findings ({high} high) · {rep.facts['cases']:,} cases")
         for f in rep.findings[:10]:
-            typer.echo(f"  {f.id} {f.severity:<6} {f.type:<12} {f.cases:>7,} cases")
+            cases = f"{f.cases:>7,} cases" if f.case_based else "      – (no case list)"
+            typer.echo(f"  {f.id} {f.severity:<6} {f.type:<12} {cases}")
         typer.echo(f"written: {out}\nevidence: {ev}")
 
 
@@ -179,7 +180,7 @@ def drivers(
                    end_activities=ends or d.get("ends"))
     table = run_drivers(log, bc, attributes=attribute, min_cases=min_cases)
     if output is not None:
-        _write_table({"drivers": table}, output, {"target": target, "min_cases": min_cases}, log, log_path)
+        _write_table({"drivers": table}, output, {"target": target, "min_cases": min_cases}, log)
     if not quiet:
         typer.echo(f"{len(bc.bad & bc.population):,} bad cases of {len(bc.population):,} ({target})")
         for r in table.head(top).itertuples():
@@ -203,6 +204,7 @@ def compare(
     freq: Annotated[str, typer.Option("--freq", help="Trend per M(onth) or W(eek).")] = "M",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Tables (.xlsx/.zip/.json).")] = None,
     diff_map: Annotated[Path | None, typer.Option("--diff-map", help="Difference map as SVG.")] = None,
+    calendar_path: CalendarOpt = None,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
@@ -251,18 +253,30 @@ def compare(
 
     slas = [s for s in slas if all(x is None or x in acts for x in (parse_sla(s).source, parse_sla(s).target))]
     ends = d.get("ends")
+    cal = None
+    if calendar_path is not None:
+        from ..performance.calendar import load_calendar
+
+        cal = load_calendar(calendar_path)
     cmp = compare_logs(left, right, labels=labels, slas=slas, deviating=deviating, settings=kpi_settings(preset),
-                       end_activities=ends)
-    tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends)
+                       end_activities=ends, calendar=cal)
+    sla_log = None
+    if cal is not None and slas:
+        from ..performance.calendar import working_time_log
+
+        sla_log = working_time_log(log, cal)
+    tr = trend(log, freq=freq, slas=slas, deviating=deviating, end_activities=ends, sla_log=sla_log)
     if output is not None:
         _write_table({"kpis": cmp.kpis, "map_difference": cmp.arcs, "variant_changes": cmp.variants, "trend": tr},
-                     output, {"split": split, "segment": segment, "a": a, "b": b, "slas": slas}, log, log_path)
+                     output, {"split": split, "segment": segment, "a": a, "b": b, "slas": slas,
+                              "calendar": cal.describe() if cal else None}, log)
     if diff_map is not None:
         diff_map.write_text(svg_from_dot(difference_dot(cmp.arcs, labels=labels)), encoding="utf-8")
     if not quiet:
         typer.echo(f"A = {labels[0]} ({left.n_cases:,} cases) · B = {labels[1]} ({right.n_cases:,} cases)")
         for r in cmp.kpis.itertuples():
-            typer.echo(f"  {r.metric:<40} {r.a:>14,.4g} {r.b:>14,.4g}  Δ {r.delta:+,.4g}")
+            clock = f"  ({r.measured_in})" if r.measured_in.startswith("working") else ""
+            typer.echo(f"  {r.metric:<40} {r.a:>14,.4g} {r.b:>14,.4g}  Δ {r.delta:+,.4g}{clock}")
         counts = cmp.arcs["change"].value_counts()
         typer.echo("arcs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         typer.echo(f"variants: {int((cmp.variants['change'] == 'appeared').sum())} appeared, "
@@ -295,7 +309,7 @@ def kpis(
     table = kpi_table(log, settings=settings, calendar=cal)
     if output is not None:
         _write_table({"kpis": table}, output, {"targets": str(targets_path), "calendar": str(calendar_path)},
-                     log, log_path)
+                     log)
     if not quiet:
         for r in table.itertuples():
             value = f"{r.actual:.1%}" if r.unit == "share" else f"{r.actual / 86400:.2f} d"

@@ -70,8 +70,8 @@ def align_variants(
     n_workers = min(workers, len(batches))
     if stats is not None:
         stats.update(pool=len(rest), workers=n_workers)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
-                             initializer=_init_worker, initargs=(net,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(net,))
+    try:
         pending = {pool.submit(_align_batch, batch, variant_timeout_s, deadline) for batch in batches}
         while pending:
             left = None if deadline is None else max(0.0, deadline - time.perf_counter()) + 1.0
@@ -85,6 +85,10 @@ def align_variants(
                     results[v] = res
                     done += 1
             progress(done, n, "aligning variants")
+    except BaseException:  # cancelled (e.g. the progress callback raised: the app's Cancel): stop, never wait
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return results
 
 

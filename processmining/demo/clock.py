@@ -18,6 +18,13 @@ EXPORT_LOCAL = np.datetime64("2024-12-02T07:00:00", "s")
 #: first day of the year of history the exports cover
 WINDOW_START_LOCAL = np.datetime64("2023-12-04T00:00:00", "s")
 
+#: days the office is closed (Berlin public holidays and the Christmas shutdown): a quiet period in every
+#: export. Work that would fall on them moves to the next working day; a case idle over them is still idle.
+OFFICE_CLOSED = np.array([
+    "2023-12-25", "2023-12-26", "2023-12-27", "2023-12-28", "2023-12-29", "2024-01-01", "2024-03-08", "2024-03-29",
+    "2024-04-01", "2024-05-01", "2024-05-09", "2024-05-20", "2024-10-03", "2024-12-24", "2024-12-25", "2024-12-26",
+], dtype="datetime64[D]")
+
 SECOND = np.timedelta64(1, "s")
 DAY_S = 86_400
 WEEK = np.timedelta64(7 * DAY_S, "s")
@@ -43,10 +50,10 @@ def snap_to_business_hours(
     """
     day = t.astype("datetime64[D]")
     sec = (t - day.astype("datetime64[s]")).astype(np.int64)
-    is_bday = np.is_busday(day)
+    is_bday = np.is_busday(day, holidays=OFFICE_CLOSED)
     inside = is_bday & (sec >= open_hour * 3600) & (sec < close_hour * 3600)
     before_opening = is_bday & (sec < open_hour * 3600)
-    next_bday = np.busday_offset(day + np.timedelta64(1, "D"), 0, roll="forward")
+    next_bday = np.busday_offset(day + np.timedelta64(1, "D"), 0, roll="forward", holidays=OFFICE_CLOSED)
     target = np.where(before_opening, day, next_bday).astype("datetime64[s]")
     jitter = rng.integers(0, jitter_minutes * 60, size=t.shape)
     snapped = target + np.timedelta64(open_hour * 3600, "s") + jitter * SECOND
@@ -70,6 +77,19 @@ def weeks_to_shift(last: np.ndarray, deadline: np.datetime64) -> np.ndarray:
     """
     over = ((last - deadline) / SECOND).astype(np.int64)
     return -np.floor_divide(-over, 7 * DAY_S)  # ceil division
+
+
+def utc_to_local(utc: pd.DatetimeIndex | pd.Timestamp) -> np.ndarray:
+    """Tz-aware UTC → local wall-clock ``datetime64[s]`` (the inverse of :func:`local_to_utc` in office hours)."""
+    idx = pd.DatetimeIndex([utc] if isinstance(utc, pd.Timestamp) else utc)
+    return idx.tz_convert(OFFICE_TZ).tz_localize(None).to_numpy().astype("datetime64[s]")
+
+
+#: offsets (seconds) from a limit at which the demo places near-limit durations: exactly at it, one second,
+#: one minute and five minutes under and over (HubSpot cells have minutes only: its seconds offsets are 0)
+NEAR_LIMIT_OFFSETS = (0, -1, 1, -60, 60, -300, 300)
+#: how close to a limit a duration is recorded as "near the limit" in the ground truth
+NEAR_LIMIT_S = 3600
 
 
 def local_to_utc(t: np.ndarray) -> pd.DatetimeIndex:
@@ -113,15 +133,14 @@ def scalar_snap(t: np.datetime64, rng: np.random.Generator, *, open_hour: int = 
     """:func:`snap_to_business_hours` for one time (integer arithmetic; for per-ticket simulation)."""
     sec = int(t.astype("datetime64[s]").astype(np.int64))
     day, s = divmod(sec, DAY_S)
-    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    if weekday < 5 and open_hour * 3600 <= s < close_hour * 3600:
+    works = bool(np.is_busday(np.datetime64(day, "D"), holidays=OFFICE_CLOSED))
+    if works and open_hour * 3600 <= s < close_hour * 3600:
         return np.datetime64(sec, "s")
-    if weekday < 5 and s < open_hour * 3600:
+    if works and s < open_hour * 3600:
         target = day
     else:
-        target = day + 1
-        while (target + 3) % 7 >= 5:
-            target += 1
+        target = int(np.busday_offset(np.datetime64(day + 1, "D"), 0, roll="forward",
+                                      holidays=OFFICE_CLOSED).astype(np.int64))
     jitter = int(rng.integers(0, jitter_minutes * 60))
     return np.datetime64(target * DAY_S + open_hour * 3600 + jitter, "s")
 

@@ -14,6 +14,7 @@ import pandas as pd
 from .clock import (
     DAY_S,
     EXPORT_LOCAL,
+    NEAR_LIMIT_OFFSETS,
     SECOND,
     WEEK,
     WINDOW_START_LOCAL,
@@ -22,8 +23,10 @@ from .clock import (
     lognormal_seconds,
     random_business_times,
     snap_to_business_hours,
+    utc_to_local,
     weeks_to_shift,
 )
+from .limits import idle_truth, sla_truth
 from .people import person_names
 from .truth import LogTruth, Planted
 
@@ -49,6 +52,11 @@ PRODUCTS = ("renewal", "pilot", "expansion", "new licences", "support upgrade", 
 LOSING_OWNER_SHARE = 0.3
 #: median days spent in each stage before the next one
 _STAY_DAYS = {AS: 3.0, QTB: 6.0, PS: 7.0, DMBI: 8.0, CS: 6.0}
+#: the preset's defaults (processmining.ingest.presets): Appointment Scheduled -> Contract Sent <= 60d, idle 60d
+SLA_CONTRACT_DAYS = 60
+IDLE_DAYS = 60
+#: HubSpot cells have minutes only: the near-limit offsets that it can show
+MINUTE_OFFSETS = tuple(sorted({o for o in NEAR_LIMIT_OFFSETS if o % 60 == 0}))
 
 
 def columns() -> list[str]:
@@ -90,11 +98,13 @@ def hubspot_export(n_deals: int, rng: np.random.Generator) -> tuple[pd.DataFrame
         times[live, j] = snap_to_business_hours(times[live, j - 1] + wait * SECOND, rng)
     last = times[np.arange(n_deals), lengths - 1]
     is_open = outcome == "open"
-    gap = (rng.uniform(1, 45, n_deals) * DAY_S).astype(np.int64) * SECOND
+    # open deals idle 1-90 days: some over the 60-day idle limit, some started more than 60 days ago
+    gap = (rng.uniform(1, 90, n_deals) * DAY_S).astype(np.int64) * SECOND
     deadline = np.where(is_open, EXPORT_LOCAL - gap, EXPORT_LOCAL - DAY_S * SECOND)
     shift = weeks_to_shift(last, deadline)
     shift = np.where(is_open, shift, np.maximum(shift, 0))
     times = times - shift[:, None] * WEEK
+    near = _near_limits(times, paths, lengths, is_open, rng)
 
     cells = np.full((n_deals, k), "", dtype=object)
     flat = times[~np.isnat(times)]
@@ -105,7 +115,8 @@ def hubspot_export(n_deals: int, rng: np.random.Generator) -> tuple[pd.DataFrame
     # date-only cells: only where the previous stage was entered on an earlier day, so the order is kept
     date_only = Planted("'Date entered' (and the previous stage's 'Date exited') holds a bare date YYYY-MM-DD; "
                         "read as midnight it still follows the previous stage")
-    eligible = [(i, j) for i in range(n_deals) for j in range(1, lengths[i]) if utc_days[i, j] > utc_days[i, j - 1]]
+    eligible = [(i, j) for i in range(n_deals) for j in range(1, lengths[i])
+                if utc_days[i, j] > utc_days[i, j - 1] and i not in near]
     pick = rng.choice(len(eligible), size=min(int(round(0.02 * n_deals)), len(eligible)), replace=False)
     only_date = {eligible[p] for p in pick.tolist()}
 
@@ -155,13 +166,57 @@ def hubspot_export(n_deals: int, rng: np.random.Generator) -> tuple[pd.DataFrame
     theirs = lost_rows[rng.random(lost_rows.size) < LOSING_OWNER_SHARE]
     frame.loc[theirs, "Deal owner"] = owners[0]
     driver = {"log": FILE_NAME, "target": "lost", "attribute": "case:Deal owner", "value": owners[0]}
+    limits = _limits_truth(frame)
     truth = LogTruth(
         file=FILE_NAME, system="HubSpot deals CSV export (wide: Date entered/exited per stage)",
         preset="hubspot-deals", reference_model=None, n_cases=n_deals, n_rows=n_deals, n_events=n_events,
         activities=list(STAGES), planted={"skipped_stage": skipped_truth},
-        imperfections={"date_only_cells": date_only}, normal_cases=normal, open_cases=open_cases,
+        imperfections={"date_only_cells": date_only}, normal_cases=normal, open_cases=open_cases, limits=limits,
         facts={"outcomes": outcomes, "lost_after": {k: sorted(v) for k, v in lost_after.items()},
                "open_at": {k: sorted(open_at[k]) for k in OPEN_STAGES if k in open_at}, "owners": owners,
                "drivers": [driver]},
     )
     return frame, truth
+
+
+def _near_limits(times: np.ndarray, paths: list[list[str]], lengths: np.ndarray, is_open: np.ndarray,
+                 rng: np.random.Generator) -> set[int]:
+    """Deals placed exactly at and minutes around the preset's limits (in place); returns their rows.
+
+    Two deals per offset reach Contract Sent 60 days +- offset after Appointment Scheduled (the appointment
+    is moved back; measured on the exported minutes); two open deals per offset had their last stage change
+    60 days +- offset before the export.
+    """
+    offsets = np.repeat(np.array(MINUTE_OFFSETS, dtype=np.int64), 2)
+    export_utc = local_to_utc(np.array([EXPORT_LOCAL]))[0]
+    reach_cs = np.array([CS in p for p in paths])
+    pool = np.flatnonzero(reach_cs)
+    quick = pool[[(times[i, paths[i].index(CS)] - times[i, 0]) < 55 * DAY_S * SECOND for i in pool]]
+    sla = np.sort(rng.choice(quick, size=min(offsets.size, quick.size), replace=False))
+    for i, off in zip(sla.tolist(), offsets.tolist(), strict=False):
+        cs_utc = local_to_utc(times[i, paths[i].index(CS): paths[i].index(CS) + 1])[0].floor("min")
+        times[i, 0] = utc_to_local(cs_utc - pd.Timedelta(seconds=SLA_CONTRACT_DAYS * DAY_S + off))[0]
+    idle_pool = np.setdiff1d(np.flatnonzero(is_open), sla)
+    idle = np.sort(rng.choice(idle_pool, size=min(offsets.size, idle_pool.size), replace=False))
+    for i, off in zip(idle.tolist(), offsets.tolist(), strict=False):
+        target = utc_to_local(export_utc - pd.Timedelta(seconds=IDLE_DAYS * DAY_S + off))[0]
+        last = lengths[i] - 1
+        times[i, : last + 1] = times[i, : last + 1] + (target - times[i, last])
+    return set(sla.tolist()) | set(idle.tolist())
+
+
+def _limits_truth(frame: pd.DataFrame) -> dict[str, object]:
+    """The preset's SLA and idle limit, measured on the exported cells (a bare date is midnight UTC)."""
+    entered = frame[[f'Date entered "{s} ({PIPELINE})"' for s in STAGES]]
+    seconds = entered.apply(lambda col: pd.to_datetime(col.replace("", None), utc=True, format="mixed"))
+    seconds = seconds.apply(lambda col: (col - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).to_numpy(dtype=float)
+    ids = frame["Record ID"].to_numpy(dtype=object)
+    running = ~frame["Deal Stage"].isin([CW, CL]).to_numpy()
+    export_s = local_to_utc(np.array([EXPORT_LOCAL]))[0].value / 1e9
+    sla = f"{AS}->{CS}<={SLA_CONTRACT_DAYS}d"
+    return {
+        "preset-sla": sla_truth(ids, seconds[:, 0], seconds[:, STAGES.index(CS)], running,
+                                limit_s=SLA_CONTRACT_DAYS * DAY_S, as_of_s=export_s, rule=sla),
+        "preset-idle": idle_truth(ids, np.nanmax(seconds, axis=1), running, limit_s=IDLE_DAYS * DAY_S,
+                                  as_of_s=export_s, rule=f"idle {IDLE_DAYS}d unless last in [{CW}, {CL}]"),
+    }

@@ -18,6 +18,7 @@ import pandas as pd
 from .clock import (
     DAY_S,
     EXPORT_LOCAL,
+    NEAR_LIMIT_OFFSETS,
     OFFICE_TZ,
     SECOND,
     WEEK,
@@ -26,12 +27,14 @@ from .clock import (
     local_to_utc,
     random_business_times,
     scalar_snap,
+    utc_to_local,
 )
+from .limits import idle_truth, sla_truth
 from .people import jira_account_id, person_names
 from .truth import LogTruth, Planted
 
 FILE_NAME = "jira_changelog.json"
-OPEN, L1, L2, L3, WAIT, RESOLVED, CLOSED, REOPENED = STATUSES = (
+OPEN, L1, L2, L3, WAIT, RESOLVED, CLOSED, REOPENED, WAIT_SUPPORT = STATUSES = (
     "Open",
     "1st Line Support",
     "2nd Line Support",
@@ -40,9 +43,10 @@ OPEN, L1, L2, L3, WAIT, RESOLVED, CLOSED, REOPENED = STATUSES = (
     "Resolved",
     "Closed",
     "Reopened",
+    "Waiting for Support",
 )
 STATUS_IDS = {OPEN: "1", REOPENED: "4", RESOLVED: "5", CLOSED: "6", L1: "10001", L2: "10002", L3: "10003",
-              WAIT: "10004"}
+              WAIT: "10004", WAIT_SUPPORT: "10005"}
 LINES = (L1, L2, L3)
 #: distorted spellings of "Waiting for Customer" planted in a few rows
 SYNONYMS = ("Waiting for customer", "Waiting For Customer ", "Wating for Customer")
@@ -123,9 +127,9 @@ def _simulate_ticket(i: int, kind: str | None, created: np.datetime64, clock: _C
     tk = Ticket(i, priority, kind)
     tk.go(OPEN, created, "")
     if kind == "sla_first_response":
-        pickup = int(rng.uniform(FIRST_RESPONSE_SLA_HOURS + 1, 30) * 3600) * SECOND
-    else:
-        pickup = clock.hours(0.6, 0.7, 3.0)
+        pickup = int(rng.uniform(FIRST_RESPONSE_SLA_HOURS + 0.05, 30) * 3600) * SECOND
+    else:  # now and then a normal ticket waits longer than the 4-hour first-response target too
+        pickup = clock.hours(0.6, 0.7, 8.0)
     t = created + pickup
     tk.go(L1, t, "L1")
     slow = kind == "sla_resolution_high"
@@ -175,7 +179,7 @@ def _simulate_ticket(i: int, kind: str | None, created: np.datetime64, clock: _C
                 line = L3
     t = clock.work(t, {L1: 4, L2: 20, L3: 30}[line], {L1: 30, L2: 60, L3: 80}[line])
     if slow:
-        t = max(t, created + int(rng.uniform(HIGH_RESOLUTION_SLA_DAYS + 0.5, 12) * DAY_S) * SECOND)
+        t = max(t, created + int(rng.uniform(HIGH_RESOLUTION_SLA_DAYS + 0.05, 12) * DAY_S) * SECOND)
         t = scalar_snap(t, rng)
     tk.go(RESOLVED, t, role_of(line))
     if kind == "reopened":
@@ -224,12 +228,7 @@ def simulate_tickets(n: int, rng: np.random.Generator) -> list[Ticket]:
         tk = _simulate_ticket(i, kinds[i], created[i], clock)
         _place(tk, recent=i in set(recent), rng=rng)
         tickets.append(tk)
-    # normal High tickets must meet the resolution SLA with margin: slower ones are Medium
-    for tk in tickets:
-        if tk.kind is None and tk.priority == "High":
-            res = [t for s, t in zip(tk.statuses, tk.times, strict=True) if s == RESOLVED]
-            if not res or (res[0] - tk.times[0]) > 4 * DAY_S * SECOND:
-                tk.priority = "Medium"
+    _near_limits(tickets, rng)
     tickets.sort(key=lambda tk: (int(tk.times[0].astype(np.int64)), tk.index))
     return tickets
 
@@ -256,6 +255,47 @@ def _place(tk: Ticket, *, recent: bool, rng: np.random.Generator) -> None:
         weeks = max(0, int(np.ceil(((times[-1] - (EXPORT_LOCAL - 3600 * SECOND)) / SECOND) / (7 * DAY_S))))
         times = times - weeks * WEEK
     tk.times = list(times)
+
+
+def _near_limits(tickets: list[Ticket], rng: np.random.Generator) -> None:
+    """Normal tickets placed exactly at, and a second / minutes around, each limit of the bundled rules (in place).
+
+    Two tickets per offset: first response 4 h +- offset after creation (the ticket from then on moves with
+    it), High tickets first resolved 5 days +- offset after creation, and tickets in progress whose last event
+    is 30 days +- offset before the export. Measured in UTC; the changed event gets the creation's
+    milliseconds (``_same_millis``), so "exactly at" is exact to the millisecond.
+    """
+    offsets = np.repeat(np.array(NEAR_LIMIT_OFFSETS, dtype=np.int64), 2)
+    export_utc = local_to_utc(np.array([EXPORT_LOCAL]))[0]
+    used: set[int] = set()
+
+    def pool(ok) -> list[Ticket]:
+        free = [tk for tk in tickets if tk.kind is None and not tk.open_at_export and tk.index not in used
+                and EXPORT_LOCAL - tk.times[-1] > 7 * DAY_S * SECOND and ok(tk)]
+        return _pick(rng, free, offsets.size, used)
+
+    def shift_from(tk: Ticket, j: int, target_utc: pd.Timestamp) -> None:
+        delta = utc_to_local(target_utc)[0] - tk.times[j]
+        tk.times = tk.times[:j] + [t + delta for t in tk.times[j:]]
+        tk.detail.setdefault("_same_millis", []).append(j)
+
+    for tk, off in zip(pool(lambda tk: True), offsets.tolist(), strict=False):
+        created = local_to_utc(np.array(tk.times[:1]))[0]
+        shift_from(tk, 1, created + pd.Timedelta(seconds=FIRST_RESPONSE_SLA_HOURS * 3600 + off))
+    quick = [tk for tk in tickets if RESOLVED in tk.statuses]
+    for tk, off in zip(pool(lambda tk: tk in quick and tk.times[tk.statuses.index(RESOLVED)] - tk.times[0]
+                            < int(4.5 * DAY_S) * SECOND), offsets.tolist(), strict=False):
+        tk.priority = "High"
+        created = local_to_utc(np.array(tk.times[:1]))[0]
+        shift_from(tk, tk.statuses.index(RESOLVED), created + pd.Timedelta(seconds=HIGH_RESOLUTION_SLA_DAYS * DAY_S + off))
+    for tk, off in zip(pool(lambda tk: len(tk.times) >= 4), offsets.tolist(), strict=False):
+        keep = int(rng.integers(2, len(tk.times) - 1))  # in progress: never already Resolved / Closed
+        tk.statuses, tk.roles, tk.times = tk.statuses[:keep], tk.roles[:keep], tk.times[:keep]
+        target = utc_to_local(export_utc - pd.Timedelta(seconds=NEVER_CLOSED_IDLE_DAYS * DAY_S + off))[0]
+        delta = target - tk.times[-1]
+        tk.times = [t + delta for t in tk.times]
+        tk.detail["_zero_millis"] = len(tk.times) - 1  # the export was taken on the full second
+        tk.open_at_export = True
 
 
 # ---------------------------------------------------------------- people and imperfections
@@ -297,7 +337,6 @@ def _assign_authors(tickets: list[Ticket], desk: Desk, rng: np.random.Generator)
         tk.detail["_authors"] = [None if r == "" else (BOT_ACCOUNT, BOT_NAME) if r == "bot" else chosen[r]
                                  for r in tk.roles]
     _send_on_holiday(tickets, desk)
-    _fill_silences(tickets, desk, returning)
     return returns
 
 
@@ -313,45 +352,6 @@ def _send_on_holiday(tickets: list[Ticket], desk: Desk) -> None:
                                     if a == agent):
             stand_in = others[tk.index % len(others)]
             tk.detail["_authors"] = [stand_in if a == agent else a for a in authors]
-
-
-def _fill_silences(tickets: list[Ticket], desk: Desk, returning: set[int], *, limit_days: int = 75) -> None:
-    """Give an agent a ticket inside any silence longer than ``limit_days``, so that only the departed agent
-    has one over 90 days (small demo scales would otherwise leave rarely used agents idle for months)."""
-    limit = limit_days * DAY_S * SECOND
-    locked: set[tuple[int, str]] = set()  # (ticket, role) given to an agent to close a silence: never taken back
-    for _ in range(3):  # taking a ticket from one agent can open a silence for another: repeat
-        changed = False
-        for role, pool in desk.lines.items():
-            for agent in pool:
-                if agent not in (desk.departed, desk.holiday):
-                    changed |= _fill_agent(tickets, desk, returning, locked, role, agent, limit)
-        if not changed:
-            return
-
-
-def _fill_agent(tickets: list[Ticket], desk: Desk, returning: set[int], locked: set[tuple[int, str]], role: str,
-                agent: tuple[str, str], limit: np.timedelta64) -> bool:
-    changed = False
-    for _ in range(50):
-        times = sorted(t for tk in tickets for t, a in zip(tk.times, tk.detail["_authors"], strict=True) if a == agent)
-        gaps = [(b - a, a, b) for a, b in zip(times, times[1:], strict=False) if b - a > limit]
-        if not gaps:
-            break
-        _, start, end = max(gaps)
-        middle = start + (end - start) // 2
-        options = [tk for tk in tickets if id(tk) not in returning and (tk.index, role) not in locked
-                   and role in tk.roles and desk.departed not in tk.detail["_authors"]
-                   and desk.holiday not in tk.detail["_authors"]
-                   and all(start < t < end for t, r in zip(tk.times, tk.roles, strict=True) if r == role)]
-        if not options:
-            break
-        pick = min(options, key=lambda tk: abs(tk.times[0] - middle))
-        pick.detail["_authors"] = [agent if r == role else a
-                                   for r, a in zip(pick.roles, pick.detail["_authors"], strict=True)]
-        locked.add((pick.index, role))
-        changed = True
-    return changed
 
 
 def _pick(rng: np.random.Generator, pool: list[Ticket], k: int, used: set[int]) -> list[Ticket]:
@@ -382,6 +382,14 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
     for j, tk in enumerate(synonym_tickets):
         tk.statuses = [SYNONYMS[j % 3] if s == WAIT else s for s in tk.statuses]
         tk.detail["_synonym"] = SYNONYMS[j % 3]
+    look_alike = _pick(rng, waiting, max(1, int(round(0.01 * n_tickets))), used)
+    for tk in look_alike:  # the customer answered: the desk's turn again ("Waiting for Support" in JSM)
+        k = tk.statuses.index(WAIT)
+        mid = tk.times[k] + (tk.times[k + 1] - tk.times[k]) // 2
+        tk.statuses.insert(k + 1, WAIT_SUPPORT)
+        tk.times.insert(k + 1, mid)
+        tk.roles.insert(k + 1, tk.roles[k + 1])
+        tk.detail["_authors"].insert(k + 1, tk.detail["_authors"][k + 1])
     dup_tickets = _pick(rng, finished, max(1, int(round(0.005 * n_tickets))), used)
     date_only_pool = []
     for tk in agent_closed:
@@ -403,6 +411,10 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
     for pos, tk in enumerate(tickets):
         if tk.index in {b.index for b in batch}:  # one save: the very same instant, milliseconds included
             millis[starts[pos + 1] - 1] = millis[starts[pos + 1] - 2]
+        for j in tk.detail.get("_same_millis", ()):  # a near-limit duration, exact to the millisecond
+            millis[starts[pos] + j] = millis[starts[pos]]
+        if "_zero_millis" in tk.detail:
+            millis[starts[pos] + tk.detail["_zero_millis"]] = 0
     exact = utc_all + pd.to_timedelta(millis, unit="ms")
     hist_str = format_jira(utc_all, millis, tz=OFFICE_TZ)
     created_str = format_jira(utc_all, millis, tz="UTC")
@@ -420,6 +432,8 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
                                     "days but not departed; cases = their tickets after the return"),
         "date_only_timestamps": Planted("history 'created' is a bare date (YYYY-MM-DD, read as midnight UTC); "
                                         "the event order is unchanged"),
+        "look_alike_labels": Planted(f"'{WAIT_SUPPORT}' (the customer answered, the desk's turn) next to "
+                                     f"'{WAIT}': a different status with a similar name, never to be merged"),
     }
     for kind in ("batch_entry", "synonym_labels", "duplicate_histories", "date_only_timestamps"):
         imperf[kind].fits_reference_model = kind in ("batch_entry", "date_only_timestamps")
@@ -484,6 +498,8 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
             imperf["batch_entry"].add(key, {"statuses": [tk.statuses[-2], tk.statuses[-1]],
                                             "history_ids": [hid[(pos, n - 2)], hid[(pos, n - 1)]],
                                             "created": hist_str[offset - 1]})
+        if tk in look_alike:
+            imperf["look_alike_labels"].add(key)
         if "_synonym" in tk.detail:
             imperf["synonym_labels"].add(key, {"label": tk.detail["_synonym"], "canonical": WAIT})
         if tk.index in return_ids:
@@ -500,6 +516,8 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
     driver = {"log": FILE_NAME, "target": "late", "sla": f"Open->{L1}<={FIRST_RESPONSE_SLA_HOURS}h",
               "attribute": "case:summary", "value": SLOW_TOPIC}
     imperf["synonym_labels"].extra = {"synonyms": {s: WAIT for s in SYNONYMS}}
+    imperf["look_alike_labels"].fits_reference_model = False
+    imperf["look_alike_labels"].extra = {"labels": {WAIT_SUPPORT: WAIT}, "merge": False}
     imperf["bot_account"].cases = sorted(imperf["bot_account"].details)
     imperf["bot_account"].extra = {"account_id": BOT_ACCOUNT, "display_name": BOT_NAME,
                                    "histories": sum(len(v) for v in imperf["bot_account"].details.values())}
@@ -514,7 +532,7 @@ def jira_export(n_tickets: int, rng: np.random.Generator) -> tuple[dict, LogTrut
         preset="jira-changelog", reference_model="bpmn_models/it_support_ticket.bpmn",
         n_cases=len(tickets), n_rows=n_events + len(imperf["duplicate_histories"].cases), n_events=n_events,
         activities=list(STATUSES), planted=planted, imperfections=imperf, normal_cases=normal,
-        open_cases=open_cases,
+        open_cases=open_cases, limits=_limits_truth(tickets, keys, exact),
         facts={
             "rules": {"first_response_sla_hours": FIRST_RESPONSE_SLA_HOURS,
                       "high_resolution_sla_days": HIGH_RESOLUTION_SLA_DAYS,
@@ -554,3 +572,29 @@ def jira_json_text(data: dict) -> str:
     lines = ",\n".join(json.dumps(issue, ensure_ascii=False, separators=(",", ":")) for issue in data["issues"])
     head = {k: v for k, v in data.items() if k != "issues"}
     return json.dumps(head, separators=(",", ":"))[:-1] + ',"issues":[\n' + lines + "\n]}\n"
+
+
+def _limits_truth(tickets: list[Ticket], keys: dict[int, str], exact: pd.DatetimeIndex) -> dict[str, object]:
+    """The bundled rules' limits (it_support_ticket.rules.yaml), measured on the exported times."""
+    sec = (exact - pd.Timestamp(0, tz="UTC")).total_seconds().to_numpy()
+    starts = np.cumsum([0] + [len(tk.times) for tk in tickets])
+    ids = np.array([keys[tk.index] for tk in tickets], dtype=object)
+
+    def first(status: str) -> np.ndarray:
+        return np.array([sec[starts[p] + tk.statuses.index(status)] if status in tk.statuses else np.nan
+                         for p, tk in enumerate(tickets)])
+
+    created = sec[starts[:-1]]
+    last = np.array([sec[starts[p]: starts[p + 1]].max() for p in range(len(tickets))])
+    running = np.array([tk.statuses[-1] != CLOSED for tk in tickets])
+    high = np.array([tk.priority == "High" for tk in tickets])
+    export_s = local_to_utc(np.array([EXPORT_LOCAL]))[0].value / 1e9
+    return {
+        "first-response-4h": sla_truth(ids, created, first(L1), running, limit_s=FIRST_RESPONSE_SLA_HOURS * 3600,
+                                       as_of_s=export_s, rule=f"{OPEN}->{L1}<={FIRST_RESPONSE_SLA_HOURS}h"),
+        "resolution-high-5d": sla_truth(ids, np.where(high, created, np.nan), first(RESOLVED), running,
+                                        limit_s=HIGH_RESOLUTION_SLA_DAYS * DAY_S, as_of_s=export_s,
+                                        rule=f"{OPEN}->{RESOLVED}<={HIGH_RESOLUTION_SLA_DAYS}d if priority=High"),
+        "never-closed-30d": idle_truth(ids, last, running, limit_s=NEVER_CLOSED_IDLE_DAYS * DAY_S, as_of_s=export_s,
+                                       rule=f"idle {NEVER_CLOSED_IDLE_DAYS}d unless last in [{CLOSED}]"),
+    }

@@ -22,6 +22,7 @@ from ..model import ACTIVITY, CASE, ORDER, RESOURCE, TIMESTAMP
 from .clock import (
     DAY_S,
     EXPORT_LOCAL,
+    NEAR_LIMIT_OFFSETS,
     SECOND,
     WEEK,
     WINDOW_START_LOCAL,
@@ -30,8 +31,10 @@ from .clock import (
     lognormal_seconds,
     random_business_times,
     snap_to_business_hours,
+    utc_to_local,
     weeks_to_shift,
 )
+from .limits import idle_truth, sla_truth
 from .people import Person, person_names, salesforce_ids
 from .truth import GroundTruth, LogTruth, Planted
 
@@ -55,10 +58,13 @@ APPROVAL_THRESHOLD = 20.0
 SLA_QUOTE_DAYS = 30
 #: an open opportunity without any event for longer than this is "stuck"
 STUCK_DAYS = 60
+#: a sales rep's parental leave (local): silent for more than the 90-day returning-account check, then back
+LEAVE = (np.datetime64("2024-06-07T18:00:00", "s"), np.datetime64("2024-09-23T08:00:00", "s"))
 
 # (median days, sigma, cap days) of the wait before entering a stage. The caps
-# of Q + NA + PQ (4 + 5 + 6 days, plus at most three weekend snaps) keep every
-# normal opportunity well inside the 30-day quote SLA.
+# of Q + NA + PQ (4 + 5 + 6 days, plus weekend and holiday snaps) keep a normal
+# opportunity inside the 30-day quote SLA; the near-limit ones are placed on
+# purpose (_near_limits), and open ones may pass it before their first quote.
 _WAIT = {
     Q: (1.5, 0.8, 4.0),
     NA: (2.5, 0.7, 5.0),
@@ -131,7 +137,7 @@ def _normal_templates() -> list[Template]:
 
 def _planted_templates() -> list[Template]:
     won_low = (P, Q, NA, PQ, NR, CW, OB)
-    sla_wait = {3: (40.0, 0.15, 55.0, 33.0)}
+    sla_wait = {3: (34.0, 0.25, 55.0, 30.05)}
     return [
         Template("skipped_approval", won_low, "high", "won", 0.015, kind="skipped_approval"),
         Template("sod_breach", (P, Q, NA, PQ, DA, NR, CW, OB), "high", "won", 0.01, kind="sod_breach",
@@ -240,14 +246,61 @@ def simulate_sales(n_cases: int, rng: np.random.Generator) -> SalesSimulation:
             "t": times.ravel(),
             "user": pd.Series(users.ravel(), dtype=object),
         }))
-    events = pd.concat(parts, ignore_index=True)
+    events = pd.concat(parts, ignore_index=True).sort_values(["case", "step"], kind="stable", ignore_index=True)
+    _near_limits(events, templates, tpl, rng)
+    _parental_leave(events, team)
     # record ids grow with creation time, like real Salesforce ids
     first = events.loc[events["step"] == 0].sort_values(["t", "case"], kind="stable")
     numbers = 5_000_000_000 + np.cumsum(rng.integers(1, 4000, n_cases))
     case_ids = np.empty(n_cases, dtype=object)
     case_ids[first["case"].to_numpy()] = salesforce_ids("006", numbers)
-    events = events.sort_values(["case", "step"], kind="stable", ignore_index=True)
     return SalesSimulation(templates, tpl, case_ids, events, amount0, amount, discount, rep, team)
+
+
+def _near_limits(events: pd.DataFrame, templates: list[Template], tpl: np.ndarray, rng: np.random.Generator) -> None:
+    """Normal deals placed exactly at, and seconds / minutes around, the quote SLA and the stuck limit (in place).
+
+    Two closed deals per offset get their first quote 30 days +- offset after Prospecting (Prospecting is
+    moved back; measured in UTC, as exported); two open, quoted deals per offset are moved so that their last
+    event is 60 days +- offset before the export; two open, unquoted deals per offset started 30 days +-
+    offset before the export. Real exports have such cases; a detector must put each on the right side.
+    """
+    n_off = len(NEAR_LIMIT_OFFSETS)
+    offsets = np.repeat(np.array(NEAR_LIMIT_OFFSETS, dtype=np.int64), 2)
+    normal = np.array([t.kind is None for t in templates])
+    closed_quoted = np.array([t.outcome in ("won", "lost") and PQ in t.path for t in templates]) & normal
+    open_quoted = np.array([t.outcome == "open" and PQ in t.path for t in templates]) & normal
+    open_unquoted = np.array([t.outcome == "open" and PQ not in t.path for t in templates]) & normal
+    pools = [np.flatnonzero(m[tpl]) for m in (closed_quoted, open_quoted, open_unquoted)]
+    picked = [np.sort(rng.choice(p, size=min(2 * n_off, p.size), replace=False)) for p in pools]
+    cases = events["case"].to_numpy()
+    t = events["t"].to_numpy().copy()
+    starts = np.searchsorted(cases, np.arange(len(tpl)))
+    export_utc = local_to_utc(np.array([EXPORT_LOCAL]))[0]
+    is_pq = (events["activity"] == PQ).to_numpy()
+    first_pq = pd.Series(np.flatnonzero(is_pq)).groupby(cases[is_pq]).min()
+    # quote exactly 30 days +- offset after Prospecting: move Prospecting back
+    quote_utc = local_to_utc(t[first_pq.loc[picked[0]].to_numpy()])
+    t[starts[picked[0]]] = utc_to_local(quote_utc - pd.to_timedelta(SLA_QUOTE_DAYS * DAY_S + offsets[:picked[0].size],
+                                                                        unit="s"))
+    # open and idle exactly 60 days +- offset: shift the whole deal
+    ends = np.searchsorted(cases, picked[1], side="right") - 1
+    target = utc_to_local(export_utc - pd.to_timedelta(STUCK_DAYS * DAY_S + offsets[:picked[1].size], unit="s"))
+    delta = target - t[ends]
+    per_case = np.zeros(len(tpl), dtype="timedelta64[s]")
+    per_case[picked[1]] = delta
+    # open, not quoted, Prospecting exactly 30 days +- offset before the export: shift the whole deal
+    target = utc_to_local(export_utc - pd.to_timedelta(SLA_QUOTE_DAYS * DAY_S + offsets[:picked[2].size], unit="s"))
+    per_case[picked[2]] = target - t[starts[picked[2]]]
+    events["t"] = t + per_case[cases]
+
+
+def _parental_leave(events: pd.DataFrame, team: SalesTeam) -> None:
+    """The first sales rep is away during :data:`LEAVE`; a colleague of the same team does their work (in place)."""
+    away, stand_in = team.reps[0], team.reps[4]
+    t = events["t"].to_numpy()
+    during = (events["user"] == away.user_id).to_numpy() & (t >= LEAVE[0]) & (t < LEAVE[1])
+    events.loc[during, "user"] = stand_in.user_id
 
 
 def _assign_templates(n: int, normal: list[Template], planted: list[Template], rng: np.random.Generator) -> np.ndarray:
@@ -274,10 +327,14 @@ def _simulate_times(t: Template, m: int, rng: np.random.Generator) -> np.ndarray
     if t.outcome in ("won", "lost"):
         shift = np.maximum(weeks_to_shift(times[:, -1], EXPORT_LOCAL - DAY_S * SECOND), 0)
     elif t.outcome == "open" and PQ not in t.path:
-        # not yet quoted: Prospecting less than 24 days ago, so the quote SLA is not yet due
-        shift = weeks_to_shift(times[:, 0], EXPORT_LOCAL - 17 * DAY_S * SECOND)
+        # not yet quoted: Prospecting 2-50 days ago (some already over the 30-day quote SLA), last event
+        # at least a day before the export
+        gap = (rng.uniform(2, 50, m) * DAY_S).astype(np.int64)
+        shift = np.maximum(weeks_to_shift(times[:, 0], EXPORT_LOCAL - gap * SECOND),
+                           weeks_to_shift(times[:, -1], EXPORT_LOCAL - DAY_S * SECOND))
     else:
-        lo, hi = (2, 38) if t.outcome == "open" else (61, 190)
+        # open deals idle 2-80 days (some over the 60-day stuck limit by chance), planted stuck ones 61-190
+        lo, hi = (2, 80) if t.outcome == "open" else (61, 190)
         gap = (rng.uniform(lo, hi, m) * DAY_S).astype(np.int64)
         shift = weeks_to_shift(times[:, -1], EXPORT_LOCAL - gap * SECOND)
     return times - shift[:, None] * WEEK
@@ -490,11 +547,32 @@ def sales_truth(sim: SalesSimulation, frame: pd.DataFrame, artefacts: dict[int, 
         art.details.setdefault(ids[case], []).append({"stage": stage, "line": row + 2})
     art.cases = sorted(set(art.cases))
     art.extra = {"rows": len(artefacts)}
+    away = sim.team.reps[0]
+    leave = Planted(f"a sales rep on parental leave {str(LEAVE[0])[:10]} - {str(LEAVE[1])[:10]}, then back: silent "
+                    "for more than 90 days but not departed; cases = their deals after the return", fits_reference_model=True)
+    back = (ev["user"] == away.user_id).to_numpy() & (ev["t"].to_numpy() >= LEAVE[1])
+    leave.cases = sorted(set(ids[ev["case"].to_numpy()[back]].tolist()))
+    leave.extra = {"user": away.user_id, "user_name": away.name, "away_from": str(LEAVE[0])[:10],
+                   "back_on": str(LEAVE[1])[:10], "stand_in": sim.team.reps[4].user_id}
+    export_s = local_to_utc(np.array([EXPORT_LOCAL]))[0].value / 1e9
+    running = np.array([sim.templates[i].outcome in ("open", "stuck") for i in tpl])
+    ns = (utc - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    start_s = ns.groupby(ev["case"]).min().reindex(range(len(tpl))).to_numpy()
+    last_s = ns.groupby(ev["case"]).max().reindex(range(len(tpl))).to_numpy()
+    quote_s = ns[is_pq].groupby(ev["case"][is_pq]).min().reindex(range(len(tpl))).to_numpy()
+    limits = {
+        "quote-within-30d": sla_truth(ids, start_s, quote_s, running, limit_s=SLA_QUOTE_DAYS * DAY_S, as_of_s=export_s,
+                                      rule="Prospecting->Proposal/Price Quote<=30d"),
+        "stuck-60d": idle_truth(ids, last_s, running, limit_s=STUCK_DAYS * DAY_S, as_of_s=export_s,
+                                rule="idle 60d unless last in [Closed Won, Closed Lost, Order Booked]"),
+        "approval-above-20pct": {"rule": "case:Discount__c > 20 needs Discount Approval", "limit": APPROVAL_THRESHOLD,
+                                 "at_limit": sorted(ids[sim.discount == APPROVAL_THRESHOLD].tolist())},
+    }
     return LogTruth(
         file=FILE_NAME, system="Salesforce OpportunityFieldHistory (Data Loader / SOQL export, UTC)",
         preset="salesforce-field-history", reference_model="bpmn_models/lead_to_order.bpmn",
         n_cases=len(ids), n_rows=len(frame), n_events=len(ev), activities=list(STAGES),
-        planted=planted, imperfections={"export_artefacts": art},
+        planted=planted, imperfections={"export_artefacts": art, "rep_on_leave": leave}, limits=limits,
         normal_cases=normal_cases, open_cases=open_cases,
         facts={
             "rules": {"approval_above_discount": APPROVAL_THRESHOLD, "quote_sla_days": SLA_QUOTE_DAYS,

@@ -11,7 +11,10 @@ key in ``eventlogs/README.md``)::
 Each log entry lists its file, preset, counts, activities, the case ids of
 every planted kind (``planted``) and data-quality imperfection
 (``imperfections``), with per-case details, plus ``normal_cases`` (no planted
-kind at all) and ``open_cases`` (not finished at export time). ``drivers`` lists
+kind at all - a normal case may still cross a limit by chance, as in real
+exports), ``open_cases`` (not finished at export time) and ``limits``: for
+every limit of the bundled rules and preset defaults, the cases over it at the
+export time and the cases near it (within an hour), with the side they are on. ``drivers`` lists
 the planted root causes for driver analysis: ``log`` (file in ``eventlogs/``),
 ``target`` (``lost`` / ``late`` / ``stuck`` / ``deviating``), ``sla`` (for
 ``late``), ``attribute`` (the column as ``read_log`` with the preset yields
@@ -77,6 +80,8 @@ class LogTruth:
     normal_cases: list[str]
     open_cases: list[str]
     facts: dict[str, Any] = field(default_factory=dict)
+    #: per limit of the bundled rules / preset defaults (rule id -> :mod:`processmining.demo.limits` entry)
+    limits: dict[str, Any] = field(default_factory=dict)
 
     def cases(self, kind: str) -> set[str]:
         """Case ids of a planted kind or imperfection, e.g. ``truth.cases("sod_breach")``."""
@@ -102,6 +107,7 @@ class LogTruth:
             "imperfections": {k: v.to_dict() for k, v in self.imperfections.items()},
             "normal_cases": sorted(self.normal_cases),
             "open_cases": sorted(self.open_cases),
+            "limits": self.limits,
         }
 
 

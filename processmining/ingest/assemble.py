@@ -189,7 +189,7 @@ def assemble(
         source=source, sha256=sha256, shape=shape, preset=preset, mapping=mapping, timezone=timezone,
         rows_read=staged.rows_read, events=len(df), cases=int(case_codes.max()) + 1 if len(case_codes) else 0, quarantined=quarantined,
         collapsed_duplicates=collapsed, duplicate_events=duplicates, filtered=dict(staged.filtered),
-        warnings=list(dict.fromkeys(warnings + staged.warnings)),
+        warnings=list(dict.fromkeys(warnings + staged.warnings)), timestamp_offsets=list(staged.timestamp_offsets),
     )
     if START_TIMESTAMP in df:
         backwards = int((df[START_TIMESTAMP] > df[TIMESTAMP]).sum())

@@ -15,13 +15,13 @@ row / record number) and ``_order`` (input order).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from ..errors import IngestError
-from ..model import text_codes
+from ..model import TimestampOffsets, text_codes
 from .tabular import Table
 from .timestamps import ParsedTimes, parse_timestamps
 
@@ -49,6 +49,8 @@ class Staged:
     mapping: dict[str, str]
     filtered: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: per parsed timestamp column, values with and without a UTC offset
+    timestamp_offsets: list[TimestampOffsets] = field(default_factory=list)
     #: rows refused before staging (ragged lines, rows without any stage date): (row, reason, column, value)
     quarantined: list[tuple[int, str, str | None, str | None]] = field(default_factory=list)
 
@@ -122,6 +124,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
     start = parse_column(table, f[cols["timestamp"]], cols["timestamp"], table.rows, dayfirst=dayfirst,
                          timezone=timezone)
     warnings += start.warnings
+    offsets = [start.offsets]
     out = pd.DataFrame({
         "_case": _blank_to_na(f[cols["case"]]),
         "_activity": _blank_to_na(f[cols["activity"]]),
@@ -138,6 +141,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
         end = parse_column(table, f[cols["end_timestamp"]], cols["end_timestamp"], table.rows, dayfirst=dayfirst,
                            timezone=timezone)
         warnings += end.warnings
+        offsets.append(end.offsets)
         out["_start"] = start.values
         out["_ts"] = end.values.fillna(start.values)
         bad_end = end.errors.notna() & start.errors.isna()
@@ -147,6 +151,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
     used = set(cols.values())
     out = _with_attributes(out, f, used)
     return Staged(out, rows_read=len(f) + len(table.bad_rows), mapping=cols, warnings=warnings,
+                  timestamp_offsets=offsets,
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
 
 
@@ -249,7 +254,9 @@ def wide_shape(table: Table, *, case: str, pattern: str, dayfirst: bool | None =
     return Staged(out, rows_read=int(has_ent.sum()) + int(orphan.sum()) + int(no_stage.sum()) + len(table.bad_rows),
                   mapping={"case": case, "stages": f"{len(entered)} 'Date entered' columns",
                            "end_timestamp": f"{len(exited)} 'Date exited' columns"},
-                  warnings=warnings, quarantined=quarantined)
+                  warnings=warnings, quarantined=quarantined,
+                  timestamp_offsets=[replace(ent.offsets, column="Date entered …"),
+                                     replace(ex.offsets, column="Date exited …")])
 
 
 # ------------------------------------------------------------------ transition
@@ -297,34 +304,13 @@ def transition_shape(table: Table, *, case: str, field_col: str, new: str, times
     ts_ns = np.asarray(parsed.values.dt.tz_localize(None), dtype="datetime64[ns]")
     order = np.arange(len(f), dtype=np.int64)
     codes = text_codes(case_s)
-    n_codes = int(codes.max()) + 1 if len(codes) else 0
 
-    # first stage of each case: the old value of its earliest stage change (integer keys, no text sort)
     st_idx = np.flatnonzero(is_stage & (codes >= 0))
+    cr_idx = np.flatnonzero(is_created & (codes >= 0))
     ts_key = ts_ns.view("i8").copy()
     ts_key[np.isnat(ts_ns)] = np.iinfo(np.int64).max  # unparseable times sort last
-    st_sorted = st_idx[np.lexsort((order[st_idx], ts_key[st_idx], codes[st_idx]))]
-    first = np.ones(len(st_sorted), dtype=bool)
-    first[1:] = codes[st_sorted][1:] != codes[st_sorted][:-1]
-    first_row = np.full(n_codes, -1, dtype=np.int64)
-    first_row[codes[st_sorted[first]]] = st_sorted[first]
-    cr_idx = np.flatnonzero(is_created & (codes >= 0))
-    src = first_row[codes[cr_idx]] if len(cr_idx) else np.empty(0, dtype=np.int64)
-    act_arr = activity.array.__arrow_array__().combine_chunks()
-    old_arr = old_s.astype(TEXT).array.__arrow_array__().combine_chunks()
     if len(cr_idx):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        firsts = old_arr.take(pa.array(np.maximum(src, 0)))
-        firsts = pc.if_else(pa.array(src >= 0), firsts, pa.scalar(None, pa.string()))
-        if current and current in f.columns:
-            cur = _blank_to_na(f[current]).array.__arrow_array__().combine_chunks().take(pa.array(cr_idx))
-            firsts = pc.coalesce(firsts, cur)
-        positions = np.full(len(f), -1, dtype=np.int64)
-        positions[cr_idx] = np.arange(len(cr_idx))
-        merged = pc.if_else(pa.array(positions >= 0), firsts.take(pa.array(np.maximum(positions, 0))), act_arr)
-        activity = pd.Series(pd.arrays.ArrowStringArray(merged), index=f.index, dtype=TEXT)
+        activity = _creation_activity(f, activity, old_s, codes, st_idx, cr_idx, order, ts_key, current)
     reason_col = pd.Series(pd.NA, index=f.index, dtype=TEXT)
     unknown_first = is_created & activity.isna().to_numpy()
     reason_col[unknown_first] = "creation row, but the first stage is unknown (no stage change with an old value)"
@@ -334,27 +320,10 @@ def transition_shape(table: Table, *, case: str, field_col: str, new: str, times
             warnings.append(f"{missing:,} cases have no creation row ({'/'.join(created_values)}): their first event "
                             "is their first stage change; the stage they started in is not an event")
 
-    # other fields: filtered by field, latest value kept as a case attribute
     case_attrs = pd.DataFrame()
     if other.any():
-        counts = fld[other].fillna("").value_counts()
-        for name, k in counts.items():
-            label = f"{cols['field']} is {name!r}, not a stage field" if name else f"{cols['field']} is blank"
-            filtered[label] = int(k)
-        top = counts.index[counts.index != ""][:MAX_CASE_ATTRIBUTES]
-        if len(counts) > MAX_CASE_ATTRIBUTES:
-            warnings.append(f"{len(counts):,} other fields in the export; the {MAX_CASE_ATTRIBUTES} most frequent are "
-                            "kept as case attributes")
-        ot_idx = np.flatnonzero(other & (codes >= 0) & fld.isin(top).fillna(False).to_numpy(dtype=bool))
-        if len(ot_idx):
-            # the latest value per (case, field): by time, then input order (unparseable times count as oldest)
-            ot_idx = ot_idx[np.lexsort((order[ot_idx], np.where(np.isnat(ts_ns[ot_idx]), np.iinfo(np.int64).min,
-                                                                ts_key[ot_idx])))]
-            others = pd.DataFrame({"c": codes[ot_idx], "fld": fld.iloc[ot_idx].to_numpy(),
-                                   "v": activity.iloc[ot_idx].to_numpy()})
-            latest = others.drop_duplicates(["c", "fld"], keep="last")
-            case_attrs = latest.pivot(index="c", columns="fld", values="v")
-            case_attrs.columns = [f"case:{c}" for c in case_attrs.columns]
+        case_attrs = _other_field_attributes(fld, other, activity, codes, order, ts_ns, ts_key, cols["field"],
+                                             filtered, warnings)
 
     errs = parsed.errors.iloc[keep_idx].to_numpy()
     out = pd.DataFrame({
@@ -378,5 +347,63 @@ def transition_shape(table: Table, *, case: str, field_col: str, new: str, times
     for label, k in table.pre_filtered.items():
         filtered[label] = filtered.get(label, 0) + k
     return Staged(out, rows_read=len(f) + len(table.bad_rows) + sum(table.pre_filtered.values()), mapping=cols,
-                  filtered=filtered, warnings=warnings,
+                  filtered=filtered, warnings=warnings, timestamp_offsets=[parsed.offsets],
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
+
+
+def _creation_activity(f: pd.DataFrame, activity: pd.Series, old_s: pd.Series, codes: np.ndarray,
+                       st_idx: np.ndarray, cr_idx: np.ndarray, order: np.ndarray, ts_key: np.ndarray,
+                       current: str | None) -> pd.Series:
+    """The activity of each creation row: the old value of its case's earliest stage change.
+
+    Falls back on the ``current`` column when the case never changed stage;
+    integer keys throughout, no text sort.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n_codes = int(codes.max()) + 1 if len(codes) else 0
+    st_sorted = st_idx[np.lexsort((order[st_idx], ts_key[st_idx], codes[st_idx]))]
+    first = np.ones(len(st_sorted), dtype=bool)
+    first[1:] = codes[st_sorted][1:] != codes[st_sorted][:-1]
+    first_row = np.full(n_codes, -1, dtype=np.int64)
+    first_row[codes[st_sorted[first]]] = st_sorted[first]
+    src = first_row[codes[cr_idx]]
+    act_arr = activity.array.__arrow_array__().combine_chunks()
+    old_arr = old_s.astype(TEXT).array.__arrow_array__().combine_chunks()
+    firsts = old_arr.take(pa.array(np.maximum(src, 0)))
+    firsts = pc.if_else(pa.array(src >= 0), firsts, pa.scalar(None, pa.string()))
+    if current and current in f.columns:
+        cur = _blank_to_na(f[current]).array.__arrow_array__().combine_chunks().take(pa.array(cr_idx))
+        firsts = pc.coalesce(firsts, cur)
+    positions = np.full(len(f), -1, dtype=np.int64)
+    positions[cr_idx] = np.arange(len(cr_idx))
+    merged = pc.if_else(pa.array(positions >= 0), firsts.take(pa.array(np.maximum(positions, 0))), act_arr)
+    return pd.Series(pd.arrays.ArrowStringArray(merged), index=f.index, dtype=TEXT)
+
+
+def _other_field_attributes(fld: pd.Series, other: np.ndarray, activity: pd.Series, codes: np.ndarray,
+                            order: np.ndarray, ts_ns: np.ndarray, ts_key: np.ndarray, field_col: str,
+                            filtered: dict[str, int], warnings: list[str]) -> pd.DataFrame:
+    """Rows of non-stage fields: counted in ``filtered`` by field; the latest value per case becomes
+    the case attribute ``case:<Field>`` (the most frequent fields only)."""
+    counts = fld[other].fillna("").value_counts()
+    for name, k in counts.items():
+        label = f"{field_col} is {name!r}, not a stage field" if name else f"{field_col} is blank"
+        filtered[label] = int(k)
+    top = counts.index[counts.index != ""][:MAX_CASE_ATTRIBUTES]
+    if len(counts) > MAX_CASE_ATTRIBUTES:
+        warnings.append(f"{len(counts):,} other fields in the export; the {MAX_CASE_ATTRIBUTES} most frequent are "
+                        "kept as case attributes")
+    ot_idx = np.flatnonzero(other & (codes >= 0) & fld.isin(top).fillna(False).to_numpy(dtype=bool))
+    if not len(ot_idx):
+        return pd.DataFrame()
+    # the latest value per (case, field): by time, then input order (unparseable times count as oldest)
+    ot_idx = ot_idx[np.lexsort((order[ot_idx], np.where(np.isnat(ts_ns[ot_idx]), np.iinfo(np.int64).min,
+                                                        ts_key[ot_idx])))]
+    others = pd.DataFrame({"c": codes[ot_idx], "fld": fld.iloc[ot_idx].to_numpy(),
+                           "v": activity.iloc[ot_idx].to_numpy()})
+    latest = others.drop_duplicates(["c", "fld"], keep="last")
+    case_attrs = latest.pivot(index="c", columns="fld", values="v")
+    case_attrs.columns = [f"case:{c}" for c in case_attrs.columns]
+    return case_attrs

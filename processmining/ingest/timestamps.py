@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import IngestError
+from ..model import TimestampOffsets
 
 _TIME = (
     r"(?:[ T,]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?"
@@ -106,6 +107,12 @@ class ParsedTimes:
     warnings: list[str] = field(default_factory=list)
     naive: int = 0
     with_offset: int = 0
+    column: str = ""
+
+    @property
+    def offsets(self) -> TimestampOffsets:
+        """The counts for :attr:`IngestReport.timestamp_offsets <processmining.model.IngestReport>`."""
+        return TimestampOffsets(self.column, with_offset=self.with_offset, naive=self.naive)
 
 
 _FIXED_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{2}):?(\d{2})$")
@@ -473,4 +480,5 @@ def parse_timestamps(
                         "(use --timezone to change)")
     if date_only:
         warnings.append(f"column {column!r}: {date_only:,} values are dates without a time of day (read as 00:00)")
-    return ParsedTimes(values=out, errors=errors, warnings=warnings, naive=naive_count, with_offset=offset_count)
+    return ParsedTimes(values=out, errors=errors, warnings=warnings, naive=naive_count, with_offset=offset_count,
+                       column=column)

@@ -5,7 +5,7 @@
   ``as_of_seconds``) that rules and quality call.
 - :mod:`.bottlenecks`: :func:`bottleneck_ranking`, SLA targets
   (:func:`parse_sla`, :func:`sla_breaches`) and :func:`bottleneck_report`.
-- :mod:`.handover`: handovers, the handover network, ping-pong, workload.
+- :mod:`.handover`: handovers (and their count per case), the handover network, ping-pong, workload.
 """
 
 from .bottlenecks import (
@@ -18,7 +18,14 @@ from .bottlenecks import (
     sla_breaches,
     sla_cases,
 )
-from .handover import handover_network, handovers, ping_pong, ping_pong_cases, workload
+from .handover import (
+    handover_counts,
+    handover_network,
+    handovers,
+    ping_pong,
+    ping_pong_cases,
+    workload,
+)
 from .times import (
     activity_performance,
     as_of_seconds,
@@ -52,6 +59,7 @@ __all__ = [
     "first_pairs",
     "format_duration",
     "funnel",
+    "handover_counts",
     "handover_network",
     "handovers",
     "lost_cases",

@@ -1,7 +1,9 @@
 """Attribute completeness: the share of missing values per attribute (the CRM "data completeness" KPI).
 
-Event attributes are measured per event, case attributes (``case:...``)
-per case. Empty and whitespace-only text counts as missing.
+Event attributes are measured per event of the activities that record them
+(an attribute only one step ever carries is not missing on the other steps),
+the resource on every event, case attributes (``case:...``) per case. Empty
+and whitespace-only text counts as missing.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def _percent(share: float) -> str:
 def completeness_table(log: EventLog) -> pd.DataFrame:
     """One row per attribute: level (event/case), rows checked, missing values, completeness (0-1).
 
+    ``rows`` of an event attribute are the events of the activities that record it at least once.
+
     The columns every event has by construction (case id, activity, timestamp)
     are left out.
     """
@@ -44,6 +48,11 @@ def completeness_table(log: EventLog) -> pd.DataFrame:
         else:
             missing = _missing(df[column])
             level = "event"
+            if column != RESOURCE and missing.any():
+                # an event attribute is checked on the activities that record it (a lab value on lab events,
+                # a reviewer's verdict on that reviewer's step), not on every event: elsewhere it does not apply
+                uses = df[ACTIVITY].isin(df.loc[~missing.to_numpy(), ACTIVITY].unique())
+                missing = missing[uses.to_numpy()]
         total = len(missing)
         n = int(missing.sum())
         rows.append((column, level, total, n, 1.0 - n / total if total else 1.0))

@@ -266,7 +266,8 @@ class QualityReport:
             f, title=p.text(f.title), recommendation=p.text(f.recommendation), examples=p.frame(f.examples),
             case_ids=frozenset(p.text(c) for c in f.case_ids), details=p.mapping(dict(f.details)))
             for f in self.findings)
-        return dataclasses.replace(self, findings=findings, summary=p.mapping(dict(self.summary)))
+        summary = {**p.mapping(dict(self.summary)), "pseudonymization": p.note()}  # which columns, what left out
+        return dataclasses.replace(self, findings=findings, summary=summary)
 
     def to_html(self) -> str:
         """A self-contained HTML page: a summary table, then one section per finding."""

@@ -157,43 +157,37 @@ def timestamp_precision(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
-_NAIVE_COUNT = re.compile(r"(\d[\d,]*)\s+(?:timestamps\s+|values\s+)?(?:without|have no|with no)")
-_FIRST_INT = re.compile(r"(\d[\d,]*)")
-
-
-def _naive_count(warning: str) -> int:
-    m = _NAIVE_COUNT.search(warning) or _FIRST_INT.search(warning)
-    return int(m.group(1).replace(",", "")) if m else 0
-
-
 def mixed_offsets(log: EventLog, config: QualityConfig) -> list[Finding]:
-    """Timestamps without a UTC offset, as the ingest report recorded them.
+    """Timestamps without a UTC offset, as the ingest counted them (:attr:`IngestReport.timestamp_offsets`).
 
     Offsets mixed in one column (some values with, some without) are medium
     severity: the naive ones may be hours off. A column without any offset is
     low severity: every value was read in the declared time zone, which is
-    only a question of whether that declaration is right. ``count`` = naive
-    values named in the warnings.
+    only a question of whether that declaration is right. ``count`` = values
+    without an offset, over all timestamp columns.
     """
     if log.report is None:
         raise CheckSkipped("the log has no ingest report (offsets are only known at ingest)")
-    warnings = [w for w in log.report.warnings if re.search(r"offset|time ?zone|naive", w, re.IGNORECASE)]
-    if not warnings:
+    columns = [t for t in log.report.timestamp_offsets if t.naive]
+    if not columns:
         return []
-    mixed = [w for w in warnings if re.search(r"\bmix", w, re.IGNORECASE)]
-    counts = [_naive_count(w) for w in warnings]
-    examples = pd.DataFrame({"ingest warning": warnings, "values without offset": counts})
+    mixed = any(t.mixed for t in columns)
+    n = sum(t.naive for t in columns)
+    examples = pd.DataFrame({"column": [t.column for t in columns],
+                             "values with offset": [t.with_offset for t in columns],
+                             "values without offset": [t.naive for t in columns]})
     tz = log.report.timezone
     if mixed:
-        title = f"timestamps with and without a UTC offset are mixed; {sum(counts):,} without were read as {tz}"
+        title = f"timestamps with and without a UTC offset are mixed; {n:,} without were read as {tz}"
     else:
-        title = f"{sum(counts):,} timestamps have no UTC offset and were read as {tz}"
+        title = f"{n:,} timestamps have no UTC offset and were read as {tz}"
     return [make_finding(
         check="mixed_offsets", dimension="timestamps", severity="medium" if mixed else "low",
-        title=title, count=sum(counts), case_ids=[], examples=examples, config=config,
+        title=title, count=n, case_ids=[], examples=examples, config=config,
         recommendation=f"Values without an offset were read as {tz}. If they were written in another zone "
                        "(the exporting user's), re-read with --timezone or apply the shift_timezone fix.",
-        details={"assumed_timezone": tz, "mixed": bool(mixed)},
+        details={"assumed_timezone": tz, "mixed": mixed,
+                 "columns": {t.column: {"with_offset": t.with_offset, "naive": t.naive} for t in columns}},
     )]
 
 

@@ -16,7 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..model import CASE, RESOURCE, EventLog, ProgressFn, Provenance, no_progress
+from ..model import (
+    CASE,
+    RESOURCE,
+    START_TIMESTAMP,
+    EventLog,
+    ProgressFn,
+    Provenance,
+    log_provenance,
+    no_progress,
+)
 from ..performance.calendar import BusinessCalendar
 from .findings import DRIVER_TARGET, Finding, by_share, finding_cases, number, time_severity
 
@@ -44,28 +53,16 @@ class AuditReport:
     sections: tuple[str, ...] = field(default=SECTIONS)
 
 
-#: column names (without ``case:``) that hold people: pseudonymised with the resources
-PERSON_COLUMNS = {"owner", "deal owner", "user", "assignee", "reporter", "created by", "createdby", "agent",
-                  "opportunity owner", "account owner", "assigned to", "org:group"}
+def _pseudonymize_log(log: EventLog, key: str) -> tuple[EventLog, dict[str, list[str]]]:
+    """The log with case ids, resources and every column that names people replaced by keyed hashes (the
+    same person gets the same ``res-`` pseudonym everywhere) and its free-text columns left out
+    (:func:`processmining.pseudonyms.column_policy`); and which columns were hashed and left out."""
+    from ..pseudonyms import Pseudonymizer
 
-
-def _pseudonymize_log(log: EventLog, key: str) -> EventLog:
-    """Case ids, resources and every column that names people (by name, or sharing values with the
-    resources) replaced by keyed hashes; the same person gets the same ``res-`` pseudonym everywhere."""
-    from ..export import pseudonymize
-
-    df = log.df
-    people = set(df[RESOURCE].dropna().astype(str).unique()) if RESOURCE in df.columns else set()
-    cols = {CASE: "case-", RESOURCE: "res-"}
-    for col in df.columns:
-        if col in cols or col.startswith("@@") or not (pd.api.types.is_string_dtype(df[col]) or df[col].dtype == object):
-            continue
-        name = col.lower().removeprefix("case:")
-        values = set(df[col].dropna().astype(str).unique())
-        if name in PERSON_COLUMNS or (people and values and len(values & people) >= 0.5 * len(values)):
-            cols[col] = "res-"
-    out = pseudonymize(df, key=key, columns=cols)
-    return log.with_frame(out, step="pseudonymized case ids and people: " + ", ".join(sorted(cols)))
+    p = Pseudonymizer.from_log(log, key=key)
+    history = tuple(p.text(h) for h in log.history)  # earlier steps (filters) may quote names
+    out = EventLog.from_frame(p.log_frame(log.df), report=log.report, name=log.name, history=history)
+    return out, {"hashed": list(p.hashed), "dropped": list(p.dropped), "note": p.note()}
 
 
 def build_report(
@@ -114,8 +111,9 @@ def build_report(
     lost = lost or defaults.get("lost")
     idle = str(idle or defaults.get("idle") or "30d")
     stages = list(stages or defaults.get("stages") or [])
+    pseudonym_note = None
     if pseudonymize:
-        log = _pseudonymize_log(log, pseudonymize)
+        log, pseudonym_note = _pseudonymize_log(log, pseudonymize)
         if roles:
             from ..export import pseudonym
 
@@ -132,12 +130,15 @@ def build_report(
     facts: dict[str, Any] = {
         "cases": n, "events": log.n_events, "activities": len(acts), "start": span[0] if span else None,
         "end": span[1] if span else None, "preset": preset, "has_start_times": log.has_start_times,
+        "events_with_start": int(log.df[START_TIMESTAMP].notna().sum()) if log.has_start_times else 0,
         "source": rep.source if rep else log.name, "sha256": rep.sha256 if rep else "",
         "rows_read": rep.rows_read if rep else log.n_events, "rows_quarantined": len(rep.quarantined) if rep else 0,
         "rows_collapsed": rep.collapsed_duplicates if rep else 0,
         "rows_filtered": sum(rep.filtered.values()) if rep else 0,
         "history": list(log.history), "slas": list(slas), "calendar": calendar.describe() if calendar else None,
+        "calendar_name": calendar.name if calendar else None, "pseudonymized": pseudonym_note,
     }
+    facts["lifecycle_other"] = _lifecycle_other(log)
 
     # ---- data quality
     q = audit(log)
@@ -151,11 +152,14 @@ def build_report(
     for f in q.findings:
         ftype = PEOPLE_CHECKS.get(f.check)
         ids = sorted(f.case_ids)
+        unit = ("unit", _count_unit(f.check, f.details))
+        label = ("check", _check_label(f.check, f.details))
         finding = Finding(type=ftype or "quality", section="people" if ftype else "quality", severity=f.severity,
-                          severity_rule="sev.quality", severity_params={"check": ("text", f.check)},
-                          title_params={"check": ("check", f.check), "count": ("num", f.count)}, case_ids=ids,
-                          share=len(ids) / n if n else 0.0, evidence_sheet="quality",
-                          impact_params={"cases": ("num", len(ids)), "units": ("num", f.count)})
+                          severity_rule="sev.quality", severity_params={"check": label},
+                          title_params={"check": label, "count": ("num", f.count), "unit": unit},
+                          case_ids=ids, share=len(ids) / n if n else 0.0, evidence_sheet="quality",
+                          impact_params={"cases": ("num", len(ids)), "units": ("num", f.count), "unit": unit},
+                          case_based=bool(ids))
         if ftype or f.severity != "low":
             findings.append(finding)
 
@@ -225,7 +229,7 @@ def build_report(
                                                   "actual": _kpi_param(row, row.actual),
                                                   "target": _kpi_param(row, row.target)},
                                     case_ids=[], share=0.0, evidence_sheet="kpis",
-                                    impact_params={"cases": ("num", row.cases)}))
+                                    impact_params={"cases": ("num", row.cases)}, case_based=False))
 
     # ---- stuck and never closed
     progress(4, steps, "stuck cases")
@@ -282,7 +286,7 @@ def build_report(
     # ---- trend and period comparison
     progress(8, steps, "trends")
     _trend(log, facts, figures, tables, slas=valid_slas, deviating=deviating, ends=ends, settings=settings,
-           sla_log=sla_log)
+           sla_log=sla_log, calendar=calendar)
 
     order = {s: i for i, s in enumerate(SECTIONS)}
     sev = {"high": 0, "medium": 1, "low": 2}
@@ -295,7 +299,9 @@ def build_report(
         columns=["attribute", "value", "cases", "group_cases", "lift", "finding"])
     params = {**(parameters or {}), "slas": list(valid_slas), "preset": preset, "idle": idle,
               "pseudonymized": bool(pseudonymize), "calendar": calendar.describe() if calendar else None}
-    prov = Provenance.build(inputs=inputs or {"log": (facts["source"], facts["sha256"])}, parameters=params)
+    if pseudonym_note:
+        params["pseudonymization"] = pseudonym_note["note"]
+    prov = log_provenance(log, params, inputs=inputs)
     progress(steps, steps, "done")
     return AuditReport(log_name=log.name, facts=facts, findings=findings, tables=tables, figures=figures,
                        provenance=prov, quality=q, conformance=conf.summary if conf else None,
@@ -303,6 +309,48 @@ def build_report(
 
 
 # ------------------------------------------------------------------ helpers
+#: what a quality check's ``count`` counts, when it is not events (catalogue ``unit.<unit>``)
+COUNT_UNITS = {"attribute_completeness": "attributes", "incomplete_cases": "cases", "single_event_cases": "cases",
+               "long_cases": "cases", "stale_open_cases": "cases", "high_cardinality_activities": "activities",
+               "resource_concentration": "activities", "mixed_offsets": "timestamps"}
+
+
+#: the lifecycle transitions of the XES standard (lifecycle extension, standard model)
+XES_LIFECYCLE = frozenset({"schedule", "assign", "reassign", "start", "suspend", "resume", "complete", "autoskip",
+                           "manualskip", "withdraw", "ate_abort", "pi_abort"})
+
+
+def _lifecycle_other(log: EventLog) -> dict[str, Any] | None:
+    """``lifecycle:transition`` values that are no XES lifecycle steps (BPIC 2013's "In Progress", "Wait"):
+    how many, on how many events, the most frequent three."""
+    from ..model import LIFECYCLE
+
+    if LIFECYCLE not in log.df.columns:
+        return None
+    counts = log.df[LIFECYCLE].dropna().astype(str).value_counts().sort_index().sort_values(
+        ascending=False, kind="stable")  # most frequent first, ties by name
+    other = counts[~counts.index.str.strip().str.lower().isin(XES_LIFECYCLE)]
+    if other.empty:
+        return None
+    return {"n": len(other), "events": int(other.sum()), "examples": ", ".join(other.index[:3])}
+
+
+def _check_label(check: str, details: Mapping[str, Any]) -> str:
+    """The catalogue label of a check, by its kind where one check reports two things (``incomplete_cases``:
+    no start / no end), so that two findings of one check do not carry the same title."""
+    from .i18n import catalogue
+
+    kind = details.get("kind")
+    specific = f"{check}.{str(kind).replace(' ', '_')}" if kind else check
+    return specific if f"check.{specific}" in catalogue("en") else check
+
+
+def _count_unit(check: str, details: Mapping[str, Any]) -> str:
+    if check == "impossible_durations" and details.get("kind") == "case too long":
+        return "cases"
+    return COUNT_UNITS.get(check, "events")
+
+
 def _flow_findings(log: EventLog, n: int, *, stages: Sequence[str], ignore: Sequence[str],
                    tables: dict[str, pd.DataFrame]) -> list[Finding]:
     """Ping-pong between activities, rework (an activity repeated) and moves back to an earlier stage."""
@@ -487,7 +535,7 @@ def _add_drivers(log: EventLog, findings: list[Finding], *, ends: Sequence[str] 
 
 def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables: dict[str, pd.DataFrame], *,
            slas: Sequence[str], deviating: set[str] | None, ends: Sequence[str] | None, settings: Any,
-           sla_log: EventLog | None = None) -> None:
+           sla_log: EventLog | None = None, calendar: BusinessCalendar | None = None) -> None:
     from .compare import compare_logs, split_period, trend
 
     span = log.time_span
@@ -507,7 +555,7 @@ def _trend(log: EventLog, facts: dict[str, Any], figures: dict[str, str], tables
         facts["comparison"] = None
         return
     cmp = compare_logs(a, b, labels=(f"< {mid.date()}", f">= {mid.date()}"), slas=slas[:1], deviating=deviating,
-                       settings=settings, end_activities=ends)
+                       settings=settings, end_activities=ends, calendar=calendar)
     facts["comparison"] = cmp
     facts["split"] = mid
     tables["comparison"] = cmp.kpis

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..model import CASE, TIMESTAMP, EventLog
+from ..performance.calendar import BusinessCalendar
 
 DIFF_COLUMNS = ["source", "target", "frequency_a", "frequency_b", "per_case_a", "per_case_b", "delta_per_case",
                 "wait_median_a_s", "wait_median_b_s", "delta_wait_s", "change"]
@@ -63,16 +64,28 @@ class Comparison:
     maps: tuple[Any, Any] = field(repr=False, default=(None, None))
 
 
+#: the comparison rows measured on the working-time clock when a calendar is given
+WORKING_TIME_METRICS = ("first_response", "resolution", "sla_breach_share")
+
+
 def figures(log: EventLog, *, slas: Sequence[str] = (), deviating: Iterable[str] | None = None,
-            settings: Mapping[str, Any] | None = None, end_activities: Sequence[str] | None = None) -> dict[str, float]:
-    """The headline figures of one log (the rows of a comparison)."""
+            settings: Mapping[str, Any] | None = None, end_activities: Sequence[str] | None = None,
+            calendar: BusinessCalendar | None = None) -> dict[str, float]:
+    """The headline figures of one log (the rows of a comparison).
+
+    With ``calendar``, first response and resolution (:func:`~processmining.report.kpis.kpi_table`) and the
+    SLA breach shares (:func:`~processmining.performance.sla_breaches` on
+    :func:`~processmining.performance.calendar.working_time_log`) are measured in working time, exactly as
+    the report's KPI table and SLA section measure them; the median cycle time stays calendar time, as there.
+    """
     from ..performance import case_duration_stats, sla_breaches
+    from ..performance.calendar import working_time_log
     from .kpis import kpi_table
 
     out: dict[str, float] = {"cases": float(log.n_cases)}
     out["median_cycle_s"] = float(case_duration_stats(log).get("median", float("nan"))) if log.n_events else float("nan")
     if settings is not None:
-        k = kpi_table(log, settings=settings)
+        k = kpi_table(log, settings=settings, calendar=calendar)
         for kpi in ("win_rate", "first_response", "resolution"):
             row = k[k["kpi"] == kpi]
             if len(row):
@@ -80,10 +93,13 @@ def figures(log: EventLog, *, slas: Sequence[str] = (), deviating: Iterable[str]
     from ..performance import parse_sla
 
     acts = set(log.df["concept:name"].unique().tolist())
+    sla_log: EventLog | None = None
     for sla in slas:
         tgt = parse_sla(sla)
         if all(x is None or x in acts for x in (tgt.source, tgt.target)) and log.n_events:
-            _, summary = sla_breaches(log, [sla], final_activities=end_activities)
+            if sla_log is None:
+                sla_log = working_time_log(log, calendar) if calendar is not None else log
+            _, summary = sla_breaches(sla_log, [sla], final_activities=end_activities)
             out[f"sla_breach_share:{sla}"] = float(summary["breach_share"].iloc[0])
     if deviating is not None and log.n_cases:
         cases = set(log.df[CASE].unique().tolist())
@@ -93,26 +109,35 @@ def figures(log: EventLog, *, slas: Sequence[str] = (), deviating: Iterable[str]
 
 def compare_logs(a: EventLog, b: EventLog, *, labels: tuple[str, str] = ("A", "B"), slas: Sequence[str] = (),
                  deviating: Iterable[str] | None = None, settings: Mapping[str, Any] | None = None,
-                 end_activities: Sequence[str] | None = None) -> Comparison:
+                 end_activities: Sequence[str] | None = None, calendar: BusinessCalendar | None = None) -> Comparison:
     """KPI deltas, map difference and variant changes between ``a`` and ``b``.
 
     ``deviating``: deviating case ids (from one conformance run over both) for
-    the conformance rate. ``kpis`` has ``metric``, ``a``, ``b``, ``delta`` (b − a)
-    and ``relative`` (delta / a).
+    the conformance rate. ``kpis`` has ``metric``, ``a``, ``b``, ``delta`` (b − a),
+    ``relative`` (delta / a) and ``measured_in`` (``working time (<calendar>)`` for the
+    first-response, resolution and SLA rows when ``calendar`` is given, else ``calendar time``;
+    counts and shares of cases are ``"-"``).
     """
     from ..discovery import process_map
 
     dev = set(deviating) if deviating is not None else None
-    fa = figures(a, slas=slas, deviating=dev, settings=settings, end_activities=end_activities)
-    fb = figures(b, slas=slas, deviating=dev, settings=settings, end_activities=end_activities)
+    fa = figures(a, slas=slas, deviating=dev, settings=settings, end_activities=end_activities, calendar=calendar)
+    fb = figures(b, slas=slas, deviating=dev, settings=settings, end_activities=end_activities, calendar=calendar)
     metrics = [m for m in fa if m in fb]
     kpis = pd.DataFrame({"metric": metrics, "a": [fa[m] for m in metrics], "b": [fb[m] for m in metrics]})
+    kpis["measured_in"] = [_clock(m, calendar) for m in metrics]
     kpis["delta"] = kpis["b"] - kpis["a"]
     kpis["relative"] = np.divide(kpis["delta"], kpis["a"], out=np.full(len(kpis), np.nan),
                                  where=kpis["a"].to_numpy() != 0)
     pa, pb = process_map(a), process_map(b)
     return Comparison(labels=labels, kpis=kpis, arcs=map_difference(pa, pb), variants=variant_changes(a, b),
                       maps=(pa, pb))
+
+
+def _clock(metric: str, calendar: BusinessCalendar | None) -> str:
+    if metric.partition(":")[0] in WORKING_TIME_METRICS:
+        return f"working time ({calendar.name})" if calendar is not None else "calendar time"
+    return "calendar time" if metric == "median_cycle_s" else "-"
 
 
 def map_difference(pa: Any, pb: Any) -> pd.DataFrame:
@@ -261,12 +286,13 @@ def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 64
 
     vals = tr[column].to_numpy(dtype=float)
     n = len(vals)
-    pad_l, pad_r, pad_t, pad_b = 56, 12, 24, 36
+    pad_l, pad_r, pad_t, pad_b = 56, 28, 24, 36  # room for the last period label, centred on its point
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
     finite = vals[np.isfinite(vals)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    if hi == lo:
-        hi = lo + 1.0
+    flat = hi == lo  # a constant series: one line at mid-height with its one value, not an invented range
+    if flat:
+        lo, hi = lo - 1.0, hi + 1.0
     xs = [pad_l + (w * i / max(n - 1, 1)) for i in range(n)]
     ys = [pad_t + h * (1 - (v - lo) / (hi - lo)) if np.isfinite(v) else None for v in vals]
     fmt = fmt or (lambda v: f"{v:.3g}")
@@ -275,8 +301,10 @@ def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 64
              f'<text x="{pad_l}" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
              f'<line x1="{pad_l}" y1="{pad_t + h}" x2="{pad_l + w}" y2="{pad_t + h}" stroke="#888"/>',
              f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{pad_t + h}" stroke="#888"/>',
-             f'<text x="{pad_l - 4}" y="{pad_t + 4}" text-anchor="end">{escape(fmt(hi))}</text>',
-             f'<text x="{pad_l - 4}" y="{pad_t + h}" text-anchor="end">{escape(fmt(lo))}</text>']
+             *([f'<text x="{pad_l - 4}" y="{pad_t + h / 2 + 4}" text-anchor="end">{escape(fmt(lo + 1.0))}</text>']
+               if flat else
+               [f'<text x="{pad_l - 4}" y="{pad_t + 4}" text-anchor="end">{escape(fmt(hi))}</text>',
+                f'<text x="{pad_l - 4}" y="{pad_t + h}" text-anchor="end">{escape(fmt(lo))}</text>'])]
     for cp in tr.attrs.get("change_points", {}).get(column, []):
         x = (xs[cp - 1] + xs[cp]) / 2
         parts.append(f'<line x1="{x:.1f}" y1="{pad_t}" x2="{x:.1f}" y2="{pad_t + h}" stroke="#c0392b" '
@@ -286,12 +314,12 @@ def trend_svg(tr: pd.DataFrame, column: str, *, title: str = "", width: int = 64
     for x, y in zip(xs, ys, strict=True):
         if y is not None:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#2b6fb0"/>')
-    step = max(1, n // 8)
+    step = max(1, -(-n // max(1, w // 56)))  # a label needs ~56 px ("2024-01" at 10 px): never overlapping
     for i in range(0, n, step):
         parts.append(f'<text x="{xs[i]:.1f}" y="{pad_t + h + 14}" text-anchor="middle">{escape(str(tr["period"].iloc[i]))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-__all__ = ["DIFF_COLUMNS", "Comparison", "change_points", "compare_logs", "difference_dot", "figures",
+__all__ = ["DIFF_COLUMNS", "WORKING_TIME_METRICS", "Comparison", "change_points", "compare_logs", "difference_dot", "figures",
            "map_difference", "split_period", "split_segment", "svg_from_dot", "trend", "trend_svg", "variant_changes"]

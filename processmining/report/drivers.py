@@ -68,13 +68,14 @@ def bad_cases(
 ) -> BadCases:
     """The bad cases for ``target`` from the library analyses.
 
-    ``late``: breaching cases of :func:`processmining.performance.sla_breaches`
-    (population: the cases where the clock started). ``deviating``: the case ids
+    ``late``: the cases :func:`processmining.performance.sla_breaches` lists (late or open and over the
+    limit), judged by :func:`processmining.performance.sla_cases`; population: the cases where the clock
+    started. ``deviating``: the case ids
     given in ``deviating`` (from :func:`processmining.conformance.conform`).
     ``lost``: cases with a ``lost`` activity. ``stuck``: the cases of
     :func:`processmining.performance.stuck_cases` (``idle``, ``end_activities``).
     """
-    from ..performance import first_pairs, parse_sla, sla_breaches, stuck_cases
+    from ..performance import sla_cases, stuck_cases
 
     all_cases = frozenset(log.df[CASE].astype(str).unique().tolist())
     kind, arg = parse_target(target) if ":" in target or target in TARGETS else (target, None)
@@ -82,17 +83,11 @@ def bad_cases(
     if kind == "late":
         if not sla:
             raise AnalysisError("target 'late' needs an SLA")
-        breaches, _ = sla_breaches(log, [sla], final_activities=end_activities)
-        tgt = parse_sla(sla)
-        if tgt.target is not None:
-            pop = frozenset(first_pairs(log, tgt.source, tgt.target)["case"].astype(str).tolist())
-        else:
-            pop = frozenset(log.df.loc[log.df[ACTIVITY] == tgt.source, CASE].astype(str).unique().tolist())
-        if tgt.where is not None:
-            from ..performance.bottlenecks import _restrict
-
-            pop &= frozenset(_restrict(log, tgt.where).df[CASE].astype(str).unique().tolist())
-        return BadCases("late", sla, frozenset(breaches["case"].astype(str).tolist()), pop)
+        # THE SLA primitive: every case where the clock started (within the target's "where"), and its status
+        judged = sla_cases(log, sla, end_activities=end_activities)
+        late = judged.loc[judged["status"].isin(["late", "open"]), "case"]  # what sla_breaches lists
+        return BadCases("late", sla, frozenset(late.astype(str).tolist()),
+                        frozenset(judged["case"].astype(str).tolist()))
     if kind == "deviating":
         if deviating is None:
             raise AnalysisError("target 'deviating' needs a reference model (--model)")

@@ -44,6 +44,9 @@ class Finding:
     impact_params: dict[str, Param] = field(default_factory=dict)
     drivers: pd.DataFrame | None = None
     id: str = ""
+    #: False for findings about the log or the organisation as a whole (a KPI, attribute completeness, work
+    #: resting on one person): they have no case list, and the report shows "–" instead of 0 cases
+    case_based: bool = True
 
     @property
     def cases(self) -> int:

@@ -40,7 +40,7 @@ def param_text(tx: Texts, kind: str, value: Any) -> str:
         return tx.dur(value)
     if kind == "date":
         return tx.date(value)
-    if kind in ("check", "kind", "kpi"):
+    if kind in ("check", "kind", "kpi", "unit"):
         key = f"{kind}.{value}"
         return tx.t(key) if tx.has(key) else str(value)
     return str(value)
@@ -54,6 +54,10 @@ def finding_text(tx: Texts, f: Finding, part: str) -> str:
         msgid, params = f"impact.{f.type}", f.impact_params
         if "amount" in params and tx.has(f"impact.{f.type}.amount"):
             msgid = f"impact.{f.type}.amount"
+        elif not f.case_based and tx.has(f"impact.{f.type}.log"):
+            msgid = f"impact.{f.type}.log"
+        elif params.get("unit", ("", ""))[1] == "cases" and tx.has(f"impact.{f.type}.cases"):
+            msgid = f"impact.{f.type}.cases"  # "cases affected: 1,160; cases: 1,160" said it twice
     else:
         msgid, params = f.severity_rule, f.severity_params
     values = {k: escape(param_text(tx, kind, v)) for k, (kind, v) in params.items()}

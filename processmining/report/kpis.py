@@ -5,7 +5,8 @@ activities, cycle length from :func:`processmining.performance.case_durations`,
 time in stage from the stage SLA of :func:`processmining.performance.sla_breaches`,
 first response and resolution from :func:`processmining.performance.first_pairs`
 (in working time when a :class:`~processmining.performance.calendar.BusinessCalendar`
-is given), reopen rate from :func:`processmining.performance.rework`.
+is given), reopen rate from :func:`processmining.performance.rework`, handovers from
+:func:`processmining.performance.handover_counts`.
 
 A targets file (YAML)::
 
@@ -126,17 +127,6 @@ def _pair_times(log: EventLog, spec: str, calendar: BusinessCalendar | None) -> 
     return working_durations(calendar, done["from_t"].to_numpy(), done["to_t"].to_numpy())
 
 
-def handover_counts(log: EventLog) -> pd.Series:
-    """Per case: how many times consecutive events changed ``org:resource`` (events without one skipped)."""
-    df = log.df[[CASE, RESOURCE]].dropna()
-    case, res = df[CASE].to_numpy(), df[RESOURCE].to_numpy()
-    change = np.zeros(len(df), dtype=np.int64)
-    if len(df) > 1:
-        change[1:] = (case[1:] == case[:-1]) & (res[1:] != res[:-1])
-    counts = pd.Series(change, index=case).groupby(level=0, sort=True).sum()
-    return counts.reindex(sorted(log.df[CASE].unique().tolist()), fill_value=0)
-
-
 def kpi_table(log: EventLog, *, preset: str | None = None, settings: Mapping[str, Any] | None = None,
               calendar: BusinessCalendar | None = None) -> pd.DataFrame:
     """The KPI table: one row per KPI (and per stage for time in stage) with target and status.
@@ -147,7 +137,7 @@ def kpi_table(log: EventLog, *, preset: str | None = None, settings: Mapping[str
 
     >>> kpi_table(log, preset="jira-changelog")[["kpi", "actual", "target", "status"]]
     """
-    from ..performance import case_durations, rework, sla_breaches
+    from ..performance import case_durations, handover_counts, rework, sla_breaches
 
     s = dict(settings) if settings is not None else kpi_settings(preset)
     targets: Mapping[str, Mapping[str, Any]] = s.get("targets", {})
@@ -202,4 +192,4 @@ def kpi_table(log: EventLog, *, preset: str | None = None, settings: Mapping[str
     return pd.DataFrame(rows, columns=KPI_COLUMNS)
 
 
-__all__ = ["KPI_COLUMNS", "handover_counts", "kpi_settings", "kpi_table", "load_targets", "status"]
+__all__ = ["KPI_COLUMNS", "kpi_settings", "kpi_table", "load_targets", "status"]

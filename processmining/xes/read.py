@@ -32,7 +32,6 @@ raw text in a ``<key> (raw)`` column and are listed in the warnings.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import os
@@ -62,23 +61,19 @@ from ..model import (
     IngestReport,
     ProgressFn,
     QuarantinedRow,
+    TimestampOffsets,
     input_column_name,
     no_progress,
 )
+from .values import CONTAINER_TYPES, OFFSET, Column, as_strings, build_columns, local_name
 
 __all__ = ["read_xes"]
 
-_SIMPLE_TYPES = ("string", "date", "int", "float", "boolean", "id")
-_CONTAINER_TYPES = ("list", "container")
 #: events between two progress calls
 _PROGRESS_EVERY = 4096
 #: how many individual values a warning lists before summarising
 _MAX_LISTED = 20
 _TRACE_KEY = "concept:name"
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
 
 
 # ======================================================================= reading
@@ -103,13 +98,13 @@ class _Scan:
 
 def _container_value(elem: etree._Element) -> Any:
     """A ``<list>``/``<container>`` (or nested attribute) as plain JSON-able data."""
-    kind = _local(elem.tag)
+    kind = local_name(elem.tag)
     children = list(elem)
-    if kind == "list" and len(children) == 1 and _local(children[0].tag) == "values":
+    if kind == "list" and len(children) == 1 and local_name(children[0].tag) == "values":
         children = list(children[0])
     items = []
     for child in children:
-        if _local(child.tag) in _CONTAINER_TYPES:
+        if local_name(child.tag) in CONTAINER_TYPES:
             items.append((child.get("key"), _container_value(child)))
         else:
             items.append((child.get("key"), child.get("value")))
@@ -131,13 +126,13 @@ def _slot(store: dict, order: list, tag: str, key: str | None) -> tuple[list[int
 def _nested(attr: etree._Element, key: str, row: int, store: dict, order: list, scan: _Scan) -> None:
     """Slow path for an attribute with child elements (rare): list/container or meta-attributes."""
     tag = attr.tag
-    if _local(tag) in _CONTAINER_TYPES:
+    if local_name(tag) in CONTAINER_TYPES:
         text = json.dumps(_container_value(attr), ensure_ascii=False)
         rows, vals = _slot(store, order, tag, key)
         rows.append(row)
         vals.append(text)
-        scan.flattened[f"<{_local(tag)}> attribute {key!r} kept as JSON text"] = (
-            scan.flattened.get(f"<{_local(tag)}> attribute {key!r} kept as JSON text", 0) + 1
+        scan.flattened[f"<{local_name(tag)}> attribute {key!r} kept as JSON text"] = (
+            scan.flattened.get(f"<{local_name(tag)}> attribute {key!r} kept as JSON text", 0) + 1
         )
         return
     rows, vals = _slot(store, order, tag, key)
@@ -201,7 +196,7 @@ def _check_root(data: bytes, label: str) -> None:
             name = found.group(1).decode("latin-1")
             raise IngestError(f"root <{name}>, expected <log>", source=label) from None
         raise _syntax_error(exc, label, data) from None
-    local = _local(root.tag)
+    local = local_name(root.tag)
     if local != "log":
         raise IngestError(f"root <{local}>, expected <log>", source=label, line=root.sourceline)
 
@@ -226,10 +221,10 @@ def _scan(data: bytes, label: str, progress: ProgressFn) -> _Scan:
             if action == "start":
                 if root is None:
                     root = elem
-                elif elem.getparent() is not root or _local(elem.tag) != "trace":
-                    where = _local(elem.getparent().tag) if elem.getparent() is not None else "document"
+                elif elem.getparent() is not root or local_name(elem.tag) != "trace":
+                    where = local_name(elem.getparent().tag) if elem.getparent() is not None else "document"
                     raise IngestError(
-                        f"<{_local(elem.tag)}> inside <{where}>; XES allows it only directly under <log>",
+                        f"<{local_name(elem.tag)}> inside <{where}>; XES allows it only directly under <log>",
                         source=label,
                         line=elem.sourceline,
                     )
@@ -244,13 +239,13 @@ def _scan(data: bytes, label: str, progress: ProgressFn) -> _Scan:
                 ctag = child.tag
                 loc = locals_.get(ctag)
                 if loc is None:
-                    loc = locals_[ctag] = _local(ctag)
+                    loc = locals_[ctag] = local_name(ctag)
                 if loc == "event":
                     ev_trace.append(ti)
                     ev_line.append(child.sourceline)
                     for attr in child:
                         key = attr.get("key")
-                        if key is None and _local(attr.tag) == "event":
+                        if key is None and local_name(attr.tag) == "event":
                             raise IngestError("<event> inside <event>; XES allows events only directly under "
                                               "<trace> (the file is refused rather than losing the inner event)",
                                               source=label, line=attr.sourceline)
@@ -290,167 +285,12 @@ def _scan(data: bytes, label: str, progress: ProgressFn) -> _Scan:
 
 def _refuse_stray_events(siblings: list, label: str) -> None:
     for el in siblings:
-        if isinstance(el.tag, str) and _local(el.tag) == "event":
+        if isinstance(el.tag, str) and local_name(el.tag) == "event":
             raise IngestError("<event> outside any <trace>; not valid XES", source=label, line=el.sourceline)
 
 
-# ------------------------------------------------------------------ typing
-_OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
-
-
-def _parse_dates(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """ISO 8601 / xs:dateTime texts → UTC timestamps (NaT where unreadable); naive = UTC.
-
-    Also returns the mask of dates outside what the time type holds exactly
-    (before 1677-09-21 or after 2262-04-11): those are NaT, never wrapped to
-    another date, so events sort right and the reader can say why.
-    """
-    from ..ingest.timestamps import to_ns
-
-    text = raw.str.strip()
-    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-    ns, oor = to_ns(np.asarray(parsed.dt.tz_localize(None).to_numpy()))
-    retry = np.flatnonzero(np.isnat(ns) & ~oor & text.notna().to_numpy())
-    for i in retry:  # lenient second chance (lower-case z, comma fraction) and extreme years pandas gave up on
-        stamp = _fromisoformat(text.iloc[i])
-        if stamp is not pd.NaT:
-            one, bad = to_ns(np.array([stamp.tz_localize(None).to_datetime64()]))
-            ns[i], oor[i] = one[0], bad[0]
-    parsed = pd.Series(ns, index=raw.index).dt.tz_localize("UTC")
-    ints = ns[~np.isnat(ns)].view("i8")
-    if (ints % 1000 == 0).all():
-        parsed = parsed.dt.as_unit("us")
-    return parsed, oor
-
-
-def _fromisoformat(value: str) -> pd.Timestamp:
-    try:
-        stamp = dt.datetime.fromisoformat(value[:-1] + "Z" if value.endswith("z") else value)
-    except ValueError:
-        return pd.NaT
-    return pd.Timestamp(stamp).tz_localize("UTC") if stamp.tzinfo is None else pd.Timestamp(stamp).tz_convert("UTC")
-
-
-_TRUE = {"true", "1"}
-_FALSE = {"false", "0"}
-
-
-def _typed(xes_type: str, raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
-    """Convert raw texts (``None`` = absent) to the column type.
-
-    Returns (values, unreadable mask, texts as string, dates outside the time type's range).
-    """
-    present = raw.notna()
-    text = pd.Series(pd.array(raw.to_numpy(), dtype="string"), index=raw.index)
-    no_oor = np.zeros(len(raw), dtype=bool)
-    if xes_type in ("string", "id", "list", "container"):
-        return text, pd.Series(False, index=raw.index), text, no_oor
-    out_of_range = None
-    if xes_type == "date":
-        values, out_of_range = _parse_dates(text)
-    elif xes_type == "int":
-        ok = text.str.fullmatch(r"\s*[+-]?\d{1,18}\s*").fillna(False).astype(bool)
-        # Build the int64 data and its mask directly: a masked assignment into an
-        # Int64 Series goes through float64 and rounds values above 2**53.
-        ints = np.zeros(len(text), dtype=np.int64)
-        known = ok.to_numpy(copy=True)
-        if known.any():
-            ints[known] = text[ok].str.strip().astype("int64").to_numpy()
-        big = present & ~ok & text.str.fullmatch(r"\s*[+-]?\d+\s*").fillna(False).astype(bool)
-        for i in np.flatnonzero(big.to_numpy()):  # 19+ digits: rare, exact check in Python
-            number = int(text.iloc[i])
-            if -(2**63) <= number < 2**63:
-                ints[i] = number
-                known[i] = True
-        values = pd.Series(pd.arrays.IntegerArray(ints, ~known), index=raw.index)
-    elif xes_type == "float":
-        # xs:double also allows INF, -INF and NaN; NaN is read as a missing value
-        stripped = text.str.strip().replace({"INF": "inf", "+INF": "inf", "-INF": "-inf"})
-        values = pd.to_numeric(stripped, errors="coerce").astype("Float64")
-        nan_text = stripped.eq("NaN").fillna(False).astype(bool)
-    elif xes_type == "boolean":
-        low = text.str.strip().str.lower()
-        values = pd.Series(pd.array([pd.NA] * len(text), dtype="boolean"), index=raw.index)
-        values[low.isin(_TRUE).fillna(False).astype(bool)] = True
-        values[low.isin(_FALSE).fillna(False).astype(bool)] = False
-    else:  # pragma: no cover - callers only pass known types
-        raise ValueError(xes_type)
-    bad = present & values.isna()
-    if xes_type == "float":
-        bad = bad & ~nan_text
-    return values, bad, text, (no_oor if out_of_range is None else out_of_range)
-
-
-@dataclass
-class _Column:
-    key: str
-    xes_type: str
-    values: Any
-    raw: pd.Series
-    bad: pd.Series
-    out_of_range: np.ndarray
-
-
-def _build_columns(
-    stores: dict[str, dict[str | None, tuple[list[int], list[str | None]]]],
-    order: list[tuple[str, str | None]],
-    n: int,
-    warnings: list[str],
-    what: str,
-    forced: dict[str, str],
-) -> dict[str, _Column]:
-    """One typed column per attribute key; ``forced`` maps a key to the type it must have."""
-    by_key: dict[str, dict[str, tuple[list[int], list[str | None]]]] = {}
-    for tag, key in order:
-        slot = stores[tag][key]
-        kind = _local(tag)
-        if key is None:
-            warnings.append(f"{len(slot[0]):,} {what} <{kind}> elements without a key attribute were ignored")
-            continue
-        if kind not in _SIMPLE_TYPES and kind not in _CONTAINER_TYPES:
-            warnings.append(f"{len(slot[0]):,} unknown {what} elements <{kind} key={key!r}> were ignored")
-            continue
-        if kind in _CONTAINER_TYPES and None in slot[1]:  # an empty <list/> is an empty list, not a missing value
-            slot = (slot[0], [("[]" if kind == "list" else "{}") if v is None else v for v in slot[1]])
-        if kind in by_key.get(key, {}):  # the same key and type in another XML namespace: keep it apart
-            ns = tag[1:].partition("}")[0] if tag.startswith("{") else ""
-            alt = f"{key} [{ns or 'no namespace'}]"
-            warnings.append(f"{len(slot[0]):,} {what} attributes <{kind} key={key!r}> in namespace {ns or 'none'!r} "
-                            f"have the key of attributes in another namespace; kept as column {alt!r}")
-            key = alt
-        by_key.setdefault(key, {})[kind] = slot
-    columns: dict[str, _Column] = {}
-    for key, kinds in by_key.items():
-        if key in forced:
-            xes_type = forced[key]
-        elif len(kinds) == 1:
-            xes_type = next(iter(kinds))
-        else:
-            xes_type = "string"
-            warnings.append(
-                f"{what} attribute {key!r} is written as {', '.join(sorted(kinds))} in different places; "
-                "kept as text"
-            )
-        slots = list(kinds.values())
-        idx = np.concatenate([np.asarray(rows, dtype=np.int64) for rows, _ in slots])
-        if len(slots) == 1 and len(idx) == n and (n == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all())):
-            full = np.array(slots[0][1], dtype=object)  # in every row exactly once (the common case)
-            n_dup = 0
-        else:
-            full = np.full(n, None, dtype=object)
-            for rows, vals in slots:
-                full[np.asarray(rows, dtype=np.int64)] = vals
-            n_dup = len(idx) - len(np.unique(idx))
-        if n_dup:
-            warnings.append(f"{n_dup:,} {what}s have attribute {key!r} more than once; the last value was kept")
-        raw = pd.Series(full, dtype=object)
-        values, bad, text, oor = _typed(xes_type, raw)
-        columns[key] = _Column(key, xes_type, values, text, bad, oor)
-    return columns
-
-
 # ------------------------------------------------------------------ assembling
-def _case_ids(tr_cols: dict[str, _Column], n_traces: int, warnings: list[str]) -> np.ndarray:
+def _case_ids(tr_cols: dict[str, Column], n_traces: int, warnings: list[str]) -> np.ndarray:
     """Trace ids (object array, ``None`` = no id), duplicates renamed ``id#2``, ``id#3``, ..."""
     name_col = tr_cols.pop(_TRACE_KEY, None)
     if name_col is None:
@@ -491,7 +331,7 @@ def _listed(items: list[str]) -> str:
 
 
 def _attribute_columns(
-    cols: dict[str, _Column], prefix: str, where: Callable[[int], str], warnings: list[str]
+    cols: dict[str, Column], prefix: str, where: Callable[[int], str], warnings: list[str]
 ) -> dict[str, Any]:
     """Frame columns for typed attributes; unreadable values keep their text in ``<key> (raw)``."""
     out: dict[str, Any] = {}
@@ -559,10 +399,10 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     warnings: list[str] = []
     n_ev, n_traces = scan.n_events, len(scan.tr_line)
     ev_trace = np.asarray(scan.ev_trace, dtype=np.int64)
-    tr_cols = _build_columns(scan.tr_values, scan.tr_order, n_traces, warnings, "trace",
+    tr_cols = build_columns(scan.tr_values, scan.tr_order, n_traces, warnings, "trace",
                              {_TRACE_KEY: "string"})
     names = _case_ids(tr_cols, n_traces, warnings)
-    ev_cols = _build_columns(
+    ev_cols = build_columns(
         scan.ev_values, scan.ev_order, n_ev, warnings, "event",
         {ACTIVITY: "string", TIMESTAMP: "date", RESOURCE: "string"},
     )
@@ -605,14 +445,16 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
             q = QuarantinedRow(int(i) + 1, f"{where}: time:timestamp {raw!r} is not a valid xs:dateTime",
                                TIMESTAMP, raw)
         quarantined.append(q)
+    offsets: list[TimestampOffsets] = []
     if ts is not None:
-        naive = ~ts.raw.dropna().str.strip().str.contains(_OFFSET, regex=True)
+        naive = ~ts.raw.dropna().str.strip().str.contains(OFFSET, regex=True)
         if naive.any():
             warnings.append(f"{int(naive.sum()):,} time:timestamp values have no UTC offset; read as UTC")
+        offsets = [TimestampOffsets(TIMESTAMP, with_offset=int((~naive).sum()), naive=int(naive.sum()))]
 
     # ---- columns: canonical ones first, then event attributes, then trace attributes
     data: dict[str, Any] = {
-        CASE: pd.array(case_of_event, dtype="string"),
+        CASE: as_strings(case_of_event),
         ACTIVITY: act.values if act is not None else pd.array([None] * n_ev, dtype="string"),
         TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[ns, UTC]"),
     }
@@ -665,6 +507,7 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
         quarantined=quarantined,
         warnings=warnings,
         has_timestamps=ts is not None or n_ev == 0,
+        timestamp_offsets=offsets,
     )
     report.events = int((~drop).sum())
     report.require_events()
