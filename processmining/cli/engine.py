@@ -85,6 +85,8 @@ class EngineOptions:
                                 f"got {self.source_format!r}")
         if log_options.stage_labels or log_options.sheet:
             raise AnalysisError("--stage-labels and --sheet are local-engine options; convert the export first")
+        if str(log_options.lifecycle) != "instances":
+            raise AnalysisError("--lifecycle is a local-engine option; convert the log first (processmining convert)")
         from ..model import ColumnMapping
         from ..spark.session import spark_session
         from ..spark.source import read_events

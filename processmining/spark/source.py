@@ -22,6 +22,7 @@ from ..ingest.presets import Preset, detect_preset, get_preset
 from ..model import (
     ACTIVITY,
     CASE,
+    LIFECYCLE,
     ORDER,
     RESOURCE,
     SOURCE_ROW,
@@ -336,6 +337,11 @@ def read_events(
         for role, col in (("resource", RESOURCE), ("end_timestamp", None)):
             if col and col in raw.columns:
                 m[role] = col
+    if LIFECYCLE in raw.columns and raw.filter(F.lower(F.trim(F.col(LIFECYCLE).cast("string"))) == "start") \
+            .limit(1).count():
+        raise IngestError("the table has start and complete events (lifecycle:transition); the Spark engine does "
+                          "not pair them yet: convert the log first (processmining convert ... -o log.parquet)",
+                          source=label)
     # an order-only table (canonical columns, no event time at all), as the local XES / CSV readers allow
     order_only = canonical and plain and \
         raw.filter(F.col(TIMESTAMP).isNotNull()).limit(1).count() == 0 and raw.limit(1).count() > 0
