@@ -59,6 +59,39 @@ def to_parquet(log, path: Path) -> Path:
     return path
 
 
+_REAL: dict[str, tuple] = {}
+
+
+def real_pair(spark, shared_datasets: Path, name: str) -> tuple:
+    """``(local log, Spark log, Parquet path)`` of a real log, read once per test run (both modules share it):
+    local from ``real/<name>.xes*``, Spark from the same events written as Parquet."""
+    if name not in _REAL:
+        import atexit
+        import shutil
+        import tempfile
+
+        from processmining.ingest import read_log
+        from processmining.spark.source import read_events
+
+        local = read_log(next((shared_datasets / "real").glob(f"{name}.xes*")))
+        folder = Path(tempfile.mkdtemp(prefix="pm_spark_test_"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = to_parquet(local, folder / f"{name}.parquet")
+        _REAL[name] = (local, read_events(spark, str(path)), path)
+    return _REAL[name]
+
+
+def demo_pair(spark, repo_root: Path) -> tuple:
+    """The demo Salesforce field-history CSV through both ingests (read once per test run)."""
+    if "demo" not in _REAL:
+        from processmining.ingest import read_log
+        from processmining.spark.source import read_events
+
+        src = repo_root / "eventlogs" / "salesforce_opportunity_field_history.csv"
+        _REAL["demo"] = (read_log(src), read_events(spark, str(src)))
+    return _REAL["demo"]
+
+
 def same_table(local: pd.DataFrame, spark: pd.DataFrame, *, exact: bool = False) -> None:
     """Same columns, index and rows in the same order; text, ids, counts and timestamps exactly; floats bit
     for bit with ``exact`` (per-case values), else to the microsecond (aggregates)."""

@@ -13,19 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from spark_compare import require_pyspark, same_table, spark_session_for_tests, to_parquet
+from spark_compare import demo_pair, real_pair, require_pyspark, same_table, spark_session_for_tests
 from typer.testing import CliRunner
 
 from processmining.bpmn import read_bpmn
 from processmining.cli import app
 from processmining.conformance import conform
-from processmining.ingest import read_log
 
 require_pyspark()
 
 from processmining.spark.conformance import conform as spark_conform  # noqa: E402
 from processmining.spark.session import EngineError, parse_remote, session_config  # noqa: E402
-from processmining.spark.source import read_events  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 #: what differs by design: wall time, and how the work was spread (worker pool vs executors)
@@ -68,19 +66,15 @@ def check_same(local, slog, model, tmp_path: Path) -> dict:
 
 @pytest.mark.parametrize("name", ["running-example", "receipt"])
 def test_real_model_log_pairs(spark, shared_datasets, tmp_path, name):
-    real = shared_datasets / "real"
-    local = read_log(next(real.glob(f"{name}.xes*")))
-    slog = read_events(spark, str(to_parquet(local, tmp_path / "log.parquet")))
-    summary = check_same(local, slog, read_bpmn(real / f"{name}.bpmn"), tmp_path)
+    local, slog, _ = real_pair(spark, shared_datasets, name)
+    summary = check_same(local, slog, read_bpmn(shared_datasets / "real" / f"{name}.bpmn"), tmp_path)
     assert summary["cases"] == {"running-example": 6, "receipt": 1434}[name]
     # no case of either pair deviates (running receipt cases fit as prefixes; seen in both engines)
     assert summary["deviating_cases"] == 0
 
 
 def test_demo_log_with_the_bundled_model(spark, tmp_path):
-    src = REPO / "eventlogs" / "salesforce_opportunity_field_history.csv"
-    local = read_log(src)
-    slog = read_events(spark, str(src))  # the CSV through the Spark ingest, not via the local frame
+    local, slog = demo_pair(spark, REPO)  # the CSV through the Spark ingest, not via the local frame
     summary = check_same(local, slog, read_bpmn(REPO / "bpmn_models" / "lead_to_order.bpmn"), tmp_path)
     # running cases (end activities inferred from the data, as processmining.status decides) are prefixes
     assert (summary["cases"], summary["running_cases"], summary["deviating_cases"]) == (2000, 311, 75)
@@ -89,8 +83,7 @@ def test_demo_log_with_the_bundled_model(spark, tmp_path):
 
 # ------------------------------------------------------------------ CLI
 def test_cli_discover_and_bottlenecks_on_spark(spark, shared_datasets, tmp_path):
-    local = read_log(shared_datasets / "real" / "receipt.xes.gz")
-    src = to_parquet(local, tmp_path / "receipt.parquet")
+    local, _, src = real_pair(spark, shared_datasets, "receipt")
     runner = CliRunner()
     for engine, out in (("local", "l.svg"), ("spark", "s.svg")):
         args = ["discover", str(src), "-o", str(tmp_path / out), "--metric", "performance"]

@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from spark_compare import require_pyspark, same_table, spark_session_for_tests, to_parquet
+from spark_compare import (
+    demo_pair,
+    real_pair,
+    require_pyspark,
+    same_table,
+    spark_session_for_tests,
+    to_parquet,
+)
 
 from processmining import discovery, performance, status
 from processmining.errors import AnalysisError
@@ -41,25 +48,13 @@ def spark():
 @pytest.fixture(scope="module")
 def demo(spark, repo_root):
     """The demo CSV through both ingests (preset detection, transition shape, creation rows, collapsing)."""
-    src = repo_root / "eventlogs" / "salesforce_opportunity_field_history.csv"
-    return read_log(src), read_events(spark, str(src))
+    return demo_pair(spark, repo_root)
 
 
 @pytest.fixture(scope="module")
-def real(spark, shared_datasets, tmp_path_factory):
-    """Real logs, read once: local from XES, Spark from the same events as Parquet."""
-    cache: dict[str, tuple] = {}
-
-    def get(name: str):
-        if name not in cache:
-            local = read_log(next((shared_datasets / "real").glob(f"{name}.xes*")))
-            path = to_parquet(local, tmp_path_factory.mktemp("spark") / f"{name}.parquet")
-            cache[name] = (local, read_events(spark, str(path)))
-        return cache[name]
-
-    yield get
-    for _, slog in cache.values():
-        slog.unpersist()
+def real(spark, shared_datasets):
+    """Real logs, read once for the run: local from XES, Spark from the same events as Parquet."""
+    return lambda name: real_pair(spark, shared_datasets, name)[:2]
 
 
 def check_map_and_times(local, slog) -> None:
