@@ -27,7 +27,7 @@ checked as prefixes) all call :func:`case_status`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 import numpy as np
@@ -54,11 +54,24 @@ def _infer(log: EventLog, rows: np.ndarray, *, share: float, min_cases: float, m
         return ()
     containing = np.bincount(pd.unique(c.case * n_act + c.act) % n_act, minlength=n_act)
     at = np.bincount(c.act[rows], minlength=n_act)
+    return pick_boundary_activities(c.act_names, containing, at, n_cases, share=share, min_cases=min_cases,
+                                    min_coverage=min_coverage)
+
+
+def pick_boundary_activities(names: Iterable[str], containing: np.ndarray, at: np.ndarray, n_cases: int, *,
+                             share: float = SHARE, min_cases: float = MIN_CASES,
+                             min_coverage: float = MIN_COVERAGE) -> tuple[str, ...]:
+    """The inference rule on per-activity counts: ``containing`` (cases with the activity) and ``at`` (cases it
+    ends, or begins), out of ``n_cases``. :func:`infer_end_activities` and the Spark engine both call it."""
+    names = np.asarray(list(names), dtype=object)
+    containing, at = np.asarray(containing), np.asarray(at)
+    if n_cases == 0 or len(names) == 0:
+        return ()
     ratio = np.where(containing > 0, at / np.maximum(containing, 1), 0.0)
     keep = (ratio > share) & (at >= min_cases * n_cases) & (at > 0)
     if at[keep].sum() < min_coverage * n_cases:  # no dominant boundary: do not guess
         return ()
-    return tuple(sorted(np.asarray(c.act_names, dtype=object)[keep].tolist()))
+    return tuple(sorted(names[keep].tolist()))
 
 
 def infer_end_activities(log: EventLog, *, share: float = SHARE, min_cases: float = MIN_CASES,
@@ -124,7 +137,7 @@ def case_status(
     >>> case_status(log, end_activities=["Closed"], idle="14d")["status"].tolist()   # doctest: +SKIP
     ['finished', 'stuck', 'running']
     """
-    from .performance.times import as_of_seconds, to_timestamps
+    from .performance.times import as_of_seconds
 
     ends, source = resolve_end_activities(log, end_activities)
     limit = idle_limit_seconds(idle)
@@ -132,17 +145,24 @@ def case_status(
         raise AnalysisError("the log has no timestamps: idle time cannot be measured, so no case can be called "
                             "stuck (finished / running still work)", source=log.name)
     c = log.codes
-    last_act = c.act[c.ends]
-    end_codes = [i for i, a in enumerate(c.act_names) if a in set(ends)]
-    finished = np.isin(last_act, end_codes)
-    last_t = c.t[c.ends]
     now = as_of_seconds(log, as_of) if log.has_timestamps else float("nan")
-    idle_s = now - last_t
+    return status_table(c.case_ids, c.act_text[c.ends] if len(c.ends) else np.array([], dtype=object),
+                        c.t[c.ends], ends=ends, source=source, limit=limit, now=now)
+
+
+def status_table(case_ids: np.ndarray, last_activity: np.ndarray, last_t: np.ndarray, *, ends: tuple[str, ...],
+                 source: str, limit: float | None, now: float) -> pd.DataFrame:
+    """The table of :func:`case_status` from per-case facts (last activity, last time in seconds), in the
+    given case order; the Spark engine computes those facts on the cluster and calls this."""
+    from .performance.times import to_timestamps
+
+    finished = np.isin(np.asarray(last_activity, dtype=object), list(ends))
+    idle_s = now - np.asarray(last_t, dtype=float)
     stuck = ~finished & (idle_s > limit) if limit is not None else np.zeros(len(finished), dtype=bool)
     status = np.where(finished, "finished", np.where(stuck, "stuck", "running")).astype(object)
     if source == "none":  # nothing says which cases ended: do not guess
         status = np.full(len(finished), "unknown", dtype=object)
-    out = pd.DataFrame({"case": c.case_ids, "last_activity": c.act_text[c.ends] if len(c.ends) else [],
+    out = pd.DataFrame({"case": case_ids, "last_activity": last_activity,
                         "last_time": to_timestamps(last_t), "idle_s": idle_s, "status": status})
     out.attrs.update({"end_activities": ends, "end_source": source, "idle_s": limit,
                       "as_of": None if np.isnan(now) else pd.Timestamp(now * 1e9, unit="ns", tz="UTC")})
@@ -165,13 +185,22 @@ def running_case_ids(log: EventLog, *, end_activities: Iterable[str] | None = No
     is checked in full) rather than hiding deviations behind a guess. A case
     that ended is checked in full, whatever its last activity.
     """
+    end_activities = running_end_activities(log.codes.n_cases, lambda: infer_end_activities(log), end_activities,
+                                            fallback)
     if end_activities is None:
-        inferred = infer_end_activities(log) if log.codes.n_cases >= MIN_CASES_TO_INFER else ()
-        end_activities = inferred or (tuple(fallback) if fallback else None)
-        if end_activities is None:
-            return []
+        return []
     st = case_status(log, end_activities=end_activities)
     return st.loc[st["status"].isin(["running", "stuck"]), "case"].astype(str).tolist()
+
+
+def running_end_activities(n_cases: int, infer: Callable[[], tuple[str, ...]], end_activities: Iterable[str] | None,
+                           fallback: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The end activities :func:`running_case_ids` decides with (``None``: treat no case as running); ``infer``
+    is called only for logs of at least :data:`MIN_CASES_TO_INFER` cases."""
+    if end_activities is not None:
+        return tuple(end_activities)
+    inferred = infer() if n_cases >= MIN_CASES_TO_INFER else ()
+    return inferred or (tuple(fallback) if fallback else None)
 
 
 def status_note(st: pd.DataFrame) -> str:
@@ -194,4 +223,5 @@ def status_note(st: pd.DataFrame) -> str:
 
 
 __all__ = ["STATUS_COLUMNS", "Status", "case_status", "end_activity_table", "finished_mask", "infer_end_activities",
+           "pick_boundary_activities", "running_end_activities", "status_table",
            "infer_start_activities", "resolve_end_activities", "running_case_ids", "status_note"]

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from . import app
+from .engine import spark_conform, with_engine
 from .options import (
     DEFAULT_LOG_OPTIONS,
     LogArg,
@@ -21,6 +22,7 @@ from .options import (
 
 @app.command()
 @with_log_options
+@with_engine(spark_conform)
 def conform(
     log_path: LogArg,
     model_path: Annotated[Path, typer.Argument(help="Reference model: BPMN 2.0 XML, or a Petri net (.pnml).", show_default=False)],

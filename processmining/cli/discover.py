@@ -20,6 +20,7 @@ from ..errors import AnalysisError
 if TYPE_CHECKING:  # pandas stays out of `--help`
     from ..model import EventLog, Provenance
 from . import app
+from .engine import spark_bottlenecks, spark_discover, with_engine
 from .options import (
     DEFAULT_LOG_OPTIONS,
     LogArg,
@@ -175,6 +176,7 @@ MAP_SUFFIXES = (".svg", ".png", ".dot", ".gv", ".bpmn")
 @app.command()
 @with_log_options
 @with_filter_options
+@with_engine(spark_discover)
 def discover(
     log_path: LogArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="map.svg | map.png | map.dot | model.bpmn",
@@ -234,9 +236,33 @@ def discover(
 REPORT_SUFFIXES = (".json", ".csv", ".xlsx", ".zip")
 
 
+def echo_bottlenecks(tables: dict[str, Any], *, top: int, final: list[str] | None) -> None:
+    """Print the bottleneck report's summary lines (both engines)."""
+    from ..render import format_duration
+
+    typer.echo(tables["summary"].at[0, "timing"])
+    typer.echo("Where is time lost (share of total waiting time):")
+    for row in tables["bottlenecks"].head(top).itertuples(index=False):
+        typer.echo(f"  {row.share:6.1%}  {format_duration(row.total_s):>9} total  "
+                   f"{format_duration(row.median_s):>8} median  {row.kind:<14} {row.name}")
+    if "sla_summary" in tables:
+        for row in tables["sla_summary"].itertuples(index=False):
+            typer.echo(f"SLA {row.target}: {row.late + row.open_breached:,} of {row.measured:,} cases breached "
+                       f"({row.late:,} late, {row.open_breached:,} still open"
+                       + (f", {row.not_reached:,} ended without the target)" if final else ")"))
+            if row.open_breached and not final:
+                typer.echo("  cases that never reached the target count as still open; name the activities "
+                           "that end a case with --final (e.g. --final 'Closed Lost') to count them as ended")
+    if "stuck_cases" in tables:
+        typer.echo(f"stuck cases (running and idle too long): {len(tables['stuck_cases']):,}")
+    if "case_status" in tables:
+        typer.echo(tables["summary"].iloc[0]["case_status"])
+
+
 @app.command()
 @with_log_options
 @with_filter_options
+@with_engine(spark_bottlenecks)
 def bottlenecks(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="report.json | .csv | .xlsx | .zip",
@@ -262,7 +288,6 @@ def bottlenecks(
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
     from ..performance import bottleneck_report, parse_sla
-    from ..render import format_duration
 
     targets = [parse_sla(s) for s in sla or []]  # malformed targets fail before the log is read
     check_outputs(log_path, output=output)
@@ -274,23 +299,7 @@ def bottlenecks(
     tables = bottleneck_report(log, slas=targets, idle=idle, end_activities=final, stage_order=order, lost=lost,
                                ping_pong_attribute=ping_pong_attribute, ping_pong_ignore=ping_pong_ignore or ())
     if not quiet:
-        typer.echo(tables["summary"].at[0, "timing"])
-        typer.echo("Where is time lost (share of total waiting time):")
-        for row in tables["bottlenecks"].head(top).itertuples(index=False):
-            typer.echo(f"  {row.share:6.1%}  {format_duration(row.total_s):>9} total  "
-                       f"{format_duration(row.median_s):>8} median  {row.kind:<14} {row.name}")
-        if "sla_summary" in tables:
-            for row in tables["sla_summary"].itertuples(index=False):
-                typer.echo(f"SLA {row.target}: {row.late + row.open_breached:,} of {row.measured:,} cases breached "
-                           f"({row.late:,} late, {row.open_breached:,} still open"
-                           + (f", {row.not_reached:,} ended without the target)" if final else ")"))
-                if row.open_breached and not final:
-                    typer.echo("  cases that never reached the target count as still open; name the activities "
-                               "that end a case with --final (e.g. --final 'Closed Lost') to count them as ended")
-        if "stuck_cases" in tables:
-            typer.echo(f"stuck cases (running and idle too long): {len(tables['stuck_cases']):,}")
-        if "case_status" in tables:
-            typer.echo(tables["summary"].iloc[0]["case_status"])
+        echo_bottlenecks(tables, top=top, final=final)
     if output is not None:
         from ..export import write_tables
 

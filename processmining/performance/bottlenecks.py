@@ -45,7 +45,12 @@ def bottleneck_ranking(log: EventLog, *, pm: ProcessMap | None = None, top: int 
     >>> bottleneck_ranking(log, top=10)[["name", "share", "median_s"]]
     """
     require_timestamps(log, "the bottleneck ranking")
-    pm = pm or process_map(log)
+    return rank_bottlenecks(pm or process_map(log), activity_performance(log), top=top)
+
+
+def rank_bottlenecks(pm: ProcessMap, acts: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
+    """The table of :func:`bottleneck_ranking` from a process map and its :func:`activity_performance` table
+    (the Spark engine computes both on the cluster and calls this)."""
     arcs = pm.arcs
     total_wait = float(arcs["wait_total_s"].sum()) if len(arcs) else 0.0
     rows = [pd.DataFrame({
@@ -53,7 +58,6 @@ def bottleneck_ranking(log: EventLog, *, pm: ProcessMap | None = None, top: int 
         "source": arcs["source"],
         "target": arcs["target"], "frequency": arcs["frequency"], "cases": arcs["cases"],
         "total_s": arcs["wait_total_s"], "mean_s": arcs["wait_mean_s"], "median_s": arcs["wait_median_s"]})]
-    acts = activity_performance(log)
     w = acts[acts["wait_before_total_s"].notna()]
     rows.append(pd.DataFrame({
         "kind": "waiting before", "name": w.index, "source": None, "target": w.index, "frequency": w["events"],
@@ -61,7 +65,7 @@ def bottleneck_ranking(log: EventLog, *, pm: ProcessMap | None = None, top: int 
         "median_s": w["wait_before_median_s"]}))
     out = pd.concat(rows, ignore_index=True)
     out["share"] = out["total_s"] / total_wait if total_wait > 0 else 0.0
-    if log.has_start_times:
+    if pm.has_start_times:
         p = acts[acts["processing_total_s"].notna()]
         total_proc = float(p["processing_total_s"].sum())
         proc = pd.DataFrame({
@@ -187,7 +191,12 @@ def sla_cases(
     else:
         frame = _stage_stays(sub, tgt.source or "", now)
     st = case_status(sub, end_activities=end_activities)
-    finished_ids = st.loc[st["status"] == "finished", "case"]
+    return judge_sla(frame, st.loc[st["status"] == "finished", "case"], tgt)
+
+
+def judge_sla(frame: pd.DataFrame, finished_ids: pd.Series, tgt: SlaTarget) -> pd.DataFrame:
+    """The status of every measured case (the last step of :func:`sla_cases`), from the per-case clock
+    ``frame`` (with ``done``) and the ids of the finished cases; the Spark engine calls it too."""
     finished = frame["case"].isin(finished_ids).to_numpy()
     if tgt.target is not None:  # a case that finished by reaching the target itself is done, not "not reached"
         finished = finished & ~frame["done"].to_numpy()
@@ -227,9 +236,13 @@ def sla_breaches(
     """
     ends = end_activities if end_activities is not None else final_activities
     parsed = [parse_sla(t) if isinstance(t, str) else t for t in targets]
+    return sla_tables(parsed, [sla_cases(log, tgt, as_of=as_of, end_activities=ends) for tgt in parsed])
+
+
+def sla_tables(parsed: Sequence[SlaTarget], frames: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(breaches, summary)`` of :func:`sla_breaches` from each target's :func:`sla_cases` frame."""
     all_rows, summary = [], []
-    for tgt in parsed:
-        frame = sla_cases(log, tgt, as_of=as_of, end_activities=ends)
+    for tgt, frame in zip(parsed, frames, strict=True):
         st = frame["status"].to_numpy()
         n = {k: int((st == k).sum()) for k in SLA_STATUSES}
         d = frame["duration_s"][np.isin(st, ["met", "late"])]
@@ -330,5 +343,5 @@ def bottleneck_report(
     return tables
 
 
-__all__ = ["SLA_STATUSES", "SlaTarget", "bottleneck_ranking", "bottleneck_report", "parse_sla", "sla_breaches",
-           "sla_cases"]
+__all__ = ["SLA_STATUSES", "SlaTarget", "bottleneck_ranking", "bottleneck_report", "judge_sla", "parse_sla", "rank_bottlenecks",
+           "sla_breaches", "sla_cases", "sla_tables"]

@@ -270,7 +270,11 @@ def stuck_cases(
     if idle is None:
         raise AnalysisError("give idle=... (e.g. 30d): a case is stuck when it is running and has had no event "
                             "for longer than that")
-    st = case_status(log, end_activities=end_activities, idle=idle, as_of=as_of)
+    return stuck_from_status(case_status(log, end_activities=end_activities, idle=idle, as_of=as_of))
+
+
+def stuck_from_status(st: pd.DataFrame) -> pd.DataFrame:
+    """The table of :func:`stuck_cases` from a :func:`~processmining.status.case_status` table."""
     out = st[st["status"] == "stuck"].assign(idle_exceeded=True, no_end_activity=True)
     out = out.sort_values(["idle_s", "case"], ascending=[False, True], ignore_index=True)
     out.attrs.update(st.attrs)

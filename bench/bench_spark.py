@@ -1,0 +1,247 @@
+"""Benchmark: the local engine vs the Spark engine (local mode) on generated CRM logs written as Parquet.
+
+Run from the project root::
+
+    nice -n 10 .venv/bin/python bench/bench_spark.py [--events 1000000,10000000] [--master local[2]]
+        [--no-conformance] [--timeout 1800]
+
+For each size, the seeded demo generator (``processmining.demo.generate_sales_log``,
+the large-log generator behind ``processmining demo --scale``) writes a
+canonical sales log as Parquet. Each engine then runs in its own process,
+measured in the same run: reading the Parquet file, the process map,
+the variants, the bottleneck ranking, the case status (idle 30 d; on Spark one
+row per case comes to the driver: its bytes per case are printed) and
+conformance against ``bpmn_models/lead_to_order.bpmn``. Printed per step: wall time, the
+Spark / local ratio, and the peak resident memory of the whole process tree
+(Python + JVM), sampled every 0.1 s from /proc. For Spark the stage metrics
+(tasks, executor run time per job, from the Spark UI's REST API on loopback)
+show how much of the work is spread over tasks -- what more executors would
+divide -- and how much stays on the driver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MODEL = ROOT / "bpmn_models" / "lead_to_order.bpmn"
+
+
+# ------------------------------------------------------------------ memory of a process tree
+def _tree_rss_kib(pid: int) -> int:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        stack += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def run_measured(cmd: list[str], timeout_s: float) -> tuple[dict, float]:
+    """Run ``cmd`` (killed after ``timeout_s``); return its JSON result (last stdout line) and the peak RSS of
+    its process tree (MiB)."""
+    err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read after the child exits
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+            time.sleep(0.1)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc.pid)
+        proc.communicate()
+        raise SystemExit(f"{' '.join(cmd[-4:])}: no result within {timeout_s:.0f} s (stopped)") from None
+    t.join()
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        err.seek(0)
+        tail = "\n".join(err.read().splitlines()[-15:])
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{tail}")
+    return json.loads(lines[-1]), peak[0] / 1024
+
+
+def _kill_tree(pid: int) -> None:
+    """Stop a worker and the JVM it started (children first)."""
+    import signal
+
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    for k in kids:
+        _kill_tree(int(k))
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+# ------------------------------------------------------------------ the two workers
+def _timed(times: dict[str, float], name: str, fn):  # noqa: ANN001, ANN202
+    t0 = time.perf_counter()
+    out = fn()
+    times[name] = time.perf_counter() - t0
+    return out
+
+
+def worker_local(path: str, conformance: bool) -> dict:
+    from processmining.bpmn import read_bpmn
+    from processmining.conformance import conform
+    from processmining.discovery import process_map, variants
+    from processmining.ingest import read_log
+    from processmining.performance import bottleneck_ranking
+    from processmining.status import case_status
+
+    times: dict[str, float] = {}
+    log = _timed(times, "read", lambda: read_log(path, max_bytes=1 << 40))
+    pm = _timed(times, "map", lambda: process_map(log))
+    v = _timed(times, "variants", lambda: variants(log))
+    rank = _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm))
+    st = _timed(times, "status", lambda: case_status(log, idle="30d"))
+    out = {"times": times, "events": log.n_events, "variants": len(v), "arcs": len(pm.arcs),
+           "ranking": rank["name"].tolist(), "status": st["status"].value_counts().to_dict()}
+    if conformance:
+        res = _timed(times, "conformance", lambda: conform(log, read_bpmn(MODEL), precision=True))
+        out["fitness"] = res.summary["fitness"]
+        out["deviating_cases"] = res.summary["deviating_cases"]
+    return out
+
+
+def worker_spark(path: str, conformance: bool, master: str, partitions: int) -> dict:
+    from processmining.bpmn import read_bpmn
+    from processmining.spark.conformance import conform
+    from processmining.spark.discovery import process_map, variants
+    from processmining.spark.performance import bottleneck_ranking
+    from processmining.spark.session import session_config, spark_session
+    from processmining.spark.source import read_events
+    from processmining.spark.status import case_status
+
+    times: dict[str, float] = {}
+    cfg = session_config(master=master, shuffle_partitions=partitions,
+                         conf={"spark.ui.enabled": "true", "spark.ui.port": "4047", "spark.driver.memory": "8g"})
+    spark = _timed(times, "session", lambda: spark_session(cfg))
+    log = _timed(times, "read", lambda: read_events(spark, path))
+    pm = _timed(times, "map", lambda: process_map(log))  # includes the one ordering of events per case (cached)
+    v = _timed(times, "variants", lambda: variants(log))
+    rank = _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm))
+    st = _timed(times, "status", lambda: case_status(log, idle="30d"))  # one row per case to the driver
+    facts = log.case_facts()
+    out = {"times": times, "events": log.report.events, "variants": len(v), "arcs": len(pm.arcs),
+           "ranking": rank["name"].tolist(), "status": st["status"].value_counts().to_dict(),
+           "driver_bytes_per_case": float((facts.memory_usage(deep=True).sum()
+                                           + st.memory_usage(deep=True).sum()) / max(len(facts), 1))}
+    if conformance:
+        dest = tempfile.mkdtemp(prefix="pm_dev_") + "/deviations.parquet"
+        res = _timed(times, "conformance", lambda: conform(log, read_bpmn(MODEL), deviations_to=dest))
+        out["fitness"] = res.summary["fitness"]
+        out["deviating_cases"] = res.summary["deviating_cases"]
+    out["stages"] = _stage_metrics(spark)
+    return out
+
+
+def _stage_metrics(spark) -> dict:  # noqa: ANN001
+    """Tasks and executor time of every stage, from the UI's REST API (loopback only)."""
+    base = spark.sparkContext.uiWebUrl
+    app_id = spark.sparkContext.applicationId
+    with urllib.request.urlopen(f"{base}/api/v1/applications/{app_id}/stages?status=complete", timeout=30) as r:
+        stages = json.load(r)
+    tasks = sum(s["numTasks"] for s in stages)
+    exec_ms = sum(s["executorRunTime"] for s in stages)
+    multi = [s for s in stages if s["numTasks"] > 1]
+    return {"stages": len(stages), "tasks": tasks, "executor_run_s": exec_ms / 1000,
+            "executor_run_s_in_multi_task_stages": sum(s["executorRunTime"] for s in multi) / 1000,
+            "shuffle_read_mib": sum(s.get("shuffleReadBytes", 0) for s in stages) / 2**20,
+            "top": sorted(({"name": s["name"][:60], "tasks": s["numTasks"], "run_s": s["executorRunTime"] / 1000}
+                           for s in stages), key=lambda x: -x["run_s"])[:5]}
+
+
+# ------------------------------------------------------------------ main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", default="1000000,10000000")
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--partitions", type=int, default=0, help="shuffle partitions (default: 2 per 1M events, >= 4)")
+    ap.add_argument("--no-conformance", action="store_true")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per engine and size before it is stopped")
+    ap.add_argument("--worker", choices=["local", "spark"], help=argparse.SUPPRESS)
+    ap.add_argument("--path", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    conformance = not args.no_conformance
+    if args.worker == "local":
+        print(json.dumps(worker_local(args.path, conformance)))
+        return
+    if args.worker == "spark":
+        print(json.dumps(worker_spark(args.path, conformance, args.master, args.partitions)))
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from processmining.demo import generate_sales_log
+
+    tmp = Path(tempfile.mkdtemp(prefix="pm_bench_spark_"))
+    for n in (int(x) for x in args.events.split(",")):
+        path = tmp / f"sales_{n}.parquet"
+        t0 = time.perf_counter()
+        pq.write_table(pa.Table.from_pandas(generate_sales_log(n, seed=7), preserve_index=False), path,
+                       coerce_timestamps="us", allow_truncated_timestamps=True)
+        print(f"\n== {n:,} events (generated and written in {time.perf_counter() - t0:.1f} s, "
+              f"{path.stat().st_size / 2**20:.0f} MiB Parquet)", flush=True)
+        parts = args.partitions or max(4, 2 * round(n / 1e6))
+        base = [sys.executable, __file__, "--path", str(path)] + (["--no-conformance"] if not conformance else [])
+        loc, loc_mem = run_measured(base + ["--worker", "local"], args.timeout)
+        spk, spk_mem = run_measured(base + ["--worker", "spark", "--master", args.master,
+                                            "--partitions", str(parts)], args.timeout)
+        keys = ("events", "variants", "arcs", "ranking", "status", "fitness", "deviating_cases")
+        same = {k: loc[k] == spk[k] for k in keys if k in loc}
+        print(f"{'step':<12} {'local s':>9} {'spark s':>9} {'spark/local':>11}")
+        for step in ("read", "map", "variants", "ranking", "status", "conformance"):
+            if step in loc["times"]:
+                a, b = loc["times"][step], spk["times"][step]
+                print(f"{step:<12} {a:9.2f} {b:9.2f} {b / a:11.2f}")
+        ta, tb = sum(loc["times"].values()), sum(v for k, v in spk["times"].items() if k != "session")
+        print(f"{'total':<12} {ta:9.2f} {tb:9.2f} {tb / ta:11.2f}   (+ {spk['times']['session']:.1f} s Spark start)")
+        print(f"peak RSS: local {loc_mem:,.0f} MiB, spark (driver + JVM) {spk_mem:,.0f} MiB "
+              f"(spark/local {spk_mem / loc_mem:.2f}); driver rows per case: "
+              f"{spk['driver_bytes_per_case']:.0f} bytes")
+        print(f"same results: {same}")
+        st = spk["stages"]
+        print(f"spark stages: {st['stages']}, tasks {st['tasks']}, executor run time {st['executor_run_s']:.1f} s "
+              f"({st['executor_run_s_in_multi_task_stages']:.1f} s in stages with >1 task), "
+              f"shuffle read {st['shuffle_read_mib']:.0f} MiB")
+        for s in st["top"]:
+            print(f"   {s['run_s']:7.1f} s  {s['tasks']:>4} tasks  {s['name']}")
+        print(json.dumps({"events": n, "local": loc, "spark": spk, "local_peak_mib": loc_mem,
+                          "spark_peak_mib": spk_mem}), file=sys.stderr)
+        path.unlink()
+
+
+if __name__ == "__main__":
+    main()

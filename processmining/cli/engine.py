@@ -1,0 +1,265 @@
+"""``--engine local|spark``: the same ``discover``, ``bottlenecks`` and ``conform`` on Apache Spark.
+
+A command decorated with :func:`with_engine` gets the flags ``--engine``,
+``--spark-remote sc://host:15002`` (Spark Connect), ``--spark-master``
+(``local[*]``, ...), ``--source-format`` (``auto``, ``parquet``, ``csv``,
+``delta``, ``table``: LOG is then a table name), ``--quarantine-to`` and
+``--deviations-to``. With ``--engine local`` (the default) the command runs
+unchanged; with ``--engine spark`` the Spark version below runs, which calls
+:mod:`processmining.spark` and prints and writes like the local command.
+PySpark is imported only when ``--engine spark`` is chosen.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import AnalysisError, ConformanceError
+from .options import LogOptions, option_bundle
+
+
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
+_S = "Engine"
+EngineOpt = Annotated[Engine, typer.Option("--engine", help="Where the analysis runs: this machine or Apache Spark.",
+                                           rich_help_panel=_S)]
+RemoteOpt = Annotated[str | None, typer.Option(
+    "--spark-remote", help="Spark Connect address of a cluster, e.g. sc://host:15002 (implies --engine spark).",
+    rich_help_panel=_S)]
+MasterOpt = Annotated[str | None, typer.Option(
+    "--spark-master", help="Spark master for a session started here (default local[*]).", rich_help_panel=_S)]
+SourceFormatOpt = Annotated[str, typer.Option(
+    "--source-format", help="Spark: how to read LOG: auto, parquet, csv, delta (a path) or table (a table name).",
+    rich_help_panel=_S)]
+QuarantineOpt = Annotated[str | None, typer.Option(
+    "--quarantine-to", help="Spark: write quarantined rows here (Parquet path or table name).", rich_help_panel=_S)]
+DeviationsOpt = Annotated[str | None, typer.Option(
+    "--deviations-to", help="Spark conform: write the per-case deviations here (Parquet path or table name) "
+                            "instead of collecting them into --output.", rich_help_panel=_S)]
+
+ENGINE_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "engine": (EngineOpt, Engine.local), "spark_remote": (RemoteOpt, None), "spark_master": (MasterOpt, None),
+    "source_format": (SourceFormatOpt, "auto"), "quarantine_to": (QuarantineOpt, None),
+    "deviations_to": (DeviationsOpt, None),
+}
+SOURCE_FORMATS = ("auto", "parquet", "csv", "delta", "table")
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """The values of the engine flags (see :func:`with_engine`)."""
+
+    engine: Engine = Engine.local
+    spark_remote: str | None = None
+    spark_master: str | None = None
+    source_format: str = "auto"
+    quarantine_to: str | None = None
+    deviations_to: str | None = None
+
+    @property
+    def spark(self) -> bool:
+        return self.engine == Engine.spark or self.spark_remote is not None
+
+    def config(self) -> Any:
+        """The checked session config (no network, no PySpark import)."""
+        from ..spark.session import session_config
+
+        return session_config(master=self.spark_master, remote=self.spark_remote)
+
+    def load(self, source: Path, log_options: LogOptions, *, quiet: bool) -> Any:
+        """Start (or reach) Spark and read LOG there with the shared mapping flags; print the ingest summary."""
+        if self.source_format not in SOURCE_FORMATS:
+            raise AnalysisError(f"--source-format must be one of {', '.join(SOURCE_FORMATS)}, "
+                                f"got {self.source_format!r}")
+        if log_options.stage_labels or log_options.sheet:
+            raise AnalysisError("--stage-labels and --sheet are local-engine options; convert the export first")
+        if str(log_options.lifecycle) != "instances":
+            raise AnalysisError("--lifecycle is a local-engine option; convert the log first (processmining convert)")
+        from ..model import ColumnMapping
+        from ..spark.session import spark_session
+        from ..spark.source import read_events
+
+        config = self.config()
+        if not quiet:
+            typer.echo(f"engine: Spark ({config.remote or config.master})", err=True)
+        spark = spark_session(config)
+        mapping = ColumnMapping(case=log_options.case, activity=log_options.activity, timestamp=log_options.timestamp,
+                                resource=log_options.resource, end_timestamp=log_options.end_timestamp)
+        log = read_events(spark, str(source), fmt=self.source_format, preset=log_options.preset,
+                          mapping=mapping if any(mapping.to_dict().values()) else None,
+                          dayfirst=log_options.dayfirst, timezone=log_options.timezone,
+                          quarantine_to=self.quarantine_to)
+        if not quiet:
+            typer.echo(log.report.summary(), err=True)
+        return log
+
+
+def with_engine(spark_command: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the engine flags; with ``--engine spark`` run ``spark_command`` (same arguments) instead.
+
+    Put it directly above the ``def`` (below the other option decorators).
+    """
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(command, eval_str=True)
+
+        @functools.wraps(command)
+        def choose(*args: Any, engine_options: EngineOptions = EngineOptions(), **kwargs: Any) -> Any:
+            if engine_options.spark:
+                return spark_command(*args, engine_options=engine_options, **kwargs)
+            return command(*args, **kwargs)
+
+        extra = inspect.Parameter("engine_options", inspect.Parameter.KEYWORD_ONLY, default=EngineOptions())
+        choose.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
+        return option_bundle("engine_options", ENGINE_OPTIONS, EngineOptions)(choose)
+
+    return decorate
+
+
+def _no_filters(filters: dict[str, Any] | None) -> None:
+    used = [k for k, v in (filters or {}).items() if v not in (None, [], ()) and k != "time_mode"]
+    if used:
+        flags = ", ".join("--" + k.replace("_", "-").replace("time-from", "from").replace("time-to", "to")
+                          for k in used)
+        raise AnalysisError(f"filters ({flags}) run on the local engine only; filter the table on the cluster first")
+
+
+def _provenance(log: Any, params: dict[str, Any]) -> Any:
+    from ..model import Provenance
+
+    return Provenance.build(inputs={"log": (log.name, "")}, parameters={**params, "engine": "spark"})
+
+
+# ------------------------------------------------------------------ the Spark commands
+def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: float | None, paths: float | None,
+                   large_labels: bool = False, hide_numbers: bool = False, anonymise: bool = False,
+                   filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
+                   engine_options: EngineOptions, **_: Any) -> None:
+    """``discover --engine spark``: the map is computed on Spark, simplified and drawn here."""
+    from ..discovery import simplify
+    from ..render import render_map
+    from ..spark.discovery import process_map
+    from .discover import MAP_SUFFIXES
+
+    suffix = output.suffix.lower()
+    if suffix not in MAP_SUFFIXES:
+        raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(MAP_SUFFIXES)}")
+    if suffix == ".bpmn":
+        raise AnalysisError("BPMN discovery (.bpmn) runs on the local engine; on Spark write a map (.svg/.png/.dot)")
+    _no_filters(filters)
+    log = engine_options.load(log_path, log_options, quiet=quiet)
+    full = process_map(log)
+    if full.n_events == 0:
+        raise AnalysisError("the log has no events", source=str(log_path))
+    pm = simplify(full, activities=activities, paths=paths)
+    fmt = {".svg": "svg", ".png": "png"}.get(suffix, "dot")
+    out = render_map(pm, metric=metric.value, fmt=fmt, large_labels=large_labels, hide_numbers=hide_numbers,
+                     anonymise=anonymise)
+    if isinstance(out, bytes):
+        output.write_bytes(out)
+    else:
+        output.write_text(out, encoding="utf-8")
+    if not quiet:
+        typer.echo(f"wrote {output}: {len(pm.activities)} of {len(full.activities)} activities, "
+                   f"{len(pm.arcs)} of {len(full.arcs)} paths, {pm.n_cases:,} cases (Spark)", err=True)
+
+
+def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[str] | None = None,
+                      idle: str | None = None, final: list[str] | None = None, stages: str | None = None,
+                      lost: str | None = None, top: int = 10, pseudonymize: str | None = None,
+                      ping_pong_attribute: str = "concept:name", ping_pong_ignore: list[str] | None = None,
+                      filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
+                      engine_options: EngineOptions, **_: Any) -> None:
+    """``bottlenecks --engine spark``: every table aggregated on Spark, printed and written here."""
+    from ..performance import parse_sla
+    from ..spark.performance import bottleneck_report
+    from .discover import REPORT_SUFFIXES, echo_bottlenecks
+
+    if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
+        raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
+    local_only = [flag for flag, used in (("--pseudonymize", pseudonymize is not None),
+                                          ("--ping-pong-by", ping_pong_attribute != "concept:name"),
+                                          ("--ping-pong-ignore", bool(ping_pong_ignore))) if used]
+    if local_only:
+        raise AnalysisError(f"{', '.join(local_only)}: local engine only (ping-pong and pseudonymised reports are "
+                            "not on Spark yet)")
+    targets = [parse_sla(s) for s in sla or []]
+    _no_filters(filters)
+    log = engine_options.load(log_path, log_options, quiet=quiet)
+    order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
+    tables = bottleneck_report(log, slas=targets, idle=idle, end_activities=final, stage_order=order, lost=lost)
+    if not quiet:
+        echo_bottlenecks(tables, top=top, final=final)
+    if output is not None:
+        from ..export import write_tables
+
+        params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost}
+        written = write_tables(tables, output, provenance=_provenance(log, params))
+        if not quiet:
+            typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+
+
+def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path: Path | None = None,
+                  roles_path: Path | None = None, mapping_path: Path | None = None, alias: list[str] | None = None,
+                  ignore: list[str] | None = None, accepted_path: Path | None = None,
+                  pseudonymize: str | None = None, mode: str = "alignments", timeout: float = 10.0,
+                  summary_path: Path | None = None, log_options: LogOptions, quiet: bool = False,
+                  engine_options: EngineOptions, **_: Any) -> None:
+    """``conform --engine spark``: variants aligned on the executors; deviations written on the cluster."""
+    from ..bpmn import read_label_mapping
+    from ..conformance import read_model
+    from ..export import infer_format, write_tables
+    from ..spark.conformance import conform
+    from .conform import _describe
+
+    local_only = [flag for flag, value in (("--rules", rules_path), ("--roles", roles_path),
+                                           ("--accepted", accepted_path), ("--pseudonymize", pseudonymize))
+                  if value is not None]
+    if mode != "alignments":
+        local_only.append("--mode " + mode)
+    if local_only:
+        raise ConformanceError(f"{', '.join(local_only)}: local engine only; the Spark engine checks the model "
+                               "with alignments (run the rules locally on the deviation table)")
+    try:
+        infer_format(output)
+    except ValueError as exc:
+        raise ConformanceError(str(exc)) from None
+    aliases = {}
+    for item in alias or []:
+        if "=" not in item:
+            raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
+        left, right = item.split("=", 1)
+        aliases[left] = right
+    model = read_model(model_path)
+    label_mapping = read_label_mapping(mapping_path) if mapping_path else None
+    log = engine_options.load(log_path, log_options, quiet=quiet)
+    result = conform(log, model, variant_timeout_s=timeout, label_mapping=label_mapping, activity_map=aliases,
+                     ignore_activities=ignore or (), deviations_to=engine_options.deviations_to)
+    summary = result.summary
+    if summary["cases"] == 0:
+        raise ConformanceError("the log has no cases", source=str(log_path))
+    tables: dict[str, Any] = {"summary": summary, "variants": result.variants}
+    if engine_options.deviations_to is None:  # small enough for one machine: collect into --output
+        tables = {"deviations": result.deviations.orderBy("case_id", "step").drop("step").toPandas(), **tables}
+    params = {**result.parameters, **log_options.parameters(), "deviations_to": engine_options.deviations_to}
+    provenance = _provenance(log, params)
+    write_tables(tables, output, provenance=provenance)
+    if summary_path is not None:
+        doc = {"provenance": provenance.to_dict(), **summary}
+        summary_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    if not quiet:
+        typer.echo(_describe(summary, output))
+        if engine_options.deviations_to:
+            typer.echo(f"deviations written on the cluster: {engine_options.deviations_to}")

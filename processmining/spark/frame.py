@@ -1,0 +1,165 @@
+"""The Spark counterpart of :class:`~processmining.model.EventLog`: canonical columns, one ordered event frame.
+
+Events are ordered within a case by (timestamp, input order) -- the order
+of :meth:`EventLog.from_frame` -- with one window over the case. Every
+analysis starts from :meth:`SparkLog.events`, which adds per event its
+position in the case and the next / previous event, computed once and
+cached on the cluster (never collected). Times are integer nanoseconds
+(``tns``, ``stns``: the local engine's ``LogCodes.ts`` / ``start``) and
+float seconds ``ts = tns / 1e9`` (its ``LogCodes.t``), so every per-event
+duration is the same float the local engine computes.
+
+:meth:`SparkLog.case_facts` brings one row per case to the driver (the case
+status, SLA clocks and global event positions are decided there by the local
+code); events never leave the cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..model import ACTIVITY, CASE, ORDER, RESOURCE, START_TIMESTAMP, SUSPENDED, TIMESTAMP
+
+
+@dataclass
+class SparkLog:
+    """An event log held by Spark: ``df`` has the canonical columns (``case:concept:name``, ...)."""
+
+    df: Any
+    report: Any = None
+    name: str = "log"
+    _events: Any = field(default=None, repr=False)
+    #: DataFrames persisted while reading (released by :meth:`unpersist`)
+    cached: list[Any] = field(default_factory=list, repr=False)
+    _start: bool | None = field(default=None, repr=False)
+    _times: bool | None = field(default=None, repr=False)
+    _facts: Any = field(default=None, repr=False)
+    _act_cases: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_dataframe(cls, df: Any, *, name: str = "dataframe") -> SparkLog:
+        """Wrap a Spark DataFrame that already has the canonical columns (no ingest, no report)."""
+        missing = [c for c in (CASE, ACTIVITY, TIMESTAMP) if c not in df.columns]
+        if missing:
+            from ..errors import IngestError
+
+            raise IngestError(f"the DataFrame needs the columns {missing}; use read_events with a mapping",
+                              source=name)
+        if ORDER not in df.columns:
+            from .source import with_row_numbers
+
+            df = with_row_numbers(df, 1)[0].withColumnRenamed("_order", ORDER).drop("_row")
+        return cls(df=df, name=name)
+
+    @property
+    def has_start_times(self) -> bool:
+        if self._start is None:
+            from pyspark.sql import functions as F
+
+            self._start = START_TIMESTAMP in self.df.columns and \
+                self.df.filter(F.col(START_TIMESTAMP).isNotNull()).limit(1).count() > 0
+        return self._start
+
+    @property
+    def has_timestamps(self) -> bool:
+        """False for an order-only log (no event has a time), as :attr:`EventLog.has_timestamps`."""
+        if self._times is None:
+            from pyspark.sql import functions as F
+
+            self._times = self.df.filter(F.col(TIMESTAMP).isNotNull()).limit(1).count() > 0 or \
+                self.df.limit(1).count() == 0
+        return self._times
+
+    @property
+    def has_resource(self) -> bool:
+        return RESOURCE in self.df.columns
+
+    def events(self) -> Any:
+        """Per event: ``c`` (case), ``a`` (activity), ``tns`` (ns, null without times), ``ts`` (s, float),
+        ``stns`` (start in ns; the completion where unknown; null without start times), ``proc`` (processing
+        seconds as the local ``LogCodes.processing``), ``o`` (input order), ``r`` (resource), ``pos`` (0-based
+        in the case), ``na`` / ``ntns`` / ``nstns`` (next event's activity, time, start-or-time), ``pts``
+        (previous event's time, s). Cached."""
+        if self._events is None:
+            from pyspark.sql import Window
+            from pyspark.sql import functions as F
+
+            df = self.df
+            tns = F.unix_micros(F.col(TIMESTAMP)) * 1000
+            if self.has_start_times:
+                raw_st = F.unix_micros(F.col(START_TIMESTAMP)) * 1000
+                stns = F.coalesce(raw_st, tns)
+                proc = (tns - raw_st).cast("double") / 1e9
+                if SUSPENDED in df.columns:
+                    proc = proc - F.coalesce(F.col(SUSPENDED).cast("double"), F.lit(0.0))
+            else:
+                stns, proc = F.lit(None).cast("long"), F.lit(None).cast("double")
+            res = F.col(RESOURCE) if RESOURCE in df.columns else F.lit(None).cast("string")
+            base = df.select(F.col(CASE).alias("c"), F.col(ACTIVITY).alias("a"), tns.alias("tns"),
+                             stns.alias("stns"), proc.alias("proc"), F.col(ORDER).cast("long").alias("o"),
+                             res.alias("r")).withColumn("ts", F.col("tns").cast("double") / 1e9)
+            w = Window.partitionBy("c").orderBy("tns", "o")
+            ev = base.select("*", (F.row_number().over(w) - 1).alias("pos"), F.lead("a").over(w).alias("na"),
+                             F.lead("tns").over(w).alias("ntns"),
+                             F.lead(F.coalesce(F.col("stns"), F.col("tns"))).over(w).alias("nstns"),
+                             F.lag("ts").over(w).alias("pts"))
+            self._events = ev.persist()
+        return self._events
+
+    def activity_cases(self) -> pd.Series:
+        """Cases containing each activity, in name order (one row per activity; computed once per log)."""
+        if self._act_cases is None:
+            from pyspark.sql import functions as F
+
+            got = self.events().groupBy("a").agg(F.countDistinct("c").alias("n")).toPandas()
+            self._act_cases = pd.Series(got["n"].to_numpy(dtype=np.int64),
+                                        index=got["a"].astype(object)).sort_index()
+        return self._act_cases
+
+    def case_facts(self) -> pd.DataFrame:
+        """One row per case, in the local engine's case order (case id text order): ``case``, ``n`` (events),
+        ``offset`` (row of its first event in the sorted log), ``last_activity``, ``last_tns``, ``first_tns``.
+        Computed once per log and kept on the driver."""
+        if self._facts is None:
+            from pyspark.sql import functions as F
+
+            got = self.events().groupBy("c").agg(
+                F.count(F.lit(1)).alias("n"), F.max(F.struct("pos", "a", "tns")).alias("last"),
+                F.min("tns").alias("first_tns")).select(
+                F.col("c").alias("case"), "n", F.col("last.a").alias("last_activity"),
+                F.col("last.tns").alias("last_tns"), "first_tns").toPandas()
+            got = got.sort_values("case", ignore_index=True)
+            got["case"] = got["case"].astype(object)
+            got["last_activity"] = got["last_activity"].astype(object)
+            got["n"] = got["n"].astype(np.int64)
+            got["offset"] = np.cumsum(got["n"].to_numpy()) - got["n"].to_numpy()
+            self._facts = got
+        return self._facts
+
+    def unpersist(self) -> None:
+        """Release what this log keeps on the cluster."""
+        for df in self.cached:
+            df.unpersist()
+        self.cached.clear()
+        if self._events is not None:
+            self._events.unpersist()
+            self._events = None
+        self._facts = None
+        self._act_cases = None
+
+    @property
+    def n_events(self) -> int:
+        return int(self.events().count())
+
+    def now_seconds(self, as_of: str | pd.Timestamp | None = None) -> float:
+        """The "now" of :func:`processmining.performance.as_of_seconds`: ``as_of`` or the last event's time."""
+        from ..performance import as_of_seconds
+
+        if as_of is not None:
+            return as_of_seconds(None, as_of)  # type: ignore[arg-type]  # the log is not used with as_of
+        last = self.case_facts()["last_tns"]
+        return float("nan") if last.isna().all() else int(last.max()) / 1e9

@@ -1,0 +1,141 @@
+"""Conformance on Spark equals the local engine; the CLI's --engine spark; Spark Connect addresses.
+
+Conformance runs both engines on real model/log pairs (running-example and
+receipt from ../shared/datasets) and on the demo Salesforce log with the
+bundled lead-to-order model: same fitness, precision, summary, variant
+costs, traversal counts and the same per-case deviation rows (read back from
+the Parquet table Spark wrote).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from spark_compare import demo_pair, real_pair, require_pyspark, same_table, spark_session_for_tests
+from typer.testing import CliRunner
+
+from processmining.bpmn import read_bpmn
+from processmining.cli import app
+from processmining.conformance import conform
+
+require_pyspark()
+
+from processmining.spark.conformance import conform as spark_conform  # noqa: E402
+from processmining.spark.session import EngineError, parse_remote, session_config  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+#: what differs by design: wall time, and how the work was spread (worker pool vs executors)
+VOLATILE = ("seconds", "alignment_work")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    return spark_session_for_tests()
+
+
+def micros(s: pd.Series) -> list:
+    """Timestamps as µs since the epoch (UTC; naive = UTC), None for NaT."""
+    s = pd.to_datetime(s)
+    s = s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
+    return [None if pd.isna(x) else x.value // 1000 for x in s]
+
+
+def check_same(local, slog, model, tmp_path: Path) -> dict:
+    # a generous budget per variant: "not computed" depends on the machine's load, not on the engine
+    r_l = conform(local, model, processes=1, variant_timeout_s=300)
+    dest = tmp_path / "deviations.parquet"
+    r_s = spark_conform(slog, model, deviations_to=str(dest), variant_timeout_s=300)
+    assert {k: v for k, v in r_s.summary.items() if k not in VOLATILE} == \
+        {k: v for k, v in r_l.summary.items() if k not in VOLATILE}
+    pd.testing.assert_frame_equal(r_s.variants, r_l.variants, check_dtype=False)
+    assert (r_s.element_counts, r_s.flow_counts, r_s.untraced_cases) == \
+        (r_l.element_counts, r_l.flow_counts, r_l.untraced_cases)
+    got = pd.read_parquet(dest).sort_values(["case_id", "step"], ignore_index=True).drop(columns="step")
+    want = r_l.deviations.sort_values("case_id", kind="stable", ignore_index=True)
+    assert len(got) == len(want) == r_l.summary["deviations"]
+    for c in want.columns:
+        if c == "timestamp":
+            assert micros(got[c]) == micros(want[c])
+        else:
+            assert got[c].astype(object).where(got[c].notna(), None).tolist() == \
+                want[c].astype(object).where(want[c].notna(), None).tolist(), c
+    return r_l.summary
+
+
+@pytest.mark.parametrize("name", ["running-example", "receipt"])
+def test_real_model_log_pairs(spark, shared_datasets, tmp_path, name):
+    local, slog, _ = real_pair(spark, shared_datasets, name)
+    summary = check_same(local, slog, read_bpmn(shared_datasets / "real" / f"{name}.bpmn"), tmp_path)
+    assert summary["cases"] == {"running-example": 6, "receipt": 1434}[name]
+    # no case of either pair deviates (running receipt cases fit as prefixes; seen in both engines)
+    assert summary["deviating_cases"] == 0
+
+
+def test_demo_log_with_the_bundled_model(spark, tmp_path):
+    local, slog = demo_pair(spark, REPO)  # the CSV through the Spark ingest, not via the local frame
+    summary = check_same(local, slog, read_bpmn(REPO / "bpmn_models" / "lead_to_order.bpmn"), tmp_path)
+    # running cases (end activities inferred from the data, as processmining.status decides) are prefixes
+    assert (summary["cases"], summary["running_cases"], summary["deviating_cases"]) == (2000, 311, 75)
+    assert summary["patterns"]
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_discover_and_bottlenecks_on_spark(spark, shared_datasets, tmp_path):
+    local, _, src = real_pair(spark, shared_datasets, "receipt")
+    runner = CliRunner()
+    for engine, out in (("local", "l.svg"), ("spark", "s.svg")):
+        args = ["discover", str(src), "-o", str(tmp_path / out), "--metric", "performance"]
+        res = runner.invoke(app, args + (["--engine", "spark", "--spark-master", "local[2]"] if engine == "spark"
+                                         else []))
+        assert res.exit_code == 0, res.output
+    assert (tmp_path / "s.svg").read_text() == (tmp_path / "l.svg").read_text()  # the same map, drawn the same
+    sla = "T02 Check confirmation of receipt->T04 Determine confirmation of receipt<=1d"
+    base = ["bottlenecks", str(src), "--sla", sla, "--idle", "30d"]
+    outs = {}
+    for engine in ("local", "spark"):
+        outs[engine] = runner.invoke(app, base + ["-o", str(tmp_path / f"{engine}.xlsx")]
+                                     + (["--engine", "spark"] if engine == "spark" else []))
+        assert outs[engine].exit_code == 0, outs[engine].output
+    # the same lines printed (the Spark run adds its engine and ingest lines on stderr)
+    printed = {e: [ln for ln in r.stdout.splitlines() if not ln.startswith("wrote ")] for e, r in outs.items()}
+    assert printed["spark"] == printed["local"]
+    assert any(ln.startswith("stuck cases (running and idle too long): ") for ln in printed["local"])
+    for sheet in ("bottlenecks", "case_status", "stuck_cases", "sla_breaches", "sla_summary"):
+        want = pd.read_excel(tmp_path / "local.xlsx", sheet_name=sheet)
+        got = pd.read_excel(tmp_path / "spark.xlsx", sheet_name=sheet)
+        same_table(want, got)
+    assert len(pd.read_excel(tmp_path / "spark.xlsx", sheet_name="stuck_cases")) == 534
+
+
+def test_cli_refuses_local_only_options_and_unreachable_cluster(tmp_path):
+    runner = CliRunner()
+    src = tmp_path / "x.parquet"
+    res = runner.invoke(app, ["discover", str(src), "-o", str(tmp_path / "m.svg"),
+                              "--spark-remote", "sc://127.0.0.1:9"])
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [
+        "engine: Spark (sc://127.0.0.1:9)",
+        "error: cannot reach Spark Connect at sc://127.0.0.1:9: Connection refused (is the Connect server running, "
+        "and is the port open to this machine?)"]
+    res = runner.invoke(app, ["conform", str(src), str(REPO / "bpmn_models" / "lead_to_order.bpmn"), "-o",
+                              str(tmp_path / "d.csv"), "--engine", "spark", "--rules", "r.yaml"])
+    assert res.exit_code == 2
+    assert "--rules: local engine only" in res.output
+    res = runner.invoke(app, ["discover", str(src), "-o", str(tmp_path / "m.svg"), "--engine", "spark",
+                              "--spark-remote", "http://x:1"])
+    assert res.output.strip().endswith("error: --spark-remote must look like sc://host:15002, got 'http://x:1'")
+
+
+def test_remote_session_config():
+    cfg = session_config(remote="sc://spark.internal/;token=abc")
+    assert cfg.remote == "sc://spark.internal:15002/;token=abc" and cfg.master is None
+    assert cfg.settings()["spark.sql.session.timeZone"] == "UTC"
+    assert "spark.ui.enabled" not in cfg.settings()  # a cluster's settings are its own
+    assert parse_remote("sc://10.0.0.5:443") == "sc://10.0.0.5:443"
+    assert session_config(master="local[2]", shuffle_partitions=4).settings()["spark.sql.shuffle.partitions"] == "4"
+    with pytest.raises(EngineError, match="either --spark-remote"):
+        session_config(remote="sc://a", master="local[2]")
+    with pytest.raises(EngineError, match="invalid port"):
+        parse_remote("sc://a:99999999")
