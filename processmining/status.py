@@ -183,10 +183,13 @@ def running_case_ids(log: EventLog, *, end_activities: Iterable[str] | None = No
     dominant end; else ``fallback`` (conformance passes the labels the model
     can end with); else none - then no case is treated as running (every case
     is checked in full) rather than hiding deviations behind a guess. A case
-    that ended is checked in full, whatever its last activity.
+    that ended is checked in full, whatever its last activity. A log without
+    timestamps (an order-only extract, such as a benchmark log) has no export
+    time for a case to be still running at: unless ``end_activities`` are
+    given, every case is checked in full.
     """
     end_activities = running_end_activities(log.codes.n_cases, lambda: infer_end_activities(log), end_activities,
-                                            fallback)
+                                            fallback, has_timestamps=log.has_timestamps)
     if end_activities is None:
         return []
     st = case_status(log, end_activities=end_activities)
@@ -194,11 +197,14 @@ def running_case_ids(log: EventLog, *, end_activities: Iterable[str] | None = No
 
 
 def running_end_activities(n_cases: int, infer: Callable[[], tuple[str, ...]], end_activities: Iterable[str] | None,
-                           fallback: Iterable[str] | None) -> tuple[str, ...] | None:
+                           fallback: Iterable[str] | None, *, has_timestamps: bool = True) -> tuple[str, ...] | None:
     """The end activities :func:`running_case_ids` decides with (``None``: treat no case as running); ``infer``
-    is called only for logs of at least :data:`MIN_CASES_TO_INFER` cases."""
+    is called only for logs of at least :data:`MIN_CASES_TO_INFER` cases, and not at all for a log without
+    timestamps (no case of an order-only log is running unless its end activities are given)."""
     if end_activities is not None:
         return tuple(end_activities)
+    if not has_timestamps:
+        return None
     inferred = infer() if n_cases >= MIN_CASES_TO_INFER else ()
     return inferred or (tuple(fallback) if fallback else None)
 

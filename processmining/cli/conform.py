@@ -50,6 +50,16 @@ def conform(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per variant before it is reported as not computed.")] = 10.0,
     processes: Annotated[int | None, typer.Option("--processes", help="Worker processes (default: all cores).")] = None,
     summary_path: Annotated[Path | None, typer.Option("--summary", help="Also write the summary as JSON.")] = None,
+    running: Annotated[
+        str,
+        typer.Option("--running", help="auto: running cases (not ended by an end activity, given or inferred from "
+                     "the data) are checked as prefixes; none: every case is checked in full."),
+    ] = "auto",
+    end_activity: Annotated[
+        list[str] | None,
+        typer.Option("--end-activity", help="An activity that ends a case (repeatable); the other cases are running "
+                     "and checked as prefixes (default: inferred from the data)."),
+    ] = None,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
@@ -71,6 +81,10 @@ def conform(
     modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
     if mode not in modes:
         raise ConformanceError(f"--mode must be alignments or token-replay, got {mode!r}")
+    if running not in ("auto", "none"):
+        raise ConformanceError(f"--running must be auto or none, got {running!r}")
+    if end_activity and running == "none":
+        raise ConformanceError("--end-activity decides which cases are running: it cannot go with --running none")
     try:
         infer_format(output)
     except ValueError as exc:
@@ -89,10 +103,18 @@ def conform(
     roles = read_roles(roles_path) if roles_path else None
     label_mapping = read_label_mapping(mapping_path) if mapping_path else None
     accepted = read_accepted(accepted_path) if accepted_path else None
+    running_cases: str | list[str] = running
+    if end_activity:
+        from ..status import running_case_ids
+
+        missing = sorted(set(end_activity) - set(log.activities))
+        if missing:
+            raise ConformanceError(f"--end-activity {missing[0]!r} is not an activity of the log", source=str(log_path))
+        running_cases = running_case_ids(log, end_activities=end_activity)
     with progress_bar("aligning variants", quiet=quiet) as progress:
         result = run_conform(log, model, rules=rules, mode=modes[mode], variant_timeout_s=timeout, processes=processes,
                              label_mapping=label_mapping, activity_map=aliases, ignore_activities=ignore or (),
-                             accepted=accepted, roles=roles, progress=progress)
+                             accepted=accepted, roles=roles, running=running_cases, progress=progress)  # type: ignore[arg-type]
     if result.summary["cases"] == 0:
         raise ConformanceError("the log has no cases", source=str(log_path))
     inputs = {"model": (model_path.name, model.sha256)}

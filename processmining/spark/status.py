@@ -78,4 +78,5 @@ def stuck_cases(log: SparkLog, *, idle: str | float | pd.Timedelta | None = None
 def running_ends(log: SparkLog, *, fallback: Iterable[str] | None) -> tuple[str, ...] | None:
     """The end activities conformance decides running cases with, as
     :func:`processmining.status.running_case_ids` (``None``: no case is running)."""
-    return running_end_activities(len(log.case_facts()), lambda: infer_end_activities(log), None, fallback)
+    return running_end_activities(len(log.case_facts()), lambda: infer_end_activities(log), None, fallback,
+                                  has_timestamps=log.has_timestamps)
