@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .codes import LogCodes, encode, log_codes, text_codes, timestamp_ns
 from .errors import AnalysisError
 
 # ------------------------------------------------------------ column names
@@ -70,111 +71,9 @@ def no_progress(done: int, total: int, label: str) -> None:  # noqa: ARG001
     """The default progress callback: does nothing."""
 
 
-def text_codes(s: pd.Series, *, sort: bool = False) -> np.ndarray:
-    """Integer codes of a text column (-1 for NA); with ``sort`` the codes follow the text's sort order."""
-    import pyarrow.compute as pc
-
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
-        codes, _ = pd.factorize(s, sort=sort, use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.int64)
-    encoded = pc.dictionary_encode(s.array.__arrow_array__()).combine_chunks()
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    if sort and len(encoded.dictionary):
-        rank = np.empty(len(encoded.dictionary), dtype=np.int64)
-        rank[pc.sort_indices(encoded.dictionary).to_numpy()] = np.arange(len(encoded.dictionary))
-        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
-    return codes
-
-
 #: the one line every report shows for a log without event times
 NO_TIMESTAMPS_NOTE = ("  no timestamps: events are ordered as in the file; time-based analyses "
                       "(durations, waiting times, SLA) are unavailable")
-
-
-def _encode(s: pd.Series, *, sort: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``(codes, uniques)`` of a column; ``uniques[codes[i]]`` is row i's value, -1 for NA."""
-    codes, uniques = pd.factorize(s, sort=sort, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-
-
-def _ns(s: pd.Series) -> np.ndarray:
-    """A timestamp column as int64 ns since the epoch (UTC); NaT is the minimum int64."""
-    if s.isna().all():
-        return np.full(len(s), np.iinfo(np.int64).min, dtype=np.int64)
-    return s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]").view(np.int64)
-
-
-@dataclass(frozen=True)
-class LogCodes:
-    """Integer codes of a log's events, computed once per log (:attr:`EventLog.codes`) and shared by every analysis.
-
-    Events are in log order, so every case is one contiguous block. Immutable:
-    the arrays are read-only.
-    """
-
-    case: np.ndarray        # case code per event (0, 0, 1, 1, 1, ...)
-    starts: np.ndarray      # first row of every case
-    ends: np.ndarray        # last row of every case
-    case_ids: np.ndarray    # case id (object) per case code
-    act: np.ndarray         # activity code per event, codes in name order
-    act_names: list[str]    # activity name per activity code
-    ts: np.ndarray          # completion time, int64 ns since epoch (min int64 where unknown)
-    start: np.ndarray | None  # start time (ns; missing -> completion), None without start times
-    #: processing time per event in seconds (complete - start - suspension); NaN where the start is unknown
-    processing: np.ndarray | None = None
-
-    @cached_property
-    def act_text(self) -> np.ndarray:
-        """Activity name per event (object array)."""
-        names = np.array([*self.act_names, ""], dtype=object)
-        out = names[self.act] if len(self.act) else np.array([], dtype=object)
-        out.setflags(write=False)
-        return out
-
-    @cached_property
-    def t(self) -> np.ndarray:
-        """Completion time per event in seconds since the epoch (float; NaN where unknown)."""
-        out = np.where(self.ts == np.iinfo(np.int64).min, np.nan, self.ts / 1e9)
-        out.setflags(write=False)
-        return out
-
-    @property
-    def codes(self) -> np.ndarray:
-        """Alias of :attr:`case` (case code per event)."""
-        return self.case
-
-    @property
-    def n_cases(self) -> int:
-        return len(self.starts)
-
-
-def _log_codes(log: EventLog) -> LogCodes:
-    df = log.df
-    n = len(df)
-    case_raw = text_codes(df[CASE])
-    first = np.ones(n, dtype=bool)
-    if n > 1:
-        first[1:] = case_raw[1:] != case_raw[:-1]
-    starts = np.flatnonzero(first)
-    ends = np.append(starts[1:], n) - 1 if n else starts
-    act_codes, act_names = _encode(df[ACTIVITY], sort=True)
-    ts = _ns(df[TIMESTAMP])
-    start = processing = None
-    if log.has_start_times:
-        st = _ns(df[START_TIMESTAMP]).copy()
-        missing = df[START_TIMESTAMP].isna().to_numpy()
-        processing = np.where(missing, np.nan, (ts - st) / 1e9)
-        if SUSPENDED in df.columns:
-            processing = processing - df[SUSPENDED].fillna(0).to_numpy(dtype=float)
-        st[missing] = ts[missing]
-        start = st
-    arrays = {"case": np.cumsum(first) - 1, "starts": starts, "ends": ends,
-              "case_ids": df[CASE].iloc[starts].to_numpy(dtype=object), "act": act_codes, "ts": ts, "start": start,
-              "processing": processing}
-    for a in arrays.values():
-        if a is not None:
-            a.setflags(write=False)
-    return LogCodes(act_names=[str(a) for a in act_names], **arrays)
 
 
 # ------------------------------------------------------------ ingest report
@@ -455,7 +354,7 @@ class EventLog:
     @cached_property
     def codes(self) -> LogCodes:
         """Integer codes of cases and activities, case bounds and times (computed once, immutable)."""
-        return _log_codes(self)
+        return log_codes(self)
 
     @cached_property
     def _column_cache(self) -> tuple[threading.Lock, dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -475,7 +374,7 @@ class EventLog:
             c = self.codes
             out = (c.act, np.asarray(c.act_names, dtype=object))
         else:
-            out = _encode(self.df[column], sort=False)
+            out = encode(self.df[column], sort=False)
             for a in out:
                 a.setflags(write=False)
         with lock:
@@ -490,7 +389,7 @@ class EventLog:
         with lock:
             hit = cache.get(key)
         if hit is None:
-            ns = _ns(self.df[column])
+            ns = timestamp_ns(self.df[column])
             ns.setflags(write=False)
             with lock:
                 hit = cache.setdefault(key, (ns, np.empty(0)))
