@@ -192,9 +192,9 @@ def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | 
     # per state: its heuristic, the LP solution it comes with (None: a lower bound still to be solved)
     info: dict[tuple[Marking, int], tuple[int, np.ndarray | None]] = {start: (h0, v0)}
     parent: dict[tuple[Marking, int], tuple[tuple[Marking, int], int, int]] = {}
-    # ties on f: the smaller heuristic (the deeper plan), then the latest pushed: a dive along the LP's
-    # plan instead of a breadth-first sweep over the interleavings of concurrent silent steps
-    heap: list[tuple[int, int, int, Marking, int]] = [(h0, h0, 0, net.initial, 0)]
+    # ties on f: the state further in the trace first, then first come first served (measured on sepsis:
+    # preferring the smaller heuristic or the latest pushed visits sixteen times more states)
+    heap: list[tuple[int, int, int, Marking, int]] = [(h0, 0, 0, net.initial, 0)]
     closed: set[tuple[Marking, int]] = set()
     tie = 0
     popped = 0
@@ -211,11 +211,11 @@ def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | 
         if known is None or (known[1] is None and (v_new is not None or h_new > known[0])):
             info[new] = (h_new, v_new)
             known = info[new]
-        tie -= 1
-        heapq.heappush(heap, (g2 + known[0], known[0], tie, new[0], new[1]))
+        tie += 1
+        heapq.heappush(heap, (g2 + known[0], -new[1], tie, new[0], new[1]))
 
     while heap:
-        f, _h, _tie, m, i = heapq.heappop(heap)
+        f, _neg_i, _tie, m, i = heapq.heappop(heap)
         state = (m, i)
         if state in closed:
             continue
@@ -230,8 +230,8 @@ def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | 
                 closed.add(state)
                 continue
             if h2 > h:
-                tie -= 1
-                heapq.heappush(heap, (g + h2, h2, tie, m, i))
+                tie += 1
+                heapq.heappush(heap, (g + h2, -i, tie, m, i))
                 continue
         closed.add(state)
         if i == n and m == final:
