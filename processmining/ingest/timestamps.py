@@ -291,43 +291,60 @@ def parse_timestamps(
     >>> r.values.dt.strftime("%Y-%m-%d %H:%M").tolist()[:2], r.errors.tolist()[2]
     (['2024-03-01 09:02', '2024-04-01 12:00'], 'not a recognised date/time')
     """
-    n = len(values)
-    rows = np.arange(1, n + 1) if rows is None else np.asarray(rows)
-    arr = as_arrow_text(values)
-    present = arr.is_valid().to_numpy(zero_copy_only=False)
-    remaining = present.copy()
-    recognised = np.zeros(n, dtype=bool)
-    warnings: list[str] = []
-    naive_count = 0
-    offset_count = 0
-    date_only = 0
+    parser = _ColumnParser(values, column=column, rows=rows, source=source, dayfirst=dayfirst, timezone=timezone)
+    # each class of values in turn, on what the classes before left unrecognised
+    parser.fast_iso()
+    parser.iso()
+    parser.epoch_and_excel()
+    parser.numeric()
+    parser.year_first_and_month_names()
+    return parser.result()
 
-    out_ns = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    out_of_range = np.zeros(n, dtype=bool)
-    dst = DstCount()
 
-    def loc(naive: object, mask: np.ndarray) -> np.ndarray:
+class _ColumnParser:
+    """The state of one column's parse: what is recognised so far, the UTC values, the counts for the warnings."""
+
+    def __init__(self, values: pd.Series, *, column: str, rows: np.ndarray | None, source: str | None,
+                 dayfirst: bool | None, timezone: str) -> None:
+        self.values, self.column, self.source = values, column, source
+        self.dayfirst, self.timezone = dayfirst, timezone
+        n = self.n = len(values)
+        self.rows = np.arange(1, n + 1) if rows is None else np.asarray(rows)
+        self.arr = as_arrow_text(values)
+        self.present = self.arr.is_valid().to_numpy(zero_copy_only=False)
+        self.remaining = self.present.copy()
+        self.recognised = np.zeros(n, dtype=bool)
+        self.warnings: list[str] = []
+        self.naive_count = self.offset_count = self.date_only = 0
+        self.out_ns = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        self.out_of_range = np.zeros(n, dtype=bool)
+        self.dst = DstCount()
+
+    # ---- primitives
+    def loc(self, naive: object, mask: np.ndarray) -> np.ndarray:
         """Local wall-clock values (those under ``mask``) → UTC, counting DST gaps and overlaps."""
         ns, oor = to_ns(naive)
-        out_of_range[np.flatnonzero(mask)[oor]] = True
-        return _localize(ns, timezone, dst, np.flatnonzero(mask))
+        self.out_of_range[np.flatnonzero(mask)[oor]] = True
+        return _localize(ns, self.timezone, self.dst, np.flatnonzero(mask))
 
-    def take(pattern: str) -> np.ndarray:
-        if not remaining.any():
-            return remaining.copy()
-        hit = pc.match_substring_regex(arr, f"^(?:{pattern})$").fill_null(False)
-        return hit.to_numpy(zero_copy_only=False) & remaining
+    def take(self, pattern: str) -> np.ndarray:
+        """The values not recognised yet that match ``pattern`` as a whole."""
+        if not self.remaining.any():
+            return self.remaining.copy()
+        hit = pc.match_substring_regex(self.arr, f"^(?:{pattern})$").fill_null(False)
+        return hit.to_numpy(zero_copy_only=False) & self.remaining
 
-    def store(mask: np.ndarray, utc_naive: np.ndarray | pd.Series) -> None:
-        nonlocal remaining
+    def store(self, mask: np.ndarray, utc_naive: np.ndarray | pd.Series) -> None:
+        """Record the UTC values of the rows under ``mask`` (out-of-range values are marked, not wrapped)."""
         ns, oor = to_ns(utc_naive)
-        out_ns[mask] = ns
-        out_of_range[np.flatnonzero(mask)[oor]] = True
-        recognised[mask] = True
-        remaining = remaining & ~mask
+        self.out_ns[mask] = ns
+        self.out_of_range[np.flatnonzero(mask)[oor]] = True
+        self.recognised[mask] = True
+        self.remaining = self.remaining & ~mask
 
-    def extract(mask: np.ndarray, pattern: str) -> dict[str, np.ndarray]:
-        parts = pc.extract_regex(arr.filter(pa.array(mask)), f"^(?:{pattern})$").combine_chunks()
+    def extract(self, mask: np.ndarray, pattern: str) -> dict[str, np.ndarray]:
+        """The named groups of ``pattern`` for the rows under ``mask``: numbers as int64 (-1 when absent)."""
+        parts = pc.extract_regex(self.arr.filter(pa.array(mask)), f"^(?:{pattern})$").combine_chunks()
         got: dict[str, np.ndarray] = {}
         for i in range(parts.type.num_fields):
             name = parts.type.field(i).name
@@ -343,142 +360,159 @@ def parse_timestamps(
                 got[name] = pc.cast(pc.if_else(empty, "-1", col), pa.int64()).to_numpy()
         return got
 
-    # 0. fast path: the whole column is ISO 8601 (Arrow's parser), all with or all without an offset
-    if present.all() and n:
+    def store_local(self, mask: np.ndarray, naive: object, *, date_only: int = 0) -> None:
+        """Record wall-clock values read in the time zone (counted as values without an offset)."""
+        self.store(mask, self.loc(naive, mask))
+        self.naive_count += int(mask.sum())
+        self.date_only += date_only
+
+    # ---- the classes of values
+    def fast_iso(self) -> None:
+        """The whole column is ISO 8601 (Arrow's parser), all with or all without an offset."""
+        arr, present, n = self.arr, self.present, self.n
+        if not (present.all() and n):
+            return
         for aware in (True, False):
             try:
                 ts = pc.cast(arr, pa.timestamp("ns", "UTC") if aware else pa.timestamp("ns"))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 continue
             if not pc.all(pc.greater_equal(pc.binary_length(arr), 10)).as_py():
-                break  # Arrow also reads bare years or year-months; those go through the checks below
+                return  # Arrow also reads bare years or year-months; those go through the checks below
             values_ns = np.asarray(ts.to_numpy(), dtype="datetime64[ns]")
             if aware:
-                offset_count = n
+                self.store(present, values_ns)
+                self.offset_count = n
             else:
-                values_ns = loc(values_ns, present)
-                naive_count = n
-                date_only = int(pc.sum(pc.equal(pc.binary_length(arr), 10)).as_py() or 0)
-            store(present, values_ns)
-            break
-    # 1. ISO with an explicit offset
-    m = take(ISO_OFFSET)
-    if m.any():
-        ns, oor = _iso(arr.filter(pa.array(m)), aware=True)
-        store(m, ns)
-        out_of_range[np.flatnonzero(m)[oor]] = True
-        offset_count += int(m.sum())
-    # 2. naive ISO (with or without a time)
-    m = take(ISO_NAIVE)
-    if m.any():
-        sub = arr.filter(pa.array(m))
-        date_only += int(pc.sum(pc.equal(pc.binary_length(sub), 10)).as_py() or 0)
-        ns, oor = _iso(sub, aware=False)
-        out_of_range[np.flatnonzero(m)[oor]] = True
-        store(m, loc(ns, m))
-        naive_count += int(m.sum())
-    # 3. epoch seconds / milliseconds (UTC by definition)
-    for pattern, unit in ((EPOCH_S, "s"), (EPOCH_MS, "ms")):
-        m = take(pattern)
+                self.store_local(present, values_ns,
+                                 date_only=int(pc.sum(pc.equal(pc.binary_length(arr), 10)).as_py() or 0))
+            return
+
+    def iso(self) -> None:
+        """ISO 8601 with an explicit offset, then naive ISO (with or without a time)."""
+        m = self.take(ISO_OFFSET)
         if m.any():
-            num = pc.cast(arr.filter(pa.array(m)), pa.float64()).to_numpy()
-            store(m, pd.to_datetime(pd.Series(num), unit=unit, errors="coerce"))
-            offset_count += int(m.sum())
-    # 4. Excel serial day numbers (local wall-clock time)
-    m = take(EXCEL)
-    if m.any():
-        days = pd.Series(pc.cast(arr.filter(pa.array(m)), pa.float64()).to_numpy())
-        naive = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("ms")
-        store(m, loc(naive, m))
-        naive_count += int(m.sum())
-        date_only += int((days == days.round()).sum())
-    # 5. numeric day/month/year: needs a day-first rule
-    m = take(_NUMERIC)
-    if m.any():
-        parts = extract(m, _NUMERIC)
+            ns, oor = _iso(self.arr.filter(pa.array(m)), aware=True)
+            self.store(m, ns)
+            self.out_of_range[np.flatnonzero(m)[oor]] = True
+            self.offset_count += int(m.sum())
+        m = self.take(ISO_NAIVE)
+        if m.any():
+            sub = self.arr.filter(pa.array(m))
+            ns, oor = _iso(sub, aware=False)
+            self.out_of_range[np.flatnonzero(m)[oor]] = True
+            self.store_local(m, ns, date_only=int(pc.sum(pc.equal(pc.binary_length(sub), 10)).as_py() or 0))
+
+    def epoch_and_excel(self) -> None:
+        """Epoch seconds / milliseconds (UTC by definition), then Excel serial day numbers (local time)."""
+        for pattern, unit in ((EPOCH_S, "s"), (EPOCH_MS, "ms")):
+            m = self.take(pattern)
+            if m.any():
+                num = pc.cast(self.arr.filter(pa.array(m)), pa.float64()).to_numpy()
+                self.store(m, pd.to_datetime(pd.Series(num), unit=unit, errors="coerce"))
+                self.offset_count += int(m.sum())
+        m = self.take(EXCEL)
+        if m.any():
+            days = pd.Series(pc.cast(self.arr.filter(pa.array(m)), pa.float64()).to_numpy())
+            naive = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("ms")
+            self.store_local(m, naive, date_only=int((days == days.round()).sum()))
+
+    def numeric(self) -> None:
+        """Numeric day/month/year: day-first or month-first as told, or as the column itself decides."""
+        m = self.take(_NUMERIC)
+        if not m.any():
+            return
+        parts = self.extract(m, _NUMERIC)
         a, b = parts["a"], parts["b"]
-        sub_rows = rows[m]
-        sub_text = arr.filter(pa.array(m))
-        if dayfirst is None:
-            says_day = (a > 12) & (b <= 12)
-            says_month = (b > 12) & (a <= 12)
-            if says_day.any() and says_month.any():
-                v1, l1 = _first(sub_text, says_day, sub_rows)
-                v2, l2 = _first(sub_text, says_month, sub_rows)
-                raise IngestError(
-                    f"dates are day-first in some rows ({v1!r}, line {l1}) and month-first in others "
-                    f"({v2!r}, line {l2}); fix the export or pass --dayfirst/--monthfirst",
-                    source=source, column=column)
-            if says_day.any():
-                dayfirst = True
-                v, line = _first(sub_text, says_day, sub_rows)
-                warnings.append(f"column {column!r}: dates read day-first (DD/MM/YYYY), inferred from "
-                                f"{v!r} on line {line}")
-            elif says_month.any():
-                dayfirst = False
-                v, line = _first(sub_text, says_month, sub_rows)
-                warnings.append(f"column {column!r}: dates read month-first (MM/DD/YYYY), inferred from "
-                                f"{v!r} on line {line}")
-            else:
-                ambiguous = (a != b) & (a <= 12) & (b <= 12)
-                if ambiguous.any():
-                    v, line = _first(sub_text, ambiguous, sub_rows)
-                    i = int(np.flatnonzero(ambiguous)[0])
-                    d1, m1 = int(a[i]), int(b[i])
-                    raise IngestError(
-                        f"ambiguous date {v!r}: it can be {d1} {_MONTH_NAMES[m1 - 1]} (day-first) or "
-                        f"{m1} {_MONTH_NAMES[d1 - 1]} (month-first) and no value in the column decides it; "
-                        "pass --dayfirst or --monthfirst",
-                        source=source, line=line, column=column)
-                dayfirst = True  # every value reads the same either way
-        day, month = (a, b) if dayfirst else (b, a)
-        date_only += int((parts["H"] < 0).sum())
-        store(m, loc(_from_parts(parts, month, day), m))
-        naive_count += int(m.sum())
-    # 6. year-first with slashes or dots (2024/03/01): never ambiguous
-    m = take(_YMD)
-    if m.any():
-        parts = extract(m, _YMD)
-        date_only += int((parts["H"] < 0).sum())
-        store(m, loc(_from_parts(parts, parts["b"], parts["a"]), m))
-        naive_count += int(m.sum())
-    # 7. month names: 01/Mar/24 10:02 AM, 1 March 2024, Mar 1, 2024 9:15 AM
-    for pattern in (_DAY_MON, _MON_DAY):
-        m = take(pattern)
+        if self.dayfirst is None:
+            self.dayfirst = self._decide_dayfirst(a, b, self.arr.filter(pa.array(m)), self.rows[m])
+        day, month = (a, b) if self.dayfirst else (b, a)
+        self.store_local(m, _from_parts(parts, month, day), date_only=int((parts["H"] < 0).sum()))
+
+    def _decide_dayfirst(self, a: np.ndarray, b: np.ndarray, sub_text: pa.ChunkedArray, sub_rows: np.ndarray) -> bool:
+        """Day-first when a value over 12 stands first, month-first when it stands second; both or neither
+        (with values that read differently) is refused, naming the value and line."""
+        column, source = self.column, self.source
+        says_day = (a > 12) & (b <= 12)
+        says_month = (b > 12) & (a <= 12)
+        if says_day.any() and says_month.any():
+            v1, l1 = _first(sub_text, says_day, sub_rows)
+            v2, l2 = _first(sub_text, says_month, sub_rows)
+            raise IngestError(
+                f"dates are day-first in some rows ({v1!r}, line {l1}) and month-first in others "
+                f"({v2!r}, line {l2}); fix the export or pass --dayfirst/--monthfirst",
+                source=source, column=column)
+        if says_day.any():
+            v, line = _first(sub_text, says_day, sub_rows)
+            self.warnings.append(f"column {column!r}: dates read day-first (DD/MM/YYYY), inferred from "
+                                 f"{v!r} on line {line}")
+            return True
+        if says_month.any():
+            v, line = _first(sub_text, says_month, sub_rows)
+            self.warnings.append(f"column {column!r}: dates read month-first (MM/DD/YYYY), inferred from "
+                                 f"{v!r} on line {line}")
+            return False
+        ambiguous = (a != b) & (a <= 12) & (b <= 12)
+        if ambiguous.any():
+            v, line = _first(sub_text, ambiguous, sub_rows)
+            i = int(np.flatnonzero(ambiguous)[0])
+            d1, m1 = int(a[i]), int(b[i])
+            raise IngestError(
+                f"ambiguous date {v!r}: it can be {d1} {_MONTH_NAMES[m1 - 1]} (day-first) or "
+                f"{m1} {_MONTH_NAMES[d1 - 1]} (month-first) and no value in the column decides it; "
+                "pass --dayfirst or --monthfirst",
+                source=source, line=line, column=column)
+        return True  # every value reads the same either way
+
+    def year_first_and_month_names(self) -> None:
+        """Year-first with slashes or dots (2024/03/01, never ambiguous), then month names
+        (01/Mar/24 10:02 AM, 1 March 2024, Mar 1, 2024 9:15 AM)."""
+        m = self.take(_YMD)
         if m.any():
-            parts = extract(m, pattern)
+            parts = self.extract(m, _YMD)
+            self.store_local(m, _from_parts(parts, parts["b"], parts["a"]), date_only=int((parts["H"] < 0).sum()))
+        for pattern in (_DAY_MON, _MON_DAY):
+            m = self.take(pattern)
+            if not m.any():
+                continue
+            parts = self.extract(m, pattern)
             month = np.array([_MONTHS.get(x, -1) for x in parts["mon"]], dtype="int64")  # per distinct-ish name
             ok = month > 0
             m[np.flatnonzero(m)[~ok]] = False
             if m.any():
                 parts = {k: v[ok] for k, v in parts.items()}
-                date_only += int((parts["H"] < 0).sum())
-                naive = _from_parts(parts, month[ok], parts["a"])
-                store(m, loc(naive, m))
-                naive_count += int(m.sum())
+                self.store_local(m, _from_parts(parts, month[ok], parts["a"]), date_only=int((parts["H"] < 0).sum()))
 
-    out = pd.Series(out_ns, index=values.index).dt.tz_localize("UTC")
-    errors = pd.Series(pd.NA, index=values.index, dtype="string")
-    bad = present & np.isnat(out_ns)
-    if bad.any():
-        errors.iloc[np.flatnonzero(bad & recognised)] = IMPOSSIBLE
-        errors.iloc[np.flatnonzero(bad & ~recognised)] = UNRECOGNISED
-        errors.iloc[np.flatnonzero(bad & out_of_range)] = OUT_OF_RANGE
-    if dst.nonexistent:
-        warnings.append(f"column {column!r}: {dst.nonexistent:,} local times do not exist in {timezone} (daylight-"
-                        f"saving gap, first on line {rows[dst.first_nonexistent]}); read as the same wall-clock "
-                        "time after the clock change (shifted forward by the gap)")
-    if dst.ambiguous:
-        warnings.append(f"column {column!r}: {dst.ambiguous:,} local times occur twice in {timezone} (daylight-"
-                        f"saving overlap, first on line {rows[dst.first_ambiguous]}); read as the first occurrence "
-                        "(summer time); give timestamps with a UTC offset to decide")
-    if naive_count and offset_count:
-        warnings.append(f"column {column!r} mixes {offset_count:,} timestamps with a UTC offset and "
-                        f"{naive_count:,} without; those without were read as {timezone}")
-    elif naive_count:
-        warnings.append(f"column {column!r}: {naive_count:,} timestamps have no UTC offset; read as {timezone} "
-                        "(use --timezone to change)")
-    if date_only:
-        warnings.append(f"column {column!r}: {date_only:,} values are dates without a time of day (read as 00:00)")
-    return ParsedTimes(values=out, errors=errors, warnings=warnings, naive=naive_count, with_offset=offset_count,
-                       column=column)
+    # ---- the outcome
+    def result(self) -> ParsedTimes:
+        """The UTC values, a named error per value that is not one, and the warnings with their counts."""
+        column, timezone, rows, dst, present = self.column, self.timezone, self.rows, self.dst, self.present
+        index = self.values.index
+        out = pd.Series(self.out_ns, index=index).dt.tz_localize("UTC")
+        errors = pd.Series(pd.NA, index=index, dtype="string")
+        bad = present & np.isnat(self.out_ns)
+        if bad.any():
+            errors.iloc[np.flatnonzero(bad & self.recognised)] = IMPOSSIBLE
+            errors.iloc[np.flatnonzero(bad & ~self.recognised)] = UNRECOGNISED
+            errors.iloc[np.flatnonzero(bad & self.out_of_range)] = OUT_OF_RANGE
+        warnings = self.warnings
+        if dst.nonexistent:
+            warnings.append(f"column {column!r}: {dst.nonexistent:,} local times do not exist in {timezone} "
+                            f"(daylight-saving gap, first on line {rows[dst.first_nonexistent]}); read as the same "
+                            "wall-clock time after the clock change (shifted forward by the gap)")
+        if dst.ambiguous:
+            warnings.append(f"column {column!r}: {dst.ambiguous:,} local times occur twice in {timezone} "
+                            f"(daylight-saving overlap, first on line {rows[dst.first_ambiguous]}); read as the first "
+                            "occurrence (summer time); give timestamps with a UTC offset to decide")
+        naive_count, offset_count = self.naive_count, self.offset_count
+        if naive_count and offset_count:
+            warnings.append(f"column {column!r} mixes {offset_count:,} timestamps with a UTC offset and "
+                            f"{naive_count:,} without; those without were read as {timezone}")
+        elif naive_count:
+            warnings.append(f"column {column!r}: {naive_count:,} timestamps have no UTC offset; read as {timezone} "
+                            "(use --timezone to change)")
+        if self.date_only:
+            warnings.append(f"column {column!r}: {self.date_only:,} values are dates without a time of day (read "
+                            "as 00:00)")
+        return ParsedTimes(values=out, errors=errors, warnings=warnings, naive=naive_count, with_offset=offset_count,
+                           column=column)
