@@ -117,9 +117,20 @@ def ping_pong_cases(log: EventLog, *, attribute: str = ACTIVITY, ignore: Iterabl
     return _ping_pong_rows(log, attribute=attribute, ignore=ignore, per_case=True)
 
 
+def _matching_values(col: pd.Series, labels: Iterable[str]) -> list[object]:
+    """The values of ``col`` that match one of ``labels`` as every label match does (trimmed, case-folded:
+    :func:`processmining.bpmn.labels.normalise_label`); computed per distinct value."""
+    from ..bpmn.labels import normalise_label
+
+    wanted = {normalise_label(x) for x in labels}
+    if not wanted:
+        return []
+    return [v for v in pd.unique(col.dropna()) if normalise_label(str(v)) in wanted]
+
+
 def _ping_pong_rows(log: EventLog, *, attribute: str, ignore: Iterable[str], per_case: bool) -> pd.DataFrame:
     col = _column(log, attribute)
-    keep = (col.notna() & ~col.isin(list(ignore))).to_numpy()
+    keep = (col.notna() & ~col.isin(_matching_values(col, ignore))).to_numpy()
     case = log.df[CASE].to_numpy(dtype=object)[keep]
     val = col.to_numpy(dtype=object)[keep]
     if len(val):  # merge runs of the same value within a case
