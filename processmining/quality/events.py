@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..model import ACTIVITY, CASE, LIFECYCLE, ORDER, SOURCE_ROW, TIMESTAMP, EventLog
 from .codes import codes, times
-from .findings import Finding, QualityConfig, count_noun, make_finding
+from .findings import Finding, QualityConfig, count_noun, make_finding, needs_times
 
 DUPLICATE_KEY = (CASE, ACTIVITY, TIMESTAMP)
 
@@ -30,6 +30,7 @@ def attribute_columns(log: EventLog) -> list[str]:
     return [c for c in log.df.columns if not c.startswith("@@") and c not in (ORDER, SOURCE_ROW)]
 
 
+@needs_times("a step recorded twice cannot be told from a step done twice (a repeat is rework), so no duplicates are claimed")
 def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Events with the same case, activity and timestamp (and lifecycle transition) as an earlier event.
 
@@ -59,6 +60,7 @@ def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
+@needs_times("repeats seconds apart cannot be found without times")
 def near_duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Consecutive events of one case with the same activity within ``config.near_duplicate_window``.
 

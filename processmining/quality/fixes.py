@@ -99,6 +99,9 @@ def drop_duplicate_events(log: EventLog, *, subset: Iterable[str] | None = None)
     same-activity, same-instant repeat, as ``duplicate_events`` counts them.
     The removed events are in ``FixResult.removed``.
     """
+    if not log.has_timestamps:
+        raise ProcessMiningError("drop_duplicate_events: the log has no timestamps, so a step recorded twice "
+                                 "cannot be told from a step done twice; nothing was dropped", source=log.name)
     columns = list(subset) if subset is not None else attribute_columns(log)
     missing = [c for c in columns if c not in log.df.columns]
     if missing:

@@ -1,0 +1,54 @@
+"""Data quality on order-only logs (no timestamps): time-based checks say they need times and report nothing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from processmining.errors import ProcessMiningError
+from processmining.model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
+from processmining.quality import audit, drop_duplicate_events, duplicate_events
+from processmining.quality.findings import CheckSkipped, QualityConfig
+
+TIME_CHECKS = {
+    "batch_entry_by_case", "batch_entry_by_resource", "timestamp_precision", "mixed_offsets", "future_events",
+    "implausible_past_events", "events_before_creation", "impossible_durations", "duplicate_events",
+    "near_duplicate_events", "long_cases", "stale_open_cases", "returning_accounts",
+}
+
+
+def order_only(rows) -> EventLog:
+    df = pd.DataFrame(rows, columns=[CASE, ACTIVITY, RESOURCE])
+    df[TIMESTAMP] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+    return EventLog.from_frame(df, name="order-only")
+
+
+def test_order_only_log_gets_no_time_findings_and_says_why():
+    # the same activity twice in a row with equal attributes: without times a repeat, not a proven duplicate
+    log = order_only([("c1", "A", "u"), ("c1", "B", "u"), ("c1", "B", "u"), ("c1", "C", "u"),
+                      ("c2", "A", "u"), ("c2", "C", "u")])
+    assert not log.has_timestamps
+    report = audit(log, config=QualityConfig())
+    assert [f.check for f in report.findings] == []
+    assert TIME_CHECKS <= set(report.skipped)
+    assert report.skipped["duplicate_events"] == (
+        "the log has no timestamps: a step recorded twice cannot be told from a step done twice (a repeat is "
+        "rework), so no duplicates are claimed")
+    assert report.skipped["batch_entry_by_case"] == (
+        "the log has no timestamps: steps recorded at one instant cannot be found without times")
+    assert "timestamps" not in report.scores  # no clean 100 for times that do not exist
+    with pytest.raises(CheckSkipped):
+        duplicate_events(log, QualityConfig())
+    with pytest.raises(ProcessMiningError, match="no timestamps, so a step recorded twice"):
+        drop_duplicate_events(log)
+
+
+def test_a22_reports_no_batch_entry_and_no_duplicates(shared_datasets):
+    from processmining.ingest import read_log
+
+    log = read_log(shared_datasets / "synthetic" / "a22f0n00.xes.gz")
+    report = audit(log)
+    # before: batch_entry_by_case 14,530 events, duplicate_events 4,398 (on equal NaT "times")
+    assert not {f.check for f in report.findings} & TIME_CHECKS
+    assert TIME_CHECKS <= set(report.skipped)
+    assert set(report.scores) == {"labels", "events", "cases", "resources", "attributes"}
