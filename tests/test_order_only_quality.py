@@ -52,3 +52,34 @@ def test_a22_reports_no_batch_entry_and_no_duplicates(shared_datasets):
     assert not {f.check for f in report.findings} & TIME_CHECKS
     assert TIME_CHECKS <= set(report.skipped)
     assert set(report.scores) == {"labels", "events", "cases", "resources", "attributes"}
+    # before: synonymous_labels proposed s->S and e->E (high severity, 1,396 events)
+    assert report.by_check("synonymous_labels") == []
+
+
+def _counts(d: dict[str, int]) -> pd.Series:
+    return pd.Series(d, name="count")
+
+
+def test_short_codes_differing_in_case_are_two_activities():
+    from processmining.quality import synonym_mapping
+
+    # a22: s/S and e/E are different activities, both frequent (before: s->S, e->E as high severity)
+    mapping, _ = synonym_mapping(_counts({"S": 1000, "s": 1000, "E": 1000, "e": 396, "g": 1840}), QualityConfig())
+    assert mapping == {}
+    # a real case variant of a word is still merged
+    mapping, reason = synonym_mapping(_counts({"Resolved": 900, "RESOLVED ": 40}), QualityConfig())
+    assert mapping == {"RESOLVED ": "Resolved"}
+    assert reason == {"RESOLVED ": "same after trimming and case-folding"}
+
+
+def test_negations_are_not_typos():
+    from processmining.quality import synonym_mapping
+
+    # bpic2019: before, 'SRM: Incomplete' (6 events) -> 'SRM: Complete' (552) at similarity 0.92
+    counts = _counts({"SRM: Complete": 552, "SRM: Incomplete": 6, "Approved": 500, "Not approved": 20,
+                      "Paid invoice": 400, "Unpaid invoice": 30, "Waiting for Customer": 300,
+                      "Wating for Customer": 7})
+    mapping, reason = synonym_mapping(counts, QualityConfig())
+    assert mapping == {"Wating for Customer": "Waiting for Customer"}
+    assert reason == {"Wating for Customer": "similarity 0.97 to 'Waiting for Customer'"}
+
