@@ -261,7 +261,8 @@ def build_report(
         tables["deviations"] = dev
         open_dev = dev[~dev["accepted"].astype(bool)] if len(dev) else dev
         deviating = set(open_dev["case_id"].astype(str)) if len(open_dev) else set()
-        figures["bpmn"] = _bpmn_figure(model, open_dev, n)
+        if hasattr(model, "nodes"):  # a BPMN model has a diagram; a PNML net has none to draw
+            figures["bpmn"] = _bpmn_figure(model, open_dev, n)
         findings.extend(_conformance_findings(conf, open_dev, n, rules))
     facts["conformance"] = conf.summary if conf else None
 
