@@ -234,6 +234,7 @@ def compare(
     from ..report.compare import (
         compare_logs,
         difference_dot,
+        format_metric,
         split_period,
         split_segment,
         svg_from_dot,
@@ -292,7 +293,10 @@ def compare(
         typer.echo(f"A = {labels[0]} ({left.n_cases:,} cases) · B = {labels[1]} ({right.n_cases:,} cases)")
         for r in cmp.kpis.itertuples():
             clock = f"  ({r.measured_in})" if r.measured_in.startswith("working") else ""
-            typer.echo(f"  {r.metric:<40} {r.a:>14,.4g} {r.b:>14,.4g}  Δ {r.delta:+,.4g}{clock}")
+            a_text, b_text = format_metric(r.a, r.unit), format_metric(r.b, r.unit)
+            name = r.metric.removesuffix("_s") if r.unit == "seconds" else r.metric  # the file keeps the unit
+            typer.echo(f"  {name:<40} {a_text:>14} {b_text:>14}  Δ {format_metric(r.delta, r.unit, signed=True)}"
+                       f"{clock}")
         counts = cmp.arcs["change"].value_counts()
         typer.echo("arcs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         typer.echo(f"variants: {int((cmp.variants['change'] == 'appeared').sum())} appeared, "
