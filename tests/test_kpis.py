@@ -148,3 +148,16 @@ def test_a_preset_sla_on_a_missing_column_is_skipped_not_fatal() -> None:
     rep = build_report(tickets(), preset="jira-changelog", idle="30d")
     assert any("priority=High" in s for s in rep.facts["skipped_slas"])
     assert all("priority" not in s for s in rep.tables["sla_summary"]["target"])
+
+
+def test_a_log_without_a_preset_gets_no_default_target(tmp_path) -> None:
+    # before: "handover_share [>3]: 25.0% (target 10.0%) breach" on any log (reviewing, bpic2013, running-example)
+    t = kpi_table(tickets(), settings=kpi_settings(None))
+    h = row(t, "handover_share")
+    assert h[["actual", "target", "status"]].tolist() == [0.25, None, "n/a"]
+    path = tmp_path / "tickets.csv"
+    tickets().df[[CASE, ACTIVITY, TIMESTAMP, RESOURCE]].to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["kpis", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "handover_share [>3]: 25.0% no target · 4 cases\n" in res.output
+    assert "breach" not in res.output

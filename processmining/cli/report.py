@@ -336,4 +336,5 @@ def kpis(
             tgt = "-" if r.target is None or r.target != r.target else (
                 f"{r.target:.1%}" if r.unit == "share" else f"{r.target / 86400:.2f} d")
             stage = f" [{r.stage}]" if isinstance(r.stage, str) else ""
-            typer.echo(f"{r.kpi}{stage}: {value} (target {tgt}) {r.status} · {r.cases:,} cases")
+            judged = "no target" if tgt == "-" else f"(target {tgt}) {r.status}"
+            typer.echo(f"{r.kpi}{stage}: {value} {judged} · {r.cases:,} cases")
