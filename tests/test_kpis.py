@@ -161,3 +161,15 @@ def test_a_log_without_a_preset_gets_no_default_target(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     assert "handover_share [>3]: 25.0% no target · 4 cases\n" in res.output
     assert "breach" not in res.output
+
+
+def test_kpis_on_an_order_only_log_show_what_needs_no_times(tmp_path) -> None:
+    log = tickets()
+    df = log.df.assign(**{TIMESTAMP: pd.Series(pd.NaT, index=log.df.index, dtype="datetime64[ns, UTC]")})
+    order_only = EventLog.from_frame(df.drop(columns=["@@index"]), name="order-only")
+    assert not order_only.has_timestamps
+    # before: "error: ... case durations needs times"
+    t = kpi_table(order_only, preset="jira-changelog")
+    assert t["kpi"].tolist() == ["reopen_rate", "handover_share"]
+    assert row(t, "handover_share")[["actual", "cases", "status"]].tolist() == [0.25, 4, "breach"]
+    assert t.attrs["needs_times"] == ["cycle_time", "first_response", "resolution"]

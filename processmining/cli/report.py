@@ -338,3 +338,7 @@ def kpis(
             stage = f" [{r.stage}]" if isinstance(r.stage, str) else ""
             judged = "no target" if tgt == "-" else f"(target {tgt}) {r.status}"
             typer.echo(f"{r.kpi}{stage}: {value} {judged} · {r.cases:,} cases")
+        if table.attrs.get("needs_times"):
+            typer.echo(f"the log has no timestamps; not shown, as they need times: {', '.join(table.attrs['needs_times'])}")
+        if table.empty:
+            typer.echo("no KPI applies to this log (no won/lost, reopen or resource columns); give settings with --targets")
