@@ -288,7 +288,6 @@ def bottlenecks(
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
     from ..performance import bottleneck_report, parse_sla
-    from ..render import format_duration
 
     targets = [parse_sla(s) for s in sla or []]  # malformed targets fail before the log is read
     check_outputs(log_path, output=output)
