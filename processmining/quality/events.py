@@ -37,6 +37,11 @@ def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     ``count`` = the surplus copies (a pair counts 1). ``details["exact"]`` is
     how many of them are identical in every attribute, which is what
     :func:`processmining.quality.drop_duplicate_events` removes by default.
+
+    On an order-only log (no timestamps) the check is skipped with a reason
+    and claims nothing: even an adjacent repeat with every attribute equal is
+    as likely a step done twice (rework, a loop of the model) as a step
+    recorded twice, and only a time (or an event id) could tell them apart.
     """
     df = log.df
     key = event_key(log)
