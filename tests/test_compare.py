@@ -86,8 +86,12 @@ def test_compare_cli(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     assert "A = < 2024-02-01 (4 cases) · B = >= 2024-02-01 (4 cases)" in res.output
     assert "variants: 1 appeared, 0 vanished" in res.output
+    # durations on screen by THE duration formatter (before: "median_cycle_s  1.728e+05  3.456e+05  Δ +1.728e+05")
+    assert "  median_cycle                                   2.0 days       4.0 days  Δ +2.0 days\n" in res.output
+    assert "  sla_breach_share:A->C<=3d                          0.0%          75.0%  Δ +75.0 pp\n" in res.output
     k = pd.read_excel(out, sheet_name="kpis").set_index("metric")
-    assert k.loc["median_cycle_s", "b"] == 4 * DAY
+    assert k.loc["median_cycle_s", "b"] == 4 * DAY  # files keep seconds, with the unit named
+    assert k["unit"].to_dict() == {"cases": "cases", "median_cycle_s": "seconds", "sla_breach_share:A->C<=3d": "share"}
     assert svg.read_text(encoding="utf-8").startswith("<svg")
     res = CliRunner().invoke(app, ["compare", str(path)])
     assert res.exit_code == 2 and "give either --split DATE or --segment COLUMN --a VALUE" in res.output

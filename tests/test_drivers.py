@@ -138,3 +138,42 @@ def test_demo_planted_drivers_rank_first(repo_root) -> None:
         assert len(sig), entry
         top = sig.iloc[0]
         assert (top["attribute"], str(top["value"])) == (entry["attribute"], str(entry["value"])), entry
+
+
+# Start -> Decision -> Closed Won; a lost deal deviates from it
+WON_NET = b"""<?xml version="1.0" encoding="UTF-8"?>
+<pnml><net id="n" type="http://www.pnml.org/version-2009/grammar/pnmlcoremodel"><page id="p">
+  <place id="i"><initialMarking><text>1</text></initialMarking></place><place id="m1"/><place id="m2"/>
+  <place id="o"><finalMarking><text>1</text></finalMarking></place>
+  <transition id="t1"><name><text>Start</text></name></transition>
+  <transition id="t2"><name><text>Decision</text></name></transition>
+  <transition id="t3"><name><text>Closed Won</text></name></transition>
+  <arc id="1" source="i" target="t1"/><arc id="2" source="t1" target="m1"/><arc id="3" source="m1" target="t2"/>
+  <arc id="4" source="t2" target="m2"/><arc id="5" source="m2" target="t3"/><arc id="6" source="t3" target="o"/>
+</page></net></pnml>"""
+
+
+def test_drivers_cli_takes_a_pnml_model_and_prints_only_significant_rows(tmp_path) -> None:
+    path = tmp_path / "planted.csv"
+    df = planted_log().df.drop(columns=["@@index"])
+    df.rename(columns={CASE: "case", ACTIVITY: "activity", TIMESTAMP: "timestamp", RESOURCE: "resource",
+                       "case:team": "team", "case:region": "region"}).to_csv(path, index=False)
+    (tmp_path / "won.pnml").write_bytes(WON_NET)
+    args = ["drivers", str(path), "--case", "case", "--activity", "activity", "--timestamp", "timestamp",
+            "--resource", "resource", "--target", "deviating", "--model", str(tmp_path / "won.pnml"), "-q"]
+    res = CliRunner().invoke(app, args[:-1])
+    # before: "error: ... root <pnml>, expected <definitions>"
+    assert res.exit_code == 0, res.output
+    assert "26 bad cases of 100 (deviating)" in res.output
+    lines = [ln for ln in res.output.splitlines() if " = " in ln]
+    assert [ln.split(", lift")[0] for ln in lines[:2]] == [
+        "* org:resource = ann: 20/40 cases, rate 50.0% vs 26.0%", "* team = A: 20/40 cases, rate 50.0% vs 26.0%"]
+    table = drivers(planted_log(), bad_cases(planted_log(), "lost", lost="Closed Lost"))  # the same 26 cases
+    assert len(lines) == int(table["significant"].sum()) == 2
+    assert all(ln.startswith("*") for ln in lines)  # no q = 1 rows by default
+    hidden = int((~table["significant"]).sum())
+    assert hidden == len(table) - 2 > 0
+    assert f"{hidden:,} attribute values that are not significant (q ≥ 0.05 or lift ≤ 1) are not shown; --all " \
+           "prints them, -o writes the full table" in res.output
+    everything = CliRunner().invoke(app, [*args[:-1], "--all", "--top", "100"])
+    assert len([ln for ln in everything.output.splitlines() if " = " in ln]) == len(table)

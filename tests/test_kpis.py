@@ -148,3 +148,28 @@ def test_a_preset_sla_on_a_missing_column_is_skipped_not_fatal() -> None:
     rep = build_report(tickets(), preset="jira-changelog", idle="30d")
     assert any("priority=High" in s for s in rep.facts["skipped_slas"])
     assert all("priority" not in s for s in rep.tables["sla_summary"]["target"])
+
+
+def test_a_log_without_a_preset_gets_no_default_target(tmp_path) -> None:
+    # before: "handover_share [>3]: 25.0% (target 10.0%) breach" on any log (reviewing, bpic2013, running-example)
+    t = kpi_table(tickets(), settings=kpi_settings(None))
+    h = row(t, "handover_share")
+    assert h[["actual", "target", "status"]].tolist() == [0.25, None, "n/a"]
+    path = tmp_path / "tickets.csv"
+    tickets().df[[CASE, ACTIVITY, TIMESTAMP, RESOURCE]].to_csv(path, index=False)
+    res = CliRunner().invoke(app, ["kpis", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "handover_share [>3]: 25.0% no target · 4 cases\n" in res.output
+    assert "breach" not in res.output
+
+
+def test_kpis_on_an_order_only_log_show_what_needs_no_times(tmp_path) -> None:
+    log = tickets()
+    df = log.df.assign(**{TIMESTAMP: pd.Series(pd.NaT, index=log.df.index, dtype="datetime64[ns, UTC]")})
+    order_only = EventLog.from_frame(df.drop(columns=["@@index"]), name="order-only")
+    assert not order_only.has_timestamps
+    # before: "error: ... case durations needs times"
+    t = kpi_table(order_only, preset="jira-changelog")
+    assert t["kpi"].tolist() == ["reopen_rate", "handover_share"]
+    assert row(t, "handover_share")[["actual", "cases", "status"]].tolist() == [0.25, 4, "breach"]
+    assert t.attrs["needs_times"] == ["cycle_time", "first_response", "resolution"]

@@ -235,16 +235,37 @@ def discover(
 
 REPORT_SUFFIXES = (".json", ".csv", ".xlsx", ".zip")
 
+#: the ranking's row kinds, printed as separate tables: (kind, heading, what the shares are of)
+RANKING_TABLES = (
+    ("arc", "Where is time lost between two steps (arcs)", "total waiting time"),
+    ("waiting before", "Where is time lost before an activity (all waiting that ends there)", "total waiting time"),
+    ("processing", "Where is time spent in an activity (processing, start to complete)", "total processing time"),
+)
+
+
+def _print_ranking(ranking: Any, *, top: int) -> None:
+    """The bottleneck ranking as one table per kind, each with shares of its own total (adding up to 100 %).
+
+    An arc and the waiting before its target are two views of the same time, so they are never ranked
+    together (their shares would add up to 200 %).
+    """
+    from ..render import format_duration
+
+    for kind, heading, of in RANKING_TABLES:
+        part = ranking[ranking["kind"] == kind]
+        if part.empty:
+            continue
+        total = float(part["total_s"].sum())
+        typer.echo(f"{heading}, share of the {of} ({format_duration(total)}; this table's shares add up to 100 %):")
+        for row in part.head(top).itertuples(index=False):
+            typer.echo(f"  {row.share:6.1%}  {format_duration(row.total_s):>9} total  "
+                       f"{format_duration(row.median_s):>8} median  {row.name}")
+
 
 def echo_bottlenecks(tables: dict[str, Any], *, top: int, final: list[str] | None) -> None:
     """Print the bottleneck report's summary lines (both engines)."""
-    from ..render import format_duration
-
     typer.echo(tables["summary"].at[0, "timing"])
-    typer.echo("Where is time lost (share of total waiting time):")
-    for row in tables["bottlenecks"].head(top).itertuples(index=False):
-        typer.echo(f"  {row.share:6.1%}  {format_duration(row.total_s):>9} total  "
-                   f"{format_duration(row.median_s):>8} median  {row.kind:<14} {row.name}")
+    _print_ranking(tables["bottlenecks"], top=top)
     if "sla_summary" in tables:
         for row in tables["sla_summary"].itertuples(index=False):
             typer.echo(f"SLA {row.target}: {row.late + row.open_breached:,} of {row.measured:,} cases breached "

@@ -12,13 +12,20 @@ from .options import DEFAULT_LOG_OPTIONS, LogArg, LogOptions, progress_bar, with
 
 SlaOpt = Annotated[list[str] | None, typer.Option("--sla", help="Time target, e.g. 'Open->Resolved<=5d' (repeatable; "
                                                                  "default: the preset's).")]
-ModelOpt = Annotated[Path | None, typer.Option("--model", help="Reference model (BPMN 2.0 XML).")]
+ModelOpt = Annotated[Path | None, typer.Option("--model", help="Reference model: BPMN 2.0 XML, or a Petri net (.pnml).")]
 CalendarOpt = Annotated[Path | None, typer.Option("--calendar", help="Business-hours calendar (YAML): SLAs, first response "
                                                                      "and resolution in working time.")]
 
 
 def _preset(log: Any, log_options: LogOptions) -> str | None:
     return log_options.preset or (log.report.preset if log.report else None)
+
+
+def _read_model(path: Path) -> Any:
+    """The reference model, read as ``conform`` reads it (BPMN, or PNML by its suffix)."""
+    from ..conformance import read_model
+
+    return read_model(path)
 
 
 def _sha(path: Path) -> str:
@@ -88,9 +95,7 @@ def report(
     model = rules = roles = accepted = None
     inputs: dict[str, tuple[str, str]] = {}  # the log itself: model.log_provenance
     if model_path:
-        from ..bpmn import read_bpmn
-
-        model = read_bpmn(model_path)
+        model = _read_model(model_path)
         inputs["model"] = (model_path.name, model.sha256)
     if rules_path:
         from ..rules import load_rules
@@ -149,6 +154,7 @@ def drivers(
     attribute: Annotated[list[str] | None, typer.Option("--attribute", help="Only test this column (repeatable).")] = None,
     min_cases: Annotated[int, typer.Option("--min-cases", help="Smallest group tested.")] = 5,
     top: Annotated[int, typer.Option("--top", help="Rows to print.")] = 10,
+    show_all: Annotated[bool, typer.Option("--all", help="Print the values that are not significant too.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the full table (.csv/.xlsx/.json).")] = None,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
@@ -157,6 +163,8 @@ def drivers(
 
     Example: processmining drivers eventlogs/jira_changelog.json --target "late:Open->Resolved<=5d"
     """
+    import pandas as pd
+
     from ..ingest.presets import analysis_defaults
     from ..report.drivers import bad_cases, parse_target
     from ..report.drivers import drivers as run_drivers
@@ -169,12 +177,12 @@ def drivers(
         from ..errors import AnalysisError
 
         if model_path is None:
-            raise AnalysisError("--target deviating needs --model M.bpmn")
-        from ..bpmn import read_bpmn
+            raise AnalysisError("--target deviating needs --model M.bpmn (or M.pnml)")
         from ..conformance import conform
 
+        model = _read_model(model_path)
         with progress_bar("aligning variants", quiet=quiet) as progress:
-            res = conform(log, read_bpmn(model_path), progress=progress)
+            res = conform(log, model, progress=progress)
         dev = res.deviations
         deviating = set(dev.loc[~dev["accepted"].astype(bool), "case_id"].astype(str)) if len(dev) else set()
     bc = bad_cases(log, target, deviating=deviating, lost=lost or d.get("lost"),
@@ -185,12 +193,18 @@ def drivers(
         _write_table({"drivers": table}, output, {"target": target, "min_cases": min_cases}, log)
     if not quiet:
         typer.echo(f"{len(bc.bad & bc.population):,} bad cases of {len(bc.population):,} ({target})")
-        for r in table.head(top).itertuples():
+        significant = table["significant"].astype(bool) if len(table) else pd.Series(dtype=bool)
+        shown = table if show_all else table[significant]
+        for r in shown.head(top).itertuples():
             mark = "*" if r.significant else " "
             typer.echo(f"{mark} {r.attribute} = {r.value}: {r.cases:,}/{r.group_cases:,} cases, rate {r.rate:.1%} "
                        f"vs {r.base_rate:.1%}, lift {r.lift:.2f} (≥{r.lift_low:.2f}), q={r.q_value:.2g}")
-        if table.empty or not table["significant"].any():
+        if not significant.any():
             typer.echo("no attribute value is significantly over-represented")
+        left_out = int((~significant).sum())
+        if left_out and not show_all:
+            typer.echo(f"{left_out:,} attribute values that are not significant (q ≥ 0.05 or lift ≤ 1) are not "
+                       "shown; --all prints them, -o writes the full table")
 
 
 @app.command()
@@ -220,6 +234,7 @@ def compare(
     from ..report.compare import (
         compare_logs,
         difference_dot,
+        format_metric,
         split_period,
         split_segment,
         svg_from_dot,
@@ -235,11 +250,11 @@ def compare(
     slas = list(sla or [s for s in str(d.get("slas") or "").splitlines() if s.strip()])
     deviating = None
     if model_path is not None:
-        from ..bpmn import read_bpmn
         from ..conformance import conform
 
+        model = _read_model(model_path)
         with progress_bar("aligning variants", quiet=quiet) as progress:
-            res = conform(log, read_bpmn(model_path), progress=progress)
+            res = conform(log, model, progress=progress)
         dev = res.deviations
         deviating = set(dev.loc[~dev["accepted"].astype(bool), "case_id"].astype(str)) if len(dev) else set()
     if split is not None:
@@ -278,7 +293,10 @@ def compare(
         typer.echo(f"A = {labels[0]} ({left.n_cases:,} cases) · B = {labels[1]} ({right.n_cases:,} cases)")
         for r in cmp.kpis.itertuples():
             clock = f"  ({r.measured_in})" if r.measured_in.startswith("working") else ""
-            typer.echo(f"  {r.metric:<40} {r.a:>14,.4g} {r.b:>14,.4g}  Δ {r.delta:+,.4g}{clock}")
+            a_text, b_text = format_metric(r.a, r.unit), format_metric(r.b, r.unit)
+            name = r.metric.removesuffix("_s") if r.unit == "seconds" else r.metric  # the file keeps the unit
+            typer.echo(f"  {name:<40} {a_text:>14} {b_text:>14}  Δ {format_metric(r.delta, r.unit, signed=True)}"
+                       f"{clock}")
         counts = cmp.arcs["change"].value_counts()
         typer.echo("arcs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         typer.echo(f"variants: {int((cmp.variants['change'] == 'appeared').sum())} appeared, "
@@ -318,4 +336,9 @@ def kpis(
             tgt = "-" if r.target is None or r.target != r.target else (
                 f"{r.target:.1%}" if r.unit == "share" else f"{r.target / 86400:.2f} d")
             stage = f" [{r.stage}]" if isinstance(r.stage, str) else ""
-            typer.echo(f"{r.kpi}{stage}: {value} (target {tgt}) {r.status} · {r.cases:,} cases")
+            judged = "no target" if tgt == "-" else f"(target {tgt}) {r.status}"
+            typer.echo(f"{r.kpi}{stage}: {value} {judged} · {r.cases:,} cases")
+        if table.attrs.get("needs_times"):
+            typer.echo(f"the log has no timestamps; not shown, as they need times: {', '.join(table.attrs['needs_times'])}")
+        if table.empty:
+            typer.echo("no KPI applies to this log (no won/lost, reopen or resource columns); give settings with --targets")

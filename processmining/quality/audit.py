@@ -87,10 +87,12 @@ def audit(
 
 
 def dimension_scores(findings: list[Finding] | tuple[Finding, ...], *, log: EventLog) -> dict[str, float]:
-    """Score per dimension (0-100); see :func:`audit` for the formula."""
+    """Score per dimension (0-100); see :func:`audit` for the formula. An order-only log has no timestamps score."""
     n_cases = log.n_cases
     scores: dict[str, float] = {}
     for dim in DIMENSIONS:
+        if dim == "timestamps" and not log.has_timestamps:
+            continue  # an order-only log has no times to score: no score rather than a clean 100
         if dim == "attributes":
             table = completeness_table(log)
             scores[dim] = round(100 * float(table["completeness"].mean()), 1) if not table.empty else 100.0

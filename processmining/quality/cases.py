@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..model import ACTIVITY, CASE, TIMESTAMP, EventLog
 from .codes import case_bounds, codes, times
-from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding
+from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding, needs_times
 
 
 def _first_last(log: EventLog) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -116,6 +116,7 @@ def single_event_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
+@needs_times("case durations cannot be measured")
 def long_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Cases lasting more than ``long_case_factor`` x the ``long_case_quantile`` of all case durations."""
     duration = case_durations(log)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..model import ACTIVITY, CASE, LIFECYCLE, ORDER, SOURCE_ROW, TIMESTAMP, EventLog
 from .codes import codes, times
-from .findings import Finding, QualityConfig, count_noun, make_finding
+from .findings import Finding, QualityConfig, count_noun, make_finding, needs_times
 
 DUPLICATE_KEY = (CASE, ACTIVITY, TIMESTAMP)
 
@@ -30,12 +30,18 @@ def attribute_columns(log: EventLog) -> list[str]:
     return [c for c in log.df.columns if not c.startswith("@@") and c not in (ORDER, SOURCE_ROW)]
 
 
+@needs_times("a step recorded twice cannot be told from a step done twice (a repeat is rework), so no duplicates are claimed")
 def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Events with the same case, activity and timestamp (and lifecycle transition) as an earlier event.
 
     ``count`` = the surplus copies (a pair counts 1). ``details["exact"]`` is
     how many of them are identical in every attribute, which is what
     :func:`processmining.quality.drop_duplicate_events` removes by default.
+
+    On an order-only log (no timestamps) the check is skipped with a reason
+    and claims nothing: even an adjacent repeat with every attribute equal is
+    as likely a step done twice (rework, a loop of the model) as a step
+    recorded twice, and only a time (or an event id) could tell them apart.
     """
     df = log.df
     key = event_key(log)
@@ -59,6 +65,7 @@ def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
+@needs_times("repeats seconds apart cannot be found without times")
 def near_duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Consecutive events of one case with the same activity within ``config.near_duplicate_window``.
 

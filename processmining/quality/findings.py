@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +23,9 @@ import numpy as np
 import pandas as pd
 
 Severity = Literal["low", "medium", "high"]
+
+#: a check: ``check(log, config) -> list[Finding]``
+CheckFn = Callable[..., list[Any]]
 
 #: the dimensions a score is computed for, in report order
 DIMENSIONS = ("timestamps", "labels", "events", "cases", "resources", "attributes")
@@ -330,3 +334,21 @@ class CheckSkipped(Exception):  # noqa: N818 - a signal, not an error
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+def needs_times(why: str) -> Callable[[CheckFn], CheckFn]:
+    """Mark a check that rests on timestamps: on an order-only log it is skipped with ``why``, never run.
+
+    Without times every event "happens" at NaT, so equal-time tests (batch
+    entry, same-instant duplicates) would hit every event; the check must
+    say that it needs times and report nothing.
+    """
+    def mark(check: CheckFn) -> CheckFn:
+        @functools.wraps(check)
+        def run(log: Any, config: QualityConfig) -> list[Finding]:
+            if not log.has_timestamps:
+                raise CheckSkipped(f"the log has no timestamps: {why}")
+            return check(log, config)
+        run.needs_times = True  # type: ignore[attr-defined]
+        return run
+    return mark

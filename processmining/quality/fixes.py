@@ -97,8 +97,15 @@ def drop_duplicate_events(log: EventLog, *, subset: Iterable[str] | None = None)
     except the internal order/source-row columns. Pass
     ``subset=(CASE, ACTIVITY, TIMESTAMP)`` to drop every same-case,
     same-activity, same-instant repeat, as ``duplicate_events`` counts them.
-    The removed events are in ``FixResult.removed``.
+    The removed events are in ``FixResult.removed``. An order-only log (no
+    timestamps) is returned unchanged: a repeat with equal attributes is rework
+    there, not a proven duplicate record.
     """
+    if not log.has_timestamps:  # an order-only log: equal attributes are a repeat (rework), not proof of a copy
+        step = ("quality: dropped no duplicate events: the log has no timestamps, so a step recorded twice cannot "
+                "be told from a step done twice")
+        return FixResult(log=log, step=step, changed=0, removed=log.df.iloc[0:0].reset_index(drop=True),
+                         details={"columns": []})
     columns = list(subset) if subset is not None else attribute_columns(log)
     missing = [c for c in columns if c not in log.df.columns]
     if missing:

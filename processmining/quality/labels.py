@@ -56,6 +56,36 @@ def _structure(label: str) -> tuple[str | None, list[str]]:
     return prefix, normalize_label(rest).split()
 
 
+#: word prefixes that turn a label into its opposite (``Incomplete`` / ``Complete``, ``Unpaid`` / ``Paid``)
+NEGATION_PREFIXES = ("non", "not", "un", "in", "im", "dis")
+#: words that negate the next one (``Not approved`` / ``Approved``)
+NEGATION_WORDS = frozenset({"not", "non", "no"})
+#: a label this short (after trimming) is a code, not a word: ``s`` and ``S`` are two activities
+SHORT_CODE_LENGTH = 3
+
+
+def case_distinct_codes(a: str, b: str) -> bool:
+    """True for two short codes that differ only in letter case (``s`` / ``S``, ``Ab`` / ``AB``).
+
+    A misspelt word is a typo; a case difference of a one-to-three character
+    code is how such logs name different activities (the a22 benchmark has
+    ``s`` and ``S``, ``e`` and ``E``), so it is never a merge suggestion.
+    """
+    x, y = str(a).strip(), str(b).strip()
+    return x != y and len(x) <= SHORT_CODE_LENGTH and " " not in x and x.casefold() == y.casefold()
+
+
+def _negation(x: list[str], y: list[str]) -> bool:
+    """True when token list ``x`` is ``y`` negated: one extra ``not``/``non``/``no`` word, or one word with a
+    negation prefix (``incomplete`` = ``in`` + ``complete``)."""
+    if len(x) == len(y) + 1:
+        return any(x[i] in NEGATION_WORDS and x[:i] + x[i + 1:] == y for i in range(len(x)))
+    if len(x) != len(y):
+        return False
+    diff = [(u, v) for u, v in zip(x, y, strict=True) if u != v]
+    return len(diff) == 1 and len(diff[0][1]) >= 3 and any(diff[0][0] == p + diff[0][1] for p in NEGATION_PREFIXES)
+
+
 def different_objects(a: str, b: str) -> bool:
     """True when two look-alike labels name different things by their structure, so they must never be merged.
 
@@ -65,11 +95,21 @@ def different_objects(a: str, b: str) -> bool:
     ``Step 1b``) are different objects, however similar the text; a misspelling
     changes letters inside a word (``Wating`` / ``Waiting``).
 
+    A negation (``SRM: Incomplete`` / ``SRM: Complete``, ``Not approved`` /
+    ``Approved``: prefixes in/un/non/not/im/dis) is the opposite meaning, and
+    short codes that differ only in case (``s`` / ``S``) are two activities.
+
     >>> different_objects("O_DECLINED", "A_DECLINED"), different_objects("Wating for Customer", "Waiting for Customer")
     (True, False)
+    >>> different_objects("SRM: Incomplete", "SRM: Complete"), different_objects("s", "S")
+    (True, True)
     """
+    if case_distinct_codes(a, b):
+        return True
     pa, ta = _structure(a)
     pb, tb = _structure(b)
+    if _negation(ta, tb) or _negation(tb, ta):
+        return True
     if (pa or pb) and pa != pb:
         return True
     if _DIGITS.findall(a) != _DIGITS.findall(b):
@@ -113,7 +153,7 @@ def synonym_mapping(counts: pd.Series, config: QualityConfig) -> tuple[dict[str,
     canonical_of_key = dict(labels.drop_duplicates("key")[["key", "label"]].itertuples(index=False, name=None))
     label_list, key_list = labels["label"].tolist(), labels["key"].tolist()
     for label, key in zip(label_list, key_list, strict=True):
-        if canonical_of_key[key] != label:
+        if canonical_of_key[key] != label and not case_distinct_codes(label, canonical_of_key[key]):
             mapping[label] = canonical_of_key[key]
             reason[label] = "same after trimming and case-folding"
     # 2. small edit distance between similarity keys: a rare key resembles a much more frequent one,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..model import ACTIVITY, CASE, RESOURCE, TIMESTAMP, EventLog
 from .codes import codes, times
-from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding
+from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding, needs_times
 
 
 def _resources(log: EventLog) -> pd.DataFrame:
@@ -34,6 +34,7 @@ def system_account_mask(resources: pd.Series, *, config: QualityConfig) -> pd.Se
     return resources.isin(system).fillna(False).astype(bool)
 
 
+@needs_times("silences between an account's events cannot be measured")
 def returning_accounts(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Accounts that act again after a silence longer than ``config.silence`` (e.g. a departed employee).
 

@@ -16,9 +16,10 @@ import pandas as pd
 from ..model import ACTIVITY, CASE, ORDER, RESOURCE, START_TIMESTAMP, TIMESTAMP, EventLog
 from .cases import case_durations
 from .codes import codes, times
-from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding
+from .findings import CheckSkipped, Finding, QualityConfig, count_noun, make_finding, needs_times
 
 
+@needs_times("steps recorded at one instant cannot be found without times")
 def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Cases with several different steps recorded at (almost) the same instant: stages clicked through afterwards.
 
@@ -80,6 +81,7 @@ def batch_entry_by_case(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
+@needs_times("bulk updates at one instant cannot be found without times")
 def batch_entry_by_resource(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Accounts that record many events of different cases at the same instant (bulk updates, imports)."""
     if RESOURCE not in log.df.columns:
@@ -122,6 +124,7 @@ def _local_naive(log: EventLog) -> pd.Series:
         return log.df[TIMESTAMP].dt.tz_localize(None)
 
 
+@needs_times("there is no precision to measure")
 def timestamp_precision(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Date-only values: events at exactly midnight (in the declared time zone) among timed events.
 
@@ -157,6 +160,7 @@ def timestamp_precision(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
+@needs_times("there are no offsets to compare")
 def mixed_offsets(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Timestamps without a UTC offset, as the ingest counted them (:attr:`IngestReport.timestamp_offsets`).
 
@@ -191,6 +195,7 @@ def mixed_offsets(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
+@needs_times("no event can be dated")
 def future_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Events later than the reference "now" (``config.now``, default the audit time) plus a tolerance."""
     now = config.reference_now()
@@ -210,6 +215,7 @@ def future_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
+@needs_times("no event can be dated")
 def implausible_past_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Events before ``config.earliest_plausible`` (1900-01-01, 1970-01-01 and other default values)."""
     mask = log.df[TIMESTAMP] < config.earliest_plausible
@@ -271,6 +277,7 @@ def _creation_times(log: EventLog, config: QualityConfig) -> tuple[pd.Series, st
                        "creation_activity was given")
 
 
+@needs_times("no event can be dated")
 def events_before_creation(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Events (or event starts) earlier than the creation of their case."""
     created, source = _creation_times(log, config)
@@ -296,6 +303,7 @@ def events_before_creation(log: EventLog, config: QualityConfig) -> list[Finding
     )]
 
 
+@needs_times("durations cannot be measured")
 def impossible_durations(log: EventLog, config: QualityConfig) -> list[Finding]:
     """Events that end before they start, and cases longer than ``config.max_case_duration``."""
     df = log.df

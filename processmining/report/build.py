@@ -31,6 +31,8 @@ from .findings import DRIVER_TARGET, Finding, by_share, finding_cases, number, t
 
 SECTIONS = ("scope", "overview", "process", "time", "sla", "stuck", "conformance", "rules", "people", "funnel",
             "trend", "quality", "provenance")
+#: the columns of the bottleneck ranking (an empty ranking for a log without timestamps)
+RANKING_COLUMNS = ["kind", "name", "source", "target", "frequency", "cases", "total_s", "share", "mean_s", "median_s"]
 #: quality checks reported as people risks (the rest under data quality)
 PEOPLE_CHECKS = {"resource_concentration": "people_spof", "returning_accounts": "people_left",
                  "system_accounts": "people_bots", "batch_entry_by_resource": "people_batch"}
@@ -139,6 +141,8 @@ def build_report(
         "calendar_name": calendar.name if calendar else None, "pseudonymized": pseudonym_note,
     }
     facts["lifecycle_other"] = _lifecycle_other(log)
+    # an order-only log: the parts that need no times are complete, each time-based section says what is missing
+    timed = facts["has_timestamps"] = log.has_timestamps
 
     # ---- data quality
     q = audit(log)
@@ -177,7 +181,7 @@ def build_report(
 
     # ---- where time is lost
     progress(2, steps, "bottlenecks")
-    rank = bottleneck_ranking(log, pm=pm)
+    rank = bottleneck_ranking(log, pm=pm) if timed else pd.DataFrame(columns=RANKING_COLUMNS)
     tables["bottlenecks"] = rank
     facts["bottlenecks"] = rank[rank["kind"] == "arc"].head(10)
     for row in rank[rank["kind"] == "arc"].head(3).itertuples():
@@ -197,8 +201,8 @@ def build_report(
 
     # ---- SLA and KPIs
     progress(3, steps, "SLA and KPIs")
-    valid_slas = [s for s in slas if _sla_applies(s, acts, log.df.columns)]
-    facts["skipped_slas"] = [s for s in slas if s not in valid_slas]
+    valid_slas = [s for s in slas if _sla_applies(s, acts, log.df.columns)] if timed else []
+    facts["skipped_slas"] = [s for s in slas if s not in valid_slas] if timed else []
     sla_log = log
     if calendar is not None:  # SLA clocks run in working time: the same sla_breaches on the working-time clock
         from ..performance.calendar import working_time_log
@@ -221,6 +225,7 @@ def build_report(
             findings.append(_with_amount(f, log))
     settings = kpi_settings(preset, kpi_overrides)
     tables["kpis"] = kpi_table(log, settings=settings, calendar=calendar)
+    facts["kpis_need_times"] = list(tables["kpis"].attrs.get("needs_times", []))
     for row in tables["kpis"].itertuples():
         if row.status == "breach":
             ids: list[str] = []
@@ -240,7 +245,7 @@ def build_report(
     # ---- stuck and never closed
     progress(4, steps, "stuck cases")
     # the one case status (processmining.status): end activities given, else inferred from the data
-    st = stuck_cases(log, idle=idle, end_activities=ends)
+    st = stuck_cases(log, idle=idle, end_activities=ends) if timed else pd.DataFrame(columns=["case", "idle_s"])
     facts["ends_inferred"] = not ends
     facts["ends"] = list(st.attrs.get("end_activities") or ())
     tables["stuck_cases"] = st
@@ -261,7 +266,8 @@ def build_report(
         tables["deviations"] = dev
         open_dev = dev[~dev["accepted"].astype(bool)] if len(dev) else dev
         deviating = set(open_dev["case_id"].astype(str)) if len(open_dev) else set()
-        figures["bpmn"] = _bpmn_figure(model, open_dev, n)
+        if hasattr(model, "nodes"):  # a BPMN model has a diagram; a PNML net has none to draw
+            figures["bpmn"] = _bpmn_figure(model, open_dev, n)
         findings.extend(_conformance_findings(conf, open_dev, n, rules))
     facts["conformance"] = conf.summary if conf else None
 

@@ -114,7 +114,7 @@ def compare_logs(a: EventLog, b: EventLog, *, labels: tuple[str, str] = ("A", "B
 
     ``deviating``: deviating case ids (from one conformance run over both) for
     the conformance rate. ``kpis`` has ``metric``, ``a``, ``b``, ``delta`` (b − a),
-    ``relative`` (delta / a) and ``measured_in`` (``working time (<calendar>)`` for the
+    ``relative`` (delta / a), ``unit`` (``seconds`` for the durations, ``share``, ``cases``) and ``measured_in`` (``working time (<calendar>)`` for the
     first-response, resolution and SLA rows when ``calendar`` is given, else ``calendar time``;
     counts and shares of cases are ``"-"``).
     """
@@ -125,6 +125,7 @@ def compare_logs(a: EventLog, b: EventLog, *, labels: tuple[str, str] = ("A", "B
     fb = figures(b, slas=slas, deviating=dev, settings=settings, end_activities=end_activities, calendar=calendar)
     metrics = [m for m in fa if m in fb]
     kpis = pd.DataFrame({"metric": metrics, "a": [fa[m] for m in metrics], "b": [fb[m] for m in metrics]})
+    kpis["unit"] = [metric_unit(m) for m in metrics]
     kpis["measured_in"] = [_clock(m, calendar) for m in metrics]
     kpis["delta"] = kpis["b"] - kpis["a"]
     kpis["relative"] = np.divide(kpis["delta"], kpis["a"], out=np.full(len(kpis), np.nan),
@@ -132,6 +133,37 @@ def compare_logs(a: EventLog, b: EventLog, *, labels: tuple[str, str] = ("A", "B
     pa, pb = process_map(a), process_map(b)
     return Comparison(labels=labels, kpis=kpis, arcs=map_difference(pa, pb), variants=variant_changes(a, b),
                       maps=(pa, pb))
+
+
+#: the comparison rows that are durations (seconds in ``a``, ``b``, ``delta``)
+DURATION_METRICS = ("median_cycle_s", "first_response", "resolution")
+
+
+def metric_unit(metric: str) -> str:
+    """The unit of a comparison row's ``a``, ``b`` and ``delta``: ``seconds``, ``share`` or ``cases``."""
+    if metric in DURATION_METRICS:
+        return "seconds"
+    return "cases" if metric == "cases" else "share"
+
+
+def format_metric(value: float, unit: str, *, signed: bool = False) -> str:
+    """A comparison value for the screen: durations by THE duration formatter, shares as %, counts as integers.
+
+    >>> format_metric(1_036_200.0, "seconds"), format_metric(-220_100.0, "seconds", signed=True)
+    ('12.0 days', '-2.5 days')
+    >>> format_metric(0.25, "share", signed=True), format_metric(4.0, "cases")
+    ('+25.0 pp', '4')
+    """
+    from ..performance.times import format_duration
+
+    if not np.isfinite(value):
+        return "unknown"
+    sign = "+" if signed and value > 0 else ""
+    if unit == "seconds":
+        return sign + format_duration(value)
+    if unit == "share":
+        return f"{sign}{100 * value:.1f} pp" if signed else f"{value:.1%}"
+    return f"{sign}{value:,.0f}"
 
 
 def _clock(metric: str, calendar: BusinessCalendar | None) -> str:
