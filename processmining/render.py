@@ -33,24 +33,11 @@ _GREYS = ["#c5cbd3", "#aab2bd", "#8e98a6", "#737e8e", "#5a6576", "#434e5f", "#2e
 
 
 def format_duration(seconds: float | None) -> str:
-    """A duration as people say it: ``"42 s"``, ``"45 min"``, ``"3.2 h"``, ``"3.2 d"``, ``"14 d"``, ``"1.3 y"``.
+    """The one duration formatter (:func:`processmining.performance.times.format_duration`) in its short form,
+    for diagram labels: ``"45 min"``, ``"3.2 d"``."""
+    from .performance.times import format_duration as formatter
 
-    >>> format_duration(2700), format_duration(3.2 * 86400), format_duration(0.4)
-    ('45 min', '3.2 d', '0.4 s')
-    """
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "–"
-    s = float(seconds)
-    sign = "-" if s < 0 else ""
-    s = abs(s)
-    v, unit = s / (365 * 86400), "y"
-    for limit, div, name in ((60, 1, "s"), (3600, 60, "min"), (86400, 3600, "h"), (365 * 86400, 86400, "d")):
-        if s < limit:
-            v, unit = s / div, name
-            break
-    whole = unit == "min" or (unit == "s" and v >= 1) or (unit != "s" and v >= 10)
-    text = f"{v:.0f}" if whole else f"{v:.1f}"
-    return f"{sign}{text} {unit}"
+    return formatter(seconds, short=True)
 
 
 def format_count(n: float) -> str:

@@ -56,13 +56,20 @@ def parse_duration(value: str | float | int | pd.Timedelta | None) -> float:
     return float(seconds)
 
 
-def format_duration(value: float | pd.Timedelta) -> str:
+def format_duration(value: float | pd.Timedelta | None, *, short: bool = False) -> str:
     """THE duration formatter: ``41.2 days``, ``5.5 hours``, ``90 minutes``, ``12 seconds`` (the unit an auditor reads).
+
+    ``short=True`` is the same duration for a diagram label or a narrow column: ``42 s``, ``45 min``,
+    ``3.2 h``, ``3.2 d``, ``14 d``, ``1.3 y`` (``–`` when unknown).
 
     >>> format_duration(129600), format_duration(pd.Timedelta("90min"))
     ('36.0 hours', '90 minutes')
+    >>> format_duration(2700, short=True), format_duration(3.2 * 86400, short=True), format_duration(0.4, short=True)
+    ('45 min', '3.2 d', '0.4 s')
     """
-    secs = value.total_seconds() if isinstance(value, pd.Timedelta) else float(value)
+    secs = float("nan") if value is None else value.total_seconds() if isinstance(value, pd.Timedelta) else float(value)
+    if short:
+        return _short_duration(secs)
     if not np.isfinite(secs):
         return "unknown"
     if abs(secs) >= 2 * 86_400:
@@ -72,6 +79,21 @@ def format_duration(value: float | pd.Timedelta) -> str:
     if abs(secs) >= 120:
         return f"{secs / 60:.0f} minutes"
     return f"{secs:.0f} seconds"
+
+
+def _short_duration(secs: float) -> str:
+    if not np.isfinite(secs):
+        return "–"
+    sign = "-" if secs < 0 else ""
+    s = abs(secs)
+    v, unit = s / (365 * 86400), "y"
+    for limit, div, name in ((60, 1, "s"), (3600, 60, "min"), (86400, 3600, "h"), (365 * 86400, 86400, "d")):
+        if s < limit:
+            v, unit = s / div, name
+            break
+    whole = unit == "min" or (unit == "s" and v >= 1) or (unit != "s" and v >= 10)
+    text = f"{v:.0f}" if whole else f"{v:.1f}"
+    return f"{sign}{text} {unit}"
 
 
 def require_timestamps(log: EventLog, what: str) -> None:
