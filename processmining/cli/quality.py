@@ -90,8 +90,8 @@ def quality(
                                                           "case, for 'events before creation'.")] = None,
     silence_days: Annotated[int, typer.Option("--silence-days", min=1, help="Silence after which an account "
                                               "acting again is reported.")] = 90,
-    stale_days: Annotated[int, typer.Option("--stale-days", min=1, help="Idle days after which an open case "
-                                            "is stale.")] = 60,
+    stale_days: Annotated[int | None, typer.Option("--stale-days", min=1, help="Idle days after which an open case "
+                                                   "is stale (default: the preset's idle limit, else 60).")] = None,
     fix: Annotated[list[Fix] | None, typer.Option("--fix", help="Apply a fix before the audit (repeatable, in "
                                                   "order): merge-labels, drop-duplicates, exclude-incomplete, "
                                                   "shift-timezone.")] = None,
@@ -127,7 +127,7 @@ def quality(
         end_activities=tuple(end_activity) if end_activity else None,
         creation_activity=creation_activity,
         silence=pd.Timedelta(days=silence_days),
-        stale_after=pd.Timedelta(days=stale_days),
+        stale_after=pd.Timedelta(days=stale_days) if stale_days else None,
     )
     check_outputs(log_path, output=output, fixed_log=fixed_log)
     log = log_options.load(log_path, quiet=quiet)

@@ -140,8 +140,26 @@ def long_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     )]
 
 
+def stale_limit(log: EventLog, config: QualityConfig) -> pd.Timedelta:
+    """The idle limit of :func:`stale_open_cases`: ``config.stale_after`` when given, else the idle limit of
+    the log's preset (the same one its stuck cases are measured with), else 60 days."""
+    if config.stale_after is not None:
+        return config.stale_after
+    from ..ingest.presets import analysis_defaults
+    from ..performance.times import parse_duration
+
+    idle = analysis_defaults(log.report.preset if log.report is not None else None).get("idle")
+    return pd.Timedelta(seconds=parse_duration(str(idle))) if idle else pd.Timedelta(days=60)
+
+
+def _days(limit: pd.Timedelta) -> str:
+    from ..performance.times import format_duration
+
+    return f"{limit.days:,} days" if limit == pd.Timedelta(days=limit.days) else format_duration(limit)
+
+
 def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
-    """Cases without an end activity whose last event is older than ``config.stale_after`` at export time.
+    """Cases without an end activity whose last event is older than :func:`stale_limit` at export time.
 
     Export time = ``config.now`` when given (the known export time), else the
     log's last event (see :class:`QualityConfig`).
@@ -154,7 +172,8 @@ def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
     if not log.has_timestamps:
         raise CheckSkipped("the log has no timestamps: idle time cannot be measured")
     export = config.reference_now() if config.now is not None else log.df[TIMESTAMP].max()
-    st = case_status(log, end_activities=ends, idle=config.stale_after, as_of=export)  # THE stuck notion
+    limit = stale_limit(log, config)
+    st = case_status(log, end_activities=ends, idle=limit, as_of=export)  # THE stuck notion
     stuck = st[st["status"] == "stuck"]
     out = pd.DataFrame({CASE: stuck["case"].to_numpy(), "last activity": stuck["last_activity"].to_numpy(),
                         "last event": stuck["last_time"].to_numpy(),
@@ -163,7 +182,7 @@ def stale_open_cases(log: EventLog, config: QualityConfig) -> list[Finding]:
         return []
     return [make_finding(
         check="stale_open_cases", dimension="cases", severity="medium",
-        title=f"{count_noun(len(out), 'open case')} without an event for more than {config.stale_after.days:,} days "
+        title=f"{count_noun(len(out), 'open case')} without an event for more than {_days(limit)} "
               f"before {'the export' if config.now is not None else 'the last event of the log'} ({export.date()})",
         count=len(out), case_ids=out[CASE], examples=out, config=config,
         recommendation="Stuck or abandoned records that were never closed: close or re-qualify them in the "

@@ -99,8 +99,9 @@ class QualityConfig:
     #: cases longer than ``long_case_factor`` x the ``long_case_quantile`` of case durations
     long_case_quantile: float = 0.95
     long_case_factor: float = 2.0
-    #: open cases (no end activity) without an event for this long before the log's last event
-    stale_after: pd.Timedelta = pd.Timedelta(days=60)
+    #: open cases (no end activity) without an event for this long before the log's last event;
+    #: ``None``: the idle limit of the log's preset (the one the stuck cases use), else 60 days
+    stale_after: pd.Timedelta | None = None
     #: an account silent for this long that acts again (a departed employee's account?)
     silence: pd.Timedelta = pd.Timedelta(days=90)
     #: regular expression for system / bot accounts
