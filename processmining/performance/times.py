@@ -436,14 +436,20 @@ def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
         before = has & (pos < first_lost[ev.case])
         drop = np.full(n_cases, -1.0)
         np.maximum.at(drop, ev.case[before], r[before])
-        counts = np.bincount(drop[lost_case & (drop >= 0)].astype(np.int64), minlength=len(stages))
-        out["lost_here"] = counts[: len(stages)]
-        total_lost = int(lost_case.sum())
-        out["lost_share"] = out["lost_here"] / total_lost if total_lost else 0.0
-        out.attrs["lost_cases"] = total_lost
-        out.attrs["lost_before_any_stage"] = int((lost_case & (drop < 0)).sum())
+        add_lost_columns(out, lost_case, drop)
     out.attrs["cases"] = n_cases
     return out
+
+
+def add_lost_columns(out: pd.DataFrame, lost_case: np.ndarray, drop: np.ndarray) -> None:
+    """The funnel's ``lost_here`` / ``lost_share`` columns (and ``attrs``) from, per case, whether it was lost and
+    the index of the last stage it reached before (-1: none); both engines call it."""
+    counts = np.bincount(drop[lost_case & (drop >= 0)].astype(np.int64), minlength=len(out))
+    out["lost_here"] = counts[: len(out)]
+    total_lost = int(lost_case.sum())
+    out["lost_share"] = out["lost_here"] / total_lost if total_lost else 0.0
+    out.attrs["lost_cases"] = total_lost
+    out.attrs["lost_before_any_stage"] = int((lost_case & (drop < 0)).sum())
 
 
 def lost_cases(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str]) -> pd.DataFrame:

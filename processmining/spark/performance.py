@@ -25,6 +25,7 @@ from ..discovery import ProcessMap
 from ..errors import AnalysisError
 from ..performance import SlaTarget, parse_sla, timing_note
 from ..performance.bottlenecks import judge_sla, rank_bottlenecks, sla_tables
+from ..performance.times import add_lost_columns
 from .discovery import process_map
 from .frame import SparkLog
 from .status import case_status, stuck_cases
@@ -223,12 +224,7 @@ def funnel(log: SparkLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
     if lost is not None:
         lost_case = per_case["fl"].notna().to_numpy()
         drop = per_case["drop"].fillna(-1).to_numpy(dtype=float)
-        counts = np.bincount(drop[lost_case & (drop >= 0)].astype(np.int64), minlength=len(stages))
-        out["lost_here"] = counts[: len(stages)]
-        total_lost = int(lost_case.sum())
-        out["lost_share"] = out["lost_here"] / total_lost if total_lost else 0.0
-        out.attrs["lost_cases"] = total_lost
-        out.attrs["lost_before_any_stage"] = int((lost_case & (drop < 0)).sum())
+        add_lost_columns(out, lost_case, drop)
     out.attrs["cases"] = n_cases
     return out
 
