@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
+from app_pages._calendar import calendar_key, calendar_picker
 from app_pages._downloads import table_downloads
 from app_pages._filters import sidebar_filters
 from app_pages._guards import require_log
@@ -54,6 +55,7 @@ else:
     split_spec = ("segment", col, tuple(a), tuple(b))
     labels = (", ".join(a), ", ".join(b) if b else "other cases")
 sla = st.text_input("SLA target for the breach share (optional)", key="keep_cmp_sla")
+cal = calendar_picker()
 
 
 def _compare():
@@ -66,12 +68,18 @@ def _compare():
         left, right = split_segment(log, split_spec[1], list(split_spec[2]), list(split_spec[3]) or None)
     slas = [sla] if sla.strip() else []
     ends = defaults.get("ends")
-    cmp = compare_logs(left, right, labels=labels, slas=slas, settings=kpi_settings(preset), end_activities=ends)
-    return cmp, trend(log, slas=slas, end_activities=ends), (left.n_cases, right.n_cases)
+    cmp = compare_logs(left, right, labels=labels, slas=slas, settings=kpi_settings(preset), end_activities=ends,
+                       calendar=cal)
+    sla_log = None
+    if cal is not None and slas:
+        from processmining.performance.calendar import working_time_log
+
+        sla_log = working_time_log(log, cal)  # the trend's SLA share on the same clock as the KPI table
+    return cmp, trend(log, slas=slas, end_activities=ends, sla_log=sla_log), (left.n_cases, right.n_cases)
 
 
 with app_state.friendly_errors():
-    cmp, tr, sizes = app_state.cached("compare", (view.key, split_spec, sla), _compare, scope=cur.fingerprint)
+    cmp, tr, sizes = app_state.cached("compare", (view.key, split_spec, sla, calendar_key(cal)), _compare, scope=cur.fingerprint)
 
 st.subheader("KPI deltas")
 st.caption(f"A = {labels[0]} ({sizes[0]:,} cases) · B = {labels[1]} ({sizes[1]:,} cases). "

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
+from app_pages._calendar import calendar_key, calendar_picker
 from app_pages._conformance_view import accepted_from
 from app_pages._downloads import pseudonymizer
 from app_pages._filters import sidebar_filters
@@ -47,6 +48,7 @@ c[2].caption("Pseudonymised: case ids and people are keyed hashes in the report 
 slas_text = st.text_area("Service-level targets, one per line", key="keep_rp_slas", height=80,
                          help="e.g. Open->1st Line Support<=4h or Negotiation/Review<=14d")
 slas = [s.strip() for s in slas_text.splitlines() if s.strip()]
+cal = calendar_picker()
 ends = end_activities(cur)  # the session's end activities (edited on the Bottlenecks / Cases page)
 st.caption(f"Finished cases end with {' / '.join(ends)} (change it on the Bottlenecks or Cases page)." if ends else
            "No end activity set: the report infers them from the data (set them on the Bottlenecks or Cases page).")
@@ -85,13 +87,13 @@ def _build():
     with app_state.progress("Building the report") as progress:
         return build_report(log, model=model, rules=rules, roles=roles, accepted=accepted, slas=slas, preset=preset,
                             pseudonymize=pseudo or None, inputs=inputs, evidence_name=f"{cur.key}.evidence.xlsx",
-                            end_activities=list(ends),
+                            end_activities=list(ends), calendar=cal,
                             parameters={"filters": p.text(view.description) if p else view.description,
                                         "log_history": [p.text(h) for h in log.history] if p else list(log.history)},
                             progress=progress)
 
 
-parts = (view.key, model_name, slas, bool(rules), rules.sha256 if rules else "",
+parts = (view.key, model_name, slas, calendar_key(cal), bool(rules), rules.sha256 if rules else "",
          app_state.cache_key("pseudo", pseudo or ""), ends,
          [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns] if accepted else [])
 if not st.button("Build the report", key="rp_build", type="primary") and ss.get("pm:rp_built") != parts:

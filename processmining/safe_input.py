@@ -425,10 +425,12 @@ def _expanded_nodes(root: object) -> int:
     return memo[id(root)]
 
 
-def read_yaml_mapping(path: str | Path, *, what: str, expected: str) -> tuple[dict, str]:
+def read_yaml_mapping(path: str | Path | bytes, *, what: str, expected: str,
+                      name: str | None = None) -> tuple[dict, str]:
     """A small YAML settings file (calendar, KPI targets, ...) read safely: ``(mapping, file name)``.
 
-    Goes through :func:`load_yaml` (alias bombs, depth and size refused);
+    ``path`` may also be the bytes of an uploaded file (``name`` is then its
+    name). Goes through :func:`load_yaml` (alias bombs, depth and size refused);
     a syntax error or a document that is not a mapping raises
     :class:`~processmining.errors.AnalysisError` naming the file (``what`` names
     the kind of file, ``expected`` says what it must look like).
@@ -439,12 +441,16 @@ def read_yaml_mapping(path: str | Path, *, what: str, expected: str) -> tuple[di
 
     from .errors import AnalysisError
 
-    data = read_bytes(Path(path))
+    if isinstance(path, bytes):
+        raw, source = path, name or f"{what}.yaml"
+    else:
+        data = read_bytes(Path(path))
+        raw, source = data.data, data.name
     try:
-        doc, _ = load_yaml(data.data, data.name)
+        doc, _ = load_yaml(raw, source)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise AnalysisError(f"{data.name}: not a readable YAML {what}: {exc}") from exc
+        raise AnalysisError(f"{source}: not a readable YAML {what}: {exc}") from exc
     doc = doc or {}
     if not isinstance(doc, Mapping):
-        raise AnalysisError(f"{data.name}: {expected}")
-    return dict(doc), data.name
+        raise AnalysisError(f"{source}: {expected}")
+    return dict(doc), source

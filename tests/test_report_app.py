@@ -61,3 +61,34 @@ def test_compare_page_periods_and_segments() -> None:
     k = table(at, "metric").set_index("metric")
     assert (k.loc["cases", "a"], k.loc["cases", "b"]) == (12.0, 12.0)
     assert app_state.DEMO_TRIED  # the session never loaded the demo log
+
+
+def test_compare_and_report_pages_measure_in_the_sessions_calendar() -> None:
+    """A calendar uploaded once (kept in the session) makes the Compare page's SLA figures working time, as the
+    CLI's --calendar does (the February tickets wait 3 calendar days, mostly outside office hours); removing it
+    goes back to calendar time."""
+    from app_pages._calendar import KEY
+    from processmining.performance.calendar import load_calendar
+
+    week = "".join(f"  {d}: ['09:00-17:00']\n" for d in ("mon", "tue", "wed", "thu", "fri"))
+    cal = load_calendar(("timezone: UTC\nhours:\n" + week).encode(), name="office.yaml")
+    assert (cal.name, cal.describe()["hours"]["fri"]) == ("office.yaml", ["09:00-17:00"])
+    sla = "sla_breach_share:Open->1st Line Support<=12h"
+    at = app_with(tickets()).run()
+    at.switch_page("app_pages/compare.py").run()
+    at.text_input(key="keep_cmp_sla").set_value("Open->1st Line Support<=12h").run()
+    plain = table(at, "metric").set_index("metric")
+    assert plain.loc[sla, "measured_in"] == "calendar time"
+    at.session_state[KEY] = (cal, "sha-of-office")
+    at.run()
+    assert not at.exception
+    assert any("Working time by **office.yaml**" in c.value for c in at.caption)
+    worked = table(at, "metric").set_index("metric")
+    assert worked.loc[sla, "measured_in"] == "working time (office.yaml)"
+    # a third of each period's tickets is late in calendar time; in office hours 1/6 and 1/4
+    assert plain.loc[sla, ["a", "b"]].tolist() == [1 / 3, 1 / 3]
+    assert worked.loc[sla, ["a", "b"]].tolist() == [1 / 6, 1 / 4]
+    at.button(key="calendar_remove").click().run()
+    assert table(at, "metric").set_index("metric").loc[sla, "measured_in"] == "calendar time"
+    at.switch_page("app_pages/report.py").run()
+    assert not at.exception

@@ -119,11 +119,11 @@ def calendar_from_dict(doc: Mapping[str, object], *, name: str = "calendar") -> 
                             subdivision=str(doc["subdivision"]) if doc.get("subdivision") else None, name=name)
 
 
-def load_calendar(path: str | Path) -> BusinessCalendar:
-    """Read a calendar YAML file (see the module docstring)."""
+def load_calendar(path: str | Path | bytes, *, name: str | None = None) -> BusinessCalendar:
+    """Read a calendar YAML file (see the module docstring), or the bytes of an uploaded one called ``name``."""
     from ..safe_input import read_yaml_mapping
 
-    doc, name = read_yaml_mapping(path, what="calendar",
+    doc, name = read_yaml_mapping(path, what="calendar", name=name,
                                   expected="a calendar is a YAML mapping with 'hours', 'timezone', 'holidays'")
     return calendar_from_dict(doc, name=name)
 
