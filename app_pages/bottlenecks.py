@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _state as app_state
+from app_pages._calendar import calendar_key, calendar_picker
 from app_pages._downloads import table_downloads
 from app_pages._filters import filtered_page
 from app_pages._status import end_activities_editor, status_caption
@@ -16,6 +17,7 @@ from processmining import discovery, performance
 from processmining.ingest.presets import analysis_defaults
 from processmining.model import RESOURCE
 from processmining.performance import bottlenecks, handover
+from processmining.performance.calendar import working_sla_breaches
 from processmining.render import handover_dot
 from processmining.status import case_status
 
@@ -147,12 +149,13 @@ with st.spinner("Computing waiting times, targets, rework and the funnel…", sh
         tables["case_durations"] = durations
 
     with tabs[3]:
+        cal = calendar_picker()
         if not slas:
             st.info("No time targets set: add some under Settings above (e.g. Open->1st Line Support<=4h).")
         else:
             with app_state.friendly_errors():
-                breaches, summary = cached("bn_sla", (slas, ends), lambda: bottlenecks.sla_breaches(
-                    log, list(slas), end_activities=ends))
+                breaches, summary = cached("bn_sla", (slas, ends, calendar_key(cal)), lambda: working_sla_breaches(
+                    log, list(slas), cal, end_activities=ends))
                 st.dataframe(summary.assign(breach_share=summary["breach_share"] * 100), hide_index=True,
                              key="bn_sla_summary", column_config={"breach_share": st.column_config.ProgressColumn(
                                  "breach share", format="%.1f%%", min_value=0, max_value=100)})

@@ -90,5 +90,13 @@ def test_compare_and_report_pages_measure_in_the_sessions_calendar() -> None:
     assert worked.loc[sla, ["a", "b"]].tolist() == [1 / 6, 1 / 4]
     at.button(key="calendar_remove").click().run()
     assert table(at, "metric").set_index("metric").loc[sla, "measured_in"] == "calendar time"
+    at.session_state[KEY] = (cal, "sha-of-office")
+    at.switch_page("app_pages/bottlenecks.py").run()
+    at.text_area(key="keep_bn_slas").set_value("Open->1st Line Support<=12h").run()
+    assert not at.exception
+    cells = {str(v) for d in at.dataframe for v in d.value.to_numpy().ravel()}
+    assert "working time (office.yaml)" in cells
+    # 8 of the 24 tickets are late in calendar time (a third of each period, above); 5 in office hours
+    assert [m.value for m in at.markdown if "breaches" in m.value] == ["**5 breaches** in 5 cases"]
     at.switch_page("app_pages/report.py").run()
     assert not at.exception

@@ -100,7 +100,7 @@ def build_report(
     """
     from ..discovery import default_sliders, process_map, simplify, variants
     from ..ingest.presets import analysis_defaults
-    from ..performance import bottleneck_ranking, lost_cases, sla_breaches, stuck_cases
+    from ..performance import bottleneck_ranking, lost_cases, stuck_cases
     from ..quality import audit
     from ..render import render_map
     from .kpis import kpi_settings, kpi_table
@@ -209,9 +209,9 @@ def build_report(
 
         sla_log = working_time_log(log, calendar)
     if valid_slas:
-        breaches, summary = sla_breaches(sla_log, valid_slas, final_activities=ends)
-        if calendar is not None:
-            breaches = breaches.drop(columns=["from_time", "to_time"]).assign(measured_in=f"working time ({calendar.name})")
+        from ..performance.calendar import working_sla_breaches
+
+        breaches, summary = working_sla_breaches(log, valid_slas, calendar, final_activities=ends)
         tables["sla_breaches"], tables["sla_summary"] = breaches, summary
         for row in summary.itertuples():
             b = breaches[breaches["target"] == row.target]
