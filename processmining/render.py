@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from .discovery import END, START, ProcessMap
+from .performance.times import format_duration as _format_duration
 
 Metric = Literal["frequency", "performance"]
 Format = Literal["svg", "png", "dot"]
@@ -35,9 +36,7 @@ _GREYS = ["#c5cbd3", "#aab2bd", "#8e98a6", "#737e8e", "#5a6576", "#434e5f", "#2e
 def format_duration(seconds: float | None) -> str:
     """The one duration formatter (:func:`processmining.performance.times.format_duration`) in its short form,
     for diagram labels: ``"45 min"``, ``"3.2 d"``."""
-    from .performance.times import format_duration as formatter
-
-    return formatter(seconds, short=True)
+    return _format_duration(seconds, short=True)
 
 
 def format_count(n: float) -> str:

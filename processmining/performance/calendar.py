@@ -246,14 +246,17 @@ __all__ = ["BusinessCalendar", "calendar_from_dict", "load_calendar", "working_c
            "working_seconds", "working_time_log"]
 
 
-def working_sla_breaches(log: Any, targets: Any, cal: BusinessCalendar | None, **kwargs: Any) -> tuple[Any, Any]:
+def working_sla_breaches(log: Any, targets: Any, cal: BusinessCalendar | None, *, working_log: Any = None,
+                         **kwargs: Any) -> tuple[Any, Any]:
     """:func:`processmining.performance.sla_breaches` on the working-time clock of ``cal`` (calendar time when
     ``cal`` is ``None``): the breaches' clock times are dropped (they are working-clock values, not wall-clock
-    times) and each row says ``measured_in``. The report (CLI and app) and the Bottlenecks page call this."""
+    times) and each row says ``measured_in``. ``working_log``: :func:`working_time_log` of ``log`` when the
+    caller has it already. The report (CLI and app) and the Bottlenecks page call this."""
     from .bottlenecks import sla_breaches
 
     if cal is None:
         return sla_breaches(log, targets, **kwargs)
-    breaches, summary = sla_breaches(working_time_log(log, cal), targets, **kwargs)
+    breaches, summary = sla_breaches(working_log if working_log is not None else working_time_log(log, cal), targets,
+                                     **kwargs)
     breaches = breaches.drop(columns=[c for c in ("from_time", "to_time") if c in breaches.columns])
     return breaches.assign(measured_in=f"working time ({cal.name})"), summary

@@ -211,7 +211,8 @@ def build_report(
     if valid_slas:
         from ..performance.calendar import working_sla_breaches
 
-        breaches, summary = working_sla_breaches(log, valid_slas, calendar, final_activities=ends)
+        breaches, summary = working_sla_breaches(log, valid_slas, calendar, working_log=sla_log if calendar else None,
+                                                 final_activities=ends)
         tables["sla_breaches"], tables["sla_summary"] = breaches, summary
         for row in summary.itertuples():
             b = breaches[breaches["target"] == row.target]
