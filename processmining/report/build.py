@@ -27,7 +27,7 @@ from ..model import (
     no_progress,
 )
 from ..performance.calendar import BusinessCalendar
-from .findings import DRIVER_TARGET, Finding, by_share, finding_cases, number, time_severity
+from .findings import DRIVER_TARGET, Finding, by_share, finding_cases, finding_items, number, time_severity
 
 SECTIONS = ("scope", "overview", "process", "time", "sla", "stuck", "conformance", "rules", "people", "funnel",
             "trend", "quality", "provenance")
@@ -163,7 +163,7 @@ def build_report(
                           title_params={"check": label, "count": ("num", f.count), "unit": unit},
                           case_ids=ids, share=len(ids) / n if n else 0.0, evidence_sheet="quality",
                           impact_params={"cases": ("num", len(ids)), "units": ("num", f.count), "unit": unit},
-                          case_based=bool(ids))
+                          case_based=bool(ids), **_quality_items(f))
         if ftype or f.severity != "low":
             findings.append(finding)
 
@@ -229,12 +229,8 @@ def build_report(
     facts["kpis_need_times"] = list(tables["kpis"].attrs.get("needs_times", []))
     for row in tables["kpis"].itertuples():
         if row.status == "breach":
-            ids: list[str] = []
-            if row.kpi == "handover_share":  # a share of cases: those cases are the evidence
-                from ..performance import handover_counts
-
-                counts = handover_counts(log)
-                ids = sorted(map(str, counts.index[counts.to_numpy() > int(settings.get("handover_limit", 3))]))
+            # the cases on the wrong side of the target (kpis.kpi_table): lost deals, slow responses, ...
+            ids = list(tables["kpis"].attrs.get("cases", {}).get(row.Index, []))
             findings.append(Finding(type="kpi", section="sla", severity="medium", severity_rule="sev.kpi",
                                     severity_params={"target": _kpi_param(row, row.target)},
                                     title_params={"kpi": ("kpi", row.kpi), "stage": ("text", row.stage or ""),
@@ -307,6 +303,7 @@ def build_report(
     number(findings)
     tables["findings"] = pd.DataFrame([f.record() for f in findings])
     tables["finding_cases"] = finding_cases(findings)
+    tables["finding_items"] = finding_items(findings)
     frames = [f.drivers.assign(finding=f.id) for f in findings if f.drivers is not None and len(f.drivers)]
     tables["drivers"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["attribute", "value", "cases", "group_cases", "lift", "finding"])
@@ -356,6 +353,26 @@ def _check_label(check: str, details: Mapping[str, Any]) -> str:
     kind = details.get("kind")
     specific = f"{check}.{str(kind).replace(' ', '_')}" if kind else check
     return specific if f"check.{specific}" in catalogue("en") else check
+
+
+def _quality_items(f: Any) -> dict[str, Any]:
+    """The accounts / activities / attributes / labels a quality check names (``Finding.items``), from its
+    details: every account of an account check, every activity resting on one person (with that person),
+    every incomplete attribute, every label variant."""
+    d = f.details
+    if d.get("accounts"):
+        return {"items": [str(a) for a in d["accounts"]], "item_unit": "accounts"}
+    if isinstance(d.get("activities"), Mapping):
+        return {"items": [f"{a} ({r})" for a, r in d["activities"].items()], "item_unit": "activities"}
+    if f.check == "attribute_completeness" and isinstance(d.get("completeness"), Mapping):
+        worst_first = sorted(d["completeness"].items(), key=lambda kv: kv[1])
+        shown = [str(a) for a in f.examples["attribute"]] if "attribute" in f.examples.columns else []
+        # the examples are capped (QualityConfig.max_examples); the completeness of every attribute is not
+        return {"items": shown if len(shown) >= f.count else [str(a) for a, c in worst_first if c < 1][:f.count] or shown,
+                "item_unit": "attributes"}
+    if isinstance(d.get("mapping"), Mapping):
+        return {"items": [f"{a} → {b}" for a, b in d["mapping"].items()], "item_unit": "labels"}
+    return {}
 
 
 def _count_unit(check: str, details: Mapping[str, Any]) -> str:
