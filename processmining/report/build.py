@@ -356,9 +356,10 @@ def _check_label(check: str, details: Mapping[str, Any]) -> str:
 
 
 def _quality_items(f: Any) -> dict[str, Any]:
-    """The accounts / activities / attributes / labels a quality check names (``Finding.items``), from its
-    details: every account of an account check, every activity resting on one person (with that person),
-    every incomplete attribute, every label variant."""
+    """The accounts / activities / attributes / labels / columns a quality check names (``Finding.items``),
+    from its details: every account of an account check, every activity resting on one person (with that
+    person), every incomplete attribute, every label variant, every timestamp column with values without a
+    UTC offset (with their number)."""
     d = f.details
     if d.get("accounts"):
         return {"items": [str(a) for a in d["accounts"]], "item_unit": "accounts"}
@@ -372,6 +373,8 @@ def _quality_items(f: Any) -> dict[str, Any]:
                 "item_unit": "attributes"}
     if isinstance(d.get("mapping"), Mapping):
         return {"items": [f"{a} → {b}" for a, b in d["mapping"].items()], "item_unit": "labels"}
+    if f.check == "mixed_offsets" and isinstance(d.get("columns"), Mapping):  # counted at ingest, per column
+        return {"items": [f"{c}: {v['naive']:,}" for c, v in d["columns"].items()], "item_unit": "columns"}
     return {}
 
 
