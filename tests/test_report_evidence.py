@@ -98,7 +98,6 @@ def demo(tmp_path_factory) -> dict[str, object]:
     """The bundled Jira demo export with tight KPI targets, so that each KPI finding has a case list."""
     from processmining.ingest import read_log
     from processmining.report.build import build_report
-    from processmining.report.kpis import kpi_settings
 
     tmp = tmp_path_factory.mktemp("demo")
     path = REPO / "eventlogs" / "jira_changelog.json"
