@@ -33,7 +33,7 @@ from .cells import (
 )
 
 #: rows per chunk when streaming (bounded memory)
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 32_768
 
 
 def write_text(arr: Any, fh: BinaryIO) -> None:
