@@ -127,7 +127,7 @@ def sized(svg: str, box: tuple[float, float, float, float], width_mm: float, hei
         tag = re.sub(rf'\s{attr}="[^"]*"', "", tag)
     vb = " ".join(f"{v:.2f}" for v in box)
     tag = (tag[:-1].rstrip("/") + f' viewBox="{vb}" width="{width_mm:.1f}mm" height="{height_mm:.1f}mm" '
-           f'preserveAspectRatio="xMinYMin meet" style="max-width:none;max-height:none">')
+           f'preserveAspectRatio="xMinYMin meet">')
     body = svg[root.end():]
     if extra:
         body = body[: body.rfind("</svg>")] + extra + "</svg>"
