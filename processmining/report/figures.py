@@ -27,9 +27,9 @@ from dataclasses import dataclass
 MIN_LABEL_PT = 6.0
 PT_PER_MM = 72.0 / 25.4
 #: room for a figure on a portrait A4 page (16 mm side margins) and on a landscape page (``@page wide``:
-#: 8 mm side margins, the caption; a wide figure or tile starts its own page)
+#: 8 mm side margins, 184 mm high less one caption line; a wide figure or tile starts its own page)
 PORTRAIT_MM = (178.0, 200.0)
-LANDSCAPE_MM = (281.0, 174.0)
+LANDSCAPE_MM = (281.0, 177.0)
 #: how much neighbouring tiles overlap (share of a tile), so that an element cut by a tile edge is whole on one
 OVERLAP = 0.06
 
@@ -127,7 +127,7 @@ def sized(svg: str, box: tuple[float, float, float, float], width_mm: float, hei
         tag = re.sub(rf'\s{attr}="[^"]*"', "", tag)
     vb = " ".join(f"{v:.2f}" for v in box)
     tag = (tag[:-1].rstrip("/") + f' viewBox="{vb}" width="{width_mm:.1f}mm" height="{height_mm:.1f}mm" '
-           f'preserveAspectRatio="xMinYMin meet" style="max-width:none;max-height:none">')
+           f'preserveAspectRatio="xMinYMin meet">')
     body = svg[root.end():]
     if extra:
         body = body[: body.rfind("</svg>")] + extra + "</svg>"
