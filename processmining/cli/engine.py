@@ -85,8 +85,6 @@ class EngineOptions:
                                 f"got {self.source_format!r}")
         if log_options.stage_labels or log_options.sheet:
             raise AnalysisError("--stage-labels and --sheet are local-engine options; convert the export first")
-        if str(log_options.lifecycle) != "instances":
-            raise AnalysisError("--lifecycle is a local-engine option; convert the log first (processmining convert)")
         from ..model import ColumnMapping
         from ..spark.session import spark_session
         from ..spark.source import read_events
@@ -100,7 +98,7 @@ class EngineOptions:
         log = read_events(spark, str(source), fmt=self.source_format, preset=log_options.preset,
                           mapping=mapping if any(mapping.to_dict().values()) else None,
                           dayfirst=log_options.dayfirst, timezone=log_options.timezone,
-                          quarantine_to=self.quarantine_to)
+                          quarantine_to=self.quarantine_to, lifecycle=str(log_options.lifecycle))
         if not quiet:
             typer.echo(log.report.summary(), err=True)
         return log
