@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from spark_compare import demo_pair, real_pair, require_pyspark, same_table, spark_session_for_tests
+from spark_compare import demo_pair, real_pair, require_pyspark, same_table
 from typer.testing import CliRunner
 
 from processmining.bpmn import read_bpmn
@@ -21,6 +21,8 @@ from processmining.cli import app
 from processmining.conformance import conform
 
 require_pyspark()
+#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
+pytestmark = pytest.mark.xdist_group("spark")
 
 from processmining.spark.conformance import conform as spark_conform  # noqa: E402
 from processmining.spark.session import EngineError, parse_remote, session_config  # noqa: E402
@@ -28,11 +30,6 @@ from processmining.spark.session import EngineError, parse_remote, session_confi
 REPO = Path(__file__).resolve().parent.parent
 #: what differs by design: wall time, and how the work was spread (worker pool vs executors)
 VOLATILE = ("seconds", "alignment_work")
-
-
-@pytest.fixture(scope="session")
-def spark():
-    return spark_session_for_tests()
 
 
 def micros(s: pd.Series) -> list:

@@ -20,7 +20,6 @@ from spark_compare import (
     real_pair,
     require_pyspark,
     same_table,
-    spark_session_for_tests,
     to_parquet,
 )
 
@@ -30,6 +29,8 @@ from processmining.ingest import read_log
 from processmining.model import ColumnMapping
 
 require_pyspark()
+#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
+pytestmark = pytest.mark.xdist_group("spark")
 
 from processmining.spark import discovery as sdisc  # noqa: E402
 from processmining.spark import performance as sperf  # noqa: E402
@@ -38,11 +39,6 @@ from processmining.spark.source import read_events  # noqa: E402
 
 STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
           "Closed Won"]
-
-
-@pytest.fixture(scope="session")
-def spark():
-    return spark_session_for_tests()
 
 
 @pytest.fixture(scope="module")

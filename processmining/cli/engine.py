@@ -252,7 +252,7 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
         raise ConformanceError("the log has no cases", source=str(log_path))
     tables: dict[str, Any] = {"summary": summary, "variants": result.variants}
     if engine_options.deviations_to is None:  # small enough for one machine: collect into --output
-        tables = {"deviations": result.deviations.orderBy("case_id", "step").drop("step").toPandas(), **tables}
+        tables = {"deviations": result.deviation_table(), **tables}
     params = {**result.parameters, **log_options.parameters(), "deviations_to": engine_options.deviations_to}
     provenance = _provenance(log, params)
     write_tables(tables, output, provenance=provenance)
