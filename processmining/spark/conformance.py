@@ -106,11 +106,20 @@ def _aligner(net: Any, timeout_s: float, ends: frozenset[str] | None, running: b
 
 
 def _cores(spark: Any) -> int:
-    """The cluster's task slots (``defaultParallelism``; through Spark Connect, the shuffle partitions)."""
+    """The cluster's task slots: ``defaultParallelism``; through Spark Connect (no SparkContext there) the
+    ``spark.default.parallelism`` setting where the cluster sets it, else the shuffle partitions."""
     try:
         return max(1, int(spark.sparkContext.defaultParallelism))
     except Exception:  # noqa: BLE001 - Spark Connect has no SparkContext
-        return max(1, int(spark.conf.get("spark.sql.shuffle.partitions", "200")))
+        pass
+    for key in ("spark.default.parallelism", "spark.sql.shuffle.partitions"):
+        try:
+            value = spark.conf.get(key, None)
+        except Exception:  # noqa: BLE001 - a cluster may refuse to show a setting
+            value = None
+        if value and str(value).isdigit():
+            return max(1, int(value))
+    return 1
 
 
 def _write(df: Any, dest: str) -> None:
