@@ -29,7 +29,16 @@ from typing import Any
 
 from ..errors import AnalysisError
 from ..lifecycle import INSTANCE, MODES, NOT_INSTANCES, lifecycle_note
-from ..model import ACTIVITY, CASE, LIFECYCLE, ORDER, RESOURCE, START_TIMESTAMP, SUSPENDED, TIMESTAMP
+from ..model import (
+    ACTIVITY,
+    CASE,
+    LIFECYCLE,
+    ORDER,
+    RESOURCE,
+    START_TIMESTAMP,
+    SUSPENDED,
+    TIMESTAMP,
+)
 
 __all__ = ["lifecycle_note", "needs_pairing", "pair_lifecycle"]
 

@@ -20,7 +20,13 @@ import re
 from typing import Any
 
 from ..model import CASE, RESOURCE
-from ..pseudonyms import _CANONICAL_KEPT, FREE_TEXT_DISTINCT, FREE_TEXT_WORDS, PERSON_COLUMNS, Pseudonymizer
+from ..pseudonyms import (
+    _CANONICAL_KEPT,
+    FREE_TEXT_DISTINCT,
+    FREE_TEXT_WORDS,
+    PERSON_COLUMNS,
+    Pseudonymizer,
+)
 from .frame import SparkLog
 
 __all__ = ["column_policy", "pseudonymize_frame", "pseudonymizer"]
@@ -116,9 +122,8 @@ def pseudonymize_frame(frame: Any, p: Pseudonymizer) -> Any:
     """``frame`` (a Spark table of results, e.g. deviations) pseudonymised on the executors as
     :meth:`Pseudonymizer.frame` does on the driver: names replaced in every text cell and header, the
     log's free-text columns left out."""
-    from pyspark.sql import types as T
-
     import pandas as pd
+    from pyspark.sql import types as T
 
     gone = set(p.dropped) | {c.removeprefix("case:") for c in p.dropped}
     kept = [f for f in frame.schema.fields if f.name not in gone]
