@@ -61,7 +61,7 @@ class SparkIngestReport:
     quarantine: Any = field(default=None, repr=False)
     #: False for an order-only table (no event has a time): the input order is the event order
     has_timestamps: bool = True
-    #: start/complete pairing counts (the local report's; a table read here is never paired)
+    #: start/complete pairing counts, as the local report's (see :mod:`.lifecycle`)
     lifecycle: dict[str, int] = field(default_factory=dict)
 
     def check_balance(self) -> None:
