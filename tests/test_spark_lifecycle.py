@@ -20,7 +20,6 @@ from spark_compare import (
     demo_pair,
     require_pyspark,
     same_table,
-    spark_session_for_tests,
     to_parquet,
 )
 from typer.testing import CliRunner
@@ -78,11 +77,6 @@ CORNERS = """case,activity,time,who,lifecycle:transition
 # start stays alone, the next start pairs with the next complete. 9: no transition, a status outside the
 # lifecycle model (an instance of its own) and an upper-case START that never completes.
 MAPPING = ColumnMapping(case="case", activity="activity", timestamp="time", resource="who")
-
-
-@pytest.fixture(scope="session")
-def spark():
-    return spark_session_for_tests()
 
 
 def _times(frame: pd.DataFrame) -> list[tuple]:

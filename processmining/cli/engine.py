@@ -262,7 +262,7 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
         _write(pseudonymize_frame(result.deviations, pseudo), dest)
     tables: dict[str, Any] = {"summary": summary, "variants": result.variants}
     if dest is None:  # small enough for one machine: collect into --output
-        tables = {"deviations": result.deviations.orderBy("case_id", "step").drop("step").toPandas(), **tables}
+        tables = {"deviations": result.deviation_table(), **tables}
     params = {**result.parameters, **log_options.parameters(), "deviations_to": dest,
               "pseudonymized": bool(pseudo)}
     provenance = _provenance(log, params)

@@ -57,7 +57,7 @@ def activity_performance(log: SparkLog) -> pd.DataFrame:
     else:
         wait = F.col("ts") - F.col("pts")
     out = ev.groupBy(F.col("a").alias("activity")).agg(
-        F.count(F.lit(1)).alias("events"), F.countDistinct("c").alias("cases"),
+        F.count(F.lit(1)).alias("events"), F.sum("fa").alias("cases"),
         F.avg(wait).alias("wait_before_mean_s"), F.median(wait).alias("wait_before_median_s"),
         F.sum(wait).alias("wait_before_total_s"),
         F.avg("proc").alias("processing_mean_s"), F.median("proc").alias("processing_median_s"),
