@@ -198,21 +198,23 @@ def test_order_only_log(spark, shared_datasets, tmp_path):
     slog.unpersist()
 
 
-def test_start_and_complete_events_are_refused_not_miscounted(spark, tmp_path):
-    # the Spark engine does not pair lifecycle transitions yet: a table with start events is refused
+def test_start_and_complete_events_are_paired_not_miscounted(spark, tmp_path):
+    # a table with start and complete events: paired into one instance on the cluster (tests/test_spark_lifecycle.py
+    # has every corner), never mined as two events with a self-loop
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from processmining.errors import IngestError
-    from processmining.model import ACTIVITY, CASE, LIFECYCLE, TIMESTAMP
+    from processmining.model import ACTIVITY, CASE, LIFECYCLE, START_TIMESTAMP, TIMESTAMP
 
     path = tmp_path / "lc.parquet"
     pq.write_table(pa.table({CASE: ["1", "1"], ACTIVITY: ["Review", "Review"], LIFECYCLE: ["start", "complete"],
                              TIMESTAMP: pa.array([1_700_000_000_000_000, 1_700_000_360_000_000],
                                                  type=pa.timestamp("us", tz="UTC"))}), path)
-    with pytest.raises(IngestError, match=r"has start and complete events \(lifecycle:transition\); the Spark "
-                                          r"engine does not pair them yet"):
-        read_events(spark, str(path))
+    slog = read_events(spark, str(path))
+    assert (slog.report.rows_read, slog.report.events, slog.report.lifecycle["paired"]) == (2, 1, 1)
+    row = slog.df.select(START_TIMESTAMP, TIMESTAMP).first()
+    assert (row[TIMESTAMP] - row[START_TIMESTAMP]).total_seconds() == 360.0
+    slog.unpersist()
 
 
 def test_delta_without_the_delta_jars_is_one_clear_line(spark, tmp_path):

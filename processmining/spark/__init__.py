@@ -8,6 +8,9 @@ Importing this package does not import PySpark; the functions do.
 - :mod:`.discovery`: :func:`process_map` (a :class:`~processmining.discovery.ProcessMap`), :func:`variants`.
 - :mod:`.status`: case status (finished / running / stuck), end activities inferred as locally.
 - :mod:`.performance`: activity / case times, rework, SLA cases and breaches, funnel, bottleneck ranking.
+- :mod:`.lifecycle`: start / complete pairing (:func:`pair_lifecycle`, called by :func:`read_events`).
+- :mod:`.handover`: :func:`handovers`, :func:`ping_pong`, :func:`ping_pong_cases`.
+- :mod:`.pseudonyms`: :func:`pseudonymizer` (the local :class:`~processmining.pseudonyms.Pseudonymizer`).
 - :mod:`.conformance`: :func:`conform`: variants aligned on the executors, deviations written as a table.
 """
 
@@ -27,6 +30,8 @@ _EXPORTS = {
     "sla_breaches": "performance", "sla_cases": "performance", "funnel": "performance",
     "bottleneck_ranking": "performance", "bottleneck_report": "performance",
     "conform": "conformance", "SparkConformanceResult": "conformance",
+    "pair_lifecycle": "lifecycle", "handovers": "handover", "ping_pong": "handover",
+    "ping_pong_cases": "handover", "pseudonymizer": "pseudonyms",
 }
 
 __all__ = sorted(_EXPORTS)

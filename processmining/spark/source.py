@@ -61,7 +61,7 @@ class SparkIngestReport:
     quarantine: Any = field(default=None, repr=False)
     #: False for an order-only table (no event has a time): the input order is the event order
     has_timestamps: bool = True
-    #: start/complete pairing counts (the local report's; a table read here is never paired)
+    #: start/complete pairing counts, as the local report's (see :mod:`.lifecycle`)
     lifecycle: dict[str, int] = field(default_factory=dict)
 
     def check_balance(self) -> None:
@@ -261,18 +261,18 @@ def _transition(df: Any, preset: Preset, m: dict[str, str], *, dayfirst: bool | 
     is_stage = low.isin([s.lower() for s in preset.stage_fields])
     is_created = low.isin([s.lower() for s in preset.created_values]) & ~is_stage if preset.created_values \
         else F.lit(False)
-    staged = df.withColumn("_fld", fld).withColumn("_is_stage", is_stage).withColumn("_is_created", is_created)
-    other = staged.filter(~F.col("_is_stage") & ~F.col("_is_created"))
     activity = _blank_to_null(F.col(cols["activity"]))
     if preset.activity_fallback and preset.activity_fallback in df.columns:
         activity = F.coalesce(activity, _blank_to_null(F.col(preset.activity_fallback)))
     old_s = _blank_to_null(F.col(cols["old_value"])) if old else F.lit(None).cast("string")
     if preset.old_value_fallback and preset.old_value_fallback in df.columns:
         old_s = F.coalesce(old_s, _blank_to_null(F.col(preset.old_value_fallback)))
-    staged = staged.filter(F.col("_is_stage") | F.col("_is_created")) \
-        .withColumn("_case", _blank_to_null(F.col(cols["case"]))).withColumn("_new", activity) \
-        .withColumn("_old", old_s)
+    staged = df.withColumn("_fld", fld).withColumn("_is_stage", is_stage).withColumn("_is_created", is_created) \
+        .withColumn("_case", _blank_to_null(F.col(cols["case"]))).withColumn("_new", activity)
+    # the whole column is parsed, as locally: other fields' times order their values too
     staged = _parse_times(staged, cols["timestamp"], "_ts", dayfirst=dayfirst, timezone=timezone, source=source)
+    other = staged.filter(~F.col("_is_stage") & ~F.col("_is_created"))
+    staged = staged.filter(F.col("_is_stage") | F.col("_is_created")).withColumn("_old", old_s)
     # the first stage of a case: the old value of its earliest stage change (unparseable times last)
     w = Window.partitionBy("_case").orderBy(F.col("_ts").asc_nulls_last(), F.col("_order"))
     firsts = staged.filter(F.col("_is_stage") & F.col("_case").isNotNull()) \
@@ -288,7 +288,29 @@ def _transition(df: Any, preset: Preset, m: dict[str, str], *, dayfirst: bool | 
         .withColumn("_ts_col", F.lit(cols["timestamp"])).withColumn("_ts_raw", F.col(cols["timestamp"]).cast("string"))
     if res:
         staged = staged.withColumn("_resource", _blank_to_null(F.col(cols["resource"])))
-    return staged, cols, other
+    staged, names = _case_attributes(staged, other)
+    return staged, cols, other, names
+
+
+def _case_attributes(staged: Any, other: Any) -> tuple[Any, list[str]]:
+    """The latest value per case of each other field as the case attribute ``case:<Field>`` (the most frequent
+    fields, in name order), as the local transition shape keeps them; joined onto the events by case."""
+    from pyspark.sql import functions as F
+
+    from ..ingest.shapes import MAX_CASE_ATTRIBUTES
+
+    fields = [r["_fld"] for r in other.filter(F.coalesce(F.col("_fld"), F.lit("")) != "")
+              .groupBy("_fld").count().orderBy(F.desc("count"), "_fld").limit(MAX_CASE_ATTRIBUTES).collect()]
+    if not fields:
+        return staged, []
+    # by time (unparseable times count as oldest), then input order; the last one wins
+    key = F.coalesce(F.unix_micros(F.col("_ts")), F.lit(-(2 ** 63)))
+    latest = other.filter(F.col("_case").isNotNull() & F.col("_fld").isin(fields)) \
+        .groupBy("_case", "_fld").agg(F.max(F.struct(key.alias("k"), F.col("_order"), F.col("_new"))).alias("_l")) \
+        .groupBy(F.col("_case").alias("_ac")).pivot("_fld", sorted(fields)).agg(F.first(F.col("_l._new")))
+    names = [f"case:{f}" for f in sorted(fields)]
+    latest = latest.select("_ac", *[F.col(f"`{f}`").cast("string").alias(n) for f, n in zip(sorted(fields), names, strict=True)])
+    return staged.join(latest, staged["_case"] == latest["_ac"], "left").drop("_ac"), names
 
 
 # ------------------------------------------------------------------ the log
@@ -354,9 +376,10 @@ def read_events(
         rows_read = None
     else:
         df, rows_read = with_row_numbers(raw, 2 if kind == "csv" else 1)
-    other = None
+    other, case_attrs = None, []
     if chosen is not None and chosen.shape == "transition" and not (m and chosen.shape == "long"):
-        staged, cols, other = _transition(df, chosen, m, dayfirst=dayfirst, timezone=timezone, source=label)
+        staged, cols, other, case_attrs = _transition(df, chosen, m, dayfirst=dayfirst, timezone=timezone,
+                                                      source=label)
     elif chosen is not None and chosen.shape == "wide":
         raise IngestError(f"preset {chosen.name!r} (wide shape) is not supported on the Spark engine; convert it "
                           "first with processmining convert", source=label)
@@ -400,7 +423,7 @@ def read_events(
     if "_start" in ok.columns:
         select.append(F.col("_start").alias(START_TIMESTAMP))
     select += [F.col("_order").alias(ORDER), F.col("_row").alias(SOURCE_ROW)]
-    select += _attributes(raw, ok, cols, chosen, order_used=ORDER in raw.columns and canonical and not chosen)
+    select += _attributes(raw, ok, cols, chosen, case_attrs, order_used=ORDER in raw.columns and canonical and not chosen)
     # counts: one job over the staged rows
     marked = ok.select("_case", "_activity", "_ts", res_col.alias("_r"), "_drop")
     totals = marked.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("_drop").cast("long")).alias("dropped"),
@@ -451,17 +474,19 @@ _STAGING = frozenset({"_case", "_activity", "_ts", "_ts_err", "_ts_raw", "_ts_co
                       "_new", "_old", "_fld", "_is_stage", "_is_created", "_first_old", "_fc", "_k"})
 
 
-def _attributes(raw: Any, ok: Any, cols: dict[str, str], chosen: Preset | None, *, order_used: bool) -> list[Any]:
+def _attributes(raw: Any, ok: Any, cols: dict[str, str], chosen: Preset | None, case_attrs: list[str], *,
+                order_used: bool) -> list[Any]:
     """The other input columns as event attributes, named and typed as the local long shape keeps them
-    (text, timestamps as they are; a name the log itself uses gets `` (input)``). Transition (field-history)
-    tables keep none: their other fields are not events' attributes."""
+    (text, timestamps as they are; a name the log itself uses gets `` (input)``). A transition
+    (field-history) table keeps its fields' case attributes and its own ``case:`` columns, as locally."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     from ..model import RESERVED_COLUMNS, SUSPENDED, input_column_name
 
     if chosen is not None and chosen.shape == "transition":
-        return []
+        return [F.col(c) for c in case_attrs] + [F.col(c) for c in raw.columns
+                                                 if c.startswith("case:") and c not in case_attrs]
     used = set(cols.values()) | ({ORDER, SOURCE_ROW} if order_used else set())
     if "_start" in ok.columns and START_TIMESTAMP in raw.columns and CASE in raw.columns:
         used.add(START_TIMESTAMP)
