@@ -86,7 +86,10 @@ def _install_light_coercion() -> None:
                 kind = "list"
         if kind is None:
             return original(descriptor)
-        return _Light(parameter_info=info, annotation=descriptor.annotation, kind=kind, descriptor=descriptor)
+        try:
+            return _Light(parameter_info=info, annotation=descriptor.annotation, kind=kind, descriptor=descriptor)
+        except Exception:  # noqa: BLE001 - another typer's RuntimeParam: its own coercion
+            return original(descriptor)
 
     light._light = True  # type: ignore[attr-defined]
     core.build_runtime_param = light
