@@ -64,10 +64,13 @@ from ..model import (
     input_column_name,
     no_progress,
 )
+from .lexer import scan_bytes
 from .values import CONTAINER_TYPES, OFFSET, Column, Scan, as_strings, build_columns, local_name
 
 __all__ = ["read_xes"]
 
+#: below this many bytes of XML the streaming reader is as fast as the byte scan (:mod:`.lexer`)
+FAST_SCAN_MIN_BYTES = 1024**2
 #: events between two progress calls
 _PROGRESS_EVERY = 4096
 #: how many individual values a warning lists before summarising
@@ -160,8 +163,8 @@ def _check_not_xml(data: bytes, label: str) -> None:
         raise IngestError("this is JSON, not XES; expected an XML document with root <log>", source=label)
 
 
-def _check_root(data: bytes, label: str) -> None:
-    """Parse up to the first element and refuse a root other than <log> (e.g. HTML)."""
+def _check_root(data: bytes, label: str) -> str | None:
+    """Parse up to the first element and refuse a root other than <log> (e.g. HTML); the root's namespace."""
     parser = etree.iterparse(io.BytesIO(data), events=("start",), **safe_input.xml_parser_options())
     try:
         _, root = next(iter(parser))
@@ -179,6 +182,7 @@ def _check_root(data: bytes, label: str) -> None:
     local = local_name(root.tag)
     if local != "log":
         raise IngestError(f"root <{local}>, expected <log>", source=label, line=root.sourceline)
+    return etree.QName(root).namespace
 
 
 def _scan(data: bytes, label: str, progress: ProgressFn) -> Scan:
@@ -370,8 +374,12 @@ def read_xes(
     data = blob.data
     _check_not_xml(data, label)
     safe_input.check_xml_prolog(data, label)
-    _check_root(data, label)
-    scan = _scan(data, label, progress)
+    namespace = _check_root(data, label)
+    scan = scan_bytes(data, namespace) if len(data) >= FAST_SCAN_MIN_BYTES else None
+    if scan is None:  # not in the common shape, or not well-formed: the streaming reader (and its messages)
+        scan = _scan(data, label, progress)
+    else:
+        progress(len(data), len(data), "reading XES")
     return _assemble(scan, label, blob.sha256)
 
 
