@@ -131,6 +131,11 @@ def _nested(attr: etree._Element, key: str, row: int, store: dict, order: list, 
 def _syntax_error(exc: etree.XMLSyntaxError, label: str, data: bytes) -> IngestError:
     line, col = exc.position if exc.position else (None, None)
     msg = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
+    if not line:  # iterparse may end with a summary at line 0 ("no element found"); the cause is the last
+        # entry of its log (which may still hold errors of earlier documents)
+        cause = next((e for e in reversed(exc.error_log) if e.line), None)
+        if cause is not None:
+            line, col, msg = cause.line, cause.column, cause.message
     if "Excessive depth" in msg:
         msg = "elements are nested deeper than 256 levels (refused to protect memory)"
     elif line is not None and _at_end(data, line, col):
