@@ -242,3 +242,21 @@ def test_any_value_reads_back_as_xml_normalises_it(values: list[str]) -> None:
                 for i, v in enumerate(values)}
     assert dict(zip(fast.df[CASE], fast.df["v"], strict=True)) == expected
     pd.testing.assert_frame_equal(fast.df, slow.df)
+
+
+# ------------------------------------------------------------------ dates in the plain form: one Arrow cast
+def test_plain_dates_with_offsets_read_in_one_pass_equal_the_iso_parser():
+    from processmining.xes import values
+
+    texts = ["2024-01-01T10:00:00+02:00", "2024-01-01 08:30:00Z", "2024-01-01T09:00:00.123456789-0100", None]
+    series = pd.Series(pd.array(texts, dtype="string[pyarrow]"))
+    ns = values._plain_dates(series)
+    assert ns is not None and [str(v) for v in ns] == [
+        "2024-01-01T08:00:00.000000000", "2024-01-01T08:30:00.000000000", "2024-01-01T10:00:00.123456789", "NaT"]
+    parsed, out_of_range = values._parse_dates(series)
+    assert str(parsed.dtype) == "datetime64[ns, UTC]" and not out_of_range.any()
+    # not all plain, or not all in range: the ISO parser decides (and flags 1500 as out of range)
+    for other in (["2024-02-30T10:00:00Z"], ["1500-01-01T00:00:00Z"], ["2024-01-01T10:00:00"], ["2024-01-01T10:00Z"]):
+        assert values._plain_dates(pd.Series(pd.array(other, dtype="string[pyarrow]"))) is None
+    assert values._parse_dates(pd.Series(pd.array(["1500-01-01T00:00:00Z"], dtype="string[pyarrow]")))[1].tolist() \
+        == [True]

@@ -40,6 +40,9 @@ def _parse_dates(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     from ..ingest.timestamps import to_ns
 
     text = raw.str.strip()
+    ns = _plain_dates(text)
+    if ns is not None:
+        return _in_unit(pd.Series(ns, index=raw.index).dt.tz_localize("UTC"), ns), np.zeros(len(ns), dtype=bool)
     parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
     ns, oor = to_ns(np.asarray(parsed.dt.tz_localize(None).to_numpy()))
     retry = np.flatnonzero(np.isnat(ns) & ~oor & text.notna().to_numpy())
@@ -48,11 +51,35 @@ def _parse_dates(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         if stamp is not pd.NaT:
             one, bad = to_ns(np.array([stamp.tz_localize(None).to_datetime64()]))
             ns[i], oor[i] = one[0], bad[0]
-    parsed = pd.Series(ns, index=raw.index).dt.tz_localize("UTC")
+    return _in_unit(pd.Series(ns, index=raw.index).dt.tz_localize("UTC"), ns), oor
+
+
+def _in_unit(parsed: pd.Series, ns: np.ndarray) -> pd.Series:
+    """Microseconds when no value needs nanoseconds (what the XES writers give), else nanoseconds."""
     ints = ns[~np.isnat(ns)].view("i8")
-    if (ints % 1000 == 0).all():
-        parsed = parsed.dt.as_unit("us")
-    return parsed, oor
+    return parsed.dt.as_unit("us") if (ints % 1000 == 0).all() else parsed
+
+
+#: the plain xs:dateTime XES writers produce, always with a zone offset: for these Arrow's ISO 8601 cast
+#: gives what pandas gives, in a fraction of the time
+_PLAIN_DATETIME = (r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+                   r"(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$")
+
+
+def _plain_dates(text: pd.Series) -> np.ndarray | None:
+    """``datetime64[ns]`` (NaT where absent) when every value is a plain xs:dateTime in range; else None."""
+    import pyarrow.compute as pc
+
+    values = pa.chunked_array([pa.array(text.array)]) if not isinstance(text.array, pd.arrays.ArrowStringArray) \
+        else text.array.__arrow_array__()
+    present = values.drop_null()
+    if not len(present) or not pc.all(pc.match_substring_regex(present, _PLAIN_DATETIME)).as_py():
+        return None
+    try:  # all or nothing: a day that does not exist (02-30) or a year outside 1677-2262 raises
+        stamps = values.cast(pa.timestamp("ns", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return stamps.cast(pa.timestamp("ns")).to_numpy()
 
 
 def _fromisoformat(value: str) -> pd.Timestamp:
