@@ -200,8 +200,8 @@ def test_every_shared_log_is_byte_scanned_with_pm4pys_counts_and_the_streaming_r
     path = shared_datasets / name
     scanned: list[bool] = []
 
-    def recording(data: bytes, namespace: str | None):  # noqa: ANN202
-        scan = scan_bytes(data, namespace)
+    def recording(data: bytes, namespace: str | None, progress=None):  # noqa: ANN001, ANN202
+        scan = scan_bytes(data, namespace, *([progress] if progress else []))
         scanned.append(scan is not None)
         return scan
 
@@ -260,3 +260,22 @@ def test_plain_dates_with_offsets_read_in_one_pass_equal_the_iso_parser():
         assert values._plain_dates(pd.Series(pd.array(other, dtype="string[pyarrow]"))) is None
     assert values._parse_dates(pd.Series(pd.array(["1500-01-01T00:00:00Z"], dtype="string[pyarrow]")))[1].tolist() \
         == [True]
+
+
+def test_the_byte_scan_reports_progress_in_bytes_and_can_be_cancelled():
+    doc = _doc("".join(_trace(f"c{i}") for i in range(50)))
+    calls: list[tuple[int, int, str]] = []
+    with _reader("byte scan"):
+        log = read_xes(doc, progress=lambda done, total, label: calls.append((done, total, label)))
+    assert log.n_events == 50 and len(calls) >= 4
+    assert all(total == len(doc) and label == "reading XES" for _, total, label in calls)
+    assert [d for d, _, _ in calls] == sorted(d for d, _, _ in calls) and calls[-1][0] == len(doc)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(done: int, total: int, label: str) -> None:
+        raise Cancelled
+
+    with _reader("byte scan"), pytest.raises(Cancelled):
+        read_xes(doc, progress=cancel)

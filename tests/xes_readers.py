@@ -31,8 +31,8 @@ def xes_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(xes_read, "FAST_SCAN_MIN_BYTES", 0 if reader.name == "byte scan" else 1 << 62)
     scan_bytes = xes_read.scan_bytes
 
-    def recording(data: bytes, namespace: str | None):  # noqa: ANN202
-        result = scan_bytes(data, namespace)
+    def recording(data: bytes, namespace: str | None, progress=None):  # noqa: ANN001, ANN202
+        result = scan_bytes(data, namespace, *([progress] if progress else []))
         reader.byte_scans.append(result is not None)
         return result
 

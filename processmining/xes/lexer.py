@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 from lxml import etree
 
 from .. import safe_input
+from ..model import ProgressFn, no_progress
 from .values import Scan
 
 __all__ = ["scan_bytes", "Validation"]
@@ -62,6 +63,7 @@ _XML_DECL = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*[\"'](
 _OTHER_TRACE_OR_EVENT = re.compile(rb"<(?:[^\s/>!?]*:)?(?:trace|event)[\s/>]")
 _CHAR_REF = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_LABEL = "reading XES"
 #: feed size for the libxml2 check: one feed of a big buffer hits its buffer limit
 _FEED = 1 << 20
 
@@ -192,12 +194,12 @@ def _as_text(raw: pa.Array) -> pa.Array | None:
     return pa.concat_arrays([text, pa.array(fixed, type=pa.large_string())]).take(pa.array(where))
 
 
-def scan_bytes(data: bytes, namespace: str | None) -> Scan | None:
-    """Scan an XES document of the common shape; None when it is not of that shape (see the module doc).
+def scan_bytes(data: bytes, namespace: str | None, progress: ProgressFn = no_progress) -> Scan | None:
+    """Scan an XES document of the common shape; None when it is not of that shape or not well-formed.
 
     ``namespace`` is the root's default namespace (the tags are reported as
-    ``{namespace}string`` like lxml does). The caller must also check
-    well-formedness (:class:`Validation`) before using the result.
+    ``{namespace}string`` like lxml does). ``progress`` is called between the
+    steps with an estimate of the bytes done (it may raise to cancel).
     """
     start = _header_end(data)
     if start is None:
@@ -205,12 +207,14 @@ def scan_bytes(data: bytes, namespace: str | None) -> Scan | None:
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):  # lone CR line ends: lines counted otherwise
         return None
     check = Validation(data)  # libxml2, on the other core, while the bytes are scanned
-    scan = _scan(data, start, namespace)
+    scan = _scan(data, start, namespace, progress)
     return scan if check.ok() and scan is not None else None
 
 
-def _scan(data: bytes, start: int, namespace: str | None) -> Scan | None:
+def _scan(data: bytes, start: int, namespace: str | None, progress: ProgressFn = no_progress) -> Scan | None:
     """The vectorised scan of the traces, from the first ``<trace>`` at ``start``."""
+    total = len(data)
+    progress(start, total, _LABEL)
     arr = np.frombuffer(data, dtype=np.uint8)
     words = _Words(data)
     lt = np.flatnonzero(arr[start:] == ord("<")) + start
@@ -248,6 +252,7 @@ def _scan(data: bytes, start: int, namespace: str | None) -> Scan | None:
             and (quotes[qi + 1] == value_start - 1).all() and (_matches(_ATTR_ENDS[0], tail := words.at(value_end)) | _matches(_ATTR_ENDS[1], tail)).all()):
         return None
     buf = pa.py_buffer(data)
+    progress(start + (total - start) // 2, total, _LABEL)
     keys = _as_text(_slices(buf, key_start, key_end))
     values = _as_text(_slices(buf, value_start, value_end))
     if keys is None or values is None:
@@ -266,6 +271,7 @@ def _scan(data: bytes, start: int, namespace: str | None) -> Scan | None:
     key_codes = pc.dictionary_encode(keys)
     key_names = key_codes.dictionary.to_pylist()
     slot_code = key_codes.indices.to_numpy().astype(np.int64) * len(_TYPES) + a_kind
+    progress(start + (total - start) * 3 // 4, total, _LABEL)
     n_codes = len(key_names) * len(_TYPES)
     slot_code = slot_code.astype(np.int16 if n_codes < 2**15 else np.int32)  # small ints: a radix sort
     for level, store, order in ((on_event, scan.ev_values, scan.ev_order),

@@ -380,7 +380,7 @@ def read_xes(
     _check_not_xml(data, label)
     safe_input.check_xml_prolog(data, label)
     namespace = _check_root(data, label)
-    scan = scan_bytes(data, namespace) if len(data) >= FAST_SCAN_MIN_BYTES else None
+    scan = scan_bytes(data, namespace, progress) if len(data) >= FAST_SCAN_MIN_BYTES else None
     if scan is None:  # not in the common shape, or not well-formed: the streaming reader (and its messages)
         scan = _scan(data, label, progress)
     else:
