@@ -20,7 +20,11 @@ Well-formedness is still checked by libxml2 (the same hardened options as
 the streaming reader, in a thread that runs while the bytes are scanned:
 libxml2 releases the GIL); when it fails, the caller re-reads with the
 streaming reader, which raises its usual error with the line. So both paths
-give the same log, the same problems and the same messages.
+give the same log, the same problems and the same messages - with one
+deliberate difference: past line 65,535 libxml2 no longer knows an element's
+own line and lxml reports the line of its first child (for a pretty-printed
+``<event>``, the line after it); the byte scan counts newlines and names the
+``<event>``'s own line.
 """
 
 from __future__ import annotations
