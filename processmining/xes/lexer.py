@@ -148,6 +148,13 @@ class _Words:
         return out
 
 
+def _positions(arr: np.ndarray, byte: bytes, start: int = 0, block: int = 1 << 23) -> np.ndarray:
+    """Offsets of ``byte`` in ``arr[start:]``, found block by block (no mask as large as the file)."""
+    code = byte[0]
+    found = [np.flatnonzero(arr[lo : lo + block] == code) + lo for lo in range(start, len(arr), block)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
 def _matches(pattern: bytes, first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
     """Whether ``pattern`` (up to 16 bytes) stands where the words ``first`` (and ``second``, 8 bytes on) start."""
     ok = np.ones(len(first), dtype=bool)
@@ -221,7 +228,7 @@ def _scan(data: bytes, start: int, namespace: str | None, progress: ProgressFn =
     progress(start, total, _LABEL)
     arr = np.frombuffer(data, dtype=np.uint8)
     words = _Words(data)
-    lt = np.flatnonzero(arr[start:] == ord("<")) + start
+    lt = _positions(arr, b"<", start)
     kind = np.full(len(lt), _OTHER, dtype=np.int8)
     first, second = words.at(lt), words.at(lt + 8)  # the 16 bytes from each '<'
     for pattern, code in _FIXED + _ATTR_HEADS:
@@ -245,7 +252,7 @@ def _scan(data: bytes, start: int, namespace: str | None, progress: ProgressFn =
     a_kind = kind[is_attr]
     head_len = np.array([len(p) for p, _ in _ATTR_HEADS], dtype=np.int64)
     key_start = a_pos + head_len[a_kind]
-    quotes = np.flatnonzero(arr == ord('"'))
+    quotes = _positions(arr, b'"', start)
     qi = np.searchsorted(quotes, key_start)
     if len(qi) and qi[-1] + 2 >= len(quotes):
         return None
@@ -302,7 +309,7 @@ def _line_finder(arr: np.ndarray, positions: np.ndarray):  # noqa: ANN202
 
     def event_line(i: int) -> int:
         if not lines:
-            newlines = np.flatnonzero(arr == ord("\n"))
+            newlines = _positions(arr, b"\n")
             lines.append(np.searchsorted(newlines, positions) + 1)
         return int(lines[0][i])
 
