@@ -140,11 +140,11 @@ class _Words:
         self._tail = np.ndarray(shape=(len(tail) - 7,), dtype="<u8", buffer=tail, strides=(1,))
 
     def at(self, pos: np.ndarray) -> np.ndarray:
-        inner = pos < self._tail_start
-        out = self._view[np.where(inner, pos, 0)] if len(self._view) else np.zeros(len(pos), dtype="<u8")
-        if not inner.all():  # the last 16 bytes: read from a zero-padded copy
-            outer = ~inner
-            out[outer] = self._tail[np.minimum(pos[outer] - self._tail_start, len(self._tail) - 1)]
+        """The words at ``pos`` (ascending offsets)."""
+        inner = int(np.searchsorted(pos, self._tail_start))  # the last 16 bytes: from a zero-padded copy
+        out = np.empty(len(pos), dtype="<u8")
+        out[:inner] = self._view[pos[:inner]]
+        out[inner:] = self._tail[np.minimum(pos[inner:] - self._tail_start, len(self._tail) - 1)]
         return out
 
 
@@ -259,8 +259,10 @@ def _scan(data: bytes, start: int, namespace: str | None, progress: ProgressFn =
     key_end = quotes[qi]
     value_start = key_end + len(_VALUE_SEP)
     value_end = quotes[qi + 2]
+    tail = words.at(value_end)
     if not (_matches(_VALUE_SEP, words.at(key_end), words.at(key_end + 8)).all()
-            and (quotes[qi + 1] == value_start - 1).all() and (_matches(_ATTR_ENDS[0], tail := words.at(value_end)) | _matches(_ATTR_ENDS[1], tail)).all()):
+            and (quotes[qi + 1] == value_start - 1).all()
+            and (_matches(_ATTR_ENDS[0], tail) | _matches(_ATTR_ENDS[1], tail)).all()):
         return None
     buf = pa.py_buffer(data)
     progress(start + (total - start) // 2, total, _LABEL)
