@@ -11,8 +11,8 @@ REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "pm4py", "numpy", "pyarrow", "rich")
 
 
-def _imported_after(args: list[str]) -> tuple[int, list[str]]:
-    """Run the CLI with ``args`` in a new interpreter; exit code and which heavy modules it imported."""
+def _imported_after(args: list[str], heavy: tuple[str, ...] = HEAVY) -> tuple[int, list[str]]:
+    """Run the CLI with ``args`` in a new interpreter; exit code and which ``heavy`` modules it imported."""
     code = (
         "import sys, json\n"
         "from processmining.cli import app\n"
@@ -20,7 +20,7 @@ def _imported_after(args: list[str]) -> tuple[int, list[str]]:
         f"    app({args!r}, prog_name='processmining')\n"
         "except SystemExit as exc:\n"
         "    rc = exc.code or 0\n"
-        f"print(json.dumps([rc, sorted(m for m in {HEAVY!r} if m in sys.modules)]))\n"
+        f"print(json.dumps([rc, sorted(m for m in {heavy!r} if m in sys.modules)]))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})

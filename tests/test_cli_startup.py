@@ -7,34 +7,20 @@ and text-list parameters a pydantic-free coercion (``processmining.cli._install_
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import typer
 from typer.testing import CliRunner
 
 from processmining.cli import _install_light_coercion
+from tests.test_cli_imports import _imported_after
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "pm4py", "pydantic", "numpy", "pyarrow")
 
 
 def _imported(args: list[str]) -> tuple[int, list[str]]:
-    code = (
-        "import sys, json\n"
-        "from processmining.cli import app\n"
-        "try:\n"
-        f"    app({args!r}, prog_name='processmining')\n"
-        "except SystemExit as exc:\n"
-        "    rc = exc.code or 0\n"
-        f"print(json.dumps([rc, sorted(m for m in {HEAVY!r} if m in sys.modules)]))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True,
-                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
-    rc, mods = json.loads(proc.stdout.strip().splitlines()[-1])
-    return rc, mods
+    return _imported_after(args, heavy=HEAVY)
 
 
 def test_bpmn_check_and_version_import_neither_pandas_nor_pydantic():

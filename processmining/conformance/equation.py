@@ -179,13 +179,22 @@ def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | 
     me = equation_of(net)
     n = len(trace)
     cnt = me.counts(trace)
+    # the LP memo is keyed by marking and model-activity counts: events of activities the model lacks (always
+    # log moves) are added outside it, or a trace with more of them would leave too high a bound for another
+    known = cnt.sum(axis=1).astype(np.int64)
+    unknown = [MOVE_COST * int(n - i - known[i]) for i in range(n + 1)]
+
+    def solve(m: Marking, i: int) -> tuple[int, np.ndarray | None]:
+        h, vec = me.solve(m, cnt[i], int(known[i]))
+        return (h if h >= _INF else h + unknown[i]), vec
+
     col = {a: k for k, a in enumerate(me.activities)}
     ev_col = [col.get(a, -1) for a in trace]
     labels = net.labels
     sync_col = me.sync_col
     final = net.final
     start = (net.initial, 0)
-    h0, v0 = me.solve(net.initial, cnt[0], n)
+    h0, v0 = solve(net.initial, 0)
     if h0 >= _INF:
         return None
     best: dict[tuple[Marking, int], int] = {start: 0}
@@ -224,7 +233,7 @@ def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | 
             continue  # an outdated entry (the state was re-queued with a larger heuristic)
         h, vec = info[state]
         if vec is None:  # a lower bound inherited from the parent: solve the state's own LP now
-            h2, vec = me.solve(m, cnt[i], n - i)
+            h2, vec = solve(m, i)
             info[state] = (max(h, h2), vec)
             if h2 >= _INF:
                 closed.add(state)
