@@ -84,7 +84,11 @@ def run_measured(cmd: list[str], timeout_s: float) -> tuple[dict, float]:
     except subprocess.TimeoutExpired:
         _kill_tree(proc.pid)
         proc.communicate()
-        raise SystemExit(f"{' '.join(cmd[-4:])}: no result within {timeout_s:.0f} s (stopped)") from None
+        err.seek(0)
+        done = [ln for ln in err.read().splitlines() if ln.startswith("[step]")]
+        raise SystemExit(f"{' '.join(cmd[-4:])}: no result within {timeout_s:.0f} s (stopped; peak RSS "
+                         f"{peak[0] / 1024:,.0f} MiB); finished: {'; '.join(d[7:] for d in done) or 'nothing'}") \
+            from None
     t.join()
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -110,6 +114,7 @@ def _timed(times: dict[str, float], name: str, fn):  # noqa: ANN001, ANN202
     t0 = time.perf_counter()
     out = fn()
     times[name] = time.perf_counter() - t0
+    print(f"[step] {name}: {times[name]:.1f} s", file=sys.stderr, flush=True)  # shown when a run is stopped
     return out
 
 

@@ -46,9 +46,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def spark_session_for_tests(warehouse: Path):
+def spark_session_for_tests(warehouse: Path | None = None):
     """The one local[2] session of a test run (the JVM starts once), which also serves Spark Connect on a
-    loopback port (:func:`connect_url`); managed tables go to ``warehouse``.
+    loopback port (:func:`connect_url`); managed tables go to ``warehouse`` (default: a temporary folder).
 
     Tuned for many small jobs on tiny logs (the costs are per job, not per
     event): one shuffle partition, no adaptive execution, no code generation
@@ -57,6 +57,10 @@ def spark_session_for_tests(warehouse: Path):
     """
     from processmining.spark.session import spark_session
 
+    if warehouse is None:
+        import tempfile
+
+        warehouse = Path(tempfile.mkdtemp(prefix="pm_spark_warehouse_"))
     return spark_session(master="local[2]", shuffle_partitions=1, conf={
         "spark.default.parallelism": "2", "spark.sql.adaptive.enabled": "false",
         "spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN",

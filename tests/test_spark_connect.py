@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from processmining.cli import app
 
 require_pyspark()
+#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
 pytestmark = pytest.mark.xdist_group("spark")
 
 REPO = Path(__file__).resolve().parent.parent

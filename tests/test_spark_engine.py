@@ -224,5 +224,9 @@ def test_delta_without_the_delta_jars_is_one_clear_line(spark, tmp_path):
 
     with pytest.raises(IngestError) as got:
         read_events(spark, str(tmp_path), fmt="delta")
-    assert "Spark cannot read it as delta: [DATA_SOURCE_NOT_FOUND] Failed to find the data source: delta" \
-        in str(got.value) and "\n" not in str(got.value)
+    assert str(got.value) == f"{tmp_path}: Spark cannot read it as delta: this Spark has no Delta Lake (the " \
+        "cluster needs the io.delta:delta-spark_2.13 jar of its Spark version and the Delta session extensions; " \
+        'see the README, "Running on a Spark cluster"), or read a catalog table by name with --source-format table'
+    with pytest.raises(IngestError) as got:  # any other Spark failure: its own message, not py4j's call site
+        read_events(spark, str(tmp_path / "missing.parquet"))
+    assert "An error occurred while calling" not in str(got.value) and "PATH_NOT_FOUND" in str(got.value)

@@ -31,6 +31,9 @@ from ..model import (
 )
 from .frame import SparkLog
 
+DELTA_MISSING = ("Spark cannot read it as delta: this Spark has no Delta Lake (the cluster needs the "
+                 "io.delta:delta-spark_2.13 jar of its Spark version and the Delta session extensions; see the README, "
+                 "\"Running on a Spark cluster\"), or read a catalog table by name with --source-format table")
 UNKNOWN_FIRST_STAGE = "creation row, but the first stage is unknown (no stage change with an old value)"
 CANONICAL = ColumnMapping(case=CASE, activity=ACTIVITY, timestamp=TIMESTAMP)
 
@@ -125,7 +128,12 @@ def read_source(spark: Any, source: Any, *, fmt: str = "auto") -> tuple[Any, str
     except IngestError:
         raise
     except Exception as exc:  # noqa: BLE001 - AnalysisException and friends become one line
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if fmt == "delta" and "DATA_SOURCE_NOT_FOUND" in str(exc):
+            raise IngestError(DELTA_MISSING, source=text) from None
+        # py4j puts "An error occurred while calling o123.load." before the Java message
+        lines = [ln.strip().lstrip(": ") for ln in str(exc).splitlines()
+                 if ln.strip() and not ln.startswith("An error occurred while calling")]
+        first = (lines or [type(exc).__name__])[0]
         raise IngestError(f"Spark cannot read it as {fmt}: {first[:300]}", source=text) from None
     return df, fmt, text
 
