@@ -43,7 +43,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("PROCESSMINING_DATASETS", REPO.parent / "shared" / "datasets"))
-DEFAULT_FILES = ("running-example.xes", "receipt.xes.gz", "bpic2013_incidents.xes.gz")
+DEFAULT_FILES = ("bpic2013_incidents.xes.gz", "receipt.xes.gz", "bpic2019_p2p_1t_per_variant.xes.gz",
+                 "sepsis_1t_per_variant.xes.gz")
 
 
 def _rss_kib() -> int:

@@ -28,8 +28,9 @@ log + the model's state space``, where the state space is the memory the
 compiled, explored net keeps (RSS after the model step minus before) and
 ``above`` is the step's peak minus the process's size after its imports
 and after one warm-up run of every step on the 6-case running example
-(Python, pandas, pyarrow, highspy, lxml: the same for any log). Steps over the
-bound are marked ``OVER``.
+(Python, pandas, pyarrow, highspy, lxml: the same for any log); ``own`` is
+the step's peak minus the process's size when it started (what the step itself
+adds on top of what earlier steps keep). Steps over the bound are marked ``OVER``.
 """
 
 from __future__ import annotations
@@ -275,12 +276,12 @@ def run(name: str, tmp: str, budget: float) -> None:
           f"{r['not_computed']} variants not computed", flush=True)
     whole = _child("conform", log_path=log_path, model_path=model_path, budget=budget, out_dir=out)
     steps = r["steps"] + whole.get("steps", [])
-    print(f"  {'step':<36} {'s':>7} {'start MB':>9} {'peak MB':>8} {'above':>7} {'workers':>8} {'bound':>6}")
+    print(f"  {'step':<36} {'s':>7} {'start MB':>9} {'peak MB':>8} {'own':>5} {'above':>7} {'workers':>8} {'bound':>6}")
     for s in steps:
         above = s["peak_mb"] - r["base_mb"]
         flag = "OVER" if above > bound else "ok"
-        print(f"  {s['step']:<36} {s['seconds']:7.1f} {s['before_mb']:9.0f} {s['peak_mb']:8.0f} {above:7.0f} "
-              f"{s['workers_mb']:8.0f} {bound:6.0f} {flag}", flush=True)
+        print(f"  {s['step']:<36} {s['seconds']:7.1f} {s['before_mb']:9.0f} {s['peak_mb']:8.0f} "
+              f"{s['peak_mb'] - s['before_mb']:5.0f} {above:7.0f} {s['workers_mb']:8.0f} {bound:6.0f} {flag}", flush=True)
     if "error" in whole:
         print(f"  conform end to end failed: {whole['error']}", flush=True)
 

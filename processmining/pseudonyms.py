@@ -78,16 +78,26 @@ def _is_text(s: pd.Series) -> bool:
     return s.dtype == object or isinstance(s.dtype, pd.StringDtype)
 
 
+def text_flags(values: pd.Series) -> pd.DataFrame:
+    """Per value (as text): is it a number (``num``), an ISO-8601 date (``date``), several words (``space``);
+    0/1 ints. The free-text test (:func:`looks_free_text`) takes the shares of these."""
+    text = values.astype(str)
+    return pd.DataFrame({
+        "num": pd.to_numeric(text, errors="coerce").notna().astype("int32"),
+        "date": pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True).notna().astype("int32"),
+        "space": text.str.strip().str.contains(r"\s", regex=True).astype("int32")})
+
+
+def looks_free_text(n_distinct: int, shares: Mapping[str, float]) -> bool:
+    """Many distinct values (more than :data:`FREE_TEXT_DISTINCT`), most of them several words, and not
+    mostly numbers or dates; ``shares`` are the means of :func:`text_flags` over the distinct values."""
+    return n_distinct > FREE_TEXT_DISTINCT and shares["num"] < 0.5 and shares["date"] < 0.5 and shares["space"] >= 0.5
+
+
 def _looks_free_text(values: pd.Series) -> bool:
-    """Many distinct values, most of them several words, and not numbers or dates."""
     if len(values) <= FREE_TEXT_DISTINCT:
         return False
-    text = values.astype(str)
-    if pd.to_numeric(text, errors="coerce").notna().mean() >= 0.5:
-        return False
-    if pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True).notna().mean() >= 0.5:
-        return False
-    return bool(text.str.strip().str.contains(r"\s", regex=True).mean() >= 0.5)
+    return looks_free_text(len(values), text_flags(values).mean().to_dict())
 
 
 def column_policy(frame: pd.DataFrame) -> dict[str, str]:

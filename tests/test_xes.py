@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from xes_readers import xes_reader  # noqa: F401  (the fixture: each test runs through both readers)
 
 from processmining.errors import IngestError, ProcessMiningError
 from processmining.model import (
@@ -22,6 +23,8 @@ from processmining.model import (
     EventLog,
 )
 from processmining.xes import read_xes, write_xes
+
+pytestmark = pytest.mark.usefixtures("xes_reader")
 
 DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS_LOG = '<log xes.version="1.0" xmlns="http://www.xes-standard.org/">\n'

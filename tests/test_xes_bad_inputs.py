@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from xes_readers import xes_reader  # noqa: F401  (the fixture: each test runs through both readers)
 
 from processmining.errors import IngestError, UnsafeInputError
 from processmining.model import ACTIVITY, CASE, TIMESTAMP
 from processmining.xes import read_xes
+
+pytestmark = pytest.mark.usefixtures("xes_reader")
 
 DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 

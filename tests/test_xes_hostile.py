@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from xes_readers import xes_reader  # noqa: F401  (the fixture: each test runs through both readers)
 
 from processmining.errors import IngestError
 from processmining.ingest.timestamps import OUT_OF_RANGE
 from processmining.model import ACTIVITY, ORDER, TIMESTAMP
 from processmining.xes import read_xes, write_xes
+
+pytestmark = pytest.mark.usefixtures("xes_reader")
 
 
 def _xes(events: str) -> bytes:

@@ -26,33 +26,29 @@ from ..pseudonyms import (
     FREE_TEXT_WORDS,
     PERSON_COLUMNS,
     Pseudonymizer,
+    looks_free_text,
+    text_flags,
 )
 from .frame import SparkLog
 
 __all__ = ["column_policy", "pseudonymize_frame", "pseudonymizer"]
 
 
-def _text_shares(values: Any) -> tuple[float, float, float]:
-    """Shares of numbers, ISO dates and values with whitespace among the distinct ``values`` (a one-column
-    Spark frame ``v``), each value tested by the local code on the executors."""
+def _text_shares(values: Any) -> dict[str, float]:
+    """The means of the local :func:`~processmining.pseudonyms.text_flags` over the distinct ``values`` (a
+    one-column Spark frame ``v``), each value tested by the local code on the executors."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    schema = T.StructType([T.StructField(k, T.IntegerType()) for k in ("num", "date", "space")])
+    keys = ("num", "date", "space")
+    schema = T.StructType([T.StructField(k, T.IntegerType()) for k in keys])
 
     @F.pandas_udf(schema)
     def flags(v):  # noqa: ANN001, ANN202 - runs on the executors
-        import pandas as pd
+        return text_flags(v)
 
-        text = v.astype(str)
-        return pd.DataFrame({
-            "num": pd.to_numeric(text, errors="coerce").notna().astype("int32"),
-            "date": pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True).notna().astype("int32"),
-            "space": text.str.strip().str.contains(r"\s", regex=True).astype("int32")})
-
-    row = values.select(flags(F.col("v")).alias("f")).agg(
-        *[F.avg(F.col(f"f.{k}")).alias(k) for k in ("num", "date", "space")]).first()
-    return float(row["num"]), float(row["date"]), float(row["space"])
+    row = values.select(flags(F.col("v")).alias("f")).agg(*[F.avg(F.col(f"f.{k}")).alias(k) for k in keys]).first()
+    return {k: float(row[k]) for k in keys}
 
 
 def column_policy(log: SparkLog) -> dict[str, str]:
@@ -91,11 +87,9 @@ def column_policy(log: SparkLog) -> dict[str, str]:
 
 
 def _looks_free_text(values: Any) -> bool:
-    """The local ``_looks_free_text`` on a column's distinct values."""
-    if values.count() <= FREE_TEXT_DISTINCT:
-        return False
-    num, date, space = _text_shares(values)
-    return num < 0.5 and date < 0.5 and space >= 0.5
+    """The local free-text test (:func:`~processmining.pseudonyms.looks_free_text`) on a column's distinct values."""
+    n = values.count()
+    return n > FREE_TEXT_DISTINCT and looks_free_text(n, _text_shares(values))
 
 
 def pseudonymizer(log: SparkLog, *, key: str | bytes) -> Pseudonymizer:

@@ -37,7 +37,6 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,10 +64,13 @@ from ..model import (
     input_column_name,
     no_progress,
 )
-from .values import CONTAINER_TYPES, OFFSET, Column, as_strings, build_columns, local_name
+from .lexer import scan_bytes
+from .values import CONTAINER_TYPES, OFFSET, Column, Scan, as_strings, build_columns, local_name
 
 __all__ = ["read_xes"]
 
+#: below this many bytes of XML the streaming reader is as fast as the byte scan (:mod:`.lexer`)
+FAST_SCAN_MIN_BYTES = 1024**2
 #: events between two progress calls
 _PROGRESS_EVERY = 4096
 #: how many individual values a warning lists before summarising
@@ -77,25 +79,6 @@ _TRACE_KEY = "concept:name"
 
 
 # ======================================================================= reading
-@dataclass
-class _Scan:
-    """Everything collected from one pass over the XML."""
-
-    n_events: int = 0
-    #: per event: index of its trace, XML line
-    ev_trace: list[int] = field(default_factory=list)
-    ev_line: list[int] = field(default_factory=list)
-    #: element tag incl. namespace -> key -> (row indices, raw value texts); nested dicts are
-    #: much faster here than (tag, key) tuples, which would be built and hashed per attribute
-    ev_values: dict[str, dict[str | None, tuple[list[int], list[str | None]]]] = field(default_factory=dict)
-    tr_values: dict[str, dict[str | None, tuple[list[int], list[str | None]]]] = field(default_factory=dict)
-    #: (tag, key) in order of first appearance: the column order
-    ev_order: list[tuple[str, str | None]] = field(default_factory=list)
-    tr_order: list[tuple[str, str | None]] = field(default_factory=list)
-    tr_line: list[int] = field(default_factory=list)
-    flattened: dict[str, int] = field(default_factory=dict)
-
-
 def _container_value(elem: etree._Element) -> Any:
     """A ``<list>``/``<container>`` (or nested attribute) as plain JSON-able data."""
     kind = local_name(elem.tag)
@@ -123,7 +106,7 @@ def _slot(store: dict, order: list, tag: str, key: str | None) -> tuple[list[int
     return slot
 
 
-def _nested(attr: etree._Element, key: str, row: int, store: dict, order: list, scan: _Scan) -> None:
+def _nested(attr: etree._Element, key: str, row: int, store: dict, order: list, scan: Scan) -> None:
     """Slow path for an attribute with child elements (rare): list/container or meta-attributes."""
     tag = attr.tag
     if local_name(tag) in CONTAINER_TYPES:
@@ -148,6 +131,11 @@ def _nested(attr: etree._Element, key: str, row: int, store: dict, order: list, 
 def _syntax_error(exc: etree.XMLSyntaxError, label: str, data: bytes) -> IngestError:
     line, col = exc.position if exc.position else (None, None)
     msg = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
+    if not line:  # iterparse may end with a summary at line 0 ("no element found"); the cause is the last
+        # entry of its log (which may still hold errors of earlier documents)
+        cause = next((e for e in reversed(exc.error_log) if e.line), None)
+        if cause is not None:
+            line, col, msg = cause.line, cause.column, cause.message
     if "Excessive depth" in msg:
         msg = "elements are nested deeper than 256 levels (refused to protect memory)"
     elif line is not None and _at_end(data, line, col):
@@ -180,8 +168,8 @@ def _check_not_xml(data: bytes, label: str) -> None:
         raise IngestError("this is JSON, not XES; expected an XML document with root <log>", source=label)
 
 
-def _check_root(data: bytes, label: str) -> None:
-    """Parse up to the first element and refuse a root other than <log> (e.g. HTML)."""
+def _check_root(data: bytes, label: str) -> str | None:
+    """Parse up to the first element and refuse a root other than <log> (e.g. HTML); the root's namespace."""
     parser = etree.iterparse(io.BytesIO(data), events=("start",), **safe_input.xml_parser_options())
     try:
         _, root = next(iter(parser))
@@ -199,12 +187,15 @@ def _check_root(data: bytes, label: str) -> None:
     local = local_name(root.tag)
     if local != "log":
         raise IngestError(f"root <{local}>, expected <log>", source=label, line=root.sourceline)
+    return etree.QName(root).namespace
 
 
-def _scan(data: bytes, label: str, progress: ProgressFn) -> _Scan:
+def _scan(data: bytes, label: str, progress: ProgressFn) -> Scan:
     """One streaming pass: collect raw attribute texts per (type, key)."""
-    scan = _Scan()
-    ev_trace, ev_line = scan.ev_trace, scan.ev_line
+    scan = Scan()
+    ev_trace: list[int] = []
+    ev_line: list[int] = []
+    scan.ev_trace, scan.event_line = ev_trace, ev_line.__getitem__
     ev_values, tr_values = scan.ev_values, scan.tr_values
     locals_: dict[str, str] = {}
     total = len(data)
@@ -234,7 +225,6 @@ def _scan(data: bytes, label: str, progress: ProgressFn) -> _Scan:
                 break
             ti = n_traces
             n_traces += 1
-            scan.tr_line.append(elem.sourceline)
             for child in elem:
                 ctag = child.tag
                 loc = locals_.get(ctag)
@@ -278,7 +268,7 @@ def _scan(data: bytes, label: str, progress: ProgressFn) -> _Scan:
                 next_progress = n_ev + _PROGRESS_EVERY
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, label, data) from None
-    scan.n_events = n_ev
+    scan.n_events, scan.n_traces = n_ev, n_traces
     progress(total, total, "reading XES")
     return scan
 
@@ -389,15 +379,19 @@ def read_xes(
     data = blob.data
     _check_not_xml(data, label)
     safe_input.check_xml_prolog(data, label)
-    _check_root(data, label)
-    scan = _scan(data, label, progress)
+    namespace = _check_root(data, label)
+    scan = scan_bytes(data, namespace, progress) if len(data) >= FAST_SCAN_MIN_BYTES else None
+    if scan is None:  # not in the common shape, or not well-formed: the streaming reader (and its messages)
+        scan = _scan(data, label, progress)
+    else:
+        progress(len(data), len(data), "reading XES")
     return _assemble(scan, label, blob.sha256)
 
 
-def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
+def _assemble(scan: Scan, label: str, sha256: str) -> EventLog:
     """Type the collected values, quarantine unusable events, and build the log and its report."""
     warnings: list[str] = []
-    n_ev, n_traces = scan.n_events, len(scan.tr_line)
+    n_ev, n_traces = scan.n_events, scan.n_traces
     ev_trace = np.asarray(scan.ev_trace, dtype=np.int64)
     tr_cols = build_columns(scan.tr_values, scan.tr_order, n_traces, warnings, "trace",
                              {_TRACE_KEY: "string"})
@@ -430,7 +424,7 @@ def _assemble(scan: _Scan, label: str, sha256: str) -> EventLog:
     drop = no_case | no_act | no_ts | bad_ts
     quarantined = []
     for i in np.flatnonzero(drop):
-        where = f"{event_label(i)} (line {scan.ev_line[i]})"
+        where = f"{event_label(i)} (line {scan.event_line(i)})"
         if no_case[i]:
             q = QuarantinedRow(int(i) + 1, f"{where}: the trace has no concept:name (case id)", _TRACE_KEY)
         elif no_act[i]:

@@ -1,0 +1,318 @@
+"""The fast XES scan: the bytes of a file in the shape XES writers produce, read with numpy and Arrow.
+
+OpenXES, ProM, pm4py and this project write the traces of a log as
+``<trace>``, ``<event>``, ``</event>``, ``</trace>`` and self-closing
+attributes ``<string key="..." value="..."/>`` (one of the six simple types),
+separated by whitespace. :func:`scan_bytes` reads such a file without a Python
+step per element: every ``<`` after the log's header is classified at once by
+comparing the bytes that follow it with those few token shapes, keys and
+values are cut out of the one byte buffer as Arrow arrays (by the positions of
+their quotes: a ``"``-quoted XML attribute value holds no ``"`` and no ``<``),
+and the nesting is a running sum of opened minus closed elements.
+
+It is exact, never a guess: it returns ``None`` (and the caller uses the
+streaming lxml reader, :func:`processmining.xes.read._scan`) for anything
+else — a DOCTYPE, a comment, CDATA or processing instruction among the
+traces, a prefix or namespace declaration on a trace element, attributes in
+another order or quoting, nested or container attributes, an element in a
+place XES does not allow it, an encoding other than UTF-8, lone CR line ends.
+Well-formedness is still checked by libxml2 (the same hardened options as
+the streaming reader, in a thread that runs while the bytes are scanned:
+libxml2 releases the GIL); when it fails, the caller re-reads with the
+streaming reader, which raises its usual error with the line. So both paths
+give the same log, the same problems and the same messages - with one
+deliberate difference: past line 65,535 libxml2 no longer knows an element's
+own line and lxml reports the line of its first child (for a pretty-printed
+``<event>``, the line after it); the byte scan counts newlines and names the
+``<event>``'s own line.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from lxml import etree
+
+from .. import safe_input
+from ..model import ProgressFn, no_progress
+from .values import Scan
+
+__all__ = ["scan_bytes", "Validation"]
+
+#: the six simple attribute types, in the order of their codes below
+_TYPES = ("string", "date", "int", "float", "boolean", "id")
+# token codes: 0-5 the attribute types, then the structural tags
+_TRACE, _END_TRACE, _EVENT, _END_EVENT, _END_LOG, _OTHER = 6, 7, 8, 9, 10, 11
+_FIXED = ((b"<trace>", _TRACE), (b"</trace>", _END_TRACE), (b"<event>", _EVENT), (b"</event>", _END_EVENT),
+          (b"</log>", _END_LOG))
+_ATTR_HEADS = tuple((f'<{t} key="'.encode(), code) for code, t in enumerate(_TYPES))
+_VALUE_SEP = b'" value="'
+_ATTR_ENDS = (b'"/>', b'" />')  # OpenXES writes the first, pm4py the second
+
+#: the markup allowed before the first <trace>: tags (group 1: "/" of an end tag, group 2: "/" of an
+#: empty element), comments and processing instructions (group 3); group 4: any other "<" (DOCTYPE,
+#: CDATA, a comment that does not end before the first <trace>, ...)
+_HEAD_TOKEN = re.compile(
+    rb"""<(/?)[^\s/>!?][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>
+    | (<!--.*?-->|<\?.*?\?>)
+    | (<)""",
+    re.S | re.X,
+)
+_XML_DECL = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
+_OTHER_TRACE_OR_EVENT = re.compile(rb"<(?:[^\s/>!?]*:)?(?:trace|event)[\s/>]")
+_CHAR_REF = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_LABEL = "reading XES"
+#: feed size for the libxml2 check: one feed of a big buffer hits its buffer limit
+_FEED = 1 << 20
+
+
+class _NoTarget:
+    """A parser target without callbacks: libxml2 checks the document and builds nothing."""
+
+    def close(self) -> None:
+        return None
+
+
+class Validation:
+    """libxml2's well-formedness check of ``data``, run in a thread (libxml2 does not hold the GIL)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._ok = False
+        self._thread = threading.Thread(target=self._run, name="xes-check", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        parser = etree.XMLParser(target=_NoTarget(), **safe_input.xml_parser_options())
+        data = self._data
+        try:
+            for start in range(0, len(data), _FEED):
+                parser.feed(data[start : start + _FEED])
+            parser.close()
+        except etree.LxmlError:
+            return
+        self._ok = True
+
+    def ok(self) -> bool:
+        """Wait for the check; whether libxml2 found the document well-formed."""
+        self._thread.join()
+        return self._ok
+
+
+def _header_end(data: bytes) -> int | None:
+    """Offset of the first ``<trace>`` directly under the root, or None when the header is not plain."""
+    if b"\x00" in data[:4096]:  # UTF-16 / UTF-32
+        return None
+    decl = _XML_DECL.match(data)
+    if decl and decl.group(1).lower() not in (b"utf-8", b"utf8"):
+        return None
+    start = data.find(b"<trace>")
+    if start < 0:
+        return None
+    head = data[:start]
+    if _OTHER_TRACE_OR_EVENT.search(head):  # an event or a trace of another shape before it: the slow path
+        return None
+    counts = Counter((close, empty, bool(other), bool(odd)) for close, empty, other, odd in _HEAD_TOKEN.findall(head))
+    opened = counts[(b"", b"", False, False)]
+    closed = counts[(b"/", b"", False, False)]
+    odd = sum(n for (_, _, _, is_odd), n in counts.items() if is_odd)
+    # only the root is open at the first <trace>: it stands directly under <log>, outside any comment
+    return start if not odd and opened - closed == 1 else None
+
+
+class _Words:
+    """The 8 bytes that start at given offsets of ``data``, as little-endian integers (one gather each)."""
+
+    def __init__(self, data: bytes) -> None:
+        n = len(data)
+        self._n = n
+        self._tail_start = max(n - 16, 0)
+        # unaligned overlapping view: element i = bytes i .. i+7
+        self._view = (np.ndarray(shape=(n - 7,), dtype="<u8", buffer=data, strides=(1,)) if n >= 8
+                      else np.zeros(0, dtype="<u8"))
+        tail = data[self._tail_start :] + bytes(24)
+        self._tail = np.ndarray(shape=(len(tail) - 7,), dtype="<u8", buffer=tail, strides=(1,))
+
+    def at(self, pos: np.ndarray) -> np.ndarray:
+        """The words at ``pos`` (ascending offsets)."""
+        inner = int(np.searchsorted(pos, self._tail_start))  # the last 16 bytes: from a zero-padded copy
+        out = np.empty(len(pos), dtype="<u8")
+        out[:inner] = self._view[pos[:inner]]
+        out[inner:] = self._tail[np.minimum(pos[inner:] - self._tail_start, len(self._tail) - 1)]
+        return out
+
+
+def _positions(arr: np.ndarray, byte: bytes, start: int = 0, block: int = 1 << 23) -> np.ndarray:
+    """Offsets of ``byte`` in ``arr[start:]``, found block by block (no mask as large as the file)."""
+    code = byte[0]
+    found = [np.flatnonzero(arr[lo : lo + block] == code) + lo for lo in range(start, len(arr), block)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _matches(pattern: bytes, first: np.ndarray, second: np.ndarray | None = None) -> np.ndarray:
+    """Whether ``pattern`` (up to 16 bytes) stands where the words ``first`` (and ``second``, 8 bytes on) start."""
+    ok = np.ones(len(first), dtype=bool)
+    for part, word in ((pattern[:8], first), (pattern[8:16], second)):
+        if not part:
+            continue
+        value, mask = int.from_bytes(part, "little"), (1 << (8 * len(part))) - 1
+        ok &= ((word if mask == (1 << 64) - 1 else word & np.uint64(mask)) == np.uint64(value))
+    return ok
+
+
+def _slices(buf: pa.Buffer, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
+    """``data[starts[i]:stops[i]]`` for ordered, non-overlapping slices, as one Arrow binary array (C copies)."""
+    n = len(starts)
+    if n == 0:
+        return pa.array([], type=pa.large_binary())
+    offsets = np.empty(2 * n, dtype=np.int64)
+    offsets[0::2], offsets[1::2] = starts, stops
+    # elements 0, 2, 4, ... are the slices; 1, 3, ... the bytes between them
+    spans = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 2 * n - 1, [None, pa.py_buffer(offsets), buf])
+    return spans.take(pa.array(np.arange(0, 2 * n, 2, dtype=np.int64)))
+
+
+def _unescape(text: str) -> str:
+    return _CHAR_REF.sub(lambda m: _NAMED.get(m.group(1)) or chr(int(m.group(1)[2:], 16) if m.group(1)[1] == "x"
+                                                                  else int(m.group(1)[1:])), text)
+
+
+def _as_text(raw: pa.Array) -> pa.Array | None:
+    """Attribute value bytes as XML gives them: UTF-8, literal whitespace normalised, references decoded."""
+    try:
+        text = raw.cast(pa.large_string())
+    except pa.ArrowInvalid:  # not UTF-8: libxml2 refuses the file and the slow path says where
+        return None
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
+    body = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    hits = np.flatnonzero((body == ord("&")) | (body == ord("\t")) | (body == ord("\n")) | (body == ord("\r")))
+    special = np.unique(np.searchsorted(offsets, hits + offsets[0], side="right") - 1)
+    if not len(special):
+        return text
+    fixed = []
+    for value in text.take(pa.array(special)).to_pylist():
+        # XML: line ends become LF, then each literal tab / LF is a space; a reference stays what it denotes
+        value = re.sub(r"[\t\n]", " ", value.replace("\r\n", "\n").replace("\r", "\n"))
+        fixed.append(_unescape(value))
+    where = np.arange(len(text), dtype=np.int64)
+    where[special] = len(text) + np.arange(len(special))
+    return pa.concat_arrays([text, pa.array(fixed, type=pa.large_string())]).take(pa.array(where))
+
+
+def scan_bytes(data: bytes, namespace: str | None, progress: ProgressFn = no_progress) -> Scan | None:
+    """Scan an XES document of the common shape; None when it is not of that shape or not well-formed.
+
+    ``namespace`` is the root's default namespace (the tags are reported as
+    ``{namespace}string`` like lxml does). ``progress`` is called between the
+    steps with an estimate of the bytes done (it may raise to cancel).
+    """
+    start = _header_end(data)
+    if start is None:
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):  # lone CR line ends: lines counted otherwise
+        return None
+    check = Validation(data)  # libxml2, on the other core, while the bytes are scanned
+    scan = _scan(data, start, namespace, progress)
+    return scan if check.ok() and scan is not None else None
+
+
+def _scan(data: bytes, start: int, namespace: str | None, progress: ProgressFn = no_progress) -> Scan | None:
+    """The vectorised scan of the traces, from the first ``<trace>`` at ``start``."""
+    total = len(data)
+    progress(start, total, _LABEL)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    words = _Words(data)
+    lt = _positions(arr, b"<", start)
+    kind = np.full(len(lt), _OTHER, dtype=np.int8)
+    first, second = words.at(lt), words.at(lt + 8)  # the 16 bytes from each '<'
+    for pattern, code in _FIXED + _ATTR_HEADS:
+        kind[_matches(pattern, first, second)] = code
+    ends = np.flatnonzero(kind == _END_LOG)
+    if not len(ends):
+        return None
+    n_tok = int(ends[0])  # tokens after the root's end tag (comments, PIs) are libxml2's business
+    kind, lt = kind[:n_tok], lt[:n_tok]
+    if (kind == _OTHER).any():
+        return None
+    delta = ((kind == _TRACE) | (kind == _EVENT)).astype(np.int64) - ((kind == _END_TRACE) | (kind == _END_EVENT))
+    depth = np.cumsum(delta) + 1 - delta  # depth before each token; 1 = directly in <log>
+    is_attr = kind < len(_TYPES)
+    expected = ((_TRACE, 1), (_END_TRACE, 2), (_EVENT, 2), (_END_EVENT, 3))
+    if any(((kind == code) & (depth != d)).any() for code, d in expected) or (is_attr & (depth < 2)).any() \
+            or delta.sum() != 0:  # traces and events elsewhere, log attributes after the traces, unclosed tags
+        return None
+    # ---- attributes: key from after `key="` to the next quote, then `" value="`, the value, `"/>`
+    a_pos = lt[is_attr]
+    a_kind = kind[is_attr]
+    head_len = np.array([len(p) for p, _ in _ATTR_HEADS], dtype=np.int64)
+    key_start = a_pos + head_len[a_kind]
+    quotes = _positions(arr, b'"', start)
+    qi = np.searchsorted(quotes, key_start)
+    if len(qi) and qi[-1] + 2 >= len(quotes):
+        return None
+    key_end = quotes[qi]
+    value_start = key_end + len(_VALUE_SEP)
+    value_end = quotes[qi + 2]
+    tail = words.at(value_end)
+    if not (_matches(_VALUE_SEP, words.at(key_end), words.at(key_end + 8)).all()
+            and (quotes[qi + 1] == value_start - 1).all()
+            and (_matches(_ATTR_ENDS[0], tail) | _matches(_ATTR_ENDS[1], tail)).all()):
+        return None
+    buf = pa.py_buffer(data)
+    progress(start + (total - start) // 2, total, _LABEL)
+    keys = _as_text(_slices(buf, key_start, key_end))
+    values = _as_text(_slices(buf, value_start, value_end))
+    if keys is None or values is None:
+        return None
+    # ---- rows: each attribute belongs to the event (depth 3) or trace (depth 2) it stands in
+    trace_no = np.cumsum(kind == _TRACE) - 1
+    event_no = np.cumsum(kind == _EVENT) - 1
+    a_depth = depth[is_attr]
+    on_event = a_depth == 3
+    a_row = np.where(on_event, event_no[is_attr], trace_no[is_attr])
+    event_pos = lt[kind == _EVENT]
+    scan = Scan(n_events=len(event_pos), n_traces=int((kind == _TRACE).sum()))
+    scan.ev_trace = trace_no[kind == _EVENT]
+    scan.event_line = _line_finder(arr, event_pos)
+    prefix = f"{{{namespace}}}" if namespace else ""
+    key_codes = pc.dictionary_encode(keys)
+    key_names = key_codes.dictionary.to_pylist()
+    slot_code = key_codes.indices.to_numpy().astype(np.int64) * len(_TYPES) + a_kind
+    progress(start + (total - start) * 3 // 4, total, _LABEL)
+    n_codes = len(key_names) * len(_TYPES)
+    slot_code = slot_code.astype(np.int16 if n_codes < 2**15 else np.int32)  # small ints: a radix sort
+    for level, store, order in ((on_event, scan.ev_values, scan.ev_order),
+                                (~on_event, scan.tr_values, scan.tr_order)):
+        sel = np.flatnonzero(level)
+        if not len(sel):
+            continue
+        by_slot = sel[np.argsort(slot_code[sel], kind="stable")]  # grouped by slot, file order within each
+        codes = slot_code[by_slot]
+        starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+        stops = np.append(starts[1:], len(by_slot))
+        rows, texts = a_row[by_slot], values.take(pa.array(by_slot))
+        for g in np.argsort(by_slot[starts], kind="stable"):  # slots in order of first appearance
+            code, lo, hi = int(codes[starts[g]]), int(starts[g]), int(stops[g])
+            tag, key = prefix + _TYPES[code % len(_TYPES)], key_names[code // len(_TYPES)]
+            store.setdefault(tag, {})[key] = (rows[lo:hi], texts.slice(lo, hi - lo))
+            order.append((tag, key))
+    return scan
+
+
+def _line_finder(arr: np.ndarray, positions: np.ndarray):  # noqa: ANN202
+    """``event_line(i)``: the XML line of event ``i``, newlines counted once, on the first call."""
+    lines: list[np.ndarray] = []
+
+    def event_line(i: int) -> int:
+        if not lines:
+            newlines = _positions(arr, b"\n")
+            lines.append(np.searchsorted(newlines, positions) + 1)
+        return int(lines[0][i])
+
+    return event_line
