@@ -11,6 +11,7 @@ see ``spark_compare`` for what "identical" means.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -33,6 +34,8 @@ from processmining.performance import handover
 from processmining.pseudonyms import Pseudonymizer
 
 require_pyspark()
+#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
+pytestmark = pytest.mark.xdist_group("spark")
 
 from processmining.spark import discovery as sdisc  # noqa: E402
 from processmining.spark import handover as shand  # noqa: E402
@@ -69,14 +72,27 @@ CORNERS = """case,activity,time,who,lifecycle:transition
 9,I,2024-01-01 09:00,ann,
 9,J,2024-01-01 09:30,ann,In Progress
 9,J,2024-01-01 09:40,ann,START
+10,X,2024-01-01 09:00,ann,
+10,Y,2024-01-01 09:10,bob,
+10,X,2024-01-01 09:20,ann,
 """
 # 1: a pair. 2: a complete without a start. 3: a start without a complete (kept). 4: overlapping instances,
 # the resource decides (ann 09:00-09:30, bob 09:10-09:20). 5: overlapping, no resource matches: first in, first
 # out (09:00-09:20, 09:10-09:30). 6: suspended 15 min inside the instance. 7: a schedule event (not an
 # instance) and a start by nobody paired with ann's complete in the second pass. 8: a complete before any
 # start stays alone, the next start pairs with the next complete. 9: no transition, a status outside the
-# lifecycle model (an instance of its own) and an upper-case START that never completes.
+# lifecycle model (an instance of its own) and an upper-case START that never completes. 10: no lifecycle at
+# all; ann -> bob -> ann is a ping-pong. Cases 1, 4, 5 and 6 have priority High, the others Low.
 MAPPING = ColumnMapping(case="case", activity="activity", timestamp="time", resource="who")
+HIGH = {"1", "4", "5", "6"}
+
+
+def corners_csv(folder: Path) -> Path:
+    lines = CORNERS.splitlines()
+    rows = [lines[0] + ",priority"] + [f"{x},{'High' if x.split(',')[0] in HIGH else 'Low'}" for x in lines[1:]]
+    path = folder / "corners.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
 
 
 def _times(frame: pd.DataFrame) -> list[tuple]:
@@ -89,34 +105,40 @@ def _times(frame: pd.DataFrame) -> list[tuple]:
 
 
 def test_pairing_corners_built_in_code(spark, tmp_path):
-    src = tmp_path / "corners.csv"
-    src.write_text(CORNERS)
+    src = corners_csv(tmp_path)
     local = read_log(src, mapping=MAPPING)
     slog = read_events(spark, str(src), mapping=MAPPING)
-    counts = {"instances": 14, "paired": 8, "complete_only": 3, "start_only": 2, "suspend": 1, "resume": 1,
+    counts = {"instances": 17, "paired": 8, "complete_only": 3, "start_only": 2, "suspend": 1, "resume": 1,
               "schedule": 1}
     assert slog.report.lifecycle == local.report.lifecycle == counts
     assert slog.report.filtered == local.report.filtered
-    assert (slog.report.rows_read, slog.report.events, slog.report.cases) == (25, 14, 9)
+    assert (slog.report.rows_read, slog.report.events, slog.report.cases) == (28, 17, 10)
     note = [w for w in local.report.warnings if w.startswith("lifecycle:")]
     assert [w for w in slog.report.warnings if w.startswith("lifecycle:")] == note and len(note) == 1
     got = slog.df.toPandas().sort_values(["case:concept:name", "time:timestamp", "@@index"], ignore_index=True)
     assert _times(got) == _times(local.df) == [
-        ("1", "A", "09:00", "10:00"), ("2", "B", None, "09:00"), ("3", "C", None, "09:00"),
+        ("1", "A", "09:00", "10:00"), ("10", "X", None, "09:00"), ("10", "Y", None, "09:10"),
+        ("10", "X", None, "09:20"), ("2", "B", None, "09:00"), ("3", "C", None, "09:00"),
         ("4", "D", "09:10", "09:20"), ("4", "D", "09:00", "09:30"), ("5", "E", "09:00", "09:20"),
         ("5", "E", "09:10", "09:30"), ("6", "F", "09:00", "10:00"), ("7", "G", "09:00", "09:30"),
         ("8", "H", None, "09:00"), ("8", "H", "09:05", "09:45"), ("9", "I", None, "09:00"),
         ("9", "J", None, "09:30"), ("9", "J", None, "09:40")]
-    assert got[SUSPENDED].tolist() == local.df[SUSPENDED].tolist() == [0.0] * 7 + [900.0] + [0.0] * 6
+    assert got[SUSPENDED].tolist() == local.df[SUSPENDED].tolist() == [0.0] * 10 + [900.0] + [0.0] * 6
     assert got["lifecycle:transition"].fillna("").tolist() == local.df["lifecycle:transition"].fillna("").tolist()
     acts = sperf.activity_performance(slog)
     same_table(performance.activity_performance(local), acts)
     assert acts.loc["F", "processing_total_s"] == 3600.0 - 900.0  # the suspension is not processing
     same_table(discovery.process_map(local).arcs, sdisc.process_map(slog).arcs)
+    # an SLA condition on the priority column: only High cases are measured; no match measures nothing
+    target = "start->D<=5m if priority=High"
+    same_table(performance.sla_cases(local, target), sperf.sla_cases(slog, target), exact=True)
+    assert sperf.sla_cases(slog, target)["case"].tolist() == ["1", "4", "5", "6"]
+    assert sperf.sla_cases(slog, "start->D<=5m if priority=Nope").empty
+    assert performance.sla_cases(local, "start->D<=5m if priority=Nope").empty
     # the classifier names every event activity+transition; nothing is paired
     classified = read_events(spark, str(src), mapping=MAPPING, lifecycle="classifier")
     local_c = read_log(src, mapping=MAPPING, lifecycle="classifier")
-    assert classified.report.lifecycle == local_c.report.lifecycle == {"classifier": 25}
+    assert classified.report.lifecycle == local_c.report.lifecycle == {"classifier": 28}
     same_table(discovery.variants(local_c), sdisc.variants(classified))
     assert "J+In Progress" in sdisc.process_map(classified).activities.index
     for log in (slog, classified):
@@ -130,12 +152,12 @@ def reviewing(spark, shared_datasets, tmp_path_factory):
     raw = read_log(path, lifecycle="events")
     parquet = to_parquet(raw, tmp_path_factory.mktemp("reviewing") / "reviewing_events.parquet")
     slog = read_events(spark, str(parquet))
-    yield read_log(path), slog, parquet
+    yield read_log(path), slog
     slog.unpersist()
 
 
 def test_reviewing_paired_on_spark(reviewing, tmp_path):
-    local, slog, _ = reviewing
+    local, slog = reviewing
     assert slog.report.lifecycle == local.report.lifecycle == \
         {"instances": 2278, "paired": 1452, "complete_only": 826, "start_only": 0}
     assert slog.report.events == local.n_events == 2278 and slog.has_start_times
@@ -175,11 +197,11 @@ def test_reviewing_paired_on_spark(reviewing, tmp_path):
 
 def test_ping_pong_handovers_and_pseudonyms_on_the_demo_log(spark, repo_root):
     local, slog = demo_pair(spark, repo_root)
-    for attr, ignore in (("concept:name", ()), ("org:resource", ()), ("org:resource", [" 005HS000000D2XRIAS "])):
-        pp_l = handover.ping_pong(local, attribute=attr, ignore=ignore)
-        same_table(pp_l, shand.ping_pong(slog, attribute=attr, ignore=ignore))
-        same_table(handover.ping_pong_cases(local, attribute=attr, ignore=ignore),
-                   shand.ping_pong_cases(slog, attribute=attr, ignore=ignore))
+    for attr, ignore in (("concept:name", ()), ("org:resource", [" 005HS000000D2XRIAS "])):
+        same_table(handover.ping_pong(local, attribute=attr, ignore=ignore),
+                   shand.ping_pong(slog, attribute=attr, ignore=ignore))
+    same_table(handover.ping_pong_cases(local, attribute="org:resource"),
+               shand.ping_pong_cases(slog, attribute="org:resource"))
     # the ignored resource (matched trimmed and case-folded) takes 2 of the 44 pairs away
     assert [len(handover.ping_pong(local, attribute="org:resource", ignore=i)) for i in ((), ["005hs000000d2xrias"])] \
         == [44, 42]
@@ -197,12 +219,13 @@ def test_ping_pong_handovers_and_pseudonyms_on_the_demo_log(spark, repo_root):
     assert len(p_s.names) == 2000 + local.df["org:resource"].nunique()
 
 
-def test_cli_bottlenecks_spark_equals_local(reviewing, tmp_path):
-    # the start/complete events as Parquet: both engines pair them; SLA with a condition, ping-pong by
-    # resource and pseudonymised output, all through the CLI
-    _, _, parquet = reviewing
-    args = ["bottlenecks", str(parquet), "--sla", "decide<=1h if Result by Reviewer B=reject",
-            "--ping-pong-by", "org:resource", "--pseudonymize", "s3cret", "-q"]
+def test_cli_bottlenecks_spark_equals_local(tmp_path):
+    # the corner log through both engines' CLI: pairing, an SLA target with a condition, ping-pong by
+    # resource and pseudonymised output
+    src = corners_csv(tmp_path)
+    args = ["bottlenecks", str(src), "--case", "case", "--activity", "activity", "--timestamp", "time",
+            "--resource", "who", "--sla", "start->D<=5m if priority=High", "--ping-pong-by", "org:resource",
+            "--pseudonymize", "s3cret", "-q"]
     runner = CliRunner()
     outs = {}
     for engine in ("local", "spark"):
@@ -211,14 +234,15 @@ def test_cli_bottlenecks_spark_equals_local(reviewing, tmp_path):
         assert res.exit_code == 0, res.output
         outs[engine] = json.loads(out.read_text(encoding="utf-8"))
     local, spark = outs["local"], outs["spark"]
-    tables = ("sla_breaches", "sla_summary", "ping_pong", "handovers", "case_status", "rework")
-    for name in tables:
+    for name in ("sla_breaches", "sla_summary", "ping_pong", "handovers", "case_status", "rework", "activities"):
         assert len(spark[name]) == len(local[name]) > 0, name
         for got, want in zip(spark[name], local[name], strict=True):
             assert got.keys() == want.keys(), name
             for k, v in want.items():  # sums of delays: Spark adds in another order (see spark_compare)
                 assert got[k] == pytest.approx(v, rel=SUM_RTOL, abs=US_ATOL) if isinstance(v, float) \
                     else got[k] == v, (name, k)
-    cases = {row["case"] for row in local["sla_breaches"]}
-    assert len(cases) == 28 and all(c.startswith("case-") for c in cases)
-    assert all(row["a"].startswith("res-") for row in local["ping_pong"])
+    # case 4 (High) reaches D after 10 minutes; cases and people are keyed hashes in both outputs
+    breach = local["sla_breaches"]
+    assert [(b["status"], b["duration_s"]) for b in breach] == [("late", 600.0)]
+    assert breach[0]["case"].startswith("case-") and breach[0]["case"] == spark["sla_breaches"][0]["case"]
+    assert [(p["a"][:4], p["b"][:4], p["occurrences"]) for p in local["ping_pong"]] == [("res-", "res-", 1)]

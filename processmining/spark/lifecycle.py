@@ -51,12 +51,19 @@ def _transition() -> Any:
     return F.coalesce(F.lower(F.trim(F.col(LIFECYCLE).cast("string"))), F.lit(""))
 
 
-def needs_pairing(df: Any) -> bool:
-    """:func:`processmining.lifecycle.needs_pairing` on a Spark frame (one ``limit(1)`` job)."""
+def _present(df: Any) -> set[str]:
+    """Which of the pairing transitions (start, suspend, schedule, ...) occur: one job."""
+    from pyspark.sql import functions as F
+
     if LIFECYCLE not in df.columns:
-        return False
-    wanted = [t for t in _PAIRING if t != "unknown"]
-    return df.filter(_transition().isin(wanted)).limit(1).count() > 0
+        return set()
+    row = df.agg(*[F.max((_transition() == t).cast("int")).alias(f"t{i}") for i, t in enumerate(_PAIRING)]).first()
+    return {t for i, t in enumerate(_PAIRING) if row[f"t{i}"]}
+
+
+def needs_pairing(df: Any) -> bool:
+    """:func:`processmining.lifecycle.needs_pairing` on a Spark frame (one job)."""
+    return bool(_present(df) - {"unknown"})
 
 
 def _key_columns(df: Any, *, with_resource: bool) -> list[Any]:
@@ -118,8 +125,8 @@ def _pair(ev: Any, opens: Any, closes: Any, *, has_resource: bool, cached: list[
 
 
 def pair_lifecycle(df: Any, *, mode: str = "instances",
-                   cached: list[Any] | None = None) -> tuple[Any, dict[str, int], dict[str, int]] | None:
-    """``(paired frame, counts, filtered)`` for a canonical Spark event frame, or ``None`` when there is
+                   cached: list[Any] | None = None) -> tuple[Any, dict[str, int], dict[str, int], int] | None:
+    """``(paired frame, counts, filtered, cases)`` for a canonical Spark event frame, or ``None`` when there is
     nothing to pair (mode ``"events"``, or no start / suspend / schedule ... transition).
 
     ``counts`` is the local ``report.lifecycle``, ``filtered`` the local ``report.filtered`` entries.
@@ -129,13 +136,15 @@ def pair_lifecycle(df: Any, *, mode: str = "instances",
 
     if mode not in MODES:
         raise AnalysisError(f"lifecycle mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if mode == "events" or not needs_pairing(df):
+    present = _present(df) if mode != "events" else set()
+    if not present - {"unknown"}:
         return None
     tr = _transition()
     if mode == "classifier":
         named = F.when(tr != "", F.concat(F.col(ACTIVITY), F.lit("+"), F.col(LIFECYCLE).cast("string"))) \
             .otherwise(F.col(ACTIVITY))
-        return df.withColumn(ACTIVITY, named), {"classifier": int(df.count())}, {}
+        row = df.agg(F.count(F.lit(1)).alias("n"), F.countDistinct(CASE).alias("cases")).first()
+        return df.withColumn(ACTIVITY, named), {"classifier": int(row["n"])}, {}, int(row["cases"])
     has_resource = RESOURCE in df.columns
     ev = df.select(F.col(CASE).alias("c"), F.col(ORDER).cast("long").alias("o"),
                    (F.unix_micros(F.col(TIMESTAMP)) * 1000).alias("tns"), tr.alias("_tr"),
@@ -151,7 +160,7 @@ def pair_lifecycle(df: Any, *, mode: str = "instances",
     closes = match.select("c", F.col("o_close").alias("o"), F.col("t_open").alias("_t_open"))
     labelled = ev.join(paired_starts, ["c", "o"], "left").join(closes, ["c", "o"], "left")
     suspended = None
-    if labelled.filter(F.col("_tr") == "suspend").limit(1).count():
+    if "suspend" in present:
         suspended = _suspensions(ev, labelled, has_resource=has_resource, cached=keep_cached)
         labelled = labelled.join(suspended, ["c", "o"], "left")
     start_only = is_start & F.col("_ps").isNull()
@@ -163,9 +172,11 @@ def pair_lifecycle(df: Any, *, mode: str = "instances",
         F.col("_t_open").isNotNull().alias("_matched"), "_tr").persist()
     keep_cached.append(flags)
     aggs = [F.sum(F.col(x).cast("long")).alias(x) for x in ("_keep", "_matched", "_complete_only", "_start_only")]
+    aggs.append(F.countDistinct(F.when(F.col("_keep"), F.col("c"))).alias("_cases"))
     aggs += [F.sum((F.col("_tr") == t).cast("long")).alias(t) for t in ("suspend", "resume", *NOT_INSTANCES)]
     tot = flags.agg(*aggs).first()
     n = {k: int(tot[k] or 0) for k in tot.asDict()}
+    cases = n.pop("_cases")
     counts = {"instances": n["_keep"], "paired": n["_matched"], "complete_only": n["_complete_only"],
               "start_only": n["_start_only"]}
     filtered: dict[str, int] = {}
@@ -184,7 +195,7 @@ def pair_lifecycle(df: Any, *, mode: str = "instances",
     out = out.withColumn(START_TIMESTAMP, F.when(F.col("_t_open").isNotNull(), paired_start).otherwise(start))
     if suspended is not None:
         out = out.withColumn(SUSPENDED, F.coalesce(F.col("_susp"), F.lit(0.0)))
-    return out.drop("_lc_c", "_lc_o", "_t_open", "_susp"), counts, filtered
+    return out.drop("_lc_c", "_lc_o", "_t_open", "_susp"), counts, filtered, cases
 
 
 def _suspensions(ev: Any, labelled: Any, *, has_resource: bool, cached: list[Any]) -> Any:

@@ -204,6 +204,8 @@ def _judged(log: SparkLog, tgt: SlaTarget, now: float, end_activities: Iterable[
                           "duration_s": np.where(done, to_t - from_t, now - from_t), "done": done,
                           "from_pos": offset + got["fp"].to_numpy(dtype=np.int64),
                           "to_pos": np.where(done, offset + got["tp"].fillna(0).to_numpy(dtype=np.int64), -1)})
+    if frame.empty:  # no case started the clock (e.g. no case meets the condition): nothing to judge
+        return judge_sla(frame, pd.Series([], dtype=object), tgt)
     st = case_status(log, end_activities=end_activities)
     return judge_sla(frame, st.loc[st["status"] == "finished", "case"], tgt)
 

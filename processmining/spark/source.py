@@ -513,18 +513,15 @@ def _attributes(raw: Any, ok: Any, cols: dict[str, str], chosen: Preset | None, 
 
 def _paired(events: Any, report: SparkIngestReport, mode: str, cached: list[Any]) -> Any:
     """The events with start / complete paired (:func:`.lifecycle.pair_lifecycle`); the report counts them."""
-    from pyspark.sql import functions as F
-
     from .lifecycle import lifecycle_note, pair_lifecycle
 
     got = pair_lifecycle(events, mode=mode, cached=cached)
     if got is None:
         return events
-    paired, counts, filtered = got
+    paired, counts, filtered, cases = got
     report.filtered = {**report.filtered, **filtered}
     report.lifecycle = counts
     report.warnings = [*report.warnings, lifecycle_note(counts)]
-    row = paired.agg(F.count(F.lit(1)).alias("n"), F.countDistinct(CASE).alias("cases")).first()
-    report.events, report.cases = int(row["n"]), int(row["cases"])
+    report.events, report.cases = counts.get("instances", counts.get("classifier", 0)), cases
     report.check_balance()
     return paired
