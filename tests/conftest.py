@@ -66,9 +66,8 @@ def repo_root() -> Path:
 def spark(tmp_path_factory):
     """The one local[2] SparkSession of a test run, for the Spark tests (``tests/test_spark_*.py``).
 
-    Every test that uses it is put in the xdist group "spark" (below) and the
-    suite runs with ``--dist loadgroup``, so one worker runs them all and one
-    JVM starts. The session also serves Spark Connect on a loopback port
+    One per test process (each xdist worker that runs a Spark test starts its
+    JVM once). The session also serves Spark Connect on a loopback port
     (``spark_compare.connect_url``).
     """
     from spark_compare import require_pyspark, spark_session_for_tests
@@ -76,9 +75,3 @@ def spark(tmp_path_factory):
     require_pyspark()
     return spark_session_for_tests(tmp_path_factory.mktemp("spark-warehouse"))
 
-
-def pytest_itemcollected(item):
-    """Tests that use the ``spark`` fixture share one worker (``--dist loadgroup``): one JVM per run. (Marked
-    as they are collected: xdist reads the groups in its own pytest_collection_modifyitems.)"""
-    if "spark" in getattr(item, "fixturenames", ()):
-        item.add_marker(pytest.mark.xdist_group("spark"))

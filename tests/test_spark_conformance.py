@@ -21,8 +21,6 @@ from processmining.cli import app
 from processmining.conformance import conform
 
 require_pyspark()
-#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
-pytestmark = pytest.mark.xdist_group("spark")
 
 from processmining.spark.conformance import conform as spark_conform  # noqa: E402
 from processmining.spark.session import EngineError, parse_remote, session_config  # noqa: E402

@@ -22,15 +22,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from spark_compare import connect_url, real_pair, require_pyspark, same_table
 from typer.testing import CliRunner
 
 from processmining.cli import app
 
 require_pyspark()
-#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
-pytestmark = pytest.mark.xdist_group("spark")
 
 REPO = Path(__file__).resolve().parent.parent
 #: runs CLI invocations (a JSON list of argument lists) in this fresh interpreter; prints exit codes and output

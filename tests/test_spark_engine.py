@@ -28,8 +28,6 @@ from processmining.ingest import read_log
 from processmining.model import ColumnMapping
 
 require_pyspark()
-#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
-pytestmark = pytest.mark.xdist_group("spark")
 
 from processmining.spark import discovery as sdisc  # noqa: E402
 from processmining.spark import performance as sperf  # noqa: E402
