@@ -129,7 +129,11 @@ if pdf and pdf[0] == parts and pdf[1] == lang:
 
 st.subheader("Findings")
 table = pd.DataFrame([{"finding": f.id, "severity": f.severity, "type": f.type, "section": f.section,
-                       "cases": f.cases, "share": f.share, "action": "necessary" if f.necessary else "desirable"}
+                       "cases": f.cases, "share": f.share, "action": "necessary" if f.necessary else "desirable",
+                       "example cases": ", ".join(f.examples),
+                       "about": f"{len(f.items):,} {f.item_unit}: " + ", ".join(f.example_items) if f.items else "",
+                       "full list (annex sheet)": "finding_cases" if f.case_ids else "finding_items" if f.items
+                       else f.evidence_sheet}
                       for f in report.findings])
 st.dataframe(table, hide_index=True, key="rp_findings",
              column_config={"share": st.column_config.NumberColumn(format="percent")})

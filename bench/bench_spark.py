@@ -3,7 +3,7 @@
 Run from the project root::
 
     nice -n 10 .venv/bin/python bench/bench_spark.py [--events 1000000,10000000] [--master local[2]]
-        [--no-conformance] [--timeout 1800]
+        [--memory 8g] [--engines local,spark] [--data DIR] [--no-conformance] [--timeout 1800]
 
 For each size, the seeded demo generator (``processmining.demo.generate_sales_log``,
 the large-log generator behind ``processmining demo --scale``) writes a
@@ -16,7 +16,8 @@ Spark / local ratio, and the peak resident memory of the whole process tree
 (Python + JVM), sampled every 0.1 s from /proc. For Spark the stage metrics
 (tasks, executor run time per job, from the Spark UI's REST API on loopback)
 show how much of the work is spread over tasks -- what more executors would
-divide -- and how much stays on the driver.
+divide -- and how much stays on the driver; the jobs of each step (count and
+time) show where the Spark side spends its time.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def worker_local(path: str, conformance: bool) -> dict:
     return out
 
 
-def worker_spark(path: str, conformance: bool, master: str, partitions: int) -> dict:
+def worker_spark(path: str, conformance: bool, master: str, partitions: int, memory: str) -> dict:
     from processmining.bpmn import read_bpmn
     from processmining.spark.conformance import conform
     from processmining.spark.discovery import process_map, variants
@@ -146,13 +147,18 @@ def worker_spark(path: str, conformance: bool, master: str, partitions: int) -> 
 
     times: dict[str, float] = {}
     cfg = session_config(master=master, shuffle_partitions=partitions,
-                         conf={"spark.ui.enabled": "true", "spark.ui.port": "4047", "spark.driver.memory": "8g"})
+                         conf={"spark.ui.enabled": "true", "spark.ui.port": "4047", "spark.driver.memory": memory})
     spark = _timed(times, "session", lambda: spark_session(cfg))
-    log = _timed(times, "read", lambda: read_events(spark, path))
-    pm = _timed(times, "map", lambda: process_map(log))  # includes the one ordering of events per case (cached)
-    v = _timed(times, "variants", lambda: variants(log))
-    rank = _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm))
-    st = _timed(times, "status", lambda: case_status(log, idle="30d"))  # one row per case to the driver
+
+    def step(name, fn):  # noqa: ANN001, ANN202 - the step's jobs are grouped under its name
+        spark.sparkContext.setJobGroup(name, name)
+        return _timed(times, name, fn)
+
+    log = step("read", lambda: read_events(spark, path))
+    pm = step("map", lambda: process_map(log))  # includes the one ordering of events per case (cached)
+    v = step("variants", lambda: variants(log))
+    rank = step("ranking", lambda: bottleneck_ranking(log, pm=pm))
+    st = step("status", lambda: case_status(log, idle="30d"))  # one row per case to the driver
     facts = log.case_facts()
     out = {"times": times, "events": log.report.events, "variants": len(v), "arcs": len(pm.arcs),
            "ranking": rank["name"].tolist(), "status": st["status"].value_counts().to_dict(),
@@ -160,7 +166,7 @@ def worker_spark(path: str, conformance: bool, master: str, partitions: int) -> 
                                            + st.memory_usage(deep=True).sum()) / max(len(facts), 1))}
     if conformance:
         dest = tempfile.mkdtemp(prefix="pm_dev_") + "/deviations.parquet"
-        res = _timed(times, "conformance", lambda: conform(log, read_bpmn(MODEL), deviations_to=dest))
+        res = step("conformance", lambda: conform(log, read_bpmn(MODEL), deviations_to=dest))
         out["fitness"] = res.summary["fitness"]
         out["deviating_cases"] = res.summary["deviating_cases"]
     out["stages"] = _stage_metrics(spark)
@@ -176,11 +182,25 @@ def _stage_metrics(spark) -> dict:  # noqa: ANN001
     tasks = sum(s["numTasks"] for s in stages)
     exec_ms = sum(s["executorRunTime"] for s in stages)
     multi = [s for s in stages if s["numTasks"] > 1]
-    return {"stages": len(stages), "tasks": tasks, "executor_run_s": exec_ms / 1000,
+    with urllib.request.urlopen(f"{base}/api/v1/applications/{app_id}/jobs", timeout=30) as r:
+        jobs = json.load(r)
+    per_step: dict[str, dict[str, float]] = {}
+    for j in jobs:
+        if "completionTime" in j:
+            got = per_step.setdefault(j.get("jobGroup") or "-", {"jobs": 0, "job_s": 0.0})
+            got["jobs"] += 1
+            got["job_s"] += (_when(j["completionTime"]) - _when(j["submissionTime"])).total_seconds()
+    return {"stages": len(stages), "tasks": tasks, "executor_run_s": exec_ms / 1000, "per_step": per_step,
             "executor_run_s_in_multi_task_stages": sum(s["executorRunTime"] for s in multi) / 1000,
             "shuffle_read_mib": sum(s.get("shuffleReadBytes", 0) for s in stages) / 2**20,
             "top": sorted(({"name": s["name"][:60], "tasks": s["numTasks"], "run_s": s["executorRunTime"] / 1000}
                            for s in stages), key=lambda x: -x["run_s"])[:5]}
+
+
+def _when(text: str):  # noqa: ANN202 - the REST API's times ("2026-12-01T23:10:00.123GMT")
+    from datetime import datetime
+
+    return datetime.strptime(text.replace("GMT", ""), "%Y-%m-%dT%H:%M:%S.%f")
 
 
 # ------------------------------------------------------------------ main
@@ -189,8 +209,11 @@ def main() -> None:
     ap.add_argument("--events", default="1000000,10000000")
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--partitions", type=int, default=0, help="shuffle partitions (default: 2 per 1M events, >= 4)")
+    ap.add_argument("--memory", default="8g", help="Spark driver memory (local mode: the executors' too)")
+    ap.add_argument("--engines", default="local,spark", help="which engines to run (local, spark or both)")
     ap.add_argument("--no-conformance", action="store_true")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per engine and size before it is stopped")
+    ap.add_argument("--data", help="keep the generated Parquet files in this folder (and reuse them)")
     ap.add_argument("--worker", choices=["local", "spark"], help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -199,49 +222,69 @@ def main() -> None:
         print(json.dumps(worker_local(args.path, conformance)))
         return
     if args.worker == "spark":
-        print(json.dumps(worker_spark(args.path, conformance, args.master, args.partitions)))
+        print(json.dumps(worker_spark(args.path, conformance, args.master, args.partitions, args.memory)))
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from processmining.demo import generate_sales_log
 
-    tmp = Path(tempfile.mkdtemp(prefix="pm_bench_spark_"))
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    tmp = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="pm_bench_spark_"))
+    tmp.mkdir(parents=True, exist_ok=True)
     for n in (int(x) for x in args.events.split(",")):
         path = tmp / f"sales_{n}.parquet"
         t0 = time.perf_counter()
-        pq.write_table(pa.Table.from_pandas(generate_sales_log(n, seed=7), preserve_index=False), path,
-                       coerce_timestamps="us", allow_truncated_timestamps=True)
+        if not path.exists():
+            pq.write_table(pa.Table.from_pandas(generate_sales_log(n, seed=7), preserve_index=False), path,
+                           coerce_timestamps="us", allow_truncated_timestamps=True)
         print(f"\n== {n:,} events (generated and written in {time.perf_counter() - t0:.1f} s, "
               f"{path.stat().st_size / 2**20:.0f} MiB Parquet)", flush=True)
         parts = args.partitions or max(4, 2 * round(n / 1e6))
-        base = [sys.executable, __file__, "--path", str(path)] + (["--no-conformance"] if not conformance else [])
-        loc, loc_mem = run_measured(base + ["--worker", "local"], args.timeout)
-        spk, spk_mem = run_measured(base + ["--worker", "spark", "--master", args.master,
-                                            "--partitions", str(parts)], args.timeout)
+        base = [sys.executable, __file__, "--path", str(path), "--memory", args.memory] + \
+            (["--no-conformance"] if not conformance else [])
+        got: dict[str, tuple[dict, float]] = {}
+        if "local" in engines:
+            got["local"] = run_measured(base + ["--worker", "local"], args.timeout)
+        if "spark" in engines:
+            got["spark"] = run_measured(base + ["--worker", "spark", "--master", args.master,
+                                                "--partitions", str(parts)], args.timeout)
+        report(n, got)
+        if not args.data:
+            path.unlink()
+
+
+def report(n: int, got: dict[str, tuple[dict, float]]) -> None:
+    """Print one size's table: time per step and engine, the ratio, peak memory, Spark's jobs per step."""
+    names = list(got)
+    print(f"{'step':<12} " + " ".join(f"{e + ' s':>9}" for e in names) + ("  spark/local" if len(names) == 2 else ""))
+    for step in ("read", "map", "variants", "ranking", "status", "conformance"):
+        vals = [got[e][0]["times"].get(step) for e in names]
+        if all(v is not None for v in vals):
+            ratio = f"  {vals[1] / vals[0]:11.2f}" if len(vals) == 2 else ""
+            print(f"{step:<12} " + " ".join(f"{v:9.2f}" for v in vals) + ratio)
+    totals = [sum(v for k, v in got[e][0]["times"].items() if k != "session") for e in names]
+    ratio = f"  {totals[1] / totals[0]:11.2f}" if len(totals) == 2 else ""
+    print(f"{'total':<12} " + " ".join(f"{v:9.2f}" for v in totals) + ratio +
+          (f"   (+ {got['spark'][0]['times']['session']:.1f} s Spark start)" if "spark" in got else ""))
+    print("peak RSS (whole process tree): " + ", ".join(f"{e} {got[e][1]:,.0f} MiB" for e in names))
+    if len(names) == 2:
         keys = ("events", "variants", "arcs", "ranking", "status", "fitness", "deviating_cases")
-        same = {k: loc[k] == spk[k] for k in keys if k in loc}
-        print(f"{'step':<12} {'local s':>9} {'spark s':>9} {'spark/local':>11}")
-        for step in ("read", "map", "variants", "ranking", "status", "conformance"):
-            if step in loc["times"]:
-                a, b = loc["times"][step], spk["times"][step]
-                print(f"{step:<12} {a:9.2f} {b:9.2f} {b / a:11.2f}")
-        ta, tb = sum(loc["times"].values()), sum(v for k, v in spk["times"].items() if k != "session")
-        print(f"{'total':<12} {ta:9.2f} {tb:9.2f} {tb / ta:11.2f}   (+ {spk['times']['session']:.1f} s Spark start)")
-        print(f"peak RSS: local {loc_mem:,.0f} MiB, spark (driver + JVM) {spk_mem:,.0f} MiB "
-              f"(spark/local {spk_mem / loc_mem:.2f}); driver rows per case: "
-              f"{spk['driver_bytes_per_case']:.0f} bytes")
-        print(f"same results: {same}")
+        loc, spk = got["local"][0], got["spark"][0]
+        print(f"same results: { {k: loc[k] == spk[k] for k in keys if k in loc} }")
+    if "spark" in got:
+        spk = got["spark"][0]
+        print(f"driver rows per case: {spk['driver_bytes_per_case']:.0f} bytes")
         st = spk["stages"]
         print(f"spark stages: {st['stages']}, tasks {st['tasks']}, executor run time {st['executor_run_s']:.1f} s "
               f"({st['executor_run_s_in_multi_task_stages']:.1f} s in stages with >1 task), "
               f"shuffle read {st['shuffle_read_mib']:.0f} MiB")
+        print("spark jobs per step: " + ", ".join(f"{k} {v['jobs']} ({v['job_s']:.1f} s)"
+                                                  for k, v in st["per_step"].items()))
         for s in st["top"]:
             print(f"   {s['run_s']:7.1f} s  {s['tasks']:>4} tasks  {s['name']}")
-        print(json.dumps({"events": n, "local": loc, "spark": spk, "local_peak_mib": loc_mem,
-                          "spark_peak_mib": spk_mem}), file=sys.stderr)
-        path.unlink()
-
+    print(json.dumps({"events": n, **{e: got[e][0] for e in names}, **{f"{e}_peak_mib": got[e][1] for e in names}}),
+          file=sys.stderr)
 
 if __name__ == "__main__":
     main()

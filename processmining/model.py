@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +24,7 @@ import pandas as pd
 
 from .codes import LogCodes, encode, log_codes, text_codes, timestamp_ns
 from .errors import AnalysisError
+from .version import tool_version  # the one implementation, re-exported for its callers
 
 # ------------------------------------------------------------ column names
 CASE = "case:concept:name"
@@ -479,13 +479,6 @@ def empty_deviations() -> pd.DataFrame:
 
 
 # ------------------------------------------------------------ provenance
-def tool_version() -> str:
-    try:
-        return metadata.version("processmining")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
-
-
 def sha256_file(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

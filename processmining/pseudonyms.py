@@ -32,6 +32,12 @@ RESOURCE_COLUMNS = ("resource", "org:resource", "resources", "user", "agent", "f
 #: longest name, in tokens, looked up inside text
 _MAX_TOKENS = 12
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+#: a name that is a bare number (case "7", resource "561") is replaced inside running text only right after
+#: one of these words (or ``#``): anywhere else "3 cases" or "561 events" is a count, not a name. Whole
+#: values (a cell that *is* the id) are always replaced.
+NUMBER_NAME_WORDS = frozenset({"case", "cases", "ticket", "tickets", "deal", "deals", "incident", "incidents",
+                               "opportunity", "id", "ids", "#", "by", "resource", "resources", "account",
+                               "accounts", "user", "users", "owner", "agent"})
 
 #: column names (lower case, without ``case:``) that hold people: whole values pseudonymised like resources
 PERSON_COLUMNS = frozenset({"owner", "deal owner", "user", "assignee", "reporter", "created by", "createdby", "agent",
@@ -61,6 +67,11 @@ def pseudonym(value: str, key: str | bytes, *, prefix: str = "") -> str:
 
 def _tokens(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def _names_follow(text: str, spans: list[tuple[int, int]], i: int) -> bool:
+    """Whether the token before ``spans[i]`` is a word after which a bare number is an id (:data:`NUMBER_NAME_WORDS`)."""
+    return i > 0 and text[spans[i - 1][0]:spans[i - 1][1]].casefold() in NUMBER_NAME_WORDS
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -203,7 +214,7 @@ class Pseudonymizer:
             hit = None
             for j in range(min(len(spans), i + self.max_tokens) - 1, i - 1, -1):
                 candidate = value[spans[i][0]:spans[j][1]]
-                if candidate in self.names:
+                if candidate in self.names and (not candidate.isdigit() or _names_follow(value, spans, i)):
                     hit = (j, self.names[candidate])
                     break
             if hit is None:

@@ -60,3 +60,18 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """The one local[2] SparkSession of a test run, for the Spark tests (``tests/test_spark_*.py``).
+
+    Those modules carry ``pytest.mark.xdist_group("spark")`` and the suite runs
+    with ``--dist loadgroup``, so one worker runs them all and one JVM starts.
+    The session also serves Spark Connect on a loopback port
+    (``spark_compare.connect_url``).
+    """
+    from spark_compare import require_pyspark, spark_session_for_tests
+
+    require_pyspark()
+    return spark_session_for_tests(tmp_path_factory.mktemp("spark-warehouse"))

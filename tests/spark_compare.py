@@ -1,4 +1,5 @@
-"""What the two Spark test modules share: the one SparkSession, logs as Parquet, and the table comparison.
+"""What the Spark test modules share: the one SparkSession (its fixture is in conftest), logs as Parquet, and
+the table comparison.
 
 "Identical" means: the same columns, rows, order, counts, names, ids and
 statuses; per-case values (SLA clocks, idle times, last times) bit for bit,
@@ -32,8 +33,22 @@ def require_pyspark() -> None:
         pytest.importorskip("pyspark", reason="the Spark engine is an optional extra: pip install 'processmining[spark]'")
 
 
-def spark_session_for_tests():
-    """One local[2] session for the whole test run; the JVM starts once.
+#: the Spark Connect server as a plugin of the test session's JVM: a real Connect endpoint, no second JVM
+CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spark_session_for_tests(warehouse: Path):
+    """The one local[2] session of a test run (the JVM starts once), which also serves Spark Connect on a
+    loopback port (:func:`connect_url`); managed tables go to ``warehouse``.
 
     Tuned for many small jobs on tiny logs (the costs are per job, not per
     event): one shuffle partition, no adaptive execution, no code generation
@@ -46,7 +61,15 @@ def spark_session_for_tests():
         "spark.default.parallelism": "2", "spark.sql.adaptive.enabled": "false",
         "spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN",
         "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-        "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"})
+        "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+        "spark.sql.warehouse.dir": str(warehouse),
+        "spark.plugins": CONNECT_PLUGIN, "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(free_port())})
+
+
+def connect_url(spark) -> str:
+    """The Spark Connect address the test session serves."""
+    return f"sc://127.0.0.1:{spark.sparkContext.getConf().get('spark.connect.grpc.binding.port')}"
 
 
 def to_parquet(log, path: Path) -> Path:

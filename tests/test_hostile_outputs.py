@@ -175,6 +175,15 @@ def test_pseudonyms_cover_names_of_any_length_inside_text_but_not_inside_words()
                             "not by xavier")
 
 
+def test_bare_number_names_are_replaced_in_text_only_where_they_stand_for_an_id():
+    p = Pseudonymizer.from_names(key="k", cases=["3", "65533"], resources=["561"])
+    case3, res561 = pseudonym("3", "k", prefix="case-"), pseudonym("561", "k", prefix="res-")
+    assert p.text("3 cases of 6 (50.0 %) took 561 events") == "3 cases of 6 (50.0 %) took 561 events"
+    assert p.text("case 3 was closed by 561; 65,533 events") == f"case {case3} was closed by {res561}; 65,533 events"
+    assert p.text("Ticket #3") == f"Ticket #{case3}"
+    assert p.text("3") == case3  # a whole value that is the id
+
+
 def test_conform_pseudonymises_every_output_file(files):
     (files / "p.csv").write_text("case,activity,time,who\nK1,Open,2024-03-01 09:00,al\nK1,Open,2024-03-02 10:00,al\n"
                                  "K2,Close,2024-03-03 09:00,Bo Li\n")

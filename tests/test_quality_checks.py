@@ -258,6 +258,24 @@ def test_duplicate_events_counts_surplus_copies_and_exact_ones():
     assert duplicate_events(CLEAN, CFG) == []
 
 
+@pytest.mark.parametrize("stamp, clock, severity", [
+    ("2024-03-02T10:11:00Z", "minute", "medium"),   # whole minutes, nothing else recorded: maybe two steps
+    ("2024-03-02T00:00:00Z", "day", "medium"),
+    ("2024-03-02T10:11:07Z", "fine", "high"),       # to the second: a copy
+])
+def test_duplicate_events_on_a_coarse_clock_with_nothing_else_recorded_are_medium(stamp, clock, severity):
+    # like the BPIC 2019 sample: only case, activity and whole-minute times, "Record Invoice Receipt" twice
+    rows = [("c1", "Create", "2024-03-01T09:00:00Z"), ("c1", "Record", stamp), ("c1", "Record", stamp)]
+    df = pd.DataFrame(rows, columns=[CASE, ACTIVITY, TIMESTAMP])
+    df[TIMESTAMP] = pd.to_datetime(df[TIMESTAMP], utc=True, format="ISO8601")
+    [f] = duplicate_events(EventLog.from_frame(df, name="hand-built"), CFG)
+    assert (f.count, f.severity, f.details["clock"]) == (1, severity, clock)
+    assert f.title.endswith(f"same {clock}") == (clock != "fine")
+    # with a resource column the copies are identical in more than the key: a copy, whatever the clock
+    [g] = duplicate_events(make_log([(*r, "ann") for r in rows]), CFG)
+    assert (g.severity, g.details["clock"]) == ("high", "fine")
+
+
 def test_duplicate_events_respects_the_lifecycle_transition():
     # start and complete of one activity at one instant are two events, not a duplicate
     rows = [("c1", "Work", "2024-03-02T10:11:00Z", "ann"), ("c1", "Work", "2024-03-02T10:11:00Z", "ann")]

@@ -326,7 +326,7 @@ def test_trend_chart_of_a_constant_series_has_one_value() -> None:
 def test_two_findings_of_one_quality_check_have_their_own_titles() -> None:
     # sepsis: incomplete_cases reports cases without an end (123) and without a start (55), both were titled
     # "incomplete cases"
-    from processmining.report.build import _check_label
+    from processmining.report.sections import _check_label
 
     assert _check_label("incomplete_cases", {"kind": "no end"}) == "incomplete_cases.no_end"
     assert _check_label("incomplete_cases", {"kind": "no start"}) == "incomplete_cases.no_start"
@@ -339,7 +339,7 @@ def test_sub_statuses_in_the_lifecycle_column_are_named() -> None:
     # BPIC 2013 keeps its sub-status ("In Progress", "Wait") in lifecycle:transition: the report says why an
     # activity then repeats; standard XES transitions (start, complete) are not mentioned
     from processmining.model import CASE, LIFECYCLE, TIMESTAMP, EventLog
-    from processmining.report.build import _lifecycle_other
+    from processmining.report.sections import _lifecycle_other
 
     t = pd.Timestamp("2024-01-01", tz="UTC")
     rows = [("i1", "Accepted", t, "In Progress"), ("i1", "Accepted", t + pd.Timedelta(hours=1), "Wait"),
@@ -355,7 +355,7 @@ def test_funnel_by_resource_segments_by_who_opened_the_case() -> None:
     # ann opens d1-d3 (two won), bob d4-d5 (both lost); "ops" books every won order: by "cases touched" ops would
     # show a conversion of 100 %, by the first event it is no segment at all
     from processmining.model import CASE, TIMESTAMP, EventLog
-    from processmining.report.build import _funnel_segments
+    from processmining.report.sections import _funnel_segments
 
     t = pd.Timestamp("2024-01-01", tz="UTC")
     rows = []

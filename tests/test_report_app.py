@@ -40,6 +40,8 @@ def test_report_page_builds_and_offers_downloads() -> None:
     findings = table(at, "finding")
     sla = findings[findings["type"] == "sla_breach"].iloc[0]
     assert sla["cases"] == 8  # the February tickets
+    # every finding names its evidence: the first five cases and the annex sheet with all of them
+    assert sla["example cases"] == "T08, T09, T10, T11, T12" and sla["full list (annex sheet)"] == "finding_cases"
     labels = [b.label for b in at.get("download_button")]
     assert "Download HTML" in labels and "Download the evidence annex (XLSX)" in labels
     at.selectbox(key="rp_why").set_value(sla["finding"]).run()

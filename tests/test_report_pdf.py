@@ -23,6 +23,21 @@ def _chromium() -> str:
     return chromium_path()
 
 
+def _printed_sizes(page) -> list[float]:
+    """The printed size (pt) of every piece of text on a PDF page: font size times the vertical scale of the
+    text and transformation matrices."""
+    import math
+
+    sizes: list[float] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        if text.strip():
+            sizes.append(size * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3]))
+
+    page.extract_text(visitor_text=visit)
+    return sizes
+
+
 def test_pdf_report_structure(tmp_path) -> None:
     csv = tmp_path / "deals.csv"
     deals_frame().to_csv(csv, index=False)
@@ -51,6 +66,15 @@ def test_pdf_report_structure(tmp_path) -> None:
     assert images == 0
     map_page = int(re.search(r"3\. Proces w praktyce (\d+)", pages[0]).group(1))
     assert "Prospecting" in pages[map_page - 1]  # the map's node labels are text
+    # the BPMN diagram (3,178 units wide) prints as 3 tiles, each alone on a landscape page, its labels at >= 6 pt
+    tile_pages = [i for i, text in enumerate(pages) if re.search(r"Część \d z 3\.", text)]
+    assert [re.search(r"Część (\d) z 3\.", pages[i]).group(1) for i in tile_pages] == ["1", "2", "3"]
+    for i in tile_pages:
+        box = reader.pages[i].mediabox
+        assert float(box.width) > float(box.height), i  # landscape
+        assert min(_printed_sizes(reader.pages[i])) >= 5.99  # 6 pt, as placed (Chromium rounds to 1/100 pt)
+    assert all(float(p.mediabox.width) < float(p.mediabox.height) for i, p in enumerate(reader.pages)
+               if i not in tile_pages and "Mapa procesu" not in pages[i])  # the rest is portrait
     # a page renders to a PNG of A4 proportions
     if shutil.which("pdftoppm") is None:
         pytest.fail("pdftoppm (poppler-utils) is needed; .ci/setup --test installs it")

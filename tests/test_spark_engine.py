@@ -3,8 +3,8 @@
 Logs: the demo Salesforce field-history export (read by both ingests from the
 CSV), and real logs from ../shared/datasets (read locally from XES, handed to
 Spark as Parquet): receipt (lifecycle transitions), the interval log (start
-and complete timestamps: processing times), BPIC 2013 incidents (map and
-variants) and a22 without timestamps (order only). Each log is read once per
+and complete timestamps: processing times) and a22 without timestamps (order
+only). Each log is read once per
 engine; one SparkSession serves the whole run. See ``spark_compare`` for what
 "identical" means. The demo status, SLA and funnel numbers are those of the
 local engine on that log (end activities inferred: Closed Lost, Order Booked).
@@ -12,7 +12,6 @@ local engine on that log (end activities inferred: Closed Lost, Order Booked).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from spark_compare import (
@@ -20,7 +19,6 @@ from spark_compare import (
     real_pair,
     require_pyspark,
     same_table,
-    spark_session_for_tests,
     to_parquet,
 )
 
@@ -30,6 +28,8 @@ from processmining.ingest import read_log
 from processmining.model import ColumnMapping
 
 require_pyspark()
+#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
+pytestmark = pytest.mark.xdist_group("spark")
 
 from processmining.spark import discovery as sdisc  # noqa: E402
 from processmining.spark import performance as sperf  # noqa: E402
@@ -38,11 +38,6 @@ from processmining.spark.source import read_events  # noqa: E402
 
 STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review",
           "Closed Won"]
-
-
-@pytest.fixture(scope="session")
-def spark():
-    return spark_session_for_tests()
 
 
 @pytest.fixture(scope="module")
@@ -181,16 +176,6 @@ def test_real_logs(real, name, idle, counts):
         assert slog.has_start_times  # processing times were compared too
 
 
-def test_bpic2013_incidents_map_and_variants(real):
-    local, slog = real("bpic2013_incidents")
-    pm_l, pm_s = discovery.process_map(local), sdisc.process_map(slog)
-    same_table(pm_l.activities, pm_s.activities)
-    same_table(pm_l.arcs, pm_s.arcs)
-    v_l, v_s = discovery.variants(local), sdisc.variants(slog)
-    same_table(v_l, v_s)
-    assert (pm_s.n_cases, len(v_s)) == (7554, len(v_l)) and np.isclose(v_s["share"].sum(), 1.0)
-
-
 def test_order_only_log(spark, shared_datasets, tmp_path):
     # a22 with 10 % noise has no timestamps: maps count, variants have no durations, time analyses say why
     local = read_log(shared_datasets / "synthetic" / "a22f0n10.xes.gz")
@@ -228,3 +213,14 @@ def test_start_and_complete_events_are_refused_not_miscounted(spark, tmp_path):
     with pytest.raises(IngestError, match=r"has start and complete events \(lifecycle:transition\); the Spark "
                                           r"engine does not pair them yet"):
         read_events(spark, str(path))
+
+
+def test_delta_without_the_delta_jars_is_one_clear_line(spark, tmp_path):
+    # the Delta connector is the cluster's (its jars come from Maven, not from the delta-spark wheel): without it
+    # --source-format delta names the missing data source in one line, and nothing is read
+    from processmining.errors import IngestError
+
+    with pytest.raises(IngestError) as got:
+        read_events(spark, str(tmp_path), fmt="delta")
+    assert "Spark cannot read it as delta: [DATA_SOURCE_NOT_FOUND] Failed to find the data source: delta" \
+        in str(got.value) and "\n" not in str(got.value)

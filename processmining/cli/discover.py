@@ -280,10 +280,17 @@ def echo_bottlenecks(tables: dict[str, Any], *, top: int, final: list[str] | Non
         typer.echo(tables["summary"].iloc[0]["case_status"])
 
 
+def _spark_bottlenecks(*args: Any, calendar_path: Path | None = None, **kwargs: Any) -> None:
+    """``bottlenecks --engine spark``, which has no working-time clock: ``--calendar`` is refused, not ignored."""
+    if calendar_path is not None:
+        raise AnalysisError("--calendar: local engine only (working-time SLA clocks are not on Spark yet)")
+    spark_bottlenecks(*args, **kwargs)
+
+
 @app.command()
 @with_log_options
 @with_filter_options
-@with_engine(spark_bottlenecks)
+@with_engine(_spark_bottlenecks)
 def bottlenecks(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="report.json | .csv | .xlsx | .zip",
@@ -301,31 +308,52 @@ def bottlenecks(
     top: Annotated[int, typer.Option("--top", min=1, help="Rows of the ranking printed.")] = 10,
     pseudonymize: Annotated[str | None, typer.Option(
         "--pseudonymize", help="Key: case ids and resources become keyed hashes (HMAC-SHA256) in the report.")] = None,
+    calendar_path: Annotated[Path | None, typer.Option(
+        "--calendar", help="Business-hours calendar (YAML): SLA clocks run in working time, as in the report.")] = None,
     filters: dict[str, Any] | None = None,
     log_options: LogOptions = DEFAULT_LOG_OPTIONS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Where is time lost? Bottleneck ranking, SLA breaches, stuck cases, rework, ping-pong, handovers, funnel."""
+    """Where is time lost? Bottleneck ranking, SLA breaches, stuck cases, rework, ping-pong, handovers, funnel.
+
+    With ``--calendar`` the SLA breaches are measured in working time (the same
+    ``working_sla_breaches`` as the report and the app's Bottlenecks page); the
+    ranking, case durations and idle times stay calendar time, as there.
+    """
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
     from ..performance import bottleneck_report, parse_sla
 
     targets = [parse_sla(s) for s in sla or []]  # malformed targets fail before the log is read
+    cal = None
+    if calendar_path is not None:
+        from ..performance.calendar import load_calendar
+
+        cal = load_calendar(calendar_path)  # a bad calendar fails before the log is read, too
     check_outputs(log_path, output=output)
     log = log_options.load(log_path, quiet=quiet)
     log = apply_filters(log, **(filters or {}))
     if log.n_events == 0:
         raise AnalysisError("no case is left after the filters: " + "; ".join(log.history), source=str(log_path))
     order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
-    tables = bottleneck_report(log, slas=targets, idle=idle, end_activities=final, stage_order=order, lost=lost,
-                               ping_pong_attribute=ping_pong_attribute, ping_pong_ignore=ping_pong_ignore or ())
+    tables = bottleneck_report(log, slas=[] if cal else targets, idle=idle, end_activities=final, stage_order=order,
+                               lost=lost, ping_pong_attribute=ping_pong_attribute,
+                               ping_pong_ignore=ping_pong_ignore or ())
+    if cal is not None and targets:
+        from ..performance.calendar import working_sla_breaches
+
+        tables["sla_breaches"], tables["sla_summary"] = working_sla_breaches(log, targets, cal, end_activities=final)
     if not quiet:
         echo_bottlenecks(tables, top=top, final=final)
+        if cal is not None and targets:
+            typer.echo(f"SLA breaches are measured in working time (calendar {cal.name}, {cal.timezone}); the "
+                       "ranking, case durations and idle times are calendar time")
     if output is not None:
         from ..export import write_tables
 
         params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost,
-                  "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or []}
+                  "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or [],
+                  "calendar": cal.describe() if cal else None}
         pseudo = None
         if pseudonymize:
             from ..pseudonyms import Pseudonymizer

@@ -85,8 +85,6 @@ class EngineOptions:
                                 f"got {self.source_format!r}")
         if log_options.stage_labels or log_options.sheet:
             raise AnalysisError("--stage-labels and --sheet are local-engine options; convert the export first")
-        if str(log_options.lifecycle) != "instances":
-            raise AnalysisError("--lifecycle is a local-engine option; convert the log first (processmining convert)")
         from ..model import ColumnMapping
         from ..spark.session import spark_session
         from ..spark.source import read_events
@@ -100,7 +98,7 @@ class EngineOptions:
         log = read_events(spark, str(source), fmt=self.source_format, preset=log_options.preset,
                           mapping=mapping if any(mapping.to_dict().values()) else None,
                           dayfirst=log_options.dayfirst, timezone=log_options.timezone,
-                          quarantine_to=self.quarantine_to)
+                          quarantine_to=self.quarantine_to, lifecycle=str(log_options.lifecycle))
         if not quiet:
             typer.echo(log.report.summary(), err=True)
         return log
@@ -189,24 +187,26 @@ def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[s
 
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
-    local_only = [flag for flag, used in (("--pseudonymize", pseudonymize is not None),
-                                          ("--ping-pong-by", ping_pong_attribute != "concept:name"),
-                                          ("--ping-pong-ignore", bool(ping_pong_ignore))) if used]
-    if local_only:
-        raise AnalysisError(f"{', '.join(local_only)}: local engine only (ping-pong and pseudonymised reports are "
-                            "not on Spark yet)")
     targets = [parse_sla(s) for s in sla or []]
     _no_filters(filters)
     log = engine_options.load(log_path, log_options, quiet=quiet)
     order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
-    tables = bottleneck_report(log, slas=targets, idle=idle, end_activities=final, stage_order=order, lost=lost)
+    tables = bottleneck_report(log, slas=targets, idle=idle, end_activities=final, stage_order=order, lost=lost,
+                               ping_pong_attribute=ping_pong_attribute, ping_pong_ignore=ping_pong_ignore or ())
     if not quiet:
         echo_bottlenecks(tables, top=top, final=final)
     if output is not None:
         from ..export import write_tables
 
-        params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost}
-        written = write_tables(tables, output, provenance=_provenance(log, params))
+        params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost,
+                  "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or []}
+        pseudo = None
+        if pseudonymize:
+            from ..spark.pseudonyms import pseudonymizer
+
+            pseudo = pseudonymizer(log, key=pseudonymize)
+        written = write_tables(tables, output, provenance=_provenance(log, {**params, "pseudonymized": bool(pseudo)}),
+                               pseudonymizer=pseudo)
         if not quiet:
             typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
 
@@ -225,8 +225,7 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
     from .conform import _describe
 
     local_only = [flag for flag, value in (("--rules", rules_path), ("--roles", roles_path),
-                                           ("--accepted", accepted_path), ("--pseudonymize", pseudonymize))
-                  if value is not None]
+                                           ("--accepted", accepted_path)) if value is not None]
     if mode != "alignments":
         local_only.append("--mode " + mode)
     if local_only:
@@ -245,19 +244,31 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
     model = read_model(model_path)
     label_mapping = read_label_mapping(mapping_path) if mapping_path else None
     log = engine_options.load(log_path, log_options, quiet=quiet)
+    pseudo = None
+    if pseudonymize:
+        from ..spark.pseudonyms import pseudonymizer
+
+        pseudo = pseudonymizer(log, key=pseudonymize)
+    dest = engine_options.deviations_to
     result = conform(log, model, variant_timeout_s=timeout, label_mapping=label_mapping, activity_map=aliases,
-                     ignore_activities=ignore or (), deviations_to=engine_options.deviations_to)
+                     ignore_activities=ignore or (), deviations_to=None if pseudo else dest)
     summary = result.summary
     if summary["cases"] == 0:
         raise ConformanceError("the log has no cases", source=str(log_path))
+    if pseudo is not None and dest is not None:  # names replaced on the executors before the table is written
+        from ..spark.conformance import _write
+        from ..spark.pseudonyms import pseudonymize_frame
+
+        _write(pseudonymize_frame(result.deviations, pseudo), dest)
     tables: dict[str, Any] = {"summary": summary, "variants": result.variants}
-    if engine_options.deviations_to is None:  # small enough for one machine: collect into --output
-        tables = {"deviations": result.deviations.orderBy("case_id", "step").drop("step").toPandas(), **tables}
-    params = {**result.parameters, **log_options.parameters(), "deviations_to": engine_options.deviations_to}
+    if dest is None:  # small enough for one machine: collect into --output
+        tables = {"deviations": result.deviation_table(), **tables}
+    params = {**result.parameters, **log_options.parameters(), "deviations_to": dest,
+              "pseudonymized": bool(pseudo)}
     provenance = _provenance(log, params)
-    write_tables(tables, output, provenance=provenance)
+    write_tables(tables, output, provenance=provenance, pseudonymizer=pseudo)
     if summary_path is not None:
-        doc = {"provenance": provenance.to_dict(), **summary}
+        doc = {"provenance": provenance.to_dict(), **(pseudo.mapping(summary) if pseudo else summary)}
         summary_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     if not quiet:
         typer.echo(_describe(summary, output))

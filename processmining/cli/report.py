@@ -137,7 +137,8 @@ def report(
         high = sum(f.severity == "high" for f in rep.findings)
         typer.echo(f"{len(rep.findings)} findings ({high} high) · {rep.facts['cases']:,} cases")
         for f in rep.findings[:10]:
-            cases = f"{f.cases:>7,} cases" if f.case_based else "      – (no case list)"
+            cases = (f"{f.cases:>7,} cases" if f.case_based else f"{len(f.items):>7,} {f.item_unit}" if f.items
+                     else "      – (no case list)")
             typer.echo(f"  {f.id} {f.severity:<6} {f.type:<12} {cases}")
         typer.echo(f"written: {out}\nevidence: {ev}")
 
@@ -321,14 +322,14 @@ def kpis(
     Example: processmining kpis eventlogs/jira_changelog.json --calendar hours.yaml
     """
     from ..performance.calendar import load_calendar
-    from ..report.kpis import kpi_settings, kpi_table, load_targets
+    from ..report.kpis import kpi_cases, kpi_settings, kpi_table, load_targets
 
     log = log_options.load(log_path, quiet=quiet)
     settings = kpi_settings(_preset(log, log_options), load_targets(targets_path) if targets_path else None)
     cal = load_calendar(calendar_path) if calendar_path else None
     table = kpi_table(log, settings=settings, calendar=cal)
     if output is not None:
-        _write_table({"kpis": table}, output, {"targets": str(targets_path), "calendar": str(calendar_path)},
+        _write_table({"kpis": table, "kpi_cases": kpi_cases(table)}, output, {"targets": str(targets_path), "calendar": str(calendar_path)},
                      log)
     if not quiet:
         for r in table.itertuples():

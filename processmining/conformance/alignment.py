@@ -98,6 +98,10 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
             return None
         parent, goal, cost, run = found
         return AlignmentResult(moves=_moves(parent, goal, trace, net), cost=cost, visited=len(parent), run=tuple(run))
+    if prefix and uses_equation(net):  # running cases on large nets: the open-end marking equation (prefix.py)
+        from .prefix import align_prefix
+
+        return align_prefix(net, trace, deadline=deadline, max_states=max_states)
     if n and all(a in net.visible_labels for a in trace):
         fast = _align_fitting(net, trace, prefix=prefix, deadline=deadline)
         if fast is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model import ACTIVITY, CASE, EventLog
+from ..model import EventLog
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Variants:
 def log_variants(log: EventLog) -> Variants:
     """The variants of ``log`` (its frame is sorted by case, time, order).
 
-    One factorisation of the activities, one pass that slices each case's
+    The log's cached code table (activity codes, case blocks), one pass that slices each case's
     activity codes as bytes, one factorisation of those byte strings: no
     per-event Python work.
 
@@ -52,22 +52,21 @@ def log_variants(log: EventLog) -> Variants:
     if df.empty:
         empty = np.array([], dtype=np.int64)
         return Variants([], empty, np.array([], dtype=object), empty, empty, empty)
-    codes, uniques = pd.factorize(df[ACTIVITY], sort=False)
-    case_codes = df[CASE].to_numpy()
-    boundaries = np.flatnonzero(case_codes[1:] != case_codes[:-1]) + 1
-    starts = np.concatenate(([0], boundaries)).astype(np.int64)
-    ends = np.concatenate((boundaries, [len(df)])).astype(np.int64)
-    width = np.uint16 if len(uniques) < 65_535 else np.uint32
-    buf = codes.astype(width)
+    # the log's cached code table (case blocks, activity codes): no object array of the case ids per event
+    table = log.codes
+    starts = table.starts.astype(np.int64)
+    ends = table.ends.astype(np.int64) + 1
+    labels = table.act_names
+    width = np.uint16 if len(labels) < 65_535 else np.uint32
+    buf = table.act.astype(width)
     keys = [buf[s:e].tobytes() for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
     variant_of_case, unique_keys = pd.factorize(pd.Series(keys, dtype=object), sort=False)
-    labels = [str(u) for u in uniques]
     traces = [tuple(labels[c] for c in np.frombuffer(k, dtype=width)) for k in unique_keys]
     counts = np.bincount(variant_of_case, minlength=len(traces)).astype(np.int64)
     return Variants(
         traces=traces,
         counts=counts,
-        case_ids=case_codes[starts],
+        case_ids=table.case_ids,
         case_variant=variant_of_case.astype(np.int64),
         case_start=starts,
         case_len=ends - starts,

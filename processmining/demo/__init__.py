@@ -16,7 +16,8 @@ import numpy as np
 from ..errors import ProcessMiningError
 from . import hubspot, jira, salesforce
 from .clock import EXPORT_LOCAL, local_to_utc
-from .salesforce import generate_sales_field_history, generate_sales_log
+from .salesforce import generate_sales_log
+from .salesforce_export import generate_sales_field_history
 from .truth import GroundTruth, LogTruth, Planted, load_ground_truth
 
 DEFAULT_SEED = 7

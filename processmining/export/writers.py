@@ -33,7 +33,7 @@ from .cells import (
 )
 
 #: rows per chunk when streaming (bounded memory)
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 32_768
 
 
 def write_text(arr: Any, fh: BinaryIO) -> None:
@@ -115,6 +115,35 @@ def _csv_quote(arr: Any) -> Any:
     return pc.if_else(needs, quoted, arr)
 
 
+def per_distinct(arr: Any, fn: Any) -> Any:
+    """``fn`` (a text array -> text array, null stays null) applied once per distinct value when values repeat.
+
+    Deviation lists repeat their kinds, activities, messages and element ids
+    thousands of times: the text work is done on the distinct values and
+    spread back with one ``take``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(arr) < 4_096:
+        return fn(arr)
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    if len(enc.dictionary) * 4 > len(arr):
+        return fn(arr)
+    return fn(enc.dictionary).take(enc.indices)
+
+
+def _csv_cells(s: pd.Series) -> Any:
+    """One column as its final CSV cell text (neutralised, quoted; missing = empty)."""
+    arr = arrow_strings(s) if not (is_datetime(s) or pd.api.types.is_bool_dtype(s.dtype)
+                                   or pd.api.types.is_numeric_dtype(s.dtype)) else None
+    if arr is None:
+        return _csv_quote(csv_text(s))
+    return per_distinct(arr, lambda a: _csv_quote(neutralise_arrow(a))).fill_null("")
+
+
 def write_csv(frame: pd.DataFrame, fh: BinaryIO) -> None:
     """UTF-8, CRLF, minimal quoting; formula-like text cells and headers neutralised."""
     import pyarrow as pa
@@ -126,7 +155,7 @@ def write_csv(frame: pd.DataFrame, fh: BinaryIO) -> None:
         if not len(part.columns):
             fh.write(b"\r\n" * len(part))
             continue
-        cols = [_csv_quote(csv_text(part[c])) for c in part.columns]
+        cols = [_csv_cells(part[c]) for c in part.columns]
         parts: list[Any] = [cols[0]]
         for col in cols[1:]:
             parts += [",", col]

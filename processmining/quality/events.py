@@ -38,6 +38,11 @@ def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     how many of them are identical in every attribute, which is what
     :func:`processmining.quality.drop_duplicate_events` removes by default.
 
+    When the events carry nothing beyond case, activity and time and every
+    copy's time is a whole minute (or day), a copy may as well be a second
+    step in the same minute: the finding says so and is *medium*, not *high*
+    (``details["clock"]`` is ``"minute"``/``"day"``, else ``"fine"``).
+
     On an order-only log (no timestamps) the check is skipped with a reason
     and claims nothing: even an adjacent repeat with every attribute equal is
     as likely a step done twice (rework, a loop of the model) as a step
@@ -54,15 +59,37 @@ def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     exact = int(df.loc[involved, attribute_columns(log)].duplicated(keep="first").sum())
     groups = (df.loc[involved].groupby(key, observed=True, sort=False, dropna=False).size().rename("copies")
               .reset_index().sort_values("copies", ascending=False, kind="stable"))
+    coarse = _coarse_clock(df.loc[involved, TIMESTAMP]) if not set(attribute_columns(log)) - set(key) else None
+    title = (f"{count_noun(n, 'duplicate event')} (same case, activity and timestamp; {exact:,} identical in "
+             "every attribute)")
+    recommendation = ("Duplicates inflate activity counts and create self-loops on the map. Drop them with "
+                      "drop_duplicate_events (CLI: --fix drop-duplicates) unless the step really happened twice.")
+    if coarse:
+        title += f"; the times are whole {coarse}s and the events carry no other attribute, so copies may be " \
+                 f"distinct steps recorded in the same {coarse}"
+        recommendation = (f"With whole-{coarse} times and no attribute beyond case, activity and time, a repeat "
+                          "cannot be told from a second step done in the same " + coarse + " (several invoices "
+                          "booked at once, a batch job). Check the source system (an event or document id, an "
+                          "amount, the user) before dropping them: drop_duplicate_events (CLI: --fix "
+                          "drop-duplicates) removes them all.")
     return [make_finding(
-        check="duplicate_events", dimension="events", severity="high",
-        title=f"{count_noun(n, 'duplicate event')} (same case, activity and timestamp; {exact:,} identical in "
-              "every attribute)",
-        count=n, case_ids=df.loc[dup, CASE], examples=groups, config=config,
-        recommendation="Duplicates inflate activity counts and create self-loops on the map. Drop them with "
-                       "drop_duplicate_events (CLI: --fix drop-duplicates) unless the step really happened twice.",
-        details={"exact": exact, "groups": len(groups)},
+        check="duplicate_events", dimension="events", severity="medium" if coarse else "high",
+        title=title, count=n, case_ids=df.loc[dup, CASE], examples=groups, config=config,
+        recommendation=recommendation,
+        details={"exact": exact, "groups": len(groups), "clock": coarse or "fine"},
     )]
+
+
+def _coarse_clock(stamps: pd.Series) -> str | None:
+    """``"day"`` or ``"minute"`` when every one of ``stamps`` sits on a whole day / minute, else ``None``."""
+    t = pd.to_datetime(stamps).dropna()
+    if t.empty:
+        return None
+    if bool((t == t.dt.floor("D")).all()):
+        return "day"
+    if bool((t == t.dt.floor("min")).all()):
+        return "minute"
+    return None
 
 
 @needs_times("repeats seconds apart cannot be found without times")

@@ -29,8 +29,11 @@ Param = tuple[str, Any]
 @dataclass
 class Finding:
     """One finding. ``cases`` / ``share`` count the affected cases (share of all cases of the log);
-    ``examples`` are a few case ids; the full list is in the annex sheet ``evidence_sheet`` (rows with
-    ``finding == id`` in ``finding_cases``)."""
+    ``examples`` are a few case ids; the full list is in the annex sheet ``finding_cases`` (rows with
+    ``finding == id``), ``evidence_sheet`` is the analysis table it came from. ``items`` are the accounts,
+    activities, attributes or labels a finding is about (``item_unit``, catalogue ``unit.<item_unit>``), listed
+    in the annex sheet ``finding_items``: the whole evidence of a finding about the organisation or the log
+    rather than cases, and the accounts behind a finding about cases worked by some accounts."""
 
     type: str
     section: str
@@ -47,6 +50,8 @@ class Finding:
     #: False for findings about the log or the organisation as a whole (a KPI, attribute completeness, work
     #: resting on one person): they have no case list, and the report shows "–" instead of 0 cases
     case_based: bool = True
+    items: list[str] = field(default_factory=list)
+    item_unit: str | None = None
 
     @property
     def cases(self) -> int:
@@ -57,6 +62,10 @@ class Finding:
         return sorted(self.case_ids)[:5]
 
     @property
+    def example_items(self) -> list[str]:
+        return self.items[:5]
+
+    @property
     def necessary(self) -> bool:
         return self.severity == "high" or self.type in ALWAYS_NECESSARY
 
@@ -65,6 +74,7 @@ class Finding:
         return {"finding": self.id, "type": self.type, "section": self.section, "severity": self.severity,
                 "severity_rule": self.severity_rule, "cases": self.cases, "share": self.share,
                 "necessary": self.necessary, "evidence_sheet": self.evidence_sheet,
+                "items": len(self.items), "item_unit": self.item_unit,
                 **{f"title:{k}": v for k, (_, v) in self.title_params.items()},
                 **{f"impact:{k}": v for k, (_, v) in self.impact_params.items()}}
 
@@ -102,5 +112,12 @@ def finding_cases(findings: Iterable[Finding]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["finding", "type", "case"])
 
 
-__all__ = ["ALWAYS_NECESSARY", "DRIVER_TARGET", "SEVERITY_ORDER", "Finding", "by_share", "finding_cases", "number",
+def finding_items(findings: Iterable[Finding]) -> pd.DataFrame:
+    """The annex sheet listing the accounts / activities / attributes / labels of every finding about them."""
+    rows = [(f.id, f.type, f.item_unit, i) for f in findings for i in f.items]
+    return pd.DataFrame(rows, columns=["finding", "type", "unit", "item"])
+
+
+__all__ = ["ALWAYS_NECESSARY", "DRIVER_TARGET", "SEVERITY_ORDER", "Finding", "by_share", "finding_cases",
+           "finding_items", "number",
            "share_severity", "time_severity"]

@@ -106,14 +106,28 @@ def render_html(report: AuditReport, *, lang: str = "en", toc_pages: dict[str, i
     def cell(value: Any, kind: str = "text") -> str:
         return _fmt_cell(tx, value, kind)
 
-    def svg(name: str) -> Markup:
-        if name == "map" and "map_dot" in report.figures:
-            from .compare import svg_from_dot
+    drawn: dict[str, str] = {}
 
-            dot = report.figures["map_dot"].replace('xlabel="start"', f'xlabel="{tx.t("map.start")}"')
-            dot = dot.replace('xlabel="end"', f'xlabel="{tx.t("map.end")}"')
-            return Markup(svg_from_dot(dot))  # noqa: S704 - SVG produced by Graphviz from our DOT
-        return Markup(report.figures.get(name, ""))  # noqa: S704 - SVG produced by our own renderers
+    def svg(name: str) -> str:
+        if name not in drawn:
+            drawn[name] = report.figures.get(name, "")
+            if name == "map" and "map_dot" in report.figures:
+                from .compare import svg_from_dot
+
+                dot = report.figures["map_dot"].replace('xlabel="start"', f'xlabel="{tx.t("map.start")}"')
+                dot = dot.replace('xlabel="end"', f'xlabel="{tx.t("map.end")}"')
+                drawn[name] = svg_from_dot(dot)
+        return drawn[name]
+
+    def figure(name: str, caption: str) -> Markup:
+        return Markup(figure_html(svg(name), caption, key=name, tx=tx))  # noqa: S704 - SVG from our renderers
+
+    def wide(name: str) -> bool:
+        """The figure prints on landscape pages (the section's tables come first, so that its heading does
+        not stand alone on a portrait page)."""
+        from .figures import place
+
+        return bool(svg(name)) and place(svg(name)).orientation == "landscape"
 
     def trend_chart(column: str, title: str, kind: str) -> Markup:
         from .compare import trend_svg
@@ -148,11 +162,47 @@ def render_html(report: AuditReport, *, lang: str = "en", toc_pages: dict[str, i
     sections = [s for s in report.sections if _has_section(report, s, by_section)]
     env = _env()
     tpl = env.get_template("report.html.j2")
-    return tpl.render(r=report, f=report.facts, t=t, tx=tx, ftext=ftext, cell=cell, svg=svg, lang=lang,
+    return tpl.render(r=report, f=report.facts, t=t, tx=tx, ftext=ftext, cell=cell, figure=figure, wide=wide, lang=lang,
                       by_section=by_section, sections=sections, toc_pages=toc_pages or {}, trend_chart=trend_chart,
                       metric_label=metric_label, metric_kind=metric_kind, pd=pd,
                       kpi_kind=lambda unit: "pct" if unit == "share" else "dur",
                       sheets=sorted(report.tables), cp_labels=cp_labels, attr_label=attr_label)
+
+
+def figure_html(svg: str, caption: str, *, key: str, tx: Texts) -> str:
+    """A figure placed by :func:`.figures.place`: on the portrait page, alone on a landscape page, or (too
+    wide for that at :data:`.figures.MIN_LABEL_PT`) as an overview at the width of the portrait page and
+    tiles "part k of n" of a landscape page each, which only print; the screen shows the whole drawing in a scrolling box instead.
+    ``data-label-pt`` on each printed figure is the printed size of its smallest label."""
+    from .figures import overview_marks, place, sized
+
+    if not svg:
+        return ""
+    cap = escape(caption)
+    pl = place(svg)
+    if not pl.tiled:
+        cls = ' class="wide"' if pl.orientation == "landscape" else ""
+        body = sized(svg, pl.tiles[0], pl.width_mm, pl.height_mm, prefix=f"{key}-") if cls else svg
+        return (f'<figure{cls} data-figure="{key}" data-label-pt="{pl.label_pt:.2f}">{body}'
+                f"<figcaption>{cap}</figcaption></figure>")
+    from .figures import PORTRAIT_MM
+
+    x0, y0, _, _ = pl.tiles[0]
+    x1, y1, w1, h1 = pl.tiles[-1]
+    whole = (x0, y0, x1 + w1 - x0, y1 + h1 - y0)
+    fit = min(PORTRAIT_MM[0] / whole[2], PORTRAIT_MM[1] / whole[3])  # the overview: on the portrait page
+    n = len(pl.tiles)
+    parts = [f'<div class="screen-only scroll" data-figure="{key}">{svg}</div>'
+             f'<p class="screen-only figcaption">{cap}</p>',
+             f'<figure class="print-only overview" data-figure="{key}" data-tiles="{n}">'
+             f'{sized(svg, whole, whole[2] * fit, whole[3] * fit, prefix=f"{key}-o-", extra=overview_marks(pl))}'
+             f'<figcaption>{cap} {escape(tx.t("fig.overview", n=n))}</figcaption></figure>']
+    for k, box in enumerate(pl.tiles, 1):
+        parts.append(f'<figure class="wide print-only tile" data-figure="{key}" data-tile="{k}/{n}" '
+                     f'data-label-pt="{pl.label_pt:.2f}">'
+                     f'{sized(svg, box, pl.width_mm, pl.height_mm, prefix=f"{key}-t{k}-")}'
+                     f'<figcaption>{cap} {escape(tx.t("fig.part", k=k, n=n))}</figcaption></figure>')
+    return "".join(parts)
 
 
 def _has_section(report: AuditReport, section: str, by_section: dict[str, list[Finding]]) -> bool:
@@ -172,4 +222,4 @@ def _has_section(report: AuditReport, section: str, by_section: dict[str, list[F
     return True
 
 
-__all__ = ["param_text", "render_html"]
+__all__ = ["figure_html", "param_text", "render_html"]

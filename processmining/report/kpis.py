@@ -115,7 +115,8 @@ def status(actual: float, target: float | None, warning: float | None, direction
     return "ok" if actual >= target else "warning" if actual >= warning else "breach"
 
 
-def _pair_times(log: EventLog, spec: str, calendar: BusinessCalendar | None) -> np.ndarray:
+def _pair_times(log: EventLog, spec: str, calendar: BusinessCalendar | None) -> tuple[np.ndarray, np.ndarray]:
+    """Case ids and durations (working time with ``calendar``) of the first ``a -> b`` of each case."""
     from ..performance import first_pairs
 
     a, _, b = spec.replace("→", "->").partition("->")
@@ -123,10 +124,11 @@ def _pair_times(log: EventLog, spec: str, calendar: BusinessCalendar | None) -> 
     if not b:
         raise AnalysisError(f"cannot read {spec!r}; write e.g. start->1st Line Support")
     if b not in set(log.df[ACTIVITY].unique().tolist()):
-        return np.array([])
+        return np.array([], dtype=object), np.array([])
     pairs = first_pairs(log, None if a.lower() == "start" else a, b)
     done = pairs[pairs["to_pos"] >= 0]
-    return working_durations(calendar, done["from_t"].to_numpy(), done["to_t"].to_numpy())
+    return done["case"].astype(str).to_numpy(), working_durations(calendar, done["from_t"].to_numpy(),
+                                                                   done["to_t"].to_numpy())
 
 
 def kpi_table(log: EventLog, *, preset: str | None = None, settings: Mapping[str, Any] | None = None,
@@ -140,6 +142,11 @@ def kpi_table(log: EventLog, *, preset: str | None = None, settings: Mapping[str
     out and named in ``table.attrs["needs_times"]``; win rate, reopen rate and
     handovers need only the order of events.
 
+    ``table.attrs["cases"]`` maps each row with a target to the cases on the wrong side of it (the
+    evidence of a breach): closed but not won (win rate), won (sales cycle) or any case (cycle time)
+    lasting longer than the target, a stay in the stage longer than the target, a first response or
+    resolution slower than the target, the reopened cases, the cases handed over more than the limit.
+
     >>> kpi_table(log, preset="jira-changelog")[["kpi", "actual", "target", "status"]]
     """
     from ..performance import case_durations, handover_counts, rework, sla_breaches
@@ -150,13 +157,21 @@ def kpi_table(log: EventLog, *, preset: str | None = None, settings: Mapping[str
     rows: list[dict[str, Any]] = []
     timed = log.has_timestamps
     needs_times: list[str] = []
+    evidence: dict[int, list[str]] = {}
 
-    def add(kpi: str, actual: float, cases: int, stage: str | None = None, spec: Mapping[str, Any] | None = None) -> None:
+    def add(kpi: str, actual: float, cases: int, stage: str | None = None, spec: Mapping[str, Any] | None = None,
+            beyond: Any = None) -> None:
+        """One row; ``beyond(target)`` gives the cases on the wrong side of the target."""
         spec = spec if spec is not None else targets.get(kpi, {})
         tgt, warn = _limit(kpi, spec.get("target")), _limit(kpi, spec.get("warning"))
+        if tgt is not None and beyond is not None:
+            evidence[len(rows)] = sorted(map(str, beyond(tgt)))
         rows.append({"kpi": kpi, "stage": stage, "actual": actual, "unit": UNIT.get(kpi, "duration"), "target": tgt,
                      "warning": warn, "direction": DIRECTION[kpi],
                      "status": status(actual, tgt, warn, DIRECTION[kpi]), "cases": int(cases)})
+
+    def longer(d: pd.DataFrame) -> Any:
+        return lambda tgt: d.loc[d["duration_s"] > tgt, "case"]
 
     won = [w for w in (s.get("won") or []) if w in acts]
     lost = s.get("lost")
@@ -165,18 +180,19 @@ def kpi_table(log: EventLog, *, preset: str | None = None, settings: Mapping[str
         df = log.df
         won_cases = set(df.loc[df[ACTIVITY].isin(won), CASE].tolist())
         closed = len(won_cases | set(df.loc[df[ACTIVITY] == lost, CASE].tolist()))
-        add("win_rate", len(won_cases) / closed if closed else float("nan"), closed)
+        lost_cases = set(df.loc[df[ACTIVITY] == lost, CASE].tolist()) - won_cases
+        add("win_rate", len(won_cases) / closed if closed else float("nan"), closed, beyond=lambda _: lost_cases)
         if durations is None:
             needs_times.append("sales_cycle")
         else:
-            d = durations[durations["case"].isin(won_cases)]["duration_s"]
-            add("sales_cycle", float(d.median()) if len(d) else float("nan"), len(d))
+            d = durations[durations["case"].isin(won_cases)]
+            add("sales_cycle", float(d["duration_s"].median()) if len(d) else float("nan"), len(d), beyond=longer(d))
     elif "cycle_time" in targets or not won:
         if durations is None:
             needs_times.append("cycle_time")
         else:
             d = durations["duration_s"]
-            add("cycle_time", float(d.median()) if len(d) else float("nan"), len(d))
+            add("cycle_time", float(d.median()) if len(d) else float("nan"), len(d), beyond=longer(durations))
     stage_spec = targets.get("time_in_stage")
     if stage_spec is not None and not timed:
         needs_times.append("time_in_stage")
@@ -185,30 +201,44 @@ def kpi_table(log: EventLog, *, preset: str | None = None, settings: Mapping[str
         ends = set(s.get("ends") or [])
         stages = [st for st in s.get("stages") or [] if st in acts and st not in ends]
         if stages:
-            _, summary = sla_breaches(log, [f"{st}<={limit}" for st in stages])
+            breaches, summary = sla_breaches(log, [f"{st}<={limit}" for st in stages])
             for st, row in zip(stages, summary.itertuples(), strict=True):
-                add("time_in_stage", float(row.median_s), row.measured, stage=st, spec=stage_spec)
+                stayed = breaches.loc[breaches["target"] == row.target, "case"]
+                add("time_in_stage", float(row.median_s), row.measured, stage=st, spec=stage_spec,
+                    beyond=lambda _, stayed=stayed: stayed)
     for kpi in ("first_response", "resolution"):
         if s.get(kpi) and not timed:
             needs_times.append(kpi)
         elif s.get(kpi):
-            t = _pair_times(log, str(s[kpi]), calendar)
+            ids, t = _pair_times(log, str(s[kpi]), calendar)
             if len(t):
-                add(kpi, float(np.median(t)), len(t))
+                add(kpi, float(np.median(t)), len(t), beyond=lambda tgt, ids=ids, t=t: ids[t > tgt])
     reopen = s.get("reopen")
     if reopen and reopen in acts:
         rw = rework(log)
         measured = int(rw.loc[reopen, "cases"]) if reopen in rw.index else 0
         again = int(rw.loc[reopen, "cases_with_rework"]) if reopen in rw.index else 0
-        add("reopen_rate", again / measured if measured else float("nan"), measured)
+        per_case = rework(log, level="case")
+        add("reopen_rate", again / measured if measured else float("nan"), measured,
+            beyond=lambda _: per_case.loc[per_case["activity"] == reopen, "case"])
     if RESOURCE in log.df.columns and "handover_share" in targets:
         n = int(s.get("handover_limit", 3))
         counts = handover_counts(log)
-        add("handover_share", float((counts > n).mean()) if len(counts) else float("nan"), len(counts))
+        add("handover_share", float((counts > n).mean()) if len(counts) else float("nan"), len(counts),
+            beyond=lambda _: counts.index[counts.to_numpy() > n])
         rows[-1]["stage"] = f">{n}"
     table = pd.DataFrame(rows, columns=KPI_COLUMNS)
     table.attrs["needs_times"] = needs_times
+    table.attrs["cases"] = evidence
     return table
 
 
-__all__ = ["KPI_COLUMNS", "kpi_settings", "kpi_table", "load_targets", "status"]
+def kpi_cases(table: pd.DataFrame) -> pd.DataFrame:
+    """The evidence sheet of a KPI table: one row per KPI (and stage) and case on the wrong side of its
+    target (``table.attrs["cases"]``)."""
+    cases = table.attrs.get("cases", {})
+    rows = [(table.at[i, "kpi"], table.at[i, "stage"], table.at[i, "status"], c) for i, ids in cases.items() for c in ids]
+    return pd.DataFrame(rows, columns=["kpi", "stage", "status", "case"])
+
+
+__all__ = ["KPI_COLUMNS", "kpi_cases", "kpi_settings", "kpi_table", "load_targets", "status"]

@@ -50,6 +50,14 @@ class SparkConformanceResult(ConformanceResult):
 
     deviations_location: str | None = None
 
+    def deviation_table(self) -> pd.DataFrame:
+        """The per-case deviations on the driver, as the local engine's table: cases in id order, each case's
+        deviations in model order, timestamps in UTC. Only for results that fit one machine."""
+        out = self.deviations.orderBy("case_id", "step").drop("step").toPandas()
+        ts = pd.to_datetime(out["timestamp"])
+        out["timestamp"] = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
+        return out
+
 
 def _prepare(log: SparkLog, ref: ReferenceNet, activity_map: Mapping[str, str], ignore: set[str],
              counts: dict[str, int]) -> tuple[SparkLog, dict[str, int], dict[str, int]]:
@@ -98,11 +106,20 @@ def _aligner(net: Any, timeout_s: float, ends: frozenset[str] | None, running: b
 
 
 def _cores(spark: Any) -> int:
-    """The cluster's task slots (``defaultParallelism``; through Spark Connect, the shuffle partitions)."""
+    """The cluster's task slots: ``defaultParallelism``; through Spark Connect (no SparkContext there) the
+    ``spark.default.parallelism`` setting where the cluster sets it, else the shuffle partitions."""
     try:
         return max(1, int(spark.sparkContext.defaultParallelism))
     except Exception:  # noqa: BLE001 - Spark Connect has no SparkContext
-        return max(1, int(spark.conf.get("spark.sql.shuffle.partitions", "200")))
+        pass
+    for key in ("spark.default.parallelism", "spark.sql.shuffle.partitions"):
+        try:
+            value = spark.conf.get(key, None)
+        except Exception:  # noqa: BLE001 - a cluster may refuse to show a setting
+            value = None
+        if value and str(value).isdigit():
+            return max(1, int(value))
+    return 1
 
 
 def _write(df: Any, dest: str) -> None:
@@ -144,10 +161,11 @@ def conform(
         raise ConformanceError(f"variant_timeout_s must be positive, got {variant_timeout_s}")
     if running not in ("auto", "none"):
         raise ConformanceError("on the Spark engine, running must be 'auto' or 'none'")
-    counts = {r[0]: int(r[1]) for r in log.df.groupBy(ACTIVITY).count().collect()}
+    counts = {r[0]: int(r[1]) for r in log.events().groupBy("a").count().collect()}
     ref = model if isinstance(model, ReferenceNet) else reference_net(model, sorted(counts),
                                                                       label_mapping=label_mapping)
     ignored_set = set(ignore_activities)
+    original = log
     log, renamed, ignored = _prepare(log, ref, activity_map or {}, ignored_set, counts)
     net = ref.net
     bwc_result = align(net, (), timeout_s=max(variant_timeout_s, 30.0))
@@ -156,7 +174,7 @@ def conform(
                                source=ref.name)
     # running="auto": the one case status decides (end activities inferred from the data, else the model's)
     ends = running_ends(log, fallback=net.end_labels()) if running == "auto" else None
-    seqs = case_sequences(log).persist()
+    seqs = case_sequences(log)  # cached with the log
     per_variant = seqs.groupBy("seq").agg(F.count(F.lit(1)).alias("cases"), F.min("c").alias("first_case"))
     n_variants = per_variant.count()
     progress(0, max(n_variants, 1), "aligning variants on the cluster")
@@ -212,7 +230,8 @@ def conform(
         summary["time_note"] = "the log has no timestamps: throughput times need them"
     summary["seconds"] = round(time.perf_counter() - started, 3)
     summary["alignment_work"] = {"engine": "spark", "variants": int(n_variants), "partitions": int(parts)}
-    seqs.unpersist()
+    if log is not original:  # renamed / dropped activities: a log of its own, released here
+        log.unpersist()
     nc = pd.DataFrame({"variant": [" → ".join(traces[v]) for v in not_computed],
                        "events": [len(traces[v]) for v in not_computed],
                        "cases": [int(vcounts[v]) for v in not_computed]})

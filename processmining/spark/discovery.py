@@ -37,7 +37,7 @@ def process_map(log: SparkLog) -> ProcessMap:
 
     ev = log.events()
     start = log.has_start_times
-    act_aggs = [F.count(F.lit(1)).alias("events"), F.countDistinct("c").alias("cases"),
+    act_aggs = [F.count(F.lit(1)).alias("events"), F.sum("fa").alias("cases"),
                 F.sum((F.col("pos") == 0).cast("long")).alias("starts"),
                 F.sum(F.col("na").isNull().cast("long")).alias("ends")]
     if start:
@@ -62,7 +62,7 @@ def process_map(log: SparkLog) -> ProcessMap:
     nxt = F.col("nstns") if start else F.col("ntns")
     wait = (F.greatest(nxt, F.col("tns")) - F.col("tns")).cast("double") / 1e9
     arcs = _pandas(ev.filter(F.col("na").isNotNull()).groupBy(F.col("a").alias("source"), F.col("na").alias("target"))
-                   .agg(F.count(F.lit(1)).alias("frequency"), F.countDistinct("c").alias("cases"),
+                   .agg(F.count(F.lit(1)).alias("frequency"), F.sum("farc").alias("cases"),
                         F.avg(wait).alias("wait_mean_s"), F.median(wait).alias("wait_median_s"),
                         F.min(wait).alias("wait_min_s"), F.max(wait).alias("wait_max_s"),
                         F.sum(wait).alias("wait_total_s"), F.stddev_samp(wait).alias("wait_stdev_s")))
@@ -77,13 +77,11 @@ def process_map(log: SparkLog) -> ProcessMap:
 
 
 def case_sequences(log: SparkLog) -> Any:
-    """Per case (Spark): ``c``, ``seq`` (activities in log order), ``n`` (events), ``d`` (ns first to last)."""
+    """Per case (Spark): ``c``, ``seq`` (activities in log order), ``n`` (events), ``d`` (ns first to last);
+    from the log's cached per-case frame (:meth:`SparkLog.cases`)."""
     from pyspark.sql import functions as F
 
-    ev = log.events()
-    ordered = F.sort_array(F.collect_list(F.struct("pos", "a")))
-    return ev.groupBy("c").agg(F.transform(ordered, lambda x: x["a"]).alias("seq"), F.count(F.lit(1)).alias("n"),
-                               (F.max("tns") - F.min("tns")).alias("d"))
+    return log.cases().select("c", "seq", "n", (F.col("last_tns") - F.col("first_tns")).alias("d"))
 
 
 def variant_frame(log: SparkLog) -> Any:

@@ -39,6 +39,7 @@ class SparkLog:
     _times: bool | None = field(default=None, repr=False)
     _facts: Any = field(default=None, repr=False)
     _act_cases: Any = field(default=None, repr=False)
+    _cases: Any = field(default=None, repr=False)
 
     @classmethod
     def from_dataframe(cls, df: Any, *, name: str = "dataframe") -> SparkLog:
@@ -83,7 +84,8 @@ class SparkLog:
         ``stns`` (start in ns; the completion where unknown; null without start times), ``proc`` (processing
         seconds as the local ``LogCodes.processing``), ``o`` (input order), ``r`` (resource), ``pos`` (0-based
         in the case), ``na`` / ``ntns`` / ``nstns`` (next event's activity, time, start-or-time), ``pts``
-        (previous event's time, s). Cached."""
+        (previous event's time, s), ``fa`` / ``farc`` (1 on the first occurrence of the activity / of the arc
+        to ``na`` in the case, else 0). Cached."""
         if self._events is None:
             from pyspark.sql import Window
             from pyspark.sql import functions as F
@@ -107,15 +109,37 @@ class SparkLog:
                              F.lead("tns").over(w).alias("ntns"),
                              F.lead(F.coalesce(F.col("stns"), F.col("tns"))).over(w).alias("nstns"),
                              F.lag("ts").over(w).alias("pts"))
+            # first occurrence of the activity / the arc in its case: "cases" become sums, not countDistinct
+            # (which next to a median makes Spark keep one median buffer per case and activity). Both windows
+            # refine the partitioning by case, so they sort within the partitions and shuffle nothing.
+            first = F.row_number().over(Window.partitionBy("c", "a").orderBy("pos")) == 1
+            first_arc = F.row_number().over(Window.partitionBy("c", "a", "na").orderBy("pos")) == 1
+            ev = ev.select("*", first.cast("int").alias("fa"), first_arc.cast("int").alias("farc"))
             self._events = ev.persist()
         return self._events
+
+    def cases(self) -> Any:
+        """Per case (Spark), computed once and cached: ``c``, ``seq`` (activities in log order), ``n``
+        (events), ``first_tns`` / ``last_tns`` (ns), ``last_a`` (last activity). The variants, the case facts
+        and conformance share it; the events are already partitioned by case, so it shuffles nothing."""
+        if self._cases is None:
+            from pyspark.sql import functions as F
+
+            ordered = F.sort_array(F.collect_list(F.struct("pos", "a")))
+            last = F.max(F.struct("pos", "a", "tns"))
+            self._cases = self.events().groupBy("c").agg(
+                F.transform(ordered, lambda x: x["a"]).alias("seq"), F.count(F.lit(1)).alias("n"),
+                F.min("tns").alias("first_tns"), last.alias("last")).select(
+                "c", "seq", "n", "first_tns", F.col("last.tns").alias("last_tns"),
+                F.col("last.a").alias("last_a")).persist()
+        return self._cases
 
     def activity_cases(self) -> pd.Series:
         """Cases containing each activity, in name order (one row per activity; computed once per log)."""
         if self._act_cases is None:
             from pyspark.sql import functions as F
 
-            got = self.events().groupBy("a").agg(F.countDistinct("c").alias("n")).toPandas()
+            got = self.events().groupBy("a").agg(F.sum("fa").alias("n")).toPandas()
             self._act_cases = pd.Series(got["n"].to_numpy(dtype=np.int64),
                                         index=got["a"].astype(object)).sort_index()
         return self._act_cases
@@ -127,11 +151,8 @@ class SparkLog:
         if self._facts is None:
             from pyspark.sql import functions as F
 
-            got = self.events().groupBy("c").agg(
-                F.count(F.lit(1)).alias("n"), F.max(F.struct("pos", "a", "tns")).alias("last"),
-                F.min("tns").alias("first_tns")).select(
-                F.col("c").alias("case"), "n", F.col("last.a").alias("last_activity"),
-                F.col("last.tns").alias("last_tns"), "first_tns").toPandas()
+            got = self.cases().select(F.col("c").alias("case"), "n", F.col("last_a").alias("last_activity"),
+                                      "last_tns", "first_tns").toPandas()
             got = got.sort_values("case", ignore_index=True)
             got["case"] = got["case"].astype(object)
             got["last_activity"] = got["last_activity"].astype(object)
@@ -145,9 +166,10 @@ class SparkLog:
         for df in self.cached:
             df.unpersist()
         self.cached.clear()
-        if self._events is not None:
-            self._events.unpersist()
-            self._events = None
+        for frame in (self._cases, self._events):
+            if frame is not None:
+                frame.unpersist()
+        self._cases = self._events = None
         self._facts = None
         self._act_cases = None
 

@@ -9,8 +9,8 @@ local functions (:func:`~processmining.status.status_table`,
 :func:`~processmining.performance.bottlenecks.judge_sla`,
 :func:`~processmining.performance.bottlenecks.sla_tables`,
 :func:`~processmining.performance.bottlenecks.rank_bottlenecks`) from
-per-case facts computed here. Not on Spark (yet): ping-pong, handovers and
-backward moves (see the README section "Running on a Spark cluster").
+per-case facts computed here. Ping-pong and handovers are in :mod:`.handover`;
+not on Spark (yet): backward moves (see the README section "Running on a Spark cluster").
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..discovery import ProcessMap
 from ..errors import AnalysisError
+from ..model import ACTIVITY, RESOURCE
 from ..performance import SlaTarget, parse_sla, timing_note
 from ..performance.bottlenecks import judge_sla, rank_bottlenecks, sla_tables
 from ..performance.times import add_lost_columns
@@ -56,7 +57,7 @@ def activity_performance(log: SparkLog) -> pd.DataFrame:
     else:
         wait = F.col("ts") - F.col("pts")
     out = ev.groupBy(F.col("a").alias("activity")).agg(
-        F.count(F.lit(1)).alias("events"), F.countDistinct("c").alias("cases"),
+        F.count(F.lit(1)).alias("events"), F.sum("fa").alias("cases"),
         F.avg(wait).alias("wait_before_mean_s"), F.median(wait).alias("wait_before_median_s"),
         F.sum(wait).alias("wait_before_total_s"),
         F.avg("proc").alias("processing_mean_s"), F.median("proc").alias("processing_median_s"),
@@ -151,10 +152,41 @@ def sla_cases(log: SparkLog, target: SlaTarget | str, *, as_of: str | pd.Timesta
     for n in ([tgt.source, tgt.target] if require_target else [tgt.source]):
         if n is not None and n not in known:
             raise AnalysisError(f"SLA {tgt.label!r}: activity {n!r} does not occur in the log", source=log.name)
+    now = log.now_seconds(as_of)  # the whole log's "now", also for a target with a condition (as locally)
     if tgt.where is not None:
-        raise AnalysisError(f"SLA {tgt.label!r}: 'if column=value' targets are not supported on the Spark "
-                            "engine yet; filter the table first", source=log.name)
-    now = log.now_seconds(as_of)
+        sub = restrict_cases(log, *tgt.where)
+        try:
+            return _judged(sub, tgt, now, end_activities, from_occurrence, to_occurrence)
+        finally:
+            sub.unpersist()
+    return _judged(log, tgt, now, end_activities, from_occurrence, to_occurrence)
+
+
+def restrict_cases(log: SparkLog, column: str, value: str) -> SparkLog:
+    """The cases where some event has ``column`` equal to ``value`` (``case:<column>`` where the log has
+    no ``column``): the local SLA condition (:func:`processmining.filters.filter_case_attribute`), as a
+    semi-join on the cluster."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from ..model import CASE
+
+    cols = log.df.columns
+    if column not in cols and f"case:{column}" in cols:
+        column = f"case:{column}"
+    if column not in cols:
+        shown = [c for c in cols if not c.startswith("@@")]
+        raise AnalysisError(f"column {column!r} not in the log; columns: {', '.join(shown)}", source=log.name)
+    text = isinstance(log.df.schema[column].dataType, T.StringType)
+    hit = log.df.filter(F.col(column) == F.lit(value) if text else F.col(column).cast("string") == F.lit(value))
+    sub = SparkLog(df=log.df.join(hit.select(CASE).distinct(), CASE, "left_semi"), name=log.name)
+    sub._times, sub._start = log._times, None
+    return sub
+
+
+def _judged(log: SparkLog, tgt: SlaTarget, now: float, end_activities: Iterable[str] | None,
+            from_occurrence: str, to_occurrence: str) -> pd.DataFrame:
+    """The per-case clock of ``tgt`` on ``log`` and its verdict (the end of :func:`sla_cases`)."""
     if tgt.target is not None:
         got = _clock_pairs(log, tgt.source, tgt.target, from_occurrence, to_occurrence)
         from_act, to_act = tgt.source or "(case start)", tgt.target
@@ -240,14 +272,17 @@ def bottleneck_ranking(log: SparkLog, *, pm: ProcessMap | None = None, acts: pd.
 
 def bottleneck_report(log: SparkLog, *, slas: Sequence[SlaTarget | str] = (), idle: str | None = None,
                       end_activities: Sequence[str] | None = None, stage_order: Sequence[str] | None = None,
-                      lost: str | None = None, top: int | None = None) -> dict[str, pd.DataFrame]:
+                      lost: str | None = None, top: int | None = None, ping_pong_attribute: str = ACTIVITY,
+                      ping_pong_ignore: Sequence[str] = (),
+                      handover_attribute: str = RESOURCE) -> dict[str, pd.DataFrame]:
     """The "where is time lost?" tables of :func:`processmining.performance.bottleneck_report`, from Spark.
 
     Has ``summary``, ``bottlenecks``, ``activities``, ``arcs``, ``case_durations``,
-    ``rework``, ``case_status`` and, as asked, ``sla_breaches`` / ``sla_summary``,
-    ``stuck_cases``, ``funnel``; ping-pong, handovers and backward moves are local-engine only.
+    ``rework``, ``ping_pong``, ``handovers``, ``case_status`` and, as asked, ``sla_breaches`` /
+    ``sla_summary``, ``stuck_cases``, ``funnel``; backward moves are local-engine only.
     """
     from ..status import status_note
+    from .handover import handovers, ping_pong
 
     _require_timestamps(log, "the bottleneck report (waiting times, SLA, stuck cases)")
     pm = process_map(log)
@@ -260,6 +295,9 @@ def bottleneck_report(log: SparkLog, *, slas: Sequence[SlaTarget | str] = (), id
         "arcs": pm.arcs,
         "case_durations": pd.DataFrame([case_duration_stats(log)]),
         "rework": rework(log).reset_index(),
+        "ping_pong": ping_pong(log, attribute=ping_pong_attribute, ignore=ping_pong_ignore),
+        "handovers": (handovers(log, attribute=handover_attribute) if handover_attribute in log.df.columns
+                      else pd.DataFrame({"note": [f"the log has no {handover_attribute} column"]})),
     }
     if slas:
         tables["sla_breaches"], tables["sla_summary"] = sla_breaches(log, slas, end_activities=end_activities)

@@ -144,6 +144,6 @@ def spark_session(config: SessionConfig | None = None, **kwargs: Any) -> Any:
         raise EngineError(f"cannot reach Spark at {where}: {first[:300]}") from None
     if config.remote is None:
         for key, value in config.settings().items():  # an existing session takes the SQL settings too
-            if key.startswith("spark.sql."):
+            if key.startswith("spark.sql.") and spark.conf.isModifiable(key):
                 spark.conf.set(key, value)
     return spark

@@ -22,7 +22,6 @@ from ..ingest.presets import Preset, detect_preset, get_preset
 from ..model import (
     ACTIVITY,
     CASE,
-    LIFECYCLE,
     ORDER,
     RESOURCE,
     SOURCE_ROW,
@@ -304,6 +303,7 @@ def read_events(
     timezone: str = "UTC",
     quarantine_to: str | None = None,
     name: str | None = None,
+    lifecycle: str = "instances",
 ) -> SparkLog:
     """Read ``source`` (Parquet / CSV path, table name, Spark DataFrame) into a :class:`SparkLog`.
 
@@ -311,7 +311,11 @@ def read_events(
     ``concept:name``, ``time:timestamp``, e.g. written by ``processmining
     convert`` or :func:`processmining.ingest.write_log`) needs no mapping;
     otherwise pass ``preset`` or ``mapping`` as for the local ingest (a preset
-    is recognised from the columns when neither is given).
+    is recognised from the columns when neither is given). ``lifecycle``:
+    start / complete events are paired into activity instances as locally
+    (``"instances"``, see :mod:`.lifecycle`), named ``activity+transition``
+    (``"classifier"``) or kept as read (``"events"``). In the long shape every
+    other input column is kept as an event attribute (text), as locally.
 
     >>> log = read_events(spark, "s3://lake/crm/opportunity_history/", preset="salesforce-field-history")  # doctest: +SKIP
     >>> log.report.rows_read, log.report.events, log.report.quarantined                              # doctest: +SKIP
@@ -337,11 +341,6 @@ def read_events(
         for role, col in (("resource", RESOURCE), ("end_timestamp", None)):
             if col and col in raw.columns:
                 m[role] = col
-    if LIFECYCLE in raw.columns and raw.filter(F.lower(F.trim(F.col(LIFECYCLE).cast("string"))) == "start") \
-            .limit(1).count():
-        raise IngestError("the table has start and complete events (lifecycle:transition); the Spark engine does "
-                          "not pair them yet: convert the log first (processmining convert ... -o log.parquet)",
-                          source=label)
     # an order-only table (canonical columns, no event time at all), as the local XES / CSV readers allow
     order_only = canonical and plain and \
         raw.filter(F.col(TIMESTAMP).isNotNull()).limit(1).count() == 0 and raw.limit(1).count() > 0
@@ -401,6 +400,7 @@ def read_events(
     if "_start" in ok.columns:
         select.append(F.col("_start").alias(START_TIMESTAMP))
     select += [F.col("_order").alias(ORDER), F.col("_row").alias(SOURCE_ROW)]
+    select += _attributes(raw, ok, cols, chosen, order_used=ORDER in raw.columns and canonical and not chosen)
     # counts: one job over the staged rows
     marked = ok.select("_case", "_activity", "_ts", res_col.alias("_r"), "_drop")
     totals = marked.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("_drop").cast("long")).alias("dropped"),
@@ -437,6 +437,61 @@ def read_events(
         collapsed_duplicates=dropped, duplicate_events=int(dup), filtered=filtered, warnings=warnings,
         quarantine_location=location, quarantine=bad, has_timestamps=not order_only)
     report.check_balance()
-    out = SparkLog(df=events_df, report=report, name=label, cached=[staged])
+    cached = [staged]
+    if lifecycle != "events":
+        events_df = _paired(events_df, report, lifecycle, cached)
+    out = SparkLog(df=events_df, report=report, name=label, cached=cached)
     out._times = not order_only
     return out
+
+
+#: columns of the staged frame that are ours, not the input's
+_STAGING = frozenset({"_case", "_activity", "_ts", "_ts_err", "_ts_raw", "_ts_col", "_start", "_resource", "_row",
+                      "_order", "_end", "_end_err", "_reason_activity", "_reason", "_qcol", "_drop", "_p", "_mid",
+                      "_new", "_old", "_fld", "_is_stage", "_is_created", "_first_old", "_fc", "_k"})
+
+
+def _attributes(raw: Any, ok: Any, cols: dict[str, str], chosen: Preset | None, *, order_used: bool) -> list[Any]:
+    """The other input columns as event attributes, named and typed as the local long shape keeps them
+    (text, timestamps as they are; a name the log itself uses gets `` (input)``). Transition (field-history)
+    tables keep none: their other fields are not events' attributes."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from ..model import RESERVED_COLUMNS, SUSPENDED, input_column_name
+
+    if chosen is not None and chosen.shape == "transition":
+        return []
+    used = set(cols.values()) | ({ORDER, SOURCE_ROW} if order_used else set())
+    if "_start" in ok.columns and START_TIMESTAMP in raw.columns and CASE in raw.columns:
+        used.add(START_TIMESTAMP)
+    taken = set(RESERVED_COLUMNS)
+    out = []
+    for c in raw.columns:
+        if c in used or c in _STAGING:
+            continue
+        kept = input_column_name(c, taken)
+        taken.add(kept)
+        kind = raw.schema[c].dataType
+        keep_type = isinstance(kind, T.TimestampType) or c == SUSPENDED
+        out.append((F.col(c) if keep_type else F.col(c).cast("string")).alias(kept))
+    return out
+
+
+def _paired(events: Any, report: SparkIngestReport, mode: str, cached: list[Any]) -> Any:
+    """The events with start / complete paired (:func:`.lifecycle.pair_lifecycle`); the report counts them."""
+    from pyspark.sql import functions as F
+
+    from .lifecycle import lifecycle_note, pair_lifecycle
+
+    got = pair_lifecycle(events, mode=mode, cached=cached)
+    if got is None:
+        return events
+    paired, counts, filtered = got
+    report.filtered = {**report.filtered, **filtered}
+    report.lifecycle = counts
+    report.warnings = [*report.warnings, lifecycle_note(counts)]
+    row = paired.agg(F.count(F.lit(1)).alias("n"), F.countDistinct(CASE).alias("cases")).first()
+    report.events, report.cases = int(row["n"]), int(row["cases"])
+    report.check_balance()
+    return paired
