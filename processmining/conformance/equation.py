@@ -37,6 +37,9 @@ from .net import MOVE_COST, TAU_COST, CompiledNet, Marking
 from .splitpoints import SplitEquation
 
 _INF = 1 << 62
+#: split points added per restart (at most): the LP grows by one segment per split point, so long noisy
+#: traces get theirs in steps instead of one LP of a hundred segments
+SPLITS_PER_RESTART = 16
 _EPS = 1e-6
 
 
@@ -229,7 +232,7 @@ def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | 
             # (as ProM does) solved a cold, growing LP per restart and was 1.3-3x slower on sepsis,
             # bpic2019 p2p and a22f0n50, where most traces end up split at nearly every event anyway
             k = bisect.bisect_left(splittable, new_split)
-            fresh = [e for e in splittable[k:] if e not in splits]
+            fresh = [e for e in splittable[k:] if e not in splits][:SPLITS_PER_RESTART]
             splits = sorted([*splits, *fresh])
             if eme is not None:
                 eme_solved += eme.solved
