@@ -213,7 +213,6 @@ def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | 
     solved and states expanded.
     """
     me = equation_of(net)
-    n = len(trace)
     cnt = me.counts(trace)
     splittable = [k for k, a in enumerate(trace) if a in me.transitions_of]  # events a synchronous move can take
     splits: list[int] = []
