@@ -112,3 +112,46 @@ def test_costs_equal_pm4py_on_sepsis_against_its_inductive_net(shared_datasets):
     for k in chosen[:1]:
         live = alignments.apply_trace(Trace([Event({"concept:name": a}) for a in traces[k]]), net, im, fm)
         assert live["cost"] == SEPSIS_PM4PY_COSTS[k]
+
+
+def _net_sequence_with_silent_loop() -> CompiledNet:
+    # A ; (B ; tau-back)* ; C -- the marking equation only counts firings, so it "borrows" tokens: for the
+    # trace C, A it plans both as synchronous moves and one silent skip (bound 1) although C can only fire after A
+    return CompiledNet.from_arcs(places=4, transitions=[
+        ("a", "A", ((0, 1),), ((1, 1),)),
+        ("b", "B", ((1, 1),), ((2, 1),)),
+        ("back", None, ((2, 1),), ((1, 1),)),
+        ("skip", None, ((1, 1),), ((2, 1),)),
+        ("c", "C", ((2, 1),), ((3, 1),)),
+    ], initial={0: 1}, final={3: 1})
+
+
+def test_the_marking_equation_is_not_exact_where_the_extended_one_with_a_split_point_is():
+    from processmining.conformance.equation import equation_of
+    from processmining.conformance.splitpoints import SplitEquation
+
+    net = _net_sequence_with_silent_loop()
+    me = equation_of(net)
+    trace = ("C", "A")
+    plain, _ = me.solve(net.initial, me.counts(trace)[0], len(trace))
+    split, _ = SplitEquation(me, trace, [1]).solve(net.initial, 0)  # A (event 1) must be enabled after segment 0
+    stats: dict[str, int] = {}
+    _parent, _goal, cost, _run = align_equation(net, trace, stats=stats)
+    # optimum: log move C, sync A, silent skip, model move C (or model A, sync C, log A, ...)
+    assert (plain, split, cost) == (1, 20_001, 20_001)
+    # one restart, where the plan failed at event 0: it and every later event became split points
+    assert (stats["splits"], stats["restarts"]) == (2, 1)
+
+
+@pytest.mark.parametrize("trace", [
+    ("C", "A"), ("B", "A", "C"), ("A", "C", "B"), ("C", "B", "A", "B"), ("B", "B", "A", "C", "C"),
+    ("A", "B", "B", "B", "C"), ("C", "C", "A", "A"), ("B",), (), ("A", "X", "B", "C", "A"),
+])
+def test_split_point_search_costs_equal_the_explored_search(trace):
+    # the explicit search over the explored state space (alignment.py) is an independent optimum
+    net = _net_sequence_with_silent_loop()
+    by_splits = align_equation(net, trace)[2]
+    explored = _net_sequence_with_silent_loop()
+    explored.explore()
+    assert not uses_equation(explored)
+    assert by_splits == align(explored, trace).cost

@@ -35,8 +35,10 @@ from typing import Any, Literal
 from .equation import align_equation, available
 from .net import MOVE_COST, SYNC_COST, TAU_COST, CompiledNet, Marking
 
-#: state spaces above this size (or not explored) are searched with the marking-equation heuristic
-EQUATION_ABOVE_MARKINGS = 5_000
+#: state spaces above this size (or not explored) are searched with the (extended) marking-equation heuristic;
+#: on pm4py's net of receipt.bpmn (2,034 markings, silent steps everywhere) it was 6.8x faster than the
+#: explored search (30 sampled variants, the same costs); a22.pnml (149 markings) stays explored
+EQUATION_ABOVE_MARKINGS = 1_000
 
 
 def uses_equation(net: CompiledNet) -> bool:
