@@ -52,6 +52,9 @@ def available() -> bool:
     return True
 
 
+#: memory the marking-equation memo of one process may keep (LP solutions per marking and activity counts)
+MEMO_BYTES = 256 * 1024**2
+
 class MarkingEquation:
     """The marking-equation LP of one net, one HiGHS model re-solved with new bounds (warm start).
 
@@ -129,6 +132,10 @@ class MarkingEquation:
         self._upper = np.zeros(n_rows)
         self._lower[n_p:] = -highspy.kHighsInf
         self.memo: dict[tuple[Marking, bytes], tuple[int, np.ndarray | None]] = {}
+        # an entry keeps its key (marking, activity counts) and its LP solution: bounded in bytes, not only in
+        # entries (bpic2019's 132-transition net: 500,000 entries were ~750 MB per worker)
+        entry = 8 * (n_cols + len(self.activities) + net.n_places) + 200
+        self.memo_limit = max(10_000, min(500_000, MEMO_BYTES // entry))
         self.solved = 0
 
     @staticmethod
@@ -177,7 +184,7 @@ class MarkingEquation:
         else:
             value = h.getObjectiveValue() + MOVE_COST * events_left
             out = (max(0, math.ceil(value - _EPS)), np.asarray(h.getSolution().col_value))
-        if len(self.memo) < 500_000:
+        if len(self.memo) < self.memo_limit:
             self.memo[key] = out
         return out
 
