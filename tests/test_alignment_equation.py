@@ -155,3 +155,15 @@ def test_split_point_search_costs_equal_the_explored_search(trace):
     explored.explore()
     assert not uses_equation(explored)
     assert by_splits == align(explored, trace).cost
+
+
+def test_costs_do_not_depend_on_which_variant_was_aligned_first():
+    # the LP memo is shared by every variant: events of activities the model lacks must not leak into another
+    # trace's bound (they were counted inside the memoised value once)
+    net = _net_two_branches()  # one net, as conform aligns every variant against it
+    # Z is not in the model: two log moves, plus split, skip B, join (3 silent)
+    assert align_equation(net, ("Z", "Z", "A", "C"))[2] == 20_003
+    # the same model-activity counts (one A, one C) with no Z: silent moves only (it read 20,003 before the fix)
+    assert align_equation(net, ("A", "C"))[2] == 3
+    assert align_equation(net, ("Z", "A", "C"))[2] == 10_003
+    assert align_equation(_net_two_branches(), ("A", "C"))[2] == 3
