@@ -34,8 +34,6 @@ from processmining.performance import handover
 from processmining.pseudonyms import Pseudonymizer
 
 require_pyspark()
-#: one worker runs every Spark test (--dist loadgroup), so one JVM starts
-pytestmark = pytest.mark.xdist_group("spark")
 
 from processmining.spark import discovery as sdisc  # noqa: E402
 from processmining.spark import handover as shand  # noqa: E402
