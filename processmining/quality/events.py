@@ -56,10 +56,11 @@ def duplicate_events(log: EventLog, config: QualityConfig) -> list[Finding]:
     if n == 0:
         return []
     involved = keyframe.duplicated(keep=False).to_numpy()
-    exact = int(df.loc[involved, attribute_columns(log)].duplicated(keep="first").sum())
+    attributes = attribute_columns(log)
+    exact = int(df.loc[involved, attributes].duplicated(keep="first").sum())
     groups = (df.loc[involved].groupby(key, observed=True, sort=False, dropna=False).size().rename("copies")
               .reset_index().sort_values("copies", ascending=False, kind="stable"))
-    coarse = _coarse_clock(df.loc[involved, TIMESTAMP]) if not set(attribute_columns(log)) - set(key) else None
+    coarse = _coarse_clock(df.loc[involved, TIMESTAMP]) if not set(attributes) - set(key) else None
     title = (f"{count_noun(n, 'duplicate event')} (same case, activity and timestamp; {exact:,} identical in "
              "every attribute)")
     recommendation = ("Duplicates inflate activity counts and create self-loops on the map. Drop them with "
