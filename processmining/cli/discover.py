@@ -129,9 +129,16 @@ def apply_filters(
     max_duration: str | None = None,
     contains: list[str] | None = None,
     not_contains: list[str] | None = None,
+    ops: Any = None,
 ) -> EventLog:
-    """Apply the CLI filter flags in a fixed order (time, attributes, activities, follows, duration, variants)."""
-    from .. import filters as f
+    """Apply the CLI filter flags in a fixed order (time, attributes, activities, follows, duration, variants).
+
+    ``ops``: the module with the filter functions (default :mod:`processmining.filters`; the Spark engine
+    passes :mod:`processmining.spark.filters`, whose functions take and return a ``SparkLog``).
+    """
+    from .. import filters as local
+
+    f = ops or local
 
     if time_from is not None or time_to is not None:
         span = log.time_span
