@@ -1,8 +1,8 @@
 """The log filters of :mod:`processmining.filters` on Spark: the same cases and events kept, the same history.
 
 Each function takes a :class:`~.frame.SparkLog` and returns a new one whose
-``df`` is the input's, filtered with DataFrame operations (a per-case
-aggregate and a semi-join for case filters, a row filter for event filters);
+``df`` is the input's, filtered with DataFrame operations (a window
+aggregate over the case for case filters, a row filter for event filters);
 nothing is collected but the variant counts of :func:`filter_variants` and
 the activity names the checks need. The step appended to ``history`` is the
 local one, word for word, so ``discover`` and ``bottlenecks`` print and record
@@ -34,6 +34,9 @@ __all__ = ["filter_activities", "filter_case_attribute", "filter_case_duration",
 
 
 # ------------------------------------------------------------------ helpers
+_KEEP = "__pm_keep"
+
+
 def _col(name: str) -> Any:
     from pyspark.sql import functions as F
 
@@ -54,14 +57,23 @@ def _derived(log: SparkLog, df: Any, step: str) -> SparkLog:
     return out
 
 
-def _keep_cases(log: SparkLog, per_case: Any, mask: Any, keep: bool, step: str) -> SparkLog:
-    """The events of the cases of ``per_case`` (one row per case, column ``CASE``) where ``mask`` holds
-    (``keep=False``: where it does not); a null mask is false, as a NaN comparison locally."""
+def _case() -> Any:
+    """The window of a whole case: case filters are window aggregates, one pass and no join (a chain of
+    them keeps the partitioning by case that :meth:`SparkLog.events` uses next)."""
+    from pyspark.sql import Window
+
+    return Window.partitionBy(CASE)
+
+
+def _keep_cases(log: SparkLog, mask: Any, keep: bool, step: str, df: Any = None) -> SparkLog:
+    """The events of the cases where ``mask`` (the same on every event of a case) holds (``keep=False``:
+    where it does not); a null mask is false, as a NaN comparison locally."""
     from pyspark.sql import functions as F
 
     m = F.coalesce(mask, F.lit(False))
-    ids = per_case.filter(m if keep else ~m).select(CASE)
-    return _derived(log, log.df.join(ids, CASE, "left_semi"), step)
+    frame = log.df if df is None else df
+    kept = frame.withColumn(_KEEP, m if keep else ~m).filter(F.col(_KEEP)).select(*[_col(c) for c in log.df.columns])
+    return _derived(log, kept, step)
 
 
 def _known_activities(log: SparkLog, activities: Iterable[str]) -> list[str]:
@@ -133,14 +145,13 @@ def filter_time_frame(log: SparkLog, start: str | pd.Timestamp, end: str | pd.Ti
     lo, hi, t = F.lit(int(t0.value)), F.lit(int(t1.value)), _tns()
     if mode == "trim":
         return _derived(log, log.df.filter(F.coalesce((t >= lo) & (t <= hi), F.lit(False))), step)
-    per_case = log.df.groupBy(CASE).agg(F.min(t).alias("first"), F.max(t).alias("last"),
-                                        F.max(t.isNull().cast("int")).alias("nat"))
-    first, last = F.col("first"), F.col("last")
+    first, last = F.min(t).over(_case()), F.max(t).over(_case())
+    nat = F.max(t.isNull().cast("int")).over(_case())
     cond = {"contained": (first >= lo) & (last <= hi), "intersecting": (first <= hi) & (last >= lo),
             "started": (first >= lo) & (first <= hi), "completed": (last >= lo) & (last <= hi)}.get(mode)
     if cond is None:
         raise AnalysisError(f"unknown time frame mode {mode!r}; use contained, intersecting, started, completed or trim")
-    return _keep_cases(log, per_case, cond & (F.col("nat") == 0), True, step)  # a case without times: as NaT
+    return _keep_cases(log, cond & (nat == 0), True, step)  # a case without times: as NaT locally
 
 
 def filter_case_duration(log: SparkLog, *, min_duration: str | float | pd.Timedelta | None = None,
@@ -158,14 +169,13 @@ def filter_case_duration(log: SparkLog, *, min_duration: str | float | pd.Timede
     step = "filter: case duration " + " and ".join(parts or ["any"])
     t = _tns()
     # the local float: integer ns subtracted, then divided; a log without times has 0 s cases, as locally
-    dur = F.coalesce((F.max(t) - F.min(t)).cast("double") / 1e9, F.lit(0.0))
-    per_case = log.df.groupBy(CASE).agg(dur.alias("d"))
+    dur = F.coalesce((F.max(t).over(_case()) - F.min(t).over(_case())).cast("double") / 1e9, F.lit(0.0))
     cond = F.lit(True)
     if lo is not None:
-        cond = cond & (F.col("d") >= F.lit(float(lo)))
+        cond = cond & (dur >= F.lit(float(lo)))
     if hi is not None:
-        cond = cond & (F.col("d") <= F.lit(float(hi)))
-    return _keep_cases(log, per_case, cond, True, step)
+        cond = cond & (dur <= F.lit(float(hi)))
+    return _keep_cases(log, cond, True, step)
 
 
 # ------------------------------------------------------------------ attributes
@@ -176,8 +186,8 @@ def filter_case_attribute(log: SparkLog, column: str, values: str | Iterable[obj
     from pyspark.sql import functions as F
 
     hit, vals = value_in(log, column, values)
-    per_case = log.df.groupBy(CASE).agg(F.max(F.coalesce(hit, F.lit(False)).cast("int")).alias("h"))
-    return _keep_cases(log, per_case, F.col("h") == 1, keep, f"filter: cases {_neg(keep)}having {column} in {vals}")
+    any_hit = F.max(F.coalesce(hit, F.lit(False)).cast("int")).over(_case()) == 1
+    return _keep_cases(log, any_hit, keep, f"filter: cases {_neg(keep)}having {column} in {vals}")
 
 
 def filter_event_attribute(log: SparkLog, column: str, values: str | Iterable[object], *,
@@ -206,10 +216,9 @@ def filter_contains(log: SparkLog, activities: str | Iterable[str], *, how: Lite
 
     acts = _known_activities(log, _as_list(activities))
     named = F.when(F.col(ACTIVITY).isin(acts), F.col(ACTIVITY))
-    per_case = log.df.groupBy(CASE).agg(F.size(F.collect_set(named)).alias("k"))
     # a name given twice counts twice locally, for "all" as well as needed: the distinct names decide
-    mask = F.col("k") >= F.lit(len(set(acts)) if how == "all" else 1)
-    return _keep_cases(log, per_case, mask, keep, f"filter: cases {'' if keep else 'not '}containing {how} of {acts}")
+    mask = F.size(F.collect_set(named).over(_case())) >= F.lit(len(set(acts)) if how == "all" else 1)
+    return _keep_cases(log, mask, keep, f"filter: cases {'' if keep else 'not '}containing {how} of {acts}")
 
 
 def _boundary(log: SparkLog, activities: str | Iterable[str], keep: bool, last: bool, word: str) -> SparkLog:
@@ -217,8 +226,8 @@ def _boundary(log: SparkLog, activities: str | Iterable[str], keep: bool, last: 
 
     acts = _known_activities(log, _as_list(activities))
     ev = F.struct(_tns().alias("t"), F.col(ORDER).alias("o"), F.col(ACTIVITY).alias("a"))
-    per_case = log.df.groupBy(CASE).agg((F.max(ev) if last else F.min(ev))["a"].alias("a"))
-    return _keep_cases(log, per_case, F.col("a").isin(acts), keep, f"filter: cases {_neg(keep)}{word} with {acts}")
+    edge = (F.max(ev) if last else F.min(ev)).over(_case())["a"]
+    return _keep_cases(log, edge.isin(acts), keep, f"filter: cases {_neg(keep)}{word} with {acts}")
 
 
 def filter_start_activities(log: SparkLog, activities: str | Iterable[str], *, keep: bool = True) -> SparkLog:
@@ -256,8 +265,9 @@ def filter_variants(log: SparkLog, *, top: int | None = None, variants: Sequence
         if log.df.limit(1).count() == 0:
             return _derived(log, log.df, "filter: variants (empty log)")
         label = f"{len(chosen)} listed variants"
-    mask = F.col("seq").isin([F.array(*[F.lit(a) for a in v]) for v in chosen if v]) if chosen else F.lit(False)
-    return _keep_cases(log, per_case, mask, keep, f"filter: cases {_neg(keep)}in {label}")
+    hit = F.col("seq").isin([F.array(*[F.lit(a) for a in v]) for v in chosen if v]) if chosen else F.lit(False)
+    ids = per_case.filter(hit if keep else ~hit).select(CASE)  # one row per case: a semi-join, not a window
+    return _derived(log, log.df.join(ids, CASE, "left_semi"), f"filter: cases {_neg(keep)}in {label}")
 
 
 # ------------------------------------------------------------------ follows
@@ -282,8 +292,7 @@ def filter_follows(log: SparkLog, a: str, b: str, *, directly: bool = False,
         hit = (act == F.lit(b)) & prev_t.isNotNull()
     if np.isfinite(limit):
         hit = hit & (t - prev_t <= F.lit(float(limit)))
-    per_case = log.df.select(CASE, F.coalesce(hit, F.lit(False)).cast("int").alias("h")) \
-        .groupBy(CASE).agg(F.max("h").alias("h"))
+    marked = log.df.withColumn(_KEEP, F.coalesce(hit, F.lit(False)).cast("int"))
     how = "directly" if directly else "eventually"
     step = f"filter: cases {_neg(keep)}where {a} is {how} followed by {b}" + (f" within {within}" if within is not None else "")
-    return _keep_cases(log, per_case, F.col("h") == 1, keep, step)
+    return _keep_cases(log, F.max(_KEEP).over(_case()) == 1, keep, step, df=marked)
