@@ -245,3 +245,35 @@ def test_cli_filters_on_both_engines(filter_logs, tmp_path):
         errors.append(res.output.strip().splitlines()[-1])
     assert errors[0] == errors[1] == (f"error: {path}: no case is left after the filters: filter: cases containing "
                                       "all of ['E']; filter: case duration <= 1m")
+
+
+# ------------------------------------------------------------------ working-time SLA (--calendar)
+def test_calendar_sla_in_working_time_on_both_engines(spark, tmp_path):
+    """The local engine's exact test (test_bottlenecks_calendar): 3 of 3 cases breached in calendar time,
+    1 of 3 (c2, excess 7,200 s) in working time, on both engines, through the CLI with a filter."""
+    import json
+
+    from test_bottlenecks_calendar import _files
+
+    log, cal = _files(tmp_path)
+    runner = CliRunner()
+    docs, outs = {}, {}
+    for engine in ("local", "spark"):
+        out = tmp_path / f"{engine}.json"
+        res = runner.invoke(app, ["bottlenecks", str(log), "--sla", "A->B<=4h", "--calendar", str(cal),
+                                  "--min-duration", "1h", "-o", str(out), "--engine", engine])
+        assert res.exit_code == 0, res.output
+        outs[engine], docs[engine] = res.stdout, json.loads(out.read_text(encoding="utf-8"))
+    assert outs["spark"] == outs["local"]
+    lines = outs["spark"].splitlines()
+    assert "SLA A->B<=4h: 1 of 3 cases breached (1 late, 0 still open)" in lines
+    assert ("SLA breaches are measured in working time (calendar office.yaml, UTC); the ranking, case durations and "
+            "idle times are calendar time") in lines
+    for doc in docs.values():
+        assert [(r["case"], r["duration_s"], r["excess_s"], r["measured_in"]) for r in doc["sla_breaches"]] == [
+            ("c2", 21600.0, 7200.0, "working time (office.yaml)")]
+        assert [(r["measured"], r["met"], r["late"], r["median_s"]) for r in doc["sla_summary"]] == [(3, 2, 1, 10800.0)]
+    assert docs["spark"]["sla_summary"] == docs["local"]["sla_summary"]
+    prov = [d["provenance"]["parameters"] for d in (docs["local"], docs["spark"])]
+    assert prov[0]["log_history"] == prov[1]["log_history"] == ["filter: case duration >= 1h"]
+    assert prov[0]["calendar"] == prov[1]["calendar"]

@@ -187,27 +187,42 @@ def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[s
                       idle: str | None = None, final: list[str] | None = None, stages: str | None = None,
                       lost: str | None = None, top: int = 10, pseudonymize: str | None = None,
                       ping_pong_attribute: str = "concept:name", ping_pong_ignore: list[str] | None = None,
-                      filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
-                      engine_options: EngineOptions, **_: Any) -> None:
-    """``bottlenecks --engine spark``: every table aggregated on Spark, printed and written here."""
+                      calendar_path: Path | None = None, filters: dict[str, Any] | None = None,
+                      log_options: LogOptions, quiet: bool = False, engine_options: EngineOptions,
+                      **_: Any) -> None:
+    """``bottlenecks --engine spark``: every table aggregated on Spark, printed and written here; with
+    ``--calendar`` the SLA clocks run in working time on the executors (:mod:`processmining.spark.calendar`)."""
     from ..performance import parse_sla
     from ..spark.performance import bottleneck_report
-    from .discover import REPORT_SUFFIXES, echo_bottlenecks
+    from .discover import REPORT_SUFFIXES, echo_bottlenecks, working_time_note
 
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
     targets = [parse_sla(s) for s in sla or []]
+    cal = None
+    if calendar_path is not None:
+        from ..performance.calendar import load_calendar
+
+        cal = load_calendar(calendar_path)  # a bad calendar fails before Spark starts
     log = _filtered(engine_options.load(log_path, log_options, quiet=quiet), filters, log_path)
     order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
-    tables = bottleneck_report(log, slas=targets, idle=idle, end_activities=final, stage_order=order, lost=lost,
-                               ping_pong_attribute=ping_pong_attribute, ping_pong_ignore=ping_pong_ignore or ())
+    tables = bottleneck_report(log, slas=[] if cal else targets, idle=idle, end_activities=final, stage_order=order,
+                               lost=lost, ping_pong_attribute=ping_pong_attribute,
+                               ping_pong_ignore=ping_pong_ignore or ())
+    if cal is not None and targets:
+        from ..spark.calendar import working_sla_breaches
+
+        tables["sla_breaches"], tables["sla_summary"] = working_sla_breaches(log, targets, cal, end_activities=final)
     if not quiet:
         echo_bottlenecks(tables, top=top, final=final)
+        if cal is not None and targets:
+            typer.echo(working_time_note(cal))
     if output is not None:
         from ..export import write_tables
 
         params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost,
-                  "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or []}
+                  "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or [],
+                  "calendar": cal.describe() if cal else None}
         pseudo = None
         if pseudonymize:
             from ..spark.pseudonyms import pseudonymizer
