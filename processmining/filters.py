@@ -207,6 +207,18 @@ def filter_case_duration(
 
     >>> slow = filter_case_duration(log, min_duration="30d")
     """
+    lo, hi, step = duration_bounds(min_duration, max_duration)
+    if log.n_events == 0:
+        return log.with_frame(log.df, step=step)
+    _, starts = _case_codes(log)
+    v = log.df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64")
+    dur = (np.maximum.reduceat(v, starts) - np.minimum.reduceat(v, starts)) / 1e9
+    return _keep_cases(log, (dur >= lo) & (dur <= hi), step)
+
+
+def duration_bounds(min_duration: str | float | pd.Timedelta | None,
+                    max_duration: str | float | pd.Timedelta | None) -> tuple[float, float, str]:
+    """``(lowest, highest seconds, history step)`` of :func:`filter_case_duration` (both engines)."""
     lo = parse_duration(min_duration) if min_duration is not None else -np.inf
     hi = parse_duration(max_duration) if max_duration is not None else np.inf
     parts = []
@@ -214,13 +226,7 @@ def filter_case_duration(
         parts.append(f">= {min_duration}")
     if max_duration is not None:
         parts.append(f"<= {max_duration}")
-    step = "filter: case duration " + " and ".join(parts or ["any"])
-    if log.n_events == 0:
-        return log.with_frame(log.df, step=step)
-    _, starts = _case_codes(log)
-    v = log.df[TIMESTAMP].to_numpy(dtype="datetime64[ns]").view("int64")
-    dur = (np.maximum.reduceat(v, starts) - np.minimum.reduceat(v, starts)) / 1e9
-    return _keep_cases(log, (dur >= lo) & (dur <= hi), step)
+    return lo, hi, "filter: case duration " + " and ".join(parts or ["any"])
 
 
 # ------------------------------------------------------------------ attributes

@@ -7,7 +7,7 @@ SparkSession serves the run; each Spark result is computed once per module.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -46,7 +46,7 @@ TYPED_FILTERS = {"case:amount=20500": ["c1", "c3", "c4"], "rate=2": ["c2", "c4"]
 
 
 def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

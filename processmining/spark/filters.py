@@ -23,7 +23,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..filters import ValueKind, _as_list, _neg, _ts, check_activities, check_column, typed_values
+from ..filters import (
+    ValueKind,
+    _as_list,
+    _neg,
+    _ts,
+    check_activities,
+    check_column,
+    duration_bounds,
+    typed_values,
+)
 from ..model import ACTIVITY, CASE, ORDER, TIMESTAMP
 from ..performance import parse_duration
 from .frame import SparkLog
@@ -159,21 +168,14 @@ def filter_case_duration(log: SparkLog, *, min_duration: str | float | pd.Timede
     """:func:`processmining.filters.filter_case_duration` on Spark (first to last event, float seconds)."""
     from pyspark.sql import functions as F
 
-    lo = parse_duration(min_duration) if min_duration is not None else None
-    hi = parse_duration(max_duration) if max_duration is not None else None
-    parts = []
-    if min_duration is not None:
-        parts.append(f">= {min_duration}")
-    if max_duration is not None:
-        parts.append(f"<= {max_duration}")
-    step = "filter: case duration " + " and ".join(parts or ["any"])
+    lo, hi, step = duration_bounds(min_duration, max_duration)
     t = _tns()
     # the local float: integer ns subtracted, then divided; a log without times has 0 s cases, as locally
     dur = F.coalesce((F.max(t).over(_case()) - F.min(t).over(_case())).cast("double") / 1e9, F.lit(0.0))
     cond = F.lit(True)
-    if lo is not None:
+    if np.isfinite(lo):
         cond = cond & (dur >= F.lit(float(lo)))
-    if hi is not None:
+    if np.isfinite(hi):
         cond = cond & (dur <= F.lit(float(hi)))
     return _keep_cases(log, cond, True, step)
 
