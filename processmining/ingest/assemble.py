@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..model import (
     ACTIVITY,
@@ -31,10 +33,9 @@ from ..model import (
     IngestReport,
     QuarantinedRow,
     input_column_name,
-    text_codes,
 )
-from .labels import flag_ids, normalise_labels
-from .shapes import INTERNAL, Staged
+from .labels import flag_distinct_ids, normalise_dictionary
+from .shapes import INTERNAL, TEXT, Staged
 
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"
@@ -72,22 +73,6 @@ def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, li
     return bad, out
 
 
-def _normalise(ok: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Activity and resource labels in one Unicode spelling (reported); case ids only flagged."""
-    notes: list[str] = []
-    ok = ok.copy() if len(ok) else ok
-    for col, what in (("_activity", "activity"), ("_resource", "resource")):
-        if col in ok and len(ok):
-            ok[col], note = normalise_labels(ok[col], what)
-            if note:
-                notes.append(note)
-    if len(ok):
-        note = flag_ids(ok["_case"])
-        if note:
-            notes.append(note)
-    return ok, notes
-
-
 def _count_duplicates(case: np.ndarray, act: np.ndarray, ts: np.ndarray, res: np.ndarray) -> int:
     """Events equal to an earlier one in (case, activity, time, resource); rows are sorted by case and time."""
     block = _same_as_previous(case) & _same_as_previous(ts)
@@ -108,6 +93,67 @@ def _same_as_previous(values: np.ndarray) -> np.ndarray:
 
 def _text(s: pd.Series) -> pd.Series:
     return s if s.dtype == "string" else s.astype("string")
+
+
+def _arrow_text(s: pd.Series, keep: np.ndarray | None) -> pa.Array:
+    """A text column as one Arrow array (large_string), only the rows at ``keep`` (all when None)."""
+    arr = _text(s).array.__arrow_array__()
+    arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return arr if keep is None else arr.take(pa.array(keep))
+
+
+def _encode(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """``(dictionary, codes)`` of a text array, codes -1 for null (dictionary in first-appearance order)."""
+    enc = pc.dictionary_encode(arr)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return enc.dictionary, codes
+
+
+def _sorted_codes(dictionary: pa.Array, codes: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """The dictionary in text order and the codes renumbered to it (as :func:`text_codes` with ``sort``)."""
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(dictionary), dtype=np.int64)
+    rank[order] = np.arange(len(dictionary))
+    return dictionary.take(pa.array(order)), np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+
+
+def _from_codes(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
+    """The text column ``dictionary[codes]`` (NA for -1), Arrow-backed, with a fresh RangeIndex."""
+    idx = pa.array(codes, mask=codes < 0) if (codes < 0).any() else pa.array(codes)
+    out = dictionary.take(idx) if len(codes) else pa.array([], type=pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(out), dtype=TEXT)
+
+
+def event_order(case: np.ndarray, ts: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The permutation that sorts events by (case code, time, input order).
+
+    Exports usually come grouped by case with each case in time order, or in
+    time order overall; those are recognised in linear time (the blocks of
+    cases put in case order, or one stable sort by case). Anything else is a
+    full three-key sort.
+    """
+    n = len(case)
+    if n < 2 or int(case.min()) < 0 or not bool(np.all(order[1:] > order[:-1])):
+        return np.lexsort((order, ts, case)) if n else np.zeros(0, dtype=np.int64)
+    new_run = case[1:] != case[:-1]
+    ts_up = ts[1:] >= ts[:-1]
+    if bool(np.all(ts_up | new_run)):
+        starts = np.flatnonzero(np.r_[True, new_run])
+        run_case = case[starts]
+        n_cases = int(case.max()) + 1
+        if len(starts) == n_cases and np.array_equal(np.bincount(run_case, minlength=n_cases), np.ones(n_cases)):
+            lens = np.diff(np.r_[starts, n])
+            by_case_start = np.empty(n_cases, dtype=np.int64)
+            by_case_len = np.empty(n_cases, dtype=np.int64)
+            by_case_start[run_case] = starts
+            by_case_len[run_case] = lens
+            out_start = np.cumsum(by_case_len) - by_case_len
+            return np.arange(n, dtype=np.int64) + np.repeat(by_case_start - out_start, by_case_len)
+    if bool(np.all(ts_up)):
+        return np.argsort(case, kind="stable")
+    return np.lexsort((order, ts, case))
 
 
 def assemble(
@@ -133,17 +179,36 @@ def assemble(
     quarantined = [QuarantinedRow(row=r, reason=why, column=col, value=val)
                    for r, why, col, val in staged.quarantined] + quarantined
     quarantined.sort(key=lambda q: q.row)
-    ok = staged.frame.loc[~bad] if bad.any() else staged.frame
-    ok, notes = _normalise(ok)
-    warnings = warnings + notes
+    f = staged.frame
+    keep = np.flatnonzero(~bad) if bad.any() else None
 
-    case_codes = text_codes(ok["_case"], sort=True)
-    ts_i = np.asarray(ok["_ts"].dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]").view("i8")
-    order_i = ok["_order"].to_numpy(dtype=np.int64)
-    perm = np.lexsort((order_i, ts_i, case_codes))
+    def kept(col: str) -> np.ndarray:
+        values = f[col].to_numpy()
+        return values if keep is None else values[keep]
+
+    # Case, activity and resource as dictionaries + integer codes: every key below is an integer, and each
+    # output text column is built once, from its dictionary, in the final order.
+    warnings = list(warnings)
+    case_dict, case_codes = _encode(_arrow_text(f["_case"], keep))
+    id_note = flag_distinct_ids(case_dict) if len(case_codes) else None
+    case_dict, case_codes = _sorted_codes(case_dict, case_codes)
+    labels: dict[str, tuple[pa.Array, np.ndarray]] = {}
+    for col, what in (("_activity", "activity"), ("_resource", "resource")):
+        if col in f:
+            dictionary, codes = _encode(_arrow_text(f[col], keep))
+            dictionary, codes, note = normalise_dictionary(dictionary, codes, what)
+            labels[col] = (dictionary, codes)
+            if note:
+                warnings.append(note)
+    warnings += [id_note] if id_note else []
+    ts_all = f["_ts"]
+    ts_i = np.asarray(ts_all.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]").view("i8")
+    ts_i = ts_i if keep is None else ts_i[keep]
+    order_i = kept("_order").astype(np.int64, copy=False)
+    perm = event_order(case_codes, ts_i, order_i)
     case_codes, ts_i = case_codes[perm], ts_i[perm]
-    act_codes = text_codes(ok["_activity"])[perm]
-    res_codes = text_codes(ok["_resource"])[perm] if "_resource" in ok else np.zeros(len(perm), dtype=np.int64)
+    act_codes = labels["_activity"][1][perm]
+    res_codes = labels["_resource"][1][perm] if "_resource" in labels else np.zeros(len(perm), dtype=np.int64)
 
     same_case = _same_as_previous(case_codes)
     same_act = _same_as_previous(act_codes) & same_case
@@ -153,29 +218,39 @@ def assemble(
         drop = same_act & ~exact
         collapsed = int(drop.sum())
         if collapsed:
-            keep = ~drop
-            perm, case_codes, ts_i, act_codes, res_codes = (a[keep] for a in (perm, case_codes, ts_i, act_codes,
-                                                                               res_codes))
-    in_order = len(perm) == len(ok) and bool(np.all(perm[1:] > perm[:-1])) if len(perm) else True
-    ok = ok.reset_index(drop=True) if in_order else ok.take(perm).reset_index(drop=True)
+            retained = ~drop
+            perm, case_codes, ts_i, act_codes, res_codes = (a[retained] for a in (perm, case_codes, ts_i, act_codes,
+                                                                                   res_codes))
+    rows = perm if keep is None else keep[perm]  # positions in the staged frame, in log order
+    identity = len(rows) == len(f) and bool(np.all(rows == np.arange(len(rows))))
 
-    df = pd.DataFrame({CASE: _text(ok["_case"]), ACTIVITY: _text(ok["_activity"]), TIMESTAMP: ok["_ts"]})
-    if "_resource" in ok:
-        df[RESOURCE] = _text(ok["_resource"])
-    if "_start" in ok:
-        df[START_TIMESTAMP] = ok["_start"].dt.tz_convert("UTC")
-    df[ORDER] = ok["_order"].astype("int64")
-    df[SOURCE_ROW] = ok["_row"].astype("int64")
+    def gather(s: pd.Series) -> pd.Series:
+        if identity:
+            return s.reset_index(drop=True)
+        if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            return pd.Series(pd.array(_arrow_text(s, None).take(pa.array(rows)), dtype=s.dtype))
+        return s.take(rows).reset_index(drop=True)
+
+    df = pd.DataFrame({CASE: _from_codes(case_dict, case_codes),
+                       ACTIVITY: _from_codes(labels["_activity"][0], act_codes),
+                       TIMESTAMP: gather(ts_all)})
+    if "_resource" in labels:
+        df[RESOURCE] = _from_codes(labels["_resource"][0], res_codes)
+    if "_start" in f:
+        df[START_TIMESTAMP] = gather(f["_start"]).dt.tz_convert("UTC")
+    df[ORDER] = f["_order"].to_numpy()[rows].astype("int64")
+    df[SOURCE_ROW] = f["_row"].to_numpy()[rows].astype("int64")
     renamed: list[str] = []
     attrs: dict[str, pd.Series] = {}
     taken = set(df.columns)
-    for c in ok.columns:
+    for c in f.columns:
         if c not in INTERNAL:
-            kept = input_column_name(c, taken)  # not ``name``: that is the log's name
-            taken.add(kept)
-            if kept != c:
-                renamed.append(f"{c!r} → {kept!r}")
-            attrs[kept] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
+            name_kept = input_column_name(c, taken)  # not ``name``: that is the log's name
+            taken.add(name_kept)
+            if name_kept != c:
+                renamed.append(f"{c!r} → {name_kept!r}")
+            col = f[c] if isinstance(f[c].dtype, pd.DatetimeTZDtype) else _text(f[c])
+            attrs[name_kept] = gather(col)
     if attrs:  # one concat, not one insert per column: thousands of columns stay linear
         df = pd.concat([df, pd.DataFrame(attrs, index=df.index)], axis=1)
     if renamed:

@@ -13,7 +13,7 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,16 @@ class Table:
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     #: input items deliberately not turned into rows (nested JSON), by reason
     pre_filtered: dict[str, int] = field(default_factory=dict)
+
+    def textual(self) -> Table:
+        """This table with every cell as text (typed Parquet timestamps rendered by :func:`timestamp_text`)."""
+        typed = [c for c in self.frame.columns if _is_times(self.frame[c].dtype)]
+        if not typed:
+            return self
+        frame = self.frame.copy(deep=False)
+        for c in typed:
+            frame[c] = timestamp_text(frame[c])
+        return replace(self, frame=frame)
 
 
 def sniff_kind(data: InputBytes) -> str:
@@ -234,33 +244,83 @@ def _read_exact(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame, 
 
 
 # ------------------------------------------------------------------ Parquet / JSON
-def read_parquet(data: InputBytes) -> Table:
-    """Read a Parquet file; every column cast to text (timestamps as ISO with offset)."""
+def _is_times(dtype: object) -> bool:
+    return isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M")
+
+
+def timestamp_text(values: pd.Series) -> pd.Series:
+    """A timestamp column as the text a Parquet timestamp is read as: ISO 8601, ``+00:00`` for instants.
+
+    Microseconds (nanoseconds when some value has them); instants in UTC;
+    NaT is NA. This is what a typed timestamp column that is not an event
+    time becomes (an attribute), and what a bad value is quoted as.
+    """
+    aware = isinstance(values.dtype, pd.DatetimeTZDtype)
+    naive = np.asarray(values.dt.tz_convert("UTC").dt.tz_localize(None) if aware else values)
+    unit = np.datetime_data(naive.dtype)[0]
+    if unit == "ns" and (naive[~np.isnat(naive)].view("i8") % 1000).any():
+        shown = "ns"
+    else:
+        shown = "us"
+        naive = naive.astype("datetime64[us]") if unit in ("ns", "ps", "fs", "as") else naive
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    text = pa.array(np.datetime_as_string(naive, unit=shown), type=pa.large_string())
+    if aware:  # an instant: keep it one (as UTC)
+        text = pc.binary_join_element_wise(text, pa.scalar("+00:00", pa.large_string()),
+                                              pa.scalar("", pa.large_string()))
+    text = pc.if_else(pa.array(np.isnat(naive)), pa.scalar(None, pa.large_string()), text)
+    return pd.Series(pd.arrays.ArrowStringArray(text), index=values.index, dtype=pd.StringDtype("pyarrow"))
+
+
+def text_of(values: pd.Series) -> pd.Series:
+    """A column of a :class:`Table` as text: typed timestamps (Parquet) rendered by :func:`timestamp_text`."""
+    return timestamp_text(values) if _is_times(values.dtype) else values
+
+
+def _blank_as_null(col):  # noqa: ANN001, ANN202 - a pyarrow string column
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if col.null_count == len(col) or not pc.any(pc.equal(col, "")).as_py():
+        return col
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
+
+
+def read_parquet(data: InputBytes, *, typed: bool = False) -> Table:
+    """Read a Parquet file; every column as text (timestamps as ISO with offset, see :func:`timestamp_text`).
+
+    With ``typed`` the timestamp columns stay timestamps (``Table.frame``
+    holds them as datetime columns; :meth:`Table.textual` renders them): an
+    event time is then taken as it is instead of being written out as text
+    and parsed again. Every other column is text either way (numbers as
+    Arrow writes them, ``2.0`` as ``2``; dictionary columns decoded).
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(io.BytesIO(data.data))
     except (pa.ArrowInvalid, OSError) as exc:
         raise IngestError(f"not a readable Parquet file: {exc}", source=data.name) from None
-    cols = {}
+    if table.num_rows == 0:
+        raise IngestError("the Parquet file has no rows", source=data.name)
+    text = pd.StringDtype("pyarrow")
+    columns: dict[str, pd.Series] = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_timestamp(col.type):
-            naive = col.cast(pa.timestamp("us", tz=col.type.tz)).cast(pa.timestamp("us")) if col.type.tz else \
-                col.cast(pa.timestamp("us"))
-            values = np.asarray(naive.to_numpy(), dtype="datetime64[us]")
-            text = pa.array(np.datetime_as_string(values, unit="us"), type=pa.string())
-            if col.type.tz:  # an instant: keep it one (as UTC)
-                text = pc.binary_join_element_wise(text, pa.scalar("+00:00"), "")
-            col = pc.if_else(pa.array(np.isnat(values)), pa.scalar(None, pa.string()), text)
-        elif not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-            col = col.cast(pa.string())
-        cols[name] = col
-    frame = pa.table(cols).to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow"))
-    if len(frame) == 0:
-        raise IngestError("the Parquet file has no rows", source=data.name)
-    frame = frame.replace("", pd.NA)
+            times = col.to_pandas()
+            columns[name] = times if typed else timestamp_text(times)
+            continue
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if not pa.types.is_large_string(col.type):
+            col = col.cast(pa.large_string())
+        col = _blank_as_null(col)
+        columns[name] = pd.Series(pd.arrays.ArrowStringArray(col), dtype=text)
+    del table
+    frame = pd.DataFrame(columns, copy=False)
     return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "parquet")
 
 
