@@ -124,6 +124,8 @@ def _utf8_body(raw: bytes) -> bytes | None:
     body = raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw
     if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return None
+    if body.isascii():  # ASCII is UTF-8; checked without decoding a copy
+        return body
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
@@ -167,6 +169,12 @@ def _line_layout(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return nl, starts, ends
 
 
+def _no_blank_lines(body: bytes) -> bool:
+    """Whether no line but the empty one after a final line end is blank (empty or only CR)."""
+    return not (body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body
+                or body.endswith(b"\n\r") or body == b"\r")
+
+
 def _has_quoted_newline(buf: np.ndarray, nl: np.ndarray) -> bool:
     """A line with an odd number of quote characters means a quoted value spans lines."""
     quotes = np.flatnonzero(buf == 34)
@@ -181,10 +189,13 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    buf = np.frombuffer(body, dtype=np.uint8)
-    nl, starts, ends = _line_layout(buf)
-    if _has_quoted_newline(buf, nl):
-        return None, np.empty(0, dtype=np.int64), []
+    quoted = b'"' in body
+    simple = not quoted and _no_blank_lines(body)  # then line k + 1 holds data row k: no byte scan needed
+    if not simple:
+        buf = np.frombuffer(body, dtype=np.uint8)
+        nl, starts, ends = _line_layout(buf)
+        if quoted and _has_quoted_newline(buf, nl):
+            return None, np.empty(0, dtype=np.int64), []
     ragged: list[int] = []
 
     def on_bad(row) -> str:  # noqa: ANN001 - pyarrow's InvalidRow
@@ -196,7 +207,7 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  strings_can_be_null=True, quoted_strings_can_be_null=True,
                                                  null_values=[""]),
         )
@@ -205,13 +216,17 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
     if ragged:
         return None, np.empty(0, dtype=np.int64), []
     # line numbers of the non-blank lines after the header, vectorised
-    lengths = ends - starts
-    cr = (lengths > 0) & (buf[np.clip(ends - 1, 0, max(len(buf) - 1, 0))] == 13)
-    nonblank = np.flatnonzero((lengths - cr) > 0) + 1
-    data_lines = nonblank[1:]
+    if simple:
+        n_lines = body.count(b"\n") + 1 - body.endswith(b"\n")
+        data_lines = np.arange(2, n_lines + 1, dtype=np.int64)
+    else:
+        lengths = ends - starts
+        cr = (lengths > 0) & (buf[np.clip(ends - 1, 0, max(len(buf) - 1, 0))] == 13)
+        nonblank = np.flatnonzero((lengths - cr) > 0) + 1
+        data_lines = nonblank[1:]
     if len(data_lines) != table.num_rows:
         return None, np.empty(0, dtype=np.int64), []
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame = table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
     return frame, data_lines.astype(np.int64), []
 
 
