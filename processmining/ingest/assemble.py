@@ -105,18 +105,20 @@ def _arrow_text(s: pd.Series, keep: np.ndarray | None) -> pa.Array:
 
 
 def _encode(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """``(dictionary, codes)`` of a text array, codes -1 for null (dictionary in first-appearance order)."""
+    """``(dictionary, codes)`` of a text array: int32 codes, -1 for null (dictionary in first-appearance order)."""
     enc = pc.dictionary_encode(arr)
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return enc.dictionary, codes
+    indices = enc.indices.fill_null(-1) if enc.indices.null_count else enc.indices
+    return enc.dictionary, indices.to_numpy(zero_copy_only=False)
 
 
 def _sorted_codes(dictionary: pa.Array, codes: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """The dictionary in text order and the codes renumbered to it (as :func:`text_codes` with ``sort``)."""
     order = pc.sort_indices(dictionary).to_numpy()
-    rank = np.empty(len(dictionary), dtype=np.int64)
-    rank[order] = np.arange(len(dictionary))
-    return dictionary.take(pa.array(order)), np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    rank = np.empty(len(dictionary), dtype=np.int32)
+    rank[order] = np.arange(len(dictionary), dtype=np.int32)
+    if len(codes) and int(codes.min()) < 0:
+        return dictionary.take(pa.array(order)), np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return dictionary.take(pa.array(order)), rank[codes]
 
 
 def _from_codes(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
@@ -150,7 +152,11 @@ def event_order(case: np.ndarray, ts: np.ndarray, order: np.ndarray) -> np.ndarr
             by_case_start[run_case] = starts
             by_case_len[run_case] = lens
             out_start = np.cumsum(by_case_len) - by_case_len
-            return np.arange(n, dtype=np.int64) + np.repeat(by_case_start - out_start, by_case_len)
+            # one step per row: +1 inside a case, a jump to the next case's first row where it starts
+            perm = np.ones(n, dtype=np.int64)
+            perm[0] = by_case_start[0]
+            perm[out_start[1:]] = by_case_start[1:] - by_case_start[:-1] - by_case_len[:-1] + 1
+            return np.cumsum(perm, out=perm)
     if bool(np.all(ts_up)):
         return np.argsort(case, kind="stable")
     return np.lexsort((order, ts, case))
@@ -202,13 +208,15 @@ def assemble(
                 warnings.append(note)
     warnings += [id_note] if id_note else []
     ts_all = f["_ts"]
-    ts_i = np.asarray(ts_all.dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]").view("i8")
+    ts_i = ts_all.array.as_unit("ns").asi8  # UTC ns, NaT as the minimum int64 (a view, not a copy)
     ts_i = ts_i if keep is None else ts_i[keep]
     order_i = kept("_order").astype(np.int64, copy=False)
     perm = event_order(case_codes, ts_i, order_i)
     case_codes, ts_i = case_codes[perm], ts_i[perm]
     act_codes = labels["_activity"][1][perm]
-    res_codes = labels["_resource"][1][perm] if "_resource" in labels else np.zeros(len(perm), dtype=np.int64)
+    res_codes = labels["_resource"][1][perm] if "_resource" in labels else np.zeros(len(perm), dtype=np.int32)
+    dictionaries = {col: dictionary for col, (dictionary, _) in labels.items()}
+    del labels  # the codes in input order are not needed any more
 
     same_case = _same_as_previous(case_codes)
     same_act = _same_as_previous(act_codes) & same_case
@@ -232,14 +240,14 @@ def assemble(
         return s.take(rows).reset_index(drop=True)
 
     df = pd.DataFrame({CASE: _from_codes(case_dict, case_codes),
-                       ACTIVITY: _from_codes(labels["_activity"][0], act_codes),
+                       ACTIVITY: _from_codes(dictionaries["_activity"], act_codes),
                        TIMESTAMP: gather(ts_all)})
-    if "_resource" in labels:
-        df[RESOURCE] = _from_codes(labels["_resource"][0], res_codes)
+    if "_resource" in dictionaries:
+        df[RESOURCE] = _from_codes(dictionaries["_resource"], res_codes)
     if "_start" in f:
         df[START_TIMESTAMP] = gather(f["_start"]).dt.tz_convert("UTC")
-    df[ORDER] = f["_order"].to_numpy()[rows].astype("int64")
-    df[SOURCE_ROW] = f["_row"].to_numpy()[rows].astype("int64")
+    df[ORDER] = f["_order"].to_numpy()[rows].astype("int64", copy=False)
+    df[SOURCE_ROW] = f["_row"].to_numpy()[rows].astype("int64", copy=False)
     renamed: list[str] = []
     attrs: dict[str, pd.Series] = {}
     taken = set(df.columns)

@@ -90,7 +90,8 @@ def _blank_to_na(s: pd.Series) -> pd.Series:
 
     s = text_of(s).astype(TEXT)
     arr = s.array.__arrow_array__()
-    blank = pc.equal(pc.utf8_trim_whitespace(arr), "")
+    # empty or whitespace only (what trimming would leave empty), without a trimmed copy of the column
+    blank = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))
     if not pc.any(blank).as_py():
         return s
     out = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
@@ -161,7 +162,9 @@ def _raw_times(values: pd.Series, parsed: ParsedTimes) -> pd.Series:
         return values.astype(TEXT)
     if parsed.errors.notna().any():
         return text_of(values)
-    return pd.Series(pd.NA, index=values.index, dtype=TEXT)
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.nulls(len(values), pa.large_string()), dtype=TEXT), index=values.index)
 
 
 def _with_attributes(out: pd.DataFrame, f: pd.DataFrame, used: set[str]) -> pd.DataFrame:

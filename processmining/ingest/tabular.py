@@ -316,14 +316,25 @@ def read_parquet(data: InputBytes, *, typed: bool = False) -> Table:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(io.BytesIO(data.data))
+        file = pq.ParquetFile(pa.BufferReader(data.data))
+        names = file.schema_arrow.names
+        n_rows = file.metadata.num_rows
     except (pa.ArrowInvalid, OSError) as exc:
         raise IngestError(f"not a readable Parquet file: {exc}", source=data.name) from None
-    if table.num_rows == 0:
+    if n_rows == 0:
         raise IngestError("the Parquet file has no rows", source=data.name)
     text = pd.StringDtype("pyarrow")
     columns: dict[str, pd.Series] = {}
-    for name, col in zip(table.column_names, table.columns, strict=True):
+    pool = pa.default_memory_pool()
+    # one column at a time, each converted before the next is read: the reader's page buffers are held for
+    # one column only, and a typed column is let go as soon as its text exists
+    for i, name in enumerate(names):
+        try:
+            col = file.read(columns=[name]).column(0) if names.count(name) == 1 else \
+                pq.read_table(pa.BufferReader(data.data)).column(i)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise IngestError(f"not a readable Parquet file: {exc}", source=data.name) from None
+        pool.release_unused()
         if pa.types.is_timestamp(col.type):
             times = col.to_pandas()
             columns[name] = times if typed else timestamp_text(times)
@@ -334,7 +345,8 @@ def read_parquet(data: InputBytes, *, typed: bool = False) -> Table:
             col = col.cast(pa.large_string())
         col = _blank_as_null(col)
         columns[name] = pd.Series(pd.arrays.ArrowStringArray(col), dtype=text)
-    del table
+    del col
+    pool.release_unused()
     frame = pd.DataFrame(columns, copy=False)
     return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "parquet")
 

@@ -324,11 +324,13 @@ def _typed_times(values: pd.Series, *, column: str, rows: np.ndarray | None, tim
     present = ~np.isnat(ns)
     parser = _ColumnParser(values, column=column, rows=rows, source=None, dayfirst=None, timezone=timezone,
                            present=present)
-    if aware:
-        parser.store(present, ns[present])
+    everywhere = bool(present.all())
+    if aware:  # instants, all in range: they are the values (no copy)
+        parser.out_ns, parser.recognised = ns, present
+        parser.remaining = np.zeros(len(ns), dtype=bool)
         parser.offset_count = int(present.sum())
     else:
-        parser.store_local(present, ns[present])
+        parser.store_local(present, ns if everywhere else ns[present])
     return parser.result()
 
 
@@ -521,7 +523,7 @@ class _ColumnParser:
         column, timezone, rows, dst, present = self.column, self.timezone, self.rows, self.dst, self.present
         index = self.values.index
         out = pd.Series(self.out_ns, index=index).dt.tz_localize("UTC")
-        errors = pd.Series(pd.NA, index=index, dtype="string")
+        errors = pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="string"), index=index)
         bad = present & np.isnat(self.out_ns)
         if bad.any():
             errors.iloc[np.flatnonzero(bad & self.recognised)] = IMPOSSIBLE
