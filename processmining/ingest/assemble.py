@@ -36,6 +36,7 @@ from ..model import (
 )
 from .labels import flag_distinct_ids, normalise_dictionary
 from .shapes import INTERNAL, TEXT, Staged
+from .tabular import text_of
 
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"
@@ -257,8 +258,11 @@ def assemble(
             taken.add(name_kept)
             if name_kept != c:
                 renamed.append(f"{c!r} → {name_kept!r}")
-            col = f[c] if isinstance(f[c].dtype, pd.DatetimeTZDtype) else _text(f[c])
-            attrs[name_kept] = gather(col)
+            col = f[c]
+            if isinstance(col.dtype, pd.ArrowDtype):  # a typed Parquet column: gathered as numbers, then text
+                attrs[name_kept] = text_of(gather(col))
+                continue
+            attrs[name_kept] = gather(col if isinstance(col.dtype, pd.DatetimeTZDtype) else _text(col))
     if attrs:  # one concat, not one insert per column: thousands of columns stay linear
         df = pd.concat([df, pd.DataFrame(attrs, index=df.index)], axis=1)
     if renamed:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..errors import IngestError
 from ..model import TimestampOffsets, text_codes
-from .tabular import Table, text_of
+from .tabular import Table, is_times, text_of
 from .timestamps import ParsedTimes, parse_timestamps
 
 #: most case attributes taken from non-stage fields of a transition export
@@ -158,8 +158,8 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
 
 def _raw_times(values: pd.Series, parsed: ParsedTimes) -> pd.Series:
     """The timestamp cells as written, for the messages about bad ones (typed cells: as text, only when bad)."""
-    if not isinstance(values.dtype, pd.DatetimeTZDtype) and values.dtype.kind != "M":
-        return values.astype(TEXT)
+    if not is_times(values.dtype):
+        return text_of(values).astype(TEXT)
     if parsed.errors.notna().any():
         return text_of(values)
     import pyarrow as pa
@@ -169,7 +169,9 @@ def _raw_times(values: pd.Series, parsed: ParsedTimes) -> pd.Series:
 
 def _with_attributes(out: pd.DataFrame, f: pd.DataFrame, used: set[str]) -> pd.DataFrame:
     """``out`` plus every unused input column as an attribute, in one concat (linear in the column count)."""
-    attrs = {attribute_name(c): text_of(f[c]).array for c in f.columns if c not in used}
+    # numbers stay typed here (they become text after the log is ordered); timestamps become text now
+    attrs = {attribute_name(c): (f[c] if isinstance(f[c].dtype, pd.ArrowDtype) else text_of(f[c])).array
+             for c in f.columns if c not in used}
     return pd.concat([out, pd.DataFrame(attrs, index=out.index)], axis=1) if attrs else out
 
 

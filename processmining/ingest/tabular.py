@@ -44,13 +44,13 @@ class Table:
     pre_filtered: dict[str, int] = field(default_factory=dict)
 
     def textual(self) -> Table:
-        """This table with every cell as text (typed Parquet timestamps rendered by :func:`timestamp_text`)."""
-        typed = [c for c in self.frame.columns if _is_times(self.frame[c].dtype)]
+        """This table with every cell as text (typed Parquet columns rendered by :func:`text_of`)."""
+        typed = [c for c in self.frame.columns if is_typed(self.frame[c].dtype)]
         if not typed:
             return self
         frame = self.frame.copy(deep=False)
         for c in typed:
-            frame[c] = timestamp_text(frame[c])
+            frame[c] = text_of(frame[c])
         return replace(self, frame=frame)
 
 
@@ -259,8 +259,22 @@ def _read_exact(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame, 
 
 
 # ------------------------------------------------------------------ Parquet / JSON
-def _is_times(dtype: object) -> bool:
+def is_times(dtype: object) -> bool:
+    """Whether a column holds timestamps (numpy datetime64 or a time-zone-aware pandas dtype)."""
     return isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M")
+
+
+def _deferred(arrow_type) -> bool:  # noqa: ANN001 - a pyarrow DataType
+    """Types kept typed until the log's order is known (cast to text after the gather: fewer bytes to move)."""
+    import pyarrow as pa
+
+    return (pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_boolean(arrow_type)
+            or pa.types.is_date(arrow_type))
+
+
+def is_typed(dtype: object) -> bool:
+    """Whether a :class:`Table` column is typed (Parquet, ``read_parquet(typed=True)``) rather than text."""
+    return is_times(dtype) or isinstance(dtype, pd.ArrowDtype)
 
 
 def timestamp_text(values: pd.Series) -> pd.Series:
@@ -290,8 +304,25 @@ def timestamp_text(values: pd.Series) -> pd.Series:
 
 
 def text_of(values: pd.Series) -> pd.Series:
-    """A column of a :class:`Table` as text: typed timestamps (Parquet) rendered by :func:`timestamp_text`."""
-    return timestamp_text(values) if _is_times(values.dtype) else values
+    """A column of a :class:`Table` as text: typed timestamps (Parquet) rendered by :func:`timestamp_text`,
+    numbers, booleans and dates as Arrow writes them (``2.0`` as ``2``, ``true``)."""
+    if is_times(values.dtype):
+        return timestamp_text(values)
+    if isinstance(values.dtype, pd.ArrowDtype):
+        return pd.Series(pd.array(arrow_text(values.array.__arrow_array__()), dtype=pd.StringDtype("pyarrow")),
+                         index=values.index)
+    return values
+
+
+def arrow_text(col):  # noqa: ANN001, ANN201 - a pyarrow (chunked) array of any castable type
+    """An Arrow column as large_string text, empty cells as null: how a Parquet column becomes text."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if not pa.types.is_large_string(col.type):
+        col = col.cast(pa.large_string())
+    return _blank_as_null(col)
 
 
 def _blank_as_null(col):  # noqa: ANN001, ANN202 - a pyarrow string column
@@ -309,8 +340,10 @@ def read_parquet(data: InputBytes, *, typed: bool = False) -> Table:
     With ``typed`` the timestamp columns stay timestamps (``Table.frame``
     holds them as datetime columns; :meth:`Table.textual` renders them): an
     event time is then taken as it is instead of being written out as text
-    and parsed again. Every other column is text either way (numbers as
-    Arrow writes them, ``2.0`` as ``2``; dictionary columns decoded).
+    and parsed again; number, boolean and date columns stay typed too, and
+    become text once the log's order is known. The text is the same either
+    way (numbers as Arrow writes them, ``2.0`` as ``2``; dictionary
+    columns decoded).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -339,12 +372,10 @@ def read_parquet(data: InputBytes, *, typed: bool = False) -> Table:
             times = col.to_pandas()
             columns[name] = times if typed else timestamp_text(times)
             continue
-        if pa.types.is_dictionary(col.type):
-            col = col.cast(col.type.value_type)
-        if not pa.types.is_large_string(col.type):
-            col = col.cast(pa.large_string())
-        col = _blank_as_null(col)
-        columns[name] = pd.Series(pd.arrays.ArrowStringArray(col), dtype=text)
+        if typed and _deferred(col.type):
+            columns[name] = pd.Series(pd.arrays.ArrowExtensionArray(col))
+            continue
+        columns[name] = pd.Series(pd.arrays.ArrowStringArray(arrow_text(col)), dtype=text)
     del col
     pool.release_unused()
     frame = pd.DataFrame(columns, copy=False)

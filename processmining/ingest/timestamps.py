@@ -291,13 +291,15 @@ def parse_timestamps(
     >>> r.values.dt.strftime("%Y-%m-%d %H:%M").tolist()[:2], r.errors.tolist()[2]
     (['2024-03-01 09:02', '2024-04-01 12:00'], 'not a recognised date/time')
     """
-    if isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype.kind == "M":
+    from .tabular import is_times, text_of
+
+    if is_times(values.dtype):
         typed = _typed_times(values, column=column, rows=rows, timezone=timezone)
         if typed is not None:
             return typed
-        from .tabular import timestamp_text
-
-        values = timestamp_text(values)  # a value outside the range held: named as the text path names it
+    # text as it is; other typed cells (a Parquet date or number column) and timestamps outside the range held
+    # as their text, which the classes below read or name as they would from a CSV
+    values = text_of(values)
     parser = _ColumnParser(values, column=column, rows=rows, source=source, dayfirst=dayfirst, timezone=timezone)
     # each class of values in turn, on what the classes before left unrecognised
     parser.fast_iso()
