@@ -190,7 +190,9 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
     import pyarrow.csv as pacsv
 
     quoted = b'"' in body
-    simple = not quoted and _no_blank_lines(body)  # then line k + 1 holds data row k: no byte scan needed
+    # without quotes and CRs, a blank line is skipped by the reader, so data row k is on line k + 1 exactly when
+    # the reader returns one row per line after the header (checked below); with CRs, when no line is blank
+    simple = not quoted and not body.startswith((b"\n", b"\r")) and (b"\r" not in body or _no_blank_lines(body))
     if not simple:
         buf = np.frombuffer(body, dtype=np.uint8)
         nl, starts, ends = _line_layout(buf)
@@ -216,8 +218,12 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
     if ragged:
         return None, np.empty(0, dtype=np.int64), []
     # line numbers of the non-blank lines after the header, vectorised
+    n_lines = body.count(b"\n") + 1 - body.endswith(b"\n") if simple else 0
+    if simple and n_lines - 1 != table.num_rows:  # some line was blank: number the lines by a byte scan
+        simple = False
+        buf = np.frombuffer(body, dtype=np.uint8)
+        nl, starts, ends = _line_layout(buf)
     if simple:
-        n_lines = body.count(b"\n") + 1 - body.endswith(b"\n")
         data_lines = np.arange(2, n_lines + 1, dtype=np.int64)
     else:
         lengths = ends - starts
