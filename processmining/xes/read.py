@@ -32,18 +32,24 @@ raw text in a ``<key> (raw)`` column and are listed in the warnings.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import io
 import json
 import os
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 
 from .. import safe_input
+from ..codes import text_codes
 from ..errors import IngestError
 from ..ingest.labels import flag_ids, normalise_labels
 from ..ingest.timestamps import OUT_OF_RANGE
@@ -79,6 +85,29 @@ _TRACE_KEY = "concept:name"
 
 
 # ======================================================================= reading
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (Linux with glibc only; None elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # musl, or no libc.so.6
+        return None
+
+
+def release_freed_memory() -> None:
+    """Hand memory that earlier steps freed back to the system: glibc and Arrow's pool keep it otherwise.
+
+    Each allocator reuses only its own free memory (numpy and Python use glibc's heap, Arrow its pool), so
+    what one keeps adds to the high-water mark while the other allocates; this costs well under 1 ms.
+    """
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def _container_value(elem: etree._Element) -> Any:
     """A ``<list>``/``<container>`` (or nested attribute) as plain JSON-able data."""
     kind = local_name(elem.tag)
@@ -377,6 +406,7 @@ def read_xes(
         blob = safe_input.read_bytes(source, name=name, max_bytes=max_bytes)
     label = blob.name
     data = blob.data
+    release_freed_memory()  # e.g. what decompressing the file left
     _check_not_xml(data, label)
     safe_input.check_xml_prolog(data, label)
     namespace = _check_root(data, label)
@@ -385,6 +415,7 @@ def read_xes(
         scan = _scan(data, label, progress)
     else:
         progress(len(data), len(data), "reading XES")
+    release_freed_memory()  # the scan's working arrays
     return _assemble(scan, label, blob.sha256)
 
 
@@ -412,9 +443,8 @@ def _assemble(scan: Scan, label: str, sha256: str) -> EventLog:
         return f"{trace_label(ev_trace[i])}, event {index_in_trace[i]}"
 
     # ---- events that cannot be used: no case id, no activity, no (readable) timestamp
-    case_of_event = names[ev_trace]
     act, ts = ev_cols.pop(ACTIVITY, None), ev_cols.pop(TIMESTAMP, None)
-    no_case = pd.isna(case_of_event)
+    no_case = pd.isna(names)[ev_trace]
     no_act = np.ones(n_ev, dtype=bool)
     if act is not None:
         no_act = np.array(act.values.isna(), dtype=bool) | np.array(act.values.str.len().eq(0).fillna(False))
@@ -446,12 +476,24 @@ def _assemble(scan: Scan, label: str, sha256: str) -> EventLog:
             warnings.append(f"{int(naive.sum()):,} time:timestamp values have no UTC offset; read as UTC")
         offsets = [TimestampOffsets(TIMESTAMP, with_offset=int((~naive).sum()), naive=int(naive.sum()))]
 
-    # ---- columns: canonical ones first, then event attributes, then trace attributes
+    # ---- columns: canonical ones first, then event attributes, then trace attributes. Each is taken at
+    # ``keep``: the usable events already in the log's order (case text, time, input order; see
+    # EventLog.from_frame, which then has nothing to reorder), one column at a time, so the frame is
+    # never held twice (unsorted and sorted)
+    times = ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[ns, UTC]")
+    keep = _log_order(names, ev_trace, times, drop)
+    kept_trace = ev_trace[keep]
+
+    def at_keep(values: Any) -> Any:
+        return values[keep] if isinstance(values, np.ndarray) else pd.Series(values).array.take(keep)
+
     data: dict[str, Any] = {
-        CASE: as_strings(case_of_event),
-        ACTIVITY: act.values if act is not None else pd.array([None] * n_ev, dtype="string"),
-        TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[ns, UTC]"),
+        CASE: as_strings(names).take(kept_trace),
+        ACTIVITY: at_keep(act.values) if act is not None else pd.array([None] * len(keep), dtype="string"),
+        TIMESTAMP: at_keep(times),
     }
+    has_timestamps = ts is not None or n_ev == 0
+    del times, act, ts
     first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
     renamed: list[str] = []
     for key, values in _attribute_columns({**first, **ev_cols}, "", event_label, warnings).items():
@@ -459,26 +501,28 @@ def _assemble(scan: Scan, label: str, sha256: str) -> EventLog:
         name = key if key in (RESOURCE, START_TIMESTAMP) else input_column_name(key, data)
         if name != key:
             renamed.append(f"event attribute {key!r} → {name!r}")
-        data[name] = values
+        data[name] = at_keep(values)
+    ev_cols.clear()
+    first.clear()
     for key, values in _attribute_columns(tr_cols, "case:", trace_label, warnings).items():
         name = input_column_name(key, data)
         if name != key:
             renamed.append(f"trace attribute {key[len('case:'):]!r} → {name!r}")
-        data[name] = (values.array if isinstance(values, pd.Series) else values).take(ev_trace)
+        data[name] = (values.array if isinstance(values, pd.Series) else values).take(kept_trace)
     if renamed:
         warnings.append(f"{len(renamed)} attributes have the name of a column the log itself uses and are kept "
                         "under another name: " + ", ".join(renamed))
-    data[ORDER] = np.arange(n_ev, dtype=np.int64)
-    data[SOURCE_ROW] = np.arange(1, n_ev + 1, dtype=np.int64)
-    frame = pd.DataFrame({k: (v.array if isinstance(v, pd.Series) else v) for k, v in data.items()})
-    if drop.any():
-        frame = frame.loc[~drop]
+    data[ORDER] = keep
+    data[SOURCE_ROW] = keep + 1
+    frame = pd.DataFrame(data, copy=False)
+    data.clear()
     for col, what in ((ACTIVITY, "activity"), (RESOURCE, "resource")):  # one Unicode spelling per label
         if col in frame.columns and len(frame):
             frame[col], note = normalise_labels(frame[col], what)
             if note:
                 warnings.append(note)
-    if len(frame) and (note := flag_ids(frame[CASE])):
+    kept_traces = np.flatnonzero(np.bincount(kept_trace, minlength=n_traces))
+    if len(kept_traces) and (note := flag_ids(pd.Series(as_strings(names[kept_traces])))):
         warnings.append(note)
 
     # ---- traces in = traces out + flagged
@@ -486,7 +530,7 @@ def _assemble(scan: Scan, label: str, sha256: str) -> EventLog:
     if len(empty):
         warnings.append(f"{len(empty):,} empty traces (no <event>) are not in the log: "
                         + _listed([trace_label(t) for t in empty]))
-    lost = np.flatnonzero((per_trace > 0) & (np.bincount(ev_trace[~drop], minlength=n_traces) == 0))
+    lost = np.flatnonzero((per_trace > 0) & (np.bincount(kept_trace, minlength=n_traces) == 0))
     if len(lost):
         warnings.append(f"{len(lost):,} traces lost every event to quarantine and are not in the log: "
                         + _listed([trace_label(t) for t in lost]))
@@ -500,15 +544,64 @@ def _assemble(scan: Scan, label: str, sha256: str) -> EventLog:
         rows_read=n_ev,
         quarantined=quarantined,
         warnings=warnings,
-        has_timestamps=ts is not None or n_ev == 0,
+        has_timestamps=has_timestamps,
         timestamp_offsets=offsets,
     )
-    report.events = int((~drop).sum())
+    report.events = len(keep)
     report.require_events()
+    release_freed_memory()  # the typed columns' texts and temporaries
     log = EventLog.from_frame(frame, report=report, name=label)
-    report.events, report.cases = log.n_events, log.n_cases
-    subset = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE) if c in log.df.columns]
+    del frame
+    # each case is one trace (repeated ids were renamed): the traces that kept an event
+    report.events, report.cases = log.n_events, len(kept_traces)
+    release_freed_memory()  # the frame's copy in EventLog.from_frame
     # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
-    report.duplicate_events = int(log.df.duplicated(subset=subset).sum()) if report.has_timestamps else 0
+    report.duplicate_events = _duplicate_events(log, ev_trace) if report.has_timestamps else 0
     report.check_balance()
     return log
+
+
+def _log_order(names: np.ndarray, ev_trace: np.ndarray, times: pd.Series, drop: np.ndarray) -> np.ndarray:
+    """The usable events (indexes) sorted as :meth:`EventLog.from_frame` sorts: case text, time, input order.
+
+    A case is one trace, so the case's rank is its trace name's rank among the names.
+    """
+    kept = np.flatnonzero(~drop)
+    rank = np.zeros(len(names), dtype=np.int64)
+    named = np.flatnonzero(pd.notna(names))
+    if len(named):
+        order = pc.sort_indices(pa.array(names[named], type=pa.large_string())).to_numpy()
+        rank[named[order]] = np.arange(len(named))
+    ts = np.asarray(times.dt.tz_localize(None).to_numpy()).view("i8")[kept]
+    return kept[np.lexsort((kept, ts, rank[ev_trace[kept]]))]
+
+
+def _duplicate_events(log: EventLog, ev_trace: np.ndarray) -> int:
+    """Events equal to an earlier one in case, activity, time, resource and lifecycle (kept, and counted).
+
+    Such events share case and time, and the log is sorted by (case, time): only runs of rows with one
+    (case, time) can hold duplicates; within a run, rows are compared on integer codes of the other columns.
+    """
+    df = log.df
+    if len(df) < 2:
+        return 0
+    trace = ev_trace[df[ORDER].to_numpy()]
+    ts = np.asarray(df[TIMESTAMP].dt.tz_localize(None).to_numpy()).view("i8")
+    same = (trace[1:] == trace[:-1]) & (ts[1:] == ts[:-1])
+    del trace, ts
+    rows = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+    if not len(rows):
+        return 0
+    run = np.cumsum(np.r_[True, ~same])[rows]  # the (case, time) run of each candidate row
+    code = np.zeros(len(rows), dtype=np.int64)
+    for col in (ACTIVITY, RESOURCE, LIFECYCLE):
+        if col in df.columns:
+            codes = text_codes(df[col])[rows] + 1  # 0: missing
+            width = int(codes.max()) + 1
+            if int(code.max()) >= (2**62) // width:  # too many combinations for one integer: compare the rows
+                subset = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE) if c in df.columns]
+                return int(df[subset].take(rows).duplicated().sum())
+            code = code * width + codes
+    order = np.lexsort((code, run))
+    run, code = run[order], code[order]
+    return int(((run[1:] == run[:-1]) & (code[1:] == code[:-1])).sum())

@@ -184,15 +184,21 @@ class Column:
     out_of_range: np.ndarray
 
 
-def _arrow_slot(slot: Slot) -> tuple[np.ndarray, pa.Array]:
+def _arrow_slot(slot: Slot) -> tuple[np.ndarray, pa.Array | pa.ChunkedArray]:
+    """Rows as int64 and texts as Arrow ``large_string`` (chunks of the byte scan stay chunks: no copy)."""
     rows, vals = slot
     if not isinstance(vals, (pa.Array, pa.ChunkedArray)):
         vals = pa.array(vals, type=pa.large_string())
     elif vals.type != pa.large_string():
         vals = vals.cast(pa.large_string())
-    if isinstance(vals, pa.ChunkedArray):
-        vals = vals.combine_chunks()
     return np.asarray(rows, dtype=np.int64), vals
+
+
+def _concat(parts: list[pa.Array | pa.ChunkedArray]) -> pa.Array | pa.ChunkedArray:
+    if len(parts) == 1:
+        return parts[0]
+    return pa.chunked_array([c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])],
+                            type=pa.large_string())
 
 
 def build_columns(
@@ -237,7 +243,7 @@ def build_columns(
             )
         slots = list(kinds.values())
         idx = np.concatenate([rows for rows, _ in slots])
-        texts = slots[0][1] if len(slots) == 1 else pa.concat_arrays([vals for _, vals in slots])
+        texts = _concat([vals for _, vals in slots])
         if len(idx) == n and (n == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all())):
             full = texts  # in every row exactly once, in order (the common case)
             n_dup = 0
