@@ -135,11 +135,11 @@ def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
     n_ev, n_traces = scan.n_events, scan.n_traces
     ev_trace = np.asarray(scan.ev_trace, dtype=np.int64)
     tr_cols = build_columns(scan.tr_values, scan.tr_order, n_traces, warnings, "trace",
-                             {_TRACE_KEY: "string"})
+                             {_TRACE_KEY: "string"}, release_freed_memory)
     names = _case_ids(tr_cols, n_traces, warnings)
     ev_cols = build_columns(
         scan.ev_values, scan.ev_order, n_ev, warnings, "event",
-        {ACTIVITY: "string", TIMESTAMP: "date", RESOURCE: "string"},
+        {ACTIVITY: "string", TIMESTAMP: "date", RESOURCE: "string"}, release_freed_memory,
     )
     warnings.extend(f"{msg} ({count:,} times)" for msg, count in scan.flattened.items())
     per_trace = np.bincount(ev_trace, minlength=n_traces)
@@ -157,7 +157,9 @@ def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
     no_case = pd.isna(names)[ev_trace]
     no_act = np.ones(n_ev, dtype=bool)
     if act is not None:
-        no_act = np.array(act.values.isna(), dtype=bool) | np.array(act.values.str.len().eq(0).fillna(False))
+        # missing or empty (Arrow on the texts: a pandas .str.len() would build a masked integer column first)
+        no_act = pc.fill_null(pc.equal(pd.Series(act.values).array.__arrow_array__(), ""), True).to_numpy(
+            zero_copy_only=False)
     # no time:timestamp anywhere in the file: an order-only log (file order = event order), nothing quarantined
     no_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.raw.isna(), dtype=bool)
     bad_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.bad, dtype=bool)
@@ -181,10 +183,10 @@ def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
         quarantined.append(q)
     offsets: list[TimestampOffsets] = []
     if ts is not None:
-        naive = ~ts.raw.dropna().str.strip().str.contains(OFFSET, regex=True)
-        if naive.any():
-            warnings.append(f"{int(naive.sum()):,} time:timestamp values have no UTC offset; read as UTC")
-        offsets = [TimestampOffsets(TIMESTAMP, with_offset=int((~naive).sum()), naive=int(naive.sum()))]
+        with_offset, naive = _offsets(ts.raw)
+        if naive:
+            warnings.append(f"{naive:,} time:timestamp values have no UTC offset; read as UTC")
+        offsets = [TimestampOffsets(TIMESTAMP, with_offset=with_offset, naive=naive)]
 
     # ---- columns: canonical ones first, then event attributes, then trace attributes. Each is taken at
     # ``keep``: the usable events already in the log's order (case text, time, input order; see
@@ -195,7 +197,12 @@ def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
     kept_trace = ev_trace[keep]
 
     def at_keep(values: Any) -> Any:
-        return values[keep] if isinstance(values, np.ndarray) else pd.Series(values).array.take(keep)
+        if isinstance(values, np.ndarray):
+            return values[keep]
+        array = pd.Series(values).array
+        if isinstance(array, pd.arrays.ArrowStringArray):  # Arrow's own take: no pandas copy of the indices
+            return pd.arrays.ArrowStringArray(array.__arrow_array__().take(keep))
+        return array.take(keep)
 
     data: dict[str, Any] = {
         CASE: as_strings(names).take(kept_trace),
@@ -204,6 +211,7 @@ def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
     }
     has_timestamps = ts is not None or n_ev == 0
     del times, act, ts
+    release_freed_memory()  # the canonical columns in file order
     first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
     renamed: list[str] = []
     for key, values in _attribute_columns({**first, **ev_cols}, "", event_label, warnings).items():
@@ -212,6 +220,7 @@ def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
         if name != key:
             renamed.append(f"event attribute {key!r} → {name!r}")
         data[name] = at_keep(values)
+        release_freed_memory()  # the column in file order
     ev_cols.clear()
     first.clear()
     for key, values in _attribute_columns(tr_cols, "case:", trace_label, warnings).items():
@@ -268,7 +277,21 @@ def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
     # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
     report.duplicate_events = _duplicate_events(log, ev_trace) if report.has_timestamps else 0
     report.check_balance()
+    release_freed_memory()  # what the steps above freed: later steps need not grow the process
     return log
+
+
+def _offsets(raw: pd.Series) -> tuple[int, int]:
+    """How many of the timestamp texts (not missing) end with a UTC offset, and how many without one.
+
+    Chunk by chunk (the byte scan's chunks): the stripped copy of the texts exists for one chunk at a time.
+    """
+    with_offset = present = 0
+    for chunk in raw.array.__arrow_array__().chunks:
+        chunk = chunk.drop_null()
+        present += len(chunk)
+        with_offset += int(pc.sum(pc.match_substring_regex(pc.utf8_trim_whitespace(chunk), OFFSET)).as_py() or 0)
+    return with_offset, present - with_offset
 
 
 def _log_order(names: np.ndarray, ev_trace: np.ndarray, times: pd.Series, drop: np.ndarray) -> np.ndarray:

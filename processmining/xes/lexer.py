@@ -29,10 +29,11 @@ own line and lxml reports the line of its first child (for a pretty-printed
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -84,27 +85,48 @@ class _NoTarget:
 
 
 class Validation:
-    """libxml2's well-formedness check of ``data``, run in a thread (libxml2 does not hold the GIL)."""
+    """libxml2's well-formedness check, run in a thread (libxml2 does not hold the GIL).
 
-    def __init__(self, data: bytes) -> None:
-        self._data = data
+    Of ``data`` when given; else of the pieces passed to :meth:`feed`, in order
+    (a few are queued: the check keeps pace with the scan, not the whole file).
+    """
+
+    def __init__(self, data: bytes | None = None) -> None:
+        self._queue: queue.Queue[bytes | None] | None = None if data is not None else queue.Queue(maxsize=1)
         self._ok = False
-        self._thread = threading.Thread(target=self._run, name="xes-check", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(data,), name="xes-check", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
+    def _pieces(self, data: bytes | None) -> Iterator[bytes]:
+        if data is not None:
+            yield from (data[start : start + _FEED] for start in range(0, len(data), _FEED))
+            return
+        assert self._queue is not None
+        while (piece := self._queue.get()) is not None:
+            yield from (piece[start : start + _FEED] for start in range(0, len(piece), _FEED))
+
+    def _run(self, data: bytes | None) -> None:
         parser = etree.XMLParser(target=_NoTarget(), **safe_input.xml_parser_options())
-        data = self._data
+        pieces = self._pieces(data)
         try:
-            for start in range(0, len(data), _FEED):
-                parser.feed(data[start : start + _FEED])
+            for piece in pieces:
+                parser.feed(piece)
             parser.close()
-        except etree.LxmlError:
+        except (etree.LxmlError, TypeError, ValueError):
+            for _ in pieces:  # not well-formed: take the rest without parsing it, so no feed() waits
+                pass
             return
         self._ok = True
 
+    def feed(self, piece: bytes) -> None:
+        """The next bytes of the document (without ``data``)."""
+        assert self._queue is not None
+        self._queue.put(piece)
+
     def ok(self) -> bool:
-        """Wait for the check; whether libxml2 found the document well-formed."""
+        """Wait for the check (the document ends here); whether libxml2 found it well-formed."""
+        if self._queue is not None:
+            self._queue.put(None)
         self._thread.join()
         return self._ok
 
@@ -219,11 +241,69 @@ def scan_bytes(data: bytes, namespace: str | None, progress: ProgressFn = no_pro
     start = _header_end(data)
     if start is None:
         return None
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):  # lone CR line ends: lines counted otherwise
+    if not _plain_line_ends(data):
         return None
     check = Validation(data)  # libxml2, on the other core, while the bytes are scanned
     scan = _scan(data, start, namespace, progress)
     return scan if check.ok() and scan is not None else None
+
+
+def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
+                progress: Callable[[], None] = lambda: None) -> Scan | None:
+    """:func:`scan_bytes` of a document given as its first bytes and the pieces that follow.
+
+    ``head`` must hold the first ``<trace>`` (all of it). Only a few chunks of
+    the document are in memory at a time: each piece goes to libxml2's check
+    and to the scan, and is dropped. ``progress`` is called once per chunk.
+    """
+    start = _header_end(head)
+    if start is None or not _plain_line_ends(head[:start]):
+        return None
+    check = Validation()
+    try:
+        check.feed(head[:start])
+        into = _Collected(namespace, head.count(b"\n", 0, start))
+        for chunk, last in _chunks(head[start:], rest):
+            progress()
+            if not _plain_line_ends(chunk):
+                return None
+            check.feed(chunk)
+            if not into.add(memoryview(chunk), lambda f: None, last=last):
+                return None
+            del chunk
+            _release()
+    finally:
+        well_formed = check.ok()  # also when the scan stopped early (the thread ends either way)
+    return into.scan() if well_formed else None
+
+
+def _release() -> None:
+    from .assemble import release_freed_memory
+
+    release_freed_memory()
+
+
+def _plain_line_ends(data: bytes) -> bool:
+    """No lone CR (a CR not followed by LF): with those, lines are counted otherwise."""
+    return b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
+
+
+def _chunks(first: bytes, rest: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """The pieces ``first`` + ``rest`` regrouped into chunks that end after a ``</trace>``; (chunk, is last)."""
+    parts, size = [first], len(first)
+    for piece in rest:
+        parts.append(piece)
+        size += len(piece)
+        if size >= CHUNK_BYTES:
+            joined = b"".join(parts)
+            cut = joined.rfind(b"</trace>")
+            if cut < 0:  # one trace longer than a chunk: wait for its end
+                parts, size = [joined], len(joined)
+                continue
+            cut += len(b"</trace>")
+            yield joined[:cut], False
+            parts, size = [joined[cut:]], len(joined) - cut
+    yield b"".join(parts), True
 
 
 def _chunk_end(data: bytes, pos: int) -> int:

@@ -44,13 +44,16 @@ from .. import safe_input
 from ..errors import IngestError
 from ..model import EventLog, ProgressFn, no_progress
 from .assemble import assemble, release_freed_memory
-from .lexer import scan_bytes
+from .lexer import scan_bytes, scan_stream
+from .source import Declined, FileStream
 from .values import CONTAINER_TYPES, Scan, local_name
 
 __all__ = ["read_xes"]
 
 #: below this many bytes of XML the streaming reader is as fast as the byte scan (:mod:`.lexer`)
 FAST_SCAN_MIN_BYTES = 1024**2
+#: the streamed read looks for the first <trace> in this many bytes (else the file is read whole)
+_MAX_HEAD_BYTES = 64 * 1024**2
 #: events between two progress calls
 _PROGRESS_EVERY = 4096
 
@@ -287,6 +290,8 @@ def read_xes(
     ``source`` may also be the :class:`~processmining.safe_input.InputBytes`
     a caller has already read (so a sniffing reader does not read twice).
     """
+    if isinstance(source, (str, os.PathLike)) and (log := _read_streamed(source, name, progress, max_bytes)):
+        return log
     if isinstance(source, safe_input.InputBytes):
         blob = source
     else:
@@ -304,3 +309,53 @@ def read_xes(
         progress(len(data), len(data), "reading XES")
     release_freed_memory()  # the scan's working arrays
     return assemble(scan, label, blob.sha256)
+
+
+def _read_streamed(path: str | os.PathLike, name: str | None, progress: ProgressFn, max_bytes: int) -> EventLog | None:
+    """A local file in the common shape, byte-scanned as it is read and gunzipped; None for any other file.
+
+    The decompressed XML is never in memory at once (a few chunks of it are).
+    None - the file is then read whole by :func:`read_xes` - for what this
+    path does not handle plainly: no regular file, over ``max_bytes``,
+    corrupt gzip data (:mod:`.source`), a header other than the plain one,
+    a file below ``FAST_SCAN_MIN_BYTES``, not the common shape, or not
+    well-formed. So every problem gets the same message as before.
+    """
+    if max_bytes < FAST_SCAN_MIN_BYTES:  # no file is read by the byte scan
+        return None
+    try:
+        stream = FileStream(path, max_bytes)
+    except Declined:
+        return None
+    label = safe_input.display_name(path, name)
+    with stream:
+        pieces = stream.pieces()
+        try:
+            parts: list[bytes] = []
+            size, found = 0, False
+            for piece in pieces:  # up to the first <trace>, and at least FAST_SCAN_MIN_BYTES
+                found = found or b"<trace>" in (parts[-1][-8:] if parts else b"") + piece
+                parts.append(piece)
+                size += len(piece)
+                if (found and size >= FAST_SCAN_MIN_BYTES) or size > _MAX_HEAD_BYTES:
+                    break
+            else:
+                return None  # a small file: the streaming reader reads it as fast
+            if not found:
+                return None
+            head = b"".join(parts)
+            del parts
+            try:
+                _check_not_xml(head, label)
+                safe_input.check_xml_prolog(head, label)  # the prolog ends before the first <trace>
+                namespace = _check_root(head, label)
+            except IngestError:
+                return None
+            scan = scan_stream(head, pieces, namespace, lambda: progress(stream.done, stream.size, "reading XES"))
+        except Declined:
+            return None
+        if scan is None:
+            return None
+        progress(stream.size, stream.size, "reading XES")
+        release_freed_memory()  # the chunks' working arrays
+        return assemble(scan, label, stream.sha256())

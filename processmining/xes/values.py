@@ -208,11 +208,15 @@ def build_columns(
     warnings: list[str],
     what: str,
     forced: dict[str, str],
+    release: Callable[[], None] = lambda: None,
 ) -> dict[str, Column]:
-    """One typed column per attribute key; ``forced`` maps a key to the type it must have."""
+    """One typed column per attribute key; ``forced`` maps a key to the type it must have.
+
+    Takes the slots out of ``stores`` as it goes (each raw text is held once: in the store, then in its column).
+    """
     by_key: dict[str, dict[str, tuple[np.ndarray, pa.Array]]] = {}
     for tag, key in order:
-        rows, vals = _arrow_slot(stores[tag][key])
+        rows, vals = _arrow_slot(stores[tag].pop(key))
         kind = local_name(tag)
         if key is None:
             warnings.append(f"{len(rows):,} {what} <{kind}> elements without a key attribute were ignored")
@@ -229,8 +233,10 @@ def build_columns(
                             f"have the key of attributes in another namespace; kept as column {alt!r}")
             key = alt
         by_key.setdefault(key, {})[kind] = (rows, vals)
+    stores.clear()
     columns: dict[str, Column] = {}
-    for key, kinds in by_key.items():
+    for key in list(by_key):
+        kinds = by_key.pop(key)
         if key in forced:
             xes_type = forced[key]
         elif len(kinds) == 1:
@@ -260,4 +266,6 @@ def build_columns(
             warnings.append(f"{n_dup:,} {what}s have attribute {key!r} more than once; the last value was kept")
         values, bad, text, oor = _typed(xes_type, full)
         columns[key] = Column(key, xes_type, values, text, bad, oor)
+        del full, texts, slots, kinds
+        release()  # the conversion's temporaries (glibc and Arrow's pool each keep what they freed)
     return columns
