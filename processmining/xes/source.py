@@ -73,25 +73,29 @@ class FileStream:
             return
         out = 0
         inflate = None  # between two gzip members (a file may have several, as gzip itself allows)
-        while pending:
-            try:
-                while pending:
-                    if inflate is None:
-                        if len(pending) >= 2 and pending[:2] != _GZIP:
-                            raise Declined  # not gzip data after a member
-                        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while True:
+            if not pending and not (pending := next(raw, b"")):
+                break
+            if inflate is None:
+                if len(pending) >= 2 and pending[:2] != _GZIP:
+                    raise Declined  # not gzip data after a member
+                inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            while True:  # every piece of output this input gives (a full piece may leave more inside zlib)
+                try:
                     piece = inflate.decompress(pending, PIECE_BYTES)
-                    pending = inflate.unconsumed_tail
-                    out += len(piece)
-                    if out > self._max:
-                        raise Declined  # read_bytes names the limit
-                    if piece:
-                        yield piece
-                    if inflate.eof:
-                        pending, inflate = inflate.unused_data + pending, None
-            except zlib.error:
-                raise Declined from None
-            pending = next(raw, b"")
+                except zlib.error:
+                    raise Declined from None
+                pending = inflate.unconsumed_tail
+                out += len(piece)
+                if out > self._max:
+                    raise Declined  # read_bytes names the limit
+                if piece:
+                    yield piece
+                if inflate.eof:  # the rest of the input (zlib may also leave a copy of it in unconsumed_tail)
+                    pending, inflate = inflate.unused_data, None
+                    break
+                if not pending and len(piece) < PIECE_BYTES:
+                    break
         if inflate is not None:
             raise Declined  # truncated gzip data
 
