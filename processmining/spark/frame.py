@@ -32,6 +32,8 @@ class SparkLog:
     df: Any
     report: Any = None
     name: str = "log"
+    #: filters applied after reading, in order (as :attr:`EventLog.history`; see :mod:`.filters`)
+    history: tuple[str, ...] = ()
     _events: Any = field(default=None, repr=False)
     #: DataFrames persisted while reading (released by :meth:`unpersist`)
     cached: list[Any] = field(default_factory=list, repr=False)
@@ -74,6 +76,13 @@ class SparkLog:
             self._times = self.df.filter(F.col(TIMESTAMP).isNotNull()).limit(1).count() > 0 or \
                 self.df.limit(1).count() == 0
         return self._times
+
+    @property
+    def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """First and last event time, as :attr:`EventLog.time_span` (see :func:`.filters.time_span`)."""
+        from .filters import time_span
+
+        return time_span(self)
 
     @property
     def has_resource(self) -> bool:
