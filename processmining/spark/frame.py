@@ -120,10 +120,13 @@ class SparkLog:
                              F.lag("ts").over(w).alias("pts"))
             # first occurrence of the activity / the arc in its case: "cases" become sums, not countDistinct
             # (which next to a median makes Spark keep one median buffer per case and activity). Both windows
-            # refine the partitioning by case, so they sort within the partitions and shuffle nothing.
-            first = F.row_number().over(Window.partitionBy("c", "a").orderBy("pos")) == 1
-            first_arc = F.row_number().over(Window.partitionBy("c", "a", "na").orderBy("pos")) == 1
-            ev = ev.select("*", first.cast("int").alias("fa"), first_arc.cast("int").alias("farc"))
+            # refine the partitioning by case (no shuffle), and the sort by (case, activity, next activity) the
+            # first needs also serves the second: one sort, not two.
+            ev = ev.select("*", (F.col("pos") == F.min("pos").over(Window.partitionBy("c", "a", "na")))
+                           .cast("int").alias("farc"))
+            ev = ev.select(*[c for c in ev.columns if c != "farc"],
+                           (F.col("pos") == F.min("pos").over(Window.partitionBy("c", "a"))).cast("int").alias("fa"),
+                           "farc")
             self._events = ev.persist()
         return self._events
 
