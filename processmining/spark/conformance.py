@@ -262,7 +262,9 @@ def _expand(log: SparkLog, seqs: Any, aligned: pd.DataFrame, tmpl: pd.DataFrame,
     cases = seqs.join(F.broadcast(templates), "seq").select("c", *[c for c in templates.columns if c != "seq"])
     ev = log.events().select(F.col("c").alias("ec"), F.col("pos").alias("epos"),
                              (F.col("tns") / F.lit(1000)).cast("long").alias("t"), "r", "o")
-    joined = cases.join(ev, (cases["c"] == ev["ec"]) & (cases["position"] == ev["epos"]), "left")
+    # keyed by case only (the position is a residual condition, not a join key): both sides are already
+    # partitioned by case, so the events are neither shuffled nor sorted again
+    joined = cases.join(ev, (cases["c"] == ev["ec"]) & ((cases["position"] - ev["epos"]) == 0), "left")
     has_event = F.col("position") >= 0
     severity = F.create_map(*[F.lit(x) for kv in SEVERITY.items() for x in kv])
     step = F.row_number().over(Window.partitionBy("c").orderBy("position", "k")) - 1
