@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .equation import align_equation, available, equation_of
-from .splitpoints import fitting_run
 from .net import MOVE_COST, SYNC_COST, TAU_COST, CompiledNet, Marking
+from .splitpoints import fitting_run
 
 #: state spaces above this size (or not explored) are searched with the (extended) marking-equation heuristic;
 #: on pm4py's net of receipt.bpmn (2,034 markings, silent steps everywhere) it was 6.8x faster than the
