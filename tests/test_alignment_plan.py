@@ -121,3 +121,12 @@ def test_plan_costs_equal_pm4py_on_bpic2013_against_its_inductive_net(bpic2013):
     assert [p[0] for p in plans] == expected
     assert len(expected) == 11 and max(expected) < 10_000
     assert [align_equation(compiled, t)[2] for t in sample[:4]] == expected[:4]  # and the search agrees
+
+
+def test_the_plan_keeps_to_the_deadline():
+    import time
+
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    assert fitting_run(me, ("X", "Z"), deadline=time.perf_counter() - 1) is None  # no time left: no LP
+    assert fitting_run(me, ("X", "Z"), deadline=time.perf_counter() + 60)[0] == 5

@@ -96,7 +96,7 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
     n = len(trace)
     deadline = None if timeout_s is None else time.perf_counter() + timeout_s
     if not prefix and uses_equation(net):
-        fit = fitting_run(equation_of(net), trace)
+        fit = fitting_run(equation_of(net), trace, deadline=deadline)
         if fit is not None:  # a fitting run the extended marking equation proves optimal: one LP
             cost, run, positions = fit
             moves = tuple(Move("sync", trace[k], k, net.names[run[j]]) for k, j in enumerate(positions))

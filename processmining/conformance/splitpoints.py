@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -218,13 +219,15 @@ class SplitEquation:
 
 
 #: traces up to this many events get the certified fitting plan first (:func:`fitting_run`); its LP grows
-#: with the trace (bpic2019 p2p: about 0.05 s cold at 10 events, 1-2 s at 40 under load 16-19)
-PLAN_MAX_EVENTS = 100
+#: with the trace (bpic2019 p2p under load 12-19: about 0.05 s at 10 events, 1-2 s at 40, 13 s at 142,
+#: 25 s at 188 -- the search needed about 65 s per variant of 61-100 events there)
+PLAN_MAX_EVENTS = 300
 #: firings one segment's ordering may try before the plan is given up (a plan that cannot be ordered)
 ORDER_BUDGET = 5_000
 
 
-def fitting_run(me: MarkingEquation, trace: Sequence[str]) -> tuple[int, list[int], list[int]] | None:
+def fitting_run(me: MarkingEquation, trace: Sequence[str], *,
+                deadline: float | None = None) -> tuple[int, list[int], list[int]] | None:
     """A fitting alignment proven optimal by the marking equation split at every event, silent steps only.
 
     ``(cost, run, positions)``: ``run`` lists every transition fired (silent
@@ -232,7 +235,8 @@ def fitting_run(me: MarkingEquation, trace: Sequence[str]) -> tuple[int, list[in
     synchronous move; ``cost`` is the run's number of silent steps. ``None``
     when there is no such certificate: an event the model lacks, no fitting
     plan (infeasible LP), a fractional LP solution, or a plan whose firings
-    cannot be put in order.
+    cannot be put in order, or ``deadline`` (``time.perf_counter()``) passed
+    during the LP.
 
     The LP is the extended marking equation (:class:`SplitEquation`) with a
     split point at every event and no log or model moves: segment ``a`` is
@@ -253,7 +257,7 @@ def fitting_run(me: MarkingEquation, trace: Sequence[str]) -> tuple[int, list[in
     n = len(trace)
     if not n or n > PLAN_MAX_EVENTS or any(a not in me.transitions_of for a in trace):
         return None
-    solved = _plan_lp(me, trace)
+    solved = _plan_lp(me, trace, deadline)
     if solved is None:
         return None
     value, x_of, y_of = solved
@@ -281,7 +285,8 @@ def fitting_run(me: MarkingEquation, trace: Sequence[str]) -> tuple[int, list[in
     return (cost, run, positions) if cost == value < MOVE_COST else None
 
 
-def _plan_lp(me: MarkingEquation, trace: Sequence[str]) -> tuple[int, list[dict[int, int]], list[int]] | None:
+def _plan_lp(me: MarkingEquation, trace: Sequence[str],
+             deadline: float | None) -> tuple[int, list[dict[int, int]], list[int]] | None:
     """Solve the fitting plan's LP: ``(optimum, silent firings per segment, synchronous transition per event)``."""
     import highspy
 
@@ -355,6 +360,11 @@ def _plan_lp(me: MarkingEquation, trace: Sequence[str]) -> tuple[int, list[dict[
     lp.a_matrix_.index_ = r.astype(np.int32)
     lp.a_matrix_.value_ = v
     h = me.new_solver()
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return None
+        h.setOptionValue("time_limit", float(left))
     h.passModel(lp)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
