@@ -108,6 +108,12 @@ def test_costs_equal_pm4py_on_sepsis_against_its_inductive_net(shared_datasets):
     assert uses_equation(compiled)
     ours = align_variants(compiled, [traces[k] for k in chosen], processes=1)
     assert {k: r.cost for k, r in zip(chosen, ours, strict=True)} == SEPSIS_PM4PY_COSTS
+    # all of them fit: each was the certified plan (one LP), not the search
+    from processmining.conformance.equation import equation_of
+    from processmining.conformance.splitpoints import fitting_run
+
+    me = equation_of(compiled)
+    assert [fitting_run(me, traces[k])[0] for k in chosen] == list(SEPSIS_PM4PY_COSTS.values())
     # and live, on the shortest of them (pm4py needs a tenth of a second for it, 15-60 s for the others)
     for k in chosen[:1]:
         live = alignments.apply_trace(Trace([Event({"concept:name": a}) for a in traces[k]]), net, im, fm)

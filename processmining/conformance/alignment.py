@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .equation import align_equation, available, equation_of
-from .splitpoints import fitting_run
 from .net import MOVE_COST, SYNC_COST, TAU_COST, CompiledNet, Marking
+from .splitpoints import fitting_run
 
 #: state spaces above this size (or not explored) are searched with the (extended) marking-equation heuristic;
 #: on pm4py's net of receipt.bpmn (2,034 markings, silent steps everywhere) it was 6.8x faster than the
@@ -96,7 +96,7 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
     n = len(trace)
     deadline = None if timeout_s is None else time.perf_counter() + timeout_s
     if not prefix and uses_equation(net):
-        fit = fitting_run(equation_of(net), trace)
+        fit = fitting_run(equation_of(net), trace, deadline=deadline)
         if fit is not None:  # a fitting run the extended marking equation proves optimal: one LP
             cost, run, positions = fit
             moves = tuple(Move("sync", trace[k], k, net.names[run[j]]) for k, j in enumerate(positions))

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -217,89 +218,170 @@ class SplitEquation:
 
 
 
-#: traces up to this many events get the certified fitting plan first (:func:`fitting_run`); the all-split
-#: LP grows with the trace (bpic2019 p2p: about 0.05 s cold at 10 events, 3-4 s at 80 under load 8-10)
-PLAN_MAX_EVENTS = 100
+#: traces up to this many events get the certified fitting plan first (:func:`fitting_run`); its LP grows
+#: with the trace (bpic2019 p2p under load 12-19: about 0.05 s at 10 events, 1-2 s at 40, 13 s at 142,
+#: 25 s at 188 -- the search needed about 65 s per variant of 61-100 events there)
+PLAN_MAX_EVENTS = 300
 #: firings one segment's ordering may try before the plan is given up (a plan that cannot be ordered)
 ORDER_BUDGET = 5_000
 
 
-def fitting_run(me: MarkingEquation, trace: Sequence[str]) -> tuple[int, list[int], list[int]] | None:
-    """A fitting alignment proven optimal by the extended marking equation with every event a split point.
+def fitting_run(me: MarkingEquation, trace: Sequence[str], *,
+                deadline: float | None = None) -> tuple[int, list[int], list[int]] | None:
+    """A fitting alignment proven optimal by the marking equation split at every event, silent steps only.
 
     ``(cost, run, positions)``: ``run`` lists every transition fired (silent
     ones too), ``positions[k]`` the index in ``run`` of event ``k``'s
     synchronous move; ``cost`` is the run's number of silent steps. ``None``
-    when there is no such certificate: an event the model lacks, a bound of a
-    log or model move (10,000) or more, a fractional LP solution, or a plan
-    whose firings cannot be put in order.
+    when there is no such certificate: an event the model lacks, no fitting
+    plan (infeasible LP), a fractional LP solution, or a plan whose firings
+    cannot be put in order, or ``deadline`` (``time.perf_counter()``) passed
+    during the LP.
 
-    With a split point at every event the LP's segments are the stretches of
-    silent steps between two synchronous moves, each a marking equation of its
-    own; its optimum is a lower bound of every alignment's cost
-    (:class:`SplitEquation`). When the optimum is integral and each segment's
-    silent firings can be put in an order the net allows, the plan *is* an
-    alignment of that cost, hence an optimal one. On the inductive-miner net
-    of bpic2019 p2p the bound equalled the optimum on every variant sampled;
-    one LP per variant replaces the 100-200 of the search (whose states are
-    the interleavings of silent steps).
+    The LP is the extended marking equation (:class:`SplitEquation`) with a
+    split point at every event and no log or model moves: segment ``a`` is
+    the stretch of silent firings ``x_a >= 0`` before event ``a``'s
+    synchronous move ``y_a`` (one of its activity's transitions, ``sum y_a =
+    1``), and the marking left before each move (``R_a >= 0``) must hold
+    that transition's inputs. Every fitting alignment gives a feasible
+    solution, so the optimum bounds the cost of every fitting alignment from
+    below; every other alignment has a log or model move and costs at least
+    10,000. When the optimum is integral and each segment's silent firings
+    can be put in an order the net allows, the plan *is* a fitting alignment
+    of that cost, hence an optimal one. On the inductive-miner net of
+    bpic2019 p2p the bound equalled the optimum on every variant sampled; one
+    LP per variant replaces the 100-200 of the search (whose states are the
+    interleavings of silent steps).
     """
     net = me.net
     n = len(trace)
     if not n or n > PLAN_MAX_EVENTS or any(a not in me.transitions_of for a in trace):
         return None
-    eq = SplitEquation(me, trace, range(1, n))
-    bound, _vec = eq.solve(net.initial, 0)
-    if bound >= MOVE_COST:
+    solved = _plan_lp(me, trace, deadline)
+    if solved is None:
         return None
-    x = np.asarray(eq._highs.getSolution().col_value)
-    r = np.rint(x)
-    if np.abs(x - r).max() > _EPS:
-        return None
-    r = r.astype(np.int64)
+    value, x_of, y_of = solved
     labels = net.labels
-    n_t, width = eq.n_t, eq.width
-    # the synchronous move of each event: event 0 in segment 0's z columns, event a >= 1 in its y columns
-    sync_of: list[int] = []
-    col = eq.y_first
-    y_of: dict[int, int] = {}
-    for a, s in enumerate(eq.splits, start=1):
-        for t in me.transitions_of[trace[s]]:
-            if r[col]:
-                y_of[a] = t
-            col += 1
     m = net.initial
     run: list[int] = []
     positions: list[int] = []
-    for a in range(n):
-        if a:
-            t = y_of.get(a)
-            m2 = None if t is None else dict(net.successors(m)).get(t)
-            if m2 is None:
-                return None
-            positions.append(len(run))
-            run.append(t)  # type: ignore[arg-type]
-            m = m2
-        block = r[a * width:(a + 1) * width]
-        need: dict[int, int] = {}
-        for t in np.flatnonzero(block[:n_t]):
-            if labels[t] is not None:
-                return None  # a model move: not a fitting plan
-            need[int(t)] = int(block[t])
-        for k in np.flatnonzero(block[n_t:]):
-            need[me.visible[k]] = need.get(me.visible[k], 0) + int(block[n_t + k])  # event 0's synchronous move
-        order = _order(net, m, need)
+    for a in range(n + 1):
+        order = _order(net, m, x_of[a])
         if order is None:
             return None
         for t in order:
-            if labels[t] is not None:
-                positions.append(len(run))
             run.append(t)
             m = dict(net.successors(m))[t]
-    if m != net.final or len(positions) != n:
+        if a < n:
+            m2 = dict(net.successors(m)).get(y_of[a])
+            if m2 is None:
+                return None
+            positions.append(len(run))
+            run.append(y_of[a])
+            m = m2
+    if m != net.final:
         return None
     cost = sum(1 for t in run if labels[t] is None)
-    return (cost, run, positions) if cost == bound else None
+    return (cost, run, positions) if cost == value < MOVE_COST else None
+
+
+def _plan_lp(me: MarkingEquation, trace: Sequence[str],
+             deadline: float | None) -> tuple[int, list[dict[int, int]], list[int]] | None:
+    """Solve the fitting plan's LP: ``(optimum, silent firings per segment, synchronous transition per event)``."""
+    import highspy
+
+    net = me.net
+    n, n_p = len(trace), net.n_places
+    silent = [t for t, lbl in enumerate(net.labels) if lbl is None]
+    n_s = len(silent)
+    # the silent block: one column per silent transition, its effect on the places
+    sr, sc, sv = [], [], []
+    for j, t in enumerate(silent):
+        delta: dict[int, int] = {}
+        for p, w in net.pre[t]:
+            delta[p] = delta.get(p, 0) - w
+        for p, w in net.post[t]:
+            delta[p] = delta.get(p, 0) + w
+        for p, d in delta.items():
+            if d:
+                sr.append(p)
+                sc.append(j)
+                sv.append(float(d))
+    sr_a, sc_a, sv_a = np.asarray(sr, np.int64), np.asarray(sc, np.int64), np.asarray(sv)
+    rows, cols, vals = [], [], []
+    for a in range(n + 1):  # x_a: segment a's rows
+        rows.append(sr_a + a * n_p)
+        cols.append(sc_a + a * n_s)
+        vals.append(sv_a)
+    col = (n + 1) * n_s
+    conv0 = (n + 1) * n_p
+    y_cols: list[list[tuple[int, int]]] = []
+    for a, label in enumerate(trace):  # y_a: takes its inputs in segment a's rows, gives its outputs in a + 1's
+        mine = []
+        for t in me.transitions_of[label]:
+            r = [a * n_p + p for p, _w in net.pre[t]] + [(a + 1) * n_p + p for p, _w in net.post[t]] + [conv0 + a]
+            v = [-float(w) for _p, w in net.pre[t]] + [float(w) for _p, w in net.post[t]] + [1.0]
+            rows.append(np.asarray(r, np.int64))
+            cols.append(np.full(len(r), col, np.int64))
+            vals.append(np.asarray(v))
+            mine.append((col, t))
+            col += 1
+        y_cols.append(mine)
+    y_end = col
+    places = np.arange(n_p)
+    for a in range(n):  # R_a: what is left before event a's move, carried to segment a + 1
+        c = col + a * n_p + places
+        rows += [a * n_p + places, (a + 1) * n_p + places]
+        cols += [c, c]
+        vals += [-np.ones(n_p), np.ones(n_p)]
+    n_cols, n_rows = col + n * n_p, conv0 + n
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    v = np.concatenate(vals)
+    order = np.lexsort((r, c))
+    r, c, v = r[order], c[order], v[order]
+    rhs = np.zeros(n_rows)
+    rhs[:n_p] = -np.asarray(net.initial, dtype=np.float64)
+    rhs[n * n_p:(n + 1) * n_p] += np.asarray(net.final, dtype=np.float64)
+    rhs[conv0:] = 1.0
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    cost = np.zeros(n_cols)
+    cost[:(n + 1) * n_s] = 1.0
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(n_cols)
+    upper = np.full(n_cols, highspy.kHighsInf)
+    upper[(n + 1) * n_s:y_end] = 1.0
+    lp.col_upper_ = upper
+    lp.row_lower_ = rhs
+    lp.row_upper_ = rhs.copy()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.searchsorted(c, np.arange(n_cols + 1)).astype(np.int32)
+    lp.a_matrix_.index_ = r.astype(np.int32)
+    lp.a_matrix_.value_ = v
+    h = me.new_solver()
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return None
+        h.setOptionValue("time_limit", float(left))
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None  # no fitting run at all
+    sol = np.asarray(h.getSolution().col_value)
+    rounded = np.rint(sol[:y_end])
+    if np.abs(sol[:y_end] - rounded).max() > _EPS:
+        return None
+    x = rounded[:(n + 1) * n_s].astype(np.int64).reshape(n + 1, n_s)
+    x_of = [{silent[j]: int(x[a, j]) for j in np.flatnonzero(x[a])} for a in range(n + 1)]
+    y_of = []
+    for mine in y_cols:
+        chosen = [t for cc, t in mine if rounded[cc] == 1]
+        if len(chosen) != 1:
+            return None
+        y_of.append(chosen[0])
+    return max(0, math.ceil(h.getObjectiveValue() - _EPS)), x_of, y_of
 
 
 def _order(net, m: Marking, need: dict[int, int]) -> list[int] | None:  # noqa: ANN001

@@ -1,0 +1,132 @@
+"""The certified fitting plan: one LP (the marking equation split at every event, silent steps only) whose
+integral, orderable solution is a fitting alignment of the LP's own cost, hence optimal.
+
+The costs are checked against the explicit search over the explored state space (an independent optimum,
+itself checked against pm4py in test_alignment_equation.py) and against pm4py on real logs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from processmining.conformance.alignment import align, uses_equation
+from processmining.conformance.equation import align_equation, equation_of
+from processmining.conformance.net import CompiledNet
+from processmining.conformance.splitpoints import fitting_run
+
+
+def _loop_of_two_branches() -> CompiledNet:
+    # start ; loop( split ; (X | skip) || (Y | skip) ; join ) ; exit ; Z -- every iteration costs split, two
+    # branch ends and join, and one more silent step back or out: the shape of the inductive miner's loops
+    return CompiledNet.from_arcs(places=9, transitions=[
+        ("start", None, ((0, 1),), ((1, 1),)),
+        ("split", None, ((1, 1),), ((2, 1), (3, 1))),
+        ("x", "X", ((2, 1),), ((4, 1),)),
+        ("skip_x", None, ((2, 1),), ((4, 1),)),
+        ("y", "Y", ((3, 1),), ((5, 1),)),
+        ("skip_y", None, ((3, 1),), ((5, 1),)),
+        ("join", None, ((4, 1), (5, 1)), ((6, 1),)),
+        ("back", None, ((6, 1),), ((1, 1),)),
+        ("exit", None, ((6, 1),), ((7, 1),)),
+        ("z", "Z", ((7, 1),), ((8, 1),)),
+    ], initial={0: 1}, final={8: 1})
+
+
+def test_the_plan_counts_the_loop_iterations_the_plain_marking_equation_pairs_up():
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    trace = ("X", "X", "Y", "Y", "Z")
+    plain, _ = me.solve(net.initial, me.counts(trace)[0], len(trace))
+    cost, run, positions = fitting_run(me, trace)
+    # the plain equation puts X and Y in the same iteration twice (start, 2 x (split, join), back, exit = 7);
+    # in order they need three iterations, (X, skip Y), (X, Y), (skip X, Y): start, 3 x (split, join),
+    # 2 skips, 2 x back, exit = 12
+    assert (plain, cost) == (7, 12)
+    names = [net.names[t] for t in run]
+    assert [names[j] for j in positions] == ["x", "x", "y", "y", "z"]
+    assert names.count("split") == names.count("join") == 3 and names.count("back") == 2
+    m = net.initial  # the run is a firing sequence from the initial to the final marking
+    for t in run:
+        m = dict(net.successors(m))[t]
+    assert m == net.final
+
+
+def test_the_plan_costs_equal_the_explored_search_on_every_short_trace():
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    explored = _loop_of_two_branches()
+    explored.explore()
+    assert not uses_equation(explored)
+    costs = {}
+    for k in range(1, 5):
+        for body in itertools.product("XY", repeat=k):
+            trace = (*body, "Z")
+            found = fitting_run(me, trace)
+            assert found is not None, trace  # all of them fit
+            assert found[0] == align(explored, trace).cost, trace
+            costs[trace] = found[0]
+    assert len(costs) == 30
+    assert (costs[("X", "Z")], costs[("X", "Y", "Z")], costs[("X", "X", "X", "X", "Z")]) == (5, 4, 17)
+
+
+@pytest.mark.parametrize("trace", [("Z", "X"), ("X", "W", "Z"), ("X",), ()])
+def test_no_plan_for_traces_that_do_not_fit_and_the_search_still_finds_the_optimum(trace):
+    net = _loop_of_two_branches()
+    assert fitting_run(equation_of(net), trace) is None
+    explored = _loop_of_two_branches()
+    explored.explore()
+    assert align(net, trace).cost == align(explored, trace).cost >= 10_000
+
+
+def test_the_public_aligner_returns_the_plan_with_its_moves_and_run():
+    net = _loop_of_two_branches()  # not explored: the marking-equation side of align
+    res = align(net, ("Y", "X", "Z"))
+    assert res.cost == 4  # start, split, join, exit: X and Y share one iteration, nothing skipped
+    assert [(m.kind, m.label, m.position, m.transition) for m in res.moves] == [
+        ("sync", "Y", 0, "y"), ("sync", "X", 1, "x"), ("sync", "Z", 2, "z")]
+    assert [net.names[t] for t in res.run] == ["start", "split", "y", "x", "join", "exit", "z"]
+
+
+@pytest.fixture(scope="module")
+def bpic2013(shared_datasets):
+    import pm4py
+    from pm4py.objects.log.obj import Event, EventLog, Trace
+
+    from processmining.conformance.variants import log_variants
+    from processmining.ingest import read_log
+
+    # one trace per variant, read with our reader (pm4py's parse of the whole log takes minutes under load);
+    # both sides align against the inductive net of these variants
+    traces = sorted(log_variants(read_log(shared_datasets / "real" / "bpic2013_incidents.xes.gz")).traces,
+                    key=lambda t: (len(t), t))
+    plog = EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in traces])
+    return pm4py.discover_petri_net_inductive(plog), traces
+
+
+@pytest.mark.slow
+def test_plan_costs_equal_pm4py_on_bpic2013_against_its_inductive_net(bpic2013):
+    from pm4py.algo.conformance.alignments.petri_net import algorithm as alignments
+    from pm4py.objects.log.obj import Event, EventLog, Trace
+
+    (net, im, fm), traces = bpic2013
+    sample = traces[::150]  # 11 of the 1,511 variants, 1 to 34 events
+    plog = EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in sample])
+    expected = [a["cost"] for a in alignments.apply_log(plog, net, im, fm, parameters={"show_progress_bar": False})]
+    compiled = CompiledNet.from_pm4py(net, im, fm)
+    me = equation_of(compiled)
+    plans = [fitting_run(me, t) for t in sample]
+    # every variant of this log fits the inductive net: each one is planned and certified
+    assert [p[0] for p in plans] == expected
+    assert len(expected) == 11 and max(expected) < 10_000
+    assert [align_equation(compiled, t)[2] for t in sample[:4]] == expected[:4]  # and the search agrees
+
+
+def test_the_plan_keeps_to_the_deadline():
+    import time
+
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    assert fitting_run(me, ("X", "Z"), deadline=time.perf_counter() - 1) is None  # no time left: no LP
+    assert fitting_run(me, ("X", "Z"), deadline=time.perf_counter() + 60)[0] == 5
