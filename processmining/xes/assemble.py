@@ -329,7 +329,7 @@ def _duplicate_events(log: EventLog, ev_trace: np.ndarray) -> int:
     code = np.zeros(len(rows), dtype=np.int64)
     for col in (ACTIVITY, RESOURCE, LIFECYCLE):
         if col in df.columns:
-            codes = text_codes(df[col])[rows] + 1  # 0: missing
+            codes = text_codes(df[col].take(rows)) + 1  # 0: missing
             width = int(codes.max()) + 1
             if int(code.max()) >= (2**62) // width:  # too many combinations for one integer: compare the rows
                 subset = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE) if c in df.columns]
