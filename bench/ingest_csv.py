@@ -18,7 +18,10 @@ of ``n_events`` rows written ``--copies`` times with the case ids suffixed
 Each measurement runs in a fresh process, so peak memory (max RSS) is its own.
 Import time of the libraries is excluded. Wall and CPU seconds are printed.
 
-Run: ``nice -n 10 .venv/bin/python bench/ingest_csv.py [n_events] [--copies K] [--no-pm4py]``
+``--baseline DIR`` also measures ``read_log`` of another checkout (``git worktree add DIR main``) on
+the same file, in the same run: before / after of a change.
+
+Run: ``nice -n 10 .venv/bin/python bench/ingest_csv.py [n_events] [--copies K] [--no-pm4py] [--baseline DIR]``
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ import time
 from pathlib import Path
 
 
-def _measure(kind: str, path: str) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout, not an installed copy
+def _measure(kind: str, path: str, code: str | None = None) -> None:
+    # this checkout (or the baseline's), not an installed copy
+    sys.path.insert(0, code or str(Path(__file__).resolve().parent.parent))
     import pandas as pd
 
     from processmining.ingest import read_log
@@ -53,7 +57,7 @@ def _measure(kind: str, path: str) -> None:
             frame = pd.read_csv(path)
             return len(pm4py.format_dataframe(frame, case_id="OpportunityId", activity_key="Stage",
                                               timestamp_key="ChangedAt"))
-    elif kind == "ours":
+    elif kind in ("ours", "baseline"):
         mapping = ColumnMapping(case="OpportunityId", activity="Stage", timestamp="ChangedAt", resource="ChangedBy")
 
         def run():
@@ -69,9 +73,9 @@ def _measure(kind: str, path: str) -> None:
     print(json.dumps({"seconds": dt, "cpu": cpu, "events": n, "peak_mb": peak / 1024, "before_mb": base / 1024}))
 
 
-def _run(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one", kind, str(path)], capture_output=True, text=True,
-                         check=True)
+def _run(kind: str, path: Path, code: str | None = None) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--one", kind, str(path), *([code] if code else [])],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -99,12 +103,14 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1, help="write the generated rows this many times")
     parser.add_argument("--no-pm4py", action="store_true")
     parser.add_argument("--no-field-history", action="store_true")
+    parser.add_argument("--baseline", help="another checkout whose read_log is measured on the same file too")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     path = tmp / "sales_long.csv"
     _write_csv(args.n_events, args.copies, path)
     try:
         ours = _run("ours", path)
+        base = _run("baseline", path, args.baseline) if args.baseline else None
         floor = _run("pyarrow", path)
         theirs = None if args.no_pm4py else _run("pm4py", path)
         print(f"long CSV, {args.n_events * args.copies:,} rows, {path.stat().st_size / 1024**2:.0f} MB")
@@ -112,6 +118,11 @@ def main() -> None:
         print(_line("pyarrow read_csv + sort_by", floor))
         print(f"  ratio ours / pyarrow floor     : {ours['seconds'] / floor['seconds']:6.2f} wall, "
               f"{ours['cpu'] / floor['cpu']:6.2f} cpu (target <= 2.1)")
+        if base:
+            print(_line(f"baseline read_log ({Path(args.baseline).name})", base))
+            print(f"  ratio baseline / pyarrow floor : {base['seconds'] / floor['seconds']:6.2f} wall, "
+                  f"{base['cpu'] / floor['cpu']:6.2f} cpu; ours / baseline {ours['seconds'] / base['seconds']:.2f} "
+                  f"wall, {ours['cpu'] / base['cpu']:.2f} cpu")
         if theirs:
             print(_line("pandas.read_csv + pm4py.format", theirs))
             print(f"  ratio ours / pm4py             : {ours['seconds'] / theirs['seconds']:6.2f}")
@@ -133,6 +144,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        _measure(sys.argv[2], sys.argv[3])
+        _measure(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
     else:
         main()

@@ -142,7 +142,7 @@ def read_log(
     elif kind == "xlsx":
         table = read_xlsx(data, sheet=sheet)
     elif kind == "parquet":
-        table = read_parquet(data)
+        table = read_parquet(data, typed=True)
     else:
         table = read_csv_text(data)
     warnings = table.warnings + warnings
@@ -171,6 +171,8 @@ def read_log(
 def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *, dayfirst: bool | None,
            timezone: str, warnings: list[str]) -> Staged:
     m = mapping.to_dict() if mapping else {}
+    if preset is not None and preset.shape != "long":
+        table = table.textual()  # wide and transition exports: every cell as text, as from a CSV
     if preset is None or (m and preset.shape == "long"):
         if preset is not None:  # explicit flags override the preset's columns
             base = {"case": first_present(table, preset.case, "case"), "activity": preset.activity,

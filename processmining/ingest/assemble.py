@@ -16,8 +16,15 @@ The rules, in order:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..model import (
     ACTIVITY,
@@ -31,11 +38,14 @@ from ..model import (
     IngestReport,
     QuarantinedRow,
     input_column_name,
-    text_codes,
 )
-from .labels import flag_ids, normalise_labels
-from .shapes import INTERNAL, Staged
+from .labels import flag_distinct_ids, normalise_dictionary
+from .shapes import INTERNAL, TEXT, Staged
+from .tabular import text_of
 
+T = TypeVar("T")
+#: from this many events on, the columns of the log are built on several threads
+PARALLEL_ROWS = 200_000
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"
 MISSING_TIMESTAMP = "missing timestamp"
@@ -72,22 +82,6 @@ def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, li
     return bad, out
 
 
-def _normalise(ok: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Activity and resource labels in one Unicode spelling (reported); case ids only flagged."""
-    notes: list[str] = []
-    ok = ok.copy() if len(ok) else ok
-    for col, what in (("_activity", "activity"), ("_resource", "resource")):
-        if col in ok and len(ok):
-            ok[col], note = normalise_labels(ok[col], what)
-            if note:
-                notes.append(note)
-    if len(ok):
-        note = flag_ids(ok["_case"])
-        if note:
-            notes.append(note)
-    return ok, notes
-
-
 def _count_duplicates(case: np.ndarray, act: np.ndarray, ts: np.ndarray, res: np.ndarray) -> int:
     """Events equal to an earlier one in (case, activity, time, resource); rows are sorted by case and time."""
     block = _same_as_previous(case) & _same_as_previous(ts)
@@ -108,6 +102,83 @@ def _same_as_previous(values: np.ndarray) -> np.ndarray:
 
 def _text(s: pd.Series) -> pd.Series:
     return s if s.dtype == "string" else s.astype("string")
+
+
+def _arrow_text(s: pd.Series, keep: np.ndarray | None) -> pa.Array:
+    """A text column as one Arrow array (large_string), only the rows at ``keep`` (all when None)."""
+    arr = _text(s).array.__arrow_array__()
+    arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return arr if keep is None else arr.take(pa.array(keep))
+
+
+def _encode(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """``(dictionary, codes)`` of a text array: int32 codes, -1 for null (dictionary in first-appearance order)."""
+    enc = pc.dictionary_encode(arr)
+    indices = enc.indices.fill_null(-1) if enc.indices.null_count else enc.indices
+    return enc.dictionary, indices.to_numpy(zero_copy_only=False)
+
+
+def _sorted_codes(dictionary: pa.Array, codes: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """The dictionary in text order and the codes renumbered to it (as :func:`text_codes` with ``sort``)."""
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(dictionary), dtype=np.int32)
+    rank[order] = np.arange(len(dictionary), dtype=np.int32)
+    if len(codes) and int(codes.min()) < 0:
+        return dictionary.take(pa.array(order)), np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    return dictionary.take(pa.array(order)), rank[codes]
+
+
+def _from_codes(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
+    """The text column ``dictionary[codes]`` (NA for -1), Arrow-backed, with a fresh RangeIndex."""
+    idx = pa.array(codes, mask=codes < 0) if (codes < 0).any() else pa.array(codes)
+    out = dictionary.take(idx) if len(codes) else pa.array([], type=pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(out), dtype=TEXT)
+
+
+def _in_parallel(tasks: dict[str, Callable[[], T]], rows: int) -> dict[str, T]:
+    """``{key: task()}``, the tasks run on Arrow's CPU count of threads when the table is big enough to gain."""
+    workers = min(len(tasks), pa.cpu_count())
+    if workers < 2 or rows < PARALLEL_ROWS:
+        return {k: fn() for k, fn in tasks.items()}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {k: pool.submit(fn) for k, fn in tasks.items()}
+        return {k: fut.result() for k, fut in futures.items()}
+
+
+def event_order(case: np.ndarray, ts: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The permutation that sorts events by (case code, time, input order).
+
+    Exports usually come grouped by case with each case in time order, or in
+    time order overall; those are recognised in linear time (the blocks of
+    cases put in case order, or one stable sort by case). Anything else is a
+    full three-key sort.
+    """
+    n = len(case)
+    if n < 2 or int(case.min()) < 0 or not bool(np.all(order[1:] > order[:-1])):
+        return np.lexsort((order, ts, case)) if n else np.zeros(0, dtype=np.int64)
+    new_run = case[1:] != case[:-1]
+    ts_up = ts[1:] >= ts[:-1]
+    if bool(np.all(ts_up | new_run)):
+        starts = np.flatnonzero(np.r_[True, new_run])
+        run_case = case[starts]
+        n_cases = int(case.max()) + 1
+        if len(starts) == n_cases and np.array_equal(np.bincount(run_case, minlength=n_cases), np.ones(n_cases)):
+            lens = np.diff(np.r_[starts, n])
+            by_case_start = np.empty(n_cases, dtype=np.int64)
+            by_case_len = np.empty(n_cases, dtype=np.int64)
+            by_case_start[run_case] = starts
+            by_case_len[run_case] = lens
+            out_start = np.cumsum(by_case_len) - by_case_len
+            # one step per row: +1 inside a case, a jump to the next case's first row where it starts
+            perm = np.ones(n, dtype=np.int64)
+            perm[0] = by_case_start[0]
+            perm[out_start[1:]] = by_case_start[1:] - by_case_start[:-1] - by_case_len[:-1] + 1
+            return np.cumsum(perm, out=perm)
+    if bool(np.all(ts_up)):
+        return np.argsort(case, kind="stable")
+    return np.lexsort((order, ts, case))
 
 
 def assemble(
@@ -133,17 +204,46 @@ def assemble(
     quarantined = [QuarantinedRow(row=r, reason=why, column=col, value=val)
                    for r, why, col, val in staged.quarantined] + quarantined
     quarantined.sort(key=lambda q: q.row)
-    ok = staged.frame.loc[~bad] if bad.any() else staged.frame
-    ok, notes = _normalise(ok)
-    warnings = warnings + notes
+    f = staged.frame
+    keep = np.flatnonzero(~bad) if bad.any() else None
 
-    case_codes = text_codes(ok["_case"], sort=True)
-    ts_i = np.asarray(ok["_ts"].dt.tz_convert("UTC").dt.tz_localize(None), dtype="datetime64[ns]").view("i8")
-    order_i = ok["_order"].to_numpy(dtype=np.int64)
-    perm = np.lexsort((order_i, ts_i, case_codes))
+    def kept(col: str) -> np.ndarray:
+        values = f[col].to_numpy()
+        return values if keep is None else values[keep]
+
+    # Case, activity and resource as dictionaries + integer codes: every key below is an integer, and each
+    # output text column is built once, from its dictionary, in the final order.
+    warnings = list(warnings)
+
+    def case_key() -> tuple[str | None, pa.Array, np.ndarray]:
+        dictionary, codes = _encode(_arrow_text(f["_case"], keep))
+        note = flag_distinct_ids(dictionary) if len(codes) else None
+        return (note, *_sorted_codes(dictionary, codes))
+
+    def label_key(col: str, what: str) -> tuple[pa.Array, np.ndarray, str | None]:
+        return normalise_dictionary(*_encode(_arrow_text(f[col], keep)), what)
+
+    keys = _in_parallel({"_case": case_key, **{col: partial(label_key, col, what) for col, what in
+                                               (("_activity", "activity"), ("_resource", "resource")) if col in f}},
+                        len(f))
+    id_note, case_dict, case_codes = keys.pop("_case")
+    labels: dict[str, tuple[pa.Array, np.ndarray]] = {}
+    for col, (dictionary, codes, note) in keys.items():
+        labels[col] = (dictionary, codes)
+        if note:
+            warnings.append(note)
+    del keys
+    warnings += [id_note] if id_note else []
+    ts_all = f["_ts"]
+    ts_i = ts_all.array.as_unit("ns").asi8  # UTC ns, NaT as the minimum int64 (a view, not a copy)
+    ts_i = ts_i if keep is None else ts_i[keep]
+    order_i = kept("_order").astype(np.int64, copy=False)
+    perm = event_order(case_codes, ts_i, order_i)
     case_codes, ts_i = case_codes[perm], ts_i[perm]
-    act_codes = text_codes(ok["_activity"])[perm]
-    res_codes = text_codes(ok["_resource"])[perm] if "_resource" in ok else np.zeros(len(perm), dtype=np.int64)
+    act_codes = labels["_activity"][1][perm]
+    res_codes = labels["_resource"][1][perm] if "_resource" in labels else np.zeros(len(perm), dtype=np.int32)
+    dictionaries = {col: dictionary for col, (dictionary, _) in labels.items()}
+    del labels  # the codes in input order are not needed any more
 
     same_case = _same_as_previous(case_codes)
     same_act = _same_as_previous(act_codes) & same_case
@@ -153,29 +253,48 @@ def assemble(
         drop = same_act & ~exact
         collapsed = int(drop.sum())
         if collapsed:
-            keep = ~drop
-            perm, case_codes, ts_i, act_codes, res_codes = (a[keep] for a in (perm, case_codes, ts_i, act_codes,
-                                                                               res_codes))
-    in_order = len(perm) == len(ok) and bool(np.all(perm[1:] > perm[:-1])) if len(perm) else True
-    ok = ok.reset_index(drop=True) if in_order else ok.take(perm).reset_index(drop=True)
+            retained = ~drop
+            perm, case_codes, ts_i, act_codes, res_codes = (a[retained] for a in (perm, case_codes, ts_i, act_codes,
+                                                                                   res_codes))
+    rows = perm if keep is None else keep[perm]  # positions in the staged frame, in log order
+    identity = len(rows) == len(f) and bool(np.all(rows == np.arange(len(rows))))
 
-    df = pd.DataFrame({CASE: _text(ok["_case"]), ACTIVITY: _text(ok["_activity"]), TIMESTAMP: ok["_ts"]})
-    if "_resource" in ok:
-        df[RESOURCE] = _text(ok["_resource"])
-    if "_start" in ok:
-        df[START_TIMESTAMP] = ok["_start"].dt.tz_convert("UTC")
-    df[ORDER] = ok["_order"].astype("int64")
-    df[SOURCE_ROW] = ok["_row"].astype("int64")
+    def gather(s: pd.Series) -> pd.Series:
+        if identity:
+            return s.reset_index(drop=True)
+        if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            return pd.Series(pd.array(_arrow_text(s, None).take(pa.array(rows)), dtype=s.dtype))
+        return s.take(rows).reset_index(drop=True)
+
+    # every output column is built on its own (Arrow's kernels release the GIL: two columns at a time on two cores)
+    columns: dict[str, Callable[[], pd.Series]] = {
+        CASE: partial(_from_codes, case_dict, case_codes),
+        ACTIVITY: partial(_from_codes, dictionaries["_activity"], act_codes),
+        TIMESTAMP: partial(gather, f["_ts"])}
+    if "_resource" in dictionaries:
+        columns[RESOURCE] = partial(_from_codes, dictionaries["_resource"], res_codes)
+    if "_start" in f:
+        columns[START_TIMESTAMP] = lambda: gather(f["_start"]).dt.tz_convert("UTC")
+    columns[ORDER] = lambda: pd.Series(f["_order"].to_numpy()[rows].astype("int64", copy=False))
+    columns[SOURCE_ROW] = lambda: pd.Series(f["_row"].to_numpy()[rows].astype("int64", copy=False))
     renamed: list[str] = []
-    attrs: dict[str, pd.Series] = {}
-    taken = set(df.columns)
-    for c in ok.columns:
+    n_log_columns = len(columns)
+    taken = set(columns)
+    for c in f.columns:
         if c not in INTERNAL:
-            kept = input_column_name(c, taken)  # not ``name``: that is the log's name
-            taken.add(kept)
-            if kept != c:
-                renamed.append(f"{c!r} → {kept!r}")
-            attrs[kept] = ok[c] if isinstance(ok[c].dtype, pd.DatetimeTZDtype) else _text(ok[c])
+            name_kept = input_column_name(c, taken)  # not ``name``: that is the log's name
+            taken.add(name_kept)
+            if name_kept != c:
+                renamed.append(f"{c!r} → {name_kept!r}")
+            col = f[c]
+            if isinstance(col.dtype, pd.ArrowDtype):  # a typed Parquet column: gathered as numbers, then text
+                columns[name_kept] = partial(lambda s: text_of(gather(s)), col)
+            else:
+                columns[name_kept] = partial(gather, col if isinstance(col.dtype, pd.DatetimeTZDtype) else _text(col))
+    built = _in_parallel(columns, len(rows))
+    df = pd.DataFrame(dict(list(built.items())[:n_log_columns]))
+    attrs = dict(list(built.items())[n_log_columns:])
+    del built
     if attrs:  # one concat, not one insert per column: thousands of columns stay linear
         df = pd.concat([df, pd.DataFrame(attrs, index=df.index)], axis=1)
     if renamed:

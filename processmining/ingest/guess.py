@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..errors import IngestError, ProcessMiningError
 from ..model import ColumnMapping
+from .tabular import text_of
 from .timestamps import parse_timestamps
 
 _NAME_RULES: dict[str, tuple[str, ...]] = {
@@ -35,7 +36,7 @@ def _by_name(columns: list[str], role: str, taken: set[str]) -> str | None:
 
 
 def _parses_as_time(values: pd.Series, share: float = 0.9) -> bool:
-    sample = values.dropna().head(200)
+    sample = text_of(values.dropna().head(200)).astype("string")
     if sample.empty:
         return False
     try:
@@ -62,10 +63,10 @@ def guess_mapping(frame: pd.DataFrame) -> ColumnMapping:
     found: dict[str, str | None] = {}
     for role in ("case", "activity", "end_timestamp", "timestamp", "resource"):
         col = _by_name(columns, role, taken)
-        if role in ("timestamp", "end_timestamp") and col is not None and not _parses_as_time(frame[col].astype("string"), 0.5):
+        if role in ("timestamp", "end_timestamp") and col is not None and not _parses_as_time(frame[col], 0.5):
             col = None
         if role == "timestamp" and col is None:
-            col = next((c for c in columns if c not in taken and _parses_as_time(frame[c].astype("string"))), None)
+            col = next((c for c in columns if c not in taken and _parses_as_time(frame[c])), None)
         found[role] = col
         if col:
             taken.add(col)
@@ -83,7 +84,7 @@ def column_types(frame: pd.DataFrame) -> pd.DataFrame:
     """What each column of the preview looks like: date/time, number or text, and how many values."""
     out = []
     for col in frame.columns:
-        values = frame[col].dropna().head(200).reset_index(drop=True)
+        values = text_of(frame[col].dropna().head(200)).reset_index(drop=True)
         kind = "empty"
         if len(values):
             try:

@@ -12,6 +12,7 @@ label); ids that differ only in this way are reported.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -58,10 +59,40 @@ def normalise_labels(values: pd.Series, what: str) -> tuple[pd.Series, str | Non
     return out, note
 
 
+def normalise_dictionary(dictionary: pa.Array, codes: np.ndarray, what: str) -> tuple[pa.Array, np.ndarray, str | None]:
+    """:func:`normalise_labels` on a dictionary-encoded column: ``(dictionary, codes, note)`` after normalising.
+
+    ``codes`` index ``dictionary`` (-1 for NA). Labels that become equal get
+    one code; the note counts the values changed, as :func:`normalise_labels`
+    says it (with its example: the first changed label in dictionary order).
+    """
+    if len(dictionary) == 0:
+        return dictionary, codes, None
+    cleaned = _clean(dictionary)
+    changed = pc.not_equal(dictionary, cleaned).fill_null(False).to_numpy(zero_copy_only=False)
+    if not changed.any():
+        return dictionary, codes, None
+    per_code = np.bincount(codes[codes >= 0], minlength=len(dictionary))
+    n_values = int(per_code[changed].sum())
+    first = int(np.flatnonzero(changed)[0])
+    example = f"{ascii(dictionary[first].as_py())} → {cleaned[first].as_py()!r}"
+    merged_enc = pc.dictionary_encode(cleaned)
+    merged = len(dictionary) - len(merged_enc.dictionary)
+    remap = merged_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    new_codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    note = (f"{n_values:,} {what} values were normalised (Unicode NFC, invisible zero-width or direction marks "
+            f"removed), e.g. {example}" + (f"; {merged:,} labels that only looked alike are now one" if merged else ""))
+    return merged_enc.dictionary, new_codes, note
+
+
 def flag_ids(values: pd.Series, what: str = "case id") -> str | None:
     """A report line when some ids differ from another id only by Unicode form or invisible marks (kept as is)."""
     text = values.astype(pd.StringDtype("pyarrow"))
-    dictionary = pc.unique(text.array.__arrow_array__())
+    return flag_distinct_ids(pc.unique(text.array.__arrow_array__()), what)
+
+
+def flag_distinct_ids(dictionary: pa.Array, what: str = "case id") -> str | None:
+    """:func:`flag_ids` on the distinct ids of a column (its dictionary)."""
     cleaned = _clean(dictionary)
     n_before, n_after = len(dictionary), len(pc.unique(cleaned))
     if n_after == n_before:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..errors import IngestError
 from ..model import TimestampOffsets, text_codes
-from .tabular import Table
+from .tabular import Table, is_times, text_of
 from .timestamps import ParsedTimes, parse_timestamps
 
 #: most case attributes taken from non-stage fields of a transition export
@@ -88,9 +88,10 @@ def _blank_to_na(s: pd.Series) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    s = s.astype(TEXT)
+    s = text_of(s).astype(TEXT)
     arr = s.array.__arrow_array__()
-    blank = pc.equal(pc.utf8_trim_whitespace(arr), "")
+    # empty or whitespace only (what trimming would leave empty), without a trimmed copy of the column
+    blank = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))
     if not pc.any(blank).as_py():
         return s
     out = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
@@ -130,7 +131,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
         "_activity": _blank_to_na(f[cols["activity"]]),
         "_ts": start.values,
         "_ts_err": start.errors,
-        "_ts_raw": f[cols["timestamp"]].astype(TEXT),
+        "_ts_raw": _raw_times(f[cols["timestamp"]], start),
         "_row": table.rows,
         "_order": np.arange(len(f), dtype=np.int64),
     })
@@ -146,7 +147,7 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
         out["_ts"] = end.values.fillna(start.values)
         bad_end = end.errors.notna() & start.errors.isna()
         out.loc[bad_end, "_ts_err"] = end.errors[bad_end]
-        out.loc[bad_end, "_ts_raw"] = f[cols["end_timestamp"]][bad_end]
+        out.loc[bad_end, "_ts_raw"] = text_of(f[cols["end_timestamp"]][bad_end])
         out.loc[bad_end, "_ts_col"] = cols["end_timestamp"]
     used = set(cols.values())
     out = _with_attributes(out, f, used)
@@ -155,9 +156,22 @@ def long_shape(table: Table, *, case: str, activity: str, timestamp: str | None,
                   quarantined=[(line, reason, None, None) for line, reason in table.bad_rows])
 
 
+def _raw_times(values: pd.Series, parsed: ParsedTimes) -> pd.Series:
+    """The timestamp cells as written, for the messages about bad ones (typed cells: as text, only when bad)."""
+    if not is_times(values.dtype):
+        return text_of(values).astype(TEXT)
+    if parsed.errors.notna().any():
+        return text_of(values)
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.nulls(len(values), pa.large_string()), dtype=TEXT), index=values.index)
+
+
 def _with_attributes(out: pd.DataFrame, f: pd.DataFrame, used: set[str]) -> pd.DataFrame:
     """``out`` plus every unused input column as an attribute, in one concat (linear in the column count)."""
-    attrs = {attribute_name(c): f[c].array for c in f.columns if c not in used}
+    # numbers stay typed here (they become text after the log is ordered); timestamps become text now
+    attrs = {attribute_name(c): (f[c] if isinstance(f[c].dtype, pd.ArrowDtype) else text_of(f[c])).array
+             for c in f.columns if c not in used}
     return pd.concat([out, pd.DataFrame(attrs, index=out.index)], axis=1) if attrs else out
 
 

@@ -13,7 +13,7 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,16 @@ class Table:
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     #: input items deliberately not turned into rows (nested JSON), by reason
     pre_filtered: dict[str, int] = field(default_factory=dict)
+
+    def textual(self) -> Table:
+        """This table with every cell as text (typed Parquet columns rendered by :func:`text_of`)."""
+        typed = [c for c in self.frame.columns if is_typed(self.frame[c].dtype)]
+        if not typed:
+            return self
+        frame = self.frame.copy(deep=False)
+        for c in typed:
+            frame[c] = text_of(frame[c])
+        return replace(self, frame=frame)
 
 
 def sniff_kind(data: InputBytes) -> str:
@@ -114,6 +124,8 @@ def _utf8_body(raw: bytes) -> bytes | None:
     body = raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw
     if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return None
+    if body.isascii():  # ASCII is UTF-8; checked without decoding a copy
+        return body
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
@@ -157,6 +169,12 @@ def _line_layout(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return nl, starts, ends
 
 
+def _no_blank_lines(body: bytes) -> bool:
+    """Whether no line but the empty one after a final line end is blank (empty or only CR)."""
+    return not (body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body
+                or body.endswith(b"\n\r") or body == b"\r")
+
+
 def _has_quoted_newline(buf: np.ndarray, nl: np.ndarray) -> bool:
     """A line with an odd number of quote characters means a quoted value spans lines."""
     quotes = np.flatnonzero(buf == 34)
@@ -171,10 +189,15 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    buf = np.frombuffer(body, dtype=np.uint8)
-    nl, starts, ends = _line_layout(buf)
-    if _has_quoted_newline(buf, nl):
-        return None, np.empty(0, dtype=np.int64), []
+    quoted = b'"' in body
+    # without quotes and CRs, a blank line is skipped by the reader, so data row k is on line k + 1 exactly when
+    # the reader returns one row per line after the header (checked below); with CRs, when no line is blank
+    simple = not quoted and not body.startswith((b"\n", b"\r")) and (b"\r" not in body or _no_blank_lines(body))
+    if not simple:
+        buf = np.frombuffer(body, dtype=np.uint8)
+        nl, starts, ends = _line_layout(buf)
+        if quoted and _has_quoted_newline(buf, nl):
+            return None, np.empty(0, dtype=np.int64), []
     ragged: list[int] = []
 
     def on_bad(row) -> str:  # noqa: ANN001 - pyarrow's InvalidRow
@@ -186,7 +209,7 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  strings_can_be_null=True, quoted_strings_can_be_null=True,
                                                  null_values=[""]),
         )
@@ -195,13 +218,21 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
     if ragged:
         return None, np.empty(0, dtype=np.int64), []
     # line numbers of the non-blank lines after the header, vectorised
-    lengths = ends - starts
-    cr = (lengths > 0) & (buf[np.clip(ends - 1, 0, max(len(buf) - 1, 0))] == 13)
-    nonblank = np.flatnonzero((lengths - cr) > 0) + 1
-    data_lines = nonblank[1:]
+    n_lines = body.count(b"\n") + 1 - body.endswith(b"\n") if simple else 0
+    if simple and n_lines - 1 != table.num_rows:  # some line was blank: number the lines by a byte scan
+        simple = False
+        buf = np.frombuffer(body, dtype=np.uint8)
+        nl, starts, ends = _line_layout(buf)
+    if simple:
+        data_lines = np.arange(2, n_lines + 1, dtype=np.int64)
+    else:
+        lengths = ends - starts
+        cr = (lengths > 0) & (buf[np.clip(ends - 1, 0, max(len(buf) - 1, 0))] == 13)
+        nonblank = np.flatnonzero((lengths - cr) > 0) + 1
+        data_lines = nonblank[1:]
     if len(data_lines) != table.num_rows:
         return None, np.empty(0, dtype=np.int64), []
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame = table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
     return frame, data_lines.astype(np.int64), []
 
 
@@ -234,33 +265,126 @@ def _read_exact(text: str, names: list[str], delim: str) -> tuple[pd.DataFrame, 
 
 
 # ------------------------------------------------------------------ Parquet / JSON
-def read_parquet(data: InputBytes) -> Table:
-    """Read a Parquet file; every column cast to text (timestamps as ISO with offset)."""
+def is_times(dtype: object) -> bool:
+    """Whether a column holds timestamps (numpy datetime64 or a time-zone-aware pandas dtype)."""
+    return isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M")
+
+
+def _deferred(arrow_type) -> bool:  # noqa: ANN001 - a pyarrow DataType
+    """Types kept typed until the log's order is known (cast to text after the gather: fewer bytes to move)."""
+    import pyarrow as pa
+
+    return (pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_boolean(arrow_type)
+            or pa.types.is_date(arrow_type))
+
+
+def is_typed(dtype: object) -> bool:
+    """Whether a :class:`Table` column is typed (Parquet, ``read_parquet(typed=True)``) rather than text."""
+    return is_times(dtype) or isinstance(dtype, pd.ArrowDtype)
+
+
+def timestamp_text(values: pd.Series) -> pd.Series:
+    """A timestamp column as the text a Parquet timestamp is read as: ISO 8601, ``+00:00`` for instants.
+
+    Microseconds (nanoseconds when some value has them); instants in UTC;
+    NaT is NA. This is what a typed timestamp column that is not an event
+    time becomes (an attribute), and what a bad value is quoted as.
+    """
+    aware = isinstance(values.dtype, pd.DatetimeTZDtype)
+    naive = np.asarray(values.dt.tz_convert("UTC").dt.tz_localize(None) if aware else values)
+    unit = np.datetime_data(naive.dtype)[0]
+    if unit == "ns" and (naive[~np.isnat(naive)].view("i8") % 1000).any():
+        shown = "ns"
+    else:
+        shown = "us"
+        naive = naive.astype("datetime64[us]") if unit in ("ns", "ps", "fs", "as") else naive
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    text = pa.array(np.datetime_as_string(naive, unit=shown), type=pa.large_string())
+    if aware:  # an instant: keep it one (as UTC)
+        text = pc.binary_join_element_wise(text, pa.scalar("+00:00", pa.large_string()),
+                                              pa.scalar("", pa.large_string()))
+    text = pc.if_else(pa.array(np.isnat(naive)), pa.scalar(None, pa.large_string()), text)
+    return pd.Series(pd.arrays.ArrowStringArray(text), index=values.index, dtype=pd.StringDtype("pyarrow"))
+
+
+def text_of(values: pd.Series) -> pd.Series:
+    """A column of a :class:`Table` as text: typed timestamps (Parquet) rendered by :func:`timestamp_text`,
+    numbers, booleans and dates as Arrow writes them (``2.0`` as ``2``, ``true``)."""
+    if is_times(values.dtype):
+        return timestamp_text(values)
+    if isinstance(values.dtype, pd.ArrowDtype):
+        return pd.Series(pd.array(arrow_text(values.array.__arrow_array__()), dtype=pd.StringDtype("pyarrow")),
+                         index=values.index)
+    return values
+
+
+def arrow_text(col):  # noqa: ANN001, ANN201 - a pyarrow (chunked) array of any castable type
+    """An Arrow column as large_string text, empty cells as null: how a Parquet column becomes text."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if not pa.types.is_large_string(col.type):
+        col = col.cast(pa.large_string())
+    return _blank_as_null(col)
+
+
+def _blank_as_null(col):  # noqa: ANN001, ANN202 - a pyarrow string column
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if col.null_count == len(col) or not pc.any(pc.equal(col, "")).as_py():
+        return col
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
+
+
+def read_parquet(data: InputBytes, *, typed: bool = False) -> Table:
+    """Read a Parquet file; every column as text (timestamps as ISO with offset, see :func:`timestamp_text`).
+
+    With ``typed`` the timestamp columns stay timestamps (``Table.frame``
+    holds them as datetime columns; :meth:`Table.textual` renders them): an
+    event time is then taken as it is instead of being written out as text
+    and parsed again; number, boolean and date columns stay typed too, and
+    become text once the log's order is known. The text is the same either
+    way (numbers as Arrow writes them, ``2.0`` as ``2``; dictionary
+    columns decoded).
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(io.BytesIO(data.data))
+        file = pq.ParquetFile(pa.BufferReader(data.data))
+        names = file.schema_arrow.names
+        n_rows = file.metadata.num_rows
     except (pa.ArrowInvalid, OSError) as exc:
         raise IngestError(f"not a readable Parquet file: {exc}", source=data.name) from None
-    cols = {}
-    for name, col in zip(table.column_names, table.columns, strict=True):
-        if pa.types.is_timestamp(col.type):
-            naive = col.cast(pa.timestamp("us", tz=col.type.tz)).cast(pa.timestamp("us")) if col.type.tz else \
-                col.cast(pa.timestamp("us"))
-            values = np.asarray(naive.to_numpy(), dtype="datetime64[us]")
-            text = pa.array(np.datetime_as_string(values, unit="us"), type=pa.string())
-            if col.type.tz:  # an instant: keep it one (as UTC)
-                text = pc.binary_join_element_wise(text, pa.scalar("+00:00"), "")
-            col = pc.if_else(pa.array(np.isnat(values)), pa.scalar(None, pa.string()), text)
-        elif not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-            col = col.cast(pa.string())
-        cols[name] = col
-    frame = pa.table(cols).to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow"))
-    if len(frame) == 0:
+    if n_rows == 0:
         raise IngestError("the Parquet file has no rows", source=data.name)
-    frame = frame.replace("", pd.NA)
+    text = pd.StringDtype("pyarrow")
+    columns: dict[str, pd.Series] = {}
+    pool = pa.default_memory_pool()
+    # one column at a time, each converted before the next is read: the reader's page buffers are held for
+    # one column only, and a typed column is let go as soon as its text exists
+    for i, name in enumerate(names):
+        try:
+            col = file.read(columns=[name]).column(0) if names.count(name) == 1 else \
+                pq.read_table(pa.BufferReader(data.data)).column(i)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise IngestError(f"not a readable Parquet file: {exc}", source=data.name) from None
+        pool.release_unused()
+        if pa.types.is_timestamp(col.type):
+            times = col.to_pandas()
+            columns[name] = times if typed else timestamp_text(times)
+            continue
+        if typed and _deferred(col.type):
+            columns[name] = pd.Series(pd.arrays.ArrowExtensionArray(col))
+            continue
+        columns[name] = pd.Series(pd.arrays.ArrowStringArray(arrow_text(col)), dtype=text)
+    del col
+    pool.release_unused()
+    frame = pd.DataFrame(columns, copy=False)
     return Table(frame, np.arange(1, len(frame) + 1, dtype=np.int64), data.name, data.sha256, "parquet")
 
 

@@ -291,6 +291,15 @@ def parse_timestamps(
     >>> r.values.dt.strftime("%Y-%m-%d %H:%M").tolist()[:2], r.errors.tolist()[2]
     (['2024-03-01 09:02', '2024-04-01 12:00'], 'not a recognised date/time')
     """
+    from .tabular import is_times, text_of
+
+    if is_times(values.dtype):
+        typed = _typed_times(values, column=column, rows=rows, timezone=timezone)
+        if typed is not None:
+            return typed
+    # text as it is; other typed cells (a Parquet date or number column) and timestamps outside the range held
+    # as their text, which the classes below read or name as they would from a CSV
+    values = text_of(values)
     parser = _ColumnParser(values, column=column, rows=rows, source=source, dayfirst=dayfirst, timezone=timezone)
     # each class of values in turn, on what the classes before left unrecognised
     parser.fast_iso()
@@ -301,17 +310,44 @@ def parse_timestamps(
     return parser.result()
 
 
+def _typed_times(values: pd.Series, *, column: str, rows: np.ndarray | None, timezone: str) -> ParsedTimes | None:
+    """A timestamp column that is already typed (Parquet): instants kept, wall-clock times read in ``timezone``.
+
+    The same values, counts and warnings as the text of the column would
+    give (``2024-03-01T09:00:00.000000+00:00`` / without the offset), without
+    writing it out; ``None`` when a value lies outside the range held (the
+    text path then names it).
+    """
+    aware = isinstance(values.dtype, pd.DatetimeTZDtype)
+    naive = np.asarray(values.dt.tz_convert("UTC").dt.tz_localize(None) if aware else values)
+    ns, out_of_range = to_ns(naive)
+    if out_of_range.any():
+        return None
+    present = ~np.isnat(ns)
+    parser = _ColumnParser(values, column=column, rows=rows, source=None, dayfirst=None, timezone=timezone,
+                           present=present)
+    everywhere = bool(present.all())
+    if aware:  # instants, all in range: they are the values (no copy)
+        parser.out_ns, parser.recognised = ns, present
+        parser.remaining = np.zeros(len(ns), dtype=bool)
+        parser.offset_count = int(present.sum())
+    else:
+        parser.store_local(present, ns if everywhere else ns[present])
+    return parser.result()
+
+
 class _ColumnParser:
     """The state of one column's parse: what is recognised so far, the UTC values, the counts for the warnings."""
 
     def __init__(self, values: pd.Series, *, column: str, rows: np.ndarray | None, source: str | None,
-                 dayfirst: bool | None, timezone: str) -> None:
+                 dayfirst: bool | None, timezone: str, present: np.ndarray | None = None) -> None:
         self.values, self.column, self.source = values, column, source
         self.dayfirst, self.timezone = dayfirst, timezone
         n = self.n = len(values)
         self.rows = np.arange(1, n + 1) if rows is None else np.asarray(rows)
-        self.arr = as_arrow_text(values)
-        self.present = self.arr.is_valid().to_numpy(zero_copy_only=False)
+        # typed values come with their mask and are never matched as text
+        self.arr = as_arrow_text(values) if present is None else None
+        self.present = self.arr.is_valid().to_numpy(zero_copy_only=False) if present is None else present
         self.remaining = self.present.copy()
         self.recognised = np.zeros(n, dtype=bool)
         self.warnings: list[str] = []
@@ -489,7 +525,7 @@ class _ColumnParser:
         column, timezone, rows, dst, present = self.column, self.timezone, self.rows, self.dst, self.present
         index = self.values.index
         out = pd.Series(self.out_ns, index=index).dt.tz_localize("UTC")
-        errors = pd.Series(pd.NA, index=index, dtype="string")
+        errors = pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="string"), index=index)
         bad = present & np.isnat(self.out_ns)
         if bad.any():
             errors.iloc[np.flatnonzero(bad & self.recognised)] = IMPOSSIBLE
