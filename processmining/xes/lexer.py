@@ -42,7 +42,7 @@ from lxml import etree
 
 from .. import safe_input
 from ..model import ProgressFn, no_progress
-from .values import Scan
+from .values import Scan, release_freed_memory
 
 __all__ = ["scan_bytes", "Validation"]
 
@@ -74,7 +74,7 @@ _LABEL = "reading XES"
 _FEED = 1 << 20
 #: bytes of XML scanned at a time (a chunk ends after a ``</trace>``; a longer trace is a chunk of its own):
 #: the scan's working arrays take a few times this, whatever the size of the file
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 2 << 20
 
 
 class _NoTarget:
@@ -279,6 +279,7 @@ def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
                 return None
             offset += len(chunk)
             del chunk
+            release_freed_memory()  # this chunk's working arrays, before the next chunk's are allocated
     finally:
         well_formed = check.ok()  # also when the scan stopped early (the thread ends either way)
     if not well_formed:
@@ -425,7 +426,9 @@ class _Collected:
         trace_no = np.cumsum(is_trace, dtype=np.int64) - 1 + self.n_traces
         event_no = np.cumsum(is_event, dtype=np.int64) - 1 + self.n_events
         on_event = depth[is_attr] == 3
-        a_row = np.where(on_event, event_no[is_attr], trace_no[is_attr])
+        # int32 while rows fit (they are kept until the log is built): half the memory
+        a_row = np.where(on_event, event_no[is_attr], trace_no[is_attr]).astype(
+            np.int32 if self.n_events + len(kind) < 2**31 else np.int64)
         event_pos = lt[is_event]
         self.ev_trace.append(trace_no[is_event])
         self.ev_pos.append(event_pos + offset)
@@ -483,7 +486,7 @@ class _Collected:
             for tag, by_key in store.items():
                 for key, (rows, texts) in by_key.items():
                     joined = texts[0] if len(texts) == 1 else pa.chunked_array(texts, type=pa.large_string())
-                    target.setdefault(tag, {})[key] = (_joined(rows, np.int64), joined)
+                    target.setdefault(tag, {})[key] = (np.concatenate(rows), joined)
             store.clear()
         scan.ev_order, scan.tr_order = self.orders
         return scan
