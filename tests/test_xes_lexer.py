@@ -205,8 +205,8 @@ def test_every_shared_log_is_byte_scanned_with_pm4pys_counts_and_the_streaming_r
         scanned.append(scan is not None)
         return scan
 
-    def recording_stream(head: bytes, rest, namespace: str | None, progress=None):  # noqa: ANN001, ANN202
-        scan = scan_stream(head, rest, namespace, *([progress] if progress else []))
+    def recording_stream(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        scan = scan_stream(*args, **kwargs)
         scanned.append(scan is not None)
         return scan
 

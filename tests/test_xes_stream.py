@@ -4,6 +4,7 @@ the same log, report and messages as reading its bytes, and whatever the stream 
 from __future__ import annotations
 
 import gzip
+import os
 import threading
 from pathlib import Path
 
@@ -155,3 +156,20 @@ def test_chunks_end_after_a_trace_and_hold_every_byte_once(monkeypatch: pytest.M
     assert all(c.endswith(b"</trace>") for c, _ in chunks[:-1]) and chunks[-1][0].endswith(b"</log>\n")
     # a chunk is cut at the last </trace> once CHUNK_BYTES are there: under CHUNK_BYTES + one piece
     assert len(chunks) > 3 and max(len(c) for c, _ in chunks) < 1000 + 70
+
+
+def test_a_file_that_changes_before_its_lines_are_counted_is_refused(tmp_path: Path, small_pieces: list[bool]) -> None:
+    # lines are counted from a second read, only for the events the report names (here the bad timestamp);
+    # the file is replaced between the two reads (once the first has read all of it)
+    path = tmp_path / "log.xes.gz"
+    path.write_bytes(gzip.compress(_doc()))
+
+    def rewrite(done: int, total: int, label: str) -> None:
+        if done == total and not (tmp_path / "new.gz").exists():  # a new file under the old name
+            (tmp_path / "new.gz").write_bytes(gzip.compress(_doc().replace(b"<trace>", b"<trace>\n")))
+            os.replace(tmp_path / "new.gz", path)
+            (tmp_path / "new.gz").write_bytes(b"")
+
+    with pytest.raises(IngestError) as err:
+        read_xes(path, progress=rewrite)
+    assert str(err.value) == "log.xes.gz: the file changed while it was read; read it again"

@@ -45,8 +45,8 @@ def xes_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(xes_read, "scan_bytes", recording)
     scan_stream = xes_read.scan_stream
 
-    def recording_stream(head: bytes, rest, namespace: str | None, progress=None):  # noqa: ANN001, ANN202
-        result = scan_stream(head, rest, namespace, *([progress] if progress else []))
+    def recording_stream(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        result = scan_stream(*args, **kwargs)
         reader.byte_scans.append(result is not None)
         return result
 

@@ -8,9 +8,6 @@ input order), one column at a time, so the frame is never held twice.
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -37,36 +34,13 @@ from ..model import (
     TimestampOffsets,
     input_column_name,
 )
-from .values import OFFSET, Column, Scan, as_strings, build_columns
+from .values import OFFSET, Column, Scan, as_strings, build_columns, release_freed_memory
 
-__all__ = ["assemble", "release_freed_memory"]
+__all__ = ["assemble"]
 
 #: how many individual values a warning lists before summarising
 _MAX_LISTED = 20
 _TRACE_KEY = "concept:name"
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (Linux with glibc only; None elsewhere)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # musl, or no libc.so.6
-        return None
-
-
-def release_freed_memory() -> None:
-    """Hand memory that earlier steps freed back to the system: glibc and Arrow's pool keep it otherwise.
-
-    Each allocator reuses only its own free memory (numpy and Python use glibc's heap, Arrow its pool), so
-    what one keeps adds to the high-water mark while the other allocates; this costs well under 1 ms.
-    """
-    pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 def _case_ids(tr_cols: dict[str, Column], n_traces: int, warnings: list[str]) -> np.ndarray:
@@ -329,7 +303,7 @@ def _duplicate_events(log: EventLog, ev_trace: np.ndarray) -> int:
     code = np.zeros(len(rows), dtype=np.int64)
     for col in (ACTIVITY, RESOURCE, LIFECYCLE):
         if col in df.columns:
-            codes = text_codes(df[col])[rows] + 1  # 0: missing
+            codes = text_codes(df[col].take(rows)) + 1  # 0: missing
             width = int(codes.max()) + 1
             if int(code.max()) >= (2**62) // width:  # too many combinations for one integer: compare the rows
                 subset = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE) if c in df.columns]

@@ -42,7 +42,7 @@ from lxml import etree
 
 from .. import safe_input
 from ..model import ProgressFn, no_progress
-from .values import Scan
+from .values import Scan, release_freed_memory
 
 __all__ = ["scan_bytes", "Validation"]
 
@@ -74,7 +74,7 @@ _LABEL = "reading XES"
 _FEED = 1 << 20
 #: bytes of XML scanned at a time (a chunk ends after a ``</trace>``; a longer trace is a chunk of its own):
 #: the scan's working arrays take a few times this, whatever the size of the file
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 2 << 20
 
 
 class _NoTarget:
@@ -249,12 +249,15 @@ def scan_bytes(data: bytes, namespace: str | None, progress: ProgressFn = no_pro
 
 
 def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
-                progress: Callable[[], None] = lambda: None) -> Scan | None:
+                progress: Callable[[], None] = lambda: None,
+                reread: Callable[[], Iterable[bytes]] | None = None) -> Scan | None:
     """:func:`scan_bytes` of a document given as its first bytes and the pieces that follow.
 
     ``head`` must hold the first ``<trace>`` (all of it). Only a few chunks of
     the document are in memory at a time: each piece goes to libxml2's check
     and to the scan, and is dropped. ``progress`` is called once per chunk.
+    ``reread`` gives the document's pieces again: lines are counted from them
+    only when an event's line is asked for (without it, the pieces are kept).
     """
     start = _header_end(head)
     if start is None or not _plain_line_ends(head[:start]):
@@ -262,25 +265,42 @@ def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
     check = Validation()
     try:
         check.feed(head[:start])
-        into = _Collected(namespace, head.count(b"\n", 0, start))
+        into = _Collected(namespace)
+        offset = start
+        kept: list[bytes] = [head[:start]]
         for chunk, last in _chunks(head[start:], rest):
             progress()
             if not _plain_line_ends(chunk):
                 return None
             check.feed(chunk)
-            if not into.add(memoryview(chunk), lambda f: None, last=last):
+            if reread is None:
+                kept.append(chunk)
+            if not into.add(memoryview(chunk), offset, lambda f: None, last=last):
                 return None
+            offset += len(chunk)
             del chunk
-            _release()
+            release_freed_memory()  # this chunk's working arrays, before the next chunk's are allocated
     finally:
         well_formed = check.ok()  # also when the scan stopped early (the thread ends either way)
-    return into.scan() if well_formed else None
+    if not well_formed:
+        return None
+    return into.scan(lambda positions: line_numbers(reread() if reread is not None else kept, positions))
 
 
-def _release() -> None:
-    from .assemble import release_freed_memory
-
-    release_freed_memory()
+def line_numbers(pieces: Iterable[bytes], positions: np.ndarray) -> np.ndarray:
+    """The 1-based line at each of ``positions`` (ascending byte offsets) of the document read as ``pieces``."""
+    out = np.zeros(len(positions), dtype=np.int64)
+    offset, newlines = 0, 0
+    for piece in pieces:
+        at = np.searchsorted(positions, [offset, offset + len(piece)])
+        if at[1] > at[0]:
+            found = _positions(np.frombuffer(piece, dtype=np.uint8), b"\n")
+            out[at[0] : at[1]] = np.searchsorted(found, positions[at[0] : at[1]] - offset) + newlines + 1
+            newlines += len(found)
+        else:
+            newlines += piece.count(b"\n")
+        offset += len(piece)
+    return out
 
 
 def _plain_line_ends(data: bytes) -> bool:
@@ -326,32 +346,32 @@ def _scan(data: bytes, start: int, namespace: str | None, progress: ProgressFn =
     """
     total = len(data)
     view = memoryview(data)
-    into = _Collected(namespace, data.count(b"\n", 0, start))
+    into = _Collected(namespace)
     pos = start
     while pos < total:
         stop = _chunk_end(data, pos)
-        if not into.add(view[pos:stop], lambda f, a=pos, b=stop: progress(a + int((b - a) * f), total, _LABEL),
-                        last=stop == total):
+        if not into.add(view[pos:stop], pos,
+                        lambda f, a=pos, b=stop: progress(a + int((b - a) * f), total, _LABEL), last=stop == total):
             return None
         pos = stop
-    return into.scan()
+    return into.scan(lambda positions: line_numbers([data], positions))
 
 
 class _Collected:
     """What the chunks scanned so far hold: values per (tag, key), rows numbered across chunks."""
 
-    def __init__(self, namespace: str | None, lines_before: int) -> None:
+    def __init__(self, namespace: str | None) -> None:
         self.prefix = f"{{{namespace}}}" if namespace else ""
         self.n_events = self.n_traces = 0
-        self.lines = lines_before  # newlines before the current chunk
         self.ev_trace: list[np.ndarray] = []
-        self.ev_line: list[np.ndarray] = []
+        self.ev_pos: list[np.ndarray] = []  # byte offset of each <event> in the document
         #: tag -> key -> (rows chunks, texts chunks), and the (tag, key) order of first appearance
         self.stores: tuple[dict, dict] = ({}, {})
         self.orders: tuple[list, list] = ([], [])
 
-    def add(self, chunk: memoryview, progress: Callable[[float], None], *, last: bool) -> bool:
-        """Scan one chunk (ending after a ``</trace>``, or the document's last bytes); False: not the shape."""
+    def add(self, chunk: memoryview, offset: int, progress: Callable[[float], None], *, last: bool) -> bool:
+        """Scan one chunk (from byte ``offset`` of the document to after a ``</trace>``, or to the document's
+        end); False: not the shape."""
         progress(0.0)
         arr = np.frombuffer(chunk, dtype=np.uint8)
         words = _Words(chunk)
@@ -406,13 +426,13 @@ class _Collected:
         trace_no = np.cumsum(is_trace, dtype=np.int64) - 1 + self.n_traces
         event_no = np.cumsum(is_event, dtype=np.int64) - 1 + self.n_events
         on_event = depth[is_attr] == 3
-        a_row = np.where(on_event, event_no[is_attr], trace_no[is_attr])
+        # int32 while rows fit (they are kept until the log is built): half the memory
+        a_row = np.where(on_event, event_no[is_attr], trace_no[is_attr]).astype(
+            np.int32 if self.n_events + len(kind) < 2**31 else np.int64)
         event_pos = lt[is_event]
         self.ev_trace.append(trace_no[is_event])
-        newlines = _positions(arr, b"\n")
-        self.ev_line.append((np.searchsorted(newlines, event_pos) + 1 + self.lines).astype(np.int32))
-        self.lines += len(newlines)
-        del newlines, trace_no, event_no, lt, kind, depth
+        self.ev_pos.append(event_pos + offset)
+        del trace_no, event_no, lt, kind, depth
         self.n_events += len(event_pos)
         self.n_traces += int(is_trace.sum())
         key_codes = pc.dictionary_encode(keys)
@@ -444,18 +464,29 @@ class _Collected:
                 slot[1].append(texts.slice(lo, hi - lo))
         return True
 
-    def scan(self) -> Scan:
-        """The collected values as one :class:`Scan` (rows as one array, texts as one chunked array per slot)."""
+    def scan(self, line_numbers: Callable[[np.ndarray], np.ndarray]) -> Scan:
+        """The collected values as one :class:`Scan` (rows as one array, texts as one chunked array per slot).
+
+        ``line_numbers`` gives the 1-based lines of ascending byte offsets of the document: it is called once,
+        the first time an event's line is asked for (for the events the report names).
+        """
         scan = Scan(n_events=self.n_events, n_traces=self.n_traces)
         scan.ev_trace = _joined(self.ev_trace, np.int64)
-        lines = _joined(self.ev_line, np.int32)
-        scan.event_line = lambda i: int(lines[i])
-        self.ev_trace = self.ev_line = []
+        positions = _joined(self.ev_pos, np.int64)
+        lines: list[np.ndarray] = []
+
+        def event_line(i: int) -> int:
+            if not lines:
+                lines.append(line_numbers(positions))
+            return int(lines[0][i])
+
+        scan.event_line = event_line
+        self.ev_trace = self.ev_pos = []
         for store, target in zip(self.stores, (scan.ev_values, scan.tr_values), strict=True):
             for tag, by_key in store.items():
                 for key, (rows, texts) in by_key.items():
                     joined = texts[0] if len(texts) == 1 else pa.chunked_array(texts, type=pa.large_string())
-                    target.setdefault(tag, {})[key] = (_joined(rows, np.int64), joined)
+                    target.setdefault(tag, {})[key] = (np.concatenate(rows), joined)
             store.clear()
         scan.ev_order, scan.tr_order = self.orders
         return scan

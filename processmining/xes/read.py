@@ -36,6 +36,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
@@ -43,10 +44,10 @@ from lxml import etree
 from .. import safe_input
 from ..errors import IngestError
 from ..model import EventLog, ProgressFn, no_progress
-from .assemble import assemble, release_freed_memory
+from .assemble import assemble
 from .lexer import scan_bytes, scan_stream
 from .source import Declined, FileStream
-from .values import CONTAINER_TYPES, Scan, local_name
+from .values import CONTAINER_TYPES, Scan, local_name, release_freed_memory
 
 __all__ = ["read_xes"]
 
@@ -351,7 +352,8 @@ def _read_streamed(path: str | os.PathLike, name: str | None, progress: Progress
                 namespace = _check_root(head, label)
             except IngestError:
                 return None
-            scan = scan_stream(head, pieces, namespace, lambda: progress(stream.done, stream.size, "reading XES"))
+            scan = scan_stream(head, pieces, namespace, lambda: progress(stream.done, stream.size, "reading XES"),
+                               lambda: _reread(path, max_bytes, stream.sha256(), label))
         except Declined:
             return None
         if scan is None:
@@ -359,3 +361,15 @@ def _read_streamed(path: str | os.PathLike, name: str | None, progress: Progress
         progress(stream.size, stream.size, "reading XES")
         release_freed_memory()  # the chunks' working arrays
         return assemble(scan, label, stream.sha256())
+
+
+def _reread(path: str | os.PathLike, max_bytes: int, sha256: str, label: str) -> Iterator[bytes]:
+    """The file's XML pieces once more (to count lines for the report), refused if the file has changed."""
+    changed = IngestError("the file changed while it was read; read it again", source=label)
+    try:
+        with FileStream(path, max_bytes) as again:
+            yield from again.pieces()
+            if again.sha256() != sha256:
+                raise changed
+    except Declined:
+        raise changed from None
