@@ -213,7 +213,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", default="1000000,10000000")
     ap.add_argument("--master", default="local[2]")
-    ap.add_argument("--partitions", type=int, default=0, help="shuffle partitions (default: 2 per 1M events, >= 4)")
+    ap.add_argument("--partitions", type=int, default=0,
+                    help="shuffle partitions (default: one per core of a local master; measured fastest)")
     ap.add_argument("--memory", default="8g", help="Spark driver memory (local mode: the executors' too)")
     ap.add_argument("--engines", default="local,spark", help="which engines to run (local, spark or both)")
     ap.add_argument("--no-conformance", action="store_true")
@@ -233,6 +234,9 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     from processmining.demo import generate_sales_log
+    from processmining.spark.session import local_cores
+
+    cores_hint = os.cpu_count() or 2
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     tmp = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="pm_bench_spark_"))
@@ -245,7 +249,7 @@ def main() -> None:
                            coerce_timestamps="us", allow_truncated_timestamps=True)
         print(f"\n== {n:,} events (generated and written in {time.perf_counter() - t0:.1f} s, "
               f"{path.stat().st_size / 2**20:.0f} MiB Parquet)", flush=True)
-        parts = args.partitions or max(4, 2 * round(n / 1e6))
+        parts = args.partitions or local_cores(args.master) or 2 * cores_hint
         base = [sys.executable, __file__, "--path", str(path), "--memory", args.memory] + \
             (["--no-conformance"] if not conformance else [])
         got: dict[str, tuple[dict, float]] = {}

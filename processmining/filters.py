@@ -47,24 +47,96 @@ def _keep_cases(log: EventLog, case_mask: np.ndarray, step: str) -> EventLog:
 
 
 def _check_activities(log: EventLog, activities: Iterable[str]) -> list[str]:
+    return check_activities(set(log.df[ACTIVITY].unique().tolist()), activities, source=log.name)
+
+
+def check_activities(known: set[str], activities: Iterable[str], *, source: str) -> list[str]:
+    """``activities`` as a list, or :class:`AnalysisError` for the first one not in ``known`` (both engines)."""
     acts = list(activities)
-    known = set(log.df[ACTIVITY].unique().tolist())
     for a in acts:
         if a not in known:
             close = difflib.get_close_matches(a, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; the log has {len(known)} activities"
-            raise AnalysisError(f"activity {a!r} does not occur in the log{hint}", source=log.name)
+            raise AnalysisError(f"activity {a!r} does not occur in the log{hint}", source=source)
     return acts
 
 
 def _check_column(log: EventLog, column: str) -> None:
-    if column not in log.df.columns:
-        cols = [c for c in log.df.columns if not c.startswith("@@")]
-        raise AnalysisError(f"column {column!r} not in the log; columns: {', '.join(cols)}", source=log.name)
+    check_column(list(log.df.columns), column, source=log.name)
+
+
+def check_column(columns: Sequence[str], column: str, *, source: str) -> None:
+    """:class:`AnalysisError` naming the log's columns if ``column`` is not one of them (both engines)."""
+    if column not in columns:
+        cols = [c for c in columns if not c.startswith("@@")]
+        raise AnalysisError(f"column {column!r} not in the log; columns: {', '.join(cols)}", source=source)
 
 
 def _as_list(values: str | Iterable[object]) -> list[object]:
     return [values] if isinstance(values, str) else list(values)
+
+
+#: how a column compares with a value written as text (``--case-attr Amount=20500``, ``... if vip=true``)
+ValueKind = Literal["text", "number", "boolean", "timestamp"]
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def value_kind(dtype: object) -> ValueKind:
+    """The :data:`ValueKind` of a pandas column type: numbers, booleans and timestamps compare as such."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "timestamp"
+    return "text"
+
+
+def typed_values(values: Iterable[object], kind: ValueKind, *, column: str) -> list[object]:
+    """``values`` as a column of ``kind`` holds them, for an exact comparison; both engines call it.
+
+    Text given for a number column is read as a number (``"20500"`` equals 20500 and 20500.0), for a
+    boolean column as ``true/false`` (also ``1/0``, ``yes/no``, any case), for a timestamp column as an
+    instant (naive text is UTC). Values that are not text, and every value for a text column, are kept as
+    they are. Text that cannot be read as the column's type raises :class:`AnalysisError` (a typo never
+    selects nothing silently).
+
+    >>> typed_values(["20500", "1.5"], "number", column="Amount")
+    [20500, 1.5]
+    """
+    out: list[object] = []
+    for v in values:
+        if not isinstance(v, str) or kind == "text":
+            out.append(v)
+            continue
+        text = v.strip()
+        try:
+            if kind == "number":
+                num = float(text)
+                if not np.isfinite(num):
+                    raise ValueError(text)
+                out.append(int(text) if num.is_integer() and text.lstrip("+-").isdigit() else num)
+            elif kind == "boolean":
+                if text.lower() not in _TRUE + _FALSE:
+                    raise ValueError(text)
+                out.append(text.lower() in _TRUE)
+            else:
+                out.append(_ts(text))
+        except (ValueError, AnalysisError):
+            what = {"number": "a number", "boolean": "true or false", "timestamp": "a date or timestamp"}[kind]
+            raise AnalysisError(f"column {column!r} holds {kind}s: {v!r} is not {what}") from None
+    return out
+
+
+def _column_values(log: EventLog, column: str, values: str | Iterable[object]) -> tuple[list[object], list[object]]:
+    """``(values as given, values as the column holds them)`` for :func:`filter_case_attribute` and
+    :func:`filter_event_attribute`."""
+    vals = _as_list(values)
+    dtype = log.df[column].dtype
+    typed = typed_values(vals, value_kind(dtype), column=column)
+    if value_kind(dtype) == "timestamp" and getattr(dtype, "tz", None) is None:  # a naive column: UTC wall time
+        typed = [t.tz_convert(None) if isinstance(t, pd.Timestamp) and t.tzinfo else t for t in typed]
+    return vals, typed
 
 
 def _ts(value: str | pd.Timestamp) -> pd.Timestamp:
@@ -156,13 +228,14 @@ def filter_case_attribute(log: EventLog, column: str, values: str | Iterable[obj
     """Whole cases where any event has ``column`` in ``values`` (``keep=False``: cases where none has).
 
     Works for case attributes (``case:Amount``, the same on every event) and for
-    event attributes (``org:resource``: "cases touched by this agent").
+    event attributes (``org:resource``: "cases touched by this agent"). Text values are read as the
+    column's type (:func:`typed_values`: ``"20500"`` for a number column, ``"true"`` for a boolean one).
 
     >>> emea = filter_case_attribute(log, "case:Region", ["EMEA"])
     """
     _check_column(log, column)
-    vals = _as_list(values)
-    hit = log.df[column].isin(vals).to_numpy()
+    vals, typed = _column_values(log, column, values)
+    hit = log.df[column].isin(typed).to_numpy()
     codes, starts = _case_codes(log)
     any_hit = np.zeros(len(starts), dtype=bool)
     np.logical_or.at(any_hit, codes[hit], True)
@@ -176,8 +249,8 @@ def filter_event_attribute(log: EventLog, column: str, values: str | Iterable[ob
     >>> no_bot = filter_event_attribute(log, "org:resource", ["Automation for Jira"], keep=False)
     """
     _check_column(log, column)
-    vals = _as_list(values)
-    hit = log.df[column].isin(vals)
+    vals, typed = _column_values(log, column, values)
+    hit = log.df[column].isin(typed)
     return log.subset((hit if keep else ~hit).to_numpy(), step=f"filter: events {_neg(keep)}having {column} in {vals}")
 
 

@@ -71,14 +71,6 @@ def test_the_cli_gives_the_numbers_of_the_one_working_time_function(tmp_path) ->
     assert summary["median_s"].tolist() == lib["median_s"].tolist() == [3 * 3600.0]
 
 
-def test_spark_engine_refuses_the_calendar(tmp_path) -> None:
-    log, cal = _files(tmp_path)
-    res = CliRunner().invoke(app, ["bottlenecks", str(log), "--sla", "A->B<=4h", "--calendar", str(cal),
-                                   "--engine", "spark"])
-    assert res.exit_code != 0
-    assert "--calendar: local engine only (working-time SLA clocks are not on Spark yet)" in res.output
-
-
 def test_a_bad_calendar_is_a_message_not_a_traceback(tmp_path) -> None:
     log, _ = _files(tmp_path)
     bad = tmp_path / "bad.yaml"

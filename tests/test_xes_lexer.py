@@ -17,7 +17,7 @@ from processmining.errors import IngestError
 from processmining.model import ACTIVITY, CASE, TIMESTAMP
 from processmining.xes import read as xes_read
 from processmining.xes import read_xes
-from processmining.xes.lexer import scan_bytes
+from processmining.xes.lexer import scan_bytes, scan_stream
 
 NS = "http://www.xes-standard.org/"
 DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -205,9 +205,15 @@ def test_every_shared_log_is_byte_scanned_with_pm4pys_counts_and_the_streaming_r
         scanned.append(scan is not None)
         return scan
 
+    def recording_stream(head: bytes, rest, namespace: str | None, progress=None):  # noqa: ANN001, ANN202
+        scan = scan_stream(head, rest, namespace, *([progress] if progress else []))
+        scanned.append(scan is not None)
+        return scan
+
     monkeypatch.setattr(xes_read, "scan_bytes", recording)
+    monkeypatch.setattr(xes_read, "scan_stream", recording_stream)
     with _reader("byte scan"):
-        fast = read_xes(path)
+        fast = read_xes(path)  # a path: scanned as it is read (and gunzipped)
     assert scanned == [True] and fast.report.shape == "xes"
     events, cases, activities, first, last = PM4PY[name]
     assert (fast.n_events, fast.n_cases, fast.df[ACTIVITY].nunique()) == (events, cases, activities)

@@ -5,9 +5,11 @@
 else with the streaming reader; both must give the same log, problems and
 messages. A module that uses the ``xes_reader`` fixture (``pytestmark =
 pytest.mark.usefixtures("xes_reader")``) runs each test twice, with the
-threshold at 0 (byte scan whenever the shape allows) and out of reach
-(streaming only). ``xes_reader.byte_scans`` records, per ``read_xes`` call,
-whether the byte scan produced the result.
+threshold at 0 (byte scan whenever the shape allows; with chunks of
+``CHUNK_BYTES_IN_TESTS`` bytes, so that chunk boundaries fall inside every
+test document) and out of reach (streaming only). ``xes_reader.byte_scans``
+records, per byte scan tried (of bytes in memory, or of a file as it is read:
+:func:`processmining.xes.lexer.scan_stream`), whether it produced the result.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from processmining.xes import lexer
 from processmining.xes import read as xes_read
+
+#: chunk size of the byte scan in the tests: a chunk ends after a </trace>, so most tests get several
+CHUNK_BYTES_IN_TESTS = 256
 
 
 @dataclass
@@ -37,4 +43,14 @@ def xes_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         return result
 
     monkeypatch.setattr(xes_read, "scan_bytes", recording)
+    scan_stream = xes_read.scan_stream
+
+    def recording_stream(head: bytes, rest, namespace: str | None, progress=None):  # noqa: ANN001, ANN202
+        result = scan_stream(head, rest, namespace, *([progress] if progress else []))
+        reader.byte_scans.append(result is not None)
+        return result
+
+    monkeypatch.setattr(xes_read, "scan_stream", recording_stream)
+    if reader.name == "byte scan":
+        monkeypatch.setattr(lexer, "CHUNK_BYTES", CHUNK_BYTES_IN_TESTS)
     return reader

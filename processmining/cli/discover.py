@@ -129,9 +129,16 @@ def apply_filters(
     max_duration: str | None = None,
     contains: list[str] | None = None,
     not_contains: list[str] | None = None,
+    ops: Any = None,
 ) -> EventLog:
-    """Apply the CLI filter flags in a fixed order (time, attributes, activities, follows, duration, variants)."""
-    from .. import filters as f
+    """Apply the CLI filter flags in a fixed order (time, attributes, activities, follows, duration, variants).
+
+    ``ops``: the module with the filter functions (default :mod:`processmining.filters`; the Spark engine
+    passes :mod:`processmining.spark.filters`, whose functions take and return a ``SparkLog``).
+    """
+    from .. import filters as local
+
+    f = ops or local
 
     if time_from is not None or time_to is not None:
         span = log.time_span
@@ -162,6 +169,12 @@ def apply_filters(
     if top_variants is not None:
         log = f.filter_variants(log, top=top_variants)
     return log
+
+
+def working_time_note(cal: Any) -> str:
+    """What ``bottlenecks --calendar`` measures in working time (both engines print it)."""
+    return (f"SLA breaches are measured in working time (calendar {cal.name}, {cal.timezone}); the ranking, case "
+            "durations and idle times are calendar time")
 
 
 def _provenance(log: EventLog, params: dict[str, object]) -> Provenance:
@@ -280,17 +293,10 @@ def echo_bottlenecks(tables: dict[str, Any], *, top: int, final: list[str] | Non
         typer.echo(tables["summary"].iloc[0]["case_status"])
 
 
-def _spark_bottlenecks(*args: Any, calendar_path: Path | None = None, **kwargs: Any) -> None:
-    """``bottlenecks --engine spark``, which has no working-time clock: ``--calendar`` is refused, not ignored."""
-    if calendar_path is not None:
-        raise AnalysisError("--calendar: local engine only (working-time SLA clocks are not on Spark yet)")
-    spark_bottlenecks(*args, **kwargs)
-
-
 @app.command()
 @with_log_options
 @with_filter_options
-@with_engine(_spark_bottlenecks)
+@with_engine(spark_bottlenecks)
 def bottlenecks(
     log_path: LogArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="report.json | .csv | .xlsx | .zip",
@@ -346,8 +352,7 @@ def bottlenecks(
     if not quiet:
         echo_bottlenecks(tables, top=top, final=final)
         if cal is not None and targets:
-            typer.echo(f"SLA breaches are measured in working time (calendar {cal.name}, {cal.timezone}); the "
-                       "ranking, case durations and idle times are calendar time")
+            typer.echo(working_time_note(cal))
     if output is not None:
         from ..export import write_tables
 

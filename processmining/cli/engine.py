@@ -126,18 +126,26 @@ def with_engine(spark_command: Callable[..., Any]) -> Callable[[Callable[..., An
     return decorate
 
 
-def _no_filters(filters: dict[str, Any] | None) -> None:
+def _filtered(log: Any, filters: dict[str, Any] | None, source: Path) -> Any:
+    """The shared filter flags applied on the cluster (:mod:`processmining.spark.filters`), in the local
+    order and with the local history; no case left is the local error."""
     used = [k for k, v in (filters or {}).items() if v not in (None, [], ()) and k != "time_mode"]
-    if used:
-        flags = ", ".join("--" + k.replace("_", "-").replace("time-from", "from").replace("time-to", "to")
-                          for k in used)
-        raise AnalysisError(f"filters ({flags}) run on the local engine only; filter the table on the cluster first")
+    if not used:
+        return log
+    from ..spark import filters as spark_filters
+    from .discover import apply_filters
+
+    log = apply_filters(log, ops=spark_filters, **(filters or {}))
+    if log.n_events == 0:
+        raise AnalysisError("no case is left after the filters: " + "; ".join(log.history), source=str(source))
+    return log
 
 
 def _provenance(log: Any, params: dict[str, Any]) -> Any:
     from ..model import Provenance
 
-    return Provenance.build(inputs={"log": (log.name, "")}, parameters={**params, "engine": "spark"})
+    return Provenance.build(inputs={"log": (log.name, "")},
+                            parameters={**params, "log_history": list(log.history), "engine": "spark"})
 
 
 # ------------------------------------------------------------------ the Spark commands
@@ -156,8 +164,7 @@ def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: flo
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(MAP_SUFFIXES)}")
     if suffix == ".bpmn":
         raise AnalysisError("BPMN discovery (.bpmn) runs on the local engine; on Spark write a map (.svg/.png/.dot)")
-    _no_filters(filters)
-    log = engine_options.load(log_path, log_options, quiet=quiet)
+    log = _filtered(engine_options.load(log_path, log_options, quiet=quiet), filters, log_path)
     full = process_map(log)
     if full.n_events == 0:
         raise AnalysisError("the log has no events", source=str(log_path))
@@ -170,6 +177,8 @@ def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: flo
     else:
         output.write_text(out, encoding="utf-8")
     if not quiet:
+        for step in log.history:
+            typer.echo(f"  {step}", err=True)
         typer.echo(f"wrote {output}: {len(pm.activities)} of {len(full.activities)} activities, "
                    f"{len(pm.arcs)} of {len(full.arcs)} paths, {pm.n_cases:,} cases (Spark)", err=True)
 
@@ -178,28 +187,42 @@ def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[s
                       idle: str | None = None, final: list[str] | None = None, stages: str | None = None,
                       lost: str | None = None, top: int = 10, pseudonymize: str | None = None,
                       ping_pong_attribute: str = "concept:name", ping_pong_ignore: list[str] | None = None,
-                      filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
-                      engine_options: EngineOptions, **_: Any) -> None:
-    """``bottlenecks --engine spark``: every table aggregated on Spark, printed and written here."""
+                      calendar_path: Path | None = None, filters: dict[str, Any] | None = None,
+                      log_options: LogOptions, quiet: bool = False, engine_options: EngineOptions,
+                      **_: Any) -> None:
+    """``bottlenecks --engine spark``: every table aggregated on Spark, printed and written here; with
+    ``--calendar`` the SLA clocks run in working time on the executors (:mod:`processmining.spark.calendar`)."""
     from ..performance import parse_sla
     from ..spark.performance import bottleneck_report
-    from .discover import REPORT_SUFFIXES, echo_bottlenecks
+    from .discover import REPORT_SUFFIXES, echo_bottlenecks, working_time_note
 
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
     targets = [parse_sla(s) for s in sla or []]
-    _no_filters(filters)
-    log = engine_options.load(log_path, log_options, quiet=quiet)
+    cal = None
+    if calendar_path is not None:
+        from ..performance.calendar import load_calendar
+
+        cal = load_calendar(calendar_path)  # a bad calendar fails before Spark starts
+    log = _filtered(engine_options.load(log_path, log_options, quiet=quiet), filters, log_path)
     order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
-    tables = bottleneck_report(log, slas=targets, idle=idle, end_activities=final, stage_order=order, lost=lost,
-                               ping_pong_attribute=ping_pong_attribute, ping_pong_ignore=ping_pong_ignore or ())
+    tables = bottleneck_report(log, slas=[] if cal else targets, idle=idle, end_activities=final, stage_order=order,
+                               lost=lost, ping_pong_attribute=ping_pong_attribute,
+                               ping_pong_ignore=ping_pong_ignore or ())
+    if cal is not None and targets:
+        from ..spark.calendar import working_sla_breaches
+
+        tables["sla_breaches"], tables["sla_summary"] = working_sla_breaches(log, targets, cal, end_activities=final)
     if not quiet:
         echo_bottlenecks(tables, top=top, final=final)
+        if cal is not None and targets:
+            typer.echo(working_time_note(cal))
     if output is not None:
         from ..export import write_tables
 
         params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost,
-                  "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or []}
+                  "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or [],
+                  "calendar": cal.describe() if cal else None}
         pseudo = None
         if pseudonymize:
             from ..spark.pseudonyms import pseudonymizer

@@ -32,7 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .equation import align_equation, available
+from .equation import align_equation, available, equation_of
+from .splitpoints import fitting_run
 from .net import MOVE_COST, SYNC_COST, TAU_COST, CompiledNet, Marking
 
 #: state spaces above this size (or not explored) are searched with the (extended) marking-equation heuristic;
@@ -95,6 +96,11 @@ def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = N
     n = len(trace)
     deadline = None if timeout_s is None else time.perf_counter() + timeout_s
     if not prefix and uses_equation(net):
+        fit = fitting_run(equation_of(net), trace)
+        if fit is not None:  # a fitting run the extended marking equation proves optimal: one LP
+            cost, run, positions = fit
+            moves = tuple(Move("sync", trace[k], k, net.names[run[j]]) for k, j in enumerate(positions))
+            return AlignmentResult(moves=moves, cost=cost, visited=len(run), run=tuple(run))
         found = align_equation(net, trace, deadline=deadline, max_states=max_states)
         if found is None:
             return None

@@ -219,7 +219,7 @@ def working_durations(cal: BusinessCalendar | None, from_s: Sequence[float] | np
 
 def working_time_log(log: Any, cal: BusinessCalendar) -> Any:
     """``log`` with every timestamp replaced by its working-time clock: 1970-01-01 UTC plus the working
-    seconds elapsed since the calendar's first day (start timestamps too).
+    seconds elapsed since the calendar's first day (start timestamps too), to the microsecond.
 
     The map is monotone, so the order of events is kept, and every duration any analysis computes on the
     result (SLA breaches, waiting times, case durations) is a working-time duration -- the one SLA
@@ -231,28 +231,47 @@ def working_time_log(log: Any, cal: BusinessCalendar) -> Any:
     df = log.df.copy()
     cols = [c for c in (TIMESTAMP, START_TIMESTAMP) if c in df.columns]
     values = np.concatenate([df[c].to_numpy(dtype="datetime64[ns]").view(np.int64) for c in cols])
-    missing = values == np.iinfo(np.int64).min
-    clock = np.full(len(values), np.nan)
-    if (~missing).any():
-        clock[~missing] = working_clock(cal, values[~missing] / 1e9)
-    for i, c in enumerate(cols):
-        part = clock[i * len(df):(i + 1) * len(df)]
-        df[c] = pd.to_datetime(pd.Series(np.round(part * 1e9)).astype("Int64"), utc=True).to_numpy()
-        df[c] = pd.to_datetime(df[c], utc=True)
+    valid = values[values != np.iinfo(np.int64).min]
+    days = clock_days(cal, int(valid.min()), int(valid.max())) if len(valid) else None
+    for c in cols:
+        df[c] = working_clock_times(cal, df[c], days)
     return log.with_frame(df, step=f"working-time clock of calendar {cal.name}")
 
 
-__all__ = ["BusinessCalendar", "calendar_from_dict", "load_calendar", "working_clock", "working_durations",
-           "working_seconds", "working_time_log"]
+def clock_days(cal: BusinessCalendar, first_ns: int, last_ns: int) -> tuple[dt.date, dt.date]:
+    """The local days (in the calendar's zone) of the first and last instant (UTC ns) of a log: the day
+    range of its working-time clock (:func:`working_clock_times`)."""
+    local = pd.DatetimeIndex(np.array([first_ns, last_ns]).view("datetime64[ns]"), tz="UTC").tz_convert(cal.timezone)
+    return local[0].date(), local[1].date()
+
+
+def working_clock_times(cal: BusinessCalendar, times: pd.Series, days: tuple[dt.date, dt.date] | None) -> pd.Series:
+    """Timestamps (UTC) mapped to the working-time clock counted from ``days[0]`` (see :func:`working_time_log`),
+    rounded to the microsecond; NaT stays NaT. Element by element: the Spark engine calls it on batches of
+    rows with the whole log's ``days`` and gets the same values."""
+    ns = times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    missing = ns == np.iinfo(np.int64).min
+    clock = np.full(len(ns), np.nan)
+    if (~missing).any() and days is not None:
+        clock[~missing] = working_clock(cal, ns[~missing] / 1e9, first=days[0], last=days[1])
+    micros = pd.Series(np.round(clock * 1e6)).astype("Int64")
+    return pd.Series(pd.to_datetime(micros * 1000, utc=True).to_numpy(), index=times.index).dt.tz_convert("UTC")
+
+
+__all__ = ["BusinessCalendar", "calendar_from_dict", "clock_days", "load_calendar", "working_clock",
+           "working_clock_times", "working_durations", "working_seconds", "working_time_log"]
 
 
 def working_sla_breaches(log: Any, targets: Any, cal: BusinessCalendar | None, *, working_log: Any = None,
-                         **kwargs: Any) -> tuple[Any, Any]:
+                         breaches_of: Any = None, **kwargs: Any) -> tuple[Any, Any]:
     """:func:`processmining.performance.sla_breaches` on the working-time clock of ``cal`` (calendar time when
     ``cal`` is ``None``): the breaches' clock times are dropped (they are working-clock values, not wall-clock
     times) and each row says ``measured_in``. ``working_log``: :func:`working_time_log` of ``log`` when the
-    caller has it already. The report (CLI and app) and the Bottlenecks page call this."""
-    from .bottlenecks import sla_breaches
+    caller has it already. The report (CLI and app) and the Bottlenecks page call this; the Spark engine
+    passes its ``working_log`` and its ``sla_breaches`` as ``breaches_of``."""
+    from .bottlenecks import sla_breaches as local
+
+    sla_breaches = breaches_of or local
 
     if cal is None:
         return sla_breaches(log, targets, **kwargs)

@@ -32,6 +32,8 @@ class SparkLog:
     df: Any
     report: Any = None
     name: str = "log"
+    #: filters applied after reading, in order (as :attr:`EventLog.history`; see :mod:`.filters`)
+    history: tuple[str, ...] = ()
     _events: Any = field(default=None, repr=False)
     #: DataFrames persisted while reading (released by :meth:`unpersist`)
     cached: list[Any] = field(default_factory=list, repr=False)
@@ -76,6 +78,13 @@ class SparkLog:
         return self._times
 
     @property
+    def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """First and last event time, as :attr:`EventLog.time_span` (see :func:`.filters.time_span`)."""
+        from .filters import time_span
+
+        return time_span(self)
+
+    @property
     def has_resource(self) -> bool:
         return RESOURCE in self.df.columns
 
@@ -111,10 +120,13 @@ class SparkLog:
                              F.lag("ts").over(w).alias("pts"))
             # first occurrence of the activity / the arc in its case: "cases" become sums, not countDistinct
             # (which next to a median makes Spark keep one median buffer per case and activity). Both windows
-            # refine the partitioning by case, so they sort within the partitions and shuffle nothing.
-            first = F.row_number().over(Window.partitionBy("c", "a").orderBy("pos")) == 1
-            first_arc = F.row_number().over(Window.partitionBy("c", "a", "na").orderBy("pos")) == 1
-            ev = ev.select("*", first.cast("int").alias("fa"), first_arc.cast("int").alias("farc"))
+            # refine the partitioning by case (no shuffle), and the sort by (case, activity, next activity) the
+            # first needs also serves the second: one sort, not two.
+            ev = ev.select("*", (F.col("pos") == F.min("pos").over(Window.partitionBy("c", "a", "na")))
+                           .cast("int").alias("farc"))
+            ev = ev.select(*[c for c in ev.columns if c != "farc"],
+                           (F.col("pos") == F.min("pos").over(Window.partitionBy("c", "a"))).cast("int").alias("fa"),
+                           "farc")
             self._events = ev.persist()
         return self._events
 

@@ -164,24 +164,13 @@ def sla_cases(log: SparkLog, target: SlaTarget | str, *, as_of: str | pd.Timesta
 
 def restrict_cases(log: SparkLog, column: str, value: str) -> SparkLog:
     """The cases where some event has ``column`` equal to ``value`` (``case:<column>`` where the log has
-    no ``column``): the local SLA condition (:func:`processmining.filters.filter_case_attribute`), as a
-    semi-join on the cluster."""
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
+    no ``column``): the local SLA condition, values read as the column's type
+    (:func:`.filters.filter_case_attribute`, a semi-join on the cluster)."""
+    from .filters import filter_case_attribute
 
-    from ..model import CASE
-
-    cols = log.df.columns
-    if column not in cols and f"case:{column}" in cols:
+    if column not in log.df.columns and f"case:{column}" in log.df.columns:
         column = f"case:{column}"
-    if column not in cols:
-        shown = [c for c in cols if not c.startswith("@@")]
-        raise AnalysisError(f"column {column!r} not in the log; columns: {', '.join(shown)}", source=log.name)
-    text = isinstance(log.df.schema[column].dataType, T.StringType)
-    hit = log.df.filter(F.col(column) == F.lit(value) if text else F.col(column).cast("string") == F.lit(value))
-    sub = SparkLog(df=log.df.join(hit.select(CASE).distinct(), CASE, "left_semi"), name=log.name)
-    sub._times, sub._start = log._times, None
-    return sub
+    return filter_case_attribute(log, column, [value])
 
 
 def _judged(log: SparkLog, tgt: SlaTarget, now: float, end_activities: Iterable[str] | None,

@@ -30,6 +30,7 @@ from ..model import (
     ColumnMapping,
 )
 from .frame import SparkLog
+from .lifecycle import lifecycle_note, pair_lifecycle
 
 DELTA_MISSING = ("Spark cannot read it as delta: this Spark has no Delta Lake (the cluster needs the "
                  "io.delta:delta-spark_2.13 jar of its Spark version and the Delta session extensions; see the README, "
@@ -411,8 +412,15 @@ def read_events(
     column = (F.when(F.col("_case").isNull(), F.lit(cols["case"]))
               .when(F.col("_activity").isNull(), F.lit(cols.get("activity")))
               .otherwise(F.col("_ts_col")))
-    # parsed once, counted several times: keep the staged rows on the cluster while reading
-    staged = staged.withColumn("_reason", reason).withColumn("_qcol", column).persist()
+    staged = staged.withColumn("_reason", reason).withColumn("_qcol", column)
+    # text times are parsed by Python on the executors, field histories joined and windowed: keep such staged
+    # rows while reading; typed long tables are only scanned again (cheaper than building a cache of them)
+    expensive = (chosen is not None and chosen.shape == "transition") or \
+        any(not _typed(raw, cols[k]) for k in ("timestamp", "end_timestamp") if k in cols)
+    cached: list[Any] = []
+    if expensive:
+        staged = staged.persist()
+        cached.append(staged)
     bad = staged.filter(F.col("_reason").isNotNull()).select(
         F.col("_row").alias("row"), F.col("_reason").alias("reason"), F.col("_qcol").alias("column"),
         F.when(F.col("_ts_err").isNotNull() & F.col("_case").isNotNull() & F.col("_activity").isNotNull(),
@@ -432,17 +440,17 @@ def read_events(
         select.append(F.col("_start").alias(START_TIMESTAMP))
     select += [F.col("_order").alias(ORDER), F.col("_row").alias(SOURCE_ROW)]
     select += _attributes(raw, ok, cols, chosen, case_attrs, order_used=ORDER in raw.columns and canonical and not chosen)
-    # counts: one job over the staged rows
-    marked = ok.select("_case", "_activity", "_ts", res_col.alias("_r"), "_drop")
-    totals = marked.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("_drop").cast("long")).alias("dropped"),
-                        F.countDistinct("_case").alias("cases")).first()
-    dup = marked.filter(~F.col("_drop")).groupBy("_case", "_activity", "_ts", "_r").count() \
-        .agg(F.sum(F.col("count") - 1).alias("d")).first()["d"] or 0
+    # every row's fate in one job: quarantined by reason (first word), or kept (null)
     by_reason: dict[str, int] = {}
+    n_ok = 0
     for r in staged.groupBy(F.split(F.col("_reason"), ":")[0].alias("r")).count().collect():
-        if r["r"] is not None:
+        if r["r"] is None:
+            n_ok = int(r["count"])
+        else:
             by_reason[r["r"]] = by_reason.get(r["r"], 0) + int(r["count"])
     n_bad = sum(by_reason.values())
+    if rows_read is None:  # the long shape keeps every row in the staged frame
+        rows_read = n_ok + n_bad
     filtered: dict[str, int] = {}
     if other is not None:
         for r in other.groupBy(F.coalesce(F.col("_fld"), F.lit("")).alias("f")).count().collect():
@@ -456,24 +464,56 @@ def read_events(
         else:
             writer.saveAsTable(quarantine_to)
         location = quarantine_to
-    dropped = int(totals["dropped"] or 0)
-    if rows_read is None:
-        rows_read = raw.count()
     events_df = ok.filter(~F.col("_drop")).select(*select)
     report = SparkIngestReport(
         source=label, shape=chosen.shape if chosen else "long", preset=chosen.name if chosen else None,
-        mapping={k: v for k, v in cols.items() if v}, timezone=timezone,
-        rows_read=int(rows_read), events=int(totals["n"]) - dropped,
-        cases=int(totals["cases"]), quarantined=n_bad, quarantined_by_reason=by_reason,
-        collapsed_duplicates=dropped, duplicate_events=int(dup), filtered=filtered, warnings=warnings,
+        mapping={k: v for k, v in cols.items() if v}, timezone=timezone, rows_read=int(rows_read),
+        quarantined=n_bad, quarantined_by_reason=by_reason, filtered=filtered, warnings=warnings,
         quarantine_location=location, quarantine=bad, has_timestamps=not order_only)
+    got = pair_lifecycle(events_df, mode=lifecycle, cached=cached) if lifecycle != "events" else None
+    if got is None:  # the events as read: counted on the log's ordered event frame, which every analysis uses
+        out = SparkLog(df=events_df, report=report, name=label, cached=cached)
+        out._times = not order_only
+        n, cases, dup = _event_counts(out.events(), ["c", "a", "tns", "r"], first=F.col("pos") == 0)
+        report.events, report.cases, report.duplicate_events = n, cases, dup
+        report.collapsed_duplicates = n_ok - n
+        report.check_balance()
+        return out
+    marked = ok.filter(~F.col("_drop")).select("_case", "_activity", "_ts", res_col.alias("_r"))
+    w_case = Window.partitionBy("_case").orderBy("_ts")
+    n, cases, dup = _event_counts(marked.withColumn("_first", F.row_number().over(w_case) == 1),
+                                  ["_case", "_activity", "_ts", "_r"], first=F.col("_first"))
+    report.events, report.cases, report.duplicate_events = n, cases, dup
+    report.collapsed_duplicates = n_ok - n
     report.check_balance()
-    cached = [staged]
-    if lifecycle != "events":
-        events_df = _paired(events_df, report, lifecycle, cached)
-    out = SparkLog(df=events_df, report=report, name=label, cached=cached)
+    paired, counts, filtered_lc, cases = got
+    report.filtered = {**report.filtered, **filtered_lc}
+    report.lifecycle = counts
+    report.warnings = [*report.warnings, lifecycle_note(counts)]
+    report.events, report.cases = counts.get("instances", counts.get("classifier", 0)), cases
+    report.check_balance()
+    out = SparkLog(df=paired, report=report, name=label, cached=cached)
     out._times = not order_only
     return out
+
+
+def _typed(raw: Any, column: str) -> bool:
+    """Whether ``column`` holds timestamps or dates already (no text to parse)."""
+    from pyspark.sql import types as T
+
+    return column in raw.columns and isinstance(raw.schema[column].dataType,
+                                                (T.TimestampType, T.TimestampNTZType, T.DateType))
+
+
+def _event_counts(frame: Any, keys: list[str], *, first: Any) -> tuple[int, int, int]:
+    """``(events, cases, duplicate events)`` in one job: ``first`` marks one event per case; duplicates are
+    events equal in ``keys`` (case, activity, time, resource) to an earlier one. ``frame`` partitioned by
+    case (the ordered event frame) is grouped without a shuffle."""
+    from pyspark.sql import functions as F
+
+    row = frame.groupBy(*keys).agg(F.count(F.lit(1)).alias("k"), F.sum(first.cast("long")).alias("f")).agg(
+        F.sum("k").alias("n"), F.sum("f").alias("cases"), F.sum(F.col("k") - 1).alias("dup")).first()
+    return int(row["n"] or 0), int(row["cases"] or 0), int(row["dup"] or 0)
 
 
 #: columns of the staged frame that are ours, not the input's
@@ -509,19 +549,3 @@ def _attributes(raw: Any, ok: Any, cols: dict[str, str], chosen: Preset | None, 
         keep_type = isinstance(kind, T.TimestampType) or c == SUSPENDED
         out.append((F.col(c) if keep_type else F.col(c).cast("string")).alias(kept))
     return out
-
-
-def _paired(events: Any, report: SparkIngestReport, mode: str, cached: list[Any]) -> Any:
-    """The events with start / complete paired (:func:`.lifecycle.pair_lifecycle`); the report counts them."""
-    from .lifecycle import lifecycle_note, pair_lifecycle
-
-    got = pair_lifecycle(events, mode=mode, cached=cached)
-    if got is None:
-        return events
-    paired, counts, filtered, cases = got
-    report.filtered = {**report.filtered, **filtered}
-    report.lifecycle = counts
-    report.warnings = [*report.warnings, lifecycle_note(counts)]
-    report.events, report.cases = counts.get("instances", counts.get("classifier", 0)), cases
-    report.check_balance()
-    return paired

@@ -29,9 +29,11 @@ own line and lxml reports the line of its first child (for a pretty-printed
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -70,6 +72,9 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _LABEL = "reading XES"
 #: feed size for the libxml2 check: one feed of a big buffer hits its buffer limit
 _FEED = 1 << 20
+#: bytes of XML scanned at a time (a chunk ends after a ``</trace>``; a longer trace is a chunk of its own):
+#: the scan's working arrays take a few times this, whatever the size of the file
+CHUNK_BYTES = 4 << 20
 
 
 class _NoTarget:
@@ -80,27 +85,48 @@ class _NoTarget:
 
 
 class Validation:
-    """libxml2's well-formedness check of ``data``, run in a thread (libxml2 does not hold the GIL)."""
+    """libxml2's well-formedness check, run in a thread (libxml2 does not hold the GIL).
 
-    def __init__(self, data: bytes) -> None:
-        self._data = data
+    Of ``data`` when given; else of the pieces passed to :meth:`feed`, in order
+    (a few are queued: the check keeps pace with the scan, not the whole file).
+    """
+
+    def __init__(self, data: bytes | None = None) -> None:
+        self._queue: queue.Queue[bytes | None] | None = None if data is not None else queue.Queue(maxsize=1)
         self._ok = False
-        self._thread = threading.Thread(target=self._run, name="xes-check", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(data,), name="xes-check", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
+    def _pieces(self, data: bytes | None) -> Iterator[bytes]:
+        if data is not None:
+            yield from (data[start : start + _FEED] for start in range(0, len(data), _FEED))
+            return
+        assert self._queue is not None
+        while (piece := self._queue.get()) is not None:
+            yield from (piece[start : start + _FEED] for start in range(0, len(piece), _FEED))
+
+    def _run(self, data: bytes | None) -> None:
         parser = etree.XMLParser(target=_NoTarget(), **safe_input.xml_parser_options())
-        data = self._data
+        pieces = self._pieces(data)
         try:
-            for start in range(0, len(data), _FEED):
-                parser.feed(data[start : start + _FEED])
+            for piece in pieces:
+                parser.feed(piece)
             parser.close()
-        except etree.LxmlError:
+        except (etree.LxmlError, TypeError, ValueError):
+            for _ in pieces:  # not well-formed: take the rest without parsing it, so no feed() waits
+                pass
             return
         self._ok = True
 
+    def feed(self, piece: bytes) -> None:
+        """The next bytes of the document (without ``data``)."""
+        assert self._queue is not None
+        self._queue.put(piece)
+
     def ok(self) -> bool:
-        """Wait for the check; whether libxml2 found the document well-formed."""
+        """Wait for the check (the document ends here); whether libxml2 found it well-formed."""
+        if self._queue is not None:
+            self._queue.put(None)
         self._thread.join()
         return self._ok
 
@@ -136,7 +162,7 @@ class _Words:
         # unaligned overlapping view: element i = bytes i .. i+7
         self._view = (np.ndarray(shape=(n - 7,), dtype="<u8", buffer=data, strides=(1,)) if n >= 8
                       else np.zeros(0, dtype="<u8"))
-        tail = data[self._tail_start :] + bytes(24)
+        tail = bytes(data[self._tail_start :]) + bytes(24)
         self._tail = np.ndarray(shape=(len(tail) - 7,), dtype="<u8", buffer=tail, strides=(1,))
 
     def at(self, pos: np.ndarray) -> np.ndarray:
@@ -215,104 +241,225 @@ def scan_bytes(data: bytes, namespace: str | None, progress: ProgressFn = no_pro
     start = _header_end(data)
     if start is None:
         return None
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):  # lone CR line ends: lines counted otherwise
+    if not _plain_line_ends(data):
         return None
     check = Validation(data)  # libxml2, on the other core, while the bytes are scanned
     scan = _scan(data, start, namespace, progress)
     return scan if check.ok() and scan is not None else None
 
 
+def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
+                progress: Callable[[], None] = lambda: None) -> Scan | None:
+    """:func:`scan_bytes` of a document given as its first bytes and the pieces that follow.
+
+    ``head`` must hold the first ``<trace>`` (all of it). Only a few chunks of
+    the document are in memory at a time: each piece goes to libxml2's check
+    and to the scan, and is dropped. ``progress`` is called once per chunk.
+    """
+    start = _header_end(head)
+    if start is None or not _plain_line_ends(head[:start]):
+        return None
+    check = Validation()
+    try:
+        check.feed(head[:start])
+        into = _Collected(namespace, head.count(b"\n", 0, start))
+        for chunk, last in _chunks(head[start:], rest):
+            progress()
+            if not _plain_line_ends(chunk):
+                return None
+            check.feed(chunk)
+            if not into.add(memoryview(chunk), lambda f: None, last=last):
+                return None
+            del chunk
+            _release()
+    finally:
+        well_formed = check.ok()  # also when the scan stopped early (the thread ends either way)
+    return into.scan() if well_formed else None
+
+
+def _release() -> None:
+    from .assemble import release_freed_memory
+
+    release_freed_memory()
+
+
+def _plain_line_ends(data: bytes) -> bool:
+    """No lone CR (a CR not followed by LF): with those, lines are counted otherwise."""
+    return b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
+
+
+def _chunks(first: bytes, rest: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """The pieces ``first`` + ``rest`` regrouped into chunks that end after a ``</trace>``; (chunk, is last)."""
+    parts, size = [first], len(first)
+    for piece in rest:
+        parts.append(piece)
+        size += len(piece)
+        if size >= CHUNK_BYTES:
+            joined = b"".join(parts)
+            cut = joined.rfind(b"</trace>")
+            if cut < 0:  # one trace longer than a chunk: wait for its end
+                parts, size = [joined], len(joined)
+                continue
+            cut += len(b"</trace>")
+            yield joined[:cut], False
+            parts, size = [joined[cut:]], len(joined) - cut
+    yield b"".join(parts), True
+
+
+def _chunk_end(data: bytes, pos: int) -> int:
+    """Where the chunk from ``pos`` ends: after the last ``</trace>`` within ``CHUNK_BYTES`` (or the next one)."""
+    if len(data) - pos <= CHUNK_BYTES:
+        return len(data)
+    cut = data.rfind(b"</trace>", pos, pos + CHUNK_BYTES)
+    if cut < 0:  # one trace longer than a chunk: it is a chunk of its own
+        cut = data.find(b"</trace>", pos + CHUNK_BYTES)
+    return len(data) if cut < 0 else cut + len(b"</trace>")
+
+
 def _scan(data: bytes, start: int, namespace: str | None, progress: ProgressFn = no_progress) -> Scan | None:
-    """The vectorised scan of the traces, from the first ``<trace>`` at ``start``."""
+    """The vectorised scan of the traces, from the first ``<trace>`` at ``start``, chunk by chunk.
+
+    Each chunk ends after a ``</trace>``, so no token straddles two chunks; the
+    working arrays (token and quote positions, keys, the words at each ``<``)
+    exist for one chunk at a time, and only the values, grouped per
+    (type, key), are kept.
+    """
     total = len(data)
-    progress(start, total, _LABEL)
-    arr = np.frombuffer(data, dtype=np.uint8)
-    words = _Words(data)
-    lt = _positions(arr, b"<", start)
-    kind = np.full(len(lt), _OTHER, dtype=np.int8)
-    first, second = words.at(lt), words.at(lt + 8)  # the 16 bytes from each '<'
-    for pattern, code in _FIXED + _ATTR_HEADS:
-        kind[_matches(pattern, first, second)] = code
-    ends = np.flatnonzero(kind == _END_LOG)
-    if not len(ends):
-        return None
-    n_tok = int(ends[0])  # tokens after the root's end tag (comments, PIs) are libxml2's business
-    kind, lt = kind[:n_tok], lt[:n_tok]
-    if (kind == _OTHER).any():
-        return None
-    delta = ((kind == _TRACE) | (kind == _EVENT)).astype(np.int64) - ((kind == _END_TRACE) | (kind == _END_EVENT))
-    depth = np.cumsum(delta) + 1 - delta  # depth before each token; 1 = directly in <log>
-    is_attr = kind < len(_TYPES)
-    expected = ((_TRACE, 1), (_END_TRACE, 2), (_EVENT, 2), (_END_EVENT, 3))
-    if any(((kind == code) & (depth != d)).any() for code, d in expected) or (is_attr & (depth < 2)).any() \
-            or delta.sum() != 0:  # traces and events elsewhere, log attributes after the traces, unclosed tags
-        return None
-    # ---- attributes: key from after `key="` to the next quote, then `" value="`, the value, `"/>`
-    a_pos = lt[is_attr]
-    a_kind = kind[is_attr]
-    head_len = np.array([len(p) for p, _ in _ATTR_HEADS], dtype=np.int64)
-    key_start = a_pos + head_len[a_kind]
-    quotes = _positions(arr, b'"', start)
-    qi = np.searchsorted(quotes, key_start)
-    if len(qi) and qi[-1] + 2 >= len(quotes):
-        return None
-    key_end = quotes[qi]
-    value_start = key_end + len(_VALUE_SEP)
-    value_end = quotes[qi + 2]
-    tail = words.at(value_end)
-    if not (_matches(_VALUE_SEP, words.at(key_end), words.at(key_end + 8)).all()
-            and (quotes[qi + 1] == value_start - 1).all()
-            and (_matches(_ATTR_ENDS[0], tail) | _matches(_ATTR_ENDS[1], tail)).all()):
-        return None
-    buf = pa.py_buffer(data)
-    progress(start + (total - start) // 2, total, _LABEL)
-    keys = _as_text(_slices(buf, key_start, key_end))
-    values = _as_text(_slices(buf, value_start, value_end))
-    if keys is None or values is None:
-        return None
-    # ---- rows: each attribute belongs to the event (depth 3) or trace (depth 2) it stands in
-    trace_no = np.cumsum(kind == _TRACE) - 1
-    event_no = np.cumsum(kind == _EVENT) - 1
-    a_depth = depth[is_attr]
-    on_event = a_depth == 3
-    a_row = np.where(on_event, event_no[is_attr], trace_no[is_attr])
-    event_pos = lt[kind == _EVENT]
-    scan = Scan(n_events=len(event_pos), n_traces=int((kind == _TRACE).sum()))
-    scan.ev_trace = trace_no[kind == _EVENT]
-    scan.event_line = _line_finder(arr, event_pos)
-    prefix = f"{{{namespace}}}" if namespace else ""
-    key_codes = pc.dictionary_encode(keys)
-    key_names = key_codes.dictionary.to_pylist()
-    slot_code = key_codes.indices.to_numpy().astype(np.int64) * len(_TYPES) + a_kind
-    progress(start + (total - start) * 3 // 4, total, _LABEL)
-    n_codes = len(key_names) * len(_TYPES)
-    slot_code = slot_code.astype(np.int16 if n_codes < 2**15 else np.int32)  # small ints: a radix sort
-    for level, store, order in ((on_event, scan.ev_values, scan.ev_order),
-                                (~on_event, scan.tr_values, scan.tr_order)):
-        sel = np.flatnonzero(level)
-        if not len(sel):
-            continue
-        by_slot = sel[np.argsort(slot_code[sel], kind="stable")]  # grouped by slot, file order within each
-        codes = slot_code[by_slot]
-        starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-        stops = np.append(starts[1:], len(by_slot))
-        rows, texts = a_row[by_slot], values.take(pa.array(by_slot))
-        for g in np.argsort(by_slot[starts], kind="stable"):  # slots in order of first appearance
-            code, lo, hi = int(codes[starts[g]]), int(starts[g]), int(stops[g])
-            tag, key = prefix + _TYPES[code % len(_TYPES)], key_names[code // len(_TYPES)]
-            store.setdefault(tag, {})[key] = (rows[lo:hi], texts.slice(lo, hi - lo))
-            order.append((tag, key))
-    return scan
+    view = memoryview(data)
+    into = _Collected(namespace, data.count(b"\n", 0, start))
+    pos = start
+    while pos < total:
+        stop = _chunk_end(data, pos)
+        if not into.add(view[pos:stop], lambda f, a=pos, b=stop: progress(a + int((b - a) * f), total, _LABEL),
+                        last=stop == total):
+            return None
+        pos = stop
+    return into.scan()
 
 
-def _line_finder(arr: np.ndarray, positions: np.ndarray):  # noqa: ANN202
-    """``event_line(i)``: the XML line of event ``i``, newlines counted once, on the first call."""
-    lines: list[np.ndarray] = []
+class _Collected:
+    """What the chunks scanned so far hold: values per (tag, key), rows numbered across chunks."""
 
-    def event_line(i: int) -> int:
-        if not lines:
-            newlines = _positions(arr, b"\n")
-            lines.append(np.searchsorted(newlines, positions) + 1)
-        return int(lines[0][i])
+    def __init__(self, namespace: str | None, lines_before: int) -> None:
+        self.prefix = f"{{{namespace}}}" if namespace else ""
+        self.n_events = self.n_traces = 0
+        self.lines = lines_before  # newlines before the current chunk
+        self.ev_trace: list[np.ndarray] = []
+        self.ev_line: list[np.ndarray] = []
+        #: tag -> key -> (rows chunks, texts chunks), and the (tag, key) order of first appearance
+        self.stores: tuple[dict, dict] = ({}, {})
+        self.orders: tuple[list, list] = ([], [])
 
-    return event_line
+    def add(self, chunk: memoryview, progress: Callable[[float], None], *, last: bool) -> bool:
+        """Scan one chunk (ending after a ``</trace>``, or the document's last bytes); False: not the shape."""
+        progress(0.0)
+        arr = np.frombuffer(chunk, dtype=np.uint8)
+        words = _Words(chunk)
+        lt = _positions(arr, b"<")
+        kind = np.full(len(lt), _OTHER, dtype=np.int8)
+        first, second = words.at(lt), words.at(lt + 8)  # the 16 bytes from each '<'
+        for pattern, code in _FIXED + _ATTR_HEADS:
+            kind[_matches(pattern, first, second)] = code
+        del first, second
+        ends = np.flatnonzero(kind == _END_LOG)
+        if last != bool(len(ends)):  # </log> only (and always) in the last chunk
+            return False
+        n_tok = int(ends[0]) if last else len(kind)  # tokens after the root's end tag are libxml2's business
+        kind, lt = kind[:n_tok], lt[:n_tok]
+        if (kind == _OTHER).any():
+            return False
+        delta = ((kind == _TRACE) | (kind == _EVENT)).astype(np.int8) - ((kind == _END_TRACE) | (kind == _END_EVENT))
+        depth = np.cumsum(delta, dtype=np.int64) + 1 - delta  # depth before each token; 1 = directly in <log>
+        is_attr = kind < len(_TYPES)
+        expected = ((_TRACE, 1), (_END_TRACE, 2), (_EVENT, 2), (_END_EVENT, 3))
+        if any(((kind == code) & (depth != d)).any() for code, d in expected) or (is_attr & (depth < 2)).any() \
+                or delta.sum(dtype=np.int64) != 0:  # traces and events elsewhere, log attributes after the
+            return False  # traces, unclosed tags (each chunk ends after a whole trace)
+        # ---- attributes: key from after `key="` to the next quote, then `" value="`, the value, `"/>`
+        a_pos = lt[is_attr]
+        a_kind = kind[is_attr]
+        head_len = np.array([len(p) for p, _ in _ATTR_HEADS], dtype=np.int64)
+        key_start = a_pos + head_len[a_kind]
+        quotes = _positions(arr, b'"')
+        qi = np.searchsorted(quotes, key_start)
+        if len(qi) and qi[-1] + 2 >= len(quotes):
+            return False
+        key_end = quotes[qi]
+        value_start = key_end + len(_VALUE_SEP)
+        value_end = quotes[qi + 2]
+        ok_quotes = (quotes[qi + 1] == value_start - 1).all()
+        del quotes, qi
+        tail = words.at(value_end)
+        if not (ok_quotes and _matches(_VALUE_SEP, words.at(key_end), words.at(key_end + 8)).all()
+                and (_matches(_ATTR_ENDS[0], tail) | _matches(_ATTR_ENDS[1], tail)).all()):
+            return False
+        del tail, words
+        buf = pa.py_buffer(chunk)
+        progress(0.5)
+        keys = _as_text(_slices(buf, key_start, key_end))
+        values = _as_text(_slices(buf, value_start, value_end))
+        if keys is None or values is None:
+            return False
+        del key_start, key_end, value_start, value_end
+        # ---- rows: each attribute belongs to the event (depth 3) or trace (depth 2) it stands in
+        is_trace, is_event = kind == _TRACE, kind == _EVENT
+        trace_no = np.cumsum(is_trace, dtype=np.int64) - 1 + self.n_traces
+        event_no = np.cumsum(is_event, dtype=np.int64) - 1 + self.n_events
+        on_event = depth[is_attr] == 3
+        a_row = np.where(on_event, event_no[is_attr], trace_no[is_attr])
+        event_pos = lt[is_event]
+        self.ev_trace.append(trace_no[is_event])
+        newlines = _positions(arr, b"\n")
+        self.ev_line.append((np.searchsorted(newlines, event_pos) + 1 + self.lines).astype(np.int32))
+        self.lines += len(newlines)
+        del newlines, trace_no, event_no, lt, kind, depth
+        self.n_events += len(event_pos)
+        self.n_traces += int(is_trace.sum())
+        key_codes = pc.dictionary_encode(keys)
+        key_names = key_codes.dictionary.to_pylist()
+        progress(0.75)
+        n_codes = len(key_names) * len(_TYPES)
+        # small ints: a radix sort
+        slot_code = (key_codes.indices.to_numpy().astype(np.int32) * len(_TYPES) + a_kind).astype(
+            np.int16 if n_codes < 2**15 else np.int32)
+        del key_codes, keys
+        for level, store, order in ((on_event, self.stores[0], self.orders[0]),
+                                    (~on_event, self.stores[1], self.orders[1])):
+            sel = np.flatnonzero(level)
+            if not len(sel):
+                continue
+            by_slot = sel[np.argsort(slot_code[sel], kind="stable")]  # grouped by slot, file order within each
+            codes = slot_code[by_slot]
+            starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+            stops = np.append(starts[1:], len(by_slot))
+            rows, texts = a_row[by_slot], values.take(pa.array(by_slot))
+            for g in np.argsort(by_slot[starts], kind="stable"):  # slots in order of first appearance
+                code, lo, hi = int(codes[starts[g]]), int(starts[g]), int(stops[g])
+                tag, key = self.prefix + _TYPES[code % len(_TYPES)], key_names[code // len(_TYPES)]
+                slot = store.setdefault(tag, {}).get(key)
+                if slot is None:
+                    slot = store[tag][key] = ([], [])
+                    order.append((tag, key))
+                slot[0].append(rows[lo:hi])
+                slot[1].append(texts.slice(lo, hi - lo))
+        return True
+
+    def scan(self) -> Scan:
+        """The collected values as one :class:`Scan` (rows as one array, texts as one chunked array per slot)."""
+        scan = Scan(n_events=self.n_events, n_traces=self.n_traces)
+        scan.ev_trace = _joined(self.ev_trace, np.int64)
+        lines = _joined(self.ev_line, np.int32)
+        scan.event_line = lambda i: int(lines[i])
+        self.ev_trace = self.ev_line = []
+        for store, target in zip(self.stores, (scan.ev_values, scan.tr_values), strict=True):
+            for tag, by_key in store.items():
+                for key, (rows, texts) in by_key.items():
+                    joined = texts[0] if len(texts) == 1 else pa.chunked_array(texts, type=pa.large_string())
+                    target.setdefault(tag, {})[key] = (_joined(rows, np.int64), joined)
+            store.clear()
+        scan.ev_order, scan.tr_order = self.orders
+        return scan
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)

@@ -36,46 +36,26 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from lxml import etree
 
 from .. import safe_input
 from ..errors import IngestError
-from ..ingest.labels import flag_ids, normalise_labels
-from ..ingest.timestamps import OUT_OF_RANGE
-from ..model import (
-    ACTIVITY,
-    CASE,
-    LIFECYCLE,
-    ORDER,
-    RESOURCE,
-    SOURCE_ROW,
-    START_TIMESTAMP,
-    TIMESTAMP,
-    EventLog,
-    IngestReport,
-    ProgressFn,
-    QuarantinedRow,
-    TimestampOffsets,
-    input_column_name,
-    no_progress,
-)
-from .lexer import scan_bytes
-from .values import CONTAINER_TYPES, OFFSET, Column, Scan, as_strings, build_columns, local_name
+from ..model import EventLog, ProgressFn, no_progress
+from .assemble import assemble, release_freed_memory
+from .lexer import scan_bytes, scan_stream
+from .source import Declined, FileStream
+from .values import CONTAINER_TYPES, Scan, local_name
 
 __all__ = ["read_xes"]
 
 #: below this many bytes of XML the streaming reader is as fast as the byte scan (:mod:`.lexer`)
 FAST_SCAN_MIN_BYTES = 1024**2
+#: the streamed read looks for the first <trace> in this many bytes (else the file is read whole)
+_MAX_HEAD_BYTES = 64 * 1024**2
 #: events between two progress calls
 _PROGRESS_EVERY = 4096
-#: how many individual values a warning lists before summarising
-_MAX_LISTED = 20
-_TRACE_KEY = "concept:name"
 
 
 # ======================================================================= reading
@@ -279,67 +259,6 @@ def _refuse_stray_events(siblings: list, label: str) -> None:
             raise IngestError("<event> outside any <trace>; not valid XES", source=label, line=el.sourceline)
 
 
-# ------------------------------------------------------------------ assembling
-def _case_ids(tr_cols: dict[str, Column], n_traces: int, warnings: list[str]) -> np.ndarray:
-    """Trace ids (object array, ``None`` = no id), duplicates renamed ``id#2``, ``id#3``, ..."""
-    name_col = tr_cols.pop(_TRACE_KEY, None)
-    if name_col is None:
-        return np.full(n_traces, None, dtype=object)
-    names = np.array(name_col.values.astype(object).where(name_col.values.notna(), None), dtype=object)
-    named = pd.Series(names).dropna()
-    dup_mask = named.duplicated(keep="first")
-    if not dup_mask.any():
-        return names
-    taken = set(named.tolist())
-    counters: dict[str, int] = {}
-    renamed: list[str] = []
-    for pos in named.index[dup_mask.to_numpy()]:
-        original = names[pos]
-        k = counters.get(original, 1)
-        while True:
-            k += 1
-            candidate = f"{original}#{k}"
-            if candidate not in taken:
-                break
-        counters[original] = k
-        taken.add(candidate)
-        names[pos] = candidate
-        renamed.append(candidate)
-    dup_ids = named[named.duplicated(keep=False)].unique().tolist()
-    listed = _listed([repr(i) for i in dup_ids])
-    warnings.append(
-        f"{len(dup_ids):,} trace ids occur more than once ({len(renamed):,} extra traces): {listed}; "
-        "they were NOT merged: each repeat is a separate case with the suffix #2, #3, ... "
-        f"(e.g. {renamed[0]!r})"
-    )
-    return names
-
-
-def _listed(items: list[str]) -> str:
-    """At most ``_MAX_LISTED`` items, comma-separated, with a marker when there are more."""
-    return ", ".join(items[:_MAX_LISTED]) + (f", ... ({len(items) - _MAX_LISTED:,} more)" if len(items) > _MAX_LISTED else "")
-
-
-def _attribute_columns(
-    cols: dict[str, Column], prefix: str, where: Callable[[int], str], warnings: list[str]
-) -> dict[str, Any]:
-    """Frame columns for typed attributes; unreadable values keep their text in ``<key> (raw)``."""
-    out: dict[str, Any] = {}
-    for key, col in cols.items():
-        out[prefix + key] = col.values
-        bad_idx = np.flatnonzero(col.bad.to_numpy(dtype=bool))
-        if len(bad_idx):
-            raw_name = f"{prefix}{key} (raw)"
-            out[raw_name] = col.raw.where(col.bad, None).astype("string")
-            examples = [f"{where(i)}: {col.raw.iloc[i]!r}" for i in bad_idx[:_MAX_LISTED]]
-            more = f"; and {len(bad_idx) - _MAX_LISTED:,} more" if len(bad_idx) > _MAX_LISTED else ""
-            warnings.append(
-                f"{len(bad_idx):,} values of {col.xes_type} attribute {key!r} are not a valid {col.xes_type} "
-                f"and are kept as text in column {raw_name!r}: {'; '.join(examples)}{more}"
-            )
-    return out
-
-
 def read_xes(
     source: str | os.PathLike | bytes | safe_input.InputBytes,
     *,
@@ -371,12 +290,15 @@ def read_xes(
     ``source`` may also be the :class:`~processmining.safe_input.InputBytes`
     a caller has already read (so a sniffing reader does not read twice).
     """
+    if isinstance(source, (str, os.PathLike)) and (log := _read_streamed(source, name, progress, max_bytes)):
+        return log
     if isinstance(source, safe_input.InputBytes):
         blob = source
     else:
         blob = safe_input.read_bytes(source, name=name, max_bytes=max_bytes)
     label = blob.name
     data = blob.data
+    release_freed_memory()  # e.g. what decompressing the file left
     _check_not_xml(data, label)
     safe_input.check_xml_prolog(data, label)
     namespace = _check_root(data, label)
@@ -385,130 +307,55 @@ def read_xes(
         scan = _scan(data, label, progress)
     else:
         progress(len(data), len(data), "reading XES")
-    return _assemble(scan, label, blob.sha256)
+    release_freed_memory()  # the scan's working arrays
+    return assemble(scan, label, blob.sha256)
 
 
-def _assemble(scan: Scan, label: str, sha256: str) -> EventLog:
-    """Type the collected values, quarantine unusable events, and build the log and its report."""
-    warnings: list[str] = []
-    n_ev, n_traces = scan.n_events, scan.n_traces
-    ev_trace = np.asarray(scan.ev_trace, dtype=np.int64)
-    tr_cols = build_columns(scan.tr_values, scan.tr_order, n_traces, warnings, "trace",
-                             {_TRACE_KEY: "string"})
-    names = _case_ids(tr_cols, n_traces, warnings)
-    ev_cols = build_columns(
-        scan.ev_values, scan.ev_order, n_ev, warnings, "event",
-        {ACTIVITY: "string", TIMESTAMP: "date", RESOURCE: "string"},
-    )
-    warnings.extend(f"{msg} ({count:,} times)" for msg, count in scan.flattened.items())
-    per_trace = np.bincount(ev_trace, minlength=n_traces)
-    first_of_trace = np.concatenate(([0], np.cumsum(per_trace)[:-1])).astype(np.int64)
-    index_in_trace = np.arange(n_ev, dtype=np.int64) - first_of_trace[ev_trace] + 1
+def _read_streamed(path: str | os.PathLike, name: str | None, progress: ProgressFn, max_bytes: int) -> EventLog | None:
+    """A local file in the common shape, byte-scanned as it is read and gunzipped; None for any other file.
 
-    def trace_label(t: int) -> str:
-        return f"trace {names[t]!r}" if names[t] is not None else f"trace #{t + 1} (no concept:name)"
-
-    def event_label(i: int) -> str:
-        return f"{trace_label(ev_trace[i])}, event {index_in_trace[i]}"
-
-    # ---- events that cannot be used: no case id, no activity, no (readable) timestamp
-    case_of_event = names[ev_trace]
-    act, ts = ev_cols.pop(ACTIVITY, None), ev_cols.pop(TIMESTAMP, None)
-    no_case = pd.isna(case_of_event)
-    no_act = np.ones(n_ev, dtype=bool)
-    if act is not None:
-        no_act = np.array(act.values.isna(), dtype=bool) | np.array(act.values.str.len().eq(0).fillna(False))
-    # no time:timestamp anywhere in the file: an order-only log (file order = event order), nothing quarantined
-    no_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.raw.isna(), dtype=bool)
-    bad_ts = np.zeros(n_ev, dtype=bool) if ts is None else np.array(ts.bad, dtype=bool)
-    drop = no_case | no_act | no_ts | bad_ts
-    quarantined = []
-    for i in np.flatnonzero(drop):
-        where = f"{event_label(i)} (line {scan.event_line(i)})"
-        if no_case[i]:
-            q = QuarantinedRow(int(i) + 1, f"{where}: the trace has no concept:name (case id)", _TRACE_KEY)
-        elif no_act[i]:
-            q = QuarantinedRow(int(i) + 1, f"{where}: the event has no concept:name (activity)", ACTIVITY)
-        elif no_ts[i]:
-            q = QuarantinedRow(int(i) + 1, f"{where}: the event has no time:timestamp", TIMESTAMP)
-        elif ts.out_of_range[i]:
-            raw = ts.raw.iloc[i]
-            q = QuarantinedRow(int(i) + 1, f"{where}: time:timestamp {raw!r}: {OUT_OF_RANGE}", TIMESTAMP, raw)
-        else:
-            raw = ts.raw.iloc[i]
-            q = QuarantinedRow(int(i) + 1, f"{where}: time:timestamp {raw!r} is not a valid xs:dateTime",
-                               TIMESTAMP, raw)
-        quarantined.append(q)
-    offsets: list[TimestampOffsets] = []
-    if ts is not None:
-        naive = ~ts.raw.dropna().str.strip().str.contains(OFFSET, regex=True)
-        if naive.any():
-            warnings.append(f"{int(naive.sum()):,} time:timestamp values have no UTC offset; read as UTC")
-        offsets = [TimestampOffsets(TIMESTAMP, with_offset=int((~naive).sum()), naive=int(naive.sum()))]
-
-    # ---- columns: canonical ones first, then event attributes, then trace attributes
-    data: dict[str, Any] = {
-        CASE: as_strings(case_of_event),
-        ACTIVITY: act.values if act is not None else pd.array([None] * n_ev, dtype="string"),
-        TIMESTAMP: ts.values if ts is not None else pd.Series(pd.NaT, index=range(n_ev), dtype="datetime64[ns, UTC]"),
-    }
-    first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
-    renamed: list[str] = []
-    for key, values in _attribute_columns({**first, **ev_cols}, "", event_label, warnings).items():
-        # org:resource and start_timestamp are the XES / pm4py names of canonical columns: kept as they are
-        name = key if key in (RESOURCE, START_TIMESTAMP) else input_column_name(key, data)
-        if name != key:
-            renamed.append(f"event attribute {key!r} → {name!r}")
-        data[name] = values
-    for key, values in _attribute_columns(tr_cols, "case:", trace_label, warnings).items():
-        name = input_column_name(key, data)
-        if name != key:
-            renamed.append(f"trace attribute {key[len('case:'):]!r} → {name!r}")
-        data[name] = (values.array if isinstance(values, pd.Series) else values).take(ev_trace)
-    if renamed:
-        warnings.append(f"{len(renamed)} attributes have the name of a column the log itself uses and are kept "
-                        "under another name: " + ", ".join(renamed))
-    data[ORDER] = np.arange(n_ev, dtype=np.int64)
-    data[SOURCE_ROW] = np.arange(1, n_ev + 1, dtype=np.int64)
-    frame = pd.DataFrame({k: (v.array if isinstance(v, pd.Series) else v) for k, v in data.items()})
-    if drop.any():
-        frame = frame.loc[~drop]
-    for col, what in ((ACTIVITY, "activity"), (RESOURCE, "resource")):  # one Unicode spelling per label
-        if col in frame.columns and len(frame):
-            frame[col], note = normalise_labels(frame[col], what)
-            if note:
-                warnings.append(note)
-    if len(frame) and (note := flag_ids(frame[CASE])):
-        warnings.append(note)
-
-    # ---- traces in = traces out + flagged
-    empty = np.flatnonzero(per_trace == 0)
-    if len(empty):
-        warnings.append(f"{len(empty):,} empty traces (no <event>) are not in the log: "
-                        + _listed([trace_label(t) for t in empty]))
-    lost = np.flatnonzero((per_trace > 0) & (np.bincount(ev_trace[~drop], minlength=n_traces) == 0))
-    if len(lost):
-        warnings.append(f"{len(lost):,} traces lost every event to quarantine and are not in the log: "
-                        + _listed([trace_label(t) for t in lost]))
-
-    report = IngestReport(
-        source=label,
-        sha256=sha256,
-        shape="xes",
-        mapping={"case": "trace concept:name", "activity": ACTIVITY, "timestamp": TIMESTAMP, "resource": RESOURCE},
-        timezone="UTC",
-        rows_read=n_ev,
-        quarantined=quarantined,
-        warnings=warnings,
-        has_timestamps=ts is not None or n_ev == 0,
-        timestamp_offsets=offsets,
-    )
-    report.events = int((~drop).sum())
-    report.require_events()
-    log = EventLog.from_frame(frame, report=report, name=label)
-    report.events, report.cases = log.n_events, log.n_cases
-    subset = [c for c in (CASE, ACTIVITY, TIMESTAMP, RESOURCE, LIFECYCLE) if c in log.df.columns]
-    # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
-    report.duplicate_events = int(log.df.duplicated(subset=subset).sum()) if report.has_timestamps else 0
-    report.check_balance()
-    return log
+    The decompressed XML is never in memory at once (a few chunks of it are).
+    None - the file is then read whole by :func:`read_xes` - for what this
+    path does not handle plainly: no regular file, over ``max_bytes``,
+    corrupt gzip data (:mod:`.source`), a header other than the plain one,
+    a file below ``FAST_SCAN_MIN_BYTES``, not the common shape, or not
+    well-formed. So every problem gets the same message as before.
+    """
+    if max_bytes < FAST_SCAN_MIN_BYTES:  # no file is read by the byte scan
+        return None
+    try:
+        stream = FileStream(path, max_bytes)
+    except Declined:
+        return None
+    label = safe_input.display_name(path, name)
+    with stream:
+        pieces = stream.pieces()
+        try:
+            parts: list[bytes] = []
+            size, found = 0, False
+            for piece in pieces:  # up to the first <trace>, and at least FAST_SCAN_MIN_BYTES
+                found = found or b"<trace>" in (parts[-1][-8:] if parts else b"") + piece
+                parts.append(piece)
+                size += len(piece)
+                if (found and size >= FAST_SCAN_MIN_BYTES) or size > _MAX_HEAD_BYTES:
+                    break
+            else:
+                return None  # a small file: the streaming reader reads it as fast
+            if not found:
+                return None
+            head = b"".join(parts)
+            del parts
+            try:
+                _check_not_xml(head, label)
+                safe_input.check_xml_prolog(head, label)  # the prolog ends before the first <trace>
+                namespace = _check_root(head, label)
+            except IngestError:
+                return None
+            scan = scan_stream(head, pieces, namespace, lambda: progress(stream.done, stream.size, "reading XES"))
+        except Declined:
+            return None
+        if scan is None:
+            return None
+        progress(stream.size, stream.size, "reading XES")
+        release_freed_memory()  # the chunks' working arrays
+        return assemble(scan, label, stream.sha256())

@@ -184,15 +184,21 @@ class Column:
     out_of_range: np.ndarray
 
 
-def _arrow_slot(slot: Slot) -> tuple[np.ndarray, pa.Array]:
+def _arrow_slot(slot: Slot) -> tuple[np.ndarray, pa.Array | pa.ChunkedArray]:
+    """Rows as int64 and texts as Arrow ``large_string`` (chunks of the byte scan stay chunks: no copy)."""
     rows, vals = slot
     if not isinstance(vals, (pa.Array, pa.ChunkedArray)):
         vals = pa.array(vals, type=pa.large_string())
     elif vals.type != pa.large_string():
         vals = vals.cast(pa.large_string())
-    if isinstance(vals, pa.ChunkedArray):
-        vals = vals.combine_chunks()
     return np.asarray(rows, dtype=np.int64), vals
+
+
+def _concat(parts: list[pa.Array | pa.ChunkedArray]) -> pa.Array | pa.ChunkedArray:
+    if len(parts) == 1:
+        return parts[0]
+    return pa.chunked_array([c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])],
+                            type=pa.large_string())
 
 
 def build_columns(
@@ -202,11 +208,15 @@ def build_columns(
     warnings: list[str],
     what: str,
     forced: dict[str, str],
+    release: Callable[[], None] = lambda: None,
 ) -> dict[str, Column]:
-    """One typed column per attribute key; ``forced`` maps a key to the type it must have."""
+    """One typed column per attribute key; ``forced`` maps a key to the type it must have.
+
+    Takes the slots out of ``stores`` as it goes (each raw text is held once: in the store, then in its column).
+    """
     by_key: dict[str, dict[str, tuple[np.ndarray, pa.Array]]] = {}
     for tag, key in order:
-        rows, vals = _arrow_slot(stores[tag][key])
+        rows, vals = _arrow_slot(stores[tag].pop(key))
         kind = local_name(tag)
         if key is None:
             warnings.append(f"{len(rows):,} {what} <{kind}> elements without a key attribute were ignored")
@@ -223,8 +233,10 @@ def build_columns(
                             f"have the key of attributes in another namespace; kept as column {alt!r}")
             key = alt
         by_key.setdefault(key, {})[kind] = (rows, vals)
+    stores.clear()
     columns: dict[str, Column] = {}
-    for key, kinds in by_key.items():
+    for key in list(by_key):
+        kinds = by_key.pop(key)
         if key in forced:
             xes_type = forced[key]
         elif len(kinds) == 1:
@@ -237,7 +249,7 @@ def build_columns(
             )
         slots = list(kinds.values())
         idx = np.concatenate([rows for rows, _ in slots])
-        texts = slots[0][1] if len(slots) == 1 else pa.concat_arrays([vals for _, vals in slots])
+        texts = _concat([vals for _, vals in slots])
         if len(idx) == n and (n == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all())):
             full = texts  # in every row exactly once, in order (the common case)
             n_dup = 0
@@ -254,4 +266,6 @@ def build_columns(
             warnings.append(f"{n_dup:,} {what}s have attribute {key!r} more than once; the last value was kept")
         values, bad, text, oor = _typed(xes_type, full)
         columns[key] = Column(key, xes_type, values, text, bad, oor)
+        del full, texts, slots, kinds
+        release()  # the conversion's temporaries (glibc and Arrow's pool each keep what they freed)
     return columns
