@@ -10,7 +10,6 @@ nanosecond timestamp, refused before with an Arrow error).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 
 import numpy as np
@@ -38,11 +37,7 @@ def us(*args: int) -> dt.datetime:
     return dt.datetime(*args)  # noqa: DTZ001 - naive on purpose: Arrow stores the wall clock / UTC as given
 
 
-@pytest.mark.parametrize("threads", [False, True])
-def test_aware_timestamps_int_case_ids_and_dictionary_activities(threads, monkeypatch):
-    # big logs build their columns on several threads; the same log both ways
-    monkeypatch.setattr(importlib.import_module("processmining.ingest.assemble"), "PARALLEL_ROWS",
-                        0 if threads else 10**9)
+def test_aware_timestamps_int_case_ids_and_dictionary_activities():
     table = pa.table({
         "case": pa.array([7, 7, 8, 8, 9], pa.int64()),  # ints become the text "7", "8", "9"
         "act": pa.array(["Open", "Close", "Open", "Close", "Open"]).dictionary_encode(),
