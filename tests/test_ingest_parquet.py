@@ -142,6 +142,18 @@ def test_preview_and_transition_exports_see_text():
     assert log.report.filtered == {"Field is 'Amount', not a stage field": 1}
 
 
+def test_a_nested_column_is_refused_naming_it():
+    # before, Arrow's cast error surfaced as a traceback
+    from processmining.errors import IngestError
+
+    table = pa.table({"case": ["a"], "act": ["X"], "ts": pa.array([us(2024, 1, 1)], pa.timestamp("us", "UTC")),
+                      "tags": pa.array([["x", "y"]])})
+    with pytest.raises(IngestError) as exc:
+        read_log(parquet(table), name="n.parquet", mapping=MAP)
+    assert str(exc.value) == ("n.parquet: column 'tags' holds list<element: string> values, which cannot be read as "
+                              "one text per cell; flatten it or leave it out of the export")
+
+
 def test_empty_parquet_is_refused_with_the_file_name():
     from processmining.errors import IngestError
 
