@@ -10,7 +10,6 @@ nanosecond timestamp, refused before with an Arrow error).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 
 import numpy as np
@@ -38,11 +37,7 @@ def us(*args: int) -> dt.datetime:
     return dt.datetime(*args)  # noqa: DTZ001 - naive on purpose: Arrow stores the wall clock / UTC as given
 
 
-@pytest.mark.parametrize("threads", [False, True])
-def test_aware_timestamps_int_case_ids_and_dictionary_activities(threads, monkeypatch):
-    # big logs build their columns on several threads; the same log both ways
-    monkeypatch.setattr(importlib.import_module("processmining.ingest.assemble"), "PARALLEL_ROWS",
-                        0 if threads else 10**9)
+def test_aware_timestamps_int_case_ids_and_dictionary_activities():
     table = pa.table({
         "case": pa.array([7, 7, 8, 8, 9], pa.int64()),  # ints become the text "7", "8", "9"
         "act": pa.array(["Open", "Close", "Open", "Close", "Open"]).dictionary_encode(),
@@ -145,6 +140,18 @@ def test_preview_and_transition_exports_see_text():
     assert log.df[ACTIVITY].tolist() == ["Prospecting", "Qualification"]
     assert (log.report.rows_read, log.report.events) == (3, 2)
     assert log.report.filtered == {"Field is 'Amount', not a stage field": 1}
+
+
+def test_a_nested_column_is_refused_naming_it():
+    # before, Arrow's cast error surfaced as a traceback
+    from processmining.errors import IngestError
+
+    table = pa.table({"case": ["a"], "act": ["X"], "ts": pa.array([us(2024, 1, 1)], pa.timestamp("us", "UTC")),
+                      "tags": pa.array([["x", "y"]])})
+    with pytest.raises(IngestError) as exc:
+        read_log(parquet(table), name="n.parquet", mapping=MAP)
+    assert str(exc.value) == ("n.parquet: column 'tags' holds list<element: string> values, which cannot be read as "
+                              "one text per cell; flatten it or leave it out of the export")
 
 
 def test_empty_parquet_is_refused_with_the_file_name():

@@ -164,8 +164,17 @@ def read_log(
                    shape=chosen.shape if chosen else "long",
                    preset=chosen.name if chosen else None, timezone=tz,
                    collapse_repeats=bool(chosen and chosen.collapse_repeats), warnings=warnings, name=name)
+    del staged, table
+    _release_memory()
     progress(4, 4, "done")
     return pair_lifecycle(log, mode=lifecycle)  # type: ignore[arg-type]
+
+
+def _release_memory() -> None:
+    """Hand the memory Arrow's allocator keeps from the staging tables back to the system (RSS, not just free)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *, dayfirst: bool | None,

@@ -16,11 +16,6 @@ The rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import TypeVar
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -43,9 +38,6 @@ from .labels import flag_distinct_ids, normalise_dictionary
 from .shapes import INTERNAL, TEXT, Staged
 from .tabular import text_of
 
-T = TypeVar("T")
-#: from this many events on, the columns of the log are built on several threads
-PARALLEL_ROWS = 200_000
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"
 MISSING_TIMESTAMP = "missing timestamp"
@@ -137,16 +129,6 @@ def _from_codes(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(out), dtype=TEXT)
 
 
-def _in_parallel(tasks: dict[str, Callable[[], T]], rows: int) -> dict[str, T]:
-    """``{key: task()}``, the tasks run on Arrow's CPU count of threads when the table is big enough to gain."""
-    workers = min(len(tasks), pa.cpu_count())
-    if workers < 2 or rows < PARALLEL_ROWS:
-        return {k: fn() for k, fn in tasks.items()}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {k: pool.submit(fn) for k, fn in tasks.items()}
-        return {k: fut.result() for k, fut in futures.items()}
-
-
 def event_order(case: np.ndarray, ts: np.ndarray, order: np.ndarray) -> np.ndarray:
     """The permutation that sorts events by (case code, time, input order).
 
@@ -214,25 +196,17 @@ def assemble(
     # Case, activity and resource as dictionaries + integer codes: every key below is an integer, and each
     # output text column is built once, from its dictionary, in the final order.
     warnings = list(warnings)
-
-    def case_key() -> tuple[str | None, pa.Array, np.ndarray]:
-        dictionary, codes = _encode(_arrow_text(f["_case"], keep))
-        note = flag_distinct_ids(dictionary) if len(codes) else None
-        return (note, *_sorted_codes(dictionary, codes))
-
-    def label_key(col: str, what: str) -> tuple[pa.Array, np.ndarray, str | None]:
-        return normalise_dictionary(*_encode(_arrow_text(f[col], keep)), what)
-
-    keys = _in_parallel({"_case": case_key, **{col: partial(label_key, col, what) for col, what in
-                                               (("_activity", "activity"), ("_resource", "resource")) if col in f}},
-                        len(f))
-    id_note, case_dict, case_codes = keys.pop("_case")
+    case_dict, case_codes = _encode(_arrow_text(f["_case"], keep))
+    id_note = flag_distinct_ids(case_dict) if len(case_codes) else None
+    case_dict, case_codes = _sorted_codes(case_dict, case_codes)
     labels: dict[str, tuple[pa.Array, np.ndarray]] = {}
-    for col, (dictionary, codes, note) in keys.items():
-        labels[col] = (dictionary, codes)
-        if note:
-            warnings.append(note)
-    del keys
+    for col, what in (("_activity", "activity"), ("_resource", "resource")):
+        if col in f:
+            dictionary, codes = _encode(_arrow_text(f[col], keep))
+            dictionary, codes, note = normalise_dictionary(dictionary, codes, what)
+            labels[col] = (dictionary, codes)
+            if note:
+                warnings.append(note)
     warnings += [id_note] if id_note else []
     ts_all = f["_ts"]
     ts_i = ts_all.array.as_unit("ns").asi8  # UTC ns, NaT as the minimum int64 (a view, not a copy)
@@ -266,20 +240,18 @@ def assemble(
             return pd.Series(pd.array(_arrow_text(s, None).take(pa.array(rows)), dtype=s.dtype))
         return s.take(rows).reset_index(drop=True)
 
-    # every output column is built on its own (Arrow's kernels release the GIL: two columns at a time on two cores)
-    columns: dict[str, Callable[[], pd.Series]] = {
-        CASE: partial(_from_codes, case_dict, case_codes),
-        ACTIVITY: partial(_from_codes, dictionaries["_activity"], act_codes),
-        TIMESTAMP: partial(gather, f["_ts"])}
+    df = pd.DataFrame({CASE: _from_codes(case_dict, case_codes),
+                       ACTIVITY: _from_codes(dictionaries["_activity"], act_codes),
+                       TIMESTAMP: gather(ts_all)})
     if "_resource" in dictionaries:
-        columns[RESOURCE] = partial(_from_codes, dictionaries["_resource"], res_codes)
+        df[RESOURCE] = _from_codes(dictionaries["_resource"], res_codes)
     if "_start" in f:
-        columns[START_TIMESTAMP] = lambda: gather(f["_start"]).dt.tz_convert("UTC")
-    columns[ORDER] = lambda: pd.Series(f["_order"].to_numpy()[rows].astype("int64", copy=False))
-    columns[SOURCE_ROW] = lambda: pd.Series(f["_row"].to_numpy()[rows].astype("int64", copy=False))
+        df[START_TIMESTAMP] = gather(f["_start"]).dt.tz_convert("UTC")
+    df[ORDER] = f["_order"].to_numpy()[rows].astype("int64", copy=False)
+    df[SOURCE_ROW] = f["_row"].to_numpy()[rows].astype("int64", copy=False)
     renamed: list[str] = []
-    n_log_columns = len(columns)
-    taken = set(columns)
+    attrs: dict[str, pd.Series] = {}
+    taken = set(df.columns)
     for c in f.columns:
         if c not in INTERNAL:
             name_kept = input_column_name(c, taken)  # not ``name``: that is the log's name
@@ -288,13 +260,9 @@ def assemble(
                 renamed.append(f"{c!r} → {name_kept!r}")
             col = f[c]
             if isinstance(col.dtype, pd.ArrowDtype):  # a typed Parquet column: gathered as numbers, then text
-                columns[name_kept] = partial(lambda s: text_of(gather(s)), col)
-            else:
-                columns[name_kept] = partial(gather, col if isinstance(col.dtype, pd.DatetimeTZDtype) else _text(col))
-    built = _in_parallel(columns, len(rows))
-    df = pd.DataFrame(dict(list(built.items())[:n_log_columns]))
-    attrs = dict(list(built.items())[n_log_columns:])
-    del built
+                attrs[name_kept] = text_of(gather(col))
+                continue
+            attrs[name_kept] = gather(col if isinstance(col.dtype, pd.DatetimeTZDtype) else _text(col))
     if attrs:  # one concat, not one insert per column: thousands of columns stay linear
         df = pd.concat([df, pd.DataFrame(attrs, index=df.index)], axis=1)
     if renamed:

@@ -381,7 +381,12 @@ def read_parquet(data: InputBytes, *, typed: bool = False) -> Table:
         if typed and _deferred(col.type):
             columns[name] = pd.Series(pd.arrays.ArrowExtensionArray(col))
             continue
-        columns[name] = pd.Series(pd.arrays.ArrowStringArray(arrow_text(col)), dtype=text)
+        try:
+            as_text = arrow_text(col)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # a list or struct column: no text for it
+            raise IngestError(f"column {name!r} holds {col.type} values, which cannot be read as one text per "
+                              "cell; flatten it or leave it out of the export", source=data.name) from None
+        columns[name] = pd.Series(pd.arrays.ArrowStringArray(as_text), dtype=text)
     del col
     pool.release_unused()
     frame = pd.DataFrame(columns, copy=False)
