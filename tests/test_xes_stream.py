@@ -173,3 +173,34 @@ def test_a_file_that_changes_before_its_lines_are_counted_is_refused(tmp_path: P
     with pytest.raises(IngestError) as err:
         read_xes(path, progress=rewrite)
     assert str(err.value) == "log.xes.gz: the file changed while it was read; read it again"
+
+
+def test_read_log_streams_a_local_xes_file_and_reads_anything_else_whole(tmp_path: Path, monkeypatch) -> None:
+    """``read_log`` on a local ``.xes``/``.xes.gz`` path goes to the streaming reader (the whole file is never
+    read into memory by ``read_bytes``); bytes, other formats and a mislabelled file still go the bytes way."""
+    import processmining.ingest as ingest
+
+    plain, packed = tmp_path / "log.xes", tmp_path / "log.xes.gz"
+    plain.write_bytes(_doc())
+    packed.write_bytes(gzip.compress(_doc()))
+    csv = tmp_path / "log.csv"
+    csv.write_text("case,activity,time\n1,A,2024-01-01 10:00\n", encoding="utf-8")
+    whole = ingest.read_log(_doc(), name="log.xes", lifecycle="events")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read whole")
+
+    monkeypatch.setattr(ingest, "read_bytes", refuse)
+    for path in (plain, packed):
+        got = ingest.read_log(path, lifecycle="events")
+        pd.testing.assert_frame_equal(got.df, whole.df)
+        assert (got.n_events, got.n_cases) == (whole.n_events, whole.n_cases) == (116, 39)
+        assert got.report.source == path.name and got.report.rows_read == whole.report.rows_read == 117
+        assert got.report.warnings == whole.report.warnings
+        assert got.report.quarantined == whole.report.quarantined and [q.row for q in got.report.quarantined] == [32]
+    for other in (csv, _doc()):
+        with pytest.raises(AssertionError, match="read whole"):
+            ingest.read_log(other)
+    assert not ingest._local_xes(tmp_path / "missing.xes")
+    (tmp_path / "bad.xes.gz").write_bytes(b"\x1f\x8bnot gzip at all")
+    assert not ingest._local_xes(tmp_path / "bad.xes.gz")

@@ -14,6 +14,7 @@ collapsed as an export artefact, or filtered as a non-stage field).
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from .tabular import (
     read_parquet,
     read_table,
     refuse_url_path,
+    sniff_head,
     sniff_kind,
 )
 from .timestamps import check_timezone, parse_timestamps
@@ -121,6 +123,9 @@ def read_log(
     check_timezone(timezone)
     refuse_url_path(source)
     progress(0, 4, "reading")
+    if _local_xes(source):  # scanned as it is read (and gunzipped): the XML is never whole in memory
+        return pair_lifecycle(_read_xes(source, name=name, progress=progress, max_bytes=max_bytes),  # type: ignore[arg-type]
+                              mode=lifecycle)  # type: ignore[arg-type]
     data = read_bytes(source, name=name, max_bytes=max_bytes)
     kind = sniff_kind(data)
     chosen = get_preset(preset) if preset else None
@@ -223,14 +228,39 @@ def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *
         dayfirst=dayfirst, timezone=timezone)
 
 
-def _read_xes(data: InputBytes, *, progress: ProgressFn) -> EventLog:
+def _local_xes(source: object) -> bool:
+    """Whether ``source`` is a regular local file whose first bytes (gunzipped when gzip) sniff as XES.
+
+    Anything unusual (bytes, a missing or special file, a corrupt gzip head) answers ``False``, so the
+    bytes path below reads it and gives its usual message.
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    try:
+        path = Path(source)
+        if not path.is_file():
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+        if head[:2] == b"\x1f\x8b":
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+    except (OSError, ValueError, zlib.error):
+        return False
+    return sniff_head(head, path.name) == "xes"
+
+
+def _read_xes(data: InputBytes | str | os.PathLike, *, progress: ProgressFn, name: str | None = None,
+              max_bytes: int = MAX_INPUT_BYTES) -> EventLog:
     try:
         from ..xes import read_xes
     except ModuleNotFoundError as exc:
         if exc.name != "processmining.xes":
             raise
-        raise IngestError("XES import is not available in this build", source=data.name) from None
-    return read_xes(data, progress=progress)
+        label = data.name if isinstance(data, InputBytes) else (name or Path(data).name)
+        raise IngestError("XES import is not available in this build", source=label) from None
+    if isinstance(data, InputBytes):
+        return read_xes(data, progress=progress)
+    return read_xes(data, name=name, progress=progress, max_bytes=max_bytes)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:

@@ -56,15 +56,20 @@ class Table:
 
 def sniff_kind(data: InputBytes) -> str:
     """The format of an input: ``csv``, ``xlsx``, ``parquet``, ``json`` or ``xes``, from content then name."""
-    head = data.data[:4096]
-    name = data.name.lower().removesuffix(".gz")
+    return sniff_head(data.data[:4096], data.name)
+
+
+def sniff_head(head: bytes, name: str) -> str:
+    """:func:`sniff_kind` from the first (decompressed) bytes of an input and its name."""
+    head, label = head[:4096], name
+    name = name.lower().removesuffix(".gz")
     if head[:4] == b"PAR1":
         return "parquet"
     if head[:4] == b"PK\x03\x04":
         return "xlsx"
     if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise IngestError("this is a legacy Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV and retry",
-                          source=data.name)
+                          source=label)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if name.endswith(".xes") or stripped[:5] == b"<?xml" or stripped[:4] == b"<log":
         return "xes"
