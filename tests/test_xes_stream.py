@@ -201,6 +201,22 @@ def test_read_log_streams_a_local_xes_file_and_reads_anything_else_whole(tmp_pat
     for other in (csv, _doc()):
         with pytest.raises(AssertionError, match="read whole"):
             ingest.read_log(other)
-    assert not ingest._local_xes(tmp_path / "missing.xes")
+    assert not ingest._local_xes(tmp_path / "missing.xes", 1 << 20)
     (tmp_path / "bad.xes.gz").write_bytes(b"\x1f\x8bnot gzip at all")
-    assert not ingest._local_xes(tmp_path / "bad.xes.gz")
+    assert not ingest._local_xes(tmp_path / "bad.xes.gz", 1 << 20)
+
+
+def test_a_fifo_is_not_opened_by_the_stream(tmp_path: Path) -> None:
+    """Opening a FIFO with no writer waits forever: the stream declines it from its stat, so ``read_log``
+    sends it to ``read_bytes`` (which reads pipes with its usual cap)."""
+    import processmining.ingest as ingest
+
+    fifo = tmp_path / "log.xes"
+    os.mkfifo(fifo)
+    answer: list[object] = []
+    worker = threading.Thread(target=lambda: answer.append(ingest._local_xes(fifo, 1 << 20)), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert answer == [False]
+    with pytest.raises(source.Declined):
+        source.FileStream(fifo, 1 << 20)

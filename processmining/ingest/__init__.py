@@ -14,7 +14,6 @@ collapsed as an export artefact, or filtered as a non-stage field).
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -123,9 +122,9 @@ def read_log(
     check_timezone(timezone)
     refuse_url_path(source)
     progress(0, 4, "reading")
-    if _local_xes(source):  # scanned as it is read (and gunzipped): the XML is never whole in memory
-        return pair_lifecycle(_read_xes(source, name=name, progress=progress, max_bytes=max_bytes),  # type: ignore[arg-type]
-                              mode=lifecycle)  # type: ignore[arg-type]
+    if _local_xes(source, max_bytes):  # scanned as it is read (and gunzipped): the XML is never whole in memory
+        log = _read_xes(source, name=name, progress=progress, max_bytes=max_bytes)  # type: ignore[arg-type]
+        return pair_lifecycle(log, mode=lifecycle)  # type: ignore[arg-type]
     data = read_bytes(source, name=name, max_bytes=max_bytes)
     kind = sniff_kind(data)
     chosen = get_preset(preset) if preset else None
@@ -228,25 +227,23 @@ def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *
         dayfirst=dayfirst, timezone=timezone)
 
 
-def _local_xes(source: object) -> bool:
-    """Whether ``source`` is a regular local file whose first bytes (gunzipped when gzip) sniff as XES.
+def _local_xes(source: object, max_bytes: int) -> bool:
+    """Whether ``source`` is a local file the XES stream reads (:class:`~processmining.xes.source.FileStream`)
+    whose first (gunzipped) bytes sniff as XES.
 
-    Anything unusual (bytes, a missing or special file, a corrupt gzip head) answers ``False``, so the
-    bytes path below reads it and gives its usual message.
+    Whatever the stream declines (bytes, a missing or special file, over ``max_bytes``, corrupt gzip)
+    answers ``False``, so the bytes path below reads it and gives its usual message.
     """
     if not isinstance(source, (str, os.PathLike)):
         return False
+    from ..xes.source import Declined, FileStream
+
     try:
-        path = Path(source)
-        if not path.is_file():
-            return False
-        with open(path, "rb") as fh:
-            head = fh.read(65536)
-        if head[:2] == b"\x1f\x8b":
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
-    except (OSError, ValueError, zlib.error):
+        with FileStream(source, max_bytes) as stream:
+            head = next(stream.pieces(), b"")
+    except Declined:
         return False
-    return sniff_head(head, path.name) == "xes"
+    return sniff_head(head, Path(source).name) == "xes"
 
 
 def _read_xes(data: InputBytes | str | os.PathLike, *, progress: ProgressFn, name: str | None = None,

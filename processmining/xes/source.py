@@ -37,6 +37,8 @@ class FileStream:
     def __init__(self, path: str | os.PathLike, max_bytes: int) -> None:
         safe_input.refuse_url(path)
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                raise Declined  # opening a FIFO (/dev/stdin) would wait for a writer
             fd = os.open(path, os.O_RDONLY)
         except OSError:
             raise Declined from None
