@@ -122,10 +122,12 @@ def _read_file_bounded(path: Path, label: str, max_bytes: int) -> bytes:
         raise IngestError(f"cannot read the file: {exc.strerror or exc}", source=str(path)) from None
     chunks: list[bytes] = []
     total = 0
+    # a regular file in one read of its size (one buffer, no joined copy); pipes in 16 MB pieces
+    first = info.st_size + 1 if stat.S_ISREG(info.st_mode) else 1 << 24
     with os.fdopen(fd, "rb", buffering=0) as fh:
         _remember_input(os.fstat(fh.fileno()))
         while True:
-            chunk = fh.read(min(1 << 24, max_bytes + 1 - total))
+            chunk = fh.read(min(first if not chunks else 1 << 24, max_bytes + 1 - total))
             if not chunk:
                 break
             chunks.append(chunk)
