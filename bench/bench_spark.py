@@ -4,6 +4,7 @@ Run from the project root::
 
     nice -n 10 .venv/bin/python bench/bench_spark.py [--events 1000000,10000000] [--master local[2]]
         [--memory 8g] [--engines local,spark] [--data DIR] [--no-conformance] [--timeout 1800]
+        [--baseline DIR]
 
 For each size, the seeded demo generator (``processmining.demo.generate_sales_log``,
 the large-log generator behind ``processmining demo --scale``) writes a
@@ -18,6 +19,12 @@ Spark / local ratio, and the peak resident memory of the whole process tree
 show how much of the work is spread over tasks -- what more executors would
 divide -- and how much stays on the driver; the jobs of each step (count and
 time) show where the Spark side spends its time.
+
+``--baseline DIR`` (a checkout of another commit, e.g. ``git worktree add /tmp/base main``)
+also runs that tree's local engine on the same files in the same run, in its own
+process: its column, the ratio baseline / local, and whether both local engines
+gave byte-identical tables (process map, variants, ranking, case status: a
+digest of every value and dtype).
 """
 
 from __future__ import annotations
@@ -64,12 +71,12 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], timeout_s: float) -> tuple[dict, float]:
-    """Run ``cmd`` (killed after ``timeout_s``); return its JSON result (last stdout line) and the peak RSS of
-    its process tree (MiB)."""
+def run_measured(cmd: list[str], timeout_s: float, root: Path = ROOT) -> tuple[dict, float]:
+    """Run ``cmd`` (killed after ``timeout_s``) with ``root``'s package first on the path; return its JSON result
+    (last stdout line) and the peak RSS of its process tree (MiB)."""
     err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read after the child exits
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(root)})
     peak = [0]
 
     def sample() -> None:
@@ -111,10 +118,12 @@ def _kill_tree(pid: int) -> None:
 
 
 # ------------------------------------------------------------------ the two workers
-def _timed(times: dict[str, float], name: str, fn):  # noqa: ANN001, ANN202
-    t0 = time.perf_counter()
+def _timed(times: dict[str, float], name: str, fn, cpu: dict[str, float] | None = None):  # noqa: ANN001, ANN202
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     times[name] = time.perf_counter() - t0
+    if cpu is not None:  # this process's CPU time (all its threads): the fair figure on a shared machine
+        cpu[name] = time.process_time() - c0
     print(f"[step] {name}: {times[name]:.1f} s", file=sys.stderr, flush=True)  # shown when a run is stopped
     return out
 
@@ -128,18 +137,36 @@ def worker_local(path: str, conformance: bool) -> dict:
     from processmining.status import case_status
 
     times: dict[str, float] = {}
-    log = _timed(times, "read", lambda: read_log(path, max_bytes=1 << 40))
-    pm = _timed(times, "map", lambda: process_map(log))
-    v = _timed(times, "variants", lambda: variants(log))
-    rank = _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm))
-    st = _timed(times, "status", lambda: case_status(log, idle="30d"))
-    out = {"times": times, "events": log.n_events, "variants": len(v), "arcs": len(pm.arcs),
-           "ranking": rank["name"].tolist(), "status": st["status"].value_counts().to_dict()}
+    cpu: dict[str, float] = {}
+    log = _timed(times, "read", lambda: read_log(path, max_bytes=1 << 40), cpu)
+    pm = _timed(times, "map", lambda: process_map(log), cpu)
+    v = _timed(times, "variants", lambda: variants(log), cpu)
+    rank = _timed(times, "ranking", lambda: bottleneck_ranking(log, pm=pm), cpu)
+    st = _timed(times, "status", lambda: case_status(log, idle="30d"), cpu)
+    out = {"times": times, "cpu": cpu, "events": log.n_events, "variants": len(v), "arcs": len(pm.arcs),
+           "ranking": rank["name"].tolist(), "status": st["status"].value_counts().to_dict(),
+           "digest": _digest(pm.arcs, pm.activities, v, rank, st),
+           "tree": str(Path(sys.modules["processmining"].__file__).parent.parent)}
     if conformance:
-        res = _timed(times, "conformance", lambda: conform(log, read_bpmn(MODEL), precision=True))
+        res = _timed(times, "conformance", lambda: conform(log, read_bpmn(MODEL), precision=True), cpu)
         out["fitness"] = res.summary["fitness"]
         out["deviating_cases"] = res.summary["deviating_cases"]
     return out
+
+
+def _digest(*tables) -> str:  # noqa: ANN002
+    """A hash of every value, dtype, column and index of ``tables``: equal digests = identical results."""
+    import hashlib
+
+    import pandas as pd
+
+    h = hashlib.sha256()
+    for t in tables:
+        t = t.reset_index()
+        h.update(repr([(str(c), str(d)) for c, d in t.dtypes.items()]).encode())
+        t = t.apply(lambda col: col.map(repr) if col.dtype == object else col)  # tuples, None
+        h.update(pd.util.hash_pandas_object(t, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 def worker_spark(path: str, conformance: bool, master: str, partitions: int, memory: str) -> dict:
@@ -225,11 +252,14 @@ def main() -> None:
     ap.add_argument("--no-conformance", action="store_true")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per engine and size before it is stopped")
     ap.add_argument("--data", help="keep the generated Parquet files in this folder (and reuse them)")
+    ap.add_argument("--baseline", help="also run the local engine of this source tree (another commit), same files")
     ap.add_argument("--worker", choices=["local", "spark"], help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
     args = ap.parse_args()
     conformance = not args.no_conformance
     if args.worker == "local":
+        if args.baseline:  # the other tree's package, not this one's
+            sys.path.insert(0, str(Path(args.baseline).resolve()))
         print(json.dumps(worker_local(args.path, conformance)))
         return
     if args.worker == "spark":
@@ -253,13 +283,16 @@ def main() -> None:
             pq.write_table(pa.Table.from_pandas(generate_sales_log(n, seed=7), preserve_index=False), path,
                            coerce_timestamps="us", allow_truncated_timestamps=True)
         print(f"\n== {n:,} events (generated and written in {time.perf_counter() - t0:.1f} s, "
-              f"{path.stat().st_size / 2**20:.0f} MiB Parquet)", flush=True)
+              f"{path.stat().st_size / 2**20:.0f} MiB Parquet; load average {os.getloadavg()[0]:.1f})", flush=True)
         parts = args.partitions or local_cores(args.master) or 2 * cores_hint
         base = [sys.executable, __file__, "--path", str(path), "--memory", args.memory] + \
             (["--no-conformance"] if not conformance else [])
         got: dict[str, tuple[dict, float]] = {}
         if "local" in engines:
             got["local"] = run_measured(base + ["--worker", "local"], args.timeout)
+        if args.baseline:
+            got["baseline"] = run_measured(base + ["--worker", "local", "--baseline", args.baseline], args.timeout,
+                                           root=Path(args.baseline).resolve())
         if "spark" in engines:
             got["spark"] = run_measured(base + ["--worker", "spark", "--master", args.master,
                                                 "--partitions", str(parts)], args.timeout)
@@ -269,23 +302,34 @@ def main() -> None:
 
 
 def report(n: int, got: dict[str, tuple[dict, float]]) -> None:
-    """Print one size's table: time per step and engine, the ratio, peak memory, Spark's jobs per step."""
+    """Print one size's table: time per step and engine, the ratios to the local engine, peak memory, Spark's
+    jobs per step."""
     names = list(got)
-    print(f"{'step':<12} " + " ".join(f"{e + ' s':>9}" for e in names) + ("  spark/local" if len(names) == 2 else ""))
+    others = [e for e in names if e != "local" and "local" in got]
+    print(f"{'step':<12} " + " ".join(f"{e + ' s':>10}" for e in names) + "".join(f"  {e + '/local':>14}" for e in others))
     for step in ("read", "map", "variants", "ranking", "status", "conformance"):
-        vals = [got[e][0]["times"].get(step) for e in names]
-        if all(v is not None for v in vals):
-            ratio = f"  {vals[1] / vals[0]:11.2f}" if len(vals) == 2 else ""
-            print(f"{step:<12} " + " ".join(f"{v:9.2f}" for v in vals) + ratio)
-    totals = [sum(v for k, v in got[e][0]["times"].items() if k != "session") for e in names]
-    ratio = f"  {totals[1] / totals[0]:11.2f}" if len(totals) == 2 else ""
-    print(f"{'total':<12} " + " ".join(f"{v:9.2f}" for v in totals) + ratio +
+        vals = {e: got[e][0]["times"].get(step) for e in names}
+        if all(v is not None for v in vals.values()):
+            print(f"{step:<12} " + " ".join(f"{vals[e]:10.2f}" for e in names) +
+                  "".join(f"  {vals[e] / vals['local']:14.2f}" for e in others))
+    totals = {e: sum(v for k, v in got[e][0]["times"].items() if k != "session") for e in names}
+    print(f"{'total':<12} " + " ".join(f"{totals[e]:10.2f}" for e in names) +
+          "".join(f"  {totals[e] / totals['local']:14.2f}" for e in others) +
           (f"   (+ {got['spark'][0]['times']['session']:.1f} s Spark start)" if "spark" in got else ""))
+    local_like = [e for e in names if "cpu" in got[e][0]]
+    if local_like:  # CPU seconds of the local engines' processes: what the load average does not move much
+        print("CPU s: " + "; ".join(f"{e} " + ", ".join(f"{k} {v:.2f}" for k, v in got[e][0]["cpu"].items())
+                                    for e in local_like))
     print("peak RSS (whole process tree): " + ", ".join(f"{e} {got[e][1]:,.0f} MiB" for e in names))
-    if len(names) == 2:
+    loc = got.get("local", (None,))[0]
+    if loc is not None and "spark" in got:
         keys = ("events", "variants", "arcs", "ranking", "status", "fitness", "deviating_cases")
-        loc, spk = got["local"][0], got["spark"][0]
-        print(f"same results: { {k: loc[k] == spk[k] for k in keys if k in loc} }")
+        spk = got["spark"][0]
+        print(f"same results (spark): { {k: loc[k] == spk[k] for k in keys if k in loc} }")
+    if loc is not None and "baseline" in got:
+        bas = got["baseline"][0]
+        keys = ("events", "variants", "arcs", "ranking", "status", "digest", "fitness", "deviating_cases")
+        print(f"same results (baseline {bas['tree']}): { {k: loc.get(k) == bas.get(k) for k in keys if k in loc} }")
     if "spark" in got:
         spk = got["spark"][0]
         print(f"driver rows per case: {spk['driver_bytes_per_case']:.0f} bytes")
@@ -301,6 +345,7 @@ def report(n: int, got: dict[str, tuple[dict, float]]) -> None:
                                                   for k, v in st["per_step"].items()))
         for s in st["top"]:
             print(f"   {s['run_s']:7.1f} s  {s['tasks']:>4} tasks  {s['name']}")
+    print(f"load average: {os.getloadavg()[0]:.1f}", flush=True)
     print(json.dumps({"events": n, **{e: got[e][0] for e in names}, **{f"{e}_peak_mib": got[e][1] for e in names}}),
           file=sys.stderr)
 

@@ -33,6 +33,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .codes import take_text
 from .errors import AnalysisError
 from .model import EventLog
 
@@ -52,9 +53,8 @@ def _infer(log: EventLog, rows: np.ndarray, *, share: float, min_cases: float, m
     n_act, n_cases = len(c.act_names), c.n_cases
     if n_cases == 0 or n_act == 0:
         return ()
-    containing = np.bincount(pd.unique(c.case * n_act + c.act) % n_act, minlength=n_act)
     at = np.bincount(c.act[rows], minlength=n_act)
-    return pick_boundary_activities(c.act_names, containing, at, n_cases, share=share, min_cases=min_cases,
+    return pick_boundary_activities(c.act_names, c.cases_per_activity, at, n_cases, share=share, min_cases=min_cases,
                                     min_coverage=min_coverage)
 
 
@@ -95,7 +95,7 @@ def end_activity_table(log: EventLog) -> pd.DataFrame:
     event it is), ``cases_containing`` and ``share_last`` (ending / containing), most ending first."""
     c = log.codes
     n_act = len(c.act_names)
-    containing = np.bincount(pd.unique(c.case * n_act + c.act) % n_act, minlength=n_act) if n_act else []
+    containing = c.cases_per_activity if n_act else []
     ending = np.bincount(c.act[c.ends], minlength=n_act) if n_act else []
     out = pd.DataFrame({"activity": c.act_names, "cases_ending": ending, "cases_containing": containing})
     out["share_last"] = out["cases_ending"] / out["cases_containing"].clip(lower=1)
@@ -146,8 +146,9 @@ def case_status(
                             "stuck (finished / running still work)", source=log.name)
     c = log.codes
     now = as_of_seconds(log, as_of) if log.has_timestamps else float("nan")
-    return status_table(c.case_ids, c.act_text[c.ends] if len(c.ends) else np.array([], dtype=object),
-                        c.t[c.ends], ends=ends, source=source, limit=limit, now=now)
+    last = c.act[c.ends]
+    return status_table(c.case_text, take_text(c.act_names, last), c.t[c.ends], ends=ends, source=source,
+                        limit=limit, now=now)
 
 
 def status_table(case_ids: np.ndarray, last_activity: np.ndarray, last_t: np.ndarray, *, ends: tuple[str, ...],
@@ -156,14 +157,14 @@ def status_table(case_ids: np.ndarray, last_activity: np.ndarray, last_t: np.nda
     given case order; the Spark engine computes those facts on the cluster and calls this."""
     from .performance.times import to_timestamps
 
-    finished = np.isin(np.asarray(last_activity, dtype=object), list(ends))
+    finished = pd.Series(last_activity).isin(list(ends)).to_numpy(dtype=bool)
     idle_s = now - np.asarray(last_t, dtype=float)
     stuck = ~finished & (idle_s > limit) if limit is not None else np.zeros(len(finished), dtype=bool)
-    status = np.where(finished, "finished", np.where(stuck, "stuck", "running")).astype(object)
+    status = np.where(finished, 0, np.where(stuck, 2, 1))
     if source == "none":  # nothing says which cases ended: do not guess
-        status = np.full(len(finished), "unknown", dtype=object)
-    out = pd.DataFrame({"case": case_ids, "last_activity": last_activity,
-                        "last_time": to_timestamps(last_t), "idle_s": idle_s, "status": status})
+        status = np.full(len(finished), 3)
+    out = pd.DataFrame({"case": case_ids, "last_activity": last_activity, "last_time": to_timestamps(last_t),
+                        "idle_s": idle_s, "status": take_text(("finished", "running", "stuck", "unknown"), status)})
     out.attrs.update({"end_activities": ends, "end_source": source, "idle_s": limit,
                       "as_of": None if np.isnan(now) else pd.Timestamp(now * 1e9, unit="ns", tz="UTC")})
     return out

@@ -126,6 +126,51 @@ def test_start_timestamps_order_by_completion_on_purpose():
     assert dict(pm4py.discover_dfg(log.to_pm4py())[0]) == {("A", "B"): 1}
 
 
+def test_map_counts_cases_per_activity_and_arc_on_the_hash_path_too():
+    # 2,000 cases over 600 activities: 1.2M (case, activity) cells, more than the table of flags takes (8 per
+    # event, at least 2**20), so the cases per activity and per arc are counted by hashing. Case i does
+    # a{i % 600} then a{(i + 1) % 600}; case c0000 goes back to its first activity (a0 -> a1 -> a0): a0 and
+    # the arc a0 -> a1 count it once.
+    from collections import Counter
+
+    rows = []
+    for i in range(2000):
+        acts = [f"a{i % 600:03d}", f"a{(i + 1) % 600:03d}"] + (["a000"] if i == 0 else [])
+        rows += [(f"c{i:04d}", a, f"2024-01-01T{j:02d}:00Z") for j, a in enumerate(acts)]
+    log = make_log(rows)
+    pm = process_map(log)
+    seqs: dict[str, list[str]] = {}
+    for c, a, _ in rows:
+        seqs.setdefault(c, []).append(a)
+    act_cases = Counter(a for s in seqs.values() for a in set(s))
+    arc_cases = Counter(arc for s in seqs.values() for arc in set(zip(s, s[1:], strict=False)))
+    assert pm.activities["cases"].to_dict() == dict(act_cases)
+    assert pm.activities.loc["a000", "cases"] == 7  # cases 0, 600, 1200, 1800 start with it; 599, 1199, 1799 end
+    assert {(s, t): n for s, t, n in zip(pm.arcs["source"], pm.arcs["target"], pm.arcs["cases"], strict=True)} \
+        == dict(arc_cases)
+    assert pm.arcs.loc[(pm.arcs["source"] == "a000") & (pm.arcs["target"] == "a001"), "frequency"].item() == 4
+
+
+def test_distinct_case_pairs_by_flags_and_by_hashing():
+    from processmining.codes import case_boundaries, cases_with, distinct_pairs, pair_counts
+
+    # case 0 does key 1 twice and key 0; case 1 keys 1, 2; case 2 key 1
+    case, key = np.array([0, 0, 0, 1, 1, 2]), np.array([1, 1, 0, 1, 2, 1])
+    assert distinct_pairs(case, key, 3, 3).tolist() == [0, 1, 4, 5, 7]
+    assert cases_with(case, key, 3, 3).tolist() == [1, 3, 1]
+    assert [a.tolist() for a in pair_counts(case, key, 3, 3)] == [[0, 1, 4, 5, 7], [1, 2, 1, 1, 1]]
+    big = 10**6  # 3M cells: past both tables' limits, so these hash
+    assert distinct_pairs(case, key, big, 3).tolist() == [0, 1, 1_000_001, 1_000_002, 2_000_001]
+    assert cases_with(case, key, big, 3)[:3].tolist() == [1, 3, 1]
+    assert [a.tolist() for a in pair_counts(case, key, big, 3)] == [[0, 1, 1_000_001, 1_000_002, 2_000_001],
+                                                                    [1, 2, 1, 1, 1]]
+    # where a new case begins, by comparing neighbours: Arrow text with empty values, and Python objects
+    ids = ["a", "a", None, None, "b", "b", "a"]
+    assert case_boundaries(pd.Series(ids, dtype="string[pyarrow]")).tolist() == [True, False, True, False, True,
+                                                                                 False, True]
+    assert case_boundaries(pd.Series(ids, dtype=object)).tolist() == [True, False, True, False, True, False, True]
+
+
 def test_map_of_empty_log():
     log = make_log([])
     pm = process_map(log)

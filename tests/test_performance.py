@@ -60,6 +60,23 @@ def test_parse_duration():
         P.parse_duration(-5)
 
 
+def test_to_timestamps_rounds_to_the_nanosecond_and_keeps_nan_as_nat():
+    import numpy as np
+
+    got = P.to_timestamps(np.array([0.0, np.nan, 1.5, 1_700_000_000.25]))
+    assert got.dtype == "datetime64[ns, UTC]"
+    assert got.tolist()[0] == pd.Timestamp(0, tz="UTC")
+    assert pd.isna(got.iloc[1])
+    assert got.iloc[2] == pd.Timestamp(1_500_000_000, unit="ns", tz="UTC")
+    # seconds as float hold about 0.2 µs at today's dates: 1.7e18 ns is the nearest double to 1_700_000_000.25e9
+    assert got.iloc[3] == pd.Timestamp(1_700_000_000_249_999_872, unit="ns", tz="UTC")
+    assert P.to_timestamps(np.array([np.nan])).isna().all()  # no time at all (an order-only log's last times)
+    with pytest.raises(AnalysisError, match="outside the years 1677-2262"):
+        P.to_timestamps(np.array([1e11]))  # year 5138
+    with pytest.raises(AnalysisError, match="outside the years 1677-2262"):
+        P.to_timestamps(np.array([np.inf]))
+
+
 def test_timing_note_depends_on_start_times():
     assert "only waiting times between completions are known" in P.timing_note(support_log())
 

@@ -49,6 +49,23 @@ def test_stuck_is_running_and_idle_and_never_finished():
     assert running_case_ids(HELPDESK) == []  # 7 cases are too few to infer from for conformance
 
 
+def test_status_table_from_python_objects_as_from_the_log():
+    # the local engine passes Arrow-backed columns, the Spark engine object arrays: one table either way
+    import numpy as np
+
+    from processmining.status import status_table
+
+    st = case_status(HELPDESK, idle="30d")
+    assert [str(d) for d in st.dtypes] == ["str", "str", "datetime64[ns, UTC]", "float64", "str"]
+    assert st["last_time"].tolist()[4:6] == [pd.Timestamp("2024-01-03 09:00", tz="UTC"),
+                                             pd.Timestamp("2024-02-10 09:00", tz="UTC")]
+    t = st["last_time"].astype("int64").to_numpy() / 1e9
+    spark_like = status_table(np.array([f"h{i}" for i in range(1, 8)], dtype=object),
+                              np.array(["Closed"] * 4 + ["Resolved", "Open", "Closed"], dtype=object), t,
+                              ends=("Closed",), source="inferred", limit=30 * 86400.0, now=st["idle_s"].iloc[0] + t[0])
+    pd.testing.assert_frame_equal(spark_like, st, check_exact=True)
+
+
 def test_no_dominant_end_means_unknown_not_stuck():
     log = _log([("a", "X", "2024-01-01"), ("a", "Y", "2024-01-02"), ("b", "Y", "2024-01-01"),
                 ("b", "X", "2024-03-02")])

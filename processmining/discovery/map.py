@@ -26,6 +26,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..codes import cases_with
 from ..errors import AnalysisError
 from ..model import EventLog
 
@@ -171,11 +172,9 @@ def process_map(log: EventLog) -> ProcessMap:
     last = np.ones(n, dtype=bool)
     last[:-1] = case[1:] != case[:-1]
     events = np.bincount(act, minlength=n_act)
-    pair = pd.Series(case * n_act + act).drop_duplicates().to_numpy()
-    cases_per_act = np.bincount(pair % n_act, minlength=n_act)
     acts = pd.DataFrame({
         "events": events,
-        "cases": cases_per_act,
+        "cases": log.codes.cases_per_activity,
         "starts": np.bincount(act[first], minlength=n_act),
         "ends": np.bincount(act[last], minlength=n_act),
     }, index=pd.Index(names, name="activity"))
@@ -200,9 +199,8 @@ def process_map(log: EventLog) -> ProcessMap:
     key = src * n_act + tgt
     g = pd.Series(wait).groupby(key)
     stats = g.agg(["size", "mean", "median", "min", "max", "sum", "std"])
-    arc_cases = pd.Series(case[idx] * (n_act * n_act) + key).drop_duplicates().to_numpy() % (n_act * n_act)
-    case_counts = pd.Series(arc_cases).value_counts().reindex(stats.index).to_numpy()
-    keys = stats.index.to_numpy()
+    keys = stats.index.to_numpy()  # the arcs that occur, sorted
+    case_counts = cases_with(case[idx], np.searchsorted(keys, key), len(keys), int(first.sum()))
     arcs = pd.DataFrame({
         "source": [names[k // n_act] for k in keys],
         "target": [names[k % n_act] for k in keys],

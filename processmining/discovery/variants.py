@@ -16,19 +16,24 @@ def variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     code), unsorted; ``case_variant[i]`` is the row of case ``i`` in ``table``.
     """
     import polars as pl
+    import pyarrow as pa
 
     c = log.codes
-    case_codes, act_codes, ts = c.case, c.act, c.ts
     names = c.act_names
-    frame = pl.DataFrame({"c": case_codes, "a": act_codes.astype(np.int32), "t": ts})
-    per_case = frame.group_by("c", maintain_order=True).agg(
-        pl.col("a"), (pl.col("t").max() - pl.col("t").min()).alias("d"))
-    per_case = per_case.with_columns(pl.col("a").rank("dense").cast(pl.Int64).alias("v") - 1)
-    table = per_case.group_by("v").agg(
-        pl.col("a").first().alias("codes"), pl.len().alias("cases"),
+    n, n_cases = len(c.act), c.n_cases
+    # each case's activity codes as one list, cut from the sorted events at the case bounds (no grouping)
+    offsets = pa.array(np.append(c.starts, n).astype(np.int64))
+    seqs = pl.from_arrow(pa.LargeListArray.from_arrays(offsets, pa.array(c.act.astype(np.int32))))
+    spans = np.maximum.reduceat(c.ts, c.starts) - np.minimum.reduceat(c.ts, c.starts) if n else np.zeros(0, np.int64)
+    per_case = pl.DataFrame({"c": np.arange(n_cases, dtype=np.int64), "a": seqs, "d": spans})
+    table = per_case.group_by("a").agg(
+        pl.col("c").alias("members"), pl.len().alias("cases"),
         (pl.col("d").mean() / 1e9).alias("mean_duration_s"), (pl.col("d").median() / 1e9).alias("median_duration_s"),
         pl.col("c").min().alias("first_case"),
-    ).sort("v")
+    ).sort("a").rename({"a": "codes"})  # variant v is the v-th sequence in sort order
+    case_variant = np.empty(n_cases, dtype=np.int64)
+    sizes = table["members"].list.len().to_numpy()
+    case_variant[table["members"].explode().to_numpy()] = np.repeat(np.arange(len(table), dtype=np.int64), sizes)
     out = pd.DataFrame({
         "codes": table["codes"].to_list(),
         "cases": table["cases"].to_numpy(),
@@ -40,7 +45,7 @@ def variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     if not log.has_timestamps:  # order-only log: durations are unknown, not zero
         out["mean_duration_s"] = np.nan
         out["median_duration_s"] = np.nan
-    return out, per_case["v"].to_numpy(), c.case_ids
+    return out, case_variant, c.case_ids
 
 
 def variants(log: EventLog) -> pd.DataFrame:

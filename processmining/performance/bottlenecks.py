@@ -271,7 +271,7 @@ def _stage_stays(log: EventLog, stage: str, now: float) -> pd.DataFrame:
     if n > 1:
         nxt[:-1] = ev.t[1:]
     nxt[ev.ends] = np.nan
-    rows = np.flatnonzero(ev.act_text == stage)
+    rows = np.flatnonzero(ev.act_mask([stage]))
     done = ~np.isnan(nxt[rows])
     dur = np.where(done, nxt[rows] - ev.t[rows], now - ev.t[rows])
     to_pos = np.where(done, rows + 1, -1)

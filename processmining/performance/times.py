@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..codes import pair_counts
 from ..errors import AnalysisError
 from ..model import ORDER, RESOURCE, TIMESTAMP, EventLog
 
@@ -118,8 +119,15 @@ def timing_note(log: EventLog) -> str:
 
 
 def to_timestamps(seconds: np.ndarray | pd.Series) -> pd.Series:
-    """Seconds since the epoch (float) as UTC timestamps (NaN -> NaT)."""
-    return pd.to_datetime(pd.Series(np.asarray(seconds, dtype=float) * 1e9).round().astype("Int64"), utc=True)
+    """Seconds since the epoch (float) as UTC timestamps (NaN -> NaT), rounded to the nanosecond."""
+    ns = np.asarray(seconds, dtype=float) * 1e9
+    known = ~np.isnan(ns)
+    if not (np.abs(ns[known]) < 9.2e18).all():  # int64 ns: the years 1677-2262
+        raise AnalysisError("a time lies outside the years 1677-2262 that a timestamp can hold")
+    out = np.full(len(ns), np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    out[known] = np.round(ns[known])
+    # no time at all: pandas' unit for such a column (seconds), as the app and exports have always shown it
+    return pd.Series(out, dtype="datetime64[ns, UTC]" if known.any() else "datetime64[s, UTC]")
 
 
 def as_of_seconds(log: EventLog, as_of: str | pd.Timestamp | None) -> float:
@@ -164,7 +172,7 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
     n_act = len(c.act_names)
     frame = pd.DataFrame({"activity": c.act, "wait": prev_gap, "proc": proc})
     g = frame.groupby("activity", sort=True)
-    cases = np.bincount(pd.unique(c.case * n_act + c.act) % n_act, minlength=n_act) if n_act else np.zeros(0)
+    cases = c.cases_per_activity if n_act else np.zeros(0)
     out = pd.DataFrame({
         "events": g.size(),
         "cases": cases,
@@ -241,7 +249,7 @@ def first_pairs(log: EventLog, a: str | None, b: str, *, from_occurrence: str = 
         from_pos = ev.starts.astype(np.int64)
         has_a = np.ones(n_cases, dtype=bool)
     else:
-        rows = pos[ev.act_text == a]
+        rows = pos[ev.act_mask([a])]
         if from_occurrence == "first":
             from_pos = np.full(n_cases, big, dtype=np.int64)
             np.minimum.at(from_pos, ev.case[rows], rows)
@@ -250,7 +258,7 @@ def first_pairs(log: EventLog, a: str | None, b: str, *, from_occurrence: str = 
             from_pos = np.full(n_cases, -1, dtype=np.int64)
             np.maximum.at(from_pos, ev.case[rows], rows)
             has_a = from_pos >= 0
-    rows = pos[ev.act_text == b]
+    rows = pos[ev.act_mask([b])]
     later = has_a[ev.case[rows]] & (rows > from_pos[ev.case[rows]])
     if to_occurrence == "first":
         to_pos = np.full(n_cases, big, dtype=np.int64)
@@ -317,8 +325,7 @@ def rework(log: EventLog, *, level: str = "activity") -> pd.DataFrame:
     """
     c = log.codes
     n_act = max(len(c.act_names), 1)
-    vc = pd.Series(c.case * n_act + c.act).value_counts(sort=False).sort_index()
-    keys, execs = vc.index.to_numpy(), vc.to_numpy()
+    keys, execs = pair_counts(c.case, c.act, n_act, c.n_cases)
     counts = pd.DataFrame({"case": c.case_ids[keys // n_act],
                            "activity": np.array(c.act_names, dtype=object)[keys % n_act] if len(keys) else [],
                            "executions": execs})
@@ -409,7 +416,7 @@ def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
     rank = {s: i for i, s in enumerate(stages)}
     ev = log.codes
     n_cases = len(ev.starts)
-    r = pd.Series(ev.act_text).map(rank).to_numpy(dtype=float)
+    r = ev.act_values(rank)
     has = ~np.isnan(r)
     furthest = np.full(n_cases, -1.0)
     np.maximum.at(furthest, ev.case[has], r[has])
@@ -428,7 +435,7 @@ def funnel(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str] | 
     out["conversion"] = np.divide(reached, prev, out=np.zeros(len(stages)), where=prev > 0)
     if lost is not None:
         lost_acts = [lost] if isinstance(lost, str) else list(lost)
-        is_lost = np.isin(ev.act_text, lost_acts)
+        is_lost = ev.act_mask(lost_acts)
         pos = np.arange(len(ev.t))
         first_lost = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first_lost, ev.case[is_lost], pos[is_lost])
@@ -462,11 +469,11 @@ def lost_cases(log: EventLog, stages: Sequence[str], *, lost: str | Iterable[str
     ev = log.codes
     n_cases = len(ev.starts)
     pos = np.arange(len(ev.t))
-    is_lost = np.isin(ev.act_text, lost_acts)
+    is_lost = ev.act_mask(lost_acts)
     first_lost = np.full(n_cases, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_lost, ev.case[is_lost], pos[is_lost])
     lost_case = first_lost != np.iinfo(np.int64).max
-    r = pd.Series(ev.act_text).map(rank).to_numpy(dtype=float)
+    r = ev.act_values(rank)
     before = ~np.isnan(r) & (pos < first_lost[ev.case])
     drop = np.full(n_cases, -1.0)
     np.maximum.at(drop, ev.case[before], r[before])
