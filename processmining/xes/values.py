@@ -211,14 +211,15 @@ class Column:
     out_of_range: np.ndarray
 
 
-def _arrow_slot(slot: Slot) -> tuple[np.ndarray, pa.Array | pa.ChunkedArray]:
-    """Rows as int64 and texts as Arrow ``large_string`` (chunks of the byte scan stay chunks: no copy)."""
+def _arrow_slot(slot: Slot) -> tuple[np.ndarray | range, pa.Array | pa.ChunkedArray]:
+    """Rows as int64 (a ``range`` stays one) and texts as Arrow ``large_string`` (chunks of the byte scan stay
+    chunks: no copy)."""
     rows, vals = slot
     if not isinstance(vals, (pa.Array, pa.ChunkedArray)):
         vals = pa.array(vals, type=pa.large_string())
     elif vals.type != pa.large_string():
         vals = vals.cast(pa.large_string())
-    return np.asarray(rows, dtype=np.int64), vals
+    return rows if isinstance(rows, range) else np.asarray(rows, dtype=np.int64), vals
 
 
 def _concat(parts: list[pa.Array | pa.ChunkedArray]) -> pa.Array | pa.ChunkedArray:
@@ -275,9 +276,13 @@ def build_columns(
                 "kept as text"
             )
         slots = list(kinds.values())
-        idx = np.concatenate([rows for rows, _ in slots])
         texts = _concat([vals for _, vals in slots])
-        if len(idx) == n and (n == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all())):
+        if len(slots) == 1 and isinstance(slots[0][0], range):  # the byte scan's rows of an attribute every
+            rows = slots[0][0]  # event (or trace) has
+            idx = None if rows == range(n) else np.asarray(rows, dtype=np.int64)
+        else:
+            idx = np.concatenate([np.asarray(rows, dtype=np.int64) for rows, _ in slots])
+        if idx is None or (len(idx) == n and (n == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all()))):
             full = texts  # in every row exactly once, in order (the common case)
             n_dup = 0
         else:
