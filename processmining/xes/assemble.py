@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from ..codes import text_codes
 from ..ingest.labels import flag_ids, normalise_labels
 from ..ingest.timestamps import OUT_OF_RANGE
+from ..memory import release_freed_memory
 from ..model import (
     ACTIVITY,
     CASE,
@@ -34,7 +35,7 @@ from ..model import (
     TimestampOffsets,
     input_column_name,
 )
-from .values import OFFSET, Column, Scan, as_strings, build_columns, release_freed_memory
+from .values import OFFSET, Column, Scan, as_strings, build_columns
 
 __all__ = ["assemble"]
 

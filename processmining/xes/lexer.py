@@ -42,8 +42,9 @@ import pyarrow.compute as pc
 from lxml import etree
 
 from .. import safe_input
+from ..memory import release_freed_memory
 from ..model import ProgressFn, no_progress
-from .values import Scan, release_freed_memory
+from .values import Scan
 
 __all__ = ["scan_bytes", "Validation"]
 

@@ -43,11 +43,12 @@ from lxml import etree
 
 from .. import safe_input
 from ..errors import IngestError
+from ..memory import release_freed_memory
 from ..model import EventLog, ProgressFn, no_progress
 from .assemble import assemble
 from .lexer import scan_bytes, scan_stream
 from .source import Declined, FileStream
-from .values import CONTAINER_TYPES, Scan, local_name, release_freed_memory
+from .values import CONTAINER_TYPES, Scan, local_name
 
 __all__ = ["read_xes"]
 

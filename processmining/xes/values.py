@@ -10,10 +10,7 @@ says where it was); a key written with different types becomes a text column.
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
-import functools
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,30 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (Linux with glibc only; None elsewhere)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # musl, or no libc.so.6
-        return None
-
-
-def release_freed_memory() -> None:
-    """Hand memory that earlier steps freed back to the system: glibc and Arrow's pool keep it otherwise.
-
-    Each allocator reuses only its own free memory (numpy and Python use glibc's heap, Arrow its pool), so
-    what one keeps adds to the high-water mark while the other allocates; this costs well under 1 ms.
-    """
-    pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
 
 SIMPLE_TYPES = ("string", "date", "int", "float", "boolean", "id")
 CONTAINER_TYPES = ("list", "container")
