@@ -14,7 +14,7 @@ written with
   its XLSX writer needs ``xlsxwriter`` installed);
 * **after**: the current :func:`processmining.export.write_tables` (XLSX
   sheet XML built column by column in Arrow, CSV / JSON / JSON Lines rows
-  joined in Arrow per chunk of 32,768 rows (XLSX: 20,000), the text work once per
+  joined in Arrow per chunk of 8,192 rows, the text work once per
   distinct value of a column, Parquet).
 
 Each measurement runs in a fresh child process (the table is built there

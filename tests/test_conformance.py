@@ -56,6 +56,7 @@ def test_deviations_per_kind_with_messages_and_elements(result):
     assert rows["swap"].bpmn_element_id == "Task_Negotiation"
     assert rows["swap"].evidence == "17"  # @@index of the 4th event of the 3rd case (7 + 7 + 3)
     assert rows["swap"].resource == "u-swap"
+    assert rows["swap"].timestamp == pd.Timestamp("2024-04-03", tz="UTC")  # the 4th event: day 3 + 10 * 3
     assert rows["skip"].kind == "missing" and rows["skip"].activity == CW
     assert rows["skip"].message == f"{CW} is missing: the model requires it between {NR} and {OB}"
     assert rows["skip"].bpmn_element_id == "Task_ClosedWon"

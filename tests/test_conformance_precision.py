@@ -74,15 +74,32 @@ def test_prefix_tree_counts_every_prefix_once_weighted_by_cases():
 
 
 def test_precision_needs_no_per_case_work(shared_datasets):
-    # one prefix-tree node per distinct prefix, whatever the number of cases
+    # one step per distinct prefix, whatever the number of cases; the prefix tree is walked, never built
+    import numpy as np
+
+    from processmining.conformance.precision import _prefix_sums
+
     log = read_log(shared_datasets / "real" / "running-example.xes")
     v = log_variants(log)
-    from processmining.conformance.precision import PrefixTree
+    fired: list[tuple[str, ...]] = []
 
-    tree = PrefixTree.build(v.traces, v.counts.tolist())
-    distinct = {t[:i] for t in v.traces for i in range(len(t) + 1)}
-    assert len(tree) == len(distinct)
-    assert tree.cont[0] == log.n_cases
+    def fire(state, a):
+        fired.append(state + (a,))
+        return state + (a,)
+
+    _prefix_sums(v.traces, v.counts, (), fire, lambda s: set(), None, lambda *a: None)
+    distinct = {t[:i] for t in v.traces for i in range(1, len(t) + 1)}
+    assert sorted(fired) == sorted(distinct) and len(fired) == len(distinct)
+    # "a" is continued by all 6 cases (next b or c), "ab" by 3 (next d), "ac" and "abd" by none
+    counted: list[str] = []
+
+    def activated(s):
+        counted.append(s)
+        return {"a": {"b", "c", "x"}, "ab": {"d", "e"}}[s]
+
+    sums = _prefix_sums([("a", "b"), ("a", "c"), ("a", "b", "d")], np.array([2, 1, 3]), "",
+                        lambda s, a: s + a, activated, None, lambda *a: None)
+    assert sums == (3 * 6 + 2 * 3, 1 * 6 + 1 * 3) and sorted(counted) == ["a", "ab"]
 
 
 def _sample_log(log, v, chosen):

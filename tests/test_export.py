@@ -245,3 +245,25 @@ def test_csv_and_json_write_timestamps_numbers_and_escapes_exactly():
     ]
     # the same text Python's own encoder writes, record by record
     assert records == [json.dumps(r, ensure_ascii=False) for r in expected]
+
+
+def test_chunked_writers_give_the_bytes_of_one_chunk(monkeypatch, tmp_path):
+    # rows are written in chunks (memory stays bounded): 7 rows in chunks of 3 give the file of one chunk
+    from processmining.export import writers, xlsx
+
+    frame = pd.DataFrame({"case_id": [f"c{i}" for i in range(7)], "n": range(7),
+                          "note": ["=1+1", "a,b", None, 'say "hi"', "x", "", "y"],
+                          "timestamp": pd.date_range("2024-01-01", periods=7, freq="h", tz="UTC")})
+    out = {}
+    for rows in (3, 1_000):
+        monkeypatch.setattr(writers, "CHUNK_ROWS", rows)
+        monkeypatch.setattr(xlsx, "CHUNK_ROWS", rows)
+        out[rows] = {fmt: to_bytes({"t": frame}, fmt=fmt) for fmt in ("csv", "jsonl", "json")}
+        write_tables({"t": frame}, tmp_path / f"t{rows}.xlsx")
+        with zipfile.ZipFile(tmp_path / f"t{rows}.xlsx") as zf:
+            out[rows]["xlsx"] = zf.read("xl/worksheets/sheet1.xml")
+    assert out[3] == out[1_000]
+    assert out[3]["csv"].split(b"\r\n")[1:4] == [b"c0,0,'=1+1,2024-01-01T00:00:00Z", b'c1,1,"a,b",2024-01-01T01:00:00Z',
+                                                  b"c2,2,,2024-01-01T02:00:00Z"]
+    assert out[3]["jsonl"].splitlines()[3] == (b'{"case_id": "c3", "n": 3, "note": "say \\"hi\\"", '
+                                               b'"timestamp": "2024-01-01T03:00:00Z"}')

@@ -15,8 +15,8 @@ from xes_readers import xes_reader  # noqa: F401  (the fixture: each test runs t
 
 from processmining.errors import IngestError
 from processmining.model import ACTIVITY, CASE, TIMESTAMP
+from processmining.xes import lexer, read_xes
 from processmining.xes import read as xes_read
-from processmining.xes import read_xes
 from processmining.xes.lexer import scan_bytes, scan_stream
 
 NS = "http://www.xes-standard.org/"
@@ -83,6 +83,25 @@ def test_trace_attributes_and_events_in_any_order_and_duplicate_ids():
     assert log.df[CASE].tolist() == ["T1", "T1#2"]
     assert log.df["case:prio"].tolist()[0] == 2 and pd.isna(log.df["case:prio"].tolist()[1])
     assert log.report.warnings[0].startswith("1 trace ids occur more than once (1 extra traces): 'T1'")
+
+
+def test_rows_of_an_attribute_every_event_has_are_kept_as_one_range(monkeypatch: pytest.MonkeyPatch):
+    # chunks of ~one trace: "note" is on events 0, 1 and 3 only, "concept:name" on all four, "x" twice on event 2
+    monkeypatch.setattr(lexer, "CHUNK_BYTES", 200)
+    note = '\t\t\t<string key="note" value="n"/>\n'
+    body = (_trace("T1", _event("A", extra=note), _event("B", extra=note))
+            + _trace("T2", _event("C", extra='<int key="x" value="1"/><int key="x" value="2"/>'), _event("D", extra=note)))
+    head, rest = _doc(body)[:300], [_doc(body)[300:]]
+    scan = scan_stream(head, rest, NS)
+    assert scan is not None and scan.n_events == 4
+    by_key = {key: rows for slots in scan.ev_values.values() for key, (rows, _) in slots.items()}
+    assert by_key["concept:name"] == range(4) and by_key["time:timestamp"] == range(4)
+    assert by_key["note"].tolist() == [0, 1, 3] and by_key["x"].tolist() == [2, 2]
+    monkeypatch.setattr(xes_read, "FAST_SCAN_MIN_BYTES", 0)  # the byte scan of the whole document
+    log = read_xes(_doc(body))
+    assert log.df["note"].tolist()[:2] == ["n", "n"] and pd.isna(log.df["note"].iloc[2])
+    assert log.df["x"].tolist()[2] == 2  # the last value of the event
+    assert log.report.warnings == ["1 events have attribute 'x' more than once; the last value was kept"]
 
 
 # ------------------------------------------------------------------ what it leaves to the streaming reader

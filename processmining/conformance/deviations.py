@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..memory import release_freed_memory
 from ..model import DEVIATION_COLUMNS, ORDER, RESOURCE, TIMESTAMP, EventLog, empty_deviations
 from .alignment import AlignmentResult, Move
 from .variants import Variants
@@ -139,11 +140,15 @@ def expand_to_cases(
     has_event = pos >= 0
     row = np.where(has_event, merged["start"].to_numpy() + np.maximum(pos, 0), 0)
     df = log.df
-    naive = df[TIMESTAMP].dt.tz_localize(None).to_numpy()  # datetime64 (UTC), not Timestamp objects
-    ts = naive[row] if len(df) else np.array([], dtype="datetime64[ns]")
-    timestamps = pd.Series(pd.to_datetime(ts).tz_localize("UTC"), index=merged.index).where(has_event)
+    # the rows of the deviations taken first (the log's columns are never converted whole: no object array of
+    # every event's resource)
+    if len(df):
+        timestamps = pd.Series(df[TIMESTAMP].array.take(row), index=merged.index).where(has_event)
+    else:
+        timestamps = pd.Series(pd.to_datetime(np.array([], dtype="datetime64[ns]")).tz_localize("UTC"),
+                               index=merged.index)
     if RESOURCE in df.columns:
-        res = pd.Series(df[RESOURCE].to_numpy(dtype=object)[row], index=merged.index).where(has_event)
+        res = pd.Series(df[RESOURCE].array.take(row).to_numpy(dtype=object), index=merged.index).where(has_event)
     else:
         res = pd.Series(None, index=merged.index, dtype=object)
     evidence = pd.Series(df[ORDER].to_numpy()[row], index=merged.index).astype(str).where(has_event, "")
@@ -163,6 +168,9 @@ def expand_to_cases(
         "accepted": False,
         "accepted_reason": None,
     })
-    return out.reset_index(drop=True)[list(DEVIATION_COLUMNS)]
+    out = out.reset_index(drop=True)[list(DEVIATION_COLUMNS)]
+    del merged, tmpl, cases, timestamps, res, evidence
+    release_freed_memory()  # the merge's and the columns' temporaries: later steps start from what is held
+    return out
 
 

@@ -4,7 +4,8 @@ pm4py counts every prefix of every case and replays each distinct prefix on
 its own. Here the variants form one prefix tree: each node (a distinct
 prefix) is computed once from its parent -- one step of the net's memoised
 state space -- and weighted by the number of cases that continue after it.
-No pm4py, no per-case work.
+The tree is walked depth first over the sorted variants and never built:
+only the prefixes of one trace are held. No pm4py, no per-case work.
 
 Two flavours, as pm4py has them:
 
@@ -30,52 +31,15 @@ empty prefix included, with the log's start activities).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Any, Literal
 
 import numpy as np
 
 from ..model import ProgressFn, no_progress
 from .alignment import CompiledNet, Marking
 from .tokenstep import TokenReplayStep
-
-
-@dataclass(frozen=True)
-class PrefixTree:
-    """The variants' prefixes, each once: node 0 is the empty prefix; parents come before children.
-
-    ``parent[k]`` and ``label[k]`` say how node ``k`` extends its parent;
-    ``children[k]`` maps the next activity to the child node; ``cont[k]`` is the
-    number of cases whose trace continues after the prefix ``k``.
-    """
-
-    parent: list[int]
-    label: list[str | None]
-    children: list[dict[str, int]]
-    cont: list[int]
-
-    @classmethod
-    def build(cls, traces: Sequence[Sequence[str]], counts: Sequence[int]) -> PrefixTree:
-        parent, label, children, cont = [-1], [None], [{}], [0]
-        for trace, c in zip(traces, counts, strict=True):
-            node = 0
-            for a in trace:
-                cont[node] += c
-                kids = children[node]
-                nxt = kids.get(a)
-                if nxt is None:
-                    nxt = len(parent)
-                    kids[a] = nxt
-                    parent.append(node)
-                    label.append(a)
-                    children.append({})
-                    cont.append(0)
-                node = nxt
-        return cls(parent, label, children, cont)
-
-    def __len__(self) -> int:
-        return len(self.parent)
 
 
 def etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.ndarray, *, deadline: float | None = None,
@@ -91,89 +55,115 @@ def etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.
     """
     if len(traces) == 0:
         return None
-    tree = PrefixTree.build(traces, counts.tolist())
     known = net.visible_labels
-    state: list[Marking | None] = [net.initial] + [None] * (len(tree) - 1)
-    sum_at, sum_ee = _root_counts(net, traces, counts)
     stepper = TokenReplayStep.of(net) if replay == "pm4py" else None
-    step = min(256, max(1, len(tree) // 100))
-    for k in range(1, len(tree)):
-        if k % step == 0:
-            progress(k, len(tree), "precision")
-            if deadline is not None and time.perf_counter() > deadline:
-                return None
-        m = state[tree.parent[k]]
-        if m is None:
-            continue
-        a = tree.label[k]
-        if a in known:
-            if stepper is not None:
-                m = stepper.fire(m, a)  # type: ignore[arg-type]
-            else:
-                steps = net.sync_steps(m, a)  # type: ignore[arg-type]
-                m = steps[0][1] if steps else None
-        state[k] = m
-        if m is None or not tree.cont[k]:
-            continue
-        activated = net.visible_after(m)
-        sum_at += len(activated) * tree.cont[k]
-        sum_ee += len(activated - tree.children[k].keys()) * tree.cont[k]
-    progress(len(tree), len(tree), "precision")
-    return 1.0 - sum_ee / sum_at if sum_at > 0 else 1.0
+
+    def fire(m: Marking, a: str) -> Marking | None:
+        if a not in known:
+            return m
+        if stepper is not None:
+            return stepper.fire(m, a)
+        steps = net.sync_steps(m, a)
+        return steps[0][1] if steps else None
+
+    sums = _prefix_sums(traces, counts, net.initial, fire, net.visible_after, deadline, progress)
+    return None if sums is None else _precision(*sums, _root_counts(net, traces, counts))
 
 
 def align_etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.ndarray, *, deadline: float | None = None,
                         progress: ProgressFn = no_progress) -> float | None:
     """pm4py's ``precision_alignments`` (align-ETC) on ``net``; ``None`` for an empty log.
 
-    Per prefix node the layer ``{marking: least silent cost}`` of the markings
-    right after its last synchronous move is derived from the parent's layer;
-    the markings of least cost are where optimal prefix alignments stop. The
-    tree is walked depth first, so only the layers along one path are held.
-    ``None`` also when ``deadline`` passes first.
+    Per prefix the layer ``{marking: least silent cost}`` of the markings right
+    after its last synchronous move is derived from the parent prefix's layer;
+    the markings of least cost are where optimal prefix alignments stop (no
+    such alignment, an event the model cannot do there: the prefix and its
+    extensions are left out). ``None`` also when ``deadline`` passes first.
     """
     if len(traces) == 0:
         return None
-    tree = PrefixTree.build(traces, counts.tolist())
-    sum_at, sum_ee = _root_counts(net, traces, counts)
-    layers: dict[int, dict[Marking, int]] = {0: {net.initial: 0}}
-    left = [len(c) for c in tree.children]
-    stack = list(reversed(tree.children[0].values()))
-    done = 0
-    step = min(256, max(1, len(tree) // 100))
-    while stack:
-        k = stack.pop()
-        done += 1
-        if done % step == 0:
-            progress(done, len(tree), "precision")
-            if deadline is not None and time.perf_counter() > deadline:
-                return None
-        p = tree.parent[k]
-        before = layers[p]
-        left[p] -= 1
-        if not left[p]:
-            del layers[p]
-        a = tree.label[k]
+
+    def fire(before: dict[Marking, int], a: str) -> dict[Marking, int] | None:
         layer: dict[Marking, int] = {}
         for m, g in before.items():
-            for _t, m2, d in net.sync_steps(m, a):  # type: ignore[arg-type]
+            for _t, m2, d in net.sync_steps(m, a):
                 if g + d < layer.get(m2, 1 << 62):
                     layer[m2] = g + d
-        if not layer:
-            continue  # no prefix alignment without log moves: the whole subtree is left out
-        if tree.cont[k]:
-            least = min(layer.values())
-            activated: set[str] = set()
-            for m, g in layer.items():
-                if g == least:
-                    activated |= net.visible_after(m)
-            sum_at += len(activated) * tree.cont[k]
-            sum_ee += len(activated - tree.children[k].keys()) * tree.cont[k]
-        if left[k]:
-            layers[k] = layer
-            stack.extend(reversed(tree.children[k].values()))
-    progress(len(tree), len(tree), "precision")
+        return layer or None
+
+    def activated(layer: dict[Marking, int]) -> set[str]:
+        least = min(layer.values())
+        out: set[str] = set()
+        for m, g in layer.items():
+            if g == least:
+                out |= net.visible_after(m)
+        return out
+
+    sums = _prefix_sums(traces, counts, {net.initial: 0}, fire, activated, deadline, progress)
+    return None if sums is None else _precision(*sums, _root_counts(net, traces, counts))
+
+
+def _precision(sum_at: int, sum_ee: int, root: tuple[int, int]) -> float:
+    sum_at, sum_ee = sum_at + root[0], sum_ee + root[1]
     return 1.0 - sum_ee / sum_at if sum_at > 0 else 1.0
+
+
+def _prefix_sums(traces: Sequence[Sequence[str]], counts: np.ndarray, initial: Any,
+                 fire: Callable[[Any, str], Any], activated: Callable[[Any], AbstractSet[str]],
+                 deadline: float | None, progress: ProgressFn) -> tuple[int, int] | None:
+    """``(Σ activated, Σ escaping)`` over the non-empty prefixes of the variants, each prefix once, weighted by
+    the cases that continue after it; None when ``deadline`` passes first.
+
+    The traces are walked in sorted order, so the variants sharing a prefix come one after the other: only
+    the prefixes of the current trace are held (a depth-first walk of the prefix tree without building it).
+    A prefix's state is ``fire(parent's state, activity)`` (None: the prefix and its extensions are left
+    out); when the walk leaves a prefix, its ``activated(state)`` are counted against the activities the
+    cases do next.
+    """
+    seqs = [tuple(t) for t in traces]
+    weights = counts.tolist()
+    order = sorted(range(len(seqs)), key=seqs.__getitem__)
+    # per prefix of the current trace (depth 1, 2, ...): state, cases that continue after it, next activities
+    states: list[Any] = []
+    cont: list[int] = []
+    nexts: list[set[str]] = []
+    sum_at = sum_ee = 0
+
+    def leave(depth: int) -> None:  # count the prefixes deeper than ``depth``, deepest first
+        nonlocal sum_at, sum_ee
+        while len(states) > depth:
+            state, c, after = states.pop(), cont.pop(), nexts.pop()
+            if state is not None and c:
+                act = activated(state)
+                sum_at += len(act) * c
+                sum_ee += len(act - after) * c
+
+    previous: tuple[str, ...] = ()
+    step = min(256, max(1, len(seqs) // 100))
+    for n, i in enumerate(order):
+        if n % step == 0:
+            progress(n, len(seqs), "precision")
+            if deadline is not None and time.perf_counter() > deadline:
+                return None
+        trace, c = seqs[i], weights[i]
+        shared = 0
+        for a, b in zip(previous, trace):  # noqa: B905 - the common prefix of two traces of any lengths
+            if a != b:
+                break
+            shared += 1
+        leave(shared)
+        for d in range(shared, len(trace)):
+            parent = states[d - 1] if d else initial
+            states.append(None if parent is None else fire(parent, trace[d]))
+            cont.append(0)
+            nexts.append(set())
+        for d in range(len(trace) - 1):  # the prefixes this trace continues after (the empty one: root counts)
+            cont[d] += c
+            nexts[d].add(trace[d + 1])
+        previous = trace
+    leave(0)
+    progress(len(seqs), len(seqs), "precision")
+    return sum_at, sum_ee
 
 
 def _root_counts(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.ndarray) -> tuple[int, int]:

@@ -43,6 +43,7 @@ from typing import Any, BinaryIO, Literal
 
 import pandas as pd
 
+from ..memory import release_freed_memory
 from ..model import Provenance
 from ..pseudonyms import Pseudonymizer, pseudonym, pseudonymize, pseudonymize_table
 from .cells import (
@@ -133,8 +134,12 @@ def to_bytes(
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     buf = io.BytesIO()
-    _write_one(_pseudonymised(tables, pseudonymizer), fmt, provenance, buf)
-    return buf.getvalue()
+    try:
+        _write_one(_pseudonymised(tables, pseudonymizer), fmt, provenance, buf)
+        return buf.getvalue()
+    finally:
+        del buf
+        release_freed_memory()
 
 
 def write_tables(
@@ -168,8 +173,6 @@ def write_tables(
     ...                               d / "out.csv")]
     ['out.csv', 'out.summary.csv']
     """
-    from ..safe_input import atomic_output, check_output_path
-
     is_path = isinstance(dest, (str, PathLike))
     if fmt is None:
         if not is_path:
@@ -177,7 +180,16 @@ def write_tables(
         fmt = infer_format(dest)  # type: ignore[arg-type]
     if not tables:
         raise ValueError("nothing to export: no tables given")
-    tables = _pseudonymised(tables, pseudonymizer)
+    try:
+        return _write_tables(_pseudonymised(tables, pseudonymizer), dest, fmt, provenance, is_path)
+    finally:
+        release_freed_memory()  # the chunks' text: later steps start from what is really held
+
+
+def _write_tables(tables: Mapping[str, Any], dest: str | PathLike[str] | BinaryIO, fmt: str,
+                  provenance: Provenance | None, is_path: bool) -> list[Path]:
+    from ..safe_input import atomic_output, check_output_path
+
     if not is_path:
         _write_one(tables, fmt, provenance, dest)  # type: ignore[arg-type]
         return []

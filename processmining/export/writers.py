@@ -33,7 +33,7 @@ from .cells import (
 )
 
 #: rows per chunk when streaming (bounded memory)
-CHUNK_ROWS = 32_768
+CHUNK_ROWS = 8_192
 
 
 def write_text(arr: Any, fh: BinaryIO) -> None:

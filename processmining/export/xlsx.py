@@ -42,7 +42,7 @@ XLSX_MAX_ROWS = 1_048_576
 #: Excel's longest text cell
 XLSX_MAX_TEXT = 32_767
 #: rows per chunk of sheet XML (a chunk's cells are ~60 bytes each: memory stays bounded)
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 8_192
 #: characters XML 1.0 cannot store (replaced by U+FFFD)
 XML_ILLEGAL = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import IngestError
 from ..lifecycle import pair_lifecycle
+from ..memory import release_freed_memory
 from ..model import (
     ORDER,
     SOURCE_ROW,
@@ -124,12 +125,12 @@ def read_log(
     progress(0, 4, "reading")
     if _local_xes(source, max_bytes):  # scanned as it is read (and gunzipped): the XML is never whole in memory
         log = _read_xes(source, name=name, progress=progress, max_bytes=max_bytes)  # type: ignore[arg-type]
-        return pair_lifecycle(log, mode=lifecycle)  # type: ignore[arg-type]
+        return _paired(log, lifecycle)
     data = read_bytes(source, name=name, max_bytes=max_bytes)
     kind = sniff_kind(data)
     chosen = get_preset(preset) if preset else None
     if kind == "xes":
-        return pair_lifecycle(_read_xes(data, progress=progress), mode=lifecycle)  # type: ignore[arg-type]
+        return _paired(_read_xes(data, progress=progress), lifecycle)  # type: ignore[arg-type]
     progress(1, 4, "parsing")
     warnings: list[str] = []
     table: Table
@@ -168,17 +169,18 @@ def read_log(
                    shape=chosen.shape if chosen else "long",
                    preset=chosen.name if chosen else None, timezone=tz,
                    collapse_repeats=bool(chosen and chosen.collapse_repeats), warnings=warnings, name=name)
-    del staged, table
-    _release_memory()
+    del staged, table, data
+    release_freed_memory()  # the staging tables and the file's bytes
     progress(4, 4, "done")
-    return pair_lifecycle(log, mode=lifecycle)  # type: ignore[arg-type]
+    return _paired(log, lifecycle)
 
 
-def _release_memory() -> None:
-    """Hand the memory Arrow's allocator keeps from the staging tables back to the system (RSS, not just free)."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
+def _paired(log: EventLog, lifecycle: str) -> EventLog:
+    """The log with its lifecycle events paired (:func:`pair_lifecycle`), what reading freed handed back."""
+    paired = pair_lifecycle(log, mode=lifecycle)  # type: ignore[arg-type]
+    del log
+    release_freed_memory()  # later steps start from what the log holds, not from what reading it left
+    return paired
 
 
 def _stage(table: Table, preset: Preset | None, mapping: ColumnMapping | None, *, dayfirst: bool | None,

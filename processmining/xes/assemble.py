@@ -8,7 +8,7 @@ input order), one column at a time, so the frame is never held twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from ..codes import text_codes
 from ..ingest.labels import flag_ids, normalise_labels
 from ..ingest.timestamps import OUT_OF_RANGE
+from ..memory import release_freed_memory
 from ..model import (
     ACTIVITY,
     CASE,
@@ -34,7 +35,7 @@ from ..model import (
     TimestampOffsets,
     input_column_name,
 )
-from .values import OFFSET, Column, Scan, as_strings, build_columns, release_freed_memory
+from .values import OFFSET, Column, Scan, as_strings, build_columns
 
 __all__ = ["assemble"]
 
@@ -85,22 +86,33 @@ def _listed(items: list[str]) -> str:
 
 def _attribute_columns(
     cols: dict[str, Column], prefix: str, where: Callable[[int], str], warnings: list[str]
-) -> dict[str, Any]:
-    """Frame columns for typed attributes; unreadable values keep their text in ``<key> (raw)``."""
-    out: dict[str, Any] = {}
-    for key, col in cols.items():
-        out[prefix + key] = col.values
+) -> Iterator[tuple[str, Any]]:
+    """Frame columns for typed attributes; unreadable values keep their text in ``<key> (raw)``.
+
+    Takes each column out of ``cols`` as it goes: once the caller has taken its rows, nothing holds it.
+    """
+    while cols:
+        key = next(iter(cols))
+        col = cols.pop(key)
         bad_idx = np.flatnonzero(col.bad.to_numpy(dtype=bool))
         if len(bad_idx):
             raw_name = f"{prefix}{key} (raw)"
-            out[raw_name] = col.raw.where(col.bad, None).astype("string")
+            raw = col.raw.where(col.bad, None).astype("string")
             examples = [f"{where(i)}: {col.raw.iloc[i]!r}" for i in bad_idx[:_MAX_LISTED]]
             more = f"; and {len(bad_idx) - _MAX_LISTED:,} more" if len(bad_idx) > _MAX_LISTED else ""
             warnings.append(
                 f"{len(bad_idx):,} values of {col.xes_type} attribute {key!r} are not a valid {col.xes_type} "
                 f"and are kept as text in column {raw_name!r}: {'; '.join(examples)}{more}"
             )
-    return out
+            values = col.values
+            del col
+            yield prefix + key, values
+            yield raw_name, raw
+        else:
+            values = col.values
+            del col
+            yield prefix + key, values
+        del values
 
 
 def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
@@ -186,18 +198,19 @@ def assemble(scan: Scan, label: str, sha256: str) -> EventLog:
     has_timestamps = ts is not None or n_ev == 0
     del times, act, ts
     release_freed_memory()  # the canonical columns in file order
-    first = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
+    ordered = {k: ev_cols.pop(k) for k in (RESOURCE, LIFECYCLE) if k in ev_cols}
+    ordered.update(ev_cols)
+    ev_cols.clear()
     renamed: list[str] = []
-    for key, values in _attribute_columns({**first, **ev_cols}, "", event_label, warnings).items():
+    for key, values in _attribute_columns(ordered, "", event_label, warnings):
         # org:resource and start_timestamp are the XES / pm4py names of canonical columns: kept as they are
         name = key if key in (RESOURCE, START_TIMESTAMP) else input_column_name(key, data)
         if name != key:
             renamed.append(f"event attribute {key!r} → {name!r}")
         data[name] = at_keep(values)
+        del values
         release_freed_memory()  # the column in file order
-    ev_cols.clear()
-    first.clear()
-    for key, values in _attribute_columns(tr_cols, "case:", trace_label, warnings).items():
+    for key, values in _attribute_columns(tr_cols, "case:", trace_label, warnings):
         name = input_column_name(key, data)
         if name != key:
             renamed.append(f"trace attribute {key[len('case:'):]!r} → {name!r}")

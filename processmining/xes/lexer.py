@@ -29,6 +29,7 @@ own line and lxml reports the line of its first child (for a pretty-printed
 
 from __future__ import annotations
 
+import itertools
 import queue
 import re
 import threading
@@ -41,8 +42,9 @@ import pyarrow.compute as pc
 from lxml import etree
 
 from .. import safe_input
+from ..memory import release_freed_memory
 from ..model import ProgressFn, no_progress
-from .values import Scan, release_freed_memory
+from .values import Scan
 
 __all__ = ["scan_bytes", "Validation"]
 
@@ -71,10 +73,10 @@ _CHAR_REF = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _LABEL = "reading XES"
 #: feed size for the libxml2 check: one feed of a big buffer hits its buffer limit
-_FEED = 1 << 20
+_FEED = 1 << 18
 #: bytes of XML scanned at a time (a chunk ends after a ``</trace>``; a longer trace is a chunk of its own):
 #: the scan's working arrays take a few times this, whatever the size of the file
-CHUNK_BYTES = 2 << 20
+CHUNK_BYTES = 1 << 20
 
 
 class _NoTarget:
@@ -258,6 +260,8 @@ def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
     and to the scan, and is dropped. ``progress`` is called once per chunk.
     ``reread`` gives the document's pieces again: lines are counted from them
     only when an event's line is asked for (without it, the pieces are kept).
+    A caller that passes ``head`` without keeping it (``scan_stream(parts.pop(), ...)``) lets it go with the
+    first chunk.
     """
     start = _header_end(head)
     if start is None or not _plain_line_ends(head[:start]):
@@ -268,7 +272,9 @@ def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
         into = _Collected(namespace)
         offset = start
         kept: list[bytes] = [head[:start]]
-        for chunk, last in _chunks(head[start:], rest):
+        chunks = _chunks(head[start:], rest)
+        del head  # the caller hands it over: its traces are in the first chunk now
+        for chunk, last in chunks:
             progress()
             if not _plain_line_ends(chunk):
                 return None
@@ -310,19 +316,24 @@ def _plain_line_ends(data: bytes) -> bool:
 
 def _chunks(first: bytes, rest: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
     """The pieces ``first`` + ``rest`` regrouped into chunks that end after a ``</trace>``; (chunk, is last)."""
+    # no name in this frame keeps a piece, the joined pieces or a chunk while the chunk is scanned: each
+    # is freed as soon as it is used
     parts, size = [first], len(first)
+    del first
     for piece in rest:
         parts.append(piece)
         size += len(piece)
+        del piece
         if size >= CHUNK_BYTES:
-            joined = b"".join(parts)
-            cut = joined.rfind(b"</trace>")
+            joined = [b"".join(parts)]
+            parts.clear()
+            cut = joined[0].rfind(b"</trace>")
             if cut < 0:  # one trace longer than a chunk: wait for its end
-                parts, size = [joined], len(joined)
+                parts, size = joined, len(joined[0])
                 continue
             cut += len(b"</trace>")
-            yield joined[:cut], False
-            parts, size = [joined[cut:]], len(joined) - cut
+            parts, size = [joined[0][cut:]], len(joined[0]) - cut
+            yield joined.pop()[:cut], False
     yield b"".join(parts), True
 
 
@@ -452,7 +463,7 @@ class _Collected:
             codes = slot_code[by_slot]
             starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
             stops = np.append(starts[1:], len(by_slot))
-            rows, texts = a_row[by_slot], values.take(pa.array(by_slot))
+            rows = a_row[by_slot]
             for g in np.argsort(by_slot[starts], kind="stable"):  # slots in order of first appearance
                 code, lo, hi = int(codes[starts[g]]), int(starts[g]), int(stops[g])
                 tag, key = self.prefix + _TYPES[code % len(_TYPES)], key_names[code // len(_TYPES)]
@@ -460,8 +471,9 @@ class _Collected:
                 if slot is None:
                     slot = store[tag][key] = ([], [])
                     order.append((tag, key))
-                slot[0].append(rows[lo:hi])
-                slot[1].append(texts.slice(lo, hi - lo))
+                slot[0].append(_rows(rows[lo:hi]))
+                # a take of its own: each column's texts are freed on their own once the log holds the column
+                slot[1].append(values.take(pa.array(by_slot[lo:hi])))
         return True
 
     def scan(self, line_numbers: Callable[[np.ndarray], np.ndarray]) -> Scan:
@@ -486,10 +498,25 @@ class _Collected:
             for tag, by_key in store.items():
                 for key, (rows, texts) in by_key.items():
                     joined = texts[0] if len(texts) == 1 else pa.chunked_array(texts, type=pa.large_string())
-                    target.setdefault(tag, {})[key] = (np.concatenate(rows), joined)
+                    target.setdefault(tag, {})[key] = (_joined_rows(rows), joined)
             store.clear()
         scan.ev_order, scan.tr_order = self.orders
         return scan
+
+
+def _rows(rows: np.ndarray) -> np.ndarray | range:
+    """The rows of one slot in one chunk (ascending); as a ``range`` when they are consecutive (the common case:
+    an attribute every event has), which holds no array until the log is built."""
+    if len(rows) and int(rows[-1]) - int(rows[0]) == len(rows) - 1:
+        return range(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
+def _joined_rows(parts: list[np.ndarray | range]) -> np.ndarray | range:
+    """One slot's rows of every chunk: one ``range`` when each chunk's are a range that goes on from the last."""
+    if all(isinstance(p, range) for p in parts) and all(a.stop == b.start for a, b in itertools.pairwise(parts)):
+        return range(parts[0].start, parts[-1].stop)
+    return np.concatenate([np.asarray(p, dtype=np.int64) if isinstance(p, range) else p for p in parts])
 
 
 def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -43,11 +43,12 @@ from lxml import etree
 
 from .. import safe_input
 from ..errors import IngestError
+from ..memory import release_freed_memory
 from ..model import EventLog, ProgressFn, no_progress
 from .assemble import assemble
 from .lexer import scan_bytes, scan_stream
 from .source import Declined, FileStream
-from .values import CONTAINER_TYPES, Scan, local_name, release_freed_memory
+from .values import CONTAINER_TYPES, Scan, local_name
 
 __all__ = ["read_xes"]
 
@@ -151,7 +152,8 @@ def _check_not_xml(data: bytes, label: str) -> None:
 
 def _check_root(data: bytes, label: str) -> str | None:
     """Parse up to the first element and refuse a root other than <log> (e.g. HTML); the root's namespace."""
-    parser = etree.iterparse(io.BytesIO(data), events=("start",), **safe_input.xml_parser_options())
+    source = io.BytesIO(data)
+    parser = etree.iterparse(source, events=("start",), **safe_input.xml_parser_options())
     try:
         _, root = next(iter(parser))
     except StopIteration:
@@ -165,6 +167,8 @@ def _check_root(data: bytes, label: str) -> str | None:
             name = found.group(1).decode("latin-1")
             raise IngestError(f"root <{name}>, expected <log>", source=label) from None
         raise _syntax_error(exc, label, data) from None
+    finally:  # the parser and its tree are reference cycles (freed by the next gc): closed, the source lets go of data
+        source.close()
     local = local_name(root.tag)
     if local != "log":
         raise IngestError(f"root <{local}>, expected <log>", source=label, line=root.sourceline)
@@ -345,14 +349,16 @@ def _read_streamed(path: str | os.PathLike, name: str | None, progress: Progress
             if not found:
                 return None
             head = b"".join(parts)
-            del parts
+            del parts, piece
             try:
                 _check_not_xml(head, label)
                 safe_input.check_xml_prolog(head, label)  # the prolog ends before the first <trace>
                 namespace = _check_root(head, label)
             except IngestError:
                 return None
-            scan = scan_stream(head, pieces, namespace, lambda: progress(stream.done, stream.size, "reading XES"),
+            parts = [head]
+            del head  # handed over: scan_stream lets it go with its first chunk
+            scan = scan_stream(parts.pop(), pieces, namespace, lambda: progress(stream.done, stream.size, "reading XES"),
                                lambda: _reread(path, max_bytes, stream.sha256(), label))
         except Declined:
             return None

@@ -10,10 +10,7 @@ says where it was); a key written with different types becomes a text column.
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
-import functools
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,30 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (Linux with glibc only; None elsewhere)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # musl, or no libc.so.6
-        return None
-
-
-def release_freed_memory() -> None:
-    """Hand memory that earlier steps freed back to the system: glibc and Arrow's pool keep it otherwise.
-
-    Each allocator reuses only its own free memory (numpy and Python use glibc's heap, Arrow its pool), so
-    what one keeps adds to the high-water mark while the other allocates; this costs well under 1 ms.
-    """
-    pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
 
 SIMPLE_TYPES = ("string", "date", "int", "float", "boolean", "id")
 CONTAINER_TYPES = ("list", "container")
@@ -211,14 +184,15 @@ class Column:
     out_of_range: np.ndarray
 
 
-def _arrow_slot(slot: Slot) -> tuple[np.ndarray, pa.Array | pa.ChunkedArray]:
-    """Rows as int64 and texts as Arrow ``large_string`` (chunks of the byte scan stay chunks: no copy)."""
+def _arrow_slot(slot: Slot) -> tuple[np.ndarray | range, pa.Array | pa.ChunkedArray]:
+    """Rows as int64 (a ``range`` stays one) and texts as Arrow ``large_string`` (chunks of the byte scan stay
+    chunks: no copy)."""
     rows, vals = slot
     if not isinstance(vals, (pa.Array, pa.ChunkedArray)):
         vals = pa.array(vals, type=pa.large_string())
     elif vals.type != pa.large_string():
         vals = vals.cast(pa.large_string())
-    return np.asarray(rows, dtype=np.int64), vals
+    return rows if isinstance(rows, range) else np.asarray(rows, dtype=np.int64), vals
 
 
 def _concat(parts: list[pa.Array | pa.ChunkedArray]) -> pa.Array | pa.ChunkedArray:
@@ -275,9 +249,13 @@ def build_columns(
                 "kept as text"
             )
         slots = list(kinds.values())
-        idx = np.concatenate([rows for rows, _ in slots])
         texts = _concat([vals for _, vals in slots])
-        if len(idx) == n and (n == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all())):
+        if len(slots) == 1 and isinstance(slots[0][0], range):  # the byte scan's rows of an attribute every
+            rows = slots[0][0]  # event (or trace) has
+            idx = None if rows == range(n) else np.asarray(rows, dtype=np.int64)
+        else:
+            idx = np.concatenate([np.asarray(rows, dtype=np.int64) for rows, _ in slots])
+        if idx is None or (len(idx) == n and (n == 0 or (idx[0] == 0 and (np.diff(idx) == 1).all()))):
             full = texts  # in every row exactly once, in order (the common case)
             n_dup = 0
         else:
