@@ -151,9 +151,10 @@ def _provenance(log: Any, params: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------ the Spark commands
 def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: float | None, paths: float | None,
                    large_labels: bool = False, hide_numbers: bool = False, anonymise: bool = False,
-                   filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
+                   noise: float = 0.2, filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
                    engine_options: EngineOptions, **_: Any) -> None:
-    """``discover --engine spark``: the map is computed on Spark, simplified and drawn here."""
+    """``discover --engine spark``: the map is computed on Spark, simplified and drawn here; a ``.bpmn`` output
+    is the local inductive miner on the variants counted on Spark."""
     from ..discovery import simplify
     from ..render import render_map
     from ..spark.discovery import process_map
@@ -162,9 +163,16 @@ def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: flo
     suffix = output.suffix.lower()
     if suffix not in MAP_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(MAP_SUFFIXES)}")
-    if suffix == ".bpmn":
-        raise AnalysisError("BPMN discovery (.bpmn) runs on the local engine; on Spark write a map (.svg/.png/.dot)")
     log = _filtered(engine_options.load(log_path, log_options, quiet=quiet), filters, log_path)
+    if suffix == ".bpmn":
+        from ..safe_input import write_atomic
+        from ..spark.discovery import discover_bpmn
+
+        write_atomic(output, discover_bpmn(log, noise_threshold=noise))
+        if not quiet:
+            typer.echo(f"wrote {output} (inductive miner, noise threshold {noise}, "
+                       f"{log.cases().count():,} cases, Spark)", err=True)
+        return
     full = process_map(log)
     if full.n_events == 0:
         raise AnalysisError("the log has no events", source=str(log_path))
