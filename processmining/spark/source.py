@@ -588,6 +588,8 @@ def _as_local_text(df: Any, columns: list[str]) -> Any:
                         col = pa.array(timestamp_text(col.to_pandas()))
                     else:
                         col = arrow_text(col)
+                    if isinstance(col, pa.ChunkedArray):
+                        col = col.combine_chunks()
                     col = col.cast(pa.string())
                 arrays.append(col)
             yield pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
