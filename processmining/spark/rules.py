@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model import CASE, DEVIATION_COLUMNS, START_TIMESTAMP, TIMESTAMP, EventLog
+from ..model import CASE, DEVIATION_COLUMNS
 from ..rules import REGISTRY, RuleSet, WholeLog, check
 from ..rules.context import RuleContext
 from ..status import end_activity_table, pick_boundary_activities
-from .frame import SparkLog
+from .frame import SparkLog, case_batches, local_log
 
 #: cases per batch handed to one ``check`` call on an executor (a batch is one pandas frame in memory)
 BATCH_CASES = 20_000
@@ -33,28 +33,10 @@ RULE_SCHEMA = ("case_id string, kind string, activity string, message string, ru
                "severity string, evidence string, accepted boolean, accepted_reason string, _seq long")
 
 
-def local_log(frame: pd.DataFrame, name: str = "log") -> EventLog:
-    """A batch of whole cases from Spark (naive UTC times) as a local :class:`EventLog`."""
-    frame = frame.copy()
-    for col in (TIMESTAMP, START_TIMESTAMP):
-        if col in frame.columns:
-            ts = pd.to_datetime(frame[col])
-            frame[col] = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
-    return EventLog.from_frame(frame, name=name)
-
-
 def _needs_ends(rule: Any) -> bool:
     """A time rule whose end activities are inferred from its cases."""
     key = {"max_duration": "end_activities", "max_idle": "unless_last"}.get(rule.type)
     return key is not None and not rule.params.get(key)
-
-
-def _bucketed(log: SparkLog, n_cases: int) -> tuple[Any, int]:
-    """The events with ``_bucket`` (a hash of the case): each bucket holds whole cases."""
-    from pyspark.sql import functions as F
-
-    n = max(1, -(-n_cases // BATCH_CASES))
-    return log.df.withColumn("_bucket", F.pmod(F.xxhash64(F.col(f"`{CASE}`")), F.lit(n))), n
 
 
 def rule_deviations(log: SparkLog, rules: RuleSet | Iterable[Any], *, roles: Mapping[str, str] | None = None,
@@ -87,11 +69,11 @@ def rule_deviations(log: SparkLog, rules: RuleSet | Iterable[Any], *, roles: Map
               whole=WholeLog(last_event))
     ends = _scope_end_activities(log, rule_set, n_cases)
     whole = WholeLog(last_event, ends)
-    df, _ = _bucketed(log, n_cases)
+    df, _ = case_batches(log, n_cases, BATCH_CASES)
     source = log.name
 
     def run(frame: pd.DataFrame) -> pd.DataFrame:  # on the executors: one bucket of whole cases
-        rows = check(local_log(frame.drop(columns="_bucket"), source), rule_set, roles=roles, lanes=lanes,
+        rows = check(local_log(frame, source), rule_set, roles=roles, lanes=lanes,
                      model_activities=model, element_of_label=element_of_label, whole=whole)
         out = rows[list(DEVIATION_COLUMNS)].astype(object).where(rows.notna(), None)
         ts = pd.to_datetime(rows["timestamp"], utc=True)
@@ -117,11 +99,11 @@ def _scope_end_activities(log: SparkLog, rule_set: RuleSet, n_cases: int) -> dic
     scoped = [r for r in wanted if r.when]
     if not scoped:
         return out
-    df, _ = _bucketed(log, n_cases)
+    df, _ = case_batches(log, n_cases, BATCH_CASES)
     source = log.name
 
     def count(frame: pd.DataFrame) -> pd.DataFrame:  # per bucket: per rule and activity, cases containing / ending
-        ctx = RuleContext.build(local_log(frame.drop(columns="_bucket"), source))
+        ctx = RuleContext.build(local_log(frame, source))
         parts = []
         for rule in scoped:
             sub = ctx.log_in_scope(rule)
