@@ -13,21 +13,32 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from spark_compare import demo_pair, real_pair, require_pyspark
+from spark_compare import demo_pair, real_pair, require_pyspark, to_parquet
 from typer.testing import CliRunner
 
 from processmining.bpmn import read_bpmn
 from processmining.cli import app
 from processmining.conformance import conform
+from processmining.conformance.accepted import AcceptedDeviations, AcceptedPattern
+from processmining.ingest import read_log
+from processmining.rules import load_rules, read_roles
 
 require_pyspark()
 
 from processmining.spark.conformance import conform as spark_conform  # noqa: E402
 from processmining.spark.session import EngineError, parse_remote, session_config  # noqa: E402
+from processmining.spark.source import read_events  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 #: what differs by design: wall time, and how the work was spread (worker pool vs executors)
 VOLATILE = ("seconds", "alignment_work")
+#: the local engine's numbers on the demo log with the bundled rules (violations per rule, deviating cases
+#: without / with the accepted patterns), and on the Jira log (token replay)
+RULE_ROWS = {"quote-within-30d": 85, "stuck-60d": 79, "no-backward-stage-moves": 40, "approval-above-20pct": 30,
+             "sod-quote-approval": 20, "order-after-won": 15}
+DEVIATING = (289, 204)
+TICKET_RULE_ROWS = {"resolution-high-5d": 52, "first-response-4h": 42, "never-closed-30d": 30}
+TICKET_REPLAY = ("pm4py token-based replay log fitness", 1370, 221)
 
 
 def micros(s: pd.Series) -> list:
@@ -37,31 +48,43 @@ def micros(s: pd.Series) -> list:
     return [None if pd.isna(x) else x.value // 1000 for x in s]
 
 
-def check_same(local, slog, model, tmp_path: Path) -> dict:
-    # a generous budget per variant: "not computed" depends on the machine's load, not on the engine
-    r_l = conform(local, model, processes=1, variant_timeout_s=300)
-    dest = tmp_path / "deviations.parquet"
-    r_s = spark_conform(slog, model, deviations_to=str(dest), variant_timeout_s=300)
-    assert {k: v for k, v in r_s.summary.items() if k not in VOLATILE} == \
-        {k: v for k, v in r_l.summary.items() if k not in VOLATILE}
-    pd.testing.assert_frame_equal(r_s.variants, r_l.variants, check_dtype=False)
-    assert (r_s.element_counts, r_s.flow_counts, r_s.untraced_cases) == \
-        (r_l.element_counts, r_l.flow_counts, r_l.untraced_cases)
-    got = pd.read_parquet(dest).sort_values(["case_id", "step"], ignore_index=True).drop(columns="step")
-    want = r_l.deviations.sort_values("case_id", kind="stable", ignore_index=True)
-    assert len(got) == len(want) == r_l.summary["deviations"]
+def same_rows(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert list(got.columns) == list(want.columns)
+    assert len(got) == len(want)
     for c in want.columns:
         if c == "timestamp":
             assert micros(got[c]) == micros(want[c])
         else:
             assert got[c].astype(object).where(got[c].notna(), None).tolist() == \
                 want[c].astype(object).where(want[c].notna(), None).tolist(), c
-    return r_l.summary
+
+
+def check_same(local, slog, model, tmp_path: Path, *, collect: bool = False, **options) -> tuple[dict, pd.DataFrame]:
+    """Both engines with the same ``options`` (rules, roles, accepted, mode): the same summary, variants,
+    traversal counts and deviation rows (written as Parquet, or with ``collect`` collected as the local table)."""
+    # a generous budget per variant: "not computed" depends on the machine's load, not on the engine
+    r_l = conform(local, model, processes=1, variant_timeout_s=300, **options)
+    dest = tmp_path / "deviations.parquet"
+    r_s = spark_conform(slog, model, deviations_to=None if collect else str(dest), variant_timeout_s=300, **options)
+    assert {k: v for k, v in r_s.summary.items() if k not in VOLATILE} == \
+        {k: v for k, v in r_l.summary.items() if k not in VOLATILE}
+    pd.testing.assert_frame_equal(r_s.variants, r_l.variants, check_dtype=False)
+    assert (r_s.element_counts, r_s.flow_counts, r_s.untraced_cases) == \
+        (r_l.element_counts, r_l.flow_counts, r_l.untraced_cases)
+    n_rows = r_l.summary["deviations"] + r_l.summary["accepted_deviations"]
+    assert len(r_l.deviations) == n_rows
+    if collect:  # the table --output gets: rows in the local order
+        same_rows(r_s.deviation_table(), r_l.deviations.reset_index(drop=True))
+        r_s.unpersist()
+    else:
+        got = pd.read_parquet(dest).sort_values(["case_id", "step"], ignore_index=True).drop(columns="step")
+        same_rows(got, r_l.deviations.sort_values("case_id", kind="stable", ignore_index=True))
+    return r_l.summary, r_l.deviations
 
 
 def test_real_model_log_pair(spark, shared_datasets, tmp_path):
     local, slog, _ = real_pair(spark, shared_datasets, "receipt")
-    summary = check_same(local, slog, read_bpmn(shared_datasets / "real" / "receipt.bpmn"), tmp_path)
+    summary, _ = check_same(local, slog, read_bpmn(shared_datasets / "real" / "receipt.bpmn"), tmp_path)
     # no case deviates (running receipt cases fit as prefixes; seen in both engines)
     assert (summary["cases"], summary["variants"], summary["running_cases"], summary["deviating_cases"]) == \
         (1434, 116, 552, 0)
@@ -69,10 +92,44 @@ def test_real_model_log_pair(spark, shared_datasets, tmp_path):
 
 def test_demo_log_with_the_bundled_model(spark, tmp_path):
     local, slog = demo_pair(spark, REPO)  # the CSV through the Spark ingest, not via the local frame
-    summary = check_same(local, slog, read_bpmn(REPO / "bpmn_models" / "lead_to_order.bpmn"), tmp_path)
+    summary, _ = check_same(local, slog, read_bpmn(REPO / "bpmn_models" / "lead_to_order.bpmn"), tmp_path)
     # running cases (end activities inferred from the data, as processmining.status decides) are prefixes
     assert (summary["cases"], summary["running_cases"], summary["deviating_cases"]) == (2000, 311, 75)
     assert summary["patterns"]
+
+
+def test_demo_log_with_rules_roles_and_accepted_deviations(spark, tmp_path):
+    # the auditors' run: the bundled rules (segregation of duties, an SLA, precedence with a `when`, roles by
+    # BPMN lane, backward moves, idle cases) and accepted patterns of each kind (activity, rule, listed cases)
+    local, slog = demo_pair(spark, REPO)
+    model = read_bpmn(REPO / "bpmn_models" / "lead_to_order.bpmn")
+    rules = load_rules(REPO / "bpmn_models" / "lead_to_order.rules.yaml")
+    roles = read_roles(REPO / "bpmn_models" / "lead_to_order.roles.csv")
+    plain, rows = check_same(local, slog, model, tmp_path, rules=rules, roles=roles, precision=False)
+    by_rule = rows["rule_id"].value_counts().to_dict()
+    assert by_rule == RULE_ROWS
+    some_case = sorted(rows.loc[rows["rule_id"] == "no-backward-stage-moves", "case_id"])[0]
+    accepted = AcceptedDeviations((
+        AcceptedPattern(kind="unexpected", activity="Closed Lost", reason="lost from any stage"),
+        AcceptedPattern(kind="rule", rule_id="quote-within-30d", reason="slow quotes signed off"),
+        AcceptedPattern(kind="rule", rule_id="no-backward-stage-moves", cases=frozenset({some_case}),
+                        reason="one case")))
+    summary, rows = check_same(local, slog, model, tmp_path, collect=True, rules=rules, roles=roles,
+                               accepted=accepted, precision=False)
+    assert summary["accepted_deviations"] == int(rows["accepted"].sum()) > RULE_ROWS["quote-within-30d"]
+    assert (plain["deviating_cases"], summary["deviating_cases"]) == DEVIATING
+
+
+def test_ticket_rules_with_a_condition_and_token_replay(spark, repo_root, tmp_path):
+    # the Jira log (nested JSON, converted locally, on Spark as Parquet): an SLA with `when` infers the end
+    # activities of its own cases on the cluster; token replay per variant
+    local = read_log(repo_root / "eventlogs" / "jira_changelog.json")
+    slog = read_events(spark, str(to_parquet(local, tmp_path / "jira.parquet")))
+    model = read_bpmn(repo_root / "bpmn_models" / "it_support_ticket.bpmn")
+    rules = load_rules(repo_root / "bpmn_models" / "it_support_ticket.rules.yaml")
+    summary, rows = check_same(local, slog, model, tmp_path, collect=True, rules=rules, mode="token_replay")
+    assert rows["rule_id"].value_counts().to_dict() == TICKET_RULE_ROWS
+    assert (summary["fitness_method"], summary["fitting_cases"], summary["deviating_cases"]) == TICKET_REPLAY
 
 
 # ------------------------------------------------------------------ CLI
@@ -90,7 +147,7 @@ def test_cli_discover_on_spark_in_local_mode(spark, shared_datasets, tmp_path):
     assert (tmp_path / "s.svg").read_text() == (tmp_path / "l.svg").read_text()  # the same map, drawn the same
 
 
-def test_cli_refuses_local_only_options_and_unreachable_cluster(tmp_path):
+def test_cli_refuses_bad_inputs_and_unreachable_cluster(tmp_path):
     runner = CliRunner()
     src = tmp_path / "x.parquet"
     res = runner.invoke(app, ["discover", str(src), "-o", str(tmp_path / "m.svg"),
@@ -102,8 +159,8 @@ def test_cli_refuses_local_only_options_and_unreachable_cluster(tmp_path):
         "and is the port open to this machine?)"]
     res = runner.invoke(app, ["conform", str(src), str(REPO / "bpmn_models" / "lead_to_order.bpmn"), "-o",
                               str(tmp_path / "d.csv"), "--engine", "spark", "--rules", "r.yaml"])
-    assert res.exit_code == 2
-    assert "--rules: local engine only" in res.output
+    assert res.exit_code == 2  # the rules are read before Spark starts: a missing file is one line
+    assert res.output.strip() == "error: r.yaml: file not found"
     res = runner.invoke(app, ["discover", str(src), "-o", str(tmp_path / "m.svg"), "--engine", "spark",
                               "--spark-remote", "http://x:1"])
     assert res.output.strip().endswith("error: --spark-remote must look like sc://host:15002, got 'http://x:1'")

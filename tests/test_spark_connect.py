@@ -40,6 +40,7 @@ print(json.dumps([(r.exit_code, r.stdout, r.stderr) for r in (runner.invoke(app,
 """
 SLA = "T02 Check confirmation of receipt->T04 Determine confirmation of receipt<=1d"
 VOLATILE = ("seconds", "alignment_work")
+RULES, ROLES = REPO / "bpmn_models" / "lead_to_order.rules.yaml", REPO / "bpmn_models" / "lead_to_order.roles.csv"
 
 
 def run_client(commands: list[list[str]]) -> list[tuple[int, str, str]]:
@@ -62,20 +63,23 @@ def test_discover_bottlenecks_and_conform_through_spark_connect(spark, shared_da
         return [["discover", str(receipt), "-o", str(tmp_path / f"{tag}.svg"), "--metric", "performance"],
                 ["bottlenecks", log_table, "--sla", SLA, "--idle", "30d", "-o", str(tmp_path / f"{tag}.xlsx")],
                 ["conform", str(demo), str(model), "-o", str(tmp_path / f"{tag}.csv"),
-                 "--summary", str(tmp_path / f"{tag}.json")]]
+                 "--summary", str(tmp_path / f"{tag}.json"), "--rules", str(RULES), "--roles", str(ROLES)],
+                ["discover", str(receipt), "-o", str(tmp_path / f"{tag}.bpmn")]]
 
     runner = CliRunner()
     local = [runner.invoke(app, a) for a in commands("local", str(receipt))]
-    assert [r.exit_code for r in local] == [0, 0, 0], [r.output for r in local]
+    assert [r.exit_code for r in local] == [0, 0, 0, 0], [r.output for r in local]
     got = run_client([a + remote + (["--source-format", "table"] if a[0] == "bottlenecks" else [])
                       for a in commands("connect", "receipt_events")])
-    assert [r[0] for r in got] == [0, 0, 0], got
+    assert [r[0] for r in got] == [0, 0, 0, 0], got
     # each command said where it ran and what it read, through Connect
     assert got[0][2].splitlines()[0] == f"engine: Spark ({connect_url(spark)})"
     assert "receipt_events: 8,577 events in 1,434 cases from 8,577 rows (long; Spark)" in got[1][2]
     assert "preset salesforce-field-history" in got[2][2]
 
     assert (tmp_path / "connect.svg").read_text() == (tmp_path / "local.svg").read_text()
+    # the discovered BPMN model: the inductive miner on the variants Spark counted, the same file
+    assert (tmp_path / "connect.bpmn").read_text() == (tmp_path / "local.bpmn").read_text()
 
     printed = [[ln for ln in out.splitlines() if not ln.startswith("wrote ")] for out in (local[1].stdout, got[1][1])]
     assert printed[1] == printed[0] and "stuck cases (running and idle too long): 534" in printed[0]
@@ -86,9 +90,9 @@ def test_discover_bottlenecks_and_conform_through_spark_connect(spark, shared_da
     s_l, s_c = (json.loads((tmp_path / f"{t}.json").read_text()) for t in ("local", "connect"))
     assert {k: v for k, v in s_c.items() if k not in (*VOLATILE, "provenance")} == \
         {k: v for k, v in s_l.items() if k not in (*VOLATILE, "provenance")}
-    assert (s_c["cases"], s_c["running_cases"], s_c["deviating_cases"]) == (2000, 311, 75)
+    # the bundled rules and roles checked on the executors (through Connect), as locally
+    assert (s_c["cases"], s_c["running_cases"], s_c["deviating_cases"]) == (2000, 311, 289)
     d_l, d_c = (pd.read_csv(tmp_path / f"{t}.csv", dtype=str, keep_default_na=False) for t in ("local", "connect"))
     assert len(d_c) == s_l["deviations"] > 0
-    assert d_c.columns.tolist() == d_l.columns.tolist()
-    same_table(d_l.sort_values(["case_id"], kind="stable", ignore_index=True),
-               d_c.sort_values(["case_id"], kind="stable", ignore_index=True))
+    assert d_c["kind"].value_counts()["rule"] == 269
+    same_table(d_l, d_c)  # row for row, in the local order (the model's deviations, then each rule's)

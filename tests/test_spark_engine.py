@@ -134,6 +134,19 @@ def test_demo_funnel_with_still_open_and_lost(demo):
     assert f_s.attrs == f_l.attrs and f_s.attrs["lost_cases"] > 0 and f_s["still_open"].sum() > 0
 
 
+def test_demo_backward_moves_and_bpmn_discovery(demo):
+    # backward moves: the local function on batches of whole cases (executors), rows in the local order;
+    # the discovered BPMN model: the local inductive miner on the variants Spark counted, the same file
+    local, slog = demo
+    for allowed in ((), [("Negotiation/Review", "Proposal/Price Quote")]):
+        m_l = performance.backward_moves(local, STAGES, allowed=allowed)
+        m_s = sperf.backward_moves(slog, STAGES, allowed=allowed)
+        pd.testing.assert_frame_equal(m_s, m_l, check_dtype=False)
+    assert len(m_l) == 40 and m_l["case"].is_monotonic_increasing
+    for noise in (0.0, 0.2):
+        assert sdisc.discover_bpmn(slog, noise_threshold=noise) == discovery.discover_bpmn(local, noise_threshold=noise)
+
+
 def test_quarantine_written_on_the_cluster_and_counted(spark, tmp_path):
     # rows 3 and 5 (lines 3 and 5 of the file) are bad: a blank activity and an impossible date
     src = tmp_path / "events.csv"

@@ -18,7 +18,7 @@ from processmining import filters as lf
 from processmining.cli import app
 from processmining.errors import AnalysisError
 from processmining.ingest import read_log
-from processmining.model import ACTIVITY, CASE, ORDER, TIMESTAMP, EventLog
+from processmining.model import ACTIVITY, CASE, ORDER, TIMESTAMP, ColumnMapping, EventLog
 from processmining.performance import sla_breaches
 
 require_pyspark()
@@ -100,6 +100,45 @@ def test_a_value_that_is_not_of_the_column_type_is_one_message(typed):
             with pytest.raises(AnalysisError) as err:
                 run(f"A->B<=1d if {cond}")
             assert str(err.value).endswith(msg)
+
+
+def test_a_typed_parquet_file_reads_as_the_same_text_on_both_engines(spark, tmp_path):
+    # a data-lake Parquet file with typed attributes: both ingests hold every attribute as the local text
+    # (numbers as Arrow writes them, 20500.0 as 20500; instants ISO with +00:00; naive times without; an
+    # empty text as no value), so a filter or an SLA condition keeps the same cases on both engines
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame({
+        "case": ["c1", "c1", "c2", "c2"], "activity": ["A", "B", "A", "B"],
+        "time": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-01", "2024-01-01 01:00"], utc=True,
+                              format="ISO8601"),
+        "due": pd.to_datetime(["2024-02-01", "2024-02-01", "2024-03-01 10:30:00.5", "2024-03-01 10:30:00.5"],
+                              utc=True, format="ISO8601"),
+        "local_due": pd.to_datetime(["2024-02-01", "2024-02-01", "2024-03-01", "2024-03-01"]),
+        "amount": [20500.0, 20500.0, 1.5, 1e20], "n": [7, 7, 8, 8], "vip": [True, True, False, None],
+        "note": ["x", "", None, "y"]})
+    path = tmp_path / "typed.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    mapping = ColumnMapping(case="case", activity="activity", timestamp="time")
+    local, slog = read_log(path, mapping=mapping), read_events(spark, str(path), mapping=mapping)
+    attrs = ["due", "local_due", "amount", "n", "vip", "note"]
+    got = slog.df.orderBy(ORDER).toPandas()[attrs]
+    want = local.df[attrs]
+    assert got.astype(object).where(got.notna(), None).values.tolist() == \
+        want.astype(object).where(want.notna(), None).values.tolist() == [
+        ["2024-02-01T00:00:00.000000+00:00", "2024-02-01T00:00:00.000000", "20500", "7", "true", "x"],
+        ["2024-02-01T00:00:00.000000+00:00", "2024-02-01T00:00:00.000000", "20500", "7", "true", None],
+        ["2024-03-01T10:30:00.500000+00:00", "2024-03-01T00:00:00.000000", "1.5", "8", "false", None],
+        ["2024-03-01T10:30:00.500000+00:00", "2024-03-01T00:00:00.000000", "1e+20", "8", None, "y"]]
+    for column, value, cases in (("due", "2024-02-01T00:00:00.000000+00:00", ["c1"]), ("due", "2024-02-01", []),
+                                 ("amount", "20500", ["c1"]), ("amount", "20500.0", []), ("vip", "false", ["c2"])):
+        kept = sf.filter_case_attribute(slog, column, [value]).df.select(CASE).distinct().toPandas()[CASE]
+        assert sorted(kept) == sorted(lf.filter_case_attribute(local, column, [value]).df[CASE].unique()) == cases
+    target = ["A->B<=1d if amount=20500"]  # c1 late (2 d); c2 is not measured
+    (lb, _), (sb, _) = sla_breaches(local, target), sperf.sla_breaches(slog, target)
+    assert sb.to_dict("records") == lb.to_dict("records")
+    assert lb[["case", "duration_s"]].values.tolist() == [["c1", 172800.0]]
 
 
 # ------------------------------------------------------------------ filters

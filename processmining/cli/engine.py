@@ -151,9 +151,10 @@ def _provenance(log: Any, params: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------ the Spark commands
 def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: float | None, paths: float | None,
                    large_labels: bool = False, hide_numbers: bool = False, anonymise: bool = False,
-                   filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
+                   noise: float = 0.2, filters: dict[str, Any] | None = None, log_options: LogOptions, quiet: bool = False,
                    engine_options: EngineOptions, **_: Any) -> None:
-    """``discover --engine spark``: the map is computed on Spark, simplified and drawn here."""
+    """``discover --engine spark``: the map is computed on Spark, simplified and drawn here; a ``.bpmn`` output
+    is the local inductive miner on the variants counted on Spark."""
     from ..discovery import simplify
     from ..render import render_map
     from ..spark.discovery import process_map
@@ -162,9 +163,16 @@ def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: flo
     suffix = output.suffix.lower()
     if suffix not in MAP_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(MAP_SUFFIXES)}")
-    if suffix == ".bpmn":
-        raise AnalysisError("BPMN discovery (.bpmn) runs on the local engine; on Spark write a map (.svg/.png/.dot)")
     log = _filtered(engine_options.load(log_path, log_options, quiet=quiet), filters, log_path)
+    if suffix == ".bpmn":
+        from ..safe_input import write_atomic
+        from ..spark.discovery import discover_bpmn
+
+        write_atomic(output, discover_bpmn(log, noise_threshold=noise))
+        if not quiet:
+            typer.echo(f"wrote {output} (inductive miner, noise threshold {noise}, "
+                       f"{log.cases().count():,} cases, Spark)", err=True)
+        return
     full = process_map(log)
     if full.n_events == 0:
         raise AnalysisError("the log has no events", source=str(log_path))
@@ -238,22 +246,24 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
                   roles_path: Path | None = None, mapping_path: Path | None = None, alias: list[str] | None = None,
                   ignore: list[str] | None = None, accepted_path: Path | None = None,
                   pseudonymize: str | None = None, mode: str = "alignments", timeout: float = 10.0,
-                  summary_path: Path | None = None, log_options: LogOptions, quiet: bool = False,
-                  engine_options: EngineOptions, **_: Any) -> None:
-    """``conform --engine spark``: variants aligned on the executors; deviations written on the cluster."""
+                  summary_path: Path | None = None, running: str = "auto", end_activity: list[str] | None = None,
+                  log_options: LogOptions, quiet: bool = False, engine_options: EngineOptions, **_: Any) -> None:
+    """``conform --engine spark``: variants aligned (or replayed) per variant, rules checked and accepted
+    patterns marked on the executors; deviations written on the cluster."""
     from ..bpmn import read_label_mapping
-    from ..conformance import read_model
+    from ..conformance import read_accepted, read_model
     from ..export import infer_format, write_tables
+    from ..rules import load_rules, read_roles
     from ..spark.conformance import conform
     from .conform import _describe
 
-    local_only = [flag for flag, value in (("--rules", rules_path), ("--roles", roles_path),
-                                           ("--accepted", accepted_path)) if value is not None]
-    if mode != "alignments":
-        local_only.append("--mode " + mode)
-    if local_only:
-        raise ConformanceError(f"{', '.join(local_only)}: local engine only; the Spark engine checks the model "
-                               "with alignments (run the rules locally on the deviation table)")
+    modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
+    if mode not in modes:
+        raise ConformanceError(f"--mode must be alignments or token-replay, got {mode!r}")
+    if running not in ("auto", "none"):
+        raise ConformanceError(f"--running must be auto or none, got {running!r}")
+    if end_activity and running == "none":
+        raise ConformanceError("--end-activity decides which cases are running: it cannot go with --running none")
     try:
         infer_format(output)
     except ValueError as exc:
@@ -265,16 +275,25 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
         left, right = item.split("=", 1)
         aliases[left] = right
     model = read_model(model_path)
+    rules = load_rules(rules_path) if rules_path else None  # bad rule files fail before Spark starts
+    roles = read_roles(roles_path) if roles_path else None
+    accepted = read_accepted(accepted_path) if accepted_path else None
     label_mapping = read_label_mapping(mapping_path) if mapping_path else None
     log = engine_options.load(log_path, log_options, quiet=quiet)
+    if end_activity:
+        missing = sorted(set(end_activity) - set(log.activity_cases().index))
+        if missing:
+            raise ConformanceError(f"--end-activity {missing[0]!r} is not an activity of the log", source=str(log_path))
     pseudo = None
     if pseudonymize:
         from ..spark.pseudonyms import pseudonymizer
 
         pseudo = pseudonymizer(log, key=pseudonymize)
     dest = engine_options.deviations_to
-    result = conform(log, model, variant_timeout_s=timeout, label_mapping=label_mapping, activity_map=aliases,
-                     ignore_activities=ignore or (), deviations_to=None if pseudo else dest)
+    result = conform(log, model, rules=rules, mode=modes[mode], variant_timeout_s=timeout,  # type: ignore[arg-type]
+                     label_mapping=label_mapping, activity_map=aliases, ignore_activities=ignore or (),
+                     running=running, end_activities=end_activity or None, accepted=accepted,  # type: ignore[arg-type]
+                     roles=roles, deviations_to=None if pseudo else dest)
     summary = result.summary
     if summary["cases"] == 0:
         raise ConformanceError("the log has no cases", source=str(log_path))

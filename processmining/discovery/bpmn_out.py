@@ -10,6 +10,7 @@ waypoints for every sequence flow, so it opens in bpmn.io / Camunda Modeler.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,8 @@ def graph_from_pm4py(bpmn: Any) -> BpmnGraph:
     nodes: dict[str, tuple[str, str]] = {}
     ids: dict[Any, str] = {}
     counters: dict[str, int] = {}
-    for node in sorted(bpmn.get_nodes(), key=lambda n: (type(n).__name__, n.get_name() or "", n.get_id())):
+    key = _structural_keys(bpmn)
+    for node in sorted(bpmn.get_nodes(), key=lambda n: (type(n).__name__, n.get_name() or "", key[n])):
         kind = _KINDS.get(type(node).__name__)
         if kind is None:
             raise ValueError(f"unexpected BPMN node type from the miner: {type(node).__name__}")
@@ -46,6 +48,27 @@ def graph_from_pm4py(bpmn: Any) -> BpmnGraph:
         nodes[nid] = (kind, node.get_name() if kind == "task" else "")
     flows = [(ids[f.get_source()], ids[f.get_target()]) for f in bpmn.get_flows()]
     return BpmnGraph(nodes=nodes, flows=sorted(flows))
+
+
+def _structural_keys(bpmn: Any) -> dict[Any, str]:
+    """A key per node from its kind, name and surroundings (refined as often as there are nodes), so nodes are
+    numbered by where they sit in the model, not by pm4py's random ids: the same model gives the same XML."""
+    import hashlib
+
+    nodes = list(bpmn.get_nodes())
+    ins: dict[Any, list[Any]] = {n: [] for n in nodes}
+    outs: dict[Any, list[Any]] = {n: [] for n in nodes}
+    for f in bpmn.get_flows():
+        outs[f.get_source()].append(f.get_target())
+        ins[f.get_target()].append(f.get_source())
+    key = {n: f"{type(n).__name__}:{n.get_name() or ''}" for n in nodes}
+    for _ in range(len(nodes)):
+        new = {n: hashlib.sha256(repr((key[n], sorted(key[m] for m in ins[n]),
+                                       sorted(key[m] for m in outs[n]))).encode()).hexdigest() for n in nodes}
+        if len(set(new.values())) == len(set(key.values())):
+            break
+        key = new
+    return key
 
 
 def reduce_gateways(g: BpmnGraph) -> BpmnGraph:
@@ -244,19 +267,50 @@ def discover_bpmn(log: EventLog, *, noise_threshold: float = 0.2) -> str:
     >>> xml = discover_bpmn(log, noise_threshold=0.2)
     >>> open("discovered.bpmn", "w").write(xml)
     """
-    if not 0.0 <= noise_threshold <= 1.0:
-        raise AnalysisError(f"noise_threshold must be between 0 and 1, got {noise_threshold}")
+    _check_noise(noise_threshold)
     if log.n_events == 0:
         raise AnalysisError("cannot discover a model from an empty log", source=log.name)
-    import pm4py
+    from pm4py.util.compression import util as comut
 
     frame = log.to_pm4py()[[CASE, ACTIVITY, TIMESTAMP]]
     if not log.has_timestamps:  # order-only log: the miner needs a sort key; the log order is the order
         import pandas as pd
 
         frame[TIMESTAMP] = pd.Timestamp(0, tz="UTC") + pd.to_timedelta(range(len(frame)), unit="s")
-    tree = pm4py.discover_process_tree_inductive(frame, noise_threshold=noise_threshold,
-                                                 activity_key=ACTIVITY, case_id_key=CASE,
-                                                 timestamp_key=TIMESTAMP)
+    # the variants as pm4py's discover_process_tree_inductive counts them (the miner sees nothing else)
+    variants = comut.get_variants(comut.project_univariate(frame, key=ACTIVITY, df_glue=CASE,
+                                                           df_sorting_criterion_key=TIMESTAMP))
+    return bpmn_from_variants(variants, noise_threshold=noise_threshold, name=log.name)
+
+
+def bpmn_from_variants(variants: Mapping[tuple[str, ...], int], *, noise_threshold: float = 0.2,
+                       name: str = "discovered") -> str:
+    """:func:`discover_bpmn` from the variants (activity sequence -> cases, in the order of their first case):
+    pm4py's inductive miner works on the variants alone, so the Spark engine counts them on the cluster and
+    calls this with the same result.
+    """
+    _check_noise(noise_threshold)
+    from collections import Counter
+
+    import pm4py
+    from pm4py.algo.discovery.inductive.dtypes.im_ds import IMDataStructureUVCL
+    from pm4py.algo.discovery.inductive.variants.im import IMUVCL
+    from pm4py.algo.discovery.inductive.variants.imf import IMFUVCL
+    from pm4py.objects.process_tree.utils import generic as pt_util
+    from pm4py.objects.process_tree.utils.generic import tree_sort
+    from pm4py.util import constants
+
+    # the parameters and steps of pm4py.discover_process_tree_inductive on a log (inductive_miner.apply)
+    params = {"noise_threshold": noise_threshold, "multiprocessing": constants.ENABLE_MULTIPROCESSING_DEFAULT,
+              "disable_fallthroughs": False}
+    miner = IMFUVCL(params) if noise_threshold > 0 else IMUVCL(params)
+    tree = miner.apply(IMDataStructureUVCL(Counter({tuple(k): int(v) for k, v in variants.items()})), params)
+    tree = pt_util.fold(tree)
+    tree_sort(tree)
     graph = graph_from_pm4py(pm4py.convert_to_bpmn(tree))
-    return bpmn_xml(reduce_gateways(graph), name=log.name)
+    return bpmn_xml(reduce_gateways(graph), name=name)
+
+
+def _check_noise(noise_threshold: float) -> None:
+    if not 0.0 <= noise_threshold <= 1.0:
+        raise AnalysisError(f"noise_threshold must be between 0 and 1, got {noise_threshold}")

@@ -23,12 +23,12 @@ import pandas as pd
 
 from ..errors import RuleError
 from ..model import DEVIATION_COLUMNS, EventLog, empty_deviations
-from .context import RuleContext
+from .context import RuleContext, WholeLog
 from .registry import REGISTRY, Checker, RuleType
 from .spec import Condition, Rule, RuleSet, RulesFit, label_mapping, load_rules, parse_duration
 
-__all__ = ["CHECKERS", "REGISTRY", "Condition", "Rule", "RuleSet", "RuleType", "RulesFit", "check", "label_mapping",
-           "load_rules", "parse_duration", "read_roles"]
+__all__ = ["CHECKERS", "REGISTRY", "Condition", "Rule", "RuleSet", "RuleType", "RulesFit", "WholeLog", "check",
+           "label_mapping", "load_rules", "parse_duration", "read_roles"]
 
 #: rule type -> checker (a view of :data:`REGISTRY`, where each type binds its schema to its checker)
 CHECKERS: dict[str, Checker] = {name: t.checker for name, t in REGISTRY.items()}
@@ -42,6 +42,7 @@ def check(
     lanes: Mapping[str, str] | None = None,
     model_activities: Iterable[str] = (),
     element_of_label: Mapping[str, str] | None = None,
+    whole: WholeLog | None = None,
 ) -> pd.DataFrame:
     """Apply every rule to ``log``; one row per violation (``DEVIATION_COLUMNS``, ``kind == "rule"``).
 
@@ -49,13 +50,14 @@ def check(
     (else :class:`RuleError` naming the rule). ``roles``: resource → role;
     ``lanes``: activity → BPMN lane (for ``role`` rules with ``lane: true``).
     Time rules on a log without timestamps are not checked; ``attrs["not_checked"]``
-    names them with the reason.
+    names them with the reason. ``whole``: the whole log's facts when ``log`` is one part of it (whole cases;
+    the Spark engine checks batches of cases, :mod:`processmining.spark.rules`).
     """
     rule_set = rules if isinstance(rules, RuleSet) else RuleSet(tuple(rules))
     known = set(log.activities) | set(model_activities) | set((lanes or {}).keys())
     rule_set = rule_set.with_labels(known)  # ' Resolved ' / 'RESOLVED': the one label normaliser
     rule_set.validate_activities(known)
-    ctx = RuleContext.build(log, roles=roles, lanes=lanes, source=rule_set.source)
+    ctx = RuleContext.build(log, roles=roles, lanes=lanes, source=rule_set.source, whole=whole)
     frames = []
     not_checked: dict[str, str] = {}
     for rule in rule_set:

@@ -16,6 +16,16 @@ from .spec import Condition, Rule
 VIOLATION_COLUMNS = ("case_id", "activity", "message", "timestamp", "resource", "evidence", "expected", "observed")
 
 
+@dataclass(frozen=True)
+class WholeLog:
+    """What the rules take from the whole log when ``check`` sees one part of it (the Spark engine checks
+    batches of whole cases): the last event's time (the default ``as_of``) and, per rule id, the end
+    activities inferred from the cases the rule applies to (for time rules that do not name them)."""
+
+    last_event: pd.Timestamp | None
+    end_activities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 @dataclass
 class RuleContext:
     """The log once, prepared for all rules: events with ``_pos`` (index within the case)."""
@@ -25,17 +35,24 @@ class RuleContext:
     roles: Mapping[str, str] = field(default_factory=dict)
     lanes: Mapping[str, str] = field(default_factory=dict)
     source: str = "rules"
+    #: the whole log's facts when ``log`` is a part of it (see :class:`WholeLog`)
+    whole: WholeLog | None = None
 
     @classmethod
     def build(cls, log: EventLog, *, roles: Mapping[str, str] | None = None,
-              lanes: Mapping[str, str] | None = None, source: str = "rules") -> RuleContext:
+              lanes: Mapping[str, str] | None = None, source: str = "rules",
+              whole: WholeLog | None = None) -> RuleContext:
         df = log.df
         cols = [CASE, ACTIVITY, TIMESTAMP, ORDER] + ([RESOURCE] if RESOURCE in df.columns else [])
         ev = df[cols].copy()
         if RESOURCE not in ev.columns:
             ev[RESOURCE] = pd.Series(pd.NA, index=ev.index, dtype="string")
         ev["_pos"] = ev.groupby(CASE, sort=False).cumcount().to_numpy()
-        return cls(log=log, events=ev, roles=dict(roles or {}), lanes=dict(lanes or {}), source=source)
+        return cls(log=log, events=ev, roles=dict(roles or {}), lanes=dict(lanes or {}), source=source, whole=whole)
+
+    def inferred_end_activities(self, rule: Rule) -> tuple[str, ...] | None:
+        """The end activities of the rule's cases inferred from the whole log (``None``: infer from ``log``)."""
+        return None if self.whole is None else tuple(self.whole.end_activities.get(rule.id, ()))
 
     def events_in_scope(self, rule: Rule) -> pd.DataFrame:
         """The events of the cases the rule's ``when`` selects (all cases without ``when``)."""

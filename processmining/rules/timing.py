@@ -19,6 +19,8 @@ from .spec import Rule
 def _as_of(ctx: RuleContext, rule: Rule) -> pd.Timestamp | None:
     as_of = rule.params.get("as_of")
     if as_of in (None, "last_event"):
+        if ctx.whole is not None:
+            return ctx.whole.last_event
         return ctx.events[TIMESTAMP].max() if len(ctx.events) else None
     return as_of
 
@@ -40,7 +42,9 @@ def max_duration(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
         return violations([], [], [])
     as_of = _as_of(ctx, rule)
     target = SlaTarget(label=rule.id, source=a, target=b, limit_s=limit.total_seconds())
-    frame = sla_cases(log, target, as_of=as_of, end_activities=rule.params.get("end_activities"),
+    ends = rule.params.get("end_activities")
+    frame = sla_cases(log, target, as_of=as_of, end_activities=ends if ends is not None else
+                      ctx.inferred_end_activities(rule),
                       from_occurrence=rule.params.get("from_occurrence", "first"),
                       to_occurrence=rule.params.get("to_occurrence", "first"), require_target=False)
     bad = frame[frame["status"].isin(["late", "open"])]
@@ -56,7 +60,7 @@ def max_duration(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
             f"{b} has not happened {fmt_duration(t)} after {a} and the case is still open "
             f"(limit {fmt_duration(limit)}, as of {stamp})" for t, is_late in zip(took, late, strict=True)]
     last = np.where(late, to_pos, from_pos)
-    ts = pd.to_datetime(np.where(late, bad["to_t"], bad["from_t"]) * 1e9, utc=True)
+    ts = log.df[TIMESTAMP].to_numpy()[last]  # the event's own time (float seconds would lose the last ns)
     evidence = [f"{order[f]} {order[t]}" if is_late else f"{order[f]}"
                 for f, t, is_late in zip(from_pos, to_pos, late, strict=True)]
     return violations(bad["case"].astype(str), np.where(late, b, a), msgs, ts, res[last], evidence,
@@ -72,10 +76,11 @@ def max_idle(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
     limit = rule.params["limit"]
     ends = rule.params.get("unless_last")
     log = ctx.log_in_scope(rule)
-    if log.n_events == 0:
+    given = [str(e) for e in ends] if ends else ctx.inferred_end_activities(rule)
+    if log.n_events == 0 or given == ():  # nothing says which cases ended (no end inferred): none is stuck
         return violations([], [], [])
     as_of = _as_of(ctx, rule)
-    st = case_status(log, end_activities=[str(e) for e in ends] if ends else None, idle=limit, as_of=as_of)
+    st = case_status(log, end_activities=given, idle=limit, as_of=as_of)
     bad = st[st["status"] == "stuck"]
     c = log.codes
     last_rows = c.ends[np.flatnonzero(st["status"].to_numpy() == "stuck")]
@@ -84,6 +89,7 @@ def max_idle(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
             for t, act in zip(idle, bad["last_activity"], strict=True)]
     df = log.df
     res = df[RESOURCE].astype(object).to_numpy()[last_rows] if RESOURCE in df.columns else None
-    return violations(bad["case"].astype(str), bad["last_activity"].astype(str), msgs, bad["last_time"], res,
+    last_time = df[TIMESTAMP].to_numpy()[last_rows]  # the last event's own time (not back from float seconds)
+    return violations(bad["case"].astype(str), bad["last_activity"].astype(str), msgs, last_time, res,
                       df[ORDER].to_numpy()[last_rows].astype(str), f"an event within {fmt_duration(limit)}",
                       [fmt_duration(t) for t in idle])

@@ -6,11 +6,16 @@
    engine calls per variant) on the executors; the compiled net travels with
    the task. Only one alignment per *variant* comes back to the driver.
 3. The driver turns alignments into deviation templates, fitness, precision
-   and traversal counts with the local engine's functions.
+   and traversal counts with the local engine's functions (``mode="token_replay"``:
+   the local token replay of each variant, on the driver).
+3b. Audit rules run on the executors, the local checkers over batches of
+   whole cases (:mod:`.rules`); accepted deviation patterns are marked on the
+   executors by the local :meth:`AcceptedDeviations.apply`.
 4. The templates are joined to the cases and their events on the cluster;
    the per-case deviation table is written to ``deviations_to`` (Parquet path
-   or table name) and never collected. The summary needs only per-variant
-   numbers plus median case durations per pattern (one aggregate).
+   or table name) and never collected. The summary needs per-variant numbers
+   plus a few aggregates over that table (cases and median case duration per
+   pattern).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..conformance import ConformanceResult, ReferenceNet, reference_net
+from ..conformance.accepted import AcceptedDeviations
 from ..conformance.alignment import MOVE_COST, align
 from ..conformance.check import _PRECISION_METHODS, alignment_fitness
 from ..conformance.deviations import SEVERITY, variant_templates
@@ -49,14 +55,27 @@ class SparkConformanceResult(ConformanceResult):
     """
 
     deviations_location: str | None = None
+    #: the rule ids in the order of the rule set (the local table lists each rule's rows after the model's)
+    rule_order: tuple[str, ...] = ()
 
     def deviation_table(self) -> pd.DataFrame:
-        """The per-case deviations on the driver, as the local engine's table: cases in id order, each case's
-        deviations in model order, timestamps in UTC. Only for results that fit one machine."""
-        out = self.deviations.orderBy("case_id", "step").drop("step").toPandas()
+        """The per-case deviations on the driver, as the local engine's table: the model's deviations (cases in
+        id order, each case's in model order), then each rule's violations in rule order (cases in id order);
+        timestamps in UTC. Only for results that fit one machine."""
+        from pyspark.sql import functions as F
+
+        rank = F.create_map(*[F.lit(x) for i, r in enumerate(self.rule_order) for x in (r, i + 1)]) \
+            if self.rule_order else None
+        src = F.coalesce(F.element_at(rank, F.col("rule_id")), F.lit(0)) if rank is not None else F.lit(0)
+        out = self.deviations.orderBy(src, "case_id", "step").drop("step").toPandas()
         ts = pd.to_datetime(out["timestamp"])
         out["timestamp"] = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
         return out
+
+    def unpersist(self) -> None:
+        """Release what this result keeps on the cluster (after its table was collected or written)."""
+        if self.deviations_location is None:
+            self.deviations.unpersist()
 
 
 def _prepare(log: SparkLog, ref: ReferenceNet, activity_map: Mapping[str, str], ignore: set[str],
@@ -134,29 +153,42 @@ def conform(
     log: SparkLog,
     model: Any,
     *,
+    rules: Any | None = None,
+    mode: Literal["alignments", "token_replay"] = "alignments",
     variant_timeout_s: float = 10.0,
     label_mapping: Mapping[str, str] | None = None,
     activity_map: Mapping[str, str] | None = None,
     ignore_activities: Iterable[str] = (),
     running: Literal["auto", "none"] = "auto",
+    end_activities: Iterable[str] | None = None,
+    accepted: AcceptedDeviations | None = None,
+    roles: Mapping[str, str] | None = None,
     precision: bool = True,
     deviations_to: str | None = None,
     progress: ProgressFn = no_progress,
 ) -> SparkConformanceResult:
-    """Check ``log`` against ``model`` on Spark; the numbers of :func:`processmining.conformance.conform`.
+    """Check ``log`` against ``model`` (and ``rules``) on Spark; the numbers of
+    :func:`processmining.conformance.conform`.
 
-    Alignment mode only, without audit rules or accepted deviations (run
-    those locally on the deviation table). ``running`` is ``"auto"`` or
-    ``"none"``. The per-case deviations are written to ``deviations_to``.
+    ``mode="alignments"`` aligns each variant on the executors;
+    ``"token_replay"`` replays each variant with the local function on the
+    driver (variants only). ``rules`` (with ``roles``) are checked on the
+    executors by the local checkers (:mod:`.rules`); ``accepted`` patterns are
+    marked on the executors by :meth:`AcceptedDeviations.apply`. ``running``
+    is ``"auto"`` or ``"none"``; with ``end_activities`` the cases that end
+    otherwise are running (the local ``--end-activity``). The per-case deviations are written to
+    ``deviations_to``.
 
     >>> result = conform(read_events(spark, "lake.crm_events"), read_bpmn("lead_to_order.bpmn"),  # doctest: +SKIP
-    ...                  deviations_to="lake.crm_deviations")
+    ...                  rules=load_rules("lead_to_order.rules.yaml"), deviations_to="lake.crm_deviations")
     >>> result.summary["fitness"], result.summary["deviating_cases"]                              # doctest: +SKIP
     """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     started = time.perf_counter()
+    if mode not in ("alignments", "token_replay"):
+        raise ConformanceError(f"unknown mode {mode!r}: use 'alignments' or 'token_replay'")
     if variant_timeout_s <= 0:
         raise ConformanceError(f"variant_timeout_s must be positive, got {variant_timeout_s}")
     if running not in ("auto", "none"):
@@ -173,38 +205,55 @@ def conform(
         raise ConformanceError("the model's end cannot be reached from its start: no run of the model exists",
                                source=ref.name)
     # running="auto": the one case status decides (end activities inferred from the data, else the model's)
-    ends = running_ends(log, fallback=net.end_labels()) if running == "auto" else None
+    ends = running_ends(log, fallback=net.end_labels(), end_activities=end_activities) if running == "auto" else None
     seqs = case_sequences(log)  # cached with the log
     per_variant = seqs.groupBy("seq").agg(F.count(F.lit(1)).alias("cases"), F.min("c").alias("first_case"))
-    n_variants = per_variant.count()
-    progress(0, max(n_variants, 1), "aligning variants on the cluster")
-    # an explicit partition count (adaptive execution would put a few KB of variants into one task), at most
-    # one task per core: a task keeps the aligner's memoised net steps warm for all of its variants
-    parts = max(1, min(-(-n_variants // BATCH_VARIANTS), _cores(seqs.sparkSession)))
-    schema = T.StructType(per_variant.schema.fields + [
-        T.StructField("full", T.BinaryType()), T.StructField("pref", T.BinaryType()),
-        T.StructField("running", T.BooleanType())])
-    aligned = per_variant.repartition(parts).mapInPandas(
-        _aligner(net, variant_timeout_s, frozenset(ends) if ends is not None else None, ends is not None),
-        schema).toPandas()
+    parts = 0
+    if mode == "alignments":
+        n_variants = per_variant.count()
+        progress(0, max(n_variants, 1), "aligning variants on the cluster")
+        # an explicit partition count (adaptive execution would put a few KB of variants into one task), at most
+        # one task per core: a task keeps the aligner's memoised net steps warm for all of its variants
+        parts = max(1, min(-(-n_variants // BATCH_VARIANTS), _cores(seqs.sparkSession)))
+        schema = T.StructType(per_variant.schema.fields + [
+            T.StructField("full", T.BinaryType()), T.StructField("pref", T.BinaryType()),
+            T.StructField("running", T.BooleanType())])
+        aligned = per_variant.repartition(parts).mapInPandas(
+            _aligner(net, variant_timeout_s, frozenset(ends) if ends is not None else None, ends is not None),
+            schema).toPandas()
+    else:  # token replay: per variant, on the driver (the variants only)
+        aligned = per_variant.toPandas()
+        n_variants = len(aligned)
+        aligned["running"] = [ends is not None and len(s) > 0 and str(s[-1]) not in ends for s in aligned["seq"]]
     aligned = aligned.sort_values("first_case", ignore_index=True)  # the local engine's variant order
     traces = [tuple(str(a) for a in s) for s in aligned["seq"]]
     vcounts = aligned["cases"].to_numpy(dtype=np.int64)
     empty = np.array([], dtype=np.int64)
     variants = Variants(traces, vcounts, np.array([], dtype=object), empty, empty, empty)
-    full = [pickle.loads(b) for b in aligned["full"]]
-    pref = [pickle.loads(b) for b in aligned["pref"]]
     running_variant = aligned["running"].to_numpy(dtype=bool)
-    chosen = [p if p is not None else f for f, p in zip(full, pref, strict=True)]
-    as_prefix = [p is not None for p in pref]
-    costs = np.array([r.cost if r is not None else -1 for r in full], dtype=np.int64)
-    not_computed = [v for v, r in enumerate(full) if r is None]
     rows = []
-    for v, r in enumerate(chosen):
-        if r is not None and r.cost >= MOVE_COST:
-            for k, t in enumerate(variant_templates(traces[v], r, element_of_transition=ref.element_of_transition,
-                                                    element_of_label=ref.element_of_label)):
-                rows.append((v, k, t.kind, t.activity, t.position, t.element, t.expected, t.observed, t.message))
+    if mode == "alignments":
+        full = [pickle.loads(b) for b in aligned["full"]]
+        pref = [pickle.loads(b) for b in aligned["pref"]]
+        chosen = [p if p is not None else f for f, p in zip(full, pref, strict=True)]
+        as_prefix = [p is not None for p in pref]
+        costs = np.array([r.cost if r is not None else -1 for r in full], dtype=np.int64)
+        not_computed = [v for v, r in enumerate(full) if r is None]
+        templates = {v: variant_templates(traces[v], r, element_of_transition=ref.element_of_transition,
+                                          element_of_label=ref.element_of_label)
+                     for v, r in enumerate(chosen) if r is not None and r.cost >= MOVE_COST}
+        fitness = alignment_fitness(variants, costs, bwc_result.cost)
+        element_counts, flow_counts, untraced = traversal_counts(net, ref.records, ref.initial_record, chosen,
+                                                                 as_prefix, vcounts)
+    else:
+        from ..conformance.replay import token_replay_variants
+
+        templates, fitness, costs = token_replay_variants(ref, variants)
+        not_computed = []
+        element_counts, flow_counts, untraced = {}, {}, 0
+    for v, temps in sorted(templates.items()):
+        for k, t in enumerate(temps):
+            rows.append((v, k, t.kind, t.activity, t.position, t.element, t.expected, t.observed, t.message))
     for v in not_computed:
         rows.append((v, 0, "not_computed", None, -1, None, None, None,
                      f"no alignment within {variant_timeout_s:g} s for this sequence of {len(traces[v])} events; "
@@ -212,17 +261,27 @@ def conform(
     tmpl = pd.DataFrame(rows, columns=["v", "k", "kind", "activity", "position", "bpmn_element_id", "expected",
                                        "observed", "message"])
     progress(n_variants, max(n_variants, 1), "expanding deviations to cases")
-    deviations, location = _expand(log, seqs, aligned, tmpl, deviations_to)
-    fitness = alignment_fitness(variants, costs, bwc_result.cost)
-    element_counts, flow_counts, untraced = traversal_counts(net, ref.records, ref.initial_record, chosen,
-                                                             as_prefix, vcounts)
+    deviations = _expand(log, seqs, aligned, tmpl)
+    rule_order: tuple[str, ...] = ()
+    if rules is not None:
+        from .rules import rule_deviations
+
+        progress(n_variants, max(n_variants, 1), "checking the rules on the cluster")
+        rule_rows, rule_order = rule_deviations(original if log is original else log, rules, roles=roles,
+                                                lanes=ref.lanes, model_activities=ref.labels,
+                                                element_of_label=ref.element_of_label)
+        deviations = deviations.unionByName(_ranked(rule_rows, rule_order))
+    if accepted is not None and accepted.patterns:
+        deviations = _accept(deviations, accepted)
+    deviations = _stepped(deviations)
+    deviations, location = _store(deviations, deviations_to)
     prec = None
     if precision:
         from ..conformance.precision import etc_precision
 
         prec = etc_precision(net, traces, vcounts)
     unknown = sorted({a for t in traces for a in t} - ref.labels)
-    summary = _summary(seqs, aligned, tmpl, fitness=fitness, precision=prec, costs=costs,
+    summary = _summary(seqs, aligned, deviations, mode=mode, fitness=fitness, precision=prec, costs=costs,
                        not_computed=not_computed, unknown=unknown, model_only=ref.model_only, renamed=renamed,
                        ignored=ignored, running=int(vcounts[running_variant].sum()) if len(vcounts) else 0)
     summary["precision_method"] = _PRECISION_METHODS["token_replay"] if precision else "not computed"
@@ -230,25 +289,25 @@ def conform(
         summary["time_note"] = "the log has no timestamps: throughput times need them"
     summary["seconds"] = round(time.perf_counter() - started, 3)
     summary["alignment_work"] = {"engine": "spark", "variants": int(n_variants), "partitions": int(parts)}
-    if log is not original:  # renamed / dropped activities: a log of its own, released here
+    if log is not original:  # renamed / dropped activities: a log of its own (the deviations are cached by now)
         log.unpersist()
     nc = pd.DataFrame({"variant": [" → ".join(traces[v]) for v in not_computed],
                        "events": [len(traces[v]) for v in not_computed],
                        "cases": [int(vcounts[v]) for v in not_computed]})
     vt = pd.DataFrame({"variant": [" → ".join(t) for t in traces], "cases": vcounts, "cost": costs,
                        "fitting": [c >= 0 and c < MOVE_COST for c in costs], "running": running_variant})
-    params = {"mode": "alignments", "engine": "spark", "variant_timeout_s": variant_timeout_s, "running": running,
+    params = {"mode": mode, "engine": "spark", "variant_timeout_s": variant_timeout_s, "running": running,
               "activity_map": dict(activity_map or {}), "ignore_activities": sorted(ignored_set),
               "label_mapping": dict(label_mapping or {})}
     return SparkConformanceResult(deviations=deviations, summary=summary, not_computed=nc, unknown_activities=unknown,
                                   variants=vt, parameters=params, element_counts=element_counts,
-                                  flow_counts=flow_counts, untraced_cases=untraced, deviations_location=location)
+                                  flow_counts=flow_counts, untraced_cases=untraced, deviations_location=location,
+                                  rule_order=rule_order)
 
 
-def _expand(log: SparkLog, seqs: Any, aligned: pd.DataFrame, tmpl: pd.DataFrame,
-            dest: str | None) -> tuple[Any, str | None]:
-    """One row per case and deviation, on the cluster: templates × cases, event facts joined by position."""
-    from pyspark.sql import Window
+def _expand(log: SparkLog, seqs: Any, aligned: pd.DataFrame, tmpl: pd.DataFrame) -> Any:
+    """One row per case and model deviation, on the cluster: templates × cases, event facts joined by position;
+    ``_src`` 0 and ``_k1`` / ``_k2`` (position, template) order a case's rows as locally."""
     from pyspark.sql import functions as F
 
     spark = seqs.sparkSession
@@ -260,26 +319,68 @@ def _expand(log: SparkLog, seqs: Any, aligned: pd.DataFrame, tmpl: pd.DataFrame,
                                            "observed", "message", "seq"]].astype(object).where(tdf.notna(), None)
                                       if len(tdf) else [], schema)
     cases = seqs.join(F.broadcast(templates), "seq").select("c", *[c for c in templates.columns if c != "seq"])
+    # µs by integer division (a double division rounds ms times of today to ...999 µs)
     ev = log.events().select(F.col("c").alias("ec"), F.col("pos").alias("epos"),
-                             (F.col("tns") / F.lit(1000)).cast("long").alias("t"), "r", "o")
+                             F.expr("tns div 1000").alias("t"), "r", "o")
     # keyed by case only (the position is a residual condition, not a join key): both sides are already
     # partitioned by case, so the events are neither shuffled nor sorted again
     joined = cases.join(ev, (cases["c"] == ev["ec"]) & ((cases["position"] - ev["epos"]) == 0), "left")
     has_event = F.col("position") >= 0
     severity = F.create_map(*[F.lit(x) for kv in SEVERITY.items() for x in kv])
-    step = F.row_number().over(Window.partitionBy("c").orderBy("position", "k")) - 1
     out = joined.select(
         F.col("c").alias("case_id"), "kind", "activity", "message", F.lit(None).cast("string").alias("rule_id"),
         "bpmn_element_id", "expected", "observed",
         F.when(has_event, F.timestamp_micros(F.col("t"))).alias("timestamp"),
         F.when(has_event, F.col("r")).alias("resource"), F.element_at(severity, F.col("kind")).alias("severity"),
         F.when(has_event, F.col("o").cast("string")).otherwise(F.lit("")).alias("evidence"),
-        F.lit(False).alias("accepted"), F.lit(None).cast("string").alias("accepted_reason"), step.alias("step"))
-    out = out.select(*DEVIATION_COLUMNS, "step")
+        F.lit(False).alias("accepted"), F.lit(None).cast("string").alias("accepted_reason"),
+        F.lit(0).cast("long").alias("_src"), F.col("position").alias("_k1"), F.col("k").alias("_k2"))
+    return out.select(*DEVIATION_COLUMNS, "_src", "_k1", "_k2")
+
+
+def _ranked(rule_rows: Any, rule_order: tuple[str, ...]) -> Any:
+    """Rule rows with the order keys of :func:`_expand`: after the model's, in rule order, then as the local
+    checker returned them."""
+    from pyspark.sql import functions as F
+
+    rank = F.create_map(*[F.lit(x) for i, r in enumerate(rule_order) for x in (r, i + 1)])
+    return rule_rows.select(*DEVIATION_COLUMNS, F.element_at(rank, F.col("rule_id")).cast("long").alias("_src"),
+                            F.col("_seq").alias("_k1"), F.lit(0).cast("long").alias("_k2"))
+
+
+def _accept(deviations: Any, accepted: AcceptedDeviations) -> Any:
+    """``accepted`` / ``accepted_reason`` set on the executors by :meth:`AcceptedDeviations.apply` (row by row,
+    so a batch gets what the whole table would)."""
+
+    def run(batches):  # noqa: ANN001, ANN202 - runs on the executors
+        for batch in batches:
+            got = accepted.apply(batch)
+            got["accepted"] = got["accepted"].astype(bool)
+            got["accepted_reason"] = got["accepted_reason"].astype(object).where(got["accepted_reason"].notna(),
+                                                                                 None)
+            yield got
+
+    return deviations.mapInPandas(run, deviations.schema)
+
+
+def _stepped(deviations: Any) -> Any:
+    """The deviation table: ``DEVIATION_COLUMNS`` plus ``step`` (the row's rank in its case, the local order)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    step = F.row_number().over(Window.partitionBy("case_id").orderBy("_src", "_k1", "_k2")) - 1
+    return deviations.select(*DEVIATION_COLUMNS, step.alias("step"))
+
+
+def _store(deviations: Any, dest: str | None) -> tuple[Any, str | None]:
+    """Written to ``dest`` and read back from there; without ``dest`` kept on the cluster (the summary and the
+    collected table read it)."""
     if dest:
-        _write(out, dest)
-        out = spark.read.parquet(dest) if ("/" in dest or dest.lower().endswith(".parquet")) else spark.table(dest)
-    return out, dest
+        _write(deviations, dest)
+        spark = deviations.sparkSession
+        return (spark.read.parquet(dest) if ("/" in dest or dest.lower().endswith(".parquet"))
+                else spark.table(dest)), dest
+    return deviations.persist(), None
 
 
 def _r(x: Any) -> float | None:
@@ -288,61 +389,66 @@ def _r(x: Any) -> float | None:
     return round(float(x), 4)
 
 
-def _summary(seqs: Any, aligned: pd.DataFrame, tmpl: pd.DataFrame, *, fitness: float | None,
+def _summary(seqs: Any, aligned: pd.DataFrame, dev: Any, *, mode: str, fitness: float | None,
              precision: float | None, costs: np.ndarray, not_computed: list[int], unknown: list[str],
              model_only: list[str], renamed: dict[str, int], ignored: dict[str, int], running: int) -> dict[str, Any]:
-    """The summary of :func:`processmining.conformance.summary.summarise`, from per-variant numbers and one
-    cluster aggregate (median case duration per deviation pattern and of the conforming cases)."""
+    """The summary of :func:`processmining.conformance.summary.summarise`: per-variant numbers from the driver,
+    and a few aggregates over the deviation table on the cluster (cases per kind, activity and pattern, their
+    median case duration, that of the conforming cases)."""
     from pyspark.sql import functions as F
 
     counts = aligned["cases"].to_numpy(dtype=np.int64)
     n_cases = int(counts.sum())
     n_events = int(sum(len(s) * c for s, c in zip(aligned["seq"], counts, strict=True)))
-    dev_v = sorted(set(tmpl["v"].tolist()))
-    deviating = int(counts[dev_v].sum()) if dev_v else 0
     computed = costs >= 0
-    fitting = int(counts[computed & (costs < MOVE_COST)].sum())
-
-    def share_of(vs: Iterable[int]) -> float:
-        vs = sorted(set(vs))
-        return round(int(counts[vs].sum()) / n_cases, 6) if n_cases and vs else 0.0
-
-    by_kind = {k: share_of(tmpl.loc[tmpl["kind"] == k, "v"]) for k in KIND_ORDER}
-    acts = tmpl.dropna(subset=["activity"])
-    by_activity = {str(a): share_of(g["v"]) for a, g in acts.groupby("activity", sort=True)}
-    keyed = tmpl.assign(_act=tmpl["activity"].fillna(""))[["v", "kind", "_act"]].drop_duplicates()
+    fitting = int(counts[computed & (costs < MOVE_COST)].sum()) if mode == "alignments" else \
+        int(counts[costs == 0].sum())
+    rows = {bool(r[0]): int(r[1]) for r in dev.groupBy("accepted").count().collect()}
+    accepted_n, n_open = rows.get(True, 0), rows.get(False, 0)
+    days = (F.col("d").cast("double") / 1e9 / 86_400.0).alias("days")
+    durations = seqs.select(F.col("c").alias("case_id"), days)
+    by_kind = dict.fromkeys(KIND_ORDER, 0.0)
+    by_activity: dict[str, float] = {}
     patterns: list[dict[str, Any]] = []
-    if len(keyed):
-        spark = seqs.sparkSession
-        keys = pd.DataFrame({"v": np.arange(len(aligned)), "seq": aligned["seq"]})
-        pv = spark.createDataFrame(keyed.merge(keys, on="v")[["seq", "kind", "_act"]].astype(object),
-                                   "seq array<string>, kind string, _act string")
-        days = (F.col("d").cast("double") / 1e9 / 86_400.0)
-        med = {(r["kind"], r["_act"]): r["m"] for r in
-               seqs.join(F.broadcast(pv), "seq").groupBy("kind", "_act").agg(F.median(days).alias("m")).collect()}
-        dev_seqs = spark.createDataFrame(keys.iloc[dev_v][["seq"]].astype(object), "seq array<string>")
-        conf_row = seqs.join(F.broadcast(dev_seqs), "seq", "left_anti").agg(F.median(days)).first()[0] \
-            if deviating < n_cases else None
-        conforming = None if conf_row is None else float(conf_row)
-        for (kind, act), g in keyed.groupby(["kind", "_act"], sort=False):
-            n = int(counts[sorted(set(g["v"]))].sum())
-            m = med.get((kind, act))
+    deviating = 0
+    if n_open:
+        def share(n: int) -> float:
+            return round(n / n_cases, 6) if n_cases else 0.0
+
+        open_dev = dev.filter(~F.col("accepted"))
+        # a rule is one pattern whatever activity its rows name (e.g. max_idle names each case's last stage)
+        act_key = F.when(F.col("kind") == "rule", F.lit("")).otherwise(F.coalesce(F.col("activity"), F.lit("")))
+        for r in open_dev.groupBy("kind").agg(F.countDistinct("case_id").alias("n")).collect():
+            by_kind[r["kind"]] = share(int(r["n"]))
+        acts = open_dev.filter(F.col("activity").isNotNull()).groupBy("activity").agg(
+            F.countDistinct("case_id").alias("n")).collect()
+        by_activity = {str(r["activity"]): share(int(r["n"])) for r in sorted(acts, key=lambda r: r["activity"])}
+        keyed = open_dev.select("case_id", "kind", act_key.alias("_act"),
+                                F.coalesce(F.col("rule_id"), F.lit("")).alias("_rule")).distinct()
+        per_pattern = keyed.join(durations, "case_id", "left").groupBy("kind", "_act", "_rule").agg(
+            F.count(F.lit(1)).alias("n"), F.median("days").alias("m")).collect()
+        rest = durations.join(open_dev.select("case_id").distinct(), "case_id", "left_anti").agg(
+            F.count(F.lit(1)).alias("n"), F.median("days").alias("m")).first()
+        deviating = n_cases - int(rest["n"])
+        conforming = None if rest["m"] is None or not int(rest["n"]) else float(rest["m"])
+        for r in per_pattern:
+            n, m = int(r["n"]), r["m"]
             patterns.append({
-                "kind": kind, "activity": act or None, "rule_id": None, "cases": n,
-                "share": round(n / n_cases, 6) if n_cases else 0.0, "median_throughput_days": _r(m),
+                "kind": r["kind"], "activity": r["_act"] or None, "rule_id": r["_rule"] or None, "cases": n,
+                "share": share(n), "median_throughput_days": _r(m),
                 "median_throughput_days_conforming": _r(conforming),
                 "throughput_delta_days": _r(m - conforming) if conforming is not None and m is not None else None})
         patterns.sort(key=lambda p: (-p["cases"], p["kind"], p["activity"] or "", p["rule_id"] or ""))
-    n_dev_rows = int(sum(int(counts[v]) for v in tmpl["v"]))
     return {
         "fitness": fitness,
-        "fitness_method": "pm4py alignment-based log_fitness (1 - sum of alignment costs / sum of best-worst costs)",
+        "fitness_method": "pm4py alignment-based log_fitness (1 - sum of alignment costs / sum of best-worst costs)"
+        if mode == "alignments" else "pm4py token-based replay log fitness",
         "precision": precision,
         "precision_method": "pm4py ETC precision (token-based replay), precision_token_based_replay",
         "cases": n_cases, "events": n_events, "variants": len(aligned), "fitting_cases": fitting,
         "running_cases": running, "deviating_cases": deviating, "conforming_cases": n_cases - deviating,
         "conformance_rate": round((n_cases - deviating) / n_cases, 6) if n_cases else None,
-        "accepted_deviations": 0, "deviations": n_dev_rows, "share_by_kind": by_kind,
+        "accepted_deviations": accepted_n, "deviations": n_open, "share_by_kind": by_kind,
         "share_by_activity": by_activity, "patterns": patterns,
         "not_computed_variants": len(not_computed),
         "not_computed_cases": int(sum(int(counts[v]) for v in not_computed)),

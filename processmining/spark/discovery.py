@@ -2,7 +2,7 @@
 variants table as :mod:`processmining.discovery`, aggregated on the cluster.
 
 Only the aggregates come back to the driver (one row per activity, per arc,
-per variant). Each per-event duration is the float the local engine
+per variant); :func:`discover_bpmn` runs the local inductive miner on the variants. Each per-event duration is the float the local engine
 computes (integer nanoseconds subtracted, divided by 1e9); medians use
 linear interpolation, as pandas. Totals of no value are 0.0 and an
 order-only log has no durations (NaN), as locally.
@@ -10,6 +10,7 @@ order-only log has no durations (NaN), as locally.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -115,3 +116,20 @@ def variants(log: SparkLog) -> pd.DataFrame:
         v["median_duration_s"] = np.nan
     v["example_case"] = v["example_case"].astype(object)
     return v[cols]
+
+
+def discover_bpmn(log: SparkLog, *, noise_threshold: float = 0.2) -> str:
+    """:func:`processmining.discovery.discover_bpmn` on Spark: the variants (with their number of cases) are
+    counted on the cluster, and the local inductive miner (which sees only the variants) runs on them here,
+    so both engines write the same BPMN file."""
+    from ..discovery.bpmn_out import bpmn_from_variants
+    from ..errors import AnalysisError
+
+    v = _pandas(variant_frame(log).select("seq", "cases", "example_case"))
+    if v.empty:
+        raise AnalysisError("cannot discover a model from an empty log", source=log.name)
+    v = v.sort_values("example_case", ignore_index=True)  # the order of their first case, as pm4py counts them
+    counts = {tuple(str(a) for a in s): int(n) for s, n in zip(v["seq"], v["cases"], strict=True)}
+    # named as locally: the file (or folder, or table) name, not the path
+    name = PurePosixPath(log.name.rstrip("/")).name or log.name
+    return bpmn_from_variants(counts, noise_threshold=noise_threshold, name=name)

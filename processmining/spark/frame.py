@@ -197,3 +197,25 @@ class SparkLog:
             return as_of_seconds(None, as_of)  # type: ignore[arg-type]  # the log is not used with as_of
         last = self.case_facts()["last_tns"]
         return float("nan") if last.isna().all() else int(last.max()) / 1e9
+
+
+def case_batches(log: SparkLog, n_cases: int, per_batch: int) -> tuple[Any, int]:
+    """``(events with _bucket, number of buckets)``: ``log.df`` with a bucket per case (a hash of its id), about
+    ``per_batch`` cases a bucket; ``groupBy("_bucket").applyInPandas`` then hands whole cases to a local function."""
+    from pyspark.sql import functions as F
+
+    n = max(1, -(-n_cases // per_batch))
+    return log.df.withColumn("_bucket", F.pmod(F.xxhash64(F.col(f"`{CASE}`")), F.lit(n))), n
+
+
+def local_log(frame: pd.DataFrame, name: str = "log") -> Any:
+    """A batch of whole cases from Spark (times naive UTC, as ``applyInPandas`` hands them) as a local
+    :class:`~processmining.model.EventLog`, for the local engine's per-case functions."""
+    from ..model import EventLog
+
+    frame = frame.drop(columns=[c for c in ("_bucket",) if c in frame.columns])
+    for col in (TIMESTAMP, START_TIMESTAMP):
+        if col in frame.columns:
+            ts = pd.to_datetime(frame[col])
+            frame[col] = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
+    return EventLog.from_frame(frame, name=name)

@@ -10,7 +10,7 @@ local functions (:func:`~processmining.status.status_table`,
 :func:`~processmining.performance.bottlenecks.sla_tables`,
 :func:`~processmining.performance.bottlenecks.rank_bottlenecks`) from
 per-case facts computed here. Ping-pong and handovers are in :mod:`.handover`;
-not on Spark (yet): backward moves (see the README section "Running on a Spark cluster").
+:func:`backward_moves` runs the local function on batches of whole cases on the executors.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .discovery import process_map
 from .frame import SparkLog
 from .status import case_status, stuck_cases
 
-__all__ = ["activity_performance", "bottleneck_ranking", "bottleneck_report", "case_duration_stats", "funnel",
+__all__ = ["activity_performance", "backward_moves", "bottleneck_ranking", "bottleneck_report", "case_duration_stats", "funnel",
            "rework", "sla_breaches", "sla_cases", "stuck_cases"]
 
 
@@ -208,6 +208,41 @@ def sla_breaches(log: SparkLog, targets: Sequence[SlaTarget | str], *, as_of: st
     return sla_tables(parsed, [sla_cases(log, tgt, as_of=as_of, end_activities=ends) for tgt in parsed])
 
 
+# ------------------------------------------------------------------ backward moves
+#: cases per batch of :func:`backward_moves` on an executor
+BATCH_CASES = 20_000
+
+
+def backward_moves(log: SparkLog, order: Sequence[str], *,
+                   allowed: Iterable[tuple[str, str]] = ()) -> pd.DataFrame:
+    """:func:`processmining.performance.backward_moves` on Spark: the local function on batches of whole cases
+    (``applyInPandas``); only the moves come to the driver, in the local order (case, then event)."""
+    from ..performance.times import backward_moves as local_moves
+    from .frame import case_batches, local_log
+
+    order, allowed = list(order), [(str(a), str(b)) for a, b in allowed]
+    if len(set(order)) != len(order):
+        raise AnalysisError("the stage order lists a stage twice")
+    df, _ = case_batches(log, int(log.cases().count()), BATCH_CASES)
+    source = log.name
+
+    def run(frame: pd.DataFrame) -> pd.DataFrame:  # on the executors: one bucket of whole cases
+        moves = local_moves(local_log(frame, source), order, allowed=allowed)
+        out = moves.astype(object).where(moves.notna(), None)
+        out["time"] = pd.to_datetime(moves["time"], utc=True).dt.tz_localize(None)
+        out["_seq"] = np.arange(len(out), dtype=np.int64)
+        return out
+
+    schema = ("case string, from_stage string, to_stage string, time timestamp, resource string, steps_back long, "
+              "from_index long, to_index long, _seq long")
+    got = df.groupBy("_bucket").applyInPandas(run, schema).toPandas()
+    got = got.sort_values(["case", "_seq"], ignore_index=True).drop(columns="_seq")
+    got["time"] = pd.to_datetime(got["time"]).dt.tz_localize("UTC")
+    for c in ("case", "from_stage", "to_stage", "resource"):
+        got[c] = got[c].astype(object)
+    return got
+
+
 # ------------------------------------------------------------------ funnel
 def funnel(log: SparkLog, stages: Sequence[str], *, lost: str | Iterable[str] | None = None,
            end_activities: Iterable[str] | None = None) -> pd.DataFrame:
@@ -270,7 +305,7 @@ def bottleneck_report(log: SparkLog, *, slas: Sequence[SlaTarget | str] = (), id
 
     Has ``summary``, ``bottlenecks``, ``activities``, ``arcs``, ``case_durations``,
     ``rework``, ``ping_pong``, ``handovers``, ``case_status`` and, as asked, ``sla_breaches`` /
-    ``sla_summary``, ``stuck_cases``, ``funnel``; backward moves are local-engine only.
+    ``sla_summary``, ``stuck_cases``, ``backward_moves`` and ``funnel``.
     """
     from ..status import status_note
     from .handover import handovers, ping_pong
@@ -298,6 +333,7 @@ def bottleneck_report(log: SparkLog, *, slas: Sequence[SlaTarget | str] = (), id
     if idle is not None:
         tables["stuck_cases"] = stuck_cases(log, idle=idle, end_activities=end_activities)
     if stage_order:
+        tables["backward_moves"] = backward_moves(log, stage_order)
         tables["funnel"] = funnel(log, [s for s in stage_order if s != lost], lost=lost,
                                   end_activities=end_activities)
     return tables

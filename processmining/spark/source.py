@@ -465,6 +465,11 @@ def read_events(
             writer.saveAsTable(quarantine_to)
         location = quarantine_to
     events_df = ok.filter(~F.col("_drop")).select(*select)
+    if chosen is None or chosen.shape != "transition":  # a field history's attributes are text already
+        from ..model import RESERVED_COLUMNS, SUSPENDED
+
+        events_df = _as_local_text(events_df, [c for c in events_df.columns
+                                               if c not in RESERVED_COLUMNS and c != SUSPENDED])
     report = SparkIngestReport(
         source=label, shape=chosen.shape if chosen else "long", preset=chosen.name if chosen else None,
         mapping={k: v for k, v in cols.items() if v}, timezone=timezone, rows_read=int(rows_read),
@@ -545,7 +550,48 @@ def _attributes(raw: Any, ok: Any, cols: dict[str, str], chosen: Preset | None, 
             continue
         kept = input_column_name(c, taken)
         taken.add(kept)
-        kind = raw.schema[c].dataType
-        keep_type = isinstance(kind, T.TimestampType) or c == SUSPENDED
+        keep_type = not isinstance(raw.schema[c].dataType, T.StringType) or c == SUSPENDED
         out.append((F.col(c) if keep_type else F.col(c).cast("string")).alias(kept))
     return out
+
+
+def _as_local_text(df: Any, columns: list[str]) -> Any:
+    """``df`` with the attribute ``columns`` as the text the local ingest reads them as: a typed column
+    (number, boolean, date, timestamp) as :func:`processmining.ingest.tabular.text_of` writes it (``2.0``
+    as ``2``, timestamps as ISO 8601 with ``+00:00`` for instants), run on Arrow batches on the executors;
+    an empty text as no value. Both engines then hold the same values, and a filter or a ``when`` condition
+    compares the same text."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    cols = [c for c in columns if c in df.columns]
+    typed = [c for c in cols if not isinstance(df.schema[c].dataType, T.StringType)]
+    for c in cols:
+        if c not in typed:
+            df = df.withColumn(c, F.when(F.col(f"`{c}`") != "", F.col(f"`{c}`")))
+    if not typed:
+        return df
+    schema = T.StructType([T.StructField(f.name, T.StringType(), True) if f.name in typed else f
+                           for f in df.schema.fields])
+    wanted = frozenset(typed)
+
+    def render(batches):  # noqa: ANN001, ANN202 - runs on the executors
+        import pyarrow as pa
+
+        from processmining.ingest.tabular import arrow_text, timestamp_text
+
+        for batch in batches:
+            arrays = []
+            for name, col in zip(batch.schema.names, batch.columns, strict=True):
+                if name in wanted:
+                    if pa.types.is_timestamp(col.type):
+                        col = pa.array(timestamp_text(col.to_pandas()))
+                    else:
+                        col = arrow_text(col)
+                    if isinstance(col, pa.ChunkedArray):
+                        col = col.combine_chunks()
+                    col = col.cast(pa.string())
+                arrays.append(col)
+            yield pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+    return df.mapInArrow(render, schema)

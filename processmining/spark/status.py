@@ -75,8 +75,9 @@ def stuck_cases(log: SparkLog, *, idle: str | float | pd.Timedelta | None = None
     return stuck_from_status(case_status(log, end_activities=end_activities, idle=idle, as_of=as_of))
 
 
-def running_ends(log: SparkLog, *, fallback: Iterable[str] | None) -> tuple[str, ...] | None:
+def running_ends(log: SparkLog, *, fallback: Iterable[str] | None,
+                 end_activities: Iterable[str] | None = None) -> tuple[str, ...] | None:
     """The end activities conformance decides running cases with, as
     :func:`processmining.status.running_case_ids` (``None``: no case is running)."""
-    return running_end_activities(len(log.case_facts()), lambda: infer_end_activities(log), None, fallback,
-                                  has_timestamps=log.has_timestamps)
+    return running_end_activities(len(log.case_facts()), lambda: infer_end_activities(log), end_activities,
+                                  fallback, has_timestamps=log.has_timestamps)
