@@ -480,35 +480,58 @@ def _effects(net, transitions: Sequence[int]) -> tuple[np.ndarray, np.ndarray, n
 
 def _order(net, m: Marking, need: dict[int, int], events: Sequence[str] = ()) -> list[int] | None:  # noqa: ANN001
     """A firing sequence of exactly the multiset ``need`` from ``m`` whose visible firings have the labels ``events``
-    in that order (depth first, failed states remembered)."""
+    in that order (depth first, failed states remembered).
+
+    A needed transition that is enabled, may fire now (silent, or the next event's) and shares no input place
+    with any other transition still needed is fired without trying the others: moved to the front of any
+    completion it leaves every other firing enabled (it takes no token they need), so no order is lost. Only
+    choices (shared input places) branch; concurrent silent steps are not interleaved (a segment of 21 silent
+    steps on bpic2019 p2p's inductive net ran out of the budget before).
+    """
     need = dict(need)
     left = sum(need.values())
     if left > ORDER_BUDGET // 10:
         return None  # (depth-first: one frame per firing)
     labels = net.labels
+    rivals = _rivals(net)
     out: list[int] = []
-    failed: set[tuple[Marking, int, tuple[tuple[int, int], ...]]] = set()
+    failed: set[tuple[int, tuple[tuple[int, int], ...]]] = set()
     tries = 0
 
     def go(m: Marking, left: int, k: int) -> bool:
         nonlocal tries
         if not left:
             return True
-        key = (m, k, tuple(sorted((t, c) for t, c in need.items() if c)))
+        key = (k, tuple(sorted((t, c) for t, c in need.items() if c)))  # the marking follows from what is left
         if key in failed:
             return False
-        for t, m2 in net.successors(m):
-            if need.get(t, 0) > 0 and (labels[t] is None or (k < len(events) and labels[t] == events[k])):
-                tries += 1
-                if tries > ORDER_BUDGET:
-                    return False
-                need[t] -= 1
-                out.append(t)
-                if go(m2, left - 1, k if labels[t] is None else k + 1):
-                    return True
-                out.pop()
-                need[t] += 1
+        options = [(t, m2) for t, m2 in net.successors(m)
+                   if need.get(t, 0) > 0 and (labels[t] is None or (k < len(events) and labels[t] == events[k]))]
+        for t, m2 in options:
+            if not any(need.get(u, 0) for u in rivals[t]):
+                options = [(t, m2)]
+                break
+        for t, m2 in options:
+            tries += 1
+            if tries > ORDER_BUDGET:
+                return False
+            need[t] -= 1
+            out.append(t)
+            if go(m2, left - 1, k if labels[t] is None else k + 1):
+                return True
+            out.pop()
+            need[t] += 1
         failed.add(key)
         return False
 
     return out if go(m, left, 0) else None
+
+
+def _rivals(net) -> tuple[frozenset[int], ...]:  # noqa: ANN001
+    """Per transition, the other transitions that share an input place with it (computed once per net)."""
+    found = net.__dict__.get("_rivals")
+    if found is None:
+        found = tuple(frozenset(u for p, _w in net.pre[t] for u in net.consumers[p] if u != t)
+                      for t in range(len(net.labels)))
+        net.__dict__["_rivals"] = found
+    return found
