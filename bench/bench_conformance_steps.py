@@ -4,8 +4,10 @@
     .venv/bin/python bench/bench_conformance_steps.py --only a22f0n50 --only receipt
 
 Logs and models: receipt (its BPMN), a22f0n00/n10/n50 (a22.pnml, order-only logs), sepsis,
-bpic2019 p2p and bpic2013 incidents (each against pm4py's inductive-miner net of the log, written
-to PNML once and read by both sides). Every step runs in its own child process, so its peak memory
+bpic2019 p2p, bpic2013 incidents and loan262k (each against pm4py's inductive-miner net of the log, written
+to PNML once, with PYTHONHASHSEED=0, and read by both sides). loan262k is the issue's target kind:
+``generate_sales_log(262_144, seed=7)`` with bench_memory.py's noise (8 % of events each swapped, dropped,
+repeated), written to Parquet. Every step runs in its own child process, so its peak memory
 (max RSS, workers included) is its own; the log's Arrow size and the model's state space are
 printed beside it. Both sides get the same net: our side compiles the PNML (or, for receipt,
 pm4py's own ``convert_to_petri_net`` net) and must give the same fitness / precision.
@@ -34,6 +36,7 @@ LOGS = {
     "sepsis": ("real/sepsis_1t_per_variant.xes.gz", None),
     "bpic2019": ("real/bpic2019_p2p_1t_per_variant.xes.gz", None),
     "bpic2013": ("real/bpic2013_incidents.xes.gz", None),
+    "loan262k": (None, None),  # generated (see _loan_log)
 }
 
 
@@ -47,7 +50,12 @@ def _pm4py_log(path: str, variants: int | None):
     import pm4py
     from pm4py.objects.log.obj import EventLog
 
-    log = pm4py.read_xes(path, return_legacy_log_object=True)
+    if path.endswith(".parquet"):
+        import pandas as pd
+
+        log = pm4py.convert_to_event_log(pd.read_parquet(path))
+    else:
+        log = pm4py.read_xes(path, return_legacy_log_object=True)
     if variants:
         keep = set(list(dict.fromkeys(tuple(e["concept:name"] for e in t) for t in log))[:variants])
         log = EventLog([t for t in log if tuple(e["concept:name"] for e in t) in keep])
@@ -88,12 +96,15 @@ def _our_log(path: str, variants: int | None):
 
 
 def child_ours(step: str, log_path: str, model: str, variants: int | None, budget: float | None = None,
-               plan: bool = True) -> dict:
+               plan: bool = True, group: int | None = None) -> dict:
     t0 = time.perf_counter()
-    if not plan:  # "before": no certified fitting plan, every variant searched (A* with the marking equation)
-        from processmining.conformance import splitpoints
+    from processmining.conformance import splitpoints
 
+    if not plan:  # "before": no certified fitting plan, every variant searched (A* with the marking equation)
         splitpoints.PLAN_MAX_EVENTS = 0
+    if group:  # the plan's first LP with this many events per split point (1: one per event, as before)
+        splitpoints.PLAN_GROUP = group
+        splitpoints.PLAN_GROUPS_ABOVE = 0
     from processmining.conformance import conform
 
     log = _our_log(log_path, variants)
@@ -149,18 +160,36 @@ def _child(side: str, timeout: float | None = None, **kw) -> dict:
 
 
 def _inductive_pnml(log_path: str, out: str) -> str:
-    code = ("import pm4py,sys; log=pm4py.read_xes(sys.argv[1], return_legacy_log_object=True); "
+    import os
+
+    read = ("pd.read_parquet(sys.argv[1])" if log_path.endswith(".parquet")
+            else "pm4py.read_xes(sys.argv[1], return_legacy_log_object=True)")
+    code = (f"import pm4py,sys; import pandas as pd; log={read}; "
             "n=pm4py.discover_petri_net_inductive(log); pm4py.write_pnml(*n, sys.argv[2])")
-    subprocess.run([sys.executable, "-c", code, log_path, out], check=True, capture_output=True)
+    # pm4py numbers the net's nodes in set order: one hash seed, one net, for every run
+    subprocess.run([sys.executable, "-c", code, log_path, out], check=True, capture_output=True,
+                   env={**os.environ, "PYTHONHASHSEED": "0"})
     return out
 
 
+def _loan_log(tmp: str) -> str:
+    """The loan-application kind of log the issue targets: the generated sales log with bench_memory's noise."""
+    from bench_memory import _noisy
+
+    from processmining.demo import generate_sales_log
+
+    path = f"{tmp}/loan262k.parquet"
+    _noisy(generate_sales_log(262_144, seed=7)).to_parquet(path, index=False)
+    return path
+
+
 def run(name: str, steps: list[str], pm4py_variants: int | None, tmp: str, budget: float | None,
-        pm4py_timeout: float | None = None) -> None:
+        pm4py_timeout: float | None = None, per_event: bool = False) -> None:
     log_rel, model_rel = LOGS[name]
-    log_path = str(DATA / log_rel)
+    log_path = str(DATA / log_rel) if log_rel else _loan_log(tmp)
     model = str(DATA / model_rel) if model_rel else _inductive_pnml(log_path, f"{tmp}/{name}_inductive.pnml")
-    print(f"\n== {name}: {log_rel} vs {model_rel or 'its inductive-miner net (pm4py, PNML)'}", flush=True)
+    print(f"\n== {name}: {log_rel or log_path} vs {model_rel or 'its inductive-miner net (pm4py, PNML)'}",
+          flush=True)
     for step in steps:
         ours = _child("ours", step=step, log_path=log_path, model=model, variants=None, budget=budget)
         if "error" in ours:
@@ -196,6 +225,13 @@ def run(name: str, steps: list[str], pm4py_variants: int | None, tmp: str, budge
                     print(f"  {'':<16} ours without the fitting plan on pm4py's sample: {before['seconds']:.1f} s "
                           f"(plan {before['seconds'] / max(mine['seconds'], 1e-9):.1f}× faster), value "
                           f"{'same' if before['value'] == mine['value'] else 'DIFFERENT'}", flush=True)
+        if step == "alignments" and per_event:  # before/after on the whole log: a split point per event in the plan
+            old = _child("ours", step=step, log_path=log_path, model=model, variants=None, budget=budget, group=1)
+            if "error" not in old:
+                print(f"  {'':<16} ours, whole log, plan with a split point per event (before): {old['seconds']:.1f} s"
+                      f" (now {old['seconds'] / max(ours['seconds'], 1e-9):.1f}× faster), value "
+                      f"{'same' if old['value'] == ours['value'] else repr(old['value'])}"
+                      + (f"  not computed {old['not_computed']}" if old["not_computed"] else ""), flush=True)
 
 
 def main() -> None:
@@ -208,6 +244,8 @@ def main() -> None:
                     help="time_budget_s of our conform (all of the work): variants not reached are 'not computed'")
     ap.add_argument("--pm4py-timeout", type=float, default=None,
                     help="stop pm4py's side after this many seconds (bpic2019: minutes per variant)")
+    ap.add_argument("--per-event", action="store_true",
+                    help="also align the whole log with the plan's LP split at every event (before the groups)")
     ap.add_argument("--child", default=None)
     ap.add_argument("--args", default="{}")
     a = ap.parse_args()
@@ -217,7 +255,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         for name in a.only or list(LOGS):
-            run(name, a.steps.split(","), a.pm4py_variants, tmp, a.budget, a.pm4py_timeout)
+            run(name, a.steps.split(","), a.pm4py_variants, tmp, a.budget, a.pm4py_timeout, a.per_event)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The certified fitting plan: one LP (the marking equation split at every event, silent steps only) whose
-integral, orderable solution is a fitting alignment of the LP's own cost, hence optimal.
+"""The certified fitting plan: an LP (the extended marking equation of fitting runs, one split point per group of
+events, groups halved where the plan fails) whose integral, orderable solution is a fitting alignment of the LP's
+own cost, hence optimal.
 
 The costs are checked against the explicit search over the explored state space (an independent optimum,
 itself checked against pm4py in test_alignment_equation.py) and against pm4py on real logs.
@@ -14,7 +15,7 @@ import pytest
 from processmining.conformance.alignment import align, uses_equation
 from processmining.conformance.equation import align_equation, equation_of
 from processmining.conformance.net import CompiledNet
-from processmining.conformance.splitpoints import fitting_run
+from processmining.conformance.splitpoints import _plan_lp, fitting_run
 
 
 def _loop_of_two_branches() -> CompiledNet:
@@ -69,6 +70,33 @@ def test_the_plan_costs_equal_the_explored_search_on_every_short_trace():
             costs[trace] = found[0]
     assert len(costs) == 30
     assert (costs[("X", "Z")], costs[("X", "Y", "Z")], costs[("X", "X", "X", "X", "Z")]) == (5, 4, 17)
+
+
+def test_a_coarse_plan_that_cannot_be_ordered_is_cut_until_it_can():
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    trace = ("X", "X", "Y", "Y", "Z")
+    # one group (one split point, at event 0): the events after it are counted in no order, so X and Y pair up
+    # in two iterations as in the plain equation (7); with a split point per event the bound is the optimum
+    bounds = [_plan_lp(me, trace, starts, None)[0] for starts in ([0], [0, 3], [0, 1, 2, 3, 4])]
+    assert bounds == [7, 7, 12]
+    # the coarse plan of 7 is not a run: its groups are halved until the plan is certified at 12
+    assert fitting_run(me, trace, group=8)[0] == fitting_run(me, trace, group=1)[0] == 12
+
+
+def test_grouped_plans_equal_the_explored_search_on_long_traces():
+    import random
+
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    explored = _loop_of_two_branches()
+    explored.explore()
+    rng = random.Random(5)
+    traces = [(*rng.choices("XY", k=rng.randint(8, 30)), "Z") for _ in range(25)]
+    expected = [align(explored, t).cost for t in traces]
+    for group in (2, 3, 8, 16):  # each is certified, at the optimum of the search
+        assert [fitting_run(me, t, group=group)[0] for t in traces] == expected, group
+    assert min(expected) >= 13 and max(expected) < 10_000
 
 
 @pytest.mark.parametrize("trace", [("Z", "X"), ("X", "W", "Z"), ("X",), ()])
@@ -130,3 +158,30 @@ def test_the_plan_keeps_to_the_deadline():
     me = equation_of(net)
     assert fitting_run(me, ("X", "Z"), deadline=time.perf_counter() - 1) is None  # no time left: no LP
     assert fitting_run(me, ("X", "Z"), deadline=time.perf_counter() + 60)[0] == 5
+
+
+@pytest.mark.slow
+def test_grouped_plans_equal_the_plan_split_at_every_event_on_long_sepsis_variants(shared_datasets):
+    import pm4py
+    from pm4py.objects.log.obj import Event, EventLog, Trace
+
+    from processmining.conformance.variants import log_variants
+    from processmining.ingest import read_log
+
+    traces = sorted(log_variants(read_log(shared_datasets / "real" / "sepsis_1t_per_variant.xes.gz")).traces,
+                    key=lambda t: (len(t), t))
+    plog = EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in traces])
+    compiled = CompiledNet.from_pm4py(*pm4py.discover_petri_net_inductive(plog))
+    me = equation_of(compiled)
+    long = [t for t in traces if 50 < len(t) <= 100]  # the grouped first LP is for traces above 50 events
+    grouped = [fitting_run(me, t) for t in long]
+    per_event = [fitting_run(me, t, group=1) for t in long]
+    # both are certificates (a run at the LP's bound): every one is found, at the same cost
+    assert len(long) == 9 and None not in grouped and None not in per_event
+    assert [g[0] for g in grouped] == [p[0] for p in per_event]
+    assert min(g[0] for g in grouped) > 20 and max(g[0] for g in grouped) < 10_000
+    for t, (_cost, run, positions) in zip(long, grouped, strict=True):  # each grouped plan is a fitting run of t
+        m = compiled.initial
+        for j in run:
+            m = dict(compiled.successors(m))[j]
+        assert m == compiled.final and [compiled.labels[run[j]] for j in positions] == list(t)
