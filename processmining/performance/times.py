@@ -167,21 +167,23 @@ def activity_performance(log: EventLog) -> pd.DataFrame:
             prev_gap[1:] = np.maximum(st[1:], ev.t[:-1]) - ev.t[:-1]
             prev_gap[ev.starts] = np.nan
     else:
-        proc = np.full(len(ev.t), np.nan)
+        proc = None  # no start times: processing is unknown, so its statistics are NaN (not computed)
     c = log.codes
     n_act = len(c.act_names)
-    frame = pd.DataFrame({"activity": c.act, "wait": prev_gap, "proc": proc})
+    frame = pd.DataFrame({"activity": c.act, "wait": prev_gap} | ({"proc": proc} if proc is not None else {}))
     g = frame.groupby("activity", sort=True)
     cases = c.cases_per_activity if n_act else np.zeros(0)
+    size = g.size()
+    unknown = pd.Series(np.nan, index=size.index)
     out = pd.DataFrame({
-        "events": g.size(),
+        "events": size,
         "cases": cases,
         "wait_before_mean_s": g["wait"].mean(),
         "wait_before_median_s": g["wait"].median(),
         "wait_before_total_s": g["wait"].sum(min_count=1),
-        "processing_mean_s": g["proc"].mean(),
-        "processing_median_s": g["proc"].median(),
-        "processing_total_s": g["proc"].sum(min_count=1),
+        "processing_mean_s": g["proc"].mean() if proc is not None else unknown,
+        "processing_median_s": g["proc"].median() if proc is not None else unknown,
+        "processing_total_s": g["proc"].sum(min_count=1) if proc is not None else unknown,
     })
     out.index = pd.Index([c.act_names[i] for i in out.index], name="activity")
     return out.sort_values(["wait_before_total_s", "events"], ascending=False, na_position="last")
