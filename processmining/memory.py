@@ -13,8 +13,6 @@ import functools
 import sys
 from collections.abc import Callable
 
-import pyarrow as pa
-
 __all__ = ["release_freed_memory"]
 
 
@@ -35,6 +33,8 @@ def release_freed_memory() -> None:
     Each allocator reuses only its own free memory (numpy and Python use glibc's heap, Arrow its pool), so
     what one keeps adds to the high-water mark while the other allocates; this costs well under 1 ms.
     """
+    import pyarrow as pa  # imported by then (this module is imported by commands that never load data)
+
     pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:
