@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -200,3 +202,21 @@ def test_time_budget_covers_all_the_work(model):
     assert s["precision_note"] == "the time budget ran out before precision was computed"
     with pytest.raises(ConformanceError, match="time_budget_s must be positive"):
         conform(_log(), model, time_budget_s=0)
+
+
+def test_deviation_order_does_not_depend_on_the_hash_seed():
+    """Two activities first seen at the same position are listed by name: string hashing (a new seed in every
+    process) used to decide their order, so the same log gave its deviation list in another order each run."""
+    import subprocess
+    import sys
+
+    code = ("from processmining.conformance.alignment import AlignmentResult, Move\n"
+            "from processmining.conformance.deviations import variant_templates\n"
+            "moves = (Move('log', 'Zeta', 0), Move('model', 'Mu', 0, 't_mu'), Move('log', 'Alpha', 0),\n"
+            "         Move('model', 'Beta', 0, 't_beta'), Move('sync', 'Go', 0, 't_go'))\n"
+            "res = AlignmentResult(moves=moves, cost=40000, visited=1)\n"
+            "out = variant_templates(('Zeta', 'Alpha'), res, element_of_transition={}, element_of_label={})\n"
+            "print(' '.join(f'{t.kind}:{t.activity}' for t in out))\n")
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(6)}
+    assert seen == {"unexpected:Alpha missing:Beta missing:Mu unexpected:Zeta"}

@@ -62,7 +62,8 @@ def variant_templates(
         elif mv.kind == "model":
             models.setdefault(mv.label or "", []).append(mv)
     out: list[Template] = []
-    for act in sorted(set(logs) | set(models), key=lambda a: _first_pos(logs.get(a), models.get(a))):
+    # ties (two activities first seen at the same position) by name: the same order in every run
+    for act in sorted(set(logs) | set(models), key=lambda a: (_first_pos(logs.get(a), models.get(a)), a)):
         lm, mm = logs.get(act, []), models.get(act, [])
         pairs = min(len(lm), len(mm))
         for k in range(pairs):
