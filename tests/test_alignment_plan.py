@@ -185,3 +185,30 @@ def test_grouped_plans_equal_the_plan_split_at_every_event_on_long_sepsis_varian
         for j in run:
             m = dict(compiled.successors(m))[j]
         assert m == compiled.final and [compiled.labels[run[j]] for j in positions] == list(t)
+
+
+def test_ordering_a_segment_does_not_interleave_concurrent_silent_steps(monkeypatch):
+    from processmining.conformance import splitpoints
+
+    # split into 12 branches of one silent step each, next to a loop whose token must go round twice:
+    # enter, back, enter, exit. The depth-first order tries exit before back (transition order), a dead end
+    # found only after the loop; interleaving the 12 branch steps around it meant 2^12 states to rule out
+    k = 12
+    p_in, p_body, p_out, done0 = 1, 2, 3, 4
+    transitions = [("a_split", None, ((0, 1),), tuple((done0 + 2 * i, 1) for i in range(k)) + ((p_in, 1),)),
+                   ("b_enter", None, ((p_in, 1),), ((p_body, 1),)),
+                   ("c_exit", None, ((p_body, 1),), ((p_out, 1),)),
+                   ("d_back", None, ((p_body, 1),), ((p_in, 1),))]
+    transitions += [(f"e_step{i:02d}", None, ((done0 + 2 * i, 1),), ((done0 + 2 * i + 1, 1),)) for i in range(k)]
+    net = CompiledNet.from_arcs(places=done0 + 2 * k, transitions=transitions, initial={0: 1},
+                                final={p_out: 1, **{done0 + 2 * i + 1: 1 for i in range(k)}})
+    need = {0: 1, 1: 2, 2: 1, 3: 1, **{4 + i: 1 for i in range(k)}}
+    monkeypatch.setattr(splitpoints, "ORDER_BUDGET", 200)  # far fewer tries than the interleavings
+    order = splitpoints._order(net, net.initial, need)
+    assert order is not None and sorted(order) == sorted(t for t, c in need.items() for _ in range(c))
+    names = [net.names[t] for t in order if net.names[t] in ("b_enter", "c_exit", "d_back")]
+    assert names == ["b_enter", "d_back", "b_enter", "c_exit"]
+    m = net.initial
+    for t in order:
+        m = dict(net.successors(m))[t]
+    assert m == net.final
