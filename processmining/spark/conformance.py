@@ -64,10 +64,11 @@ class SparkConformanceResult(ConformanceResult):
         timestamps in UTC. Only for results that fit one machine."""
         from pyspark.sql import functions as F
 
-        rank = F.create_map(*[F.lit(x) for i, r in enumerate(self.rule_order) for x in (r, i + 1)]) \
-            if self.rule_order else None
-        src = F.coalesce(F.element_at(rank, F.col("rule_id")), F.lit(0)) if rank is not None else F.lit(0)
-        out = self.deviations.orderBy(src, "case_id", "step").drop("step").toPandas()
+        keys: list[Any] = ["case_id", "step"]
+        if self.rule_order:  # (a bare literal would be read as a column position)
+            rank = F.create_map(*[F.lit(x) for i, r in enumerate(self.rule_order) for x in (r, i + 1)])
+            keys.insert(0, F.coalesce(F.element_at(rank, F.col("rule_id")), F.lit(0)))
+        out = self.deviations.orderBy(*keys).drop("step").toPandas()
         ts = pd.to_datetime(out["timestamp"])
         out["timestamp"] = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
         return out
