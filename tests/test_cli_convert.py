@@ -130,3 +130,28 @@ def test_real_xes_converts_to_csv_and_back_unchanged(tmp_path, shared_datasets):
     assert (a[CASE].tolist(), a[ACTIVITY].tolist()) == (b[CASE].tolist(), b[ACTIVITY].tolist())
     ns = "datetime64[ns, UTC]"
     assert a[TIMESTAMP].astype(ns).tolist() == b[TIMESTAMP].astype(ns).tolist()
+
+
+def test_parquet_timestamps_are_microseconds_unless_a_value_has_nanoseconds(tmp_path):
+    """Spark (and other lake engines) refuse Parquet TIMESTAMP(NANOS): a converted log is written in µs, which
+    loses nothing at the export's millisecond times; a log with nanoseconds keeps them (ns)."""
+    import pyarrow.parquet as pq
+
+    from processmining.ingest import read_log, write_log
+    from processmining.model import TIMESTAMP, EventLog
+
+    src = Path(__file__).parent.parent / "eventlogs" / "jira_changelog.json"
+    out = tmp_path / "jira.parquet"
+    assert run(str(src), "-o", str(out)).exit_code == 0
+    assert str(pq.read_schema(out).field(TIMESTAMP).type) == "timestamp[us, tz=UTC]"
+    log = read_log(src)
+    back = read_log(out)
+    assert back.df[TIMESTAMP].tolist() == log.df[TIMESTAMP].tolist()
+    assert (back.n_events, back.n_cases) == (7587, 1500)
+
+    df = log.df.copy()
+    df.loc[0, TIMESTAMP] += pd.Timedelta(1, "ns")
+    fine = tmp_path / "ns.parquet"
+    write_log(EventLog(df=df, name="ns"), fine)
+    assert str(pq.read_schema(fine).field(TIMESTAMP).type) == "timestamp[ns, tz=UTC]"
+    assert read_log(fine).df[TIMESTAMP].iloc[0] == df[TIMESTAMP].iloc[0]

@@ -20,6 +20,33 @@ from .options import (
 )
 
 
+def checked_flags(*, mode: str, running: str, end_activity: list[str] | None, output: Path,
+                  alias: list[str] | None) -> tuple[str, dict[str, str]]:
+    """The checks of ``conform``'s flags both engines make before reading anything: the mode's name and the
+    ``--alias`` pairs, or a :class:`ConformanceError` naming the flag."""
+    from ..errors import ConformanceError
+    from ..export import infer_format
+
+    modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
+    if mode not in modes:
+        raise ConformanceError(f"--mode must be alignments or token-replay, got {mode!r}")
+    if running not in ("auto", "none"):
+        raise ConformanceError(f"--running must be auto or none, got {running!r}")
+    if end_activity and running == "none":
+        raise ConformanceError("--end-activity decides which cases are running: it cannot go with --running none")
+    try:
+        infer_format(output)
+    except ValueError as exc:
+        raise ConformanceError(str(exc)) from None
+    aliases: dict[str, str] = {}
+    for item in alias or []:
+        if "=" not in item:
+            raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
+        left, right = item.split("=", 1)
+        aliases[left] = right
+    return modes[mode], aliases
+
+
 @app.command()
 @with_log_options
 @with_engine(spark_conform)
@@ -73,28 +100,13 @@ def conform(
     from ..conformance import conform as run_conform
     from ..conformance import read_accepted, read_model
     from ..errors import ConformanceError
-    from ..export import Pseudonymizer, infer_format, write_tables
+    from ..export import Pseudonymizer, write_tables
     from ..model import log_provenance
     from ..rules import load_rules, read_roles
     from ..safe_input import write_atomic
 
-    modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
-    if mode not in modes:
-        raise ConformanceError(f"--mode must be alignments or token-replay, got {mode!r}")
-    if running not in ("auto", "none"):
-        raise ConformanceError(f"--running must be auto or none, got {running!r}")
-    if end_activity and running == "none":
-        raise ConformanceError("--end-activity decides which cases are running: it cannot go with --running none")
-    try:
-        infer_format(output)
-    except ValueError as exc:
-        raise ConformanceError(str(exc)) from None
-    aliases: dict[str, str] = {}
-    for item in alias or []:
-        if "=" not in item:
-            raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
-        left, right = item.split("=", 1)
-        aliases[left] = right
+    mode_name, aliases = checked_flags(mode=mode, running=running, end_activity=end_activity, output=output,
+                                       alias=alias)
     check_outputs(log_path, model_path, rules_path, roles_path, mapping_path, accepted_path,
                   output=output, summary=summary_path)
     log = log_options.load(log_path, quiet=quiet)
@@ -112,7 +124,7 @@ def conform(
             raise ConformanceError(f"--end-activity {missing[0]!r} is not an activity of the log", source=str(log_path))
         running_cases = running_case_ids(log, end_activities=end_activity)
     with progress_bar("aligning variants", quiet=quiet) as progress:
-        result = run_conform(log, model, rules=rules, mode=modes[mode], variant_timeout_s=timeout, processes=processes,
+        result = run_conform(log, model, rules=rules, mode=mode_name, variant_timeout_s=timeout, processes=processes,
                              label_mapping=label_mapping, activity_map=aliases, ignore_activities=ignore or (),
                              accepted=accepted, roles=roles, running=running_cases, progress=progress)  # type: ignore[arg-type]
     if result.summary["cases"] == 0:

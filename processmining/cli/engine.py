@@ -252,28 +252,13 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
     patterns marked on the executors; deviations written on the cluster."""
     from ..bpmn import read_label_mapping
     from ..conformance import read_accepted, read_model
-    from ..export import infer_format, write_tables
+    from ..export import write_tables
     from ..rules import load_rules, read_roles
     from ..spark.conformance import conform
-    from .conform import _describe
+    from .conform import _describe, checked_flags
 
-    modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
-    if mode not in modes:
-        raise ConformanceError(f"--mode must be alignments or token-replay, got {mode!r}")
-    if running not in ("auto", "none"):
-        raise ConformanceError(f"--running must be auto or none, got {running!r}")
-    if end_activity and running == "none":
-        raise ConformanceError("--end-activity decides which cases are running: it cannot go with --running none")
-    try:
-        infer_format(output)
-    except ValueError as exc:
-        raise ConformanceError(str(exc)) from None
-    aliases = {}
-    for item in alias or []:
-        if "=" not in item:
-            raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
-        left, right = item.split("=", 1)
-        aliases[left] = right
+    mode_name, aliases = checked_flags(mode=mode, running=running, end_activity=end_activity, output=output,
+                                       alias=alias)
     model = read_model(model_path)
     rules = load_rules(rules_path) if rules_path else None  # bad rule files fail before Spark starts
     roles = read_roles(roles_path) if roles_path else None
@@ -290,7 +275,7 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
 
         pseudo = pseudonymizer(log, key=pseudonymize)
     dest = engine_options.deviations_to
-    result = conform(log, model, rules=rules, mode=modes[mode], variant_timeout_s=timeout,  # type: ignore[arg-type]
+    result = conform(log, model, rules=rules, mode=mode_name, variant_timeout_s=timeout,  # type: ignore[arg-type]
                      label_mapping=label_mapping, activity_map=aliases, ignore_activities=ignore or (),
                      running=running, end_activities=end_activity or None, accepted=accepted,  # type: ignore[arg-type]
                      roles=roles, deviations_to=None if pseudo else dest)

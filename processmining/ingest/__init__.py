@@ -43,6 +43,7 @@ from .tabular import (
     read_csv_text,
     read_json_table,
     read_parquet,
+    is_times,
     read_table,
     refuse_url_path,
     sniff_head,
@@ -294,6 +295,11 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
                     write_options=pacsv.WriteOptions(quoting_style="needed"))
 
 
+def _has_nanoseconds(times: pd.Series) -> bool:
+    ns = pd.DatetimeIndex(times.dropna()).as_unit("ns").asi8
+    return bool((ns % 1000 != 0).any())
+
+
 def write_log(log: EventLog, dest: str | os.PathLike) -> None:
     """Write ``log`` to ``dest``: ``.csv``, ``.parquet``, ``.xes`` or ``.xes.gz`` (by extension).
 
@@ -301,7 +307,8 @@ def write_log(log: EventLog, dest: str | os.PathLike) -> None:
     data has them) and ``+00:00``, so they read back unchanged; formula-like
     text gets a leading ``'`` in CSV (a spreadsheet opens it); internal
     columns (``@@index``, ``@@source_row``) are left out of CSV and XES, and
-    kept in Parquet. The file is written atomically; a path that is an input
+    kept in Parquet. Parquet timestamps are microseconds (what Spark reads)
+    unless some value has nanoseconds. The file is written atomically; a path that is an input
     of the running command is refused.
 
     >>> import tempfile, pathlib
@@ -322,7 +329,9 @@ def write_log(log: EventLog, dest: str | os.PathLike) -> None:
     df = log.df
     with atomic_output(path) as tmp:
         if low.endswith(".parquet"):
-            df.to_parquet(tmp, index=False)
+            # microseconds (what Spark and most lake engines read) unless some value has nanoseconds
+            sub_us = any(_has_nanoseconds(df[c]) for c in df.columns if is_times(df[c].dtype))
+            df.to_parquet(tmp, index=False, **({} if sub_us else {"coerce_timestamps": "us"}))
         else:
             _write_csv(df.drop(columns=[c for c in (ORDER, SOURCE_ROW) if c in df.columns]), tmp)
 
