@@ -77,6 +77,8 @@ _FEED = 1 << 18
 #: bytes of XML scanned at a time (a chunk ends after a ``</trace>``; a longer trace is a chunk of its own):
 #: the scan's working arrays take a few times this, whatever the size of the file
 CHUNK_BYTES = 1 << 20
+#: chunks scanned between two hand-backs of freed memory (each costs about 1 ms and the pages fault in again)
+RELEASE_EVERY = 4
 
 
 class _NoTarget:
@@ -274,7 +276,7 @@ def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
         kept: list[bytes] = [head[:start]]
         chunks = _chunks(head[start:], rest)
         del head  # the caller hands it over: its traces are in the first chunk now
-        for chunk, last in chunks:
+        for n_chunks, (chunk, last) in enumerate(chunks, 1):
             progress()
             if not _plain_line_ends(chunk):
                 return None
@@ -285,7 +287,8 @@ def scan_stream(head: bytes, rest: Iterable[bytes], namespace: str | None,
                 return None
             offset += len(chunk)
             del chunk
-            release_freed_memory()  # this chunk's working arrays, before the next chunk's are allocated
+            if n_chunks % RELEASE_EVERY == 0:  # the last chunks' working arrays, before the next ones are allocated
+                release_freed_memory()
     finally:
         well_formed = check.ok()  # also when the scan stopped early (the thread ends either way)
     if not well_formed:
