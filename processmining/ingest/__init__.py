@@ -39,11 +39,11 @@ from .presets import PRESETS, Preset, detect_preset, get_preset, list_presets
 from .shapes import Staged, first_present, long_shape, transition_shape, wide_shape
 from .tabular import (
     Table,
+    is_times,
     load_json,
     read_csv_text,
     read_json_table,
     read_parquet,
-    is_times,
     read_table,
     refuse_url_path,
     sniff_head,
@@ -177,10 +177,12 @@ def read_log(
 
 
 def _paired(log: EventLog, lifecycle: str) -> EventLog:
-    """The log with its lifecycle events paired (:func:`pair_lifecycle`), what reading freed handed back."""
+    """The log with its lifecycle events paired (:func:`pair_lifecycle`); when pairing built a new log, the
+    unpaired one's memory handed back (the readers hand back their own before they return)."""
     paired = pair_lifecycle(log, mode=lifecycle)  # type: ignore[arg-type]
-    del log
-    release_freed_memory()  # later steps start from what the log holds, not from what reading it left
+    if paired is not log:
+        del log
+        release_freed_memory()  # later steps start from what the paired log holds
     return paired
 
 
