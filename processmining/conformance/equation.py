@@ -119,6 +119,9 @@ class MarkingEquation:
         self.block_coo = (np.asarray(index, dtype=np.int64), np.repeat(np.arange(n_cols), np.diff(starts)),
                           np.asarray(value, dtype=np.float64))
         self.block_cost = cost
+        #: per transition: the places its firing changes and by how much (its column of the incidence matrix)
+        self.effect = tuple((np.asarray(index[starts[t]:starts[t + 1]], dtype=np.int64),
+                             np.asarray(value[starts[t]:starts[t + 1]], dtype=np.float64)) for t in range(n_t))
         self.transitions_of: dict[str, list[int]] = {}
         for t in self.visible:
             self.transitions_of.setdefault(net.labels[t], []).append(t)  # type: ignore[arg-type]

@@ -279,7 +279,7 @@ def fitting_run(me: MarkingEquation, trace: Sequence[str], *, deadline: float | 
             return None
         value, x_of, y_of, fractional = solved
         failed = set(fractional)
-        run, positions = _realise(net, trace, starts, x_of, y_of, failed)
+        run, positions = _realise(me, trace, starts, x_of, y_of, failed)
         if not failed:
             cost = sum(1 for t in run if net.labels[t] is None)
             return (cost, run, positions) if cost == value < MOVE_COST else None
@@ -297,13 +297,14 @@ def fitting_run(me: MarkingEquation, trace: Sequence[str], *, deadline: float | 
         starts = sorted(cut)
 
 
-def _realise(net, trace: Sequence[str], starts: list[int], x_of: list[dict[int, int]], y_of: list[int | None],
-             failed: set[int]) -> tuple[list[int], list[int]]:  # noqa: ANN001
+def _realise(me: MarkingEquation, trace: Sequence[str], starts: list[int], x_of: list[dict[int, int]],
+             y_of: list[int | None], failed: set[int]) -> tuple[list[int], list[int]]:
     """Put each segment's firings in order (silent ones and the group's events, in the trace's order).
 
     Adds the segments that cannot be ordered to ``failed``; returns the run and the positions of the
     synchronous moves (complete when ``failed`` stays empty).
     """
+    net = me.net
     n = len(trace)
     bounds = [*starts, n]
     m = net.initial
@@ -317,13 +318,11 @@ def _realise(net, trace: Sequence[str], starts: list[int], x_of: list[dict[int, 
             y = y_of[g] if g < len(starts) else None
             if g < len(starts) and y is None:
                 break
-            change = [0] * net.n_places
+            after = np.asarray(m, dtype=np.int64)
             for t, k in [*x_of[g].items(), *([(y, 1)] if y is not None else [])]:
-                for p, w in net.pre[t]:
-                    change[p] -= k * w
-                for p, w in net.post[t]:
-                    change[p] += k * w
-            m = tuple(a + b for a, b in zip(m, change, strict=True))
+                places, delta = me.effect[t]
+                after[places] += k * delta.astype(np.int64)
+            m = tuple(int(a) for a in after)
             if min(m) < 0:
                 break
             continue
@@ -359,7 +358,7 @@ def _plan_lp(me: MarkingEquation, trace: Sequence[str], starts: list[int], deadl
     n_seg = len(starts) + 1
     bounds = [*starts, n]
     silent = [t for t, lbl in enumerate(net.labels) if lbl is None]
-    sr, sc, sv = _effects(net, silent)
+    sr, sc, sv = _effects(me, silent)
     n_s = len(silent)
     rows, cols, vals = [], [], []
     col = 0
@@ -378,7 +377,7 @@ def _plan_lp(me: MarkingEquation, trace: Sequence[str], starts: list[int], deadl
             counts[a] = counts.get(a, 0) + 1
         for a, k in counts.items():
             for t in me.transitions_of[a]:
-                zr, zc, zv = _effects(net, [t])
+                zr, zc, zv = _effects(me, [t])
                 rows += [zr + g * n_p, np.asarray([act_row], np.int64)]
                 cols += [zc + col, np.asarray([col], np.int64)]
                 vals += [zv, np.ones(1)]
@@ -461,21 +460,14 @@ def _plan_lp(me: MarkingEquation, trace: Sequence[str], starts: list[int], deadl
     return max(0, math.ceil(h.getObjectiveValue() - _EPS)), x_of, y_of, sorted(fractional)
 
 
-def _effects(net, transitions: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+def _effects(me: MarkingEquation, transitions: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(place, column, change)`` of each transition's effect on the places (columns numbered from 0)."""
-    sr, sc, sv = [], [], []
-    for j, t in enumerate(transitions):
-        delta: dict[int, int] = {}
-        for p, w in net.pre[t]:
-            delta[p] = delta.get(p, 0) - w
-        for p, w in net.post[t]:
-            delta[p] = delta.get(p, 0) + w
-        for p, d in delta.items():
-            if d:
-                sr.append(p)
-                sc.append(j)
-                sv.append(float(d))
-    return np.asarray(sr, np.int64), np.asarray(sc, np.int64), np.asarray(sv, np.float64)
+    parts = [me.effect[t] for t in transitions]
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+    sizes = [len(p) for p, _v in parts]
+    return (np.concatenate([p for p, _v in parts]), np.repeat(np.arange(len(parts), dtype=np.int64), sizes),
+            np.concatenate([v for _p, v in parts]))
 
 
 def _order(net, m: Marking, need: dict[int, int], events: Sequence[str] = ()) -> list[int] | None:  # noqa: ANN001
