@@ -60,7 +60,7 @@ def max_duration(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
             f"{b} has not happened {fmt_duration(t)} after {a} and the case is still open "
             f"(limit {fmt_duration(limit)}, as of {stamp})" for t, is_late in zip(took, late, strict=True)]
     last = np.where(late, to_pos, from_pos)
-    ts = log.df[TIMESTAMP].to_numpy()[last]  # the event's own time (float seconds would lose the last ns)
+    ts = log.df[TIMESTAMP].array.take(last)  # the event's own time (float seconds would lose the last ns)
     evidence = [f"{order[f]} {order[t]}" if is_late else f"{order[f]}"
                 for f, t, is_late in zip(from_pos, to_pos, late, strict=True)]
     return violations(bad["case"].astype(str), np.where(late, b, a), msgs, ts, res[last], evidence,
@@ -89,7 +89,7 @@ def max_idle(ctx: RuleContext, rule: Rule) -> pd.DataFrame:
             for t, act in zip(idle, bad["last_activity"], strict=True)]
     df = log.df
     res = df[RESOURCE].astype(object).to_numpy()[last_rows] if RESOURCE in df.columns else None
-    last_time = df[TIMESTAMP].to_numpy()[last_rows]  # the last event's own time (not back from float seconds)
+    last_time = df[TIMESTAMP].array.take(last_rows)  # the last event's own time (not back from float seconds)
     return violations(bad["case"].astype(str), bad["last_activity"].astype(str), msgs, last_time, res,
                       df[ORDER].to_numpy()[last_rows].astype(str), f"an event within {fmt_duration(limit)}",
                       [fmt_duration(t) for t in idle])
