@@ -66,8 +66,7 @@ class SparkConformanceResult(ConformanceResult):
 
         keys: list[Any] = ["case_id", "step"]
         if self.rule_order:  # (a bare literal would be read as a column position)
-            rank = F.create_map(*[F.lit(x) for i, r in enumerate(self.rule_order) for x in (r, i + 1)])
-            keys.insert(0, F.coalesce(F.element_at(rank, F.col("rule_id")), F.lit(0)))
+            keys.insert(0, F.coalesce(_rule_rank(self.rule_order), F.lit(0)))
         out = self.deviations.orderBy(*keys).drop("step").toPandas()
         ts = pd.to_datetime(out["timestamp"])
         out["timestamp"] = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
@@ -339,13 +338,20 @@ def _expand(log: SparkLog, seqs: Any, aligned: pd.DataFrame, tmpl: pd.DataFrame)
     return out.select(*DEVIATION_COLUMNS, "_src", "_k1", "_k2")
 
 
+def _rule_rank(rule_order: tuple[str, ...]) -> Any:
+    """Each row's rule in the rule set's order (1, 2, ...; null for a model deviation), as a column."""
+    from pyspark.sql import functions as F
+
+    rank = F.create_map(*[F.lit(x) for i, r in enumerate(rule_order) for x in (r, i + 1)])
+    return F.element_at(rank, F.col("rule_id"))
+
+
 def _ranked(rule_rows: Any, rule_order: tuple[str, ...]) -> Any:
     """Rule rows with the order keys of :func:`_expand`: after the model's, in rule order, then as the local
     checker returned them."""
     from pyspark.sql import functions as F
 
-    rank = F.create_map(*[F.lit(x) for i, r in enumerate(rule_order) for x in (r, i + 1)])
-    return rule_rows.select(*DEVIATION_COLUMNS, F.element_at(rank, F.col("rule_id")).cast("long").alias("_src"),
+    return rule_rows.select(*DEVIATION_COLUMNS, _rule_rank(rule_order).cast("long").alias("_src"),
                             F.col("_seq").alias("_k1"), F.lit(0).cast("long").alias("_k2"))
 
 
