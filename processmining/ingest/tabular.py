@@ -211,7 +211,7 @@ def _read_fast(body: bytes, names: list[str], delim: str) -> tuple[pd.DataFrame 
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(body),  # zero-copy slices of the bytes; a Python file object copies every block
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
