@@ -151,6 +151,8 @@ def read_log(
         table = read_parquet(data, typed=True)
     else:
         table = read_csv_text(data)
+    source, sha256 = data.name, data.sha256
+    del data  # the file's bytes: the table holds its own copy of the cells
     warnings = table.warnings + warnings
     if chosen is None and not _explicit(mapping):
         chosen = detect_preset(list(table.frame.columns))
@@ -166,11 +168,12 @@ def read_log(
     if chosen and chosen.history_note:
         warnings.append(chosen.history_note)
     progress(3, 4, "building log")
-    log = assemble(staged, source=data.name, sha256=data.sha256,
+    del table  # the text table: assemble lets the staged columns go as it uses them
+    log = assemble(staged, source=source, sha256=sha256,
                    shape=chosen.shape if chosen else "long",
                    preset=chosen.name if chosen else None, timezone=tz,
                    collapse_repeats=bool(chosen and chosen.collapse_repeats), warnings=warnings, name=name)
-    del staged, table, data
+    del staged
     release_freed_memory()  # the staging tables and the file's bytes
     progress(4, 4, "done")
     return _paired(log, lifecycle)

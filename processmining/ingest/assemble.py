@@ -41,6 +41,9 @@ from .tabular import text_of
 MISSING_CASE = "missing case id"
 MISSING_ACTIVITY = "missing activity"
 MISSING_TIMESTAMP = "missing timestamp"
+#: the internal staged columns :func:`assemble` reads after the quarantine (the others are let go before)
+_USED = frozenset({"_case", "_activity", "_resource", "_ts", "_start", "_order", "_row"})
+_UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 
 
 def has_times(staged: Staged) -> bool:
@@ -180,38 +183,48 @@ def assemble(
     The frame is put in :meth:`EventLog.from_frame`'s exact order and dtypes
     here (case text order, then time, then input order), with integer sort
     keys instead of sorting text, which is what makes million-row imports fast.
+
+    ``staged`` is consumed: each of its columns is let go as soon as it is
+    used (its frame is left empty), so the input text and the log's columns
+    are not all alive at once.
     """
     mapping = dict(staged.mapping)
+    times = has_times(staged)
     bad, quarantined = _quarantine(staged, mapping)
     quarantined = [QuarantinedRow(row=r, reason=why, column=col, value=val)
                    for r, why, col, val in staged.quarantined] + quarantined
     quarantined.sort(key=lambda q: q.row)
-    f = staged.frame
+    # the staged columns by name; the frame itself is let go, so popping a column here frees it
+    f = {c: staged.frame[c] for c in staged.frame.columns if c in _USED or c not in INTERNAL}
+    n_staged = len(staged.frame)
+    staged.frame = staged.frame.iloc[:0, :0]
     keep = np.flatnonzero(~bad) if bad.any() else None
 
     def kept(col: str) -> np.ndarray:
-        values = f[col].to_numpy()
+        values = f.pop(col).to_numpy()
         return values if keep is None else values[keep]
 
     # Case, activity and resource as dictionaries + integer codes: every key below is an integer, and each
     # output text column is built once, from its dictionary, in the final order.
     warnings = list(warnings)
-    case_dict, case_codes = _encode(_arrow_text(f["_case"], keep))
+    case_dict, case_codes = _encode(_arrow_text(f.pop("_case"), keep))
     id_note = flag_distinct_ids(case_dict) if len(case_codes) else None
     case_dict, case_codes = _sorted_codes(case_dict, case_codes)
     labels: dict[str, tuple[pa.Array, np.ndarray]] = {}
     for col, what in (("_activity", "activity"), ("_resource", "resource")):
         if col in f:
-            dictionary, codes = _encode(_arrow_text(f[col], keep))
+            dictionary, codes = _encode(_arrow_text(f.pop(col), keep))
             dictionary, codes, note = normalise_dictionary(dictionary, codes, what)
             labels[col] = (dictionary, codes)
             if note:
                 warnings.append(note)
     warnings += [id_note] if id_note else []
-    ts_all = f["_ts"]
+    ts_all = f.pop("_ts")
     ts_i = ts_all.array.as_unit("ns").asi8  # UTC ns, NaT as the minimum int64 (a view, not a copy)
     ts_i = ts_i if keep is None else ts_i[keep]
-    order_i = kept("_order").astype(np.int64, copy=False)
+    order_all = f["_order"].to_numpy()
+    order_i = order_all if keep is None else order_all[keep]
+    order_i = order_i.astype(np.int64, copy=False)
     perm = event_order(case_codes, ts_i, order_i)
     case_codes, ts_i = case_codes[perm], ts_i[perm]
     act_codes = labels["_activity"][1][perm]
@@ -231,7 +244,7 @@ def assemble(
             perm, case_codes, ts_i, act_codes, res_codes = (a[retained] for a in (perm, case_codes, ts_i, act_codes,
                                                                                    res_codes))
     rows = perm if keep is None else keep[perm]  # positions in the staged frame, in log order
-    identity = len(rows) == len(f) and bool(np.all(rows == np.arange(len(rows))))
+    identity = len(rows) == n_staged and bool(np.all(rows == np.arange(len(rows))))
 
     def gather(s: pd.Series) -> pd.Series:
         if identity:
@@ -242,23 +255,25 @@ def assemble(
 
     df = pd.DataFrame({CASE: _from_codes(case_dict, case_codes),
                        ACTIVITY: _from_codes(dictionaries["_activity"], act_codes),
-                       TIMESTAMP: gather(ts_all)})
+                       TIMESTAMP: gather(ts_all) if identity or ts_all.dtype != _UTC_NS else  # same values as ts_i
+                       pd.Series(pd.DatetimeIndex(ts_i.view("M8[ns]"), tz="UTC"))})
+    del ts_all
     if "_resource" in dictionaries:
         df[RESOURCE] = _from_codes(dictionaries["_resource"], res_codes)
     if "_start" in f:
-        df[START_TIMESTAMP] = gather(f["_start"]).dt.tz_convert("UTC")
-    df[ORDER] = f["_order"].to_numpy()[rows].astype("int64", copy=False)
-    df[SOURCE_ROW] = f["_row"].to_numpy()[rows].astype("int64", copy=False)
+        df[START_TIMESTAMP] = gather(f.pop("_start")).dt.tz_convert("UTC")
+    df[ORDER] = f.pop("_order").to_numpy()[rows].astype("int64", copy=False)
+    df[SOURCE_ROW] = f.pop("_row").to_numpy()[rows].astype("int64", copy=False)
     renamed: list[str] = []
     attrs: dict[str, pd.Series] = {}
     taken = set(df.columns)
-    for c in f.columns:
+    for c in list(f):
         if c not in INTERNAL:
             name_kept = input_column_name(c, taken)  # not ``name``: that is the log's name
             taken.add(name_kept)
             if name_kept != c:
                 renamed.append(f"{c!r} → {name_kept!r}")
-            col = f[c]
+            col = f.pop(c)
             if isinstance(col.dtype, pd.ArrowDtype):  # a typed Parquet column: gathered as numbers, then text
                 attrs[name_kept] = text_of(gather(col))
                 continue
@@ -270,7 +285,7 @@ def assemble(
                                "are kept under another name (the mapping decides case, activity, time and "
                                "resource): " + ", ".join(renamed)]
     # without times, repeated (case, activity) pairs are ordinary rework, not duplicate events
-    duplicates = _count_duplicates(case_codes, act_codes, ts_i, res_codes) if has_times(staged) else 0
+    duplicates = _count_duplicates(case_codes, act_codes, ts_i, res_codes) if times else 0
 
     report = IngestReport(
         source=source, sha256=sha256, shape=shape, preset=preset, mapping=mapping, timezone=timezone,
@@ -286,7 +301,7 @@ def assemble(
     if duplicates:
         report.warnings.append(f"{duplicates:,} events repeat an earlier event exactly (case, activity, timestamp, "
                                "resource); kept")
-    report.has_timestamps = has_times(staged)
+    report.has_timestamps = times
     report.check_balance()
     report.require_events()
     # Same invariants as EventLog.from_frame (canonical columns, UTC, text dtypes, sorted), without a text sort.
