@@ -61,18 +61,21 @@ def _quarantine(staged: Staged, mapping: dict[str, str]) -> tuple[np.ndarray, li
     no_ts = (f["_ts"].isna() & f["_ts_err"].isna()).to_numpy() & ~no_case & ~no_act & has_times(staged)
     bad_ts = f["_ts_err"].notna().to_numpy() & ~no_case & ~no_act
     out: list[QuarantinedRow] = []
-    for row in f.loc[no_case, "_row"]:
-        out.append(QuarantinedRow(row=int(row), reason=MISSING_CASE, column=case_col))
+    if no_case.any():  # (a boolean .loc costs a pass over the rows even when the mask is empty)
+        for row in f.loc[no_case, "_row"]:
+            out.append(QuarantinedRow(row=int(row), reason=MISSING_CASE, column=case_col))
     if no_act.any():
         reasons = f["_reason_activity"] if "_reason_activity" in f else pd.Series(pd.NA, index=f.index)
         for row, why in zip(f.loc[no_act, "_row"], reasons[no_act], strict=True):
             reason = MISSING_ACTIVITY if pd.isna(why) else f"{MISSING_ACTIVITY}: {why}"
             out.append(QuarantinedRow(row=int(row), reason=reason, column=act_col))
-    for row, col in zip(f.loc[no_ts, "_row"], f.loc[no_ts, "_ts_col"], strict=True):
-        out.append(QuarantinedRow(row=int(row), reason=MISSING_TIMESTAMP, column=str(col)))
-    for row, why, col, raw in zip(f.loc[bad_ts, "_row"], f.loc[bad_ts, "_ts_err"], f.loc[bad_ts, "_ts_col"],
-                                  f.loc[bad_ts, "_ts_raw"], strict=True):
-        out.append(QuarantinedRow(row=int(row), reason=f"{why}: {raw!r}", column=str(col), value=str(raw)))
+    if no_ts.any():
+        for row, col in zip(f.loc[no_ts, "_row"], f.loc[no_ts, "_ts_col"], strict=True):
+            out.append(QuarantinedRow(row=int(row), reason=MISSING_TIMESTAMP, column=str(col)))
+    if bad_ts.any():
+        for row, why, col, raw in zip(f.loc[bad_ts, "_row"], f.loc[bad_ts, "_ts_err"], f.loc[bad_ts, "_ts_col"],
+                                      f.loc[bad_ts, "_ts_raw"], strict=True):
+            out.append(QuarantinedRow(row=int(row), reason=f"{why}: {raw!r}", column=str(col), value=str(raw)))
     bad = no_case | no_act | no_ts | bad_ts
     return bad, out
 
