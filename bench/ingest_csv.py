@@ -16,12 +16,15 @@ The CSV is the seeded demo sales log (``processmining.demo.generate_sales_log``)
 of ``n_events`` rows written ``--copies`` times with the case ids suffixed
 ``~k`` (so 1M x 10 = 10M rows of 10x the cases, without generating 10M events).
 Each measurement runs in a fresh process, so peak memory (max RSS) is its own.
-Import time of the libraries is excluded. Wall and CPU seconds are printed.
+Import time of the libraries is excluded. Wall and CPU seconds (user and
+system apart) and the page faults are printed; ``--repeat K`` measures each
+reader K times, interleaved, and prints the medians.
 
 ``--baseline DIR`` also measures ``read_log`` of another checkout (``git worktree add DIR main``) on
 the same file, in the same run: before / after of a change.
 
-Run: ``nice -n 10 .venv/bin/python bench/ingest_csv.py [n_events] [--copies K] [--no-pm4py] [--baseline DIR]``
+Run: ``nice -n 10 .venv/bin/python bench/ingest_csv.py [n_events] [--copies K] [--no-pm4py] [--baseline DIR]
+[--repeat K]``
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,18 +69,25 @@ def _measure(kind: str, path: str, code: str | None = None) -> None:
     else:
         def run():
             return read_log(path, preset="salesforce-field-history").n_events
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0, c0 = time.perf_counter(), time.process_time()
     n = run()
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": dt, "cpu": cpu, "events": n, "peak_mb": peak / 1024, "before_mb": base / 1024}))
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": dt, "cpu": cpu, "events": n, "peak_mb": r1.ru_maxrss / 1024,
+                      "before_mb": r0.ru_maxrss / 1024, "user": r1.ru_utime - r0.ru_utime,
+                      "sys": r1.ru_stime - r0.ru_stime, "faults": r1.ru_minflt - r0.ru_minflt}))
 
 
 def _run(kind: str, path: Path, code: str | None = None) -> dict:
     out = subprocess.run([sys.executable, __file__, "--one", kind, str(path), *([code] if code else [])],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _median(runs: list[dict]) -> dict:
+    """Each field's median over the repeats (the system time of fresh processes varies several-fold under load)."""
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
 def _write_csv(n: int, copies: int, path: Path) -> None:
@@ -93,8 +104,9 @@ def _write_csv(n: int, copies: int, path: Path) -> None:
 
 
 def _line(label: str, res: dict) -> str:
-    return (f"  {label:31}: {res['seconds']:6.2f} s  cpu {res['cpu']:6.2f} s  peak RSS {res['peak_mb']:6.0f} MB "
-            f"({res['events']:,} events)")
+    return (f"  {label:31}: {res['seconds']:6.2f} s  cpu {res['cpu']:6.2f} s (user {res['user']:5.2f}, sys "
+            f"{res['sys']:5.2f}, {res['faults']:,.0f} page faults)  peak RSS {res['peak_mb']:6.0f} MB "
+            f"({res['events']:,.0f} events)")
 
 
 def main() -> None:
@@ -104,16 +116,23 @@ def main() -> None:
     parser.add_argument("--no-pm4py", action="store_true")
     parser.add_argument("--no-field-history", action="store_true")
     parser.add_argument("--baseline", help="another checkout whose read_log is measured on the same file too")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each reader this many times (interleaved) "
+                        "and print the medians")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     path = tmp / "sales_long.csv"
     _write_csv(args.n_events, args.copies, path)
     try:
-        ours = _run("ours", path)
-        base = _run("baseline", path, args.baseline) if args.baseline else None
-        floor = _run("pyarrow", path)
-        theirs = None if args.no_pm4py else _run("pm4py", path)
-        print(f"long CSV, {args.n_events * args.copies:,} rows, {path.stat().st_size / 1024**2:.0f} MB")
+        kinds = ["ours", *(["baseline"] if args.baseline else []), "pyarrow", *([] if args.no_pm4py else ["pm4py"])]
+        runs: dict[str, list[dict]] = {k: [] for k in kinds}
+        for _ in range(args.repeat):
+            for k in kinds:
+                runs[k].append(_run(k, path, args.baseline if k == "baseline" else None))
+        ours, floor = _median(runs["ours"]), _median(runs["pyarrow"])
+        base = _median(runs["baseline"]) if args.baseline else None
+        theirs = None if args.no_pm4py else _median(runs["pm4py"])
+        repeats = f", medians of {args.repeat} runs" if args.repeat > 1 else ""
+        print(f"long CSV, {args.n_events * args.copies:,} rows, {path.stat().st_size / 1024**2:.0f} MB{repeats}")
         print(_line("processmining.read_log", ours))
         print(_line("pyarrow read_csv + sort_by", floor))
         print(f"  ratio ours / pyarrow floor     : {ours['seconds'] / floor['seconds']:6.2f} wall, "
