@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConformanceError
+from ..memory import release_freed_memory
 from ..model import ACTIVITY, TIMESTAMP, EventLog, ProgressFn, no_progress
 from ..status import running_case_ids
 from .accepted import AcceptedDeviations
@@ -274,6 +275,8 @@ def _by_alignments(ref: ReferenceNet, variants: Variants, running_variant: np.nd
     not_computed = [v for v in range(variants.n_variants) if full[v] is None]
     fitness = alignment_fitness(variants, costs, bwc)
     counts = traversal_counts(net, ref.records, ref.initial_record, chosen, as_prefix, variants.counts)
+    del full, prefix_res, chosen
+    release_freed_memory()  # the alignments' moves and search state: the deviation expansion starts from what is held
     return templates, not_computed, costs, fitness, counts
 
 
