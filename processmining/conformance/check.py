@@ -178,6 +178,7 @@ def conform(
         not_computed = []
         element_counts, flow_counts, untraced = {}, {}, 0
     deviations = expand_to_cases(log, variants, templates, not_computed, variant_timeout_s=variant_timeout_s)
+    del templates  # one object per deviation of every variant: precision and the summary do not need them
     if rules is not None:
         from ..rules import check
 
