@@ -71,17 +71,22 @@ def summarise(
     conforming_mask[deviating_pos[deviating_pos >= 0]] = False
     conforming_median = float(pd.Series(durations[conforming_mask]).median()) if conforming_mask.any() else None
 
-    def share(frame: pd.DataFrame) -> float:
-        return round(frame["case_id"].nunique() / n_cases, 6) if n_cases else 0.0
+    # the open rows' cases as integer codes (a missing id is -1 and not counted): a share is the number of
+    # distinct codes under a mask, with no copy of the rows
+    case_code = pd.factorize(open_dev["case_id"])[0]
 
-    by_kind = {k: share(open_dev[open_dev["kind"] == k]) for k in KIND_ORDER} if not open_dev.empty else \
-        dict.fromkeys(KIND_ORDER, 0.0)
+    def share(mask: np.ndarray) -> float:
+        codes = case_code[mask]
+        return round(len(np.unique(codes[codes >= 0])) / n_cases, 6) if n_cases else 0.0
+
+    by_kind = {k: share((open_dev["kind"] == k).to_numpy(dtype=bool, na_value=False)) for k in KIND_ORDER} \
+        if not open_dev.empty else dict.fromkeys(KIND_ORDER, 0.0)
     by_activity: dict[str, float] = {}
     patterns: list[dict[str, Any]] = []
     if not open_dev.empty:
-        acts = open_dev.dropna(subset=["activity"])
-        for act, grp in acts.groupby("activity", sort=True):
-            by_activity[str(act)] = share(grp)
+        act_code, act_names = pd.factorize(open_dev["activity"], sort=True)
+        for i, act in enumerate(act_names):
+            by_activity[str(act)] = share(act_code == i)
         # a rule is one pattern whatever activity its rows name (e.g. max_idle names each case's last stage)
         act_key = open_dev["activity"].fillna("").where(open_dev["kind"] != "rule", "")
         keyed = open_dev.assign(_rule=open_dev["rule_id"].fillna(""), _act=act_key)
