@@ -204,6 +204,7 @@ def child_steps(log_path: str, model_path: str, budget: float, out_dir: str) -> 
             progress=no_progress)
     with Step("deviation expansion", res):
         dev = expand_to_cases(log2, variants, templates, not_computed, variant_timeout_s=10.0)
+    del templates  # as in conform: the later steps (and whoever exports conform's result) no longer hold them
     with Step("precision (ETC)", res):
         prec, _ = check._precision(ref.net, variants, "token_replay", deadline, no_progress)
     for fmt in ("csv", "xlsx", "jsonl", "parquet"):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConformanceError
+from ..memory import release_freed_memory
 from ..model import ACTIVITY, TIMESTAMP, EventLog, ProgressFn, no_progress
 from ..status import running_case_ids
 from .accepted import AcceptedDeviations
@@ -177,6 +178,7 @@ def conform(
         not_computed = []
         element_counts, flow_counts, untraced = {}, {}, 0
     deviations = expand_to_cases(log, variants, templates, not_computed, variant_timeout_s=variant_timeout_s)
+    del templates  # one object per deviation of every variant: precision and the summary do not need them
     if rules is not None:
         from ..rules import check
 
@@ -274,6 +276,8 @@ def _by_alignments(ref: ReferenceNet, variants: Variants, running_variant: np.nd
     not_computed = [v for v in range(variants.n_variants) if full[v] is None]
     fitness = alignment_fitness(variants, costs, bwc)
     counts = traversal_counts(net, ref.records, ref.initial_record, chosen, as_prefix, variants.counts)
+    del full, prefix_res, chosen
+    release_freed_memory()  # the alignments' moves and search state: the deviation expansion starts from what is held
     return templates, not_computed, costs, fitness, counts
 
 

@@ -134,44 +134,57 @@ def expand_to_cases(
         return empty_deviations()
     tmpl = pd.DataFrame(rows, columns=["variant", "kind", "activity", "position", "bpmn_element_id",
                                        "expected", "observed", "message"])
-    cases = pd.DataFrame({"variant": variants.case_variant, "case_id": variants.case_ids.astype(str),
-                          "start": variants.case_start, "case_order": np.arange(len(variants.case_ids))})
-    merged = cases.merge(tmpl, on="variant", how="inner").sort_values(["case_order", "position"], kind="stable")
-    pos = merged["position"].to_numpy()
+    # no merge of cases and templates and no sort of the merged table: each variant's templates sorted by position
+    # once (stable: ties keep their order), then every column is one take of the case's variant's block
+    order = np.lexsort((tmpl["position"].to_numpy(), tmpl["variant"].to_numpy()))
+    n_tmpl = np.bincount(tmpl["variant"].to_numpy(), minlength=variants.n_variants)
+    first = np.concatenate(([0], np.cumsum(n_tmpl)[:-1]))
+    per_case = n_tmpl[variants.case_variant]
+    case_of_row = np.repeat(np.arange(len(per_case)), per_case)
+    block = np.repeat(np.cumsum(per_case) - per_case, per_case)  # the row where each case's rows begin
+    take = order[np.repeat(first[variants.case_variant], per_case) + np.arange(len(case_of_row)) - block]
+    del block, per_case
+
+    index = pd.RangeIndex(len(take))
+
+    def col(values: pd.Series) -> pd.Series:  # a template column, one row per case and deviation
+        return pd.Series(values.array.take(take), index=index)
+
+    pos = tmpl["position"].to_numpy()[take]
     has_event = pos >= 0
-    row = np.where(has_event, merged["start"].to_numpy() + np.maximum(pos, 0), 0)
+    row = np.where(has_event, variants.case_start[case_of_row] + np.maximum(pos, 0), 0)
     df = log.df
     # the rows of the deviations taken first (the log's columns are never converted whole: no object array of
     # every event's resource)
     if len(df):
-        timestamps = pd.Series(df[TIMESTAMP].array.take(row), index=merged.index).where(has_event)
+        timestamps = pd.Series(df[TIMESTAMP].array.take(row), index=index).where(has_event)
     else:
         timestamps = pd.Series(pd.to_datetime(np.array([], dtype="datetime64[ns]")).tz_localize("UTC"),
-                               index=merged.index)
+                               index=index)
     if RESOURCE in df.columns:
-        res = pd.Series(df[RESOURCE].array.take(row).to_numpy(dtype=object), index=merged.index).where(has_event)
+        res = pd.Series(df[RESOURCE].array.take(row).to_numpy(dtype=object), index=index).where(has_event)
     else:
-        res = pd.Series(None, index=merged.index, dtype=object)
-    evidence = pd.Series(df[ORDER].to_numpy()[row], index=merged.index).astype(str).where(has_event, "")
+        res = pd.Series(None, index=index, dtype=object)
+    evidence = pd.Series(df[ORDER].to_numpy()[row], index=index).astype(str).where(has_event, "")
     out = pd.DataFrame({
-        "case_id": merged["case_id"],
-        "kind": merged["kind"],
-        "activity": merged["activity"],
-        "message": merged["message"],
+        "case_id": pd.Series(pd.Series(variants.case_ids.astype(str)).array.take(case_of_row), index=index),
+        "kind": col(tmpl["kind"]),
+        "activity": col(tmpl["activity"]),
+        "message": col(tmpl["message"]),
         "rule_id": None,
-        "bpmn_element_id": merged["bpmn_element_id"],
-        "expected": merged["expected"],
-        "observed": merged["observed"],
+        "bpmn_element_id": col(tmpl["bpmn_element_id"]),
+        "expected": col(tmpl["expected"]),
+        "observed": col(tmpl["observed"]),
         "timestamp": timestamps,
         "resource": res.astype(object),
-        "severity": merged["kind"].map(SEVERITY),
+        "severity": col(tmpl["kind"].map(SEVERITY)),
         "evidence": evidence,
         "accepted": False,
         "accepted_reason": None,
     })
-    out = out.reset_index(drop=True)[list(DEVIATION_COLUMNS)]
-    del merged, tmpl, cases, timestamps, res, evidence
-    release_freed_memory()  # the merge's and the columns' temporaries: later steps start from what is held
+    out = out[list(DEVIATION_COLUMNS)]
+    del tmpl, timestamps, res, evidence
+    release_freed_memory()  # the columns' temporaries: later steps start from what is held
     return out
 
 

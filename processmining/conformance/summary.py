@@ -15,15 +15,21 @@ from .variants import Variants
 KIND_ORDER = ("missing", "unexpected", "out_of_order", "rule", "not_computed")
 
 
-def case_durations_days(log: EventLog, variants: Variants) -> pd.Series:
-    """Throughput time per case (first to last event), in days, indexed by case id."""
+def case_durations_days(log: EventLog, variants: Variants) -> np.ndarray:
+    """Throughput time per case (first to last event), in days, in the order of ``variants.case_ids``."""
     if variants.n_variants == 0:
-        return pd.Series(dtype=float)
-    ts = log.df[TIMESTAMP].dt.tz_localize(None).to_numpy()  # naive UTC datetime64, not Timestamp objects
+        return np.array([], dtype=float)
+    col = log.df[TIMESTAMP].array  # a view of the column's UTC values as naive datetime64 (no copy of the column)
+    ts = col.asi8.view(f"M8[{col.unit}]")
     first = ts[variants.case_start]
     last = ts[variants.case_start + variants.case_len - 1]
-    days = (last - first) / np.timedelta64(1, "s") / 86_400.0
-    return pd.Series(days, index=variants.case_ids.astype(str))
+    return (last - first) / np.timedelta64(1, "s") / 86_400.0
+
+
+def _case_index(variants: Variants) -> pd.Index:
+    """The case ids as text, for looking up a case's position (its Python strings, not a copy as fixed-width text)."""
+    ids = variants.case_ids
+    return pd.Index(ids if ids.dtype == object else ids.astype(str), dtype=object)
 
 
 def summarise(
@@ -50,32 +56,44 @@ def summarise(
     longer?
     """
     n_cases = int(variants.counts.sum()) if variants.n_variants else 0
-    open_dev = deviations[~deviations["accepted"].astype(bool)] if not deviations.empty else deviations
+    # only the columns counted here: every filter and group below copies its rows, and the message, evidence and
+    # resource texts of a big deviation list are most of its size (issue 17: peak memory of each step)
+    keys = deviations[["case_id", "kind", "activity", "rule_id"]]
+    open_dev = keys[~deviations["accepted"].astype(bool).to_numpy()] if not deviations.empty else keys
     deviating_cases = set(open_dev["case_id"].astype(str)) if not open_dev.empty else set()
     computed = costs >= 0
     fitting = int(variants.counts[computed & (costs < MOVE_COST)].sum()) if mode == "alignments" else \
         int(variants.counts[costs == 0].sum())
     durations = case_durations_days(log, variants)
-    conforming_mask = ~durations.index.isin(list(deviating_cases))
-    conforming_median = float(durations[conforming_mask].median()) if conforming_mask.any() else None
+    case_index = _case_index(variants)
+    deviating_pos = case_index.get_indexer(list(deviating_cases)) if deviating_cases else np.array([], dtype=np.int64)
+    conforming_mask = np.ones(len(durations), dtype=bool)
+    conforming_mask[deviating_pos[deviating_pos >= 0]] = False
+    conforming_median = float(pd.Series(durations[conforming_mask]).median()) if conforming_mask.any() else None
 
-    def share(frame: pd.DataFrame) -> float:
-        return round(frame["case_id"].nunique() / n_cases, 6) if n_cases else 0.0
+    # the open rows' cases as integer codes (a missing id is -1 and not counted): a share is the number of
+    # distinct codes under a mask, with no copy of the rows
+    case_code = pd.factorize(open_dev["case_id"])[0]
 
-    by_kind = {k: share(open_dev[open_dev["kind"] == k]) for k in KIND_ORDER} if not open_dev.empty else \
-        dict.fromkeys(KIND_ORDER, 0.0)
+    def share(mask: np.ndarray) -> float:
+        codes = case_code[mask]
+        return round(len(np.unique(codes[codes >= 0])) / n_cases, 6) if n_cases else 0.0
+
+    by_kind = {k: share((open_dev["kind"] == k).to_numpy(dtype=bool, na_value=False)) for k in KIND_ORDER} \
+        if not open_dev.empty else dict.fromkeys(KIND_ORDER, 0.0)
     by_activity: dict[str, float] = {}
     patterns: list[dict[str, Any]] = []
     if not open_dev.empty:
-        acts = open_dev.dropna(subset=["activity"])
-        for act, grp in acts.groupby("activity", sort=True):
-            by_activity[str(act)] = share(grp)
+        act_code, act_names = pd.factorize(open_dev["activity"], sort=True)
+        for i, act in enumerate(act_names):
+            by_activity[str(act)] = share(act_code == i)
         # a rule is one pattern whatever activity its rows name (e.g. max_idle names each case's last stage)
         act_key = open_dev["activity"].fillna("").where(open_dev["kind"] != "rule", "")
         keyed = open_dev.assign(_rule=open_dev["rule_id"].fillna(""), _act=act_key)
         for (kind, act, rule), grp in keyed.groupby(["kind", "_act", "_rule"], sort=False):
             cases = grp["case_id"].astype(str).unique()
-            med = durations.reindex(cases).median()
+            found = case_index.get_indexer(cases)
+            med = pd.Series(durations[found[found >= 0]], dtype=float).median()
             patterns.append({
                 "kind": kind,
                 "activity": act or None,
