@@ -94,13 +94,15 @@ def _prepare(log: SparkLog, ref: ReferenceNet, activity_map: Mapping[str, str], 
         return log, {}, {}
     renamed = {f"{k} → {v}": counts[k] for k, v in mapping.items() if counts.get(k, 0)}
     dropped = {a: counts[a] for a in ignore if counts.get(a, 0)}
-    df = log.df
-    if mapping:
-        lookup = F.create_map(*[F.lit(x) for kv in mapping.items() for x in kv])
-        df = df.withColumn(ACTIVITY, F.coalesce(F.element_at(lookup, F.col(ACTIVITY)), F.col(ACTIVITY)))
-    if ignore:
-        df = df.filter(~F.col(ACTIVITY).isin(sorted(ignore)))
-    return SparkLog(df=df, report=log.report, name=log.name), renamed, dropped
+    lookup = F.create_map(*[F.lit(x) for kv in mapping.items() for x in kv]) if mapping else None
+
+    def prepared(df: Any) -> Any:
+        if lookup is not None:
+            df = df.withColumn(ACTIVITY, F.coalesce(F.element_at(lookup, F.col(ACTIVITY)), F.col(ACTIVITY)))
+        return df.filter(~F.col(ACTIVITY).isin(sorted(ignore))) if ignore else df
+
+    core = prepared(log.core) if log.core is not None else None
+    return SparkLog(df=prepared(log.df), report=log.report, name=log.name, core=core), renamed, dropped
 
 
 def _aligner(net: Any, timeout_s: float, ends: frozenset[str] | None, running: bool):  # noqa: ANN202

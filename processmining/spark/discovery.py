@@ -38,7 +38,7 @@ def process_map(log: SparkLog) -> ProcessMap:
 
     ev = log.events()
     start = log.has_start_times
-    act_aggs = [F.count(F.lit(1)).alias("events"), F.sum("fa").alias("cases"),
+    act_aggs = [F.count(F.lit(1)).alias("events"),
                 F.sum((F.col("pos") == 0).cast("long")).alias("starts"),
                 F.sum(F.col("na").isNull().cast("long")).alias("ends")]
     if start:
@@ -54,6 +54,7 @@ def process_map(log: SparkLog) -> ProcessMap:
             acts[c] = np.nan
     acts = acts.sort_values("activity").set_index("activity")
     acts.index = acts.index.astype(object)
+    acts["cases"] = log.activity_cases().reindex(acts.index).to_numpy()
     for c in ACTIVITY_COLUMNS[:4]:
         acts[c] = acts[c].astype(np.int64)
     acts = acts[list(ACTIVITY_COLUMNS)].astype({c: float for c in ACTIVITY_COLUMNS[4:]})
@@ -63,11 +64,13 @@ def process_map(log: SparkLog) -> ProcessMap:
     nxt = F.col("nstns") if start else F.col("ntns")
     wait = (F.greatest(nxt, F.col("tns")) - F.col("tns")).cast("double") / 1e9
     arcs = _pandas(ev.filter(F.col("na").isNotNull()).groupBy(F.col("a").alias("source"), F.col("na").alias("target"))
-                   .agg(F.count(F.lit(1)).alias("frequency"), F.sum("farc").alias("cases"),
+                   .agg(F.count(F.lit(1)).alias("frequency"),
                         F.avg(wait).alias("wait_mean_s"), F.median(wait).alias("wait_median_s"),
                         F.min(wait).alias("wait_min_s"), F.max(wait).alias("wait_max_s"),
                         F.sum(wait).alias("wait_total_s"), F.stddev_samp(wait).alias("wait_stdev_s")))
-    arcs = arcs.astype({"frequency": np.int64, "cases": np.int64, "source": object, "target": object})
+    arcs = arcs.astype({"frequency": np.int64, "source": object, "target": object})
+    arcs["cases"] = log.arc_cases().reindex(pd.MultiIndex.from_frame(arcs[["source", "target"]])) \
+        .to_numpy(dtype=np.int64)
     for c in ARC_COLUMNS[4:]:
         arcs[c] = arcs[c].astype(float)
     arcs["wait_total_s"] = arcs["wait_total_s"].fillna(0.0)  # an order-only log: no waits, a zero sum (pandas)

@@ -42,6 +42,11 @@ class SparkLog:
     _facts: Any = field(default=None, repr=False)
     _act_cases: Any = field(default=None, repr=False)
     _cases: Any = field(default=None, repr=False)
+    _arc_cases: Any = field(default=None, repr=False)
+    #: ``df``'s canonical columns alone, without the attribute columns, where ``df`` renders those on the
+    #: executors in Python (:func:`.source.read_events`): the ordered event frame is built from it, so no
+    #: Python runs under the analyses. ``None``: ``df`` itself.
+    core: Any = field(default=None, repr=False)
 
     @classmethod
     def from_dataframe(cls, df: Any, *, name: str = "dataframe") -> SparkLog:
@@ -63,8 +68,9 @@ class SparkLog:
         if self._start is None:
             from pyspark.sql import functions as F
 
-            self._start = START_TIMESTAMP in self.df.columns and \
-                self.df.filter(F.col(START_TIMESTAMP).isNotNull()).limit(1).count() > 0
+            df = self.canonical
+            self._start = START_TIMESTAMP in df.columns and \
+                df.filter(F.col(START_TIMESTAMP).isNotNull()).limit(1).count() > 0
         return self._start
 
     @property
@@ -73,9 +79,14 @@ class SparkLog:
         if self._times is None:
             from pyspark.sql import functions as F
 
-            self._times = self.df.filter(F.col(TIMESTAMP).isNotNull()).limit(1).count() > 0 or \
-                self.df.limit(1).count() == 0
+            df = self.canonical
+            self._times = df.filter(F.col(TIMESTAMP).isNotNull()).limit(1).count() > 0 or df.limit(1).count() == 0
         return self._times
+
+    @property
+    def canonical(self) -> Any:
+        """The events' canonical columns (:attr:`core` where there is one, else ``df``)."""
+        return self.core if self.core is not None else self.df
 
     @property
     def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -93,13 +104,12 @@ class SparkLog:
         ``stns`` (start in ns; the completion where unknown; null without start times), ``proc`` (processing
         seconds as the local ``LogCodes.processing``), ``o`` (input order), ``r`` (resource), ``pos`` (0-based
         in the case), ``na`` / ``ntns`` / ``nstns`` (next event's activity, time, start-or-time), ``pts``
-        (previous event's time, s), ``fa`` / ``farc`` (1 on the first occurrence of the activity / of the arc
-        to ``na`` in the case, else 0). Cached."""
+        (previous event's time, s). One sort and one window over the case; cached."""
         if self._events is None:
             from pyspark.sql import Window
             from pyspark.sql import functions as F
 
-            df = self.df
+            df = self.canonical
             tns = F.unix_micros(F.col(TIMESTAMP)) * 1000
             if self.has_start_times:
                 raw_st = F.unix_micros(F.col(START_TIMESTAMP)) * 1000
@@ -118,22 +128,14 @@ class SparkLog:
                              F.lead("tns").over(w).alias("ntns"),
                              F.lead(F.coalesce(F.col("stns"), F.col("tns"))).over(w).alias("nstns"),
                              F.lag("ts").over(w).alias("pts"))
-            # first occurrence of the activity / the arc in its case: "cases" become sums, not countDistinct
-            # (which next to a median makes Spark keep one median buffer per case and activity). Both windows
-            # refine the partitioning by case (no shuffle), and the sort by (case, activity, next activity) the
-            # first needs also serves the second: one sort, not two.
-            ev = ev.select("*", (F.col("pos") == F.min("pos").over(Window.partitionBy("c", "a", "na")))
-                           .cast("int").alias("farc"))
-            ev = ev.select(*[c for c in ev.columns if c != "farc"],
-                           (F.col("pos") == F.min("pos").over(Window.partitionBy("c", "a"))).cast("int").alias("fa"),
-                           "farc")
             self._events = ev.persist()
         return self._events
 
     def cases(self) -> Any:
         """Per case (Spark), computed once and cached: ``c``, ``seq`` (activities in log order), ``n``
-        (events), ``first_tns`` / ``last_tns`` (ns), ``last_a`` (last activity). The variants, the case facts
-        and conformance share it; the events are already partitioned by case, so it shuffles nothing."""
+        (events), ``first_tns`` / ``last_tns`` (ns), ``last_a`` (last activity). The variants, the case facts,
+        the cases per activity and arc, and conformance share it; the events are already partitioned by case,
+        so it shuffles nothing."""
         if self._cases is None:
             from pyspark.sql import functions as F
 
@@ -149,12 +151,35 @@ class SparkLog:
     def activity_cases(self) -> pd.Series:
         """Cases containing each activity, in name order (one row per activity; computed once per log)."""
         if self._act_cases is None:
-            from pyspark.sql import functions as F
-
-            got = self.events().groupBy("a").agg(F.sum("fa").alias("n")).toPandas()
-            self._act_cases = pd.Series(got["n"].to_numpy(dtype=np.int64),
-                                        index=got["a"].astype(object)).sort_index()
+            self._count_cases()
         return self._act_cases
+
+    def arc_cases(self) -> pd.Series:
+        """Cases containing each arc (directly-follows pair), indexed by (source, target) in name order."""
+        if self._arc_cases is None:
+            self._count_cases()
+        return self._arc_cases
+
+    def _count_cases(self) -> None:
+        """Cases per activity and per arc in one job over the per-case sequences: each case's distinct
+        activities (target null) and distinct arcs, counted. (Per event, "first occurrence in the case"
+        flags would need a second sort of all events by case and activity.)"""
+        from pyspark.sql import functions as F
+
+        seq = F.col("seq")
+        acts = F.transform(F.array_distinct(seq), lambda a: F.struct(a.alias("s"), F.lit(None).cast("string").alias("t")))
+        arcs = F.transform(F.slice(seq, 2, F.greatest(F.size(seq) - 1, F.lit(0))),
+                           lambda t, i: F.struct(seq[i].alias("s"), t.alias("t")))
+        got = self.cases().select(F.explode(F.concat(acts, F.array_distinct(arcs))).alias("x")) \
+            .groupBy(F.col("x.s").alias("s"), F.col("x.t").alias("t")).count().toPandas()
+        is_act = got["t"].isna().to_numpy()
+        act, arc = got[is_act], got[~is_act]
+        self._act_cases = pd.Series(act["count"].to_numpy(dtype=np.int64),
+                                    index=act["s"].astype(object).to_numpy()).sort_index()
+        self._arc_cases = pd.Series(arc["count"].to_numpy(dtype=np.int64),
+                                    index=pd.MultiIndex.from_arrays([arc["s"].astype(object).to_numpy(),
+                                                                     arc["t"].astype(object).to_numpy()],
+                                                                    names=["source", "target"])).sort_index()
 
     def case_facts(self) -> pd.DataFrame:
         """One row per case, in the local engine's case order (case id text order): ``case``, ``n`` (events),
@@ -183,7 +208,7 @@ class SparkLog:
                 frame.unpersist()
         self._cases = self._events = None
         self._facts = None
-        self._act_cases = None
+        self._act_cases = self._arc_cases = None
 
     @property
     def n_events(self) -> int:

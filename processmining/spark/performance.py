@@ -57,13 +57,14 @@ def activity_performance(log: SparkLog) -> pd.DataFrame:
     else:
         wait = F.col("ts") - F.col("pts")
     out = ev.groupBy(F.col("a").alias("activity")).agg(
-        F.count(F.lit(1)).alias("events"), F.sum("fa").alias("cases"),
+        F.count(F.lit(1)).alias("events"),
         F.avg(wait).alias("wait_before_mean_s"), F.median(wait).alias("wait_before_median_s"),
         F.sum(wait).alias("wait_before_total_s"),
         F.avg("proc").alias("processing_mean_s"), F.median("proc").alias("processing_median_s"),
         F.sum("proc").alias("processing_total_s")).toPandas()
     out = out.sort_values("activity").set_index("activity")
     out.index = out.index.astype(object)
+    out.insert(1, "cases", log.activity_cases().reindex(out.index).to_numpy())
     out = out.astype({"events": np.int64, "cases": np.int64} | {c: float for c in out.columns[2:]})
     return out.sort_values(["wait_before_total_s", "events"], ascending=False, na_position="last")
 

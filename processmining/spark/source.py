@@ -465,9 +465,13 @@ def read_events(
             writer.saveAsTable(quarantine_to)
         location = quarantine_to
     events_df = ok.filter(~F.col("_drop")).select(*select)
+    core = None
     if chosen is None or chosen.shape != "transition":  # a field history's attributes are text already
         from ..model import RESERVED_COLUMNS, SUSPENDED
 
+        # the analyses read the canonical columns only: they are taken before the attributes' rendering
+        # (Python on the executors, which Spark cannot prune columns through)
+        core = events_df.select(*[c for c in events_df.columns if c in RESERVED_COLUMNS or c == SUSPENDED])
         events_df = _as_local_text(events_df, [c for c in events_df.columns
                                                if c not in RESERVED_COLUMNS and c != SUSPENDED])
     report = SparkIngestReport(
@@ -477,7 +481,7 @@ def read_events(
         quarantine_location=location, quarantine=bad, has_timestamps=not order_only)
     got = pair_lifecycle(events_df, mode=lifecycle, cached=cached) if lifecycle != "events" else None
     if got is None:  # the events as read: counted on the log's ordered event frame, which every analysis uses
-        out = SparkLog(df=events_df, report=report, name=label, cached=cached)
+        out = SparkLog(df=events_df, report=report, name=label, cached=cached, core=core)
         out._times = not order_only
         n, cases, dup = _event_counts(out.events(), ["c", "a", "tns", "r"], first=F.col("pos") == 0)
         report.events, report.cases, report.duplicate_events = n, cases, dup
