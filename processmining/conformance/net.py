@@ -312,6 +312,44 @@ class CompiledNet:
         self._sync[key] = found
         return found
 
+    def sync_layer(self, sources: dict[Marking, int], label: str) -> dict[Marking, int]:
+        """``{marking after: least cost}`` of doing ``label`` after silent steps from any of ``sources``.
+
+        ``sources`` maps markings to the cost already paid there; one
+        Dijkstra over silent steps from all of them at once gives, for each
+        marking reached by a ``label`` step, ``min(cost of source + silent cost
+        before the step)`` -- the same as :meth:`sync_steps` from every source
+        and the least per marking, without walking the sources' overlapping
+        silent closures once each.
+        """
+        # silent steps cost TAU_COST each: a Dijkstra is a walk level by level (a bucket per cost)
+        buckets: dict[int, list[Marking]] = {}
+        for m, g in sources.items():
+            buckets.setdefault(g, []).append(m)
+        seen: set[Marking] = set()
+        out: dict[Marking, int] = {}
+        labels = self.labels
+        d = min(buckets, default=0)
+        while buckets:
+            frontier = buckets.pop(d, None)
+            if frontier:
+                after = buckets.setdefault(d + TAU_COST, [])
+                for x in frontier:
+                    if x in seen:
+                        continue
+                    seen.add(x)
+                    for t, x2 in self.successors(x):
+                        lbl = labels[t]
+                        if lbl is None:
+                            if x2 not in seen:
+                                after.append(x2)
+                        elif lbl == label and x2 not in out:  # levels come cheapest first
+                            out[x2] = d
+                if not after:
+                    del buckets[d + TAU_COST]
+            d += 1
+        return out
+
     def visible_steps(self, m: Marking) -> tuple[tuple[int, Marking, int], ...]:
         """``(visible transition, marking after, least silent cost before it)`` for every visible step from ``m``.
 

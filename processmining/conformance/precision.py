@@ -84,12 +84,7 @@ def align_etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], count
         return None
 
     def fire(before: dict[Marking, int], a: str) -> dict[Marking, int] | None:
-        layer: dict[Marking, int] = {}
-        for m, g in before.items():
-            for _t, m2, d in net.sync_steps(m, a):
-                if g + d < layer.get(m2, 1 << 62):
-                    layer[m2] = g + d
-        return layer or None
+        return net.sync_layer(before, a) or None
 
     def activated(layer: dict[Marking, int]) -> set[str]:
         least = min(layer.values())
