@@ -309,6 +309,17 @@ def test_variants_ranked_with_shares_and_durations():
     assert variant_coverage(log, 10) == 1.0
 
 
+def test_variant_durations_are_exact_on_whole_seconds(shared_datasets):
+    """Mean and median come from the integer nanoseconds: the running example's case 4 took 6 d 0 h 42 min
+    (520,920 s), and its variant's median is exactly that (the earlier polars median gave 520920.00000000006)."""
+    from processmining.ingest import read_log
+
+    v = variants(read_log(shared_datasets / "real" / "running-example.xes"))
+    row = v[v["example_case"] == "4"].iloc[0]
+    assert (row["cases"], row["mean_duration_s"], row["median_duration_s"]) == (1, 520920.0, 520920.0)
+    assert v["cases"].tolist() == [1, 1, 1, 1, 1, 1] and v["cases"].dtype == np.int64
+
+
 def test_variants_on_running_example(shared_datasets):
     import pm4py
 

@@ -83,8 +83,26 @@ def align_etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], count
     if len(traces) == 0:
         return None
 
+    # Prefixes of different variants often end in the same layer up to a constant cost (a loop gone round
+    # once more, the same activities in another order): the step is computed once per relative layer.
+    memo: dict[tuple[frozenset[tuple[Marking, int]], str], tuple[dict[Marking, int] | None, int]] = {}
+    held = [0]  # markings referenced by the memo's keys and layers
+
     def fire(before: dict[Marking, int], a: str) -> dict[Marking, int] | None:
-        return net.sync_layer(before, a) or None
+        least = min(before.values())
+        key = (frozenset((m, g - least) for m, g in before.items()), a)
+        found = memo.get(key)
+        if found is None:
+            layer = net.sync_layer(before, a) or None
+            held[0] += len(before) + len(layer or ())
+            if held[0] > _LAYER_MEMO_MARKINGS:  # bounded: start again rather than hold every layer of a huge log
+                memo.clear()
+                held[0] = len(before) + len(layer or ())
+            found = memo[key] = (layer, least)
+        layer, at = found
+        if layer is None or at == least:
+            return layer
+        return {m: g - at + least for m, g in layer.items()}
 
     def activated(layer: dict[Marking, int]) -> set[str]:
         least = min(layer.values())
@@ -96,6 +114,9 @@ def align_etc_precision(net: CompiledNet, traces: Sequence[Sequence[str]], count
 
     sums = _prefix_sums(traces, counts, {net.initial: 0}, fire, activated, deadline, progress)
     return None if sums is None else _precision(*sums, _root_counts(net, traces, counts))
+
+
+_LAYER_MEMO_MARKINGS = 500_000  # about 50 MB of keys and layers at most
 
 
 def _precision(sum_at: int, sum_ee: int, root: tuple[int, int]) -> float:

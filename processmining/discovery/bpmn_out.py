@@ -270,16 +270,11 @@ def discover_bpmn(log: EventLog, *, noise_threshold: float = 0.2) -> str:
     _check_noise(noise_threshold)
     if log.n_events == 0:
         raise AnalysisError("cannot discover a model from an empty log", source=log.name)
-    from pm4py.util.compression import util as comut
+    from .variants import log_variants
 
-    frame = log.to_pm4py()[[CASE, ACTIVITY, TIMESTAMP]]
-    if not log.has_timestamps:  # order-only log: the miner needs a sort key; the log order is the order
-        import pandas as pd
-
-        frame[TIMESTAMP] = pd.Timestamp(0, tz="UTC") + pd.to_timedelta(range(len(frame)), unit="s")
-    # the variants as pm4py's discover_process_tree_inductive counts them (the miner sees nothing else)
-    variants = comut.get_variants(comut.project_univariate(frame, key=ACTIVITY, df_glue=CASE,
-                                                           df_sorting_criterion_key=TIMESTAMP))
+    # the variants, in the order of their first case, are all the inductive miner sees of the log
+    v = log_variants(log)
+    variants = dict(zip(v.traces, v.counts.tolist(), strict=True))
     return bpmn_from_variants(variants, noise_threshold=noise_threshold, name=log.name)
 
 

@@ -1,6 +1,15 @@
-"""Variants: the distinct activity sequences of a log, computed once on integer codes (polars)."""
+"""Variants: the distinct activity sequences of a log -- the one variants engine.
+
+:func:`log_variants` finds them once on the log's integer codes (each case's
+activity codes sliced as bytes, one factorisation): conformance aligns its
+variants, discovery ranks them (:func:`variants`), the filters pick cases by
+them, and the Spark engine hands its cluster-counted variants over in the same
+:class:`Variants` shape.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -8,44 +17,110 @@ import pandas as pd
 from ..model import EventLog
 
 
-def variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Variants of ``log`` computed on integer codes (polars, no per-case Python work).
+@dataclass(frozen=True)
+class Variants:
+    """Which case follows which activity sequence.
 
-    Returns ``(table, case_variant, case_ids)``: ``table`` has one row per variant
-    (``codes``: list of activity codes, ``cases``, duration stats, ``first_case``
-    code), unsorted; ``case_variant[i]`` is the row of case ``i`` in ``table``.
+    ``traces[v]`` is variant ``v``'s activity sequence; ``counts[v]`` its number
+    of cases. Per case (in log order): ``case_ids``, ``case_variant`` (variant
+    index), ``case_start`` (row of its first event in ``log.df``) and
+    ``case_len``.
     """
+
+    traces: list[tuple[str, ...]]
+    counts: np.ndarray
+    case_ids: np.ndarray
+    case_variant: np.ndarray
+    case_start: np.ndarray
+    case_len: np.ndarray
+
+    @property
+    def n_variants(self) -> int:
+        return len(self.traces)
+
+
+def log_variants(log: EventLog) -> Variants:
+    """The variants of ``log`` (its frame is sorted by case, time, order).
+
+    Each case's activity codes are cut from the log's cached code table at the case bounds as one
+    Arrow list array (no per-case Python work) and grouped once (polars); variants are numbered in
+    the order of their first case.
+
+    >>> import pandas as pd
+    >>> from processmining.model import EventLog
+    >>> log = EventLog.from_frame(pd.DataFrame({"case:concept:name": ["1", "1", "2", "2", "3"],
+    ...     "concept:name": ["a", "b", "a", "b", "a"],
+    ...     "time:timestamp": pd.to_datetime(["2024-01-01"] * 5, utc=True)}))
+    >>> v = log_variants(log)
+    >>> v.traces, v.counts.tolist()
+    ([('a', 'b'), ('a',)], [2, 1])
+    """
+    df = log.df
+    if df.empty:
+        empty = np.array([], dtype=np.int64)
+        return Variants([], empty, np.array([], dtype=object), empty, empty, empty)
+    # the log's cached code table (case blocks, activity codes): no object array of the case ids per event
+    table = log.codes
+    starts = table.starts.astype(np.int64)
+    ends = table.ends.astype(np.int64) + 1
+    labels = table.act_names
     import polars as pl
     import pyarrow as pa
 
+    offsets = pa.array(np.append(starts, len(table.act)), type=pa.int64())
+    seqs = pl.from_arrow(pa.LargeListArray.from_arrays(offsets, pa.array(table.act.astype(np.int32))))
+    groups = pl.DataFrame({"a": seqs}).with_row_index("c").group_by("a", maintain_order=True).agg(pl.col("c"))
+    members = groups["c"]
+    counts = members.list.len().to_numpy().astype(np.int64)
+    variant_of_case = np.empty(len(starts), dtype=np.int64)
+    variant_of_case[members.explode().to_numpy()] = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    traces = [tuple(labels[c] for c in codes) for codes in groups["a"].to_list()]
+    return Variants(
+        traces=traces,
+        counts=counts,
+        case_ids=table.case_ids,
+        case_variant=variant_of_case,
+        case_start=starts,
+        case_len=ends - starts,
+    )
+
+
+def variant_table(log: EventLog) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Variants of ``log`` with their cases and durations (no per-case Python work).
+
+    Returns ``(table, case_variant, case_ids)``: ``table`` has one row per variant
+    in the order of their first case (``activities``, ``cases``,
+    ``mean_duration_s`` / ``median_duration_s`` from first to last event of the
+    case, ``first_case`` code); ``case_variant[i]`` is the row of case ``i``.
+    """
+    import polars as pl
+
+    v = log_variants(log)
     c = log.codes
-    names = c.act_names
-    n, n_cases = len(c.act), c.n_cases
-    # each case's activity codes as one list, cut from the sorted events at the case bounds (no grouping)
-    offsets = pa.array(np.append(c.starts, n).astype(np.int64))
-    seqs = pl.from_arrow(pa.LargeListArray.from_arrays(offsets, pa.array(c.act.astype(np.int32))))
-    spans = np.maximum.reduceat(c.ts, c.starts) - np.minimum.reduceat(c.ts, c.starts) if n else np.zeros(0, np.int64)
-    per_case = pl.DataFrame({"c": np.arange(n_cases, dtype=np.int64), "a": seqs, "d": spans})
-    table = per_case.group_by("a").agg(
-        pl.col("c").alias("members"), pl.len().alias("cases"),
-        (pl.col("d").mean() / 1e9).alias("mean_duration_s"), (pl.col("d").median() / 1e9).alias("median_duration_s"),
-        pl.col("c").min().alias("first_case"),
-    ).sort("a").rename({"a": "codes"})  # variant v is the v-th sequence in sort order
-    case_variant = np.empty(n_cases, dtype=np.int64)
-    sizes = table["members"].list.len().to_numpy()
-    case_variant[table["members"].explode().to_numpy()] = np.repeat(np.arange(len(table), dtype=np.int64), sizes)
+    spans = (np.maximum.reduceat(c.ts, c.starts) - np.minimum.reduceat(c.ts, c.starts)) if len(c.act) else \
+        np.zeros(0, np.int64)
+    durations = pl.DataFrame({"v": v.case_variant, "d": spans}).group_by("v").agg(
+        pl.col("d").cast(pl.Float64).sum().alias("total"),
+        pl.col("d").quantile(0.5, "midpoint").alias("median"),  # the middle case, or the mean of the middle two
+    ).sort("v")
     out = pd.DataFrame({
-        "codes": table["codes"].to_list(),
-        "cases": table["cases"].to_numpy(),
-        "mean_duration_s": table["mean_duration_s"].to_numpy(),
-        "median_duration_s": table["median_duration_s"].to_numpy(),
-        "first_case": table["first_case"].to_numpy(),
+        "activities": v.traces,
+        "cases": v.counts,
+        "mean_duration_s": durations["total"].to_numpy() / v.counts / 1e9,
+        "median_duration_s": durations["median"].to_numpy() / 1e9,
+        "first_case": _first_cases(v),
     })
-    out["activities"] = [tuple(str(names[k]) for k in codes) for codes in out["codes"]]
     if not log.has_timestamps:  # order-only log: durations are unknown, not zero
         out["mean_duration_s"] = np.nan
         out["median_duration_s"] = np.nan
-    return out, case_variant, c.case_ids
+    return out, v.case_variant, v.case_ids
+
+
+def _first_cases(v: Variants) -> np.ndarray:
+    """Each variant's first case: variants are numbered in the order of their first case, so variant k
+    first appears where the running highest variant number reaches k."""
+    highest = np.maximum.accumulate(v.case_variant)
+    return np.flatnonzero(np.diff(highest, prepend=-1) > 0)
 
 
 def variants(log: EventLog) -> pd.DataFrame:
