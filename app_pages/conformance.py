@@ -136,13 +136,19 @@ rules_text, rules, roles = rules_section(name, [*acts, *(t.label for t in model.
 ignore = st.multiselect("Leave these log activities out (the model does not know them)", labels.log_only,
                         key=f"cf_ignore_{model_sha[:12]}",
                         help="Otherwise every occurrence is reported as an unexpected activity.")
+PRECISION = {"Token replay (fast)": "token_replay", "Alignments (robust with silent steps and loops)": "alignments"}
+precision_label = st.selectbox(
+    "Precision measure", list(PRECISION), key="cf_precision",
+    help="How much behaviour the model allows that the log never shows (pm4py's ETC precision). Token replay is "
+         "pm4py's precision_token_based_replay; alignments is precision_alignments, which follows the optimal "
+         "alignments and is the more robust measure where the model has silent steps and loops.")
 accept_key = f"pm:cf_accepted:{model_sha}"
 accepted = accepted_from(accept_key)
 ends = end_activities(cur)  # the session's end activities (Bottlenecks / Cases page): running cases are prefixes
 running = running_cases(cur)
 params = (model_sha, sorted(user_mapping.items()), rules_text if rules is not None else "", sorted(ignore),
           [(p.kind, p.activity, p.rule_id, p.reason) for p in accepted.patterns], sorted((roles or {}).items()),
-          ends)
+          ends, PRECISION[precision_label])
 
 
 def run(with_rules: bool):  # noqa: ANN201 - a ConformanceResult
@@ -150,7 +156,7 @@ def run(with_rules: bool):  # noqa: ANN201 - a ConformanceResult
         return conformance.conform(cur.log, model, rules=rules if with_rules else None,
                                    label_mapping=user_mapping or None, ignore_activities=ignore,
                                    accepted=accepted if accepted.patterns else None, roles=roles, running=running,
-                                   progress=progress)
+                                   precision=PRECISION[precision_label], progress=progress)
 
 
 # nothing long runs unless asked: the check of this log against this model starts with the button (later

@@ -170,6 +170,28 @@ def test_conformance_on_the_reference_model(started: AppTest, truth: dict, downl
 
     sheets = load_workbook(io.BytesIO(downloads[f"{stem}.xlsx"]()), read_only=True).sheetnames
     assert {"deviations", "summary", "provenance"} <= set(sheets)
+    # precision is token-replay ETC by default; the auditor switches to alignment-based precision
+    from processmining.conformance import (
+        align_etc_precision,
+        etc_precision,
+        read_model,
+        reference_net,
+    )
+    from processmining.conformance.variants import log_variants
+
+    log = app_state.current(state={k: at.session_state[k] for k in ("pm:logs", "pm:current")}).log
+    v, net = log_variants(log), reference_net(read_model(REPO / sf["reference_model"])).net
+    token, aligned = etc_precision(net, v.traces, v.counts), align_etc_precision(net, v.traces, v.counts)
+    assert round(token, 6) == round(aligned, 6) == 0.967631  # the two measures agree on this log and model
+
+    def precision() -> tuple[str, str]:
+        metric = next(x for x in at.metric if x.label == "Precision")
+        return metric.value, metric.proto.help
+
+    assert precision() == (f"{token:.4f}", "pm4py ETC precision (token-based replay), precision_token_based_replay")
+    at.selectbox(key="cf_precision").set_value("Alignments (robust with silent steps and loops)").run()
+    assert not at.exception and not at.error
+    assert precision() == (f"{aligned:.4f}", "pm4py align-ETC precision, precision_alignments")
 
 
 def test_accepting_a_deviation_pattern(started: AppTest, truth: dict, downloads: dict) -> None:
