@@ -43,6 +43,7 @@ class CompiledNet:
     _reach: dict[Marking, frozenset[str]] = field(default_factory=dict, repr=False)
     _closure: dict[Marking, dict[Marking, int]] = field(default_factory=dict, repr=False)
     _sync: dict[tuple[Marking, str], list[tuple[int, Marking, int]]] = field(default_factory=dict, repr=False)
+    _leads: dict[str, frozenset[int]] = field(default_factory=dict, repr=False)
     _visible: dict[Marking, frozenset[str]] = field(default_factory=dict, repr=False)
     _steps: dict[Marking, tuple[tuple[int, Marking, int], ...]] = field(default_factory=dict, repr=False)
     #: exact lower bound of the silent cost from a marking to the final one (state space explored)
@@ -312,16 +313,43 @@ class CompiledNet:
         self._sync[key] = found
         return found
 
+    def _leading_to(self, label: str) -> frozenset[int]:
+        """The silent transitions that can help enable a ``label`` transition: those that put tokens on an input
+        place of one, or of another such silent transition (a fixpoint on the net's structure; memoised)."""
+        found = self._leads.get(label)
+        if found is not None:
+            return found
+        places = {p for t, lbl in enumerate(self.labels) if lbl == label for p, _w in self.pre[t]}
+        silent = [t for t, lbl in enumerate(self.labels) if lbl is None]
+        useful: set[int] = set()
+        grown = True
+        while grown:
+            grown = False
+            for t in silent:
+                if t not in useful and any(p in places for p, _w in self.post[t]):
+                    useful.add(t)
+                    places.update(p for p, _w in self.pre[t])
+                    grown = True
+        found = self._leads[label] = frozenset(useful)
+        return found
+
     def sync_layer(self, sources: dict[Marking, int], label: str) -> dict[Marking, int]:
         """``{marking after: least cost}`` of doing ``label`` after silent steps from any of ``sources``.
 
-        ``sources`` maps markings to the cost already paid there; one
-        Dijkstra over silent steps from all of them at once gives, for each
-        marking reached by a ``label`` step, ``min(cost of source + silent cost
-        before the step)`` -- the same as :meth:`sync_steps` from every source
-        and the least per marking, without walking the sources' overlapping
-        silent closures once each.
+        ``sources`` maps markings to the cost already paid there; one walk over
+        silent steps from all of them at once gives, for each marking reached by
+        a ``label`` step, ``min(cost of source + silent cost before the step)``
+        without walking the sources' overlapping silent closures once each.
+
+        Only the silent steps that can help enable ``label`` are taken
+        (:meth:`_leading_to`). A silent step that cannot puts no token where
+        ``label`` or those steps need one, so it can as well fire after
+        ``label``: every marking that it would add is reachable from a returned
+        one by the same silent steps at the same extra cost. Such markings never
+        have the least cost, and whatever follows them follows from the returned
+        marking at the same cost, so align-ETC precision is unchanged.
         """
+        useful = self._leading_to(label)
         # silent steps cost TAU_COST each: a Dijkstra is a walk level by level (a bucket per cost)
         buckets: dict[int, list[Marking]] = {}
         for m, g in sources.items():
@@ -341,7 +369,7 @@ class CompiledNet:
                     for t, x2 in self.successors(x):
                         lbl = labels[t]
                         if lbl is None:
-                            if x2 not in seen:
+                            if x2 not in seen and t in useful:
                                 after.append(x2)
                         elif lbl == label and x2 not in out:  # levels come cheapest first
                             out[x2] = d

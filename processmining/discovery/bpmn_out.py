@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AnalysisError
-from ..model import ACTIVITY, CASE, TIMESTAMP, EventLog
+from ..model import EventLog
 
 
 @dataclass
