@@ -106,3 +106,37 @@ def test_unknown_output_format_is_refused(tmp_path):
     res = _run(tmp_path, "-o", str(tmp_path / "d.txt"))
     assert res.exit_code == 2
     assert res.output.strip().splitlines()[-1].startswith("error: cannot tell the export format of")
+
+
+def test_precision_measure_is_chosen_by_flag(tmp_path):
+    from processmining.conformance import (
+        align_etc_precision,
+        etc_precision,
+        read_model,
+        reference_net,
+    )
+    from processmining.conformance.variants import log_variants
+    from processmining.ingest import read_log
+    from processmining.model import ColumnMapping
+
+    got = {}
+    for measure in ("token-replay", "alignments", "none"):
+        summary = tmp_path / f"{measure}.json"
+        res = _run(tmp_path, "-o", str(tmp_path / "dev.csv"), "--summary", str(summary), "--precision", measure)
+        assert res.exit_code == 0, res.output
+        doc = json.loads(summary.read_text())
+        got[measure] = (doc["precision"], doc["precision_method"])
+    log = read_log(tmp_path / "log.csv", mapping=ColumnMapping(case="case", activity="activity", timestamp="time",
+                                                               resource="user"))
+    model = processmining.cli.__file__.replace("processmining/cli/__init__.py", "bpmn_models/lead_to_order.bpmn")
+    ref, v = reference_net(read_model(model), log.activities), log_variants(log)
+    assert got == {
+        "token-replay": (etc_precision(ref.net, v.traces, v.counts),
+                         "pm4py ETC precision (token-based replay), precision_token_based_replay"),
+        "alignments": (align_etc_precision(ref.net, v.traces, v.counts), "pm4py align-ETC precision, precision_alignments"),
+        "none": (None, "not computed"),
+    }
+    res = _run(tmp_path, "-o", str(tmp_path / "dev.csv"), "--precision", "fast")
+    assert res.exit_code == 2
+    assert "--precision must be token-replay, alignments or none, got 'fast'" in res.output
+

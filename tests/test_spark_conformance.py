@@ -84,10 +84,14 @@ def check_same(local, slog, model, tmp_path: Path, *, collect: bool = False, **o
 
 def test_real_model_log_pair(spark, shared_datasets, tmp_path):
     local, slog, _ = real_pair(spark, shared_datasets, "receipt")
-    summary, _ = check_same(local, slog, read_bpmn(shared_datasets / "real" / "receipt.bpmn"), tmp_path)
+    summary, _ = check_same(local, slog, read_bpmn(shared_datasets / "real" / "receipt.bpmn"), tmp_path,
+                            precision="alignments")
     # no case deviates (running receipt cases fit as prefixes; seen in both engines)
     assert (summary["cases"], summary["variants"], summary["running_cases"], summary["deviating_cases"]) == \
         (1434, 116, 552, 0)
+    # alignment-based precision on both engines, on the net compiled from receipt.bpmn (token-based: 0.18488)
+    assert (summary["precision"], summary["precision_method"]) == \
+        (0.1839696495242683, "pm4py align-ETC precision, precision_alignments")
 
 
 def test_demo_log_with_the_bundled_model(spark, tmp_path):

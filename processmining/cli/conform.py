@@ -19,17 +19,22 @@ from .options import (
     with_log_options,
 )
 
+PRECISIONS: dict[str, str | bool] = {"token-replay": "token_replay", "token_replay": "token_replay",
+                                     "alignments": "alignments", "none": False}
+
 
 def checked_flags(*, mode: str, running: str, end_activity: list[str] | None, output: Path,
-                  alias: list[str] | None) -> tuple[str, dict[str, str]]:
-    """The checks of ``conform``'s flags both engines make before reading anything: the mode's name and the
-    ``--alias`` pairs, or a :class:`ConformanceError` naming the flag."""
+                  alias: list[str] | None, precision: str = "token-replay") -> tuple[str, dict[str, str], str | bool]:
+    """The checks of ``conform``'s flags both engines make before reading anything: the mode's name, the
+    ``--alias`` pairs and the precision measure, or a :class:`ConformanceError` naming the flag."""
     from ..errors import ConformanceError
     from ..export import infer_format
 
     modes = {"alignments": "alignments", "token-replay": "token_replay", "token_replay": "token_replay"}
     if mode not in modes:
         raise ConformanceError(f"--mode must be alignments or token-replay, got {mode!r}")
+    if precision not in PRECISIONS:
+        raise ConformanceError(f"--precision must be token-replay, alignments or none, got {precision!r}")
     if running not in ("auto", "none"):
         raise ConformanceError(f"--running must be auto or none, got {running!r}")
     if end_activity and running == "none":
@@ -44,7 +49,7 @@ def checked_flags(*, mode: str, running: str, end_activity: list[str] | None, ou
             raise ConformanceError(f"--alias needs 'LOG LABEL=MODEL LABEL', got {item!r}")
         left, right = item.split("=", 1)
         aliases[left] = right
-    return modes[mode], aliases
+    return modes[mode], aliases, PRECISIONS[precision]
 
 
 @app.command()
@@ -74,6 +79,11 @@ def conform(
         typer.Option("--pseudonymize", help="Key: replace case ids and resources by keyed hashes (HMAC-SHA256) in the export."),
     ] = None,
     mode: Annotated[str, typer.Option("--mode", help="alignments (exact) or token-replay (fast).")] = "alignments",
+    precision: Annotated[
+        str,
+        typer.Option("--precision", help="token-replay (pm4py's precision_token_based_replay), alignments "
+                     "(precision_alignments: more robust with silent steps and loops) or none."),
+    ] = "token-replay",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per variant before it is reported as not computed.")] = 10.0,
     processes: Annotated[int | None, typer.Option("--processes", help="Worker processes (default: all cores).")] = None,
     summary_path: Annotated[Path | None, typer.Option("--summary", help="Also write the summary as JSON.")] = None,
@@ -105,8 +115,8 @@ def conform(
     from ..rules import load_rules, read_roles
     from ..safe_input import write_atomic
 
-    mode_name, aliases = checked_flags(mode=mode, running=running, end_activity=end_activity, output=output,
-                                       alias=alias)
+    mode_name, aliases, precision_method = checked_flags(mode=mode, running=running, end_activity=end_activity,
+                                                         output=output, alias=alias, precision=precision)
     check_outputs(log_path, model_path, rules_path, roles_path, mapping_path, accepted_path,
                   output=output, summary=summary_path)
     log = log_options.load(log_path, quiet=quiet)
@@ -126,7 +136,8 @@ def conform(
     with progress_bar("aligning variants", quiet=quiet) as progress:
         result = run_conform(log, model, rules=rules, mode=mode_name, variant_timeout_s=timeout, processes=processes,
                              label_mapping=label_mapping, activity_map=aliases, ignore_activities=ignore or (),
-                             accepted=accepted, roles=roles, running=running_cases, progress=progress)  # type: ignore[arg-type]
+                             accepted=accepted, roles=roles, running=running_cases, precision=precision_method,  # type: ignore[arg-type]
+                             progress=progress)
     if result.summary["cases"] == 0:
         raise ConformanceError("the log has no cases", source=str(log_path))
     inputs = {"model": (model_path.name, model.sha256)}

@@ -245,8 +245,8 @@ def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[s
 def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path: Path | None = None,
                   roles_path: Path | None = None, mapping_path: Path | None = None, alias: list[str] | None = None,
                   ignore: list[str] | None = None, accepted_path: Path | None = None,
-                  pseudonymize: str | None = None, mode: str = "alignments", timeout: float = 10.0,
-                  summary_path: Path | None = None, running: str = "auto", end_activity: list[str] | None = None,
+                  pseudonymize: str | None = None, mode: str = "alignments", precision: str = "token-replay",
+                  timeout: float = 10.0, summary_path: Path | None = None, running: str = "auto", end_activity: list[str] | None = None,
                   log_options: LogOptions, quiet: bool = False, engine_options: EngineOptions, **_: Any) -> None:
     """``conform --engine spark``: variants aligned (or replayed) per variant, rules checked and accepted
     patterns marked on the executors; deviations written on the cluster."""
@@ -257,8 +257,8 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
     from ..spark.conformance import conform
     from .conform import _describe, checked_flags
 
-    mode_name, aliases = checked_flags(mode=mode, running=running, end_activity=end_activity, output=output,
-                                       alias=alias)
+    mode_name, aliases, precision_method = checked_flags(mode=mode, running=running, end_activity=end_activity,
+                                                         output=output, alias=alias, precision=precision)
     model = read_model(model_path)
     rules = load_rules(rules_path) if rules_path else None  # bad rule files fail before Spark starts
     roles = read_roles(roles_path) if roles_path else None
@@ -278,7 +278,7 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
     result = conform(log, model, rules=rules, mode=mode_name, variant_timeout_s=timeout,  # type: ignore[arg-type]
                      label_mapping=label_mapping, activity_map=aliases, ignore_activities=ignore or (),
                      running=running, end_activities=end_activity or None, accepted=accepted,  # type: ignore[arg-type]
-                     roles=roles, deviations_to=None if pseudo else dest)
+                     roles=roles, precision=precision_method, deviations_to=None if pseudo else dest)
     summary = result.summary
     if summary["cases"] == 0:
         raise ConformanceError("the log has no cases", source=str(log_path))

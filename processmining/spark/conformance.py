@@ -32,7 +32,7 @@ import pandas as pd
 from ..conformance import ConformanceResult, ReferenceNet, reference_net
 from ..conformance.accepted import AcceptedDeviations
 from ..conformance.alignment import MOVE_COST, align
-from ..conformance.check import _PRECISION_METHODS, alignment_fitness
+from ..conformance.check import _PRECISION_METHODS, _precision_method, alignment_fitness
 from ..conformance.deviations import SEVERITY, variant_templates
 from ..conformance.summary import KIND_ORDER
 from ..conformance.traversal import traversal_counts
@@ -165,7 +165,7 @@ def conform(
     end_activities: Iterable[str] | None = None,
     accepted: AcceptedDeviations | None = None,
     roles: Mapping[str, str] | None = None,
-    precision: bool = True,
+    precision: bool | str = True,
     deviations_to: str | None = None,
     progress: ProgressFn = no_progress,
 ) -> SparkConformanceResult:
@@ -278,15 +278,16 @@ def conform(
     deviations = _stepped(deviations)
     deviations, location = _store(deviations, deviations_to)
     prec = None
-    if precision:
-        from ..conformance.precision import etc_precision
+    method = _precision_method(precision)  # the variants are on the driver: precision is computed there, as locally
+    if method is not None:
+        from ..conformance.precision import align_etc_precision, etc_precision
 
-        prec = etc_precision(net, traces, vcounts)
+        prec = (etc_precision if method == "token_replay" else align_etc_precision)(net, traces, vcounts)
     unknown = sorted({a for t in traces for a in t} - ref.labels)
     summary = _summary(seqs, aligned, deviations, mode=mode, fitness=fitness, precision=prec, costs=costs,
                        not_computed=not_computed, unknown=unknown, model_only=ref.model_only, renamed=renamed,
                        ignored=ignored, running=int(vcounts[running_variant].sum()) if len(vcounts) else 0)
-    summary["precision_method"] = _PRECISION_METHODS["token_replay"] if precision else "not computed"
+    summary["precision_method"] = _PRECISION_METHODS.get(method or "", "not computed")
     if summary["events"] and not log.has_timestamps:
         summary["time_note"] = "the log has no timestamps: throughput times need them"
     summary["seconds"] = round(time.perf_counter() - started, 3)
