@@ -348,6 +348,14 @@ def read_events(
     (``"classifier"``) or kept as read (``"events"``). In the long shape every
     other input column is kept as an event attribute (text), as locally.
 
+    The event order (``@@index``, the tie-break of equal times and the event
+    numbers a deviation's ``evidence`` cites) of a Parquet or CSV file is the
+    row's position in the file, as the local ingest numbers it; a canonical
+    file's own ``@@index`` and ``@@source_row`` (a converted export, perhaps
+    re-sorted since) are kept as the attributes ``index (input)`` and
+    ``source_row (input)``, as locally. A table or a DataFrame has no file
+    order: its ``@@index`` is its event order.
+
     >>> log = read_events(spark, "s3://lake/crm/opportunity_history/", preset="salesforce-field-history")  # doctest: +SKIP
     >>> log.report.rows_read, log.report.events, log.report.quarantined                              # doctest: +SKIP
     """
@@ -378,7 +386,8 @@ def read_events(
     if order_only:
         raw = raw.withColumn(TIMESTAMP, F.lit(None).cast("timestamp"))
         warnings.append("no timestamps: events are ordered as in the table; time-based analyses are unavailable")
-    if ORDER in raw.columns and canonical and not chosen:
+    stored_order = ORDER in raw.columns and canonical and not chosen and kind in ("table", "delta", "dataframe")
+    if stored_order:
         df = raw.withColumn("_order", F.col(ORDER).cast("long"))
         df = df.withColumn("_row", F.col(SOURCE_ROW).cast("long") if SOURCE_ROW in raw.columns
                            else F.col("_order") + 1)
@@ -439,7 +448,7 @@ def read_events(
     if "_start" in ok.columns:
         select.append(F.col("_start").alias(START_TIMESTAMP))
     select += [F.col("_order").alias(ORDER), F.col("_row").alias(SOURCE_ROW)]
-    select += _attributes(raw, ok, cols, chosen, case_attrs, order_used=ORDER in raw.columns and canonical and not chosen)
+    select += _attributes(raw, ok, cols, chosen, case_attrs, order_used=stored_order)
     # every row's fate in one job: quarantined by reason (first word), or kept (null)
     by_reason: dict[str, int] = {}
     n_ok = 0
