@@ -21,11 +21,13 @@ from processmining.ingest import read_log
 REPO = Path(__file__).resolve().parent.parent
 FIX = REPO / "tests" / "fixtures" / "ingest"
 MODEL = str(REPO / "bpmn_models" / "lead_to_order.bpmn")
-#: ServiceNow state choices, 6 and 7 under one label (so they collapse) and 1 without one (kept as its id)
-LABELS = {"2": "In Progress", "6": "Done", "7": "Done"}
+#: ServiceNow state choices: 2 and 6 under one label (consecutive, so the second collapses) and 7 without one
+#: (kept as its id, with the local warning)
+LABELS = {"2": "Done", "6": "Done"}
+NOTE = "1 stage ids have no label in the stage lookup and are kept as ids: '7'"
 
 
-def test_stage_labels_give_the_local_log_on_spark(spark, tmp_path):
+def test_stage_labels_give_the_local_log_and_map_on_spark(spark, tmp_path):
     require_pyspark()
     from processmining.spark.source import read_events
 
@@ -36,27 +38,19 @@ def test_stage_labels_give_the_local_log_on_spark(spark, tmp_path):
     got = slog.df.toPandas().sort_values(["case:concept:name", "time:timestamp", "@@index"], ignore_index=True)
     got["time:timestamp"] = got["time:timestamp"].dt.tz_localize("UTC")  # Spark hands naive UTC times
     assert got[cols].values.tolist() == local.df[cols].values.tolist()
-    assert got["concept:name"].tolist() == ["In Progress", "In Progress", "Done"]
+    assert got["concept:name"].tolist() == ["Done", "Done", "7"]
     assert (slog.report.collapsed_duplicates, slog.report.events) == (local.report.collapsed_duplicates,
                                                                       local.n_events) == (2, 3)
-    partly = {"2": "In Progress", "6": "Done"}  # 7 has no label: the local warning, word for word
-    note = "1 stage ids have no label in the stage lookup and are kept as ids: '7'"
-    assert note in read_log(src, preset="servicenow-audit", stage_labels=partly).report.warnings
-    assert note in read_events(spark, str(src), preset="servicenow-audit", stage_labels=partly).report.warnings
-
-
-def test_stage_labels_through_the_cli_draw_the_same_map(spark, tmp_path):
+    assert NOTE in slog.report.warnings and NOTE in local.report.warnings
     # the lookup file read by the CLI and handed to the Spark ingest: the same map, drawn the same
     labels = tmp_path / "states.csv"
     labels.write_text("value,label\n" + "".join(f"{k},{v}\n" for k, v in LABELS.items()))
-    runner = CliRunner()
-    base = ["discover", str(FIX / "servicenow_sys_audit.csv"), "--preset", "servicenow-audit",
-            "--stage-labels", str(labels), "-q"]
+    base = ["discover", str(src), "--preset", "servicenow-audit", "--stage-labels", str(labels), "-q"]
     for args in (["-o", str(tmp_path / "l.dot")], ["-o", str(tmp_path / "s.dot"), "--engine", "spark"]):
-        res = runner.invoke(app, base + args)
+        res = CliRunner().invoke(app, base + args)
         assert res.exit_code == 0, res.output
-    local = (tmp_path / "l.dot").read_text()
-    assert (tmp_path / "s.dot").read_text() == local and "Done" in local and '"7"' not in local
+    drawn = (tmp_path / "l.dot").read_text()
+    assert (tmp_path / "s.dot").read_text() == drawn and "Done" in drawn and '"2"' not in drawn
 
 
 @pytest.mark.parametrize("args, message", [
