@@ -129,13 +129,44 @@ def test_demo_log_with_rules_roles_and_accepted_deviations(spark, tmp_path):
 def test_ticket_rules_with_a_condition_and_token_replay(spark, repo_root, tmp_path):
     # the Jira log (nested JSON, converted locally, on Spark as Parquet): an SLA with `when` infers the end
     # activities of its own cases on the cluster; token replay per variant
-    local = read_log(repo_root / "eventlogs" / "jira_changelog.json")
-    slog = read_events(spark, str(to_parquet(local, tmp_path / "jira.parquet")))
+    path = to_parquet(read_log(repo_root / "eventlogs" / "jira_changelog.json"), tmp_path / "jira.parquet")
+    local, slog = read_log(path), read_events(spark, str(path))  # one file: the same event numbers
     model = read_bpmn(repo_root / "bpmn_models" / "it_support_ticket.bpmn")
     rules = load_rules(repo_root / "bpmn_models" / "it_support_ticket.rules.yaml")
     summary, rows = check_same(local, slog, model, tmp_path, collect=True, rules=rules, mode="token_replay")
     assert rows["rule_id"].value_counts().to_dict() == TICKET_RULE_ROWS
     assert (summary["fitness_method"], summary["fitting_cases"], summary["deviating_cases"]) == TICKET_REPLAY
+
+
+def test_a_resorted_canonical_file_is_numbered_by_its_rows_on_both_engines(spark, tmp_path):
+    # a canonical Parquet file (as convert writes it) whose @@index is not its row order (re-sorted since): both
+    # ingests number the events by file row (the local ingest is the reference) and keep the file's own numbers
+    # as 'index (input)'; so ties in time run in file order and the evidence cites the same event numbers
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    day = pd.Timestamp("2024-03-01", tz="UTC")
+    # each case has two events at one time; in file order "fits" fits and "late" deviates, in the stored
+    # (reverse) order the other way round
+    cases = {"fits": [("Prospecting", 0), ("Qualification", 0), ("Needs Analysis", 1)],
+             "late": [("Prospecting", 0), ("Qualification", 1), ("Proposal/Price Quote", 2), ("Needs Analysis", 2),
+                      ("Negotiation/Review", 3)]}
+    rows = [(c, a, day + pd.Timedelta(days=d)) for c, events in cases.items() for a, d in events]
+    frame = pd.DataFrame(rows, columns=["case:concept:name", "concept:name", "time:timestamp"])
+    n = len(frame)
+    frame["@@index"] = range(n - 1, -1, -1)  # the stored order says the reverse of the file
+    frame["@@source_row"] = frame["@@index"] + 1
+    path = tmp_path / "resorted.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, coerce_timestamps="us")
+    local, slog = read_log(path), read_events(spark, str(path))
+    got = slog.df.toPandas().sort_values("@@index", ignore_index=True)
+    for log in (local.df.sort_values("@@index", ignore_index=True), got):
+        assert log["@@index"].tolist() == list(range(n))
+        assert log["index (input)"].tolist() == [str(i) for i in range(n - 1, -1, -1)]
+    model = read_bpmn(REPO / "bpmn_models" / "lead_to_order.bpmn")
+    _, rows = check_same(local, slog, model, tmp_path, collect=True)
+    assert rows[["case_id", "kind", "activity", "evidence"]].values.tolist() == [
+        ["late", "unexpected", "Proposal/Price Quote", "5"], ["late", "unexpected", "Negotiation/Review", "7"]]
 
 
 # ------------------------------------------------------------------ CLI

@@ -54,7 +54,7 @@ def checked_flags(*, mode: str, running: str, end_activity: list[str] | None, ou
 
 @app.command()
 @with_log_options
-@with_engine(spark_conform)
+@with_engine(spark_conform, deviations=True)
 def conform(
     log_path: LogArg,
     model_path: Annotated[Path, typer.Argument(help="Reference model: BPMN 2.0 XML, or a Petri net (.pnml).", show_default=False)],

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import AnalysisError, ConformanceError
-from .options import LogOptions, option_bundle
+from .options import LogOptions, check_outputs, option_bundle
 
 
 class Engine(StrEnum):
@@ -55,6 +55,12 @@ ENGINE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "deviations_to": (DeviationsOpt, None),
 }
 SOURCE_FORMATS = ("auto", "parquet", "csv", "delta", "table")
+#: flags that only the Spark engine reads: given with the local engine they stop the command (never ignored)
+SPARK_ONLY = {"spark_master": None, "source_format": "auto", "quarantine_to": None, "deviations_to": None}
+SHEET_ON_SPARK = ("--sheet picks a sheet of an XLSX workbook, and the Spark engine reads Parquet and CSV only: "
+                  "convert the workbook first (processmining convert BOOK.xlsx --sheet NAME -o log.parquet)")
+PROCESSES_ON_SPARK = ("--processes sets the worker processes of the local engine; on Spark the executors align the "
+                      "variants (give them cores with --spark-master local[N] or the cluster's settings)")
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,12 @@ class EngineOptions:
         if self.source_format not in SOURCE_FORMATS:
             raise AnalysisError(f"--source-format must be one of {', '.join(SOURCE_FORMATS)}, "
                                 f"got {self.source_format!r}")
-        if log_options.stage_labels or log_options.sheet:
-            raise AnalysisError("--stage-labels and --sheet are local-engine options; convert the export first")
+        if log_options.sheet:
+            raise AnalysisError(SHEET_ON_SPARK)
         from ..model import ColumnMapping
+        from .options import read_stage_labels
+
+        labels = read_stage_labels(log_options.stage_labels) if log_options.stage_labels else None  # before Spark
         from ..spark.session import spark_session
         from ..spark.source import read_events
 
@@ -98,17 +107,23 @@ class EngineOptions:
         log = read_events(spark, str(source), fmt=self.source_format, preset=log_options.preset,
                           mapping=mapping if any(mapping.to_dict().values()) else None,
                           dayfirst=log_options.dayfirst, timezone=log_options.timezone,
-                          quarantine_to=self.quarantine_to, lifecycle=str(log_options.lifecycle))
+                          quarantine_to=self.quarantine_to, lifecycle=str(log_options.lifecycle),
+                          stage_labels=labels)
         if not quiet:
             typer.echo(log.report.summary(), err=True)
         return log
 
 
-def with_engine(spark_command: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def with_engine(spark_command: Callable[..., Any], *,
+                deviations: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a command the engine flags; with ``--engine spark`` run ``spark_command`` (same arguments) instead.
 
-    Put it directly above the ``def`` (below the other option decorators).
+    ``deviations``: the command also gets ``--deviations-to`` (``conform``).
+    A Spark-only flag given with the local engine stops the command with one
+    line naming it. Put it directly above the ``def`` (below the other option
+    decorators).
     """
+    options = {k: v for k, v in ENGINE_OPTIONS.items() if deviations or k != "deviations_to"}
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(command, eval_str=True)
@@ -117,11 +132,16 @@ def with_engine(spark_command: Callable[..., Any]) -> Callable[[Callable[..., An
         def choose(*args: Any, engine_options: EngineOptions = EngineOptions(), **kwargs: Any) -> Any:
             if engine_options.spark:
                 return spark_command(*args, engine_options=engine_options, **kwargs)
+            given = [k for k, default in SPARK_ONLY.items() if getattr(engine_options, k) != default]
+            if given:
+                flag = "--" + given[0].replace("_", "-")
+                raise AnalysisError(f"{flag} is an option of the Spark engine: add --engine spark "
+                                    "(or --spark-remote), or leave it out")
             return command(*args, **kwargs)
 
         extra = inspect.Parameter("engine_options", inspect.Parameter.KEYWORD_ONLY, default=EngineOptions())
         choose.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
-        return option_bundle("engine_options", ENGINE_OPTIONS, EngineOptions)(choose)
+        return option_bundle("engine_options", options, EngineOptions)(choose)
 
     return decorate
 
@@ -163,6 +183,7 @@ def spark_discover(log_path: Path, *, output: Path, metric: Any, activities: flo
     suffix = output.suffix.lower()
     if suffix not in MAP_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(MAP_SUFFIXES)}")
+    check_outputs(log_path, output=output)
     log = _filtered(engine_options.load(log_path, log_options, quiet=quiet), filters, log_path)
     if suffix == ".bpmn":
         from ..safe_input import write_atomic
@@ -212,6 +233,7 @@ def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[s
         from ..performance.calendar import load_calendar
 
         cal = load_calendar(calendar_path)  # a bad calendar fails before Spark starts
+    check_outputs(log_path, output=output)
     log = _filtered(engine_options.load(log_path, log_options, quiet=quiet), filters, log_path)
     order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
     tables = bottleneck_report(log, slas=[] if cal else targets, idle=idle, end_activities=final, stage_order=order,
@@ -246,8 +268,9 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
                   roles_path: Path | None = None, mapping_path: Path | None = None, alias: list[str] | None = None,
                   ignore: list[str] | None = None, accepted_path: Path | None = None,
                   pseudonymize: str | None = None, mode: str = "alignments", precision: str = "token-replay",
-                  timeout: float = 10.0, summary_path: Path | None = None, running: str = "auto", end_activity: list[str] | None = None,
-                  log_options: LogOptions, quiet: bool = False, engine_options: EngineOptions, **_: Any) -> None:
+                  timeout: float = 10.0, summary_path: Path | None = None, running: str = "auto",
+                  end_activity: list[str] | None = None, processes: int | None = None, log_options: LogOptions,
+                  quiet: bool = False, engine_options: EngineOptions, **_: Any) -> None:
     """``conform --engine spark``: variants aligned (or replayed) per variant, rules checked and accepted
     patterns marked on the executors; deviations written on the cluster."""
     from ..bpmn import read_label_mapping
@@ -257,8 +280,12 @@ def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path:
     from ..spark.conformance import conform
     from .conform import _describe, checked_flags
 
+    if processes is not None:
+        raise AnalysisError(PROCESSES_ON_SPARK)
     mode_name, aliases, precision_method = checked_flags(mode=mode, running=running, end_activity=end_activity,
                                                          output=output, alias=alias, precision=precision)
+    check_outputs(log_path, model_path, rules_path, roles_path, mapping_path, accepted_path,
+                  output=output, summary=summary_path)
     model = read_model(model_path)
     rules = load_rules(rules_path) if rules_path else None  # bad rule files fail before Spark starts
     roles = read_roles(roles_path) if roles_path else None

@@ -13,6 +13,7 @@ name) on the cluster and only counted on the driver.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -335,6 +336,7 @@ def read_events(
     quarantine_to: str | None = None,
     name: str | None = None,
     lifecycle: str = "instances",
+    stage_labels: Mapping[str, str] | None = None,
 ) -> SparkLog:
     """Read ``source`` (Parquet / CSV path, table name, Spark DataFrame) into a :class:`SparkLog`.
 
@@ -347,6 +349,16 @@ def read_events(
     (``"instances"``, see :mod:`.lifecycle`), named ``activity+transition``
     (``"classifier"``) or kept as read (``"events"``). In the long shape every
     other input column is kept as an event attribute (text), as locally.
+    ``stage_labels`` maps stage ids (HubSpot, ServiceNow, Pipedrive) to labels
+    before repeated stages are collapsed, as locally.
+
+    The event order (``@@index``, the tie-break of equal times and the event
+    numbers a deviation's ``evidence`` cites) of a Parquet or CSV file is the
+    row's position in the file, as the local ingest numbers it; a canonical
+    file's own ``@@index`` and ``@@source_row`` (a converted export, perhaps
+    re-sorted since) are kept as the attributes ``index (input)`` and
+    ``source_row (input)``, as locally. A table or a DataFrame has no file
+    order: its ``@@index`` is its event order.
 
     >>> log = read_events(spark, "s3://lake/crm/opportunity_history/", preset="salesforce-field-history")  # doctest: +SKIP
     >>> log.report.rows_read, log.report.events, log.report.quarantined                              # doctest: +SKIP
@@ -378,7 +390,8 @@ def read_events(
     if order_only:
         raw = raw.withColumn(TIMESTAMP, F.lit(None).cast("timestamp"))
         warnings.append("no timestamps: events are ordered as in the table; time-based analyses are unavailable")
-    if ORDER in raw.columns and canonical and not chosen:
+    stored_order = ORDER in raw.columns and canonical and not chosen and kind in ("table", "delta", "dataframe")
+    if stored_order:
         df = raw.withColumn("_order", F.col(ORDER).cast("long"))
         df = df.withColumn("_row", F.col(SOURCE_ROW).cast("long") if SOURCE_ROW in raw.columns
                            else F.col("_order") + 1)
@@ -399,6 +412,9 @@ def read_events(
                     "resource": chosen.resource if chosen.resource in df.columns else None}
             m = {**{k: v for k, v in base.items() if v}, **m}
         staged, cols = _long(df, m, dayfirst=dayfirst, timezone=timezone, source=label)
+    unlabelled = None
+    if stage_labels:
+        staged, unlabelled = _apply_stage_labels(staged, stage_labels)
     if START_TIMESTAMP in raw.columns and canonical and "_start" not in staged.columns:
         staged = staged.withColumn("_start", F.col(START_TIMESTAMP).cast("timestamp"))
     # quarantine: the first missing piece wins, as in the local assemble step
@@ -421,6 +437,8 @@ def read_events(
     if expensive:
         staged = staged.persist()
         cached.append(staged)
+    if unlabelled is not None:
+        warnings.extend(_unlabelled_note(staged, unlabelled))
     bad = staged.filter(F.col("_reason").isNotNull()).select(
         F.col("_row").alias("row"), F.col("_reason").alias("reason"), F.col("_qcol").alias("column"),
         F.when(F.col("_ts_err").isNotNull() & F.col("_case").isNotNull() & F.col("_activity").isNotNull(),
@@ -439,7 +457,7 @@ def read_events(
     if "_start" in ok.columns:
         select.append(F.col("_start").alias(START_TIMESTAMP))
     select += [F.col("_order").alias(ORDER), F.col("_row").alias(SOURCE_ROW)]
-    select += _attributes(raw, ok, cols, chosen, case_attrs, order_used=ORDER in raw.columns and canonical and not chosen)
+    select += _attributes(raw, ok, cols, chosen, case_attrs, order_used=stored_order)
     # every row's fate in one job: quarantined by reason (first word), or kept (null)
     by_reason: dict[str, int] = {}
     n_ok = 0
@@ -506,6 +524,28 @@ def read_events(
     return out
 
 
+def _apply_stage_labels(staged: Any, labels: Mapping[str, str]) -> tuple[Any, str]:
+    """``staged`` with its stage ids replaced by ``labels`` (ids without a label kept), as the local
+    ``_apply_stage_labels``; and the name of the column that marks the ids without a label."""
+    from pyspark.sql import functions as F
+
+    lookup = F.create_map(*[F.lit(str(x)) for pair in labels.items() for x in pair])
+    label = F.try_element_at(lookup, F.col("_activity"))
+    return staged.withColumn("_unlabelled", F.col("_activity").isNotNull() & label.isNull()) \
+                 .withColumn("_activity", F.coalesce(label, F.col("_activity"))), "_unlabelled"
+
+
+def _unlabelled_note(staged: Any, column: str) -> list[str]:
+    """The local warning about stage ids that have no label (none when every id has one)."""
+    from pyspark.sql import functions as F
+
+    unknown = sorted(r["_activity"] for r in staged.filter(F.col(column)).select("_activity").distinct().collect())
+    if not unknown:
+        return []
+    return [f"{len(unknown)} stage ids have no label in the stage lookup and are kept as ids: "
+            + ", ".join(map(repr, unknown[:10])) + (" ..." if len(unknown) > 10 else "")]
+
+
 def _typed(raw: Any, column: str) -> bool:
     """Whether ``column`` holds timestamps or dates already (no text to parse)."""
     from pyspark.sql import types as T
@@ -528,7 +568,8 @@ def _event_counts(frame: Any, keys: list[str], *, first: Any) -> tuple[int, int,
 #: columns of the staged frame that are ours, not the input's
 _STAGING = frozenset({"_case", "_activity", "_ts", "_ts_err", "_ts_raw", "_ts_col", "_start", "_resource", "_row",
                       "_order", "_end", "_end_err", "_reason_activity", "_reason", "_qcol", "_drop", "_p", "_mid",
-                      "_new", "_old", "_fld", "_is_stage", "_is_created", "_first_old", "_fc", "_k"})
+                      "_new", "_old", "_fld", "_is_stage", "_is_created", "_first_old", "_fc", "_k",
+                      "_unlabelled"})
 
 
 def _attributes(raw: Any, ok: Any, cols: dict[str, str], chosen: Preset | None, case_attrs: list[str], *,
