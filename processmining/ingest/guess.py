@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from ..errors import IngestError, ProcessMiningError
-from ..model import ColumnMapping
+from ..model import START_TIMESTAMP, TIMESTAMP, ColumnMapping
 from .tabular import text_of
 from .timestamps import parse_timestamps
 
@@ -61,7 +61,13 @@ def guess_mapping(frame: pd.DataFrame) -> ColumnMapping:
     columns = [str(c) for c in frame.columns]
     taken: set[str] = set()
     found: dict[str, str | None] = {}
+    if TIMESTAMP in columns and START_TIMESTAMP in columns and _parses_as_time(frame[START_TIMESTAMP], 0.5):
+        # the product's own layout (``convert`` / ``write_log``): an activity instance from start to complete
+        found = {"timestamp": START_TIMESTAMP, "end_timestamp": TIMESTAMP}
+        taken = {START_TIMESTAMP, TIMESTAMP}
     for role in ("case", "activity", "end_timestamp", "timestamp", "resource"):
+        if role in found:
+            continue
         col = _by_name(columns, role, taken)
         if role in ("timestamp", "end_timestamp") and col is not None and not _parses_as_time(frame[col], 0.5):
             col = None
