@@ -36,22 +36,33 @@ from .cells import (
 CHUNK_ROWS = 8_192
 
 
-def write_text(arr: Any, fh: BinaryIO) -> None:
-    """The concatenated UTF-8 bytes of an Arrow string array, written without a copy per value."""
+def _value_bytes(arr: Any) -> Any:
+    """The UTF-8 bytes of an Arrow string array's values, a zero-copy view (only the slice's own range).
+
+    A slice of a column (a chunk of rows) shares the whole column's data buffer: its values are the range between
+    its first and last offset, not the buffer.
+    """
     import numpy as np
     import pyarrow as pa
 
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if not len(arr):
-        return
+        return memoryview(b"")
     _, offsets, data = arr.buffers()
     if data is None:
-        return
+        return memoryview(b"")
     width = 8 if pa.types.is_large_string(arr.type) else 4
     ends = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32, count=len(arr) + 1,
                          offset=arr.offset * width)
-    fh.write(memoryview(data)[int(ends[0]):int(ends[-1])])
+    return memoryview(data)[int(ends[0]):int(ends[-1])]
+
+
+def write_text(arr: Any, fh: BinaryIO) -> None:
+    """The concatenated UTF-8 bytes of an Arrow string array, written without a copy per value."""
+    raw = _value_bytes(arr)
+    if raw.nbytes:
+        fh.write(raw)
 
 
 def _large(arr: Any) -> Any:
@@ -90,14 +101,8 @@ def csv_text(s: pd.Series) -> Any:
 
 
 def _any_byte(arr: Any, chars: bytes) -> bool:
-    """Whether any value of the text array holds one of the ASCII ``chars`` (one scan of its data buffer)."""
-    import pyarrow as pa
-
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    data = arr.buffers()[2] if len(arr) else None
-    if data is None:
-        return False
-    raw = data.to_pybytes()  # a copy, then memchr per character: faster than a regex over the values
+    """Whether any value of the text array holds one of the ASCII ``chars`` (one scan of its values' bytes)."""
+    raw = _value_bytes(arr).tobytes()  # a copy of this chunk's values, then memchr per character: faster than a regex
     return any(bytes([c]) in raw for c in chars)
 
 
