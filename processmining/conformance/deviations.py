@@ -109,6 +109,18 @@ def _first_pos(lm: list[Move] | None, mm: list[Move] | None) -> int:
     return min([m.position for m in (lm or [])] + [m.position for m in (mm or [])] or [0])
 
 
+def _objects(values: pd.api.extensions.ExtensionArray) -> np.ndarray:
+    """``values.to_numpy(dtype=object)``, text that repeats (a resource's name) one Python string for all its rows."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)
+    out = uniques.to_numpy(dtype=object).take(np.maximum(codes, 0)) if len(uniques) else np.empty(len(values), object)
+    missing = codes < 0
+    if missing.any():
+        out[missing] = values[missing].to_numpy(dtype=object)
+    return out
+
+
 def expand_to_cases(
     log: EventLog,
     variants: Variants,
@@ -122,18 +134,23 @@ def expand_to_cases(
     Event-bound deviations (unexpected, out of order) carry the event's
     timestamp, resource and ``@@index`` as evidence.
     """
-    rows = []
+    names = ("variant", "kind", "activity", "position", "bpmn_element_id", "expected", "observed", "message")
+    lists: dict[str, list] = {name: [] for name in names}  # one list per column: no tuple per template
     for v, temps in templates.items():
         for t in temps:
-            rows.append((v, t.kind, t.activity, t.position, t.element, t.expected, t.observed, t.message))
+            for name, value in zip(names, (v, t.kind, t.activity, t.position, t.element, t.expected, t.observed,
+                                           t.message), strict=True):
+                lists[name].append(value)
     for v in not_computed:
-        rows.append((v, "not_computed", None, -1, None, None, None,
-                     f"no alignment within {variant_timeout_s:g} s for this sequence of "
-                     f"{len(variants.traces[v])} events; the case is left out of fitness"))
-    if not rows:
+        for name, value in zip(names, (v, "not_computed", None, -1, None, None, None,
+                                       f"no alignment within {variant_timeout_s:g} s for this sequence of "
+                                       f"{len(variants.traces[v])} events; the case is left out of fitness"),
+                               strict=True):
+            lists[name].append(value)
+    if not lists["variant"]:
         return empty_deviations()
-    tmpl = pd.DataFrame(rows, columns=["variant", "kind", "activity", "position", "bpmn_element_id",
-                                       "expected", "observed", "message"])
+    tmpl = pd.DataFrame(lists)
+    del lists
     # no merge of cases and templates and no sort of the merged table: each variant's templates sorted by position
     # once (stable: ties keep their order), then every column is one take of the case's variant's block
     order = np.lexsort((tmpl["position"].to_numpy(), tmpl["variant"].to_numpy()))
@@ -143,47 +160,44 @@ def expand_to_cases(
     case_of_row = np.repeat(np.arange(len(per_case)), per_case)
     block = np.repeat(np.cumsum(per_case) - per_case, per_case)  # the row where each case's rows begin
     take = order[np.repeat(first[variants.case_variant], per_case) + np.arange(len(case_of_row)) - block]
-    del block, per_case
+    del block, per_case, order
 
     index = pd.RangeIndex(len(take))
-
-    def col(values: pd.Series) -> pd.Series:  # a template column, one row per case and deviation
-        return pd.Series(values.array.take(take), index=index)
-
+    # each column is built, and its temporaries freed, before the next one: the peak is the result plus one column's
+    # work (issue 17: peak memory of each step)
+    cols: dict[str, object] = {
+        "case_id": pd.Series(pd.Series(variants.case_ids.astype(str)).array.take(case_of_row), index=index)}
+    for name in ("kind", "activity", "message", "rule_id", "bpmn_element_id", "expected", "observed"):
+        # a template column, one row per case and deviation
+        cols[name] = None if name == "rule_id" else pd.Series(tmpl[name].array.take(take), index=index)
     pos = tmpl["position"].to_numpy()[take]
+    severity = pd.Series(tmpl["kind"].map(SEVERITY).array.take(take), index=index)
+    del tmpl, take
     has_event = pos >= 0
     row = np.where(has_event, variants.case_start[case_of_row] + np.maximum(pos, 0), 0)
+    del pos, case_of_row
     df = log.df
     # the rows of the deviations taken first (the log's columns are never converted whole: no object array of
     # every event's resource)
     if len(df):
-        timestamps = pd.Series(df[TIMESTAMP].array.take(row), index=index).where(has_event)
+        cols["timestamp"] = pd.Series(df[TIMESTAMP].array.take(row), index=index).where(has_event)
     else:
-        timestamps = pd.Series(pd.to_datetime(np.array([], dtype="datetime64[ns]")).tz_localize("UTC"),
-                               index=index)
+        cols["timestamp"] = pd.Series(pd.to_datetime(np.array([], dtype="datetime64[ns]")).tz_localize("UTC"),
+                                      index=index)
     if RESOURCE in df.columns:
-        res = pd.Series(df[RESOURCE].array.take(row).to_numpy(dtype=object), index=index).where(has_event)
+        cols["resource"] = pd.Series(_objects(df[RESOURCE].array.take(row)), index=index).where(
+            has_event).astype(object)
     else:
-        res = pd.Series(None, index=index, dtype=object)
-    evidence = pd.Series(df[ORDER].to_numpy()[row], index=index).astype(str).where(has_event, "")
-    out = pd.DataFrame({
-        "case_id": pd.Series(pd.Series(variants.case_ids.astype(str)).array.take(case_of_row), index=index),
-        "kind": col(tmpl["kind"]),
-        "activity": col(tmpl["activity"]),
-        "message": col(tmpl["message"]),
-        "rule_id": None,
-        "bpmn_element_id": col(tmpl["bpmn_element_id"]),
-        "expected": col(tmpl["expected"]),
-        "observed": col(tmpl["observed"]),
-        "timestamp": timestamps,
-        "resource": res.astype(object),
-        "severity": col(tmpl["kind"].map(SEVERITY)),
-        "evidence": evidence,
-        "accepted": False,
-        "accepted_reason": None,
-    })
-    out = out[list(DEVIATION_COLUMNS)]
-    del tmpl, timestamps, res, evidence
+        cols["resource"] = pd.Series(None, index=index, dtype=object)
+    cols["severity"] = severity
+    cols["evidence"] = pd.Series(df[ORDER].to_numpy()[row], index=index).astype(str).where(has_event, "")
+    cols["accepted"] = False
+    cols["accepted_reason"] = None
+    del severity, row, has_event
+    out = pd.DataFrame(cols, copy=False)
+    del cols
+    if tuple(out.columns) != DEVIATION_COLUMNS:
+        out = out[list(DEVIATION_COLUMNS)]
     release_freed_memory()  # the columns' temporaries: later steps start from what is held
     return out
 
