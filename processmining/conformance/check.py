@@ -268,15 +268,17 @@ def _by_alignments(ref: ReferenceNet, variants: Variants, running_variant: np.nd
     for v, r in zip(need_prefix, prefix_res, strict=True):
         chosen[v] = r if r is not None else full[v]
         as_prefix[v] = r is not None
+    not_computed = [v for v in range(variants.n_variants) if full[v] is None]
+    fitness = alignment_fitness(variants, costs, bwc)
+    # the traversals first: their temporaries are freed before the templates are made
+    counts = traversal_counts(net, ref.records, ref.initial_record, chosen, as_prefix, variants.counts)
+    del full, prefix_res
     templates = {}
     for v, r in enumerate(chosen):
         if r is not None and r.cost >= MOVE_COST:
             templates[v] = variant_templates(variants.traces[v], r, element_of_transition=ref.element_of_transition,
                                              element_of_label=ref.element_of_label)
-    not_computed = [v for v in range(variants.n_variants) if full[v] is None]
-    fitness = alignment_fitness(variants, costs, bwc)
-    counts = traversal_counts(net, ref.records, ref.initial_record, chosen, as_prefix, variants.counts)
-    del full, prefix_res, chosen
+    del chosen
     release_freed_memory()  # the alignments' moves and search state: the deviation expansion starts from what is held
     return templates, not_computed, costs, fitness, counts
 

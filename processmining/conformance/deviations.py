@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from sys import intern
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from .variants import Variants
 SEVERITY = {"missing": "high", "unexpected": "medium", "out_of_order": "medium", "not_computed": "low"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Template:
     """A deviation of a variant; ``position`` is the event index in the case (-1: no event)."""
 
@@ -53,6 +54,7 @@ def variant_templates(
     its k-th model move. The message says where it happened and where the
     model expected it ("Negotiation/Review happened before Proposal/Price Quote;
     the model expects it after Proposal/Price Quote").
+    The texts are interned: the same message in thousands of variants is one string (issue 17: memory).
     """
     logs: dict[str, list[Move]] = {}
     models: dict[str, list[Move]] = {}
@@ -76,19 +78,21 @@ def variant_templates(
                 anchor = trace[expected] if expected < len(trace) else trace[-1]
                 msg = f"{act} happened after {anchor}; the model expects it {where_expected}"
             out.append(Template("out_of_order", act, happened, element_of_transition.get(mm[k].transition or "")
-                                or element_of_label.get(act), where_expected, _between_event(trace, happened), msg))
+                                or element_of_label.get(act), intern(where_expected),
+                                intern(_between_event(trace, happened)), intern(msg)))
         for mv in lm[pairs:]:
             where = _between_event(trace, mv.position)
             if act in element_of_label:
                 msg = f"{act} happened {where}, where the model does not allow it"
             else:
                 msg = f"{act} happened {where}, but the model has no such activity"
-            out.append(Template("unexpected", act, mv.position, element_of_label.get(act), None, where, msg))
+            out.append(Template("unexpected", act, mv.position, element_of_label.get(act), None, intern(where),
+                                intern(msg)))
         for mv in mm[pairs:]:
             where = _between(trace, mv.position)
             msg = f"{act} is missing: the model requires it {where}"
             out.append(Template("missing", act, -1, element_of_transition.get(mv.transition or "")
-                                or element_of_label.get(act), where, None, msg))
+                                or element_of_label.get(act), intern(where), None, intern(msg)))
     return out
 
 
