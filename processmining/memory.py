@@ -3,8 +3,8 @@
 glibc's heap (numpy, Python objects) and Arrow's pool each keep the memory their frees leave, and each reuses only
 its own: what one keeps adds to the process's high-water mark while the other allocates. A step that has built its
 result and dropped its temporaries calls :func:`release_freed_memory` so that the next step starts from what is
-really held (issue 17: peak memory of each step). Work whose Arrow buffers all die with it (the text of an export's
-chunks) runs inside :func:`transient_arrow_buffers`.
+really held (issue 17: peak memory of each step). Work that makes many Arrow buffers of many sizes (the text of an
+export's chunks, the columns of the deviation list, the summary's groups) runs inside :func:`system_arrow_pool`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["release_freed_memory", "transient_arrow_buffers"]
+__all__ = ["release_freed_memory", "system_arrow_pool"]
 
 
 @functools.cache
@@ -45,7 +45,7 @@ def release_freed_memory() -> None:
 
 
 class _SystemPool:
-    """Who is inside :func:`transient_arrow_buffers` (any thread), and the pool to restore when the last one leaves."""
+    """How many are inside :func:`system_arrow_pool` (any thread), and the pool to restore when the last one leaves."""
 
     lock = threading.Lock()
     depth = 0
@@ -53,16 +53,16 @@ class _SystemPool:
 
 
 @contextlib.contextmanager
-def transient_arrow_buffers() -> Iterator[None]:
+def system_arrow_pool() -> Iterator[None]:
     """Arrow buffers allocated inside come from the system allocator (``malloc``), not Arrow's default pool.
 
-    For work that allocates many short-lived buffers of many sizes and keeps none (each chunk of an export: a dozen
+    For work that allocates many buffers of many sizes, most of them short-lived (each chunk of an export: a dozen
     text columns, their escaped and joined forms): Arrow's mimalloc pool keeps a page per size class and reuses
     freed memory only within it, so such a chunk loop raised the process's peak by 30 MB where its buffers never
     held more than 6 MB at once; ``malloc`` hands large blocks back when they are freed (loan262k's deviation
     list as CSV: 30 -> 7 MB above the process's size before it, as fast). The default pool is switched for the
     whole process while any thread is inside (restored when the last one leaves); buffers made inside may outlive
-    it (each is freed by the allocator that made it).
+    it (each is freed by the allocator that made it). Also a decorator (``@system_arrow_pool()``).
     """
     import pyarrow as pa
 

@@ -196,6 +196,7 @@ def conform(
         not_computed=not_computed, unknown_activities=unknown, model_only=ref.model_only,
         renamed=renamed, ignored=ignored, running=int(variants.counts[running_variant].sum()) if len(variants.counts) else 0,
     )
+    release_freed_memory()  # the summary's groups: the caller (an export, the app) starts from what is held
     summary["precision_method"] = _PRECISION_METHODS.get(method or "", "not computed")
     if prec_note:
         summary["precision_note"] = prec_note
@@ -335,7 +336,8 @@ def _running_variants(variants: Variants, running: Any) -> np.ndarray:
         raise ConformanceError(f"running must be 'auto', 'none' or a list of case ids, got {running!r}")
     # explicit case ids: a variant is checked as a prefix only if all its cases are running
     wanted = {str(c) for c in running}
-    is_running = pd.Series(variants.case_ids.astype(str)).isin(wanted).to_numpy()
+    ids = variants.case_ids  # their Python strings (text already), not a copy as fixed-width text
+    is_running = pd.Series(ids if ids.dtype == object else ids.astype(str), dtype=object).isin(wanted).to_numpy()
     all_running = np.ones(n, dtype=bool)
     np.logical_and.at(all_running, variants.case_variant, is_running)
     return all_running

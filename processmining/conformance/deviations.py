@@ -9,7 +9,7 @@ from sys import intern
 import numpy as np
 import pandas as pd
 
-from ..memory import release_freed_memory
+from ..memory import release_freed_memory, system_arrow_pool
 from ..model import DEVIATION_COLUMNS, ORDER, RESOURCE, TIMESTAMP, EventLog, empty_deviations
 from .alignment import AlignmentResult, Move
 from .variants import Variants
@@ -125,6 +125,7 @@ def _objects(values: pd.api.extensions.ExtensionArray) -> np.ndarray:
     return out
 
 
+@system_arrow_pool()  # a dozen columns taken, their temporaries freed one by one (issue 17: peak memory)
 def expand_to_cases(
     log: EventLog,
     variants: Variants,
@@ -169,8 +170,10 @@ def expand_to_cases(
     index = pd.RangeIndex(len(take))
     # each column is built, and its temporaries freed, before the next one: the peak is the result plus one column's
     # work (issue 17: peak memory of each step)
+    ids = variants.case_ids  # their Python strings (text already), not a copy as fixed-width text
     cols: dict[str, object] = {
-        "case_id": pd.Series(pd.Series(variants.case_ids.astype(str)).array.take(case_of_row), index=index)}
+        "case_id": pd.Series(pd.Series(ids if ids.dtype == object else ids.astype(str)).array.take(case_of_row),
+                             index=index)}
     for name in ("kind", "activity", "message", "rule_id", "bpmn_element_id", "expected", "observed"):
         # a template column, one row per case and deviation
         cols[name] = None if name == "rule_id" else pd.Series(tmpl[name].array.take(take), index=index)

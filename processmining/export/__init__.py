@@ -43,7 +43,7 @@ from typing import Any, BinaryIO, Literal
 
 import pandas as pd
 
-from ..memory import release_freed_memory, transient_arrow_buffers
+from ..memory import release_freed_memory, system_arrow_pool
 from ..model import Provenance
 from ..pseudonyms import Pseudonymizer, pseudonym, pseudonymize, pseudonymize_table
 from .cells import (
@@ -97,7 +97,7 @@ def _write_one(tables: Mapping[str, Any], fmt: str, provenance: Provenance | Non
     if fmt == "parquet":  # one Arrow table, written whole: the default pool
         write_parquet(first, fh, provenance)
         return
-    with transient_arrow_buffers():  # the text writers' chunks: many short-lived buffers, none kept
+    with system_arrow_pool():  # the text writers' chunks: many short-lived buffers, none kept
         if fmt == "csv":
             write_csv(first, fh)
         elif fmt == "jsonl":
