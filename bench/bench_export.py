@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_export.py                     # 262,144 rows, every format
     .venv/bin/python bench/bench_export.py --rows 1000000 --formats csv,xlsx,jsonl,parquet
+    .venv/bin/python bench/bench_export.py --before-tree /tmp/base   # before = another checkout's writers
 
 The table has the deviation columns (``processmining.model.DEVIATION_COLUMNS``)
 with realistic values: case ids, kinds, activity labels (some formula-like,
@@ -11,7 +12,9 @@ written with
 * **before**: ``processmining/export.py`` as of commit ``20e2119`` (xlsxwriter
   ``constant_memory`` with one call per cell, JSON records from Python's
   encoder, CSV in Arrow), loaded from git (``--before COMMIT`` for another;
-  its XLSX writer needs ``xlsxwriter`` installed);
+  its XLSX writer needs ``xlsxwriter`` installed); or, with ``--before-tree DIR``,
+  the :func:`~processmining.export.write_tables` of another checkout (e.g. a
+  ``git worktree`` of ``main``), to compare two versions of today's writers;
 * **after**: the current :func:`processmining.export.write_tables` (XLSX
   sheet XML built column by column in Arrow, CSV / JSON / JSON Lines rows
   joined in Arrow per chunk of 8,192 rows, the text work once per
@@ -86,7 +89,8 @@ def _child(which: str, fmt: str, rows: int, commit: str) -> None:
 
     frame = _table(rows)
     prov = Provenance.build(inputs={"log": ("bench.xes", "0" * 64)}, parameters={"rows": rows})
-    mod = _baseline(commit) if which == "before" else __import__("processmining.export", fromlist=["write_tables"])
+    mod = _baseline(commit) if which == "before" and commit != "tree" else __import__("processmining.export",
+                                                                                     fromlist=["write_tables"])
     out = Path(tempfile.mkdtemp()) / f"deviations.{fmt}"
     # warm-up on 100 rows: the writer's lazy imports are not part of the measurement
     mod.write_tables({"deviations": frame.iloc[:100], "summary": {"rows": 100}}, out, provenance=prov)
@@ -111,21 +115,28 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=262_144)
     ap.add_argument("--formats", default="csv,xlsx,json,jsonl,parquet")
     ap.add_argument("--before", default=BASELINE_COMMIT, help="commit whose processmining/export.py is 'before'")
+    ap.add_argument("--before-tree", default=None, help="a checkout whose processmining.export is 'before'")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         _child(args.child[0], args.child[1], int(args.child[2]), args.child[3])
         return
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    print(f"deviation table: {args.rows:,} rows x 14 columns; one fresh process per cell; before = {args.before}; "
+    envs = {"before": env, "after": env}
+    before = args.before
+    if args.before_tree:
+        envs["before"] = {**os.environ, "PYTHONPATH": str(Path(args.before_tree).resolve())}
+        before = "tree"
+    print(f"deviation table: {args.rows:,} rows x 14 columns; one fresh process per cell; before = "
+          f"{args.before_tree or args.before}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'format':8} {'before s':>9} {'after s':>8} {'ratio':>7} {'before cpu':>11} {'after cpu':>10} "
           f"{'before MB':>10} {'after MB':>9} {'before MiB':>11} {'after MiB':>10}")
     for fmt in args.formats.split(","):
         got = {}
         for which in ("before", "after"):
-            run = subprocess.run([sys.executable, __file__, "--child", which, fmt, str(args.rows), args.before], env=env,
-                                 capture_output=True, text=True)
+            run = subprocess.run([sys.executable, __file__, "--child", which, fmt, str(args.rows), before],
+                                 env=envs[which], capture_output=True, text=True)
             if run.returncode:
                 print(run.stderr[-2000:], file=sys.stderr)
                 raise SystemExit(run.returncode)

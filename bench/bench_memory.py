@@ -19,7 +19,8 @@ again as prefixes), deviation expansion (one row per case), precision (ETC,
 token replay), and the exports of the deviation list (CSV, XLSX, JSON Lines,
 Parquet). Before each step the kernel's peak-RSS counter of the process is
 reset (``/proc/self/clear_refs``), so ``peak`` is that step's own high-water
-mark; worker processes (the alignment pool) are sampled from ``/proc`` every
+mark, ``cpu s`` its CPU time (this process only: the fair number on a shared
+machine); worker processes (the alignment pool) are sampled from ``/proc`` every
 20 ms and shown apart. A second child runs ``conform`` in one call for the
 whole-run peak.
 
@@ -89,7 +90,7 @@ class Step:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
-        self.t0 = time.perf_counter()
+        self.t0, self.c0 = time.perf_counter(), time.process_time()
         return self
 
     def _sample(self) -> None:
@@ -100,10 +101,10 @@ class Step:
                 self.workers = max(self.workers, sum(_status_kb("VmRSS", str(k)) for k in kids))
 
     def __exit__(self, *exc: object) -> None:
-        seconds = time.perf_counter() - self.t0
+        seconds, cpu = time.perf_counter() - self.t0, time.process_time() - self.c0
         self._stop.set()
         self._thread.join()
-        self.results.append({"step": self.name, "seconds": seconds, "before_mb": self.before / 1024,
+        self.results.append({"step": self.name, "seconds": seconds, "cpu": cpu, "before_mb": self.before / 1024,
                              "peak_mb": _status_kb("VmHWM") / 1024, "after_mb": _status_kb("VmRSS") / 1024,
                              "workers_mb": self.workers / 1024})
 
@@ -277,11 +278,11 @@ def run(name: str, tmp: str, budget: float) -> None:
           f"{r['not_computed']} variants not computed", flush=True)
     whole = _child("conform", log_path=log_path, model_path=model_path, budget=budget, out_dir=out)
     steps = r["steps"] + whole.get("steps", [])
-    print(f"  {'step':<36} {'s':>7} {'start MB':>9} {'peak MB':>8} {'own':>5} {'above':>7} {'workers':>8} {'bound':>6}")
+    print(f"  {'step':<36} {'s':>7} {'cpu s':>6} {'start MB':>9} {'peak MB':>8} {'own':>5} {'above':>7} {'workers':>8} {'bound':>6}")
     for s in steps:
         above = s["peak_mb"] - r["base_mb"]
         flag = "OVER" if above > bound else "ok"
-        print(f"  {s['step']:<36} {s['seconds']:7.1f} {s['before_mb']:9.0f} {s['peak_mb']:8.0f} "
+        print(f"  {s['step']:<36} {s['seconds']:7.1f} {s.get('cpu', float('nan')):6.2f} {s['before_mb']:9.0f} {s['peak_mb']:8.0f} "
               f"{s['peak_mb'] - s['before_mb']:5.0f} {above:7.0f} {s['workers_mb']:8.0f} {bound:6.0f} {flag}", flush=True)
     if "error" in whole:
         print(f"  conform end to end failed: {whole['error']}", flush=True)

@@ -255,15 +255,54 @@ def test_chunked_writers_give_the_bytes_of_one_chunk(monkeypatch, tmp_path):
                           "note": ["=1+1", "a,b", None, 'say "hi"', "x", "", "y"],
                           "timestamp": pd.date_range("2024-01-01", periods=7, freq="h", tz="UTC")})
     out = {}
-    for rows in (3, 1_000):
+    # chunks of 3 rows joined 2 rows at a time, chunks of 3 joined whole, one chunk joined whole
+    for rows, join_rows in ((3, 2), (3, 1_000), (1_000, 1_000)):
         monkeypatch.setattr(writers, "CHUNK_ROWS", rows)
         monkeypatch.setattr(xlsx, "CHUNK_ROWS", rows)
-        out[rows] = {fmt: to_bytes({"t": frame}, fmt=fmt) for fmt in ("csv", "jsonl", "json")}
+        monkeypatch.setattr(writers, "JOIN_ROWS", join_rows)
+        got = {fmt: to_bytes({"t": frame}, fmt=fmt) for fmt in ("csv", "jsonl", "json")}
         write_tables({"t": frame}, tmp_path / f"t{rows}.xlsx")
         with zipfile.ZipFile(tmp_path / f"t{rows}.xlsx") as zf:
-            out[rows]["xlsx"] = zf.read("xl/worksheets/sheet1.xml")
-    assert out[3] == out[1_000]
+            got["xlsx"] = zf.read("xl/worksheets/sheet1.xml")
+        out[rows if join_rows == 1_000 else 2] = got
+    assert out[2] == out[3] == out[1_000]
     assert out[3]["csv"].split(b"\r\n")[1:4] == [b"c0,0,'=1+1,2024-01-01T00:00:00Z", b'c1,1,"a,b",2024-01-01T01:00:00Z',
                                                   b"c2,2,,2024-01-01T02:00:00Z"]
     assert out[3]["jsonl"].splitlines()[3] == (b'{"case_id": "c3", "n": 3, "note": "say \\"hi\\"", '
                                                b'"timestamp": "2024-01-01T03:00:00Z"}')
+
+
+def test_a_chunk_is_scanned_for_csv_quotes_by_its_own_rows_only():
+    # a chunk of rows is a slice that shares the whole column's data buffer: only row 0 holds a comma, so the
+    # slice of rows 1.. needs no quoting (and its scan reads its own bytes, not the column's)
+    import pyarrow as pa
+
+    from processmining.export.writers import _any_byte, _value_bytes
+
+    arr = pa.array(["a,b", "c", "d", None, "e"])
+    assert _any_byte(arr, b",") is True
+    assert _any_byte(arr.slice(1), b",") is False
+    assert bytes(_value_bytes(arr.slice(1, 2))) == b"cd"
+    assert bytes(_value_bytes(arr.slice(3, 1))) == b""
+
+
+def test_system_arrow_pool_is_restored_when_the_last_user_leaves():
+    # the export's chunks allocate from malloc; nested (and concurrent) users restore the pool only at the end
+    import pyarrow as pa
+
+    from processmining.memory import system_arrow_pool
+
+    before = pa.default_memory_pool().backend_name
+    with system_arrow_pool():
+        assert pa.default_memory_pool().backend_name == "system"
+        with system_arrow_pool():
+            assert pa.default_memory_pool().backend_name == "system"
+        assert pa.default_memory_pool().backend_name == "system"
+    assert pa.default_memory_pool().backend_name == before
+
+    @system_arrow_pool()
+    def inside() -> str:
+        return pa.default_memory_pool().backend_name
+
+    assert inside() == "system"
+    assert pa.default_memory_pool().backend_name == before

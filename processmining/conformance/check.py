@@ -196,6 +196,7 @@ def conform(
         not_computed=not_computed, unknown_activities=unknown, model_only=ref.model_only,
         renamed=renamed, ignored=ignored, running=int(variants.counts[running_variant].sum()) if len(variants.counts) else 0,
     )
+    release_freed_memory()  # the summary's groups: the caller (an export, the app) starts from what is held
     summary["precision_method"] = _PRECISION_METHODS.get(method or "", "not computed")
     if prec_note:
         summary["precision_note"] = prec_note
@@ -268,15 +269,17 @@ def _by_alignments(ref: ReferenceNet, variants: Variants, running_variant: np.nd
     for v, r in zip(need_prefix, prefix_res, strict=True):
         chosen[v] = r if r is not None else full[v]
         as_prefix[v] = r is not None
+    not_computed = [v for v in range(variants.n_variants) if full[v] is None]
+    fitness = alignment_fitness(variants, costs, bwc)
+    # the traversals first: their temporaries are freed before the templates are made
+    counts = traversal_counts(net, ref.records, ref.initial_record, chosen, as_prefix, variants.counts)
+    del full, prefix_res
     templates = {}
     for v, r in enumerate(chosen):
         if r is not None and r.cost >= MOVE_COST:
             templates[v] = variant_templates(variants.traces[v], r, element_of_transition=ref.element_of_transition,
                                              element_of_label=ref.element_of_label)
-    not_computed = [v for v in range(variants.n_variants) if full[v] is None]
-    fitness = alignment_fitness(variants, costs, bwc)
-    counts = traversal_counts(net, ref.records, ref.initial_record, chosen, as_prefix, variants.counts)
-    del full, prefix_res, chosen
+    del chosen
     release_freed_memory()  # the alignments' moves and search state: the deviation expansion starts from what is held
     return templates, not_computed, costs, fitness, counts
 
@@ -333,7 +336,8 @@ def _running_variants(variants: Variants, running: Any) -> np.ndarray:
         raise ConformanceError(f"running must be 'auto', 'none' or a list of case ids, got {running!r}")
     # explicit case ids: a variant is checked as a prefix only if all its cases are running
     wanted = {str(c) for c in running}
-    is_running = pd.Series(variants.case_ids.astype(str)).isin(wanted).to_numpy()
+    ids = variants.case_ids  # their Python strings (text already), not a copy as fixed-width text
+    is_running = pd.Series(ids if ids.dtype == object else ids.astype(str), dtype=object).isin(wanted).to_numpy()
     all_running = np.ones(n, dtype=bool)
     np.logical_and.at(all_running, variants.case_variant, is_running)
     return all_running

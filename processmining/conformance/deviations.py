@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from sys import intern
 
 import numpy as np
 import pandas as pd
 
-from ..memory import release_freed_memory
+from ..memory import release_freed_memory, system_arrow_pool
 from ..model import DEVIATION_COLUMNS, ORDER, RESOURCE, TIMESTAMP, EventLog, empty_deviations
 from .alignment import AlignmentResult, Move
 from .variants import Variants
@@ -16,7 +17,7 @@ from .variants import Variants
 SEVERITY = {"missing": "high", "unexpected": "medium", "out_of_order": "medium", "not_computed": "low"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Template:
     """A deviation of a variant; ``position`` is the event index in the case (-1: no event)."""
 
@@ -53,6 +54,7 @@ def variant_templates(
     its k-th model move. The message says where it happened and where the
     model expected it ("Negotiation/Review happened before Proposal/Price Quote;
     the model expects it after Proposal/Price Quote").
+    The texts are interned: the same message in thousands of variants is one string (issue 17: memory).
     """
     logs: dict[str, list[Move]] = {}
     models: dict[str, list[Move]] = {}
@@ -76,19 +78,21 @@ def variant_templates(
                 anchor = trace[expected] if expected < len(trace) else trace[-1]
                 msg = f"{act} happened after {anchor}; the model expects it {where_expected}"
             out.append(Template("out_of_order", act, happened, element_of_transition.get(mm[k].transition or "")
-                                or element_of_label.get(act), where_expected, _between_event(trace, happened), msg))
+                                or element_of_label.get(act), intern(where_expected),
+                                intern(_between_event(trace, happened)), intern(msg)))
         for mv in lm[pairs:]:
             where = _between_event(trace, mv.position)
             if act in element_of_label:
                 msg = f"{act} happened {where}, where the model does not allow it"
             else:
                 msg = f"{act} happened {where}, but the model has no such activity"
-            out.append(Template("unexpected", act, mv.position, element_of_label.get(act), None, where, msg))
+            out.append(Template("unexpected", act, mv.position, element_of_label.get(act), None, intern(where),
+                                intern(msg)))
         for mv in mm[pairs:]:
             where = _between(trace, mv.position)
             msg = f"{act} is missing: the model requires it {where}"
             out.append(Template("missing", act, -1, element_of_transition.get(mv.transition or "")
-                                or element_of_label.get(act), where, None, msg))
+                                or element_of_label.get(act), intern(where), None, intern(msg)))
     return out
 
 
@@ -109,6 +113,19 @@ def _first_pos(lm: list[Move] | None, mm: list[Move] | None) -> int:
     return min([m.position for m in (lm or [])] + [m.position for m in (mm or [])] or [0])
 
 
+def _objects(values: pd.api.extensions.ExtensionArray) -> np.ndarray:
+    """``values.to_numpy(dtype=object)``, text that repeats (a resource's name) one Python string for all its rows."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)
+    out = uniques.to_numpy(dtype=object).take(np.maximum(codes, 0)) if len(uniques) else np.empty(len(values), object)
+    missing = codes < 0
+    if missing.any():
+        out[missing] = values[missing].to_numpy(dtype=object)
+    return out
+
+
+@system_arrow_pool()  # a dozen columns taken, their temporaries freed one by one (issue 17: peak memory)
 def expand_to_cases(
     log: EventLog,
     variants: Variants,
@@ -122,18 +139,23 @@ def expand_to_cases(
     Event-bound deviations (unexpected, out of order) carry the event's
     timestamp, resource and ``@@index`` as evidence.
     """
-    rows = []
+    names = ("variant", "kind", "activity", "position", "bpmn_element_id", "expected", "observed", "message")
+    lists: dict[str, list] = {name: [] for name in names}  # one list per column: no tuple per template
     for v, temps in templates.items():
         for t in temps:
-            rows.append((v, t.kind, t.activity, t.position, t.element, t.expected, t.observed, t.message))
+            for name, value in zip(names, (v, t.kind, t.activity, t.position, t.element, t.expected, t.observed,
+                                           t.message), strict=True):
+                lists[name].append(value)
     for v in not_computed:
-        rows.append((v, "not_computed", None, -1, None, None, None,
-                     f"no alignment within {variant_timeout_s:g} s for this sequence of "
-                     f"{len(variants.traces[v])} events; the case is left out of fitness"))
-    if not rows:
+        for name, value in zip(names, (v, "not_computed", None, -1, None, None, None,
+                                       f"no alignment within {variant_timeout_s:g} s for this sequence of "
+                                       f"{len(variants.traces[v])} events; the case is left out of fitness"),
+                               strict=True):
+            lists[name].append(value)
+    if not lists["variant"]:
         return empty_deviations()
-    tmpl = pd.DataFrame(rows, columns=["variant", "kind", "activity", "position", "bpmn_element_id",
-                                       "expected", "observed", "message"])
+    tmpl = pd.DataFrame(lists)
+    del lists
     # no merge of cases and templates and no sort of the merged table: each variant's templates sorted by position
     # once (stable: ties keep their order), then every column is one take of the case's variant's block
     order = np.lexsort((tmpl["position"].to_numpy(), tmpl["variant"].to_numpy()))
@@ -143,47 +165,46 @@ def expand_to_cases(
     case_of_row = np.repeat(np.arange(len(per_case)), per_case)
     block = np.repeat(np.cumsum(per_case) - per_case, per_case)  # the row where each case's rows begin
     take = order[np.repeat(first[variants.case_variant], per_case) + np.arange(len(case_of_row)) - block]
-    del block, per_case
+    del block, per_case, order
 
     index = pd.RangeIndex(len(take))
-
-    def col(values: pd.Series) -> pd.Series:  # a template column, one row per case and deviation
-        return pd.Series(values.array.take(take), index=index)
-
+    # each column is built, and its temporaries freed, before the next one: the peak is the result plus one column's
+    # work (issue 17: peak memory of each step)
+    ids = variants.case_ids  # their Python strings (text already), not a copy as fixed-width text
+    cols: dict[str, object] = {
+        "case_id": pd.Series(pd.Series(ids if ids.dtype == object else ids.astype(str)).array.take(case_of_row),
+                             index=index)}
+    for name in ("kind", "activity", "message", "rule_id", "bpmn_element_id", "expected", "observed"):
+        # a template column, one row per case and deviation
+        cols[name] = None if name == "rule_id" else pd.Series(tmpl[name].array.take(take), index=index)
     pos = tmpl["position"].to_numpy()[take]
+    severity = pd.Series(tmpl["kind"].map(SEVERITY).array.take(take), index=index)
+    del tmpl, take
     has_event = pos >= 0
     row = np.where(has_event, variants.case_start[case_of_row] + np.maximum(pos, 0), 0)
+    del pos, case_of_row
     df = log.df
     # the rows of the deviations taken first (the log's columns are never converted whole: no object array of
     # every event's resource)
     if len(df):
-        timestamps = pd.Series(df[TIMESTAMP].array.take(row), index=index).where(has_event)
+        cols["timestamp"] = pd.Series(df[TIMESTAMP].array.take(row), index=index).where(has_event)
     else:
-        timestamps = pd.Series(pd.to_datetime(np.array([], dtype="datetime64[ns]")).tz_localize("UTC"),
-                               index=index)
+        cols["timestamp"] = pd.Series(pd.to_datetime(np.array([], dtype="datetime64[ns]")).tz_localize("UTC"),
+                                      index=index)
     if RESOURCE in df.columns:
-        res = pd.Series(df[RESOURCE].array.take(row).to_numpy(dtype=object), index=index).where(has_event)
+        cols["resource"] = pd.Series(_objects(df[RESOURCE].array.take(row)), index=index).where(
+            has_event).astype(object)
     else:
-        res = pd.Series(None, index=index, dtype=object)
-    evidence = pd.Series(df[ORDER].to_numpy()[row], index=index).astype(str).where(has_event, "")
-    out = pd.DataFrame({
-        "case_id": pd.Series(pd.Series(variants.case_ids.astype(str)).array.take(case_of_row), index=index),
-        "kind": col(tmpl["kind"]),
-        "activity": col(tmpl["activity"]),
-        "message": col(tmpl["message"]),
-        "rule_id": None,
-        "bpmn_element_id": col(tmpl["bpmn_element_id"]),
-        "expected": col(tmpl["expected"]),
-        "observed": col(tmpl["observed"]),
-        "timestamp": timestamps,
-        "resource": res.astype(object),
-        "severity": col(tmpl["kind"].map(SEVERITY)),
-        "evidence": evidence,
-        "accepted": False,
-        "accepted_reason": None,
-    })
-    out = out[list(DEVIATION_COLUMNS)]
-    del tmpl, timestamps, res, evidence
+        cols["resource"] = pd.Series(None, index=index, dtype=object)
+    cols["severity"] = severity
+    cols["evidence"] = pd.Series(df[ORDER].to_numpy()[row], index=index).astype(str).where(has_event, "")
+    cols["accepted"] = False
+    cols["accepted_reason"] = None
+    del severity, row, has_event
+    out = pd.DataFrame(cols, copy=False)
+    del cols
+    if tuple(out.columns) != DEVIATION_COLUMNS:
+        out = out[list(DEVIATION_COLUMNS)]
     release_freed_memory()  # the columns' temporaries: later steps start from what is held
     return out
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..memory import system_arrow_pool
 from ..model import TIMESTAMP, EventLog
 from .alignment import MOVE_COST
 from .variants import Variants
@@ -32,6 +33,7 @@ def _case_index(variants: Variants) -> pd.Index:
     return pd.Index(ids if ids.dtype == object else ids.astype(str), dtype=object)
 
 
+@system_arrow_pool()  # its filters and groups: many short-lived Arrow buffers (issue 17: peak memory)
 def summarise(
     log: EventLog,
     variants: Variants,

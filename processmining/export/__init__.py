@@ -43,7 +43,7 @@ from typing import Any, BinaryIO, Literal
 
 import pandas as pd
 
-from ..memory import release_freed_memory
+from ..memory import release_freed_memory, system_arrow_pool
 from ..model import Provenance
 from ..pseudonyms import Pseudonymizer, pseudonym, pseudonymize, pseudonymize_table
 from .cells import (
@@ -94,20 +94,22 @@ def _pseudonymised(tables: Mapping[str, Any], pseudonymizer: Pseudonymizer | Non
 def _write_one(tables: Mapping[str, Any], fmt: str, provenance: Provenance | None, fh: BinaryIO) -> None:
     """The first table (csv, jsonl, parquet) or all tables (json, xlsx, zip) into ``fh``."""
     first = as_frame(next(iter(tables.values())))
-    if fmt == "csv":
-        write_csv(first, fh)
-    elif fmt == "jsonl":
-        write_jsonl(first, fh)
-    elif fmt == "parquet":
+    if fmt == "parquet":  # one Arrow table, written whole: the default pool
         write_parquet(first, fh, provenance)
-    elif fmt == "json":
-        write_json(tables, provenance, fh)
-    elif fmt == "xlsx":
-        write_xlsx(tables, provenance, fh)
-    elif fmt == "zip":
-        write_zip(tables, provenance, fh)
-    else:
-        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return
+    with system_arrow_pool():  # the text writers' chunks: many short-lived buffers, none kept
+        if fmt == "csv":
+            write_csv(first, fh)
+        elif fmt == "jsonl":
+            write_jsonl(first, fh)
+        elif fmt == "json":
+            write_json(tables, provenance, fh)
+        elif fmt == "xlsx":
+            write_xlsx(tables, provenance, fh)
+        elif fmt == "zip":
+            write_zip(tables, provenance, fh)
+        else:
+            raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
 def to_bytes(

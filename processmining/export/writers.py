@@ -34,24 +34,47 @@ from .cells import (
 
 #: rows per chunk when streaming (bounded memory)
 CHUNK_ROWS = 8_192
+#: rows of a chunk joined into one piece of text at a time (its cells are built for the whole chunk)
+JOIN_ROWS = 1_024
 
 
-def write_text(arr: Any, fh: BinaryIO) -> None:
-    """The concatenated UTF-8 bytes of an Arrow string array, written without a copy per value."""
+def _value_bytes(arr: Any) -> Any:
+    """The UTF-8 bytes of an Arrow string array's values, a zero-copy view (only the slice's own range).
+
+    A slice of a column (a chunk of rows) shares the whole column's data buffer: its values are the range between
+    its first and last offset, not the buffer.
+    """
     import numpy as np
     import pyarrow as pa
 
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if not len(arr):
-        return
+        return memoryview(b"")
     _, offsets, data = arr.buffers()
     if data is None:
-        return
+        return memoryview(b"")
     width = 8 if pa.types.is_large_string(arr.type) else 4
     ends = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32, count=len(arr) + 1,
                          offset=arr.offset * width)
-    fh.write(memoryview(data)[int(ends[0]):int(ends[-1])])
+    return memoryview(data)[int(ends[0]):int(ends[-1])]
+
+
+def write_text(arr: Any, fh: BinaryIO) -> None:
+    """The concatenated UTF-8 bytes of an Arrow string array, written without a copy per value."""
+    raw = _value_bytes(arr)
+    if raw.nbytes:
+        fh.write(raw)
+
+
+def write_joined(parts: list[Any], fh: BinaryIO) -> None:
+    """``join(*parts)`` written :data:`JOIN_ROWS` rows at a time: the chunk's text is never whole in memory.
+
+    ``parts`` are Arrow text arrays of one length (no nulls) and plain strings; the bytes are those of one join.
+    """
+    n = next((len(p) for p in parts if not isinstance(p, str)), 0)
+    for lo in range(0, n, JOIN_ROWS):
+        write_text(join(*[p if isinstance(p, str) else p.slice(lo, JOIN_ROWS) for p in parts]), fh)
 
 
 def _large(arr: Any) -> Any:
@@ -90,14 +113,8 @@ def csv_text(s: pd.Series) -> Any:
 
 
 def _any_byte(arr: Any, chars: bytes) -> bool:
-    """Whether any value of the text array holds one of the ASCII ``chars`` (one scan of its data buffer)."""
-    import pyarrow as pa
-
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    data = arr.buffers()[2] if len(arr) else None
-    if data is None:
-        return False
-    raw = data.to_pybytes()  # a copy, then memchr per character: faster than a regex over the values
+    """Whether any value of the text array holds one of the ASCII ``chars`` (one scan of its values' bytes)."""
+    raw = _value_bytes(arr).tobytes()  # a copy of this chunk's values, then memchr per character: faster than a regex
     return any(bytes([c]) in raw for c in chars)
 
 
@@ -159,7 +176,7 @@ def write_csv(frame: pd.DataFrame, fh: BinaryIO) -> None:
         parts: list[Any] = [cols[0]]
         for col in cols[1:]:
             parts += [",", col]
-        write_text(join(*parts, "\r\n"), fh)
+        write_joined([*parts, "\r\n"], fh)
 
 
 # ------------------------------------------------------------ JSON
@@ -198,6 +215,11 @@ def json_text(s: pd.Series) -> Any:
 
 def json_records(frame: pd.DataFrame, start: int, stop: int, prefix: str = "") -> Any:
     """Rows ``start:stop`` as compact JSON objects (``{"a": 1, "b": "x"}``), each after ``prefix``."""
+    return join(*_json_pieces(frame, start, stop, prefix))
+
+
+def _json_pieces(frame: pd.DataFrame, start: int, stop: int, prefix: str) -> list[Any]:
+    """The parts whose join is :func:`json_records`: each column's value literals between the keys."""
     import pyarrow as pa
 
     part = frame.iloc[start:stop]
@@ -206,8 +228,8 @@ def json_records(frame: pd.DataFrame, start: int, stop: int, prefix: str = "") -
     for i, c in enumerate(part.columns):
         pieces += [(prefix + "{" if i == 0 else ", ") + names[i] + ": ", json_text(part[c])]
     if not pieces:
-        return pa.array([prefix + "{}"] * len(part), type=pa.large_string())
-    return join(*pieces, "}")
+        return [pa.array([prefix + "{}"] * len(part), type=pa.large_string())]
+    return [*pieces, "}"]
 
 
 def write_json(tables: Mapping[str, pd.DataFrame | Mapping[str, Any]], provenance: Provenance | None,
@@ -226,7 +248,7 @@ def write_json(tables: Mapping[str, pd.DataFrame | Mapping[str, Any]], provenanc
                 if start == 0:  # the first record has no comma before it
                     write_text(json_records(frame, 0, 1, "\n    "), fh)
                     start = 1
-                write_text(json_records(frame, start, stop, ",\n    "), fh)
+                write_joined(_json_pieces(frame, start, stop, ",\n    "), fh)
             fh.write(b"\n  ]" if len(frame) else b"]")
         else:
             text = json.dumps(jsonable(table), ensure_ascii=False, indent=2, allow_nan=False)
@@ -239,7 +261,7 @@ def write_jsonl(frame: pd.DataFrame, fh: BinaryIO) -> None:
 
     frame = as_frame(frame)
     for start in range(0, len(frame), CHUNK_ROWS):
-        write_text(join(json_records(frame, start, start + CHUNK_ROWS), "\n"), fh)
+        write_joined([*_json_pieces(frame, start, start + CHUNK_ROWS, ""), "\n"], fh)
 
 
 def provenance_json(provenance: Provenance) -> bytes:

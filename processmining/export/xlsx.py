@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..model import Provenance
 from .cells import arrow_strings, as_frame, is_datetime, is_missing, jsonable
-from .writers import join, write_text
+from .writers import join, write_joined
 
 #: Excel's row limit including the header row
 XLSX_MAX_ROWS = 1_048_576
@@ -172,7 +172,7 @@ def _write_sheet(frame: pd.DataFrame, start: int, stop: int, member: BinaryIO) -
             cells, n = _cells(part[c], letter, rows)
             pieces.append(cells)
             cut += n
-        write_text(join(*pieces, "</row>"), member)
+        write_joined([*pieces, "</row>"], member)
     member.write(b"</sheetData></worksheet>")
     return cut
 
