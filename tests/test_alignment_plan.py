@@ -212,3 +212,12 @@ def test_ordering_a_segment_does_not_interleave_concurrent_silent_steps(monkeypa
     for t in order:
         m = dict(net.successors(m))[t]
     assert m == net.final
+
+
+def test_the_first_plan_groups_runs_of_one_activity():
+    from processmining.conformance.splitpoints import _runs
+
+    trace = ("A", "A", "A", "B", "C", "C", "A", "A", "A", "A", "A")
+    assert _runs(trace, 16) == [0, 3, 4, 6]
+    assert _runs(trace, 2) == [0, 2, 3, 4, 6, 8, 10]
+    assert _runs(trace, 1) == list(range(len(trace)))
