@@ -1,7 +1,7 @@
 """Variants: the distinct activity sequences of a log -- the one variants engine.
 
 :func:`log_variants` finds them once on the log's integer codes (each case's
-activity codes sliced as bytes, one factorisation): conformance aligns its
+activity codes as one Arrow list, grouped once by polars): conformance aligns its
 variants, discovery ranks them (:func:`variants`), the filters pick cases by
 them, and the Spark engine hands its cluster-counted variants over in the same
 :class:`Variants` shape.
@@ -55,8 +55,10 @@ def log_variants(log: EventLog) -> Variants:
     >>> v.traces, v.counts.tolist()
     ([('a', 'b'), ('a',)], [2, 1])
     """
-    df = log.df
-    if df.empty:
+    import polars as pl
+    import pyarrow as pa
+
+    if log.df.empty:
         empty = np.array([], dtype=np.int64)
         return Variants([], empty, np.array([], dtype=object), empty, empty, empty)
     # the log's cached code table (case blocks, activity codes): no object array of the case ids per event
@@ -64,9 +66,6 @@ def log_variants(log: EventLog) -> Variants:
     starts = table.starts.astype(np.int64)
     ends = table.ends.astype(np.int64) + 1
     labels = table.act_names
-    import polars as pl
-    import pyarrow as pa
-
     offsets = pa.array(np.append(starts, len(table.act)), type=pa.int64())
     seqs = pl.from_arrow(pa.LargeListArray.from_arrays(offsets, pa.array(table.act.astype(np.int32))))
     groups = pl.DataFrame({"a": seqs}).with_row_index("c").group_by("a", maintain_order=True).agg(pl.col("c"))
