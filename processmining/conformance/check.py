@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -190,7 +190,8 @@ def conform(
         deviations = accepted.apply(deviations)
     if deviations.empty:
         deviations = empty_deviations()
-    prec, prec_note = _precision(net, variants, method, deadline, progress)
+    prec, prec_note = precision_of(net, variants.traces, variants.counts, method, deadline=deadline,
+                                   progress=progress)
     summary = summarise(
         log, variants, deviations, fitness=fitness, precision=prec, costs=costs, mode=mode,
         not_computed=not_computed, unknown_activities=unknown, model_only=ref.model_only,
@@ -238,15 +239,16 @@ def _remaining(deadline: float | None, cap: float) -> float:
     return max(0.001, min(cap, deadline - time.perf_counter()))
 
 
-def _precision(net: CompiledNet, variants: Variants, method: str | None, deadline: float | None,
-               progress: ProgressFn) -> tuple[float | None, str | None]:
+def precision_of(net: CompiledNet, traces: Sequence[Sequence[str]], counts: np.ndarray, method: str | None, *,
+                 deadline: float | None = None, progress: ProgressFn = no_progress) -> tuple[float | None, str | None]:
+    """``(precision, note)`` by ``method`` (see :func:`_precision_method`) over the variants; both engines."""
     if method is None:
         return None, None
     from .precision import align_etc_precision, etc_precision
 
     fn = etc_precision if method == "token_replay" else align_etc_precision
-    value = fn(net, variants.traces, variants.counts, progress=progress, deadline=deadline)
-    if value is None and variants.n_variants:
+    value = fn(net, traces, counts, progress=progress, deadline=deadline)
+    if value is None and len(traces):
         return None, "the time budget ran out before precision was computed"
     return value, None
 

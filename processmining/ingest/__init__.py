@@ -73,11 +73,16 @@ def _apply_stage_labels(staged: Staged, labels: Mapping[str, str], warnings: lis
     """Replace stage ids by labels before collapsing, so two ids with one label are one stage."""
     acts = staged.frame["_activity"]
     mapped = acts.map(dict(labels))
-    unknown = sorted(set(acts[mapped.isna() & acts.notna()].astype(str)))
-    if unknown:
-        warnings.append(f"{len(unknown)} stage ids have no label in the stage lookup and are kept as ids: "
-                        + ", ".join(map(repr, unknown[:10])) + (" ..." if len(unknown) > 10 else ""))
+    warnings.extend(unlabelled_stages_note(sorted(set(acts[mapped.isna() & acts.notna()].astype(str)))))
     staged.frame["_activity"] = mapped.fillna(acts).astype(acts.dtype)
+
+
+def unlabelled_stages_note(unknown: list[str]) -> list[str]:
+    """The warning about stage ids the stage lookup has no label for (none when every id has one); both engines."""
+    if not unknown:
+        return []
+    return [f"{len(unknown)} stage ids have no label in the stage lookup and are kept as ids: "
+            + ", ".join(map(repr, unknown[:10])) + (" ..." if len(unknown) > 10 else "")]
 
 
 def _explicit(mapping: ColumnMapping | None) -> bool:

@@ -32,7 +32,12 @@ import pandas as pd
 from ..conformance import ConformanceResult, ReferenceNet, reference_net
 from ..conformance.accepted import AcceptedDeviations
 from ..conformance.alignment import MOVE_COST, align
-from ..conformance.check import _PRECISION_METHODS, _precision_method, alignment_fitness
+from ..conformance.check import (
+    _PRECISION_METHODS,
+    _precision_method,
+    alignment_fitness,
+    precision_of,
+)
 from ..conformance.deviations import SEVERITY, variant_templates
 from ..conformance.summary import KIND_ORDER
 from ..conformance.traversal import traversal_counts
@@ -277,12 +282,8 @@ def conform(
         deviations = _accept(deviations, accepted)
     deviations = _stepped(deviations)
     deviations, location = _store(deviations, deviations_to)
-    prec = None
     method = _precision_method(precision)  # the variants are on the driver: precision is computed there, as locally
-    if method is not None:
-        from ..conformance.precision import align_etc_precision, etc_precision
-
-        prec = (etc_precision if method == "token_replay" else align_etc_precision)(net, traces, vcounts)
+    prec, _ = precision_of(net, traces, vcounts, method)
     unknown = sorted({a for t in traces for a in t} - ref.labels)
     summary = _summary(seqs, aligned, deviations, mode=mode, fitness=fitness, precision=prec, costs=costs,
                        not_computed=not_computed, unknown=unknown, model_only=ref.model_only, renamed=renamed,

@@ -539,11 +539,10 @@ def _unlabelled_note(staged: Any, column: str) -> list[str]:
     """The local warning about stage ids that have no label (none when every id has one)."""
     from pyspark.sql import functions as F
 
-    unknown = sorted(r["_activity"] for r in staged.filter(F.col(column)).select("_activity").distinct().collect())
-    if not unknown:
-        return []
-    return [f"{len(unknown)} stage ids have no label in the stage lookup and are kept as ids: "
-            + ", ".join(map(repr, unknown[:10])) + (" ..." if len(unknown) > 10 else "")]
+    from ..ingest import unlabelled_stages_note
+
+    return unlabelled_stages_note(sorted(r["_activity"] for r in
+                                         staged.filter(F.col(column)).select("_activity").distinct().collect()))
 
 
 def _typed(raw: Any, column: str) -> bool:
