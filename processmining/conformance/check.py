@@ -338,8 +338,7 @@ def _running_variants(variants: Variants, running: Any) -> np.ndarray:
         raise ConformanceError(f"running must be 'auto', 'none' or a list of case ids, got {running!r}")
     # explicit case ids: a variant is checked as a prefix only if all its cases are running
     wanted = {str(c) for c in running}
-    ids = variants.case_ids  # their Python strings (text already), not a copy as fixed-width text
-    is_running = pd.Series(ids if ids.dtype == object else ids.astype(str), dtype=object).isin(wanted).to_numpy()
+    is_running = pd.Series(variants.case_id_texts, dtype=object).isin(wanted).to_numpy()
     all_running = np.ones(n, dtype=bool)
     np.logical_and.at(all_running, variants.case_variant, is_running)
     return all_running

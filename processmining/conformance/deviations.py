@@ -170,10 +170,8 @@ def expand_to_cases(
     index = pd.RangeIndex(len(take))
     # each column is built, and its temporaries freed, before the next one: the peak is the result plus one column's
     # work (issue 17: peak memory of each step)
-    ids = variants.case_ids  # their Python strings (text already), not a copy as fixed-width text
-    cols: dict[str, object] = {
-        "case_id": pd.Series(pd.Series(ids if ids.dtype == object else ids.astype(str)).array.take(case_of_row),
-                             index=index)}
+    cols: dict[str, object] = {"case_id": pd.Series(pd.Series(variants.case_id_texts).array.take(case_of_row),
+                                                    index=index)}
     for name in ("kind", "activity", "message", "rule_id", "bpmn_element_id", "expected", "observed"):
         # a template column, one row per case and deviation
         cols[name] = None if name == "rule_id" else pd.Series(tmpl[name].array.take(take), index=index)

@@ -28,9 +28,8 @@ def case_durations_days(log: EventLog, variants: Variants) -> np.ndarray:
 
 
 def _case_index(variants: Variants) -> pd.Index:
-    """The case ids as text, for looking up a case's position (its Python strings, not a copy as fixed-width text)."""
-    ids = variants.case_ids
-    return pd.Index(ids if ids.dtype == object else ids.astype(str), dtype=object)
+    """The case ids as text, for looking up a case's position."""
+    return pd.Index(variants.case_id_texts, dtype=object)
 
 
 @system_arrow_pool()  # its filters and groups: many short-lived Arrow buffers (issue 17: peak memory)

@@ -38,6 +38,12 @@ class Variants:
     def n_variants(self) -> int:
         return len(self.traces)
 
+    @property
+    def case_id_texts(self) -> np.ndarray:
+        """The case ids as text: their Python strings where they are text already (no fixed-width copy)."""
+        ids = self.case_ids
+        return ids if ids.dtype == object else ids.astype(str)
+
 
 def log_variants(log: EventLog) -> Variants:
     """The variants of ``log`` (its frame is sorted by case, time, order).
