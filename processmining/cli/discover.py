@@ -18,6 +18,8 @@ import typer
 from ..errors import AnalysisError
 
 if TYPE_CHECKING:  # pandas stays out of `--help`
+    from collections.abc import Callable
+
     from ..model import EventLog, Provenance
 from . import app
 from .engine import spark_bottlenecks, spark_discover, with_engine
@@ -341,14 +343,28 @@ def bottlenecks(
     log = apply_filters(log, **(filters or {}))
     if log.n_events == 0:
         raise AnalysisError("no case is left after the filters: " + "; ".join(log.history), source=str(log_path))
-    order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
-    tables = bottleneck_report(log, slas=[] if cal else targets, idle=idle, end_activities=final, stage_order=order,
-                               lost=lost, ping_pong_attribute=ping_pong_attribute,
-                               ping_pong_ignore=ping_pong_ignore or ())
-    if cal is not None and targets:
-        from ..performance.calendar import working_sla_breaches
+    from ..performance.calendar import working_sla_breaches
+    from ..pseudonyms import Pseudonymizer
 
-        tables["sla_breaches"], tables["sla_summary"] = working_sla_breaches(log, targets, cal, end_activities=final)
+    report_bottlenecks(log, bottleneck_report, working_sla_breaches, Pseudonymizer.from_log,
+                       _provenance, output=output, sla=sla, targets=targets, cal=cal,
+                       idle=idle, final=final, stages=stages, lost=lost, ping_pong_attribute=ping_pong_attribute,
+                       ping_pong_ignore=ping_pong_ignore, top=top, pseudonymize=pseudonymize, quiet=quiet)
+
+
+def report_bottlenecks(log: Any, build: Callable[..., dict[str, Any]], working_breaches: Callable[..., Any],
+                       make_pseudonymizer: Callable[..., Any], provenance: Callable[[Any, dict[str, Any]], Any], *,
+                       output: Path | None, sla: list[str] | None, targets: list[Any], cal: Any, idle: str | None,
+                       final: list[str] | None, stages: str | None, lost: str | None, ping_pong_attribute: str,
+                       ping_pong_ignore: list[str] | None, top: int, pseudonymize: str | None, quiet: bool) -> None:
+    """The tables of ``bottlenecks`` built, printed and written, on either engine: ``build`` is the engine's
+    ``bottleneck_report``, ``working_breaches`` its ``working_sla_breaches``, ``make_pseudonymizer(log, key=)``
+    its pseudonymizer and ``provenance(log, params)`` its provenance."""
+    order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
+    tables = build(log, slas=[] if cal else targets, idle=idle, end_activities=final, stage_order=order,
+                   lost=lost, ping_pong_attribute=ping_pong_attribute, ping_pong_ignore=ping_pong_ignore or ())
+    if cal is not None and targets:
+        tables["sla_breaches"], tables["sla_summary"] = working_breaches(log, targets, cal, end_activities=final)
     if not quiet:
         echo_bottlenecks(tables, top=top, final=final)
         if cal is not None and targets:
@@ -359,12 +375,8 @@ def bottlenecks(
         params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost,
                   "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or [],
                   "calendar": cal.describe() if cal else None}
-        pseudo = None
-        if pseudonymize:
-            from ..pseudonyms import Pseudonymizer
-
-            pseudo = Pseudonymizer.from_log(log, key=pseudonymize)
-        written = write_tables(tables, output, provenance=_provenance(log, {**params, "pseudonymized": bool(pseudo)}),
+        pseudo = make_pseudonymizer(log, key=pseudonymize) if pseudonymize else None
+        written = write_tables(tables, output, provenance=provenance(log, {**params, "pseudonymized": bool(pseudo)}),
                                pseudonymizer=pseudo)
         if not quiet:
             typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)

@@ -223,7 +223,7 @@ def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[s
     ``--calendar`` the SLA clocks run in working time on the executors (:mod:`processmining.spark.calendar`)."""
     from ..performance import parse_sla
     from ..spark.performance import bottleneck_report
-    from .discover import REPORT_SUFFIXES, echo_bottlenecks, working_time_note
+    from .discover import REPORT_SUFFIXES, report_bottlenecks
 
     if output is not None and output.suffix.lower() not in REPORT_SUFFIXES:
         raise AnalysisError(f"cannot write {output.name!r}: use one of {', '.join(REPORT_SUFFIXES)}")
@@ -235,33 +235,13 @@ def spark_bottlenecks(log_path: Path, *, output: Path | None = None, sla: list[s
         cal = load_calendar(calendar_path)  # a bad calendar fails before Spark starts
     check_outputs(log_path, output=output)
     log = _filtered(engine_options.load(log_path, log_options, quiet=quiet), filters, log_path)
-    order = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
-    tables = bottleneck_report(log, slas=[] if cal else targets, idle=idle, end_activities=final, stage_order=order,
-                               lost=lost, ping_pong_attribute=ping_pong_attribute,
-                               ping_pong_ignore=ping_pong_ignore or ())
-    if cal is not None and targets:
-        from ..spark.calendar import working_sla_breaches
+    from ..spark.calendar import working_sla_breaches
+    from ..spark.pseudonyms import pseudonymizer
 
-        tables["sla_breaches"], tables["sla_summary"] = working_sla_breaches(log, targets, cal, end_activities=final)
-    if not quiet:
-        echo_bottlenecks(tables, top=top, final=final)
-        if cal is not None and targets:
-            typer.echo(working_time_note(cal))
-    if output is not None:
-        from ..export import write_tables
-
-        params = {"sla": sla or [], "idle": idle, "final": final or [], "stages": order, "lost": lost,
-                  "ping_pong_by": ping_pong_attribute, "ping_pong_ignore": ping_pong_ignore or [],
-                  "calendar": cal.describe() if cal else None}
-        pseudo = None
-        if pseudonymize:
-            from ..spark.pseudonyms import pseudonymizer
-
-            pseudo = pseudonymizer(log, key=pseudonymize)
-        written = write_tables(tables, output, provenance=_provenance(log, {**params, "pseudonymized": bool(pseudo)}),
-                               pseudonymizer=pseudo)
-        if not quiet:
-            typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+    report_bottlenecks(log, bottleneck_report, working_sla_breaches, pseudonymizer, _provenance, output=output,
+                       sla=sla, targets=targets, cal=cal, idle=idle, final=final, stages=stages, lost=lost,
+                       ping_pong_attribute=ping_pong_attribute, ping_pong_ignore=ping_pong_ignore, top=top,
+                       pseudonymize=pseudonymize, quiet=quiet)
 
 
 def spark_conform(log_path: Path, model_path: Path, *, output: Path, rules_path: Path | None = None,
