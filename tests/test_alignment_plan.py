@@ -221,3 +221,19 @@ def test_the_first_plan_groups_runs_of_one_activity():
     assert _runs(trace, 16) == [0, 3, 4, 6]
     assert _runs(trace, 2) == [0, 2, 3, 4, 6, 8, 10]
     assert _runs(trace, 1) == list(range(len(trace)))
+
+
+def test_the_split_equation_stops_at_its_deadline():
+    import time
+
+    from processmining.conformance.splitpoints import OutOfTime, SplitEquation
+
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    trace = ("X", "X", "Y", "Y", "Z")
+    eme = SplitEquation(me, trace, [1, 2, 3], deadline=time.perf_counter() - 1)
+    with pytest.raises(OutOfTime):
+        eme.solve(net.initial, 0)
+    assert SplitEquation(me, trace, [1, 2, 3]).solve(net.initial, 0)[0] == 12
+    # the search gives up (None) instead of taking a state whose LP was cut short for infeasible
+    assert align_equation(net, trace, deadline=time.perf_counter() - 1) is None

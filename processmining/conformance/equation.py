@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .net import MOVE_COST, TAU_COST, CompiledNet, Marking
-from .splitpoints import SplitEquation
+from .splitpoints import OutOfTime, SplitEquation
 
 _INF = 1 << 62
 #: split points added per restart (at most): the LP grows by one segment per split point, so long noisy
@@ -245,8 +245,10 @@ def align_equation(net: CompiledNet, trace: Sequence[str], *, deadline: float | 
             splits = sorted([*splits, *fresh])
             if eme is not None:
                 eme_solved += eme.solved
-            eme = SplitEquation(me, trace, splits)
+            eme = SplitEquation(me, trace, splits, deadline)
             restarts += 1
+    except OutOfTime:
+        return None
     finally:
         if stats is not None:
             stats.update(splits=len(splits), restarts=restarts, expanded=expanded,

@@ -50,12 +50,22 @@ _INF = 1 << 62
 _EPS = 1e-6
 
 
-class SplitEquation:
-    """The extended marking equation of ``trace`` with ``splits`` (sorted event positions), on one HiGHS model."""
+class OutOfTime(Exception):  # noqa: N818 - a signal, not an error
+    """An LP of :class:`SplitEquation` ran past its deadline: the search that asked for it stops."""
 
-    def __init__(self, me: MarkingEquation, trace: Sequence[str], splits: Sequence[int]) -> None:
+
+class SplitEquation:
+    """The extended marking equation of ``trace`` with ``splits`` (sorted event positions), on one HiGHS model.
+
+    ``deadline`` (``time.perf_counter()``) bounds each solve: past it :meth:`solve` raises :class:`OutOfTime`
+    (one LP of a few hundred split points can take minutes).
+    """
+
+    def __init__(self, me: MarkingEquation, trace: Sequence[str], splits: Sequence[int],
+                 deadline: float | None = None) -> None:
         import highspy
 
+        self.deadline = deadline
         net = me.net
         self.me = me
         self.trace = tuple(trace)
@@ -146,6 +156,7 @@ class SplitEquation:
         self._highs.passModel(lp)
         self._inf = highspy.kHighsInf
         self._optimal = highspy.HighsModelStatus.kOptimal
+        self._time_limit = highspy.HighsModelStatus.kTimeLimit
         self._all_rows = np.arange(n_rows, dtype=np.int32)
         self._all_cols = np.arange(n_cols, dtype=np.int32)
         self._final = np.asarray(net.final, dtype=np.float64)
@@ -197,9 +208,17 @@ class SplitEquation:
                 seg[a0, k] += 1
         upper[self.act_row0:self.act_row0 + (k_last + 1) * n_act] = seg.ravel()
         h.changeRowsBounds(self.n_rows, self._all_rows, lower, upper)
+        if self.deadline is not None:
+            left = self.deadline - time.perf_counter()
+            if left <= 0:
+                raise OutOfTime
+            h.setOptionValue("time_limit", float(left))
         h.run()
         self.solved += 1
-        if h.getModelStatus() != self._optimal:
+        status = h.getModelStatus()
+        if status != self._optimal:
+            if status == self._time_limit:
+                raise OutOfTime
             return _INF, None
         value = h.getObjectiveValue() + MOVE_COST * (len(self.trace) - i)
         x = np.asarray(h.getSolution().col_value)
