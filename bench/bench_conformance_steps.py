@@ -104,7 +104,6 @@ def child_ours(step: str, log_path: str, model: str, variants: int | None, budge
         splitpoints.PLAN_MAX_EVENTS = 0
     if group:  # the plan's first LP with this many events per split point (1: one per event, as before)
         splitpoints.PLAN_GROUP = group
-        splitpoints.PLAN_GROUPS_ABOVE = 0
     from processmining.conformance import conform
 
     log = _our_log(log_path, variants)

@@ -173,7 +173,7 @@ def test_grouped_plans_equal_the_plan_split_at_every_event_on_long_sepsis_varian
     plog = EventLog([Trace([Event({"concept:name": a}) for a in t]) for t in traces])
     compiled = CompiledNet.from_pm4py(*pm4py.discover_petri_net_inductive(plog))
     me = equation_of(compiled)
-    long = [t for t in traces if 50 < len(t) <= 100]  # the grouped first LP is for traces above 50 events
+    long = [t for t in traces if 50 < len(t) <= 100]  # long runs of one activity: the groups differ most there
     grouped = [fitting_run(me, t) for t in long]
     per_event = [fitting_run(me, t, group=1) for t in long]
     # both are certificates (a run at the LP's bound): every one is found, at the same cost
@@ -221,6 +221,58 @@ def test_the_first_plan_groups_runs_of_one_activity():
     assert _runs(trace, 16) == [0, 3, 4, 6]
     assert _runs(trace, 2) == [0, 2, 3, 4, 6, 8, 10]
     assert _runs(trace, 1) == list(range(len(trace)))
+
+
+def _is_run_of(net: CompiledNet, run: list[int], trace: tuple[str, ...]) -> bool:
+    m = net.initial
+    for t in run:
+        m = dict(net.successors(m)).get(t)
+        if m is None:
+            return False
+    return m == net.final and [net.labels[t] for t in run if net.labels[t] is not None] == list(trace)
+
+
+def test_the_repair_finds_a_run_at_the_bound_and_none_below_it():
+    from processmining.conformance.splitpoints import _repair
+
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    trace = ("X", "X", "Y", "Y", "Z")
+    starts = list(range(len(trace)))
+    # from the very start (segment 0, the initial marking, nothing real yet): a run of the optimum, 12
+    run = _repair(me, trace, 12, starts, [], (0, net.initial, 0), None)
+    assert _is_run_of(net, run, trace) and sum(1 for t in run if net.labels[t] is None) == 12
+    assert [net.names[t] for t in run].count("back") == 2
+    # below the optimum there is no run: every way on is pruned by its LP bound
+    assert _repair(me, trace, 11, starts, [], (0, net.initial, 0), None) is None
+
+
+def test_a_plan_that_cannot_be_ordered_at_every_split_point_is_repaired(monkeypatch):
+    from processmining.conformance import splitpoints
+
+    net = _loop_of_two_branches()
+    me = equation_of(net)
+    trace = ("X", "X", "Y", "Y", "Z")
+    real_order = splitpoints._order
+    calls = []
+
+    def refuse_the_plans_third_segment(net_, m, need, events=()):  # noqa: ANN001, ANN202
+        calls.append(len(calls))
+        return None if len(calls) == 3 else real_order(net_, m, need, events)
+
+    # the LP's plan, split at every event, is refused at its third segment (as a loop that borrows a token
+    # is): no split point is left to add, so the repair searches on from the real marking before it
+    monkeypatch.setattr(splitpoints, "_order", refuse_the_plans_third_segment)
+    repaired = []
+    real_repair = splitpoints._repair
+    monkeypatch.setattr(splitpoints, "_repair", lambda *a: repaired.append((a[5][0], a[4][:a[5][2]])) or real_repair(*a))
+    cost, run, positions = fitting_run(me, trace, group=1)  # a split point per event from the first LP
+    assert cost == 12 and _is_run_of(net, run, trace)
+    assert [net.labels[run[j]] for j in positions] == list(trace)
+    # the search began at segment 2, keeping the plan's first two segments (up to the second X) as they were
+    [(segment, kept)] = repaired
+    assert segment == 2 and run[:len(kept)] == kept
+    assert [net.labels[t] for t in kept if net.labels[t] is not None] == ["X", "X"]
 
 
 def test_the_split_equation_stops_at_its_deadline():

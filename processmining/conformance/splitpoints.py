@@ -240,15 +240,19 @@ class SplitEquation:
 #: traces up to this many events get the certified fitting plan first (:func:`fitting_run`)
 PLAN_MAX_EVENTS = 2_000
 #: at most this many events per group of the first, coarse plan LP (a group is a run of one activity, see
-#: :func:`fitting_run`); on 17 bpic2019 p2p variants of 101-250 events, 16 took 1.4 s of CPU, 8 took 2.5 s
+#: :func:`fitting_run`); on 17 bpic2019 p2p variants of 101-250 events, 16 took 1.4 s of CPU, 8 took 2.5 s.
+#: Short traces are grouped too: against a split point per event, on every 10th bpic2019 p2p variant of up to
+#: 50 events (1,079) 18.3 s of CPU instead of 31.9 s (1,081 LPs instead of 1,084, all certified), bpic2013
+#: 0.75 s instead of 1.17 s, sepsis 2.66 s and 2.68 s, the loan-kind log 1.33 s and 1.17 s (301 variants)
 PLAN_GROUP = 16
-#: traces up to this many events get a split point per event at once: on the loan-kind log (traces of up to
-#: 16 events) the coarse plan needed 3.6 LPs per trace and took 78 ms per variant against 34 ms
-PLAN_GROUPS_ABOVE = 50
 #: a failed group is cut into this many pieces for the next LP
 PLAN_REFINE = 2
 #: firings one segment's ordering may try before the plan is given up (a plan that cannot be ordered)
 ORDER_BUDGET = 5_000
+#: LPs (each of the rest of a trace) the repair of a plan that cannot be ordered may solve (:func:`_repair`)
+REPAIR_LPS = 32
+#: markings one walk over silent steps of the repair may visit
+REPAIR_MARKINGS = 20_000
 
 
 def fitting_run(me: MarkingEquation, trace: Sequence[str], *, deadline: float | None = None,
@@ -277,25 +281,37 @@ def fitting_run(me: MarkingEquation, trace: Sequence[str], *, deadline: float | 
     put in an order the net allows, with its events in the trace's order, the
     plan *is* a fitting alignment of that cost, hence an optimal one.
 
+    Each segment but the last has columns only for the silent transitions
+    that can help enable one of its events (``CompiledNet._leading_to``):
+    any other silent step of a fitting run can be moved after those events
+    (it puts no token where they or their helpers take one), so every
+    fitting run still has a feasible solution of the same cost, and the LP
+    is smaller and tighter (on bpic2019 p2p 57-59 of 90 silent transitions
+    per segment; a loop's steps that borrow a token planned less often).
+
     The first LP cuts the trace where the activity changes and after every
-    ``group`` events of one activity (default :data:`PLAN_GROUP` for traces
-    of more than :data:`PLAN_GROUPS_ABOVE` events, else 1): a fraction of
-    the rows and columns of one split point per event, whose LP grows faster
-    than the trace (on bpic2019 p2p 2.7 s at 142 events). Groups of a fixed
+    ``group`` events of one activity (default :data:`PLAN_GROUP`): a
+    fraction of the rows and columns of one split point per event, whose LP
+    grows faster than the trace (on bpic2019 p2p 2.7 s at 142 events). Groups of a fixed
     size instead (8 events, mixing activities) gave plans that a loop's
     iterations could not order and bounds that rose over three rounds of
     LPs; on 17 bpic2019 p2p variants of 101-250 events they took 51 LPs and
     7.8 s of CPU, the runs of one activity 17 LPs (one each) and 1.4 s.
     The groups around each segment that is fractional or cannot be ordered
     are cut in halves and the LP solved again (van Dongen's split points,
-    added where the plan fails), until the plan is certified or every event
-    is a split point (then it is the LP of one split point per event).
+    added where the plan fails), until the plan is certified or no split
+    point is left to add where it fails. Then :func:`_repair` searches on
+    from the last real marking for a run of the LP's cost. On every 10th
+    bpic2019 p2p variant of up to 50 events (1,079) 19 plans ended there
+    with all silent columns in every segment, 5 with a split point per event
+    and the restricted columns, 1 with groups; every one was repaired, at the
+    cost A* found (A* had taken 58.9 s of CPU on the 19, 2 unfinished at 20 s).
     """
     net = me.net
     n = len(trace)
     if not n or n > PLAN_MAX_EVENTS or any(a not in me.transitions_of for a in trace):
         return None
-    size = max(1, (PLAN_GROUP if n > PLAN_GROUPS_ABOVE else 1) if group is None else group)
+    size = max(1, PLAN_GROUP if group is None else group)
     starts = _runs(trace, size)
     while True:
         solved = _plan_lp(me, trace, starts, deadline)
@@ -303,7 +319,7 @@ def fitting_run(me: MarkingEquation, trace: Sequence[str], *, deadline: float | 
             return None
         value, x_of, y_of, fractional = solved
         failed = set(fractional)
-        run, positions = _realise(me, trace, starts, x_of, y_of, failed)
+        run, positions, real = _realise(me, trace, starts, x_of, y_of, failed)
         if not failed:
             cost = sum(1 for t in run if net.labels[t] is None)
             return (cost, run, positions) if cost == value < MOVE_COST else None
@@ -316,9 +332,131 @@ def fitting_run(me: MarkingEquation, trace: Sequence[str], *, deadline: float | 
                 if 0 <= grp < len(starts):
                     step = max(1, (bounds[grp + 1] - bounds[grp]) // PLAN_REFINE)
                     cut.update(range(bounds[grp], bounds[grp + 1], step))
-        if len(cut) == len(starts):
-            return None  # a split point at every event already: no certificate
+        if len(cut) == len(starts):  # no split point left to add there: search from where the plan stops being real
+            found = _repair(me, trace, value, starts, run, real, deadline) if real and value < MOVE_COST else None
+            if found is None or sum(1 for t in found if net.labels[t] is None) != value:
+                return None
+            return value, found, [k for k, t in enumerate(found) if net.labels[t] is not None]
         starts = sorted(cut)
+
+
+def _repair(me: MarkingEquation, trace: Sequence[str], value: int, starts: list[int], run: list[int],
+            real: tuple[int, Marking, int], deadline: float | None) -> list[int] | None:
+    """A fitting run of cost ``value`` (the plan LP's optimum, a lower bound) when the plan cannot be ordered.
+
+    The LP with a split point at every event can plan firings that cannot be put in order (a loop's silent
+    steps borrowing a token that only their own firing returns); the optimal run then usually costs the
+    same but fires other silent steps. From the first such segment (``real``: its index, the marking before
+    it, the length of ``run`` that is real there) this tries each way to do that segment's event (the silent
+    steps that can help enable it, then one of its transitions; :func:`_sync_paths`), cheapest first, solves
+    the plan LP of the rest of the trace from the marking reached, keeps it only while its bound still sums
+    to ``value`` and orders it; where that plan fails again, the same from there (depth first). Every run
+    it returns costs ``value``, so it is optimal. ``None`` after :data:`REPAIR_LPS` LPs, past ``deadline``, or
+    when no run of that cost is found this way (the search is not exhaustive: the caller falls back on A*).
+    """
+    net = me.net
+    n = len(trace)
+    labels = net.labels
+    lps = 0
+    seen: dict[tuple[Marking, int], int] = {}  # the least cost each state was tried with
+
+    def go(prefix: list[int], j: int, m: Marking) -> list[int] | None:
+        # ``prefix``: a real run up to event ``j`` (exclusive), ending in marking ``m`` before that segment
+        nonlocal lps
+        paid = sum(1 for t in prefix if labels[t] is None)
+        if j == n:  # the last segment: silent steps to the final marking
+            path = _silent_path(net, m, net.final, value - paid)
+            return None if path is None else [*prefix, *path]
+        for t, path, m2, d in _sync_paths(net, m, trace[j], value - paid):
+            if seen.get((m2, j + 1), value + 1) <= paid + d:
+                continue
+            seen[(m2, j + 1)] = paid + d
+            if lps >= REPAIR_LPS or (deadline is not None and time.perf_counter() > deadline):
+                return None
+            rest = trace[j + 1:]
+            starts = list(range(len(rest)))
+            lps += 1
+            solved = _plan_lp(me, rest, starts, deadline, start=m2)
+            if solved is None or paid + d + solved[0] > value:
+                continue
+            _v, x_of, y_of, fractional = solved
+            failed = set(fractional)
+            more, _pos, real2 = _realise(me, rest, starts, x_of, y_of, failed, start=m2)
+            head = [*prefix, *path, t]
+            if real2 is None:
+                return [*head, *more]
+            g, m3, k = real2
+            found = go([*head, *more[:k]], j + 1 + g, m3)
+            if found is not None:
+                return found
+        return None
+
+    g, m, k = real  # segment g starts after group g - 1's first event (its inner events are done in it)
+    return go(run[:k], starts[g - 1] + 1 if g else 0, m)
+
+
+def _sync_paths(net, m: Marking, label: str, budget: int) -> list[tuple[int, list[int], Marking, int]]:  # noqa: ANN001
+    """``(transition, silent steps before it, marking after, their cost)`` for each marking a ``label`` step
+    reaches from ``m`` after at most ``budget`` silent steps, cheapest first.
+
+    Only the silent steps that can help enable ``label`` are walked (``CompiledNet._leading_to``; the others
+    can fire after it, see ``CompiledNet.sync_layer``), at most :data:`REPAIR_MARKINGS` markings.
+    """
+    useful = net._leading_to(label)
+    labels = net.labels
+    parent: dict[Marking, tuple[Marking, int] | None] = {m: None}
+    frontier = [m]
+    out: list[tuple[int, list[int], Marking, int]] = []
+    reached: set[Marking] = set()
+    d = 0
+    while frontier and d <= budget and len(parent) <= REPAIR_MARKINGS:
+        after: list[Marking] = []
+        for x in frontier:
+            for t, x2 in net.successors(x):
+                if labels[t] is None:
+                    if t in useful and x2 not in parent:
+                        parent[x2] = (x, t)
+                        after.append(x2)
+                elif labels[t] == label and x2 not in reached:
+                    reached.add(x2)
+                    out.append((t, _path_to(parent, x), x2, d))
+        frontier = after
+        d += 1
+    return out
+
+
+def _silent_path(net, m: Marking, goal: Marking, budget: int) -> list[int] | None:  # noqa: ANN001
+    """The silent steps of a cheapest walk from ``m`` to ``goal`` of at most ``budget`` steps (breadth first,
+    at most :data:`REPAIR_MARKINGS` markings), ``None`` when there is none within those limits."""
+    labels = net.labels
+    parent: dict[Marking, tuple[Marking, int] | None] = {m: None}
+    frontier = [m]
+    d = 0
+    while frontier and len(parent) <= REPAIR_MARKINGS:
+        if goal in parent:
+            return _path_to(parent, goal)
+        if d >= budget:
+            return None
+        after: list[Marking] = []
+        for x in frontier:
+            for t, x2 in net.successors(x):
+                if labels[t] is None and x2 not in parent:
+                    parent[x2] = (x, t)
+                    after.append(x2)
+        frontier = after
+        d += 1
+    return _path_to(parent, goal) if goal in parent else None
+
+
+def _path_to(parent: dict[Marking, tuple[Marking, int] | None], x: Marking) -> list[int]:
+    out: list[int] = []
+    step = parent[x]
+    while step is not None:
+        x, t = step
+        out.append(t)
+        step = parent[x]
+    out.reverse()
+    return out
 
 
 def _runs(trace: Sequence[str], size: int) -> list[int]:
@@ -335,23 +473,29 @@ def _runs(trace: Sequence[str], size: int) -> list[int]:
 
 
 def _realise(me: MarkingEquation, trace: Sequence[str], starts: list[int], x_of: list[dict[int, int]],
-             y_of: list[int | None], failed: set[int]) -> tuple[list[int], list[int]]:
+             y_of: list[int | None], failed: set[int], start: Marking | None = None,
+             ) -> tuple[list[int], list[int], tuple[int, Marking, int] | None]:
     """Put each segment's firings in order (silent ones and the group's events, in the trace's order).
 
     Adds the segments that cannot be ordered to ``failed``; returns the run and the positions of the
-    synchronous moves (complete when ``failed`` stays empty).
+    synchronous moves (complete when ``failed`` stays empty), and where the run stops being real: ``(first
+    failed segment, the marking before it, the run's length there)``, ``None`` when nothing failed.
+    ``start``: the marking the run starts from (default the initial one).
     """
     net = me.net
     n = len(trace)
     bounds = [*starts, n]
-    m = net.initial
+    m = net.initial if start is None else start
     run: list[int] = []
     positions: list[int] = []
+    real: tuple[int, Marking, int] | None = None
     for g in range(len(starts) + 1):
+        before = (g, m, len(run))
         inner = trace[bounds[g - 1] + 1:bounds[g]] if g >= 1 else ()
         order = None if g in failed else _order(net, m, x_of[g], inner)
         if order is None:  # go on from the marking the LP plans after this segment (its counts, then y_g)
             failed.add(g)
+            real = real or before
             y = y_of[g] if g < len(starts) else None
             if g < len(starts) and y is None:
                 break
@@ -372,18 +516,20 @@ def _realise(me: MarkingEquation, trace: Sequence[str], starts: list[int], x_of:
             m2 = dict(net.successors(m)).get(y_of[g]) if y_of[g] is not None else None
             if m2 is None:
                 failed.add(g)
-                break
+                return run, positions, real or before
             positions.append(len(run))
             run.append(y_of[g])
             m = m2
         elif m != net.final:
             failed.add(g)
-    return run, positions
+            real = real or before
+    return run, positions, real
 
 
 def _plan_lp(me: MarkingEquation, trace: Sequence[str], starts: list[int], deadline: float | None,
-             ) -> tuple[int, list[dict[int, int]], list[int | None], list[int]] | None:
-    """Solve the fitting plan's LP with groups beginning at ``starts`` (``starts[0] == 0``).
+             start: Marking | None = None) -> tuple[int, list[dict[int, int]], list[int | None], list[int]] | None:
+    """Solve the fitting plan's LP with groups beginning at ``starts`` (``starts[0] == 0``), from ``start``
+    (default the initial marking).
 
     ``(optimum, firings per segment (silent and the group's inner events), synchronous transition of each
     group's first event, segments whose values are fractional)``; ``None`` when infeasible or out of time.
@@ -395,19 +541,20 @@ def _plan_lp(me: MarkingEquation, trace: Sequence[str], starts: list[int], deadl
     n_seg = len(starts) + 1
     bounds = [*starts, n]
     silent = [t for t, lbl in enumerate(net.labels) if lbl is None]
-    sr, sc, sv = _effects(me, silent)
-    n_s = len(silent)
     rows, cols, vals = [], [], []
     col = 0
     seg_cols: list[list[tuple[int, int]]] = []  # per segment: (column, transition) of its x and z
     act_row = n_seg * n_p
     rhs_extra: list[float] = []
-    for g in range(n_seg):  # x_g: segment g's silent firings
+    for g in range(n_seg):  # x_g: segment g's silent firings (those that can help its events; all in the last)
+        mine = silent if g == n_seg - 1 else _helpers(net, trace[bounds[g - 1] + 1 if g else 0:bounds[g] + 1])
+        sr, sc, sv = _effects(me, mine)
         rows.append(sr + g * n_p)
         cols.append(sc + col)
         vals.append(sv)
-        seg_cols.append([(col + j, t) for j, t in enumerate(silent)])
-        col += n_s
+        seg_cols.append([(col + j, t) for j, t in enumerate(mine)])
+        col += len(mine)
+    x_end = col
     for g in range(1, n_seg):  # z_g: the inner events of group g - 1, as many per activity as it has
         counts: dict[str, int] = {}
         for a in trace[bounds[g - 1] + 1:bounds[g]]:
@@ -450,14 +597,14 @@ def _plan_lp(me: MarkingEquation, trace: Sequence[str], starts: list[int], deadl
     order = np.lexsort((r, c))
     r, c, v = r[order], c[order], v[order]
     rhs = np.zeros(n_rows)
-    rhs[:n_p] = -np.asarray(net.initial, dtype=np.float64)
+    rhs[:n_p] = -np.asarray(net.initial if start is None else start, dtype=np.float64)
     rhs[(n_seg - 1) * n_p:n_seg * n_p] += np.asarray(net.final, dtype=np.float64)
     rhs[n_seg * n_p:conv0] = rhs_extra
     rhs[conv0:] = 1.0
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_cols, n_rows
     cost = np.zeros(n_cols)
-    cost[:n_seg * n_s] = 1.0
+    cost[:x_end] = 1.0
     lp.col_cost_ = cost
     lp.col_lower_ = np.zeros(n_cols)
     upper = np.full(n_cols, highspy.kHighsInf)
@@ -495,6 +642,14 @@ def _plan_lp(me: MarkingEquation, trace: Sequence[str], starts: list[int], deadl
             fractional.add(g)
         y_of.append(chosen[0] if len(chosen) == 1 else None)
     return max(0, math.ceil(h.getObjectiveValue() - _EPS)), x_of, y_of, sorted(fractional)
+
+
+def _helpers(net, events: Sequence[str]) -> list[int]:  # noqa: ANN001
+    """The silent transitions that can help enable any of ``events`` (sorted; see ``CompiledNet._leading_to``)."""
+    out: set[int] = set()
+    for a in set(events):
+        out |= net._leading_to(a)
+    return sorted(out)
 
 
 def _effects(me: MarkingEquation, transitions: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
