@@ -207,7 +207,7 @@ def child_steps(log_path: str, model_path: str, budget: float, out_dir: str) -> 
         dev = expand_to_cases(log2, variants, templates, not_computed, variant_timeout_s=10.0)
     del templates  # as in conform: the later steps (and whoever exports conform's result) no longer hold them
     with Step("precision (ETC)", res):
-        prec, _ = check._precision(ref.net, variants, "token_replay", deadline, no_progress)
+        prec, _ = check.precision_of(ref.net, variants.traces, variants.counts, "token_replay", deadline=deadline)
     for fmt in ("csv", "xlsx", "jsonl", "parquet"):
         with Step(f"export {fmt}", res):
             write_tables({"deviations": dev}, f"{out_dir}/deviations.{fmt}")
