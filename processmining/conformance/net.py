@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -277,6 +278,35 @@ class CompiledNet:
         return frozenset(self.labels[t] for m, succ in self._succ.items() for t, m2 in succ  # type: ignore[misc]
                          if self.labels[t] is not None and m2 in silent_final)
 
+    def silent_walk(self, start: Marking, parent: dict[Marking, tuple[Marking, int] | None], *,
+                    useful: frozenset[int] | None = None, max_steps: int | None = None,
+                    max_markings: int | None = None) -> Iterator[tuple[Marking, int]]:
+        """Breadth first over silent steps from ``start``: each marking reached with its number of silent steps,
+        cheapest first (each step costs :data:`TAU_COST`, one level per step).
+
+        ``parent`` receives ``marking: (marking before, silent transition)`` (``start: None``) for
+        :func:`silent_path`; a marking's successors are taken after the caller has seen it, so stopping at a
+        goal walks no further. ``useful``: take only these silent transitions; ``max_steps``: at most this many;
+        ``max_markings``: start no new level once ``parent`` holds more markings.
+        """
+        parent[start] = None
+        queue = deque([(start, 0)])
+        labels = self.labels
+        level = 0
+        while queue:
+            m, d = queue.popleft()
+            if d > level:
+                if max_markings is not None and len(parent) > max_markings:
+                    return
+                level = d
+            yield m, d
+            if max_steps is not None and d >= max_steps:
+                continue
+            for t, m2 in self.successors(m):
+                if labels[t] is None and m2 not in parent and (useful is None or t in useful):
+                    parent[m2] = (m, t)
+                    queue.append((m2, d + 1))
+
     def silent_closure(self, m: Marking) -> dict[Marking, int]:
         """Markings reachable from ``m`` by silent steps only, with their least silent cost (memoised)."""
         found = self._closure.get(m)
@@ -465,3 +495,15 @@ class CompiledNet:
         found = frozenset(self.labels[t] for t in seen_t if self.labels[t] is not None)
         self._reach[m] = found
         return found
+
+
+def silent_path(parent: Mapping[Marking, tuple[Marking, int] | None], m: Marking) -> list[int]:
+    """The silent transitions from the start of a :meth:`CompiledNet.silent_walk` to ``m``, in firing order."""
+    out: list[int] = []
+    step = parent[m]
+    while step is not None:
+        m, t = step
+        out.append(t)
+        step = parent[m]
+    out.reverse()
+    return out

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .net import MOVE_COST, Marking
+from .net import MOVE_COST, Marking, silent_path
 
 if TYPE_CHECKING:
     from .equation import MarkingEquation
@@ -402,61 +402,29 @@ def _sync_paths(net, m: Marking, label: str, budget: int) -> list[tuple[int, lis
     Only the silent steps that can help enable ``label`` are walked (``CompiledNet._leading_to``; the others
     can fire after it, see ``CompiledNet.sync_layer``), at most :data:`REPAIR_MARKINGS` markings.
     """
-    useful = net._leading_to(label)
     labels = net.labels
-    parent: dict[Marking, tuple[Marking, int] | None] = {m: None}
-    frontier = [m]
+    parent: dict[Marking, tuple[Marking, int] | None] = {}
     out: list[tuple[int, list[int], Marking, int]] = []
     reached: set[Marking] = set()
-    d = 0
-    while frontier and d <= budget and len(parent) <= REPAIR_MARKINGS:
-        after: list[Marking] = []
-        for x in frontier:
-            for t, x2 in net.successors(x):
-                if labels[t] is None:
-                    if t in useful and x2 not in parent:
-                        parent[x2] = (x, t)
-                        after.append(x2)
-                elif labels[t] == label and x2 not in reached:
-                    reached.add(x2)
-                    out.append((t, _path_to(parent, x), x2, d))
-        frontier = after
-        d += 1
+    for x, d in net.silent_walk(m, parent, useful=net._leading_to(label), max_steps=budget,
+                                max_markings=REPAIR_MARKINGS):
+        if d > budget:
+            break
+        for t, x2 in net.successors(x):
+            if labels[t] == label and x2 not in reached:
+                reached.add(x2)
+                out.append((t, silent_path(parent, x), x2, d))
     return out
 
 
 def _silent_path(net, m: Marking, goal: Marking, budget: int) -> list[int] | None:  # noqa: ANN001
     """The silent steps of a cheapest walk from ``m`` to ``goal`` of at most ``budget`` steps (breadth first,
     at most :data:`REPAIR_MARKINGS` markings), ``None`` when there is none within those limits."""
-    labels = net.labels
-    parent: dict[Marking, tuple[Marking, int] | None] = {m: None}
-    frontier = [m]
-    d = 0
-    while frontier and len(parent) <= REPAIR_MARKINGS:
-        if goal in parent:
-            return _path_to(parent, goal)
-        if d >= budget:
-            return None
-        after: list[Marking] = []
-        for x in frontier:
-            for t, x2 in net.successors(x):
-                if labels[t] is None and x2 not in parent:
-                    parent[x2] = (x, t)
-                    after.append(x2)
-        frontier = after
-        d += 1
-    return _path_to(parent, goal) if goal in parent else None
-
-
-def _path_to(parent: dict[Marking, tuple[Marking, int] | None], x: Marking) -> list[int]:
-    out: list[int] = []
-    step = parent[x]
-    while step is not None:
-        x, t = step
-        out.append(t)
-        step = parent[x]
-    out.reverse()
-    return out
+    parent: dict[Marking, tuple[Marking, int] | None] = {}
+    for x, _d in net.silent_walk(m, parent, max_steps=budget, max_markings=REPAIR_MARKINGS):
+        if x == goal:
+            break
+    return silent_path(parent, goal) if goal in parent else None
 
 
 def _runs(trace: Sequence[str], size: int) -> list[int]:

@@ -14,12 +14,13 @@ by the variant's number of cases, the log's.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .alignment import MOVE_COST, AlignmentResult, CompiledNet, Marking
+from .net import silent_path
 
 #: (elements executed, sequence flows marked) by one firing, with repetitions
 Record = tuple[tuple[str, ...], tuple[str, ...]]
@@ -144,21 +145,10 @@ def _silent_path_to(net: CompiledNet, start: Marking, t: int, after: Marking) ->
 
 def _search(net: CompiledNet, start: Marking, goal) -> tuple[list[int], Marking]:  # noqa: ANN001
     """Breadth-first over silent steps (unit costs, so the first goal found is a cheapest one)."""
-    parent: dict[Marking, tuple[Marking, int]] = {start: (start, -1)}
-    queue = deque([start])
-    while queue:
-        m = queue.popleft()
+    parent: dict[Marking, tuple[Marking, int] | None] = {}
+    for m, _d in net.silent_walk(start, parent):
         if goal(m):
-            path = []
-            end = m
-            while m != start:
-                m, t = parent[m]
-                path.append(t)
-            return path[::-1], end
-        for t, m2 in net.successors(m):
-            if net.labels[t] is None and m2 not in parent:
-                parent[m2] = (m, t)
-                queue.append(m2)
+            return silent_path(parent, m), m
     raise ValueError("no silent path between two markings of a silent closure")
 
 
