@@ -140,3 +140,26 @@ def test_precision_measure_is_chosen_by_flag(tmp_path):
     assert res.exit_code == 2
     assert "--precision must be token-replay, alignments or none, got 'fast'" in res.output
 
+
+
+def test_the_summary_names_the_deviating_kinds_or_says_none_deviate(tmp_path):
+    res = _run(tmp_path, "-o", str(tmp_path / "dev.csv"))
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    at = next(k for k, line in enumerate(lines) if line.startswith("fitness "))
+    assert lines[at + 1:at + 6] == [
+        "fitting cases 1 · conforming 1 (33.3%) · running 0",
+        "deviating cases by kind: missing 33.3%, unexpected 66.7%",
+        "       1 case   missing      Qualification  (median throughput +0.0 d vs conforming)",
+        "       1 case   unexpected   @SUM(1+1)  (median throughput +0.0 d vs conforming)",
+        "       1 case   unexpected   Negotiation/Review  (median throughput +3.0 d vs conforming)"]
+    only_c1 = tmp_path / "c1.csv"
+    only_c1.write_text("".join(line + "\n" for line in CSV.splitlines() if line.startswith(("case,", "c1,"))))
+    model = processmining.cli.__file__.replace("processmining/cli/__init__.py", "bpmn_models/lead_to_order.bpmn")
+    res = runner.invoke(processmining.cli.app, ["conform", str(only_c1), model, *MAP, "--processes", "1",
+                                                "-o", str(tmp_path / "none.csv")])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    at = next(k for k, line in enumerate(lines) if line.startswith("fitness "))
+    assert lines[at + 1:at + 4] == ["fitting cases 1 · conforming 1 (100.0%) · running 0", "deviating cases: none",
+                                    f"written: {tmp_path / 'none.csv'}"]

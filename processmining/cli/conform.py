@@ -176,12 +176,14 @@ def _describe(s: dict, output: Path) -> str:
         f"fitness {fit} · precision {prec} · {s['cases']:,} cases, {s['variants']:,} variants",
         f"fitting cases {s['fitting_cases']:,} · conforming {s['conforming_cases']:,} "
         f"({pct(s['conformance_rate'])}) · running {s['running_cases']:,}",
-        "deviating cases by kind: " + ", ".join(f"{k} {pct(v)}" for k, v in s["share_by_kind"].items() if v),
     ]
+    shares = ", ".join(f"{k} {pct(v)}" for k, v in s["share_by_kind"].items() if v)
+    lines.append(f"deviating cases by kind: {shares}" if shares else "deviating cases: none")
     for p in s["patterns"][:8]:
         what = p["rule_id"] or p["activity"] or ""
         delta = p["throughput_delta_days"]
-        lines.append(f"  {p['cases']:>6,} cases  {p['kind']:<12} {what}"
+        cases = f"{p['cases']:>6,} case" + ("s" if p["cases"] != 1 else " ")
+        lines.append(f"  {cases}  {p['kind']:<12} {what}"
                      + (f"  (median throughput {delta:+.1f} d vs conforming)" if delta is not None else ""))
     if s["not_computed_cases"]:
         lines.append(f"not computed: {s['not_computed_cases']:,} cases in {s['not_computed_variants']} variants "
