@@ -51,7 +51,7 @@ __all__ = ["MOVE_COST", "SYNC_COST", "TAU_COST", "AlignmentResult", "CompiledNet
 MoveKind = Literal["sync", "log", "model", "tau"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Move:
     """One step of an alignment.
 
@@ -68,7 +68,7 @@ class Move:
     transition: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlignmentResult:
     """An optimal alignment: its moves and cost, as pm4py counts them."""
 

@@ -170,15 +170,16 @@ def traversal_counts(
     aligned variants whose run could not be rebuilt (none in practice).
     """
     index = {name: i for i, name in enumerate(net.names)}
-    rec = [records.get(name, ((), ())) for name in net.names]
-    keys: tuple[dict[str, int], dict[str, int]] = ({}, {})
-    rows: tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]] = ([], [])  # (variant, key, count)
+    # the counts are linear in the firings: per transition, how often the runs fire it (times their cases);
+    # the records are added up once at the end, so nothing per variant and element is held
+    fired = np.zeros(len(net.names), dtype=np.int64)
+    traced = 0
     untraced = 0
     for v, res in enumerate(alignments):
         if res is None:
             continue
         if res.run is not None and not prefix[v]:
-            run: list[int] | None = list(res.run)  # the search kept the whole run, silent steps included
+            run: Sequence[int] | None = res.run  # the search kept the whole run, silent steps included
         else:
             visible = [index[m.transition] for m in res.moves if m.kind in ("sync", "model") and m.transition in index]
             moves = sum(m.kind in ("log", "model") for m in res.moves)
@@ -186,19 +187,17 @@ def traversal_counts(
         if run is None:
             untraced += int(cases[v])
             continue
-        for side in (0, 1):
-            c = Counter(initial[side])
-            for t in run:
-                c.update(rec[t][side])
-            ks = keys[side]
-            rows[side].extend((v, ks.setdefault(key, len(ks)), n) for key, n in c.items())
+        traced += int(cases[v])
+        if run:
+            fired += np.bincount(np.asarray(run, dtype=np.intp), minlength=len(fired)) * int(cases[v])
     out: list[dict[str, int]] = []
     for side in (0, 1):
-        if not rows[side]:
-            out.append({})
-            continue
-        arr = np.asarray(rows[side], dtype=np.int64)
-        totals = np.bincount(arr[:, 1], weights=arr[:, 2] * cases[arr[:, 0]], minlength=len(keys[side]))
-        names = list(keys[side])
-        out.append({names[i]: int(totals[i]) for i in np.argsort(names, kind="stable") if totals[i]})
+        totals: Counter[str] = Counter()
+        for key in initial[side]:
+            totals[key] += traced
+        for t in np.flatnonzero(fired):
+            n = int(fired[t])
+            for key in records.get(net.names[t], ((), ()))[side]:
+                totals[key] += n
+        out.append({key: totals[key] for key in sorted(totals) if totals[key]})
     return out[0], out[1], untraced
