@@ -65,6 +65,24 @@ def test_the_public_aligner_uses_the_equation_on_unexplored_nets_and_keeps_the_r
     assert not uses_equation(net) and net.n_markings == 7
 
 
+def test_align_variants_keeps_one_object_per_distinct_move_and_each_run_in_4_bytes_a_firing():
+    net = _net_two_branches()
+    traces = [("A", "B", "C"), ("A", "B", "C", "X"), ("A", "C")]
+    kept = align_variants(net, traces, processes=1)
+    assert [r.cost for r in kept] == [2, 10_002, 3]
+    assert [[(m.kind, m.label, m.position) for m in r.moves] for r in kept] == [
+        [("sync", "A", 0), ("sync", "B", 1), ("sync", "C", 2)],
+        [("sync", "A", 0), ("sync", "B", 1), ("sync", "C", 2), ("log", "X", 3)],
+        [("sync", "A", 0), ("sync", "C", 1)],
+    ]
+    # the same step at the same position is one object in all of them (the workers' results come as copies)
+    assert kept[0].moves[0] is kept[1].moves[0] is kept[2].moves[0]
+    assert kept[0].moves[2] is kept[1].moves[2] and kept[2].moves[1] is not kept[0].moves[2]
+    assert [r.run.itemsize for r in kept] == [4, 4, 4]
+    assert [[net.names[t] for t in r.run][::4] for r in kept] == [["split", "c"], ["split", "c"], ["split", "c"]]
+    assert [len(r.run) for r in kept] == [5, 5, 5]
+
+
 @pytest.fixture(scope="module")
 def a22(shared_datasets):
     import pm4py

@@ -76,7 +76,8 @@ class AlignmentResult:
     cost: int
     visited: int
     #: every transition of the model run (silent ones too) in order, when the search kept them
-    run: tuple[int, ...] | None = None
+    #: (a tuple; an ``array('I')`` in what :func:`~.engine.align_variants` keeps)
+    run: Sequence[int] | None = None
 
 
 def align(net: CompiledNet, trace: Sequence[str], *, timeout_s: float | None = None,

@@ -258,6 +258,7 @@ def _by_alignments(ref: ReferenceNet, variants: Variants, running_variant: np.nd
                    work: dict[str, int], progress: ProgressFn) -> tuple[dict, list[int], np.ndarray, float | None, tuple]:
     """Align every variant (running ones again as prefixes where they deviate); templates, costs, fitness, traversals."""
     net = ref.net
+    release_freed_memory()  # what reading, discovery and the variants freed: the workers' results come on top of it
     full = align_variants(net, variants.traces, variant_timeout_s=variant_timeout_s, processes=processes,
                           deadline=deadline, stats=work, progress=progress)
     costs = np.array([r.cost if r is not None else -1 for r in full], dtype=np.int64)

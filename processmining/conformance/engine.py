@@ -5,11 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from array import array
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from ..model import ProgressFn, no_progress
-from .alignment import AlignmentResult, CompiledNet, _align_batch, _init_worker, align
+from .alignment import AlignmentResult, CompiledNet, Move, _align_batch, _init_worker, align
 
 #: work done in-process before a process pool is worth starting (spawned workers cost ~0.5 s each)
 SERIAL_BUDGET_S = 2.0
@@ -46,6 +47,7 @@ def align_variants(
     """
     n = len(traces)
     results: list[AlignmentResult | None] = [None] * n
+    shared = _Shared()
     pref = list(prefix) if prefix is not None else [False] * n
     # shortest first: under a time budget the most variants are done, and a long noisy variant that
     # runs into its own timeout holds up no short one (each long one gets a batch of its own below)
@@ -65,7 +67,7 @@ def align_variants(
         if deadline is not None and time.perf_counter() >= deadline:
             return results
         v = order[k]
-        results[v] = align(net, traces[v], timeout_s=_budget(variant_timeout_s, deadline), prefix=pref[v])
+        results[v] = shared(align(net, traces[v], timeout_s=_budget(variant_timeout_s, deadline), prefix=pref[v]))
         k += 1
         done += 1
         events_done += len(traces[v])
@@ -103,7 +105,7 @@ def align_variants(
                 break
             for fut in finished:
                 for v, res in fut.result():
-                    results[v] = res
+                    results[v] = shared(res)
                     done += 1
             progress(done, n, "aligning variants")
     except BaseException:  # cancelled (e.g. the progress callback raised: the app's Cancel): stop, never wait
@@ -111,6 +113,26 @@ def align_variants(
         raise
     pool.shutdown(wait=True)
     return results
+
+
+class _Shared:
+    """The alignments as :func:`align_variants` keeps them: one object per distinct move across all of them
+    (moves repeat between variants: the same step at the same position; the workers' results arrive
+    unpickled batch by batch, each with its own copies) and each run as an ``array('I')`` (4 bytes a
+    firing, not 8 plus a tuple's). bpic2019 p2p against its inductive net, 8,756 variants aligned in 60 s:
+    85,730 moves in 379 distinct objects, 878,668 firings; the parent's peak while aligning rose 19 MB
+    before, 13 MB with the moves shared."""
+
+    def __init__(self) -> None:
+        self.moves: dict[Move, Move] = {}
+
+    def __call__(self, res: AlignmentResult | None) -> AlignmentResult | None:
+        if res is None:
+            return None
+        seen = self.moves
+        moves = tuple([seen.setdefault(m, m) for m in res.moves])
+        run = None if res.run is None else array("I", res.run)
+        return AlignmentResult(moves, res.cost, res.visited, run)
 
 
 def _rest_is_quick(started: float, events_done: int, events_left: int, growth: float) -> bool:
