@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConformanceError
-from ..memory import release_freed_memory
+from ..memory import release_freed_memory, system_arrow_pool
 from ..model import ACTIVITY, TIMESTAMP, EventLog, ProgressFn, no_progress
 from ..status import running_case_ids
 from .accepted import AcceptedDeviations
@@ -211,8 +212,8 @@ def conform(
               "activity_map": dict(activity_map or {}), "ignore_activities": sorted(ignored),
               "label_mapping": dict(label_mapping or {})}
     progress(variants.n_variants, max(variants.n_variants, 1), "done")
-    return ConformanceResult(deviations=deviations, summary=summary, not_computed=_not_computed_table(variants, not_computed),
-                             unknown_activities=unknown, variants=_variant_table(variants, costs, running_variant),
+    return ConformanceResult(deviations=deviations, summary=summary, not_computed=not_computed_table(variants.traces, variants.counts, not_computed),
+                             unknown_activities=unknown, variants=variant_table(variants.traces, variants.counts, costs, running_variant),
                              parameters=params, element_counts=element_counts, flow_counts=flow_counts,
                              untraced_cases=untraced)
 
@@ -287,22 +288,53 @@ def _by_alignments(ref: ReferenceNet, variants: Variants, running_variant: np.nd
     return templates, not_computed, costs, fitness, counts
 
 
-def _not_computed_table(variants: Variants, not_computed: list[int]) -> pd.DataFrame:
+def not_computed_table(traces: Sequence[Sequence[str]], counts: np.ndarray, not_computed: Sequence[int]) -> pd.DataFrame:
+    """The variants over the time budget: activities, events, cases (local and Spark conformance)."""
+    which = np.asarray(not_computed, dtype=np.intp)
     return pd.DataFrame({
-        "variant": [" → ".join(variants.traces[v]) for v in not_computed],
-        "events": [len(variants.traces[v]) for v in not_computed],
-        "cases": [int(variants.counts[v]) for v in not_computed],
+        "variant": variant_text(traces, which),
+        "events": np.array([len(traces[v]) for v in which], dtype=np.int64),
+        "cases": np.asarray(counts, dtype=np.int64)[which],
     })
 
 
-def _variant_table(variants: Variants, costs: np.ndarray, running_variant: np.ndarray) -> pd.DataFrame:
+def variant_table(traces: Sequence[Sequence[str]], counts: np.ndarray, costs: np.ndarray,
+                  running_variant: np.ndarray) -> pd.DataFrame:
+    """One row per variant: activities, cases, alignment cost, fitting, running (local and Spark conformance)."""
     return pd.DataFrame({
-        "variant": [" → ".join(t) for t in variants.traces],
-        "cases": variants.counts,
+        "variant": variant_text(traces),
+        "cases": counts,
         "cost": costs,
-        "fitting": [c >= 0 and c < MOVE_COST for c in costs],
+        "fitting": (costs >= 0) & (costs < MOVE_COST),
         "running": running_variant,
     })
+
+
+#: variants joined at a time by :func:`variant_text`
+_TEXT_CHUNK = 2_048
+
+
+def variant_text(traces: Sequence[Sequence[str]], which: np.ndarray | None = None) -> pd.Series:
+    """``"A → B → C"`` per variant (all, or those in ``which``), as an Arrow string column.
+
+    Joined by Arrow from the labels (shared, not copied), a chunk of variants at a time, never as one Python
+    string per variant (the arrow makes those 2 bytes a character). bpic2019 p2p (11,973 variants, 9.3 MB of
+    text): the variant table's peak went from 53 MB to 17 MB above what was held before it, the table of
+    not-computed variants (all of them) from 32 to 9 MB.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    picked = traces if which is None else [traces[v] for v in which]
+    chunks = []
+    with system_arrow_pool():  # the labels and lists of each chunk are freed at once
+        for lo in range(0, len(picked), _TEXT_CHUNK):
+            part = picked[lo:lo + _TEXT_CHUNK]
+            offsets = np.zeros(len(part) + 1, dtype=np.int32)
+            np.cumsum(np.fromiter((len(t) for t in part), dtype=np.int32, count=len(part)), out=offsets[1:])
+            labels = pa.array(list(chain.from_iterable(part)), pa.string())
+            chunks.append(pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), labels), " → "))
+        return pa.chunked_array(chunks, pa.string()).to_pandas()  # pandas' ``str`` dtype
 
 
 def _prepare_log(log: EventLog, ref: ReferenceNet, activity_map: Mapping[str, str],

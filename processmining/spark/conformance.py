@@ -36,7 +36,9 @@ from ..conformance.check import (
     _PRECISION_METHODS,
     _precision_method,
     alignment_fitness,
+    not_computed_table,
     precision_of,
+    variant_table,
 )
 from ..conformance.deviations import SEVERITY, variant_templates
 from ..conformance.summary import KIND_ORDER
@@ -295,11 +297,8 @@ def conform(
     summary["alignment_work"] = {"engine": "spark", "variants": int(n_variants), "partitions": int(parts)}
     if log is not original:  # renamed / dropped activities: a log of its own (the deviations are cached by now)
         log.unpersist()
-    nc = pd.DataFrame({"variant": [" → ".join(traces[v]) for v in not_computed],
-                       "events": [len(traces[v]) for v in not_computed],
-                       "cases": [int(vcounts[v]) for v in not_computed]})
-    vt = pd.DataFrame({"variant": [" → ".join(t) for t in traces], "cases": vcounts, "cost": costs,
-                       "fitting": [c >= 0 and c < MOVE_COST for c in costs], "running": running_variant})
+    nc = not_computed_table(traces, vcounts, not_computed)
+    vt = variant_table(traces, vcounts, costs, running_variant)
     params = {"mode": mode, "engine": "spark", "variant_timeout_s": variant_timeout_s, "running": running,
               "activity_map": dict(activity_map or {}), "ignore_activities": sorted(ignored_set),
               "label_mapping": dict(label_mapping or {})}
