@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -198,6 +199,9 @@ def conform(
         not_computed=not_computed, unknown_activities=unknown, model_only=ref.model_only,
         renamed=renamed, ignored=ignored, running=int(variants.counts[running_variant].sum()) if len(variants.counts) else 0,
     )
+    if ref is not model:  # compiled here: its state-space caches and LP go before the tables are built
+        del ref, net
+        gc.collect()  # the net's LP and token stepper refer back to it (bpic2019 p2p: 30 ms, 8-30 MB)
     release_freed_memory()  # the summary's groups: the caller (an export, the app) starts from what is held
     summary["precision_method"] = _PRECISION_METHODS.get(method or "", "not computed")
     if prec_note:
@@ -211,9 +215,12 @@ def conform(
               "processes": processes, "precision": method, "running": running if isinstance(running, str) else "list",
               "activity_map": dict(activity_map or {}), "ignore_activities": sorted(ignored),
               "label_mapping": dict(label_mapping or {})}
+    nc_table = not_computed_table(variants.traces, variants.counts, not_computed)
+    v_table = variant_table(variants.traces, variants.counts, costs, running_variant)
+    release_freed_memory()  # the tables' chunks (bpic2019 p2p: the variant table holds 9 of its 16 MB peak)
     progress(variants.n_variants, max(variants.n_variants, 1), "done")
-    return ConformanceResult(deviations=deviations, summary=summary, not_computed=not_computed_table(variants.traces, variants.counts, not_computed),
-                             unknown_activities=unknown, variants=variant_table(variants.traces, variants.counts, costs, running_variant),
+    return ConformanceResult(deviations=deviations, summary=summary, not_computed=nc_table,
+                             unknown_activities=unknown, variants=v_table,
                              parameters=params, element_counts=element_counts, flow_counts=flow_counts,
                              untraced_cases=untraced)
 

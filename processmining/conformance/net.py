@@ -41,6 +41,9 @@ class CompiledNet:
     #: for each place: transitions that consume from it (structural successors)
     consumers: tuple[tuple[int, ...], ...] = ()
     _succ: dict[Marking, tuple[tuple[int, Marking], ...]] = field(default_factory=dict, repr=False)
+    #: one tuple per distinct marking reached: a successor equal to a known marking is that object (bpic2019 p2p's
+    #: ETC precision: 19,844 marking tuples, 13.5 MB, where it made 67,609, 25 MB)
+    _canon: dict[Marking, Marking] = field(default_factory=dict, repr=False)
     _reach: dict[Marking, frozenset[str]] = field(default_factory=dict, repr=False)
     _closure: dict[Marking, dict[Marking, int]] = field(default_factory=dict, repr=False)
     _sync: dict[tuple[Marking, str], list[tuple[int, Marking, int]]] = field(default_factory=dict, repr=False)
@@ -129,6 +132,7 @@ class CompiledNet:
             if n:
                 candidates.update(self.consumers[p])
         out = []
+        canon = self._canon
         for t in sorted(candidates):
             if all(m[p] >= w for p, w in self.pre[t]):
                 new = list(m)
@@ -136,9 +140,10 @@ class CompiledNet:
                     new[p] -= w
                 for p, w in self.post[t]:
                     new[p] += w
-                out.append((t, tuple(new)))
+                m2 = tuple(new)
+                out.append((t, canon.setdefault(m2, m2)))
         found = tuple(out)
-        self._succ[m] = found
+        self._succ[canon.setdefault(m, m)] = found
         return found
 
     @property
