@@ -199,9 +199,11 @@ def conform(
         not_computed=not_computed, unknown_activities=unknown, model_only=ref.model_only,
         renamed=renamed, ignored=ignored, running=int(variants.counts[running_variant].sum()) if len(variants.counts) else 0,
     )
-    if ref is not model:  # compiled here: its state-space caches and LP go before the tables are built
+    if ref is not model:  # compiled here: its state-space caches go before the tables are built
+        big = net.cached_markings >= _COLLECT_MARKINGS
         del ref, net
-        gc.collect()  # the net's LP and token stepper refer back to it (bpic2019 p2p: 30 ms, 8-30 MB)
+        if big:  # the net's solvers and the search's closures refer back to it: only a collection frees it
+            gc.collect()
     release_freed_memory()  # the summary's groups: the caller (an export, the app) starts from what is held
     summary["precision_method"] = _PRECISION_METHODS.get(method or "", "not computed")
     if prec_note:
@@ -316,6 +318,10 @@ def variant_table(traces: Sequence[Sequence[str]], counts: np.ndarray, costs: np
         "running": running_variant,
     })
 
+
+#: a net conform compiled is collected before the tables are built when its cache holds this many markings: a
+#: collection takes 30-50 ms (a22f0n50: 5 % of conform, for 149 markings), bpic2019 p2p's 10,000-20,000 hold 8-30 MB
+_COLLECT_MARKINGS = 5_000
 
 #: variants joined at a time by :func:`variant_text`
 _TEXT_CHUNK = 2_048

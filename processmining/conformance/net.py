@@ -65,11 +65,19 @@ class CompiledNet:
                     cons[p].append(t)
             self.consumers = tuple(tuple(c) for c in cons)
 
+    #: solvers of one process, each referring back to the net: each worker builds its own
+    _PER_PROCESS = ("_equation", "_prefix_equation", "_token_step")
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_equation", None)  # the LP solver of one process: each worker builds its own
-        state.pop("_token_step", None)
+        for key in self._PER_PROCESS:
+            state.pop(key, None)
         return state
+
+    @property
+    def cached_markings(self) -> int:
+        """Distinct markings the successor cache holds (one tuple each)."""
+        return len(self._canon)
 
     @classmethod
     def from_arcs(
