@@ -11,6 +11,7 @@ from app_pages._filters import sidebar_filters
 from app_pages._guards import require_log
 from app_pages._workshop import page_links, step, workshop_controls
 from processmining import animation, discovery, render
+from processmining.discovery.variants import variant_text
 from processmining.model import CASE, TIMESTAMP
 
 #: the animation shows at most this many cases (a seeded sample beyond)
@@ -196,7 +197,7 @@ table = pd.DataFrame({
     "share": variants["share"] * 100,
     "steps": variants["length"],
     "median duration (days)": variants["median_duration_s"] / 86400,
-    "path": [" → ".join(a) for a in variants["activities"]],
+    "path": variant_text(list(variants["activities"])).set_axis(variants.index),
     "example case": variants["example_case"],
 })
 picked = st.dataframe(

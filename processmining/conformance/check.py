@@ -6,14 +6,14 @@ import gc
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ..discovery.variants import variant_text
 from ..errors import ConformanceError
-from ..memory import release_freed_memory, system_arrow_pool
+from ..memory import release_freed_memory
 from ..model import ACTIVITY, TIMESTAMP, EventLog, ProgressFn, no_progress
 from ..status import running_case_ids
 from .accepted import AcceptedDeviations
@@ -322,33 +322,6 @@ def variant_table(traces: Sequence[Sequence[str]], counts: np.ndarray, costs: np
 #: a net conform compiled is collected before the tables are built when its cache holds this many markings: a
 #: collection takes 30-50 ms (a22f0n50: 5 % of conform, for 149 markings), bpic2019 p2p's 10,000-20,000 hold 8-30 MB
 _COLLECT_MARKINGS = 5_000
-
-#: variants joined at a time by :func:`variant_text`
-_TEXT_CHUNK = 2_048
-
-
-def variant_text(traces: Sequence[Sequence[str]], which: np.ndarray | None = None) -> pd.Series:
-    """``"A → B → C"`` per variant (all, or those in ``which``), as an Arrow string column.
-
-    Joined by Arrow from the labels (shared, not copied), a chunk of variants at a time, never as one Python
-    string per variant (the arrow makes those 2 bytes a character). bpic2019 p2p (11,973 variants, 9.3 MB of
-    text): the variant table's peak went from 53 MB to 17 MB above what was held before it, the table of
-    not-computed variants (all of them) from 32 to 9 MB.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    picked = traces if which is None else [traces[v] for v in which]
-    chunks = []
-    with system_arrow_pool():  # the labels and lists of each chunk are freed at once
-        for lo in range(0, len(picked), _TEXT_CHUNK):
-            part = picked[lo:lo + _TEXT_CHUNK]
-            offsets = np.zeros(len(part) + 1, dtype=np.int32)
-            np.cumsum(np.fromiter((len(t) for t in part), dtype=np.int32, count=len(part)), out=offsets[1:])
-            labels = pa.array(list(chain.from_iterable(part)), pa.string())
-            chunks.append(pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), labels), " → "))
-        return pa.chunked_array(chunks, pa.string()).to_pandas()  # pandas' ``str`` dtype
-
 
 def _prepare_log(log: EventLog, ref: ReferenceNet, activity_map: Mapping[str, str],
                  ignore: set[str]) -> tuple[EventLog, dict[str, int], dict[str, int]]:

@@ -83,6 +83,7 @@ def quality_section(ctx: Context) -> Any:
 def process_section(ctx: Context) -> Any:
     """The process map (as DOT: the renderer adds the language's words) and the variants; returns the map."""
     from ..discovery import default_sliders, process_map, simplify, variants
+    from ..discovery.variants import variant_text
     from ..render import render_map
 
     pm = process_map(ctx.log)
@@ -91,7 +92,7 @@ def process_section(ctx: Context) -> Any:
     dot = str(render_map(simplify(pm, activities=a, paths=p), metric="frequency", fmt="dot"))
     ctx.figures["map_dot"] = "\n".join(line for line in dot.splitlines() if "labelloc=b" not in line)
     var = variants(ctx.log)
-    ctx.tables["variants"] = var.assign(activities=var["activities"].map(" → ".join))
+    ctx.tables["variants"] = var.assign(activities=variant_text(list(var["activities"])).set_axis(var.index))
     ctx.facts["variants"] = len(var)
     ctx.facts["top_variants"] = var.head(10)
     return pm
