@@ -341,6 +341,19 @@ def test_nodes_a_tool_wrote_into_another_process_are_adopted():
     check(xml, ["A B", "X"], ["A X B", "B"])
 
 
+def test_adopted_nodes_are_reported_in_document_order_with_the_first_flow_that_names_them():
+    # B and C are written into process Q but P's flows use them, each by two flows: the warnings name the
+    # first of them, in the order of P's flows (they followed string hashing, so the order changed per run)
+    other = '<process id="Q">' + t("B", "C") + "</process>"
+    xml = bpmn(S + t("A", "D", "X") + E, "s>A A>B B>C C>D D>X X>e", extra=other)
+    model = read_bpmn(xml)
+    assert model.report.warnings == [
+        "task 'B' (id B) (line 1) is declared in process 'Q' but used by 'P' (sequence flow 'f1'): read as part of 'P'",
+        "task 'C' (id C) (line 1) is declared in process 'Q' but used by 'P' (sequence flow 'f2'): read as part of 'P'",
+    ]
+    check(xml, ["A B C D X"], ["A C D X", "A B D X"])
+
+
 def test_conform_on_an_or_join_model_agrees_with_pm4py_on_the_same_net():
     # our alignment engine reads the complement places like any place: the same fitness as pm4py
     import pandas as pd

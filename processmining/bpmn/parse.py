@@ -233,11 +233,14 @@ def _adopt_strays(chosen: _Scope, scopes: dict[str, _Scope]) -> list[str]:
     changed = True
     while changed:
         changed = False
-        used = {(r, f"sequence flow {f.id!r}") for f in chosen.flows.values() for r in (f.source, f.target)}
+        used: dict[str, str] = {}  # node -> the first sequence flow that names it, in document order
+        for f in chosen.flows.values():
+            for r in (f.source, f.target):
+                used.setdefault(r, f"sequence flow {f.id!r}")
         for other in scopes.values():
             if other is chosen:
                 continue
-            wanted = {r: why for r, why in used if r in other.nodes and r not in chosen.nodes}
+            wanted = {r: why for r, why in used.items() if r in other.nodes and r not in chosen.nodes}
             for n in other.nodes.values():
                 if n.type == "boundaryEvent" and n.attached_to in chosen.nodes and n.parent is None:
                     wanted.setdefault(n.id, f"attached to {chosen.nodes[n.attached_to].describe()}")
